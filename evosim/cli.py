@@ -1,0 +1,157 @@
+"""The ``evosim`` command line (click).
+
+Every refusal of user input is a :class:`~evosim.config.ConfigError`: printed
+as one paragraph on stderr, exit code 2, no traceback, nothing written.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from evosim import __version__
+from evosim.config import ConfigError, load_world
+
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override one key of the world, e.g. --set world.width=128 or --set species.grazer.count=50 (repeatable).",
+)
+
+
+def refusals(fn):
+    """Turn a ConfigError into the one-paragraph message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"evosim: error: {exc}", err=True)
+            sys.exit(ConfigError.exit_code)
+
+    return wrapper
+
+
+def _world_arg(world_file: str | None, overrides: tuple[str, ...]):
+    return load_world(world_file, overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evosim")
+def main() -> None:
+    """evosim: species evolve under simulated natural selection.
+
+    Start with `evosim run` (the embedded default world) or `evosim init >
+    my_world.yaml` for a commented world file to edit.
+    """
+
+
+@main.command()
+@click.argument("world_file", required=False, type=click.Path(dir_okay=True))
+@set_option
+@refusals
+def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
+    """Check WORLD_FILE (and any --set) without running it."""
+    w = _world_arg(world_file, overrides)
+    click.echo(
+        f"{world_file or 'embedded default world'}: OK — world '{w.name}', "
+        f"{w.world.width}x{w.world.height}, species: {', '.join(s.name for s in w.species)}"
+    )
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+@click.option("--parameters", is_flag=True, help="Print the Markdown table of every key instead.")
+@refusals
+def init(output: str | None, parameters: bool) -> None:
+    """Print a commented world template (every key, its default and its meaning)."""
+    from evosim.template import commented_template, parameter_table
+    from evosim.yamlio import atomic_write_text
+
+    text = parameter_table() if parameters else commented_template()
+    if output:
+        if Path(output).exists():
+            raise ConfigError(f"-o {output}: the file already exists; refusing to overwrite it")
+        atomic_write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("world_file", required=False, type=click.Path(dir_okay=True))
+@click.option("--ticks", type=click.IntRange(0, 100_000_000), help="Ticks to run (default: sim.ticks of the world).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/<world>-seed<seed>-<time>).")
+@click.option("--force", is_flag=True, help="Replace an existing run folder given by --out.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@set_option
+@refusals
+def run(world_file, ticks, seed, out, force, quiet, overrides) -> None:
+    """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
+    from evosim.runner import default_out, kernels_cached
+    from evosim.runner import run as run_world
+
+    world = _world_arg(world_file, overrides)
+    seed = world.sim.seed if seed is None else seed
+    ticks = world.sim.ticks if ticks is None else ticks
+    out = Path(out) if out else default_out(world, seed)
+    if not quiet and not kernels_cached():
+        click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
+    started = time.perf_counter()
+    bar = None
+    state = {"last": 0}
+
+    def progress(sim):
+        if bar is None:
+            return
+        step = sim.tick - state["last"]
+        if step >= 10 or sim.tick == ticks or sim.extinct:
+            state["last"] = sim.tick
+            bar.pop = sim.pop.n
+            bar.update(step)
+
+    def show(_item):
+        if bar is None or not bar.pos:
+            return ""
+        rate = bar.pos / max(time.perf_counter() - started, 1e-9)
+        return f"{rate:,.0f} ticks/s  population {getattr(bar, 'pop', 0):,}"
+
+    try:
+        if quiet:
+            summary = run_world(world, out, ticks=ticks, seed=seed, force=force)
+        else:
+            with click.progressbar(length=ticks, label=f"{world.name} seed {seed}", item_show_func=show,
+                                   file=sys.stderr, show_pos=True) as bar:
+                summary = run_world(world, out, ticks=ticks, seed=seed, force=force, progress=progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; partial run in {out}", err=True)
+        sys.exit(130)
+    _report(summary, out)
+
+
+def _report(summary: dict, out: Path) -> None:
+    pops = ", ".join(f"{k} {v:,}" for k, v in summary["final_populations"].items())
+    rate = summary["timing"]["agent_steps_per_s"]
+    click.echo(
+        f"{summary['ended']} after {summary['ticks_run']} ticks: {pops}; "
+        f"{summary['agent_steps']:,} agent-steps in {summary['timing']['wall_time_s']:.1f} s"
+        + (f" ({rate / 1e6:.2f} M/s)" if rate else "")
+    )
+    if summary["cap_reached_at"] is not None:
+        click.echo(
+            f"note: the population cap ({summary['population_cap']:,}) was reached at tick "
+            f"{summary['cap_reached_at']}; {summary['births_refused_at_cap']:,} births were refused"
+        )
+    click.echo(f"run folder: {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,254 @@
+"""Loading a world: YAML file + ``--set`` overrides -> validated :class:`World`.
+
+Every way a config can be wrong ends in one :class:`ConfigError` whose text is
+a single paragraph naming the file, the key path (with its YAML line) and what
+is allowed. The CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from evosim import yamlio
+from evosim.schema import World
+
+EMBEDDED = "<embedded default world>"
+
+
+class ConfigError(Exception):
+    """A refused config; ``str(err)`` is the one-paragraph message for the user."""
+
+    exit_code = 2
+
+
+def format_path(loc: Iterable[Any]) -> str:
+    """``('species', 0, 'genes')`` -> ``species[0].genes``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
+    """Description of the schema field at ``loc``, if there is one."""
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        field = fields[part]
+        ann = field.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        nxt = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        model = nxt
+    return field.description if field is not None else None
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic inserts validator names like 'function-after[...]' into loc
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
+
+
+def _validation_message(err: ValidationError, source: str, node, set_paths: dict[tuple, str]) -> str:
+    problems = []
+    for e in err.errors(include_url=False):
+        loc = _clean_loc(tuple(e["loc"]))
+        path = format_path(loc)
+        origin = next((s for p, s in set_paths.items() if loc[: len(p)] == p), None)
+        where = f"--set {origin}" if origin else source
+        line = None if origin else yamlio.line_of(node, loc)
+        at = f" (line {line})" if line else ""
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            parent = _clean_loc(loc[:-1])
+            allowed = _allowed_keys(parent)
+            msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+        elif e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
+            msg += f" (got {e['input']!r})"
+        help_ = _field_help(World, loc)
+        if help_ and e["type"] != "extra_forbidden":
+            msg += f"; {path} is: {help_}"
+        problems.append(f"{where}: {path}{at}: {msg}")
+    extra = len(problems) - 3
+    text = " | ".join(problems[:3])
+    if extra > 0:
+        text += f" | and {extra} more problem(s)"
+    return text
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = World
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return []
+        ann = fields[part].annotation
+        args = getattr(ann, "__args__", ()) or ()
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _check_finite(data: Any, loc: tuple = ()) -> None:
+    """Refuse NaN and infinities anywhere (YAML's .nan / .inf)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ValueError((loc, f"{data} is not allowed; give a finite number"))
+    if isinstance(data, Mapping):
+        for k, v in data.items():
+            _check_finite(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_finite(v, (*loc, i))
+
+
+def _apply_set(data: dict, assignment: str) -> tuple[tuple, str]:
+    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (loc, assignment)."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128")
+    key, _, raw = assignment.partition("=")
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not key.strip() or any(not p for p in parts):
+        raise ConfigError(f"--set {assignment}: the key path '{key}' has an empty part")
+    try:
+        value, _ = yamlio.parse(raw) if raw.strip() else (None, None)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})") from None
+    loc: list[Any] = []
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if part.lstrip("-").isdigit():
+                idx = int(part)
+            else:  # a list of named things (species): select by name
+                idx = next((j for j, x in enumerate(node) if isinstance(x, dict) and x.get("name") == part), None)
+                if idx is None:
+                    names = [x.get("name") for x in node if isinstance(x, dict)]
+                    raise ConfigError(f"--set {assignment}: no entry named '{part}' in {format_path(loc)}; names: {names}")
+            if not 0 <= idx < len(node):
+                raise ConfigError(f"--set {assignment}: index {idx} is out of range for {format_path(loc)} (length {len(node)})")
+            loc.append(idx)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            loc.append(part)
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"--set {assignment}: {format_path(loc)} is a single value, it has no key '{part}'")
+    return tuple(loc), assignment
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
+def _merge(base: dict, top: dict) -> dict:
+    """Deep-merge ``top`` over ``base``: mappings merge, everything else replaces."""
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_world_file(path: str | Path) -> tuple[dict, Any]:
+    """Read a world file into (raw mapping, node tree). Raises ConfigError."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise ConfigError(f"{p}: is a folder, expected a world YAML file")
+        size = p.stat().st_size
+        if size > yamlio.MAX_YAML_BYTES:
+            raise ConfigError(f"{p}: the file is {size} bytes; a world file may be at most {yamlio.MAX_YAML_BYTES}")
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except PermissionError:
+        raise ConfigError(f"{p}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        data, node = yamlio.parse(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML at {_yaml_reason(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: the YAML is nested too deeply") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of keys (world:, species:, ...), got {type(data).__name__}")
+    return data, node
+
+
+def load_world(
+    path: str | Path | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+) -> World:
+    """Load and validate a world.
+
+    Args:
+        path: a world YAML file; ``None`` for the embedded default world.
+        overrides: ``--set`` style strings ``"a.b.c=VALUE"`` or a mapping
+            ``{"a.b.c": value}``.
+
+    Returns:
+        The validated world.
+
+    Raises:
+        ConfigError: with a one-paragraph message naming file, key path, line.
+    """
+    if path is None:
+        data, node, source = {}, None, EMBEDDED
+    else:
+        data, node = read_world_file(path)
+        source = str(path)
+    data = _merge(World().model_dump(mode="json"), copy.deepcopy(data))
+    if isinstance(overrides, Mapping):
+        overrides = [f"{k}={yamlio.dump(v).strip() if not isinstance(v, str) else v}" for k, v in overrides.items()]
+    set_paths: dict[tuple, str] = {}
+    for assignment in overrides:
+        loc, text = _apply_set(data, assignment)
+        set_paths[loc] = text
+    try:
+        _check_finite(data)
+    except ValueError as exc:
+        loc, msg = exc.args[0]
+        origin = next((s for p, s in set_paths.items() if tuple(loc[: len(p)]) == p), None)
+        line = None if origin else yamlio.line_of(node, loc)
+        where = f"--set {origin}" if origin else source
+        raise ConfigError(f"{where}: {format_path(loc)}{f' (line {line})' if line else ''}: {msg}") from None
+    try:
+        world = World.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(exc, source, node, set_paths)) from None
+    if world.world.habitat.file and path is not None:
+        map_path = (Path(path).parent / world.world.habitat.file).resolve()
+        world.world.habitat.file = str(map_path)
+    return world
+
+
+def world_to_dict(world: World) -> dict:
+    """Plain-data form of a world, as written to a run's ``config.yaml``."""
+    return world.model_dump(mode="json")

@@ -1,0 +1,54 @@
+"""Fixed facts of the model: dtypes, gene order and RNG purposes, in one place.
+
+Every array of the agent state (structure of arrays, see
+:mod:`evosim.population`) takes its dtype from :data:`AGENT_FIELDS`; every
+kernel that draws random numbers names its purpose with one of the ``RNG_*``
+constants, so two draws never share a stream by accident.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Genes of the genome, in column order of ``Population.genome``.
+GENES: tuple[str, ...] = (
+    "lifespan",
+    "childhood",
+    "sociality",
+    "dexterity",
+    "habitat",
+    "brain",
+    "fecundity",
+)
+N_GENES = len(GENES)
+G_LIFESPAN, G_CHILDHOOD, G_SOCIALITY, G_DEXTERITY, G_HABITAT, G_BRAIN, G_FECUNDITY = range(N_GENES)
+
+#: dtype of every per-agent array (one row per agent).
+AGENT_FIELDS: dict[str, np.dtype] = {
+    "id": np.dtype(np.int64),  # unique, never reused; keys the RNG
+    "parent_id": np.dtype(np.int64),  # -1 for founders
+    "species": np.dtype(np.int32),
+    "x": np.dtype(np.int32),
+    "y": np.dtype(np.int32),
+    "energy": np.dtype(np.float32),
+    "age": np.dtype(np.int32),
+    "birth_tick": np.dtype(np.int32),
+}
+GENOME_DTYPE = np.dtype(np.float32)  # genome is (n, N_GENES)
+
+#: dtype of the grids.
+FOOD_DTYPE = np.dtype(np.float32)
+HABITAT_DTYPE = np.dtype(np.uint8)  # 0 water, 1 land
+WATER, LAND = 0, 1
+
+#: Purposes of random draws: the 4th key of the counter-based generator.
+RNG_INIT_POSITION = 1
+RNG_INIT_GENOME = 2
+RNG_INIT_ENERGY = 3
+RNG_MOVE = 4
+RNG_MUTATE = 5
+RNG_CAP = 6
+
+#: Causes of death (reported in lineage logs).
+DEATH_STARVATION = 1
+DEATH_OLD_AGE = 2

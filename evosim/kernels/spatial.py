@@ -1,0 +1,55 @@
+"""Spatial index: agents grouped by cell with a counting sort."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from evosim.kernels.conf import JIT
+
+
+@nb.njit(**JIT)
+def cell_index(x, y, n, width, counts, order, group_start):
+    """Counting sort of agents ``0..n-1`` by cell ``y * width + x``.
+
+    Args:
+        x, y: agent coordinates.
+        n: number of live agents.
+        width: grid width.
+        counts: int64 scratch of size n_cells + 1 (overwritten).
+        order: int64 output, size >= n: agent indices sorted by cell, stable.
+        group_start: int64 output, size >= n + 1: start of each occupied
+            cell's run in ``order``; the last entry is n.
+
+    Returns:
+        Number of occupied cells (groups).
+    """
+    counts[:] = 0
+    for i in range(n):
+        counts[y[i] * width + x[i] + 1] += 1
+    for c in range(1, counts.shape[0]):
+        counts[c] += counts[c - 1]
+    for i in range(n):
+        c = y[i] * width + x[i]
+        order[counts[c]] = i
+        counts[c] += 1
+    g = 0
+    prev = -1
+    for j in range(n):
+        i = order[j]
+        c = y[i] * width + x[i]
+        if c != prev:
+            group_start[g] = j
+            g += 1
+            prev = c
+    group_start[g] = n
+    return g
+
+
+@nb.njit(**JIT)
+def occupancy(x, y, n, height, width):
+    """Agents per cell as an (H, W) int32 grid."""
+    out = np.zeros((height, width), np.int32)
+    for i in range(n):
+        out[y[i], x[i]] += 1
+    return out

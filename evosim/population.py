@@ -1,0 +1,92 @@
+"""The agents, as a structure of arrays with spare capacity.
+
+Rows ``0 .. n-1`` are the live agents; rows beyond are spare. Arrays double
+when births need room, up to the population cap. Dtypes come from
+:data:`evosim.defaults.AGENT_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
+from evosim.kernels.life import compact
+
+
+class Population:
+    """Agent arrays (one attribute per field of ``AGENT_FIELDS`` plus ``genome``).
+
+    Attributes:
+        n: number of live agents.
+        capacity: rows allocated.
+        next_id: the id the next newborn gets.
+    """
+
+    FIELDS: tuple[str, ...] = (*AGENT_FIELDS, "genome")
+
+    def __init__(self, capacity: int):
+        self.n = 0
+        self.next_id = 0
+        self.capacity = 0
+        for name, dt in AGENT_FIELDS.items():
+            setattr(self, name, np.zeros(0, dt))
+        self.genome = np.zeros((0, N_GENES), GENOME_DTYPE)
+        self.reserve(capacity)
+
+    # typed attribute declarations for readers and type checkers
+    id: np.ndarray
+    parent_id: np.ndarray
+    species: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    energy: np.ndarray
+    age: np.ndarray
+    birth_tick: np.ndarray
+    genome: np.ndarray
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for at least ``capacity`` rows, keeping live rows."""
+        if capacity <= self.capacity:
+            return
+        for name in self.FIELDS:
+            old = getattr(self, name)
+            new = np.zeros((capacity, *old.shape[1:]), old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self.capacity = capacity
+
+    def ensure_room(self, extra: int, cap: int) -> None:
+        """Grow (doubling, at most to ``cap``) so ``n + extra`` rows fit."""
+        need = self.n + extra
+        if need > self.capacity:
+            self.reserve(min(max(need, 2 * self.capacity, 1024), max(cap, need)))
+
+    def keep(self, keep: np.ndarray, m: int) -> None:
+        """Keep rows ``keep[:m]`` (increasing indices), dropping the rest."""
+        if m != self.n:
+            for name in self.FIELDS:
+                compact(getattr(self, name), keep, m)
+        self.n = m
+
+    def live(self, name: str) -> np.ndarray:
+        """View of field ``name`` for the live agents."""
+        return getattr(self, name)[: self.n]
+
+    def nbytes(self) -> int:
+        """Bytes held by the agent arrays (all capacity)."""
+        return sum(getattr(self, f).nbytes for f in self.FIELDS)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of the live rows of every field (for checkpoints and tests)."""
+        return {f: self.live(f).copy() for f in self.FIELDS}
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], next_id: int) -> Population:
+        """Rebuild from :meth:`state` output."""
+        n = len(arrays["id"])
+        pop = cls(max(n, 1024))
+        for f in cls.FIELDS:
+            getattr(pop, f)[:n] = arrays[f]
+        pop.n = n
+        pop.next_id = next_id
+        return pop

@@ -1,0 +1,147 @@
+"""The run folder: config.yaml, timeseries.csv, summary.json.
+
+Files other than ``summary.json``'s ``timing`` block are pure functions of
+(world, seed, ticks): the same inputs give byte-identical files. Whole-file
+writes are atomic (temp file + fsync + rename); ``timeseries.csv`` is
+appended row by row during the run and flushed at every sample.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from evosim import __version__
+from evosim.config import ConfigError, world_to_dict
+from evosim.defaults import GENES
+from evosim.kernels.stats import species_sums
+from evosim.sim import Simulation
+from evosim.yamlio import atomic_write_json, atomic_write_text, dump
+
+#: Files a run folder may contain; ``--force`` only replaces folders made of these.
+RUN_FILES = {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "events.csv", "lineage", "checkpoints", "frames"}
+
+TIMESERIES_COLUMNS = [
+    "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age",
+    *[f"{stat}_{g}" for g in GENES for stat in ("mean", "sd")],
+    "land_share", "mean_energy",
+]  # fmt: skip
+
+
+def _fmt(v: float) -> str:
+    """Shortest round-trip text of a float (deterministic)."""
+    return repr(float(v)) if np.isfinite(v) else ""
+
+
+def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
+    """Check that ``out`` may be used as a run folder; with ``force`` empty an old run folder.
+
+    Raises:
+        ConfigError: the folder exists (without ``force``), is a file, or holds
+            files that are not a run's (never deleted, even with ``force``).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ConfigError(f"--out {out}: the folder already exists; choose another --out or pass --force to replace it")
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
+        if foreign:
+            raise ConfigError(f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force")
+    return out
+
+
+class Recorder:
+    """Writes a run folder while a :class:`Simulation` runs.
+
+    Args:
+        folder: the run folder (checked with :func:`prepare_folder` first).
+        sim: the simulation to record.
+        force: replace an existing run folder.
+    """
+
+    def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False):
+        self.folder = prepare_folder(folder, force)
+        self.sim = sim
+        self.sample_every = sim.world.output.sample_every
+        self._started = time.perf_counter()
+        self._steps_at_start = sim.agent_steps
+        self.peak = np.zeros(len(sim.species), np.int64)
+
+    def open(self) -> None:
+        """Create the folder and write ``config.yaml`` and the time-series header and first row."""
+        if self.folder.exists():
+            for p in self.folder.iterdir():
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        resolved = {"evosim_version": __version__, "seed": self.sim.seed, **world_to_dict(self.sim.world)}
+        atomic_write_text(self.folder / "config.yaml", dump(resolved))
+        self._ts = open(self.folder / "timeseries.csv", "w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._ts, lineterminator="\n")
+        self._csv.writerow(TIMESERIES_COLUMNS)
+        self.sample()
+
+    def on_tick(self, sim: Simulation) -> None:
+        """Hook for :meth:`Simulation.advance`: samples every ``sample_every`` ticks."""
+        if sim.tick % self.sample_every == 0 or sim.extinct:
+            self.sample()
+
+    def sample(self) -> None:
+        """Append one row per species (alive or not) for the current tick."""
+        sim, p = self.sim, self.sim.pop
+        n_sp = len(sim.species)
+        count, s1, s2, on_land, e_sum = species_sums(p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp)
+        births, deaths = sim.take_counts()
+        self.peak = np.maximum(self.peak, count)
+        for s in range(n_sp):
+            c = count[s]
+            if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
+                continue
+            row = [sim.tick, s, sim.species.names[s], int(c), int(births[s]), int(deaths[s, 1]), int(deaths[s, 2])]
+            for g in range(len(GENES)):
+                if c:
+                    mean = s1[s, g] / c
+                    var = max(s2[s, g] / c - mean * mean, 0.0)
+                    row += [_fmt(mean), _fmt(np.sqrt(var))]
+                else:
+                    row += ["", ""]
+            row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
+            self._csv.writerow(row)
+        self._ts.flush()
+
+    def close(self, ended: str) -> dict:
+        """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted."""
+        sim = self.sim
+        if sim.tick % self.sample_every != 0 and not sim.extinct:
+            self.sample()
+        self._ts.close()
+        wall = time.perf_counter() - self._started
+        pops = sim.populations()
+        summary = {
+            "evosim_version": __version__,
+            "world": sim.world.name,
+            "seed": sim.seed,
+            "ended": ended,
+            "ticks_run": sim.tick,
+            "final_population": sum(pops.values()),
+            "final_populations": pops,
+            "peak_populations": {n: int(v) for n, v in zip(sim.species.names, self.peak)},
+            "agent_steps": int(sim.agent_steps),
+            "births": int(sim.total_births),
+            "deaths": int(sim.total_deaths),
+            "population_cap": sim.cap,
+            "cap_reached_at": sim.cap_reached_at,
+            "births_refused_at_cap": int(sim.cap_refused),
+            "timing": {
+                "wall_time_s": round(wall, 3),
+                "agent_steps_per_s": round((sim.agent_steps - self._steps_at_start) / wall, 1) if wall > 0 else None,
+            },
+        }
+        atomic_write_json(self.folder / "summary.json", summary)
+        return summary

@@ -1,0 +1,228 @@
+"""The simulation: state plus the tick loop, in the ODD's schedule order.
+
+>>> from evosim import load_world, Simulation
+>>> sim = Simulation(load_world(overrides={"world.width": 32, "world.height": 32}), seed=1)
+>>> sim.advance(10)
+>>> sorted(sim.populations())
+['grazer', 'swimmer']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from evosim.config import ConfigError
+from evosim.defaults import G_HABITAT, GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
+from evosim.kernels import food as k_food
+from evosim.kernels import forage as k_forage
+from evosim.kernels import life as k_life
+from evosim.kernels import move as k_move
+from evosim.kernels import spatial as k_spatial
+from evosim.kernels.rng import normal_array, uniform_array
+from evosim.params import SpeciesTable, params_from_world
+from evosim.population import Population
+from evosim.schema import World
+from evosim.world import food_arrays, initial_food, make_habitat, regrowth_rate
+
+
+class Simulation:
+    """A world in motion.
+
+    Args:
+        world: a validated world (see :func:`evosim.load_world`).
+        seed: overrides ``world.sim.seed``.
+
+    Attributes:
+        tick: ticks completed.
+        pop: the agents (:class:`~evosim.population.Population`).
+        habitat, food: the (H, W) grids.
+        births, deaths: per-species counters since the last :meth:`take_counts`
+            (deaths has one column per cause: 0 unused, 1 starvation, 2 old age).
+    """
+
+    def __init__(self, world: World, seed: int | None = None):
+        self.world = world
+        self.seed = int(world.sim.seed if seed is None else seed)
+        self.params = params_from_world(world)
+        self.species = SpeciesTable(world)
+        self.habitat = make_habitat(world.world, self.seed)
+        self.food = initial_food(self.habitat, world.world.food)
+        self.capacity, _ = food_arrays(world.world.food)
+        self.cap = world.sim.population_cap
+        self.tick = 0
+        self.agent_steps = 0
+        self.total_births = 0
+        self.total_deaths = 0
+        self.cap_reached_at: int | None = None
+        self.cap_refused = 0
+        self.regrown_last = 0.0
+        self.pop = Population(max(1024, sum(s.count for s in world.species)))
+        self._counts = np.zeros(self.habitat.size + 1, np.int64)
+        self._halo = int(max(self.params.radius_min, self.params.radius_max))
+        padded = (self.habitat.shape[0] + 2 * self._halo, self.habitat.shape[1] + 2 * self._halo)
+        self._habitat_pad = np.zeros(padded, self.habitat.dtype)
+        k_move.pad_torus(self.habitat, self._habitat_pad, self._halo)
+        self._food_pad = np.zeros(padded, self.food.dtype)
+        self._scratch_for(self.pop.capacity)
+        self._reset_counts()
+        self._place_founders()
+
+    # ------------------------------------------------------------ the schedule
+    def step(self) -> None:
+        """Advance one tick (docs/model.md, "Process overview and scheduling")."""
+        self.agent_steps += self.pop.n
+        self.regrow_food()
+        self.sense_and_move()
+        self.index_cells()
+        self.forage()
+        self.metabolise()
+        self.reproduce()
+        self.die()
+        self.tick += 1
+
+    def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
+        """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
+        for _ in range(ticks):
+            if self.extinct:
+                break
+            self.step()
+            if on_tick is not None:
+                on_tick(self)
+
+    # ------------------------------------------------------------ the processes
+    def regrow_food(self) -> None:
+        rate = regrowth_rate(self.world.world.food, self.tick)
+        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, rate, self.world.world.food.regrowth_floor)
+
+    def sense_and_move(self) -> None:
+        p = self.pop
+        k_move.pad_torus(self.food, self._food_pad, self._halo)
+        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.n, self._food_pad, self._habitat_pad, self._halo,
+                              self.seed, self.tick, self.params)
+
+    def index_cells(self) -> None:
+        p = self.pop
+        self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
+
+    def forage(self) -> None:
+        p = self.pop
+        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, self.food, self.habitat, self.params)
+
+    def metabolise(self) -> None:
+        p = self.pop
+        k_life.metabolise(p.genome, p.energy, p.age, p.n, self.params)
+
+    def reproduce(self) -> None:
+        p = self.pop
+        k = k_life.find_parents(p.genome, p.energy, p.age, p.n, self.params, self._parents)
+        parents = self._parents[:k]
+        room = self.cap - p.n
+        if k > room:
+            parents = self._cap_births(parents, room)
+            k = len(parents)
+        if k == 0:
+            return
+        parents = parents.copy()
+        p.ensure_room(k, self.cap)
+        if p.capacity > len(self._keep):
+            self._scratch_for(p.capacity)
+        s = self.species
+        k_life.give_birth(parents, k, p.n, p.next_id, self.tick, self.seed, p.id, p.parent_id, p.species, p.x, p.y,
+                          p.energy, p.age, p.birth_tick, p.genome, s.lo, s.hi, s.mutation, self.params)
+        self.births += np.bincount(p.species[parents], minlength=len(s))
+        self.total_births += k
+        p.n += k
+        p.next_id += k
+
+    def die(self) -> None:
+        p = self.pop
+        before = p.n
+        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause, self.deaths)
+        self.total_deaths += before - m
+        p.keep(self._keep, m)
+
+    # ------------------------------------------------------------ helpers
+    def _cap_births(self, parents: np.ndarray, room: int) -> np.ndarray:
+        """At the cap, let a random (id-keyed, order-blind) subset of ``room`` parents breed."""
+        if self.cap_reached_at is None:
+            self.cap_reached_at = self.tick
+        self.cap_refused += len(parents) - max(room, 0)
+        if room <= 0:
+            return parents[:0]
+        u = uniform_array(self.seed, self.tick, self.pop.id[parents], RNG_CAP, 0)
+        return np.sort(parents[np.argsort(u, kind="stable")[:room]])
+
+    def _scratch_for(self, capacity: int) -> None:
+        self._order = np.zeros(capacity, np.int64)
+        self._group_start = np.zeros(capacity + 1, np.int64)
+        self._keep = np.zeros(capacity, np.int64)
+        self._cause = np.zeros(capacity, np.int8)
+        self._parents = np.zeros(capacity, np.int64)
+
+    def _reset_counts(self) -> None:
+        self.births = np.zeros(len(self.species), np.int64)
+        self.deaths = np.zeros((len(self.species), 3), np.int64)
+
+    def take_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Births and deaths per species since the last call; resets them."""
+        out = (self.births, self.deaths)
+        self._reset_counts()
+        return out
+
+    def _place_founders(self) -> None:
+        """Founders: ids 0.., positions uniform over their start habitat, genes ~ N(mean, sd) clipped."""
+        p = self.pop
+        flat = self.habitat.ravel()
+        width = self.habitat.shape[1]
+        for s_id, spec in enumerate(self.world.species):
+            start = spec.start
+            if start == "match":
+                start = "land" if spec.genes.habitat.mean >= 0.5 else "water"
+            cells = np.flatnonzero(flat == {"land": LAND, "water": WATER}[start]) if start != "any" else np.arange(flat.size)
+            if cells.size == 0:
+                raise ConfigError(
+                    f"species '{spec.name}' starts on {start} (species[{s_id}].start) but the map has no {start} cells"
+                )
+            ids = np.arange(p.n, p.n + spec.count, dtype=np.int64)
+            rows = slice(p.n, p.n + spec.count)
+            pick = (uniform_array(self.seed, 0, ids, RNG_INIT_POSITION, 0) * cells.size).astype(np.int64)
+            c = cells[np.minimum(pick, cells.size - 1)]
+            p.x[rows], p.y[rows] = c % width, c // width
+            for g, gene in enumerate(GENES):
+                gs = getattr(spec.genes, gene)
+                v = gs.mean + gs.sd * normal_array(self.seed, 0, ids, RNG_INIT_GENOME, g)
+                p.genome[rows, g] = np.clip(v, gs.min, gs.max)
+            jitter = uniform_array(self.seed, 0, ids, RNG_INIT_ENERGY, 0)
+            p.energy[rows] = spec.energy * (0.5 + jitter)
+            p.id[rows] = ids
+            p.parent_id[rows] = -1
+            p.species[rows] = s_id
+            p.age[rows] = 0
+            p.birth_tick[rows] = 0
+            p.n += spec.count
+        p.next_id = p.n
+
+    # ------------------------------------------------------------ queries
+    @property
+    def extinct(self) -> bool:
+        """True once no agent is alive."""
+        return self.pop.n == 0
+
+    def populations(self) -> dict[str, int]:
+        """Live agents per species name."""
+        counts = np.bincount(self.pop.live("species"), minlength=len(self.species))
+        return {name: int(c) for name, c in zip(self.species.names, counts)}
+
+    def land_share(self) -> float:
+        """Share of live agents standing on land."""
+        p = self.pop
+        return float(self.habitat[p.live("y"), p.live("x")].mean()) if p.n else 0.0
+
+    def mean_gene(self, gene: str) -> float:
+        """Mean of one gene over all live agents."""
+        return float(self.pop.live("genome")[:, GENES.index(gene)].mean()) if self.pop.n else float("nan")
+
+
+__all__ = ["Simulation", "G_HABITAT"]

@@ -1,0 +1,113 @@
+"""The grid: habitat (generated or from a map file) and the easy-food layer."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from evosim.config import ConfigError
+from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
+from evosim.schema import FoodConfig, WorldGridConfig
+
+_HABITAT_STREAM = 0x4841_4249  # SeedSequence spawn key for the map generator
+
+
+def generate_habitat(width: int, height: int, land_fraction: float, smoothness: float, seed: int) -> np.ndarray:
+    """Seeded toroidal land/water map.
+
+    White noise is smoothed with a periodic Gaussian kernel of standard
+    deviation ``smoothness`` cells (by FFT, so the map wraps seamlessly) and
+    the highest ``round(land_fraction * cells)`` cells become land, so the
+    land fraction is exact.
+
+    Returns:
+        (height, width) uint8 array, 1 = land.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _HABITAT_STREAM]))
+    noise = rng.standard_normal((height, width))
+    if smoothness > 0:
+        ky = np.fft.fftfreq(height)[:, None]
+        kx = np.fft.fftfreq(width)[None, :]
+        kernel = np.exp(-2.0 * math.pi**2 * smoothness**2 * (kx**2 + ky**2))
+        noise = np.fft.ifft2(np.fft.fft2(noise) * kernel).real
+    n_land = int(round(land_fraction * width * height))
+    habitat = np.zeros(width * height, HABITAT_DTYPE)
+    if n_land > 0:
+        ranks = np.argsort(noise.ravel(), kind="stable")
+        habitat[ranks[-n_land:]] = LAND
+    return habitat.reshape(height, width)
+
+
+def load_map(path: str | Path, width: int, height: int) -> np.ndarray:
+    """Read a habitat map from a PNG (bright = land) or a text file ('#'/'1' land, '.'/'0' water).
+
+    Raises:
+        ConfigError: unreadable file, unknown characters, or a size other than
+            width x height.
+    """
+    p = Path(path)
+    key = "world.habitat.file"
+    if not p.is_file():
+        raise ConfigError(f"{p}: {key}: no such map file")
+    if p.suffix.lower() == ".png":
+        import matplotlib.image as mpimg
+
+        try:
+            img = np.asarray(mpimg.imread(p), dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is a bad file
+            raise ConfigError(f"{p}: {key}: not a readable PNG ({exc})") from None
+        if img.ndim == 3:
+            img = img[..., :3].mean(axis=2)
+        if img.max() > 1.0:
+            img = img / 255.0
+        grid = (img > 0.5).astype(HABITAT_DTYPE)
+    else:
+        try:
+            lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}: {key}: cannot read the map ({exc})") from None
+        table = {"#": LAND, "1": LAND, ".": WATER, "0": WATER}
+        bad = sorted({c for ln in lines for c in ln if c not in table})
+        if bad:
+            raise ConfigError(f"{p}: {key}: unknown map characters {bad}; use '#' or '1' for land, '.' or '0' for water")
+        if len({len(ln) for ln in lines}) > 1:
+            raise ConfigError(f"{p}: {key}: map rows have different lengths")
+        grid = np.array([[table[c] for c in ln] for ln in lines], HABITAT_DTYPE).reshape(len(lines), -1)
+    if grid.shape != (height, width):
+        raise ConfigError(
+            f"{p}: {key}: the map is {grid.shape[1]}x{grid.shape[0]} but world.width x world.height is {width}x{height}"
+        )
+    return grid
+
+
+def make_habitat(cfg: WorldGridConfig, seed: int) -> np.ndarray:
+    """Habitat grid for a world config (generated with ``seed`` or read from its file)."""
+    h = cfg.habitat
+    if h.source == "file":
+        return load_map(h.file, cfg.width, cfg.height)
+    return generate_habitat(cfg.width, cfg.height, h.land_fraction, h.smoothness, seed)
+
+
+def food_arrays(cfg: FoodConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(capacity, base regrowth rate) indexed by habitat (0 water, 1 land)."""
+    cap = np.array([cfg.water.capacity, cfg.land.capacity], np.float64)
+    rate = np.array([cfg.water.regrowth, cfg.land.regrowth], np.float64)
+    return cap, rate
+
+
+def initial_food(habitat: np.ndarray, cfg: FoodConfig) -> np.ndarray:
+    """Food at tick 0: ``initial`` x capacity per habitat."""
+    start = np.array(
+        [cfg.water.initial * cfg.water.capacity, cfg.land.initial * cfg.land.capacity], np.float64
+    )
+    return start[habitat].astype(FOOD_DTYPE)
+
+
+def regrowth_rate(cfg: FoodConfig, tick: int) -> np.ndarray:
+    """Regrowth rate per habitat at ``tick``: ``r * (1 + A sin(2 pi t / P))``, at least 0."""
+    _, rate = food_arrays(cfg)
+    s = cfg.season
+    factor = 1.0 + s.amplitude * math.sin(2.0 * math.pi * tick / s.period) if s.amplitude else 1.0
+    return np.maximum(rate * factor, 0.0)
