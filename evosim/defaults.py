@@ -33,6 +33,7 @@ AGENT_FIELDS: dict[str, np.dtype] = {
     "energy": np.dtype(np.float32),
     "age": np.dtype(np.int32),
     "birth_tick": np.dtype(np.int32),
+    "guardian": np.dtype(np.int32),  # row of the parent while dependent, else -1
 }
 GENOME_DTYPE = np.dtype(np.float32)  # genome is (n, N_GENES)
 
@@ -48,6 +49,7 @@ RNG_INIT_ENERGY = 3
 RNG_MOVE = 4
 RNG_MUTATE = 5
 RNG_CAP = 6
+RNG_FOLLOW = 7
 
 #: Causes of death (reported in lineage logs).
 DEATH_STARVATION = 1

@@ -2,17 +2,14 @@
 
 After gymnax's ``EnvParams``: :class:`Params` is an immutable tuple of floats
 (numba sees it as a homogeneous named tuple) built once from a validated
-:class:`~evosim.schema.World`. Per-species gene bounds and mutation sizes are
-arrays (one row per species, one column per gene) in :class:`SpeciesTable`.
+:class:`~evosim.schema.World`. Per-species arrays (gene bounds, mutation
+sizes, founder genomes) live in :class:`evosim.species.SpeciesRegistry`.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
-
-from evosim.defaults import GENES, GENOME_DTYPE
 from evosim.schema import World
 
 
@@ -32,7 +29,16 @@ class Params(NamedTuple):
     maturity_min: float
     maturity_max: float
     childhood_upkeep: float
+    feed_rate: float
+    feed_reserve: float
+    juvenile_intake: float
     sociality_upkeep: float
+    social_attraction: float
+    social_radius_min: float
+    social_radius_max: float
+    share_rate: float
+    share_above: float
+    share_below: float
     dexterity_upkeep: float
     habitat_mismatch: float
     habitat_move_cost: float
@@ -44,6 +50,7 @@ class Params(NamedTuple):
     birth_energy_max: float
     offspring_share_min: float
     offspring_share_max: float
+    speciation_threshold: float
 
 
 def params_from_world(w: World) -> Params:
@@ -63,7 +70,16 @@ def params_from_world(w: World) -> Params:
         maturity_min=float(t.childhood.maturity_min),
         maturity_max=float(t.childhood.maturity_max),
         childhood_upkeep=t.childhood.upkeep,
+        feed_rate=t.childhood.feed_rate,
+        feed_reserve=t.childhood.feed_reserve,
+        juvenile_intake=t.childhood.juvenile_intake,
         sociality_upkeep=t.sociality.upkeep,
+        social_attraction=t.sociality.attraction,
+        social_radius_min=float(t.sociality.radius_min),
+        social_radius_max=float(t.sociality.radius_max),
+        share_rate=t.sociality.share_rate,
+        share_above=t.sociality.share_above,
+        share_below=t.sociality.share_below,
         dexterity_upkeep=t.dexterity.upkeep,
         habitat_mismatch=t.habitat.mismatch,
         habitat_move_cost=t.habitat.move_mismatch_cost,
@@ -75,27 +91,5 @@ def params_from_world(w: World) -> Params:
         birth_energy_max=t.fecundity.birth_energy_max,
         offspring_share_min=t.fecundity.offspring_share_min,
         offspring_share_max=t.fecundity.offspring_share_max,
+        speciation_threshold=w.speciation.threshold,
     )
-
-
-class SpeciesTable:
-    """Per-species gene bounds and mutation sizes, one row per species id.
-
-    Attributes:
-        names: species names, index = species id.
-        lo, hi, mutation: float32 arrays of shape (n_species, n_genes).
-    """
-
-    def __init__(self, w: World):
-        self.names: list[str] = [s.name for s in w.species]
-        shape = (len(w.species), len(GENES))
-        self.lo = np.zeros(shape, GENOME_DTYPE)
-        self.hi = np.ones(shape, GENOME_DTYPE)
-        self.mutation = np.zeros(shape, GENOME_DTYPE)
-        for i, s in enumerate(w.species):
-            for g, gene in enumerate(GENES):
-                spec = getattr(s.genes, gene)
-                self.lo[i, g], self.hi[i, g], self.mutation[i, g] = spec.min, spec.max, spec.mutation
-
-    def __len__(self) -> int:
-        return len(self.names)

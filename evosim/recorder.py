@@ -1,4 +1,4 @@
-"""The run folder: config.yaml, timeseries.csv, summary.json.
+"""The run folder: config.yaml, timeseries.csv, species.csv, events.csv, summary.json.
 
 Files other than ``summary.json``'s ``timing`` block are pure functions of
 (world, seed, ticks): the same inputs give byte-identical files. Whole-file
@@ -20,12 +20,18 @@ from evosim import __version__
 from evosim.config import ConfigError, world_to_dict
 from evosim.defaults import GENES
 from evosim.kernels.stats import species_sums
+from evosim.lineage import LineageWriter
 from evosim.sim import Simulation
 from evosim.yamlio import atomic_write_json, atomic_write_text, dump
 
 #: Files a run folder may contain; ``--force`` only replaces folders made of these.
 RUN_FILES = {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "events.csv", "lineage", "checkpoints", "frames"}
 
+EVENT_COLUMNS = ["tick", "kind", "species", "details"]
+SPECIES_COLUMNS = [
+    "id", "ancestor_list", "origin_time", "destruction_time", "alive", "ancestor_id", "name", "root",
+    *[f"founder_{g}" for g in GENES], "peak_population", "habitat",
+]  # fmt: skip
 TIMESERIES_COLUMNS = [
     "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age",
     *[f"{stat}_{g}" for g in GENES for stat in ("mean", "sd")],
@@ -34,8 +40,10 @@ TIMESERIES_COLUMNS = [
 
 
 def _fmt(v: float) -> str:
-    """Shortest round-trip text of a float (deterministic)."""
-    return repr(float(v)) if np.isfinite(v) else ""
+    """Shortest round-trip text of a float (deterministic); float32 values keep their float32 digits."""
+    if not np.isfinite(v):
+        return ""
+    return str(v) if isinstance(v, np.float32) else repr(float(v))
 
 
 def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
@@ -72,7 +80,7 @@ class Recorder:
         self.sample_every = sim.world.output.sample_every
         self._started = time.perf_counter()
         self._steps_at_start = sim.agent_steps
-        self.peak = np.zeros(len(sim.species), np.int64)
+        self.lineage: LineageWriter | None = None
 
     def open(self) -> None:
         """Create the folder and write ``config.yaml`` and the time-series header and first row."""
@@ -85,12 +93,27 @@ class Recorder:
         self._ts = open(self.folder / "timeseries.csv", "w", newline="", encoding="utf-8")
         self._csv = csv.writer(self._ts, lineterminator="\n")
         self._csv.writerow(TIMESERIES_COLUMNS)
+        self._ev = open(self.folder / "events.csv", "w", newline="", encoding="utf-8")
+        self._evcsv = csv.writer(self._ev, lineterminator="\n")
+        self._evcsv.writerow(EVENT_COLUMNS)
+        if self.sim.world.output.lineage:
+            self.lineage = LineageWriter(self.folder / "lineage", self.sim.world.output.lineage_chunk_rows)
+            self.sim.on_death = self.lineage.on_death
         self.sample()
 
     def on_tick(self, sim: Simulation) -> None:
-        """Hook for :meth:`Simulation.advance`: samples every ``sample_every`` ticks."""
+        """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""
+        if sim.events:
+            self.write_events()
         if sim.tick % self.sample_every == 0 or sim.extinct:
             self.sample()
+
+    def write_events(self) -> None:
+        """Append the simulation's pending events to events.csv."""
+        for tick, kind, sp, details in self.sim.events:
+            self._evcsv.writerow([tick, kind, sp if sp >= 0 else "", details])
+        self.sim.events.clear()
+        self._ev.flush()
 
     def sample(self) -> None:
         """Append one row per species (alive or not) for the current tick."""
@@ -98,7 +121,6 @@ class Recorder:
         n_sp = len(sim.species)
         count, s1, s2, on_land, e_sum = species_sums(p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp)
         births, deaths = sim.take_counts()
-        self.peak = np.maximum(self.peak, count)
         for s in range(n_sp):
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
@@ -118,11 +140,16 @@ class Recorder:
     def close(self, ended: str) -> dict:
         """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted."""
         sim = self.sim
+        self.write_events()
         if sim.tick % self.sample_every != 0 and not sim.extinct:
             self.sample()
         self._ts.close()
+        self._ev.close()
+        if self.lineage is not None:
+            self.lineage.close(sim)
+        self.write_species()
         wall = time.perf_counter() - self._started
-        pops = sim.populations()
+        pops = sim.populations(extant_only=True)
         summary = {
             "evosim_version": __version__,
             "world": sim.world.name,
@@ -131,7 +158,8 @@ class Recorder:
             "ticks_run": sim.tick,
             "final_population": sum(pops.values()),
             "final_populations": pops,
-            "peak_populations": {n: int(v) for n, v in zip(sim.species.names, self.peak)},
+            "species_formed": len(sim.species),
+            "species_extant": len(pops),
             "agent_steps": int(sim.agent_steps),
             "births": int(sim.total_births),
             "deaths": int(sim.total_deaths),
@@ -145,3 +173,23 @@ class Recorder:
         }
         atomic_write_json(self.folder / "summary.json", summary)
         return summary
+
+    def write_species(self) -> None:
+        """Write species.csv (ALife phylogeny format; extant species end at the final tick)."""
+        sim, sp = self.sim, self.sim.species
+        path = self.folder / "species.csv"
+        tmp = path.with_name(".species.csv.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(SPECIES_COLUMNS)
+            for s in range(len(sp)):
+                parent = int(sp.parent[s])
+                extant = sp.destruction[s] < 0
+                founder = sp.founder[s]
+                w.writerow([
+                    s, "[none]" if parent < 0 else f"[{parent}]", int(sp.origin[s]),
+                    sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
+                    sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
+                    "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
+                ])  # fmt: skip
+        os.replace(tmp, path)

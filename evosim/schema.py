@@ -135,10 +135,37 @@ class ChildhoodTraits(Strict):
     maturity_min: int = _f(5, "age (ticks) of maturity at childhood gene 0", ge=0, le=MAX_TICKS)
     maturity_max: int = _f(120, "age (ticks) of maturity at childhood gene 1", ge=0, le=MAX_TICKS)
     upkeep: float = _f(0.0, "energy per tick at childhood gene 1 (linear)", ge=0.0, le=1e6)
+    feed_rate: float = _f(
+        0.6, "energy a parent passes to each dependant child per tick (the parent pays)", ge=0.0, le=1e6
+    )
+    feed_reserve: float = _f(
+        5.0, "a parent only feeds from energy above this reserve (shared equally among its dependants)", ge=0.0, le=1e9
+    )
+    juvenile_intake: float = _f(
+        0.5, "a juvenile forages at this share of the adult intake", ge=0.0, le=1.0
+    )
 
 
 class SocialityTraits(Strict):
     upkeep: float = _f(0.02, "energy per tick at sociality gene 1 (linear)", ge=0.0, le=1e6)
+    attraction: float = _f(
+        0.5,
+        "aggregation: a move's score gains attraction * sociality * (conspecifics on the target cell, "
+        "where they are its majority), in food units",
+        ge=0.0,
+        le=1e6,
+    )
+    radius_min: int = _f(1, "social radius (cells) at sociality gene 0: how far an agent sees conspecifics", ge=0, le=MAX_GRID_SIDE)
+    radius_max: int = _f(8, "social radius (cells) at sociality gene 1", ge=0, le=MAX_GRID_SIDE)
+    share_rate: float = _f(
+        0.0,
+        "food sharing: an agent gives share_rate * sociality of its energy above share_above to "
+        "hungry conspecifics (energy below share_below) on its cell; 0 = off",
+        ge=0.0,
+        le=1.0,
+    )
+    share_above: float = _f(30.0, "energy above which an agent shares", ge=0.0, le=1e9)
+    share_below: float = _f(10.0, "energy below which a conspecific receives", ge=0.0, le=1e9)
 
 
 class DexterityTraits(Strict):
@@ -241,6 +268,21 @@ def _default_species() -> list[SpeciesConfig]:
     ]
 
 
+class SpeciationConfig(Strict):
+    """When a child founds a new species."""
+
+    threshold: float = _f(
+        0.5,
+        "a child founds a new species when the Euclidean distance between its genome and its "
+        "species' founder genome (all genes in [0, 1]) exceeds this",
+        gt=0.0,
+        le=10.0,
+    )
+    max_species: int = _f(
+        20_000, "most species a run may create; further speciations are refused (and logged)", ge=1, le=10_000_000
+    )
+
+
 class SimConfig(Strict):
     """How long and with which seed."""
 
@@ -255,6 +297,12 @@ class OutputConfig(Strict):
     """What the run folder records."""
 
     sample_every: int = _f(10, "ticks between rows of timeseries.csv", ge=1, le=MAX_TICKS)
+    lineage: bool = _f(
+        False, "write a per-individual genealogy (lineage/*.parquet, ALife phylogeny format)"
+    )
+    lineage_chunk_rows: int = _f(
+        250_000, "rows buffered before a lineage chunk is written (bounds memory)", ge=1_000, le=50_000_000
+    )
 
 
 class World(Strict):
@@ -268,6 +316,7 @@ class World(Strict):
     species: list[SpeciesConfig] = Field(
         default_factory=_default_species, description="founding species", min_length=1, max_length=256
     )
+    speciation: SpeciationConfig = _f(SpeciationConfig(), "species formation")
     sim: SimConfig = _f(SimConfig(), "seed, length, population cap")
     output: OutputConfig = _f(OutputConfig(), "recording")
 

@@ -14,16 +14,17 @@ from collections.abc import Callable
 import numpy as np
 
 from evosim.config import ConfigError
-from evosim.defaults import G_HABITAT, GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
+from evosim.defaults import GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
 from evosim.kernels import food as k_food
 from evosim.kernels import forage as k_forage
 from evosim.kernels import life as k_life
 from evosim.kernels import move as k_move
 from evosim.kernels import spatial as k_spatial
 from evosim.kernels.rng import normal_array, uniform_array
-from evosim.params import SpeciesTable, params_from_world
+from evosim.params import params_from_world
 from evosim.population import Population
 from evosim.schema import World
+from evosim.species import SpeciesRegistry
 from evosim.world import food_arrays, initial_food, make_habitat, regrowth_rate
 
 
@@ -38,15 +39,21 @@ class Simulation:
         tick: ticks completed.
         pop: the agents (:class:`~evosim.population.Population`).
         habitat, food: the (H, W) grids.
+        species: the :class:`~evosim.species.SpeciesRegistry`.
         births, deaths: per-species counters since the last :meth:`take_counts`
             (deaths has one column per cause: 0 unused, 1 starvation, 2 old age).
+        events: ``(tick, kind, species, details)`` tuples not yet taken by a recorder.
+        on_death: optional ``f(sim, rows)`` called with the rows of the agents
+            about to be removed (their ``_cause`` is set), e.g. for lineage logs.
     """
 
     def __init__(self, world: World, seed: int | None = None):
         self.world = world
         self.seed = int(world.sim.seed if seed is None else seed)
         self.params = params_from_world(world)
-        self.species = SpeciesTable(world)
+        self.species = SpeciesRegistry(world)
+        self.events: list[tuple[int, str, int, str]] = []
+        self.on_death: Callable[[Simulation, np.ndarray], None] | None = None
         self.habitat = make_habitat(world.world, self.seed)
         self.food = initial_food(self.habitat, world.world.food)
         self.capacity, _ = food_arrays(world.world.food)
@@ -60,6 +67,9 @@ class Simulation:
         self.regrown_last = 0.0
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
+        self.occ_count = np.zeros(self.habitat.shape, np.int32)
+        self.occ_species = np.full(self.habitat.shape, -1, np.int32)
+        self._gene_sum = np.zeros((0, len(GENES)), np.float64)
         self._halo = int(max(self.params.radius_min, self.params.radius_max))
         padded = (self.habitat.shape[0] + 2 * self._halo, self.habitat.shape[1] + 2 * self._halo)
         self._habitat_pad = np.zeros(padded, self.habitat.dtype)
@@ -81,6 +91,7 @@ class Simulation:
         self.reproduce()
         self.die()
         self.tick += 1
+        self.update_species()
 
     def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
         """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
@@ -97,22 +108,34 @@ class Simulation:
         self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, rate, self.world.world.food.regrowth_floor)
 
     def sense_and_move(self) -> None:
+        """Independent agents choose and make a move; then dependants follow their parents."""
         p = self.pop
         k_move.pad_torus(self.food, self._food_pad, self._halo)
-        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.n, self._food_pad, self._habitat_pad, self._halo,
-                              self.seed, self.tick, self.params)
+        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._food_pad,
+                              self._habitat_pad, self._halo, self.occ_count, self.occ_species, self.seed, self.tick,
+                              self.params)
+        k_move.follow_guardians(p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params)
 
     def index_cells(self) -> None:
+        """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p = self.pop
         self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
+        if self.params.social_attraction > 0.0:
+            k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.occ_count, self.occ_species)
 
     def forage(self) -> None:
+        """Share each cell's food among its agents; then food sharing among conspecifics (if on)."""
         p = self.pop
-        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, self.food, self.habitat, self.params)
+        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, self.food,
+                        self.habitat, self.params)
+        if self.params.share_rate > 0.0:
+            k_forage.share_food(self._order, self._group_start, self.n_groups, p.species, p.genome, p.energy, self.params)
 
     def metabolise(self) -> None:
+        """Upkeep and ageing; parents feed their dependants."""
         p = self.pop
-        k_life.metabolise(p.genome, p.energy, p.age, p.n, self.params)
+        k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.n, self.params)
+        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep)
 
     def reproduce(self) -> None:
         p = self.pop
@@ -129,25 +152,68 @@ class Simulation:
         if p.capacity > len(self._keep):
             self._scratch_for(p.capacity)
         s = self.species
+        distant = np.zeros(k, np.uint8)
         k_life.give_birth(parents, k, p.n, p.next_id, self.tick, self.seed, p.id, p.parent_id, p.species, p.x, p.y,
-                          p.energy, p.age, p.birth_tick, p.genome, s.lo, s.hi, s.mutation, self.params)
-        self.births += np.bincount(p.species[parents], minlength=len(s))
+                          p.energy, p.age, p.birth_tick, p.guardian, p.genome, s.lo, s.hi, s.mutation, s.centroid,
+                          self.params, distant)
+        children = np.arange(p.n, p.n + k)
+        for c in children[distant.astype(bool)]:
+            self._speciate(int(c))
+        born = np.bincount(p.species[children], minlength=len(s))
+        self.births = _grow(self.births, len(s))
+        self.births[: len(born)] += born
+        s.alive[: len(born)] += born
         self.total_births += k
         p.n += k
         p.next_id += k
 
     def die(self) -> None:
+        """Starvation and old age; dead rows are removed, dependants of the dead are orphaned."""
         p = self.pop
         before = p.n
-        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause, self.deaths)
+        self.deaths = _grow(self.deaths, len(self.species))
+        if len(self._gene_sum) < self.species.capacity:
+            self._gene_sum = np.zeros((self.species.capacity, len(GENES)), np.float64)
+        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause,
+                                    self.deaths, self.species.alive, self._gene_sum)
+        self.species.update_centroids(self._gene_sum)
+        if m == before:
+            return
+        if self.on_death is not None:
+            self.on_death(self, np.flatnonzero(self._cause[:before]))
         self.total_deaths += before - m
         p.keep(self._keep, m)
+        k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
+
+    def update_species(self) -> None:
+        """Peaks, extinctions (logged as events)."""
+        s = self.species
+        alive = s.view("alive")
+        np.maximum(s.view("peak"), alive, out=s.view("peak"))
+        gone = np.flatnonzero((alive == 0) & (s.view("destruction") < 0))
+        for sid in gone:
+            s.destruction[sid] = self.tick
+            self.events.append((self.tick, "extinction", int(sid), f"{s.names[sid]} went extinct"))
+
+    def _speciate(self, row: int) -> None:
+        """Child at ``row`` founds a new species (unless the species limit is reached)."""
+        p, s = self.pop, self.species
+        parent_sp = int(p.species[row])
+        sid = s.found(parent_sp, p.genome[row], self.tick)
+        if sid < 0:
+            if not getattr(self, "_species_limit_logged", False):
+                self._species_limit_logged = True
+                self.events.append((self.tick, "species_limit", parent_sp, f"max_species={s.max_species} reached; no more speciation"))
+            return
+        p.species[row] = sid
+        self.events.append((self.tick, "speciation", sid, f"{s.names[sid]} split from {s.names[parent_sp]}"))
 
     # ------------------------------------------------------------ helpers
     def _cap_births(self, parents: np.ndarray, room: int) -> np.ndarray:
         """At the cap, let a random (id-keyed, order-blind) subset of ``room`` parents breed."""
         if self.cap_reached_at is None:
             self.cap_reached_at = self.tick
+            self.events.append((self.tick, "cap_reached", -1, f"population cap {self.cap} reached; births refused"))
         self.cap_refused += len(parents) - max(room, 0)
         if room <= 0:
             return parents[:0]
@@ -160,6 +226,7 @@ class Simulation:
         self._keep = np.zeros(capacity, np.int64)
         self._cause = np.zeros(capacity, np.int8)
         self._parents = np.zeros(capacity, np.int64)
+        self._new_row = np.zeros(capacity, np.int64)
 
     def _reset_counts(self) -> None:
         self.births = np.zeros(len(self.species), np.int64)
@@ -201,7 +268,10 @@ class Simulation:
             p.species[rows] = s_id
             p.age[rows] = 0
             p.birth_tick[rows] = 0
+            p.guardian[rows] = -1
             p.n += spec.count
+            self.species.alive[s_id] = spec.count
+            self.species.peak[s_id] = spec.count
         p.next_id = p.n
 
     # ------------------------------------------------------------ queries
@@ -210,10 +280,10 @@ class Simulation:
         """True once no agent is alive."""
         return self.pop.n == 0
 
-    def populations(self) -> dict[str, int]:
-        """Live agents per species name."""
-        counts = np.bincount(self.pop.live("species"), minlength=len(self.species))
-        return {name: int(c) for name, c in zip(self.species.names, counts)}
+    def populations(self, extant_only: bool = False) -> dict[str, int]:
+        """Live agents per species name (all species ever formed, or only extant ones)."""
+        alive = self.species.view("alive")
+        return {name: int(c) for name, c in zip(self.species.names, alive) if c or not extant_only}
 
     def land_share(self) -> float:
         """Share of live agents standing on land."""
@@ -225,4 +295,9 @@ class Simulation:
         return float(self.pop.live("genome")[:, GENES.index(gene)].mean()) if self.pop.n else float("nan")
 
 
-__all__ = ["Simulation", "G_HABITAT"]
+def _grow(counter: np.ndarray, n_species: int) -> np.ndarray:
+    """Pad a per-species counter with zero rows up to ``n_species``."""
+    if len(counter) >= n_species:
+        return counter
+    pad = np.zeros((n_species - len(counter), *counter.shape[1:]), counter.dtype)
+    return np.concatenate([counter, pad])

@@ -1,4 +1,4 @@
-"""Metabolism, reproduction with mutation, and death with compaction."""
+"""Metabolism, parental feeding, reproduction with mutation, death with compaction."""
 
 from __future__ import annotations
 
@@ -12,11 +12,50 @@ from evosim.kernels.rng import normal
 
 
 @nb.njit(**JIT_PARALLEL)
-def metabolise(genome, energy, age, n, p):
-    """Charge each agent its upkeep and age it one tick."""
+def metabolise(genome, energy, age, guardian, n, p):
+    """Charge each agent its upkeep, age it one tick; a child reaching maturity leaves its parent."""
     for i in nb.prange(n):
         energy[i] -= upkeep(genome[i], p)
         age[i] += 1
+        if guardian[i] >= 0 and age[i] >= maturity(genome[i], p):
+            guardian[i] = -1
+
+
+@nb.njit(**JIT)
+def feed_dependants(energy, guardian, n, p, n_dep):
+    """Parents pass energy to their dependants.
+
+    Each parent feeds each dependant ``min(feed_rate, surplus / k)`` where k
+    is its number of dependants and ``surplus`` its energy above
+    ``feed_reserve``: siblings are treated alike whatever their row order.
+    ``n_dep`` is an int scratch array of size >= n.
+    """
+    if p.feed_rate <= 0.0:
+        return
+    for i in range(n):
+        n_dep[i] = 0
+    for i in range(n):
+        if guardian[i] >= 0:
+            n_dep[guardian[i]] += 1
+    for i in range(n):
+        g = guardian[i]
+        if g < 0:
+            continue
+        surplus = np.float64(energy[g]) - p.feed_reserve
+        if surplus <= 0.0:
+            continue
+        give = surplus / n_dep[g]
+        if give > p.feed_rate:
+            give = p.feed_rate
+        energy[i] += give
+    for i in range(n):  # parents pay after all children were served from the same surplus
+        if n_dep[i] > 0:
+            surplus = np.float64(energy[i]) - p.feed_reserve
+            if surplus > 0.0:
+                each = surplus / n_dep[i]
+                if each > p.feed_rate:
+                    each = p.feed_rate
+                energy[i] -= each * n_dep[i]
 
 
 @nb.njit(**JIT)
@@ -32,13 +71,15 @@ def find_parents(genome, energy, age, n, p, out):
 
 @nb.njit(**JIT_PARALLEL)
 def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, species, x, y,
-               energy, age, birth_tick, genome, lo, hi, mutation, p):
+               energy, age, birth_tick, guardian, genome, lo, hi, mutation, centroid, p, distant):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
     The child gets ``offspring_share`` of the parent's energy, the parent's
     position and species, and the parent's genome plus a normal mutation of
     the species' size per gene (keyed by child id and gene), clipped to the
-    species' bounds.
+    species' bounds. It depends on its parent (``guardian``) until maturity.
+    ``distant[k]`` is set to 1 when child k's genome lies farther than the
+    speciation threshold from its species' centroid genome.
     """
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
@@ -56,6 +97,7 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
         y[c] = y[i]
         age[c] = 0
         birth_tick[c] = tick
+        d2 = 0.0
         for g in range(n_genes):
             v = np.float64(genome[i, g])
             m = mutation[s, g]
@@ -66,16 +108,24 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
             if v > hi[s, g]:
                 v = hi[s, g]
             genome[c, g] = v
+            diff = np.float64(genome[c, g]) - centroid[s, g]
+            d2 += diff * diff
+        distant[k] = 1 if d2 > p.speciation_threshold * p.speciation_threshold else 0
+        guardian[c] = i if maturity(genome[c], p) > 0.0 else -1
 
 
 @nb.njit(**JIT)
-def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths):
+def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths, alive, gene_sum):
     """Decide who dies this tick.
 
     Writes the indices of survivors (increasing) to ``keep`` and the cause of
     death per agent to ``cause`` (0 alive); adds deaths per species and cause
-    to ``deaths`` (n_species x 3). Returns the number of survivors.
+    to ``deaths`` (n_species x 3) and subtracts them from ``alive``; sums the
+    survivors' genomes per species into ``gene_sum`` (zeroed here; for the
+    species centroids). Returns the number of survivors.
     """
+    gene_sum[:] = 0.0
+    n_genes = genome.shape[1]
     m = 0
     for i in range(n):
         if energy[i] <= 0.0:
@@ -86,8 +136,11 @@ def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths):
             cause[i] = 0
             keep[m] = i
             m += 1
+            for g in range(n_genes):
+                gene_sum[species[i], g] += genome[i, g]
             continue
         deaths[species[i], cause[i]] += 1
+        alive[species[i]] -= 1
     return m
 
 
@@ -98,3 +151,19 @@ def compact(arr, keep, m):
         k = keep[j]
         if k != j:
             arr[j] = arr[k]
+
+
+@nb.njit(**JIT)
+def remap_guardians(guardian, keep, m, n_old, new_row):
+    """After compaction: point each dependant at its parent's new row, or -1 if the parent died.
+
+    ``new_row`` is an int scratch array of size >= n_old.
+    """
+    for i in range(n_old):
+        new_row[i] = -1
+    for j in range(m):
+        new_row[keep[j]] = j
+    for j in range(m):
+        g = guardian[j]
+        if g >= 0:
+            guardian[j] = new_row[g]

@@ -5,11 +5,17 @@ ray within its perception radius (brain), each cell's food weighted by the
 agent's habitat efficiency there and discounted by ``sight_discount**(k-1)``
 for a cell k steps away; the whole ray is weighted by the efficiency of the
 first cell (an aquatic agent does not step onto land to reach water beyond).
-Staying scores the food of its own cell. Each option gets exploration noise
+Staying scores the food of its own cell. Sociality adds aggregation: an
+option gains ``attraction * sociality * m`` where m counts conspecifics on
+that cell at the last census when they are its majority (the agent itself
+not counted). Each option gets exploration noise
 ``move_noise * u * efficiency`` (u uniform on 128 levels, keyed by agent id
 and tick); the
 agent takes the best option and pays ``move_cost * (1 + move_mismatch_cost *
 |h - cell|)`` for a step.
+
+Dependants (``guardian >= 0``) do not choose: after everyone else has moved,
+:func:`follow_guardians` steps each one toward its parent.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.defaults import G_BRAIN, G_HABITAT, RNG_MOVE
+from evosim.defaults import G_HABITAT, G_SOCIALITY, RNG_MOVE
 from evosim.kernels.conf import JIT, JIT_PARALLEL
 from evosim.kernels.phenotype import habitat_efficiency, radius
 from evosim.kernels.rng import hash64
@@ -48,8 +54,24 @@ def pad_torus(grid, out, halo):
             out[yy, xx] = grid[sy, (xx - halo) % width]
 
 
+@nb.njit(inline="always", **JIT)
+def _wrap(v, size):
+    if v < 0:
+        return v + size
+    if v >= size:
+        return v - size
+    return v
+
+
+@nb.njit(inline="always", **JIT)
+def _kin(occ_count, occ_species, sp, cx, cy):
+    """Conspecifics on a cell at the last census (0 unless they are its majority)."""
+    return occ_count[cy, cx] if occ_species[cy, cx] == sp else 0
+
+
 @nb.njit(**JIT_PARALLEL)
-def sense_and_move(x, y, genome, energy, ids, n, food_pad, habitat_pad, halo, seed, tick, p):
+def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, habitat_pad, halo,
+                   occ_count, occ_species, seed, tick, p):
     """Move every agent one step (or not), in place; charge the move cost.
 
     ``food_pad`` and ``habitat_pad`` are the grids padded by :func:`pad_torus`
@@ -62,7 +84,13 @@ def sense_and_move(x, y, genome, energy, ids, n, food_pad, habitat_pad, halo, se
     hp = habitat_pad.ravel()
     stride = food_pad.shape[1]
     for i in nb.prange(n):
+        if guardian[i] >= 0:
+            continue
         h = np.float64(genome[i, G_HABITAT])
+        social = p.social_attraction * genome[i, G_SOCIALITY]
+        sp = species[i]
+        xi = np.int64(x[i])
+        yi = np.int64(y[i])
         e_water = habitat_efficiency(h, 0, p)
         e_gain = habitat_efficiency(h, 1, p) - e_water
         r = radius(genome[i], p)
@@ -72,6 +100,8 @@ def sense_and_move(x, y, genome, energy, ids, n, food_pad, habitat_pad, halo, se
         word = hash64(seed, tick, ids[i], RNG_MOVE, 0)
         e_here = e_water + e_gain * hp[base]
         best = (fp[base] + p.move_noise * _u7(word, 0)) * e_here
+        if social > 0.0:
+            best += social * max(_kin(occ_count, occ_species, sp, xi, yi) - 1, 0)
         best_d = 0
         for d in range(1, 9):
             step = DY[d] * stride + DX[d]
@@ -88,16 +118,53 @@ def sense_and_move(x, y, genome, energy, ids, n, food_pad, habitat_pad, halo, se
                     seen = v
                 disc *= p.sight_discount
             score = (seen + p.move_noise * _u7(word, d)) * e_first
+            if social > 0.0:
+                score += social * _kin(occ_count, occ_species, sp, _wrap(xi + DX[d], width), _wrap(yi + DY[d], height))
             if score > best:
                 best = score
                 best_d = d
         if best_d != 0:
-            tx = (np.int64(x[i]) + DX[best_d]) % width
-            ty = (np.int64(y[i]) + DY[best_d]) % height
+            tx = _wrap(xi + DX[best_d], width)
+            ty = _wrap(yi + DY[best_d], height)
             x[i] = tx
             y[i] = ty
             land = hp[base + DY[best_d] * stride + DX[best_d]]
             energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - land))
+
+
+@nb.njit(inline="always", **JIT)
+def _toward(a, b, size):
+    """-1, 0 or +1: the shorter way from a to b on a ring of ``size``."""
+    d = b - a
+    if d > size // 2:
+        d -= size
+    elif d < -(size // 2):
+        d += size
+    return 1 if d > 0 else (-1 if d < 0 else 0)
+
+
+@nb.njit(**JIT_PARALLEL)
+def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
+    """Step each dependant one cell toward its parent (after the parents moved).
+
+    Parents are never dependants, so every read is of a position that no
+    longer changes this tick: the result does not depend on thread count.
+    """
+    height, width = habitat.shape
+    for i in nb.prange(n):
+        g = guardian[i]
+        if g < 0:
+            continue
+        dx = _toward(np.int64(x[i]), np.int64(x[g]), width)
+        dy = _toward(np.int64(y[i]), np.int64(y[g]), height)
+        if dx == 0 and dy == 0:
+            continue
+        tx = _wrap(np.int64(x[i]) + dx, width)
+        ty = _wrap(np.int64(y[i]) + dy, height)
+        x[i] = tx
+        y[i] = ty
+        h = np.float64(genome[i, G_HABITAT])
+        energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - habitat[ty, tx]))
 
 
 @nb.njit(**JIT_PARALLEL)

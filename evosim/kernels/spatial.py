@@ -53,3 +53,30 @@ def occupancy(x, y, n, height, width):
     for i in range(n):
         out[y[i], x[i]] += 1
     return out
+
+
+@nb.njit(**JIT)
+def census(order, group_start, n_groups, species, x, y, occ_count, occ_species):
+    """Per cell: the majority species (ties: lowest id) and its count; -1 / 0 elsewhere.
+
+    Read by the next tick's movement (aggregation toward conspecifics).
+    """
+    occ_count[:] = 0
+    occ_species[:] = -1
+    for g in range(n_groups):
+        s = group_start[g]
+        e = group_start[g + 1]
+        best_sp = -1
+        best_c = 0
+        for j in range(s, e):
+            sp = species[order[j]]
+            c = 0
+            for jj in range(s, e):
+                if species[order[jj]] == sp:
+                    c += 1
+            if c > best_c or (c == best_c and sp < best_sp):
+                best_c = c
+                best_sp = sp
+        i0 = order[s]
+        occ_count[y[i0], x[i0]] = best_c
+        occ_species[y[i0], x[i0]] = best_sp

@@ -1,0 +1,93 @@
+"""Per-individual genealogy in the ALife Data Standards phylogeny format.
+
+One row per individual, written when it dies (and for the survivors when the
+run ends): ``id``, ``ancestor_list`` (``[none]`` for founders, else
+``[<parent id>]``), ``origin_time`` (birth tick), ``destruction_time`` (death
+tick, or the final tick for survivors), ``species``, the genome at birth
+(``<gene>`` columns) and ``cause`` (starvation, old_age, alive). Rows are
+buffered and written as numbered Parquet chunks
+(``lineage/part-00000.parquet`` ...), so memory stays bounded; each chunk is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, GENES
+
+CAUSES = {DEATH_STARVATION: "starvation", DEATH_OLD_AGE: "old_age", 0: "alive"}
+
+
+class LineageWriter:
+    """Buffers individuals' records and writes Parquet chunks.
+
+    Args:
+        folder: the ``lineage/`` folder (created).
+        chunk_rows: rows per chunk.
+    """
+
+    def __init__(self, folder: str | os.PathLike, chunk_rows: int):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.chunk_rows = chunk_rows
+        self._parts: list[dict[str, np.ndarray]] = []
+        self._rows = 0
+        self.chunks = 0
+
+    def on_death(self, sim, rows: np.ndarray) -> None:
+        """Hook for :attr:`Simulation.on_death`: record the agents at ``rows``."""
+        self.add(sim, rows, sim._cause[rows], sim.tick)
+
+    def add(self, sim, rows: np.ndarray, cause: np.ndarray, tick: int) -> None:
+        """Record agents at ``rows`` of ``sim.pop`` that end at ``tick`` with ``cause``."""
+        p = sim.pop
+        part = {
+            "id": p.id[rows].copy(),
+            "parent_id": p.parent_id[rows].copy(),
+            "origin_time": p.birth_tick[rows].astype(np.int64),
+            "destruction_time": np.full(len(rows), tick, np.int64),
+            "species": p.species[rows].astype(np.int64),
+            "genome": p.genome[rows].copy(),
+            "cause": np.asarray(cause, np.int8).copy(),
+        }
+        self._parts.append(part)
+        self._rows += len(rows)
+        if self._rows >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered rows as one chunk (nothing if empty)."""
+        if not self._rows:
+            return
+        cat = {k: np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}
+        parent = cat["parent_id"]
+        ancestor = np.where(parent < 0, "[none]", np.char.add(np.char.add("[", parent.astype(str)), "]"))
+        cols = {
+            "id": pa.array(cat["id"]),
+            "ancestor_list": pa.array(ancestor.tolist(), pa.string()),
+            "origin_time": pa.array(cat["origin_time"]),
+            "destruction_time": pa.array(cat["destruction_time"]),
+            "species": pa.array(cat["species"]),
+            **{g: pa.array(cat["genome"][:, k]) for k, g in enumerate(GENES)},
+            "cause": pa.array([CAUSES[int(c)] for c in cat["cause"]], pa.string()),
+        }
+        table = pa.table(cols)
+        path = self.folder / f"part-{self.chunks:05d}.parquet"
+        tmp = path.with_name(f".{path.name}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+        self.chunks += 1
+        self._parts, self._rows = [], 0
+
+    def close(self, sim) -> None:
+        """Record the survivors (cause ``alive``, destruction_time = final tick) and flush."""
+        rows = np.arange(sim.pop.n)
+        if len(rows):
+            self.add(sim, rows, np.zeros(len(rows), np.int8), sim.tick)
+        self.flush()

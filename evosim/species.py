@@ -1,0 +1,115 @@
+"""The species registry: one row per species ever formed, in arrays.
+
+A species is founded either by the world file (a root, ``parent == -1``) or by
+a child whose genome lies farther than ``speciation.threshold`` (Euclidean,
+genes in [0, 1]) from its species' *centroid* (mean genome of its live
+members at the end of the previous tick). The centroid moves with the
+population, so a species that drifts as a whole stays one species, and only
+outlying lineages split off (measuring from the fixed founder genome instead
+makes every birth of a drifted species a speciation: an explosion of species).
+The new species copies its parent's gene bounds, mutation sizes and granted
+manipulators; its founder genome (recorded in species.csv) is the child's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evosim.defaults import GENES, GENOME_DTYPE, N_GENES
+from evosim.schema import World
+
+
+class SpeciesRegistry:
+    """Per-species arrays, index = species id; grows by doubling.
+
+    Attributes:
+        names: species names (roots from the world file, then ``<root>.<id>``).
+        lo, hi, mutation: (S, G) float32 gene bounds and mutation sizes.
+        founder: (S, G) float32 founder genomes.
+        centroid: (S, G) float64 mean genome of live members (updated each tick).
+        manipulators: (S,) float32 granted manipulator level (effective
+            dexterity = max(dexterity gene, this)).
+        parent, root: (S,) int64 parent species (-1 for roots) and root species.
+        origin, destruction: (S,) int64 ticks (destruction -1 while extant).
+        alive, peak: (S,) int64 live count and peak count.
+    """
+
+    _ARRAYS = {
+        "lo": (GENOME_DTYPE, N_GENES), "hi": (GENOME_DTYPE, N_GENES), "mutation": (GENOME_DTYPE, N_GENES),
+        "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES), "manipulators": (np.float32, 0), "parent": (np.int64, 0),
+        "root": (np.int64, 0), "origin": (np.int64, 0), "destruction": (np.int64, 0),
+        "alive": (np.int64, 0), "peak": (np.int64, 0),
+    }  # fmt: skip
+
+    def __init__(self, world: World, capacity: int = 64):
+        self.names: list[str] = []
+        self.n = 0
+        self.capacity = 0
+        self.max_species = world.speciation.max_species
+        for name, (dt, cols) in self._ARRAYS.items():
+            setattr(self, name, np.zeros((0, cols) if cols else 0, dt))
+        self._reserve(max(capacity, len(world.species)))
+        for s in world.species:
+            sid = self._new_row(s.name, parent=-1, tick=0)
+            for g, gene in enumerate(GENES):
+                spec = getattr(s.genes, gene)
+                self.lo[sid, g], self.hi[sid, g], self.mutation[sid, g] = spec.min, spec.max, spec.mutation
+                self.founder[sid, g] = spec.mean
+                self.centroid[sid, g] = spec.mean
+            self.root[sid] = sid
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _reserve(self, capacity: int) -> None:
+        if capacity <= self.capacity:
+            return
+        for name, (dt, cols) in self._ARRAYS.items():
+            old = getattr(self, name)
+            new = np.zeros((capacity, cols) if cols else capacity, dt)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self.capacity = capacity
+
+    def _new_row(self, name: str, parent: int, tick: int) -> int:
+        if self.n == self.capacity:
+            self._reserve(2 * self.capacity)
+        sid = self.n
+        self.n += 1
+        self.names.append(name)
+        self.parent[sid] = parent
+        self.origin[sid] = tick
+        self.destruction[sid] = -1
+        self.alive[sid] = 0
+        self.peak[sid] = 0
+        return sid
+
+    def found(self, parent: int, genome: np.ndarray, tick: int) -> int:
+        """Register a species founded at ``tick`` by an agent with ``genome``; returns its id.
+
+        Returns -1 (no new species) when ``max_species`` is reached.
+        """
+        if self.n >= self.max_species:
+            return -1
+        root = int(self.root[parent])
+        sid = self._new_row(f"{self.names[root]}.{self.n}", parent=parent, tick=tick)
+        for name in ("lo", "hi", "mutation", "manipulators"):
+            getattr(self, name)[sid] = getattr(self, name)[parent]
+        self.founder[sid] = genome
+        self.centroid[sid] = genome
+        self.root[sid] = root
+        return sid
+
+    def update_centroids(self, gene_sum: np.ndarray) -> None:
+        """Centroids from per-species gene sums of the live members (extinct species keep theirs)."""
+        alive = self.alive[: self.n]
+        has = alive > 0
+        self.centroid[: self.n][has] = gene_sum[: self.n][has] / alive[has, None]
+
+    def view(self, name: str) -> np.ndarray:
+        """Array ``name`` for the species formed so far."""
+        return getattr(self, name)[: self.n]
+
+    def extant(self) -> np.ndarray:
+        """Ids of species with live agents."""
+        return np.flatnonzero(self.view("alive") > 0)
