@@ -1,0 +1,375 @@
+"""Drawing a :class:`~evosim.viewer.state.ViewState` onto a pygame surface.
+
+:func:`render` is pure: it reads a state and a :class:`Camera` and draws; it
+keeps no state between calls and needs no display (any ``pygame.Surface``
+will do). The map is built from arrays: the visible part of the habitat/food
+grid is coloured with lookup tables, scaled in C by ``pygame.transform``, and
+agents are painted as small discs with fancy-index assignments into
+``pygame.surfarray.pixels3d`` — one assignment per disc offset, never a
+Python loop per agent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pygame
+
+from evosim.viewer import colors as C
+from evosim.viewer.state import History, ViewState
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A way of colouring agents (and the background).
+
+    Attributes:
+        key: the number key that selects it.
+        name: short name (``--layer`` value and on-screen label).
+        title: legend title.
+    """
+
+    key: str
+    name: str
+    title: str
+
+
+#: The layers, in key order (keys 1-9 then 0).
+LAYERS: tuple[Layer, ...] = (
+    Layer("1", "species", "species"),
+    Layer("2", "brain", "brain gene"),
+    Layer("3", "skill", "skill z"),
+    Layer("4", "dexterity", "dexterity gene"),
+    Layer("5", "food", "food / capacity"),
+    Layer("6", "milestone", "highest milestone"),
+    Layer("7", "sociality", "sociality gene"),
+    Layer("8", "childhood", "childhood gene"),
+    Layer("9", "lifespan", "lifespan gene"),
+    Layer("0", "energy", "energy"),
+)
+LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
+_GENE_LAYERS = {"brain", "dexterity", "sociality", "childhood", "lifespan"}
+
+
+def layer_by_name(name: str) -> Layer:
+    """The layer called ``name``.
+
+    Raises:
+        ValueError: no such layer.
+    """
+    for layer in LAYERS:
+        if layer.name == name:
+            return layer
+    raise ValueError(f"unknown layer '{name}'; layers: {', '.join(LAYER_NAMES)}")
+
+
+@dataclass
+class Selection:
+    """What the user picked: an agent (by id, so it can be followed) or a species."""
+
+    species: int | None = None
+    agent_id: int | None = None
+
+
+@dataclass
+class Hud:
+    """Status shown in the panel, owned by the event loop.
+
+    Attributes:
+        mode: ``"live"`` or ``"replay"``.
+        paused: whether stepping is paused.
+        speed: ticks per displayed frame (fractions: a tick every few frames).
+        message: one-line feedback (last action, errors).
+        intervention: the intervention chosen for the keyboard (``None``: none available).
+        show_help: the full key help overlay.
+        position: replay position text (e.g. ``"frame 3/40"``).
+    """
+
+    mode: str = "live"
+    paused: bool = False
+    speed: float = 1.0
+    message: str = ""
+    intervention: str | None = None
+    show_help: bool = False
+    position: str = ""
+
+
+@dataclass
+class RenderInfo:
+    """Where things ended up (for mapping clicks back to what was clicked).
+
+    Attributes:
+        map_rect: the map area on the surface.
+        species_rows: (rect, species id) of each species row in the panel.
+        camera: the camera used (a new whole-world camera if none was given).
+        legend: what the agent colours mean (title, and "no data" notes).
+    """
+
+    map_rect: pygame.Rect
+    camera: Camera
+    species_rows: list[tuple[pygame.Rect, int]] = field(default_factory=list)
+    legend: str = ""
+
+
+# ---------------------------------------------------------------------- camera
+@dataclass
+class Camera:
+    """Which part of the (toroidal) world is visible, and how large.
+
+    Attributes:
+        world: (height, width) of the grid in cells.
+        view: (width, height) of the map area in pixels.
+        cx, cy: centre of the view in cell coordinates.
+        scale: pixels per cell (at least :attr:`min_scale`, where the whole world fits).
+    """
+
+    world: tuple[int, int]
+    view: tuple[int, int]
+    cx: float
+    cy: float
+    scale: float
+    max_scale: float = 48.0
+
+    @classmethod
+    def fit(cls, world: tuple[int, int], view: tuple[int, int]) -> Camera:
+        """The whole world, centred."""
+        cam = cls(tuple(world), tuple(view), world[1] / 2, world[0] / 2, 1.0)  # type: ignore[arg-type]
+        cam.scale = cam.min_scale
+        return cam
+
+    @property
+    def min_scale(self) -> float:
+        """Scale at which the whole world fits the view."""
+        return min(self.view[0] / self.world[1], self.view[1] / self.world[0])
+
+    def resize(self, view: tuple[int, int]) -> None:
+        """The map area changed size; keep the centre, clamp the scale."""
+        self.view = tuple(view)  # type: ignore[assignment]
+        self.scale = min(max(self.scale, self.min_scale), self.max_scale)
+
+    def zoom(self, factor: float, about: tuple[float, float] | None = None) -> None:
+        """Zoom by ``factor`` (> 1 in), keeping the cell under pixel ``about`` in place."""
+        new = min(max(self.scale * factor, self.min_scale), self.max_scale)
+        if about is not None:
+            before = self.point_at(*about)
+            self.scale = new
+            after = self.point_at(*about)
+            self.cx += before[0] - after[0]
+            self.cy += before[1] - after[1]
+        self.scale = new
+        self._wrap()
+
+    def pan(self, dx_px: float, dy_px: float) -> None:
+        """Move the view by a pixel offset (the world follows a drag of ``(dx, dy)``)."""
+        self.cx -= dx_px / self.scale
+        self.cy -= dy_px / self.scale
+        self._wrap()
+
+    def _wrap(self) -> None:
+        self.cx %= self.world[1]
+        self.cy %= self.world[0]
+
+    def _axis(self, n_cells: int, n_px: int, centre: float) -> tuple[np.ndarray, float, bool, int, float]:
+        """Cells drawn along one axis: (cell indices, pixel offset, wraps, first index, first coordinate)."""
+        span = n_px / self.scale
+        if span >= n_cells - 1e-9:  # the whole axis fits: centre it, no wrap
+            x0 = n_cells / 2 - span / 2
+            return np.arange(n_cells), -x0 * self.scale, False, 0, x0
+        x0 = centre - span / 2
+        i0 = math.floor(x0)
+        count = math.ceil(x0 + span) - i0 + 1
+        return (i0 + np.arange(count)) % n_cells, (i0 - x0) * self.scale, True, i0, x0
+
+    def axes(self) -> tuple[tuple, tuple]:
+        """:meth:`_axis` for x and y."""
+        h, w = self.world
+        return self._axis(w, self.view[0], self.cx), self._axis(h, self.view[1], self.cy)
+
+    def point_at(self, px: float, py: float) -> tuple[float, float]:
+        """Cell coordinates (unwrapped, fractional) under map pixel ``(px, py)``."""
+        (_, _, _, _, x0), (_, _, _, _, y0) = self.axes()
+        return x0 + px / self.scale, y0 + py / self.scale
+
+    def cell_at(self, px: float, py: float) -> tuple[int, int] | None:
+        """The cell ``(x, y)`` under map pixel ``(px, py)``, or ``None`` outside the world."""
+        fx, fy = self.point_at(px, py)
+        h, w = self.world
+        (_, _, wrap_x, _, _), (_, _, wrap_y, _, _) = self.axes()
+        x, y = math.floor(fx), math.floor(fy)
+        if (not wrap_x and not 0 <= x < w) or (not wrap_y and not 0 <= y < h):
+            return None
+        return x % w, y % h
+
+    def visible_rect(self) -> tuple[float, float, float, float]:
+        """Visible map rectangle ``(x0, y0, width, height)`` in cells (x0/y0 may be negative or wrap)."""
+        fx, fy = self.point_at(0, 0)
+        return fx, fy, self.view[0] / self.scale, self.view[1] / self.scale
+
+
+def _scaled_size(axis: tuple, scale: float) -> int:
+    return max(1, round(len(axis[0]) * scale))
+
+
+def agent_pixels(state: ViewState, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map pixels of the agents in view.
+
+    Returns:
+        (rows, px, py): rows of the visible agents and their pixel centres
+        within the map area (int64 arrays).
+    """
+    ax, ay = cam.axes()
+    out = []
+    for coord, axis, size, n_world in ((state.x, ax, cam.view[0], cam.world[1]), (state.y, ay, cam.view[1], cam.world[0])):
+        cells, off, _, i0, _ = axis
+        n = len(cells)
+        eff = _scaled_size(axis, cam.scale) / n
+        j = (np.asarray(coord, np.int64) - i0) % n_world
+        p = round(off) + np.floor((j + 0.5) * eff).astype(np.int64)
+        out.append((p, (j < n) & (p >= 0) & (p < size)))
+    (px, okx), (py, oky) = out
+    rows = np.flatnonzero(okx & oky)
+    return rows, px[rows], py[rows]
+
+
+def pick_agent(state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: float = 8.0) -> int | None:
+    """Row of the agent nearest to map pixel ``pos`` within ``radius_px`` (or one cell), or ``None``."""
+    if state.n == 0:
+        return None
+    rows, px, py = agent_pixels(state, cam)
+    if rows.size == 0:
+        return None
+    d2 = (px - pos[0]) ** 2 + (py - pos[1]) ** 2
+    k = int(np.argmin(d2))
+    limit = max(radius_px, cam.scale * 0.75)
+    return int(rows[k]) if d2[k] <= limit * limit else None
+
+
+# ---------------------------------------------------------------------- colours
+def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, str]:
+    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the legend text."""
+    if layer == "species":
+        pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
+        return pal[state.species[rows]], "species colours"
+    if layer in _GENE_LAYERS:
+        return C.values_to_colors(state.gene(layer)[rows], C.VIRIDIS), f"{layer} gene: 0 (dark) .. 1 (yellow)"
+    if layer == "skill":
+        if state.skill is None:
+            return np.full((len(rows), 3), 150, np.uint8), "skill: no skill data in this world yet"
+        hi = float(state.skill.max()) if state.n else 1.0
+        hi = hi if hi > 0 else 1.0
+        return C.values_to_colors(state.skill[rows], C.PLASMA, 0.0, hi), f"skill z: 0 (blue) .. {hi:.3g} (yellow)"
+    if layer == "milestone":
+        if state.milestone is None:
+            return np.full((len(rows), 3), 150, np.uint8), "milestones: none recorded in this world yet"
+        lv = np.minimum(state.milestone[rows], len(C.MILESTONE_COLORS) - 1)
+        return C.MILESTONE_COLORS[lv], "milestone: grey none, then by level"
+    if layer == "energy":
+        e = state.energy if state.energy is not None else np.zeros(state.n, np.float32)
+        hi = float(e.max()) if state.n and e.max() > 0 else 1.0
+        return C.values_to_colors(e[rows], C.PLASMA, 0.0, hi), f"energy: 0 .. {hi:.3g}"
+    if layer == "food":
+        return np.full((len(rows), 3), 235, np.uint8), "food: dark empty .. bright full; agents white"
+    raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(LAYER_NAMES)}")
+
+
+def _disc(r: float) -> list[tuple[int, int]]:
+    """Pixel offsets of a dot of radius ``r`` (a single pixel below 0.75, a 2x2 square below 1.5)."""
+    if r < 0.75:
+        return [(0, 0)]
+    if r < 1.5:
+        return [(0, 0), (1, 0), (0, 1), (1, 1)]
+    k = math.ceil(r)
+    return [(dx, dy) for dx in range(-k, k + 1) for dy in range(-k, k + 1) if dx * dx + dy * dy <= r * r + 0.5]
+
+
+def _paint(pix: np.ndarray, px: np.ndarray, py: np.ndarray, colors: np.ndarray, r: float) -> None:
+    """Paint discs of radius ``r`` at (px, py): one array assignment per disc offset."""
+    w, h = pix.shape[:2]
+    for dx, dy in _disc(r):
+        pix[np.clip(px + dx, 0, w - 1), np.clip(py + dy, 0, h - 1)] = colors
+
+
+# ---------------------------------------------------------------------- drawing
+def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, selected: Selection | None) -> str:
+    """Draw background and agents of ``state`` onto ``target`` (the map area). Returns the legend text."""
+    target.fill(C.VOID)
+    ax, ay = cam.axes()
+    grid_rgb = C.background(state.habitat[np.ix_(ay[0], ax[0])], state.food_fraction[np.ix_(ay[0], ax[0])],
+                            food_layer=(layer == "food"))
+    small = pygame.surfarray.make_surface(np.ascontiguousarray(grid_rgb.transpose(1, 0, 2)))
+    big = pygame.transform.scale(small, (_scaled_size(ax, cam.scale), _scaled_size(ay, cam.scale)))
+    target.blit(big, (round(ax[1]), round(ay[1])))
+    if state.n == 0:
+        return "no agents alive"
+    rows, px, py = agent_pixels(state, cam)
+    col, legend = agent_colors(state, layer, rows)
+    if selected is not None and selected.species is not None:
+        mine = state.species[rows] == selected.species
+        col = np.where(mine[:, None], col, C.dim(col))
+        order = np.concatenate([np.flatnonzero(~mine), np.flatnonzero(mine)])
+        rows, px, py, col = rows[order], px[order], py[order], col[order]
+    r = 0.0 if cam.scale < 1.5 else 1.0 if cam.scale < 4.0 else min(cam.scale * 0.33, 7.0)
+    if layer == "food":
+        r = min(r, 1.0)
+    pix = pygame.surfarray.pixels3d(target)
+    try:
+        if r >= 2.0:
+            _paint(pix, px, py, np.zeros_like(col), r + 1.0)
+        _paint(pix, px, py, col, r)
+    finally:
+        del pix
+    if selected is not None and selected.agent_id is not None:
+        row = state.row_of(selected.agent_id)
+        if row is not None:
+            hit = np.flatnonzero(rows == row)
+            if hit.size:
+                c = (int(px[hit[0]]), int(py[hit[0]]))
+                pygame.draw.circle(target, (255, 255, 255), c, int(r) + 6, 2)
+                pygame.draw.circle(target, (0, 0, 0), c, int(r) + 8, 1)
+    return legend
+
+
+def render(
+    state: ViewState,
+    surface: pygame.Surface,
+    layer: str = "species",
+    camera: Camera | None = None,
+    selected: Selection | None = None,
+    history: History | None = None,
+    hud: Hud | None = None,
+) -> RenderInfo:
+    """Draw ``state`` onto ``surface``: the map on the left, the side panel on the right.
+
+    Args:
+        state: what to draw.
+        surface: any pygame surface (a window or an off-screen surface).
+        layer: one of :data:`LAYER_NAMES`.
+        camera: the visible part of the map; ``None`` shows the whole world.
+        selected: the selected agent or species (highlighted, shown in the panel).
+        history: population / skill history for the panel's plot.
+        hud: status (mode, pause, speed, message, help overlay).
+
+    Returns:
+        Where the map and the species rows are (to resolve clicks).
+    """
+    from evosim.viewer.panel import draw_help, draw_panel
+
+    hud = hud or Hud(mode=state.source)
+    w, h = surface.get_size()
+    panel_w = 0 if w < 480 else min(max(int(w * 0.3), 300), 380)
+    map_rect = pygame.Rect(0, 0, w - panel_w, h)
+    cam = camera or Camera.fit(state.shape, map_rect.size)
+    if tuple(cam.view) != map_rect.size:
+        cam.resize(map_rect.size)
+    map_surf = pygame.Surface(map_rect.size)
+    legend = draw_map(state, map_surf, cam, layer, selected)
+    if hud.show_help:
+        draw_help(map_surf)
+    surface.blit(map_surf, map_rect.topleft)
+    info = RenderInfo(map_rect=map_rect, camera=cam, legend=legend)
+    if panel_w:
+        panel_rect = pygame.Rect(map_rect.right, 0, panel_w, h)
+        info.species_rows = draw_panel(surface, panel_rect, state, layer, legend, selected, history, hud)
+    return info

@@ -1,0 +1,183 @@
+"""Each gene's mechanism, shown by comparing two configurations over several seeds.
+
+Every test would fail if its mechanism were removed: the two configurations
+differ only in the parameter that switches the mechanism on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evosim import Simulation, load_world
+from evosim.defaults import GENES
+from evosim.kernels.phenotype import maturity
+
+SEEDS = (1, 2, 3)
+
+
+def small(extra: dict | None = None, size: int = 48, count: int = 400) -> dict:
+    """Overrides for a small one-species world of generalists on uniform food."""
+    o = {
+        "world.width": size,
+        "world.height": size,
+        "world.habitat.land_fraction": 0.5,
+        "species": [{"name": "a", "count": count, "genes": {"habitat": {"mean": 0.5, "sd": 0.0, "mutation": 0.0}}}],
+        "traits.habitat.mismatch": 0.0,
+    }
+    o.update(extra or {})
+    return o
+
+
+def run(overrides: dict, seed: int, ticks: int) -> Simulation:
+    sim = Simulation(load_world(overrides=overrides), seed=seed)
+    sim.advance(ticks)
+    assert not sim.extinct, "the test world died out; it cannot show anything"
+    return sim
+
+
+def gene_mean(sim: Simulation, gene: str) -> float:
+    return float(sim.pop.live("genome")[:, GENES.index(gene)].mean())
+
+
+def _patchy(radius_max: int) -> dict:
+    """Sparse food patches (4% of cells) with strong seasons; brain mutates fast."""
+    return small({
+        "traits.brain.upkeep": 0.2, "physiology.sight_discount": 0.9, "traits.brain.radius_max": radius_max,
+        "world.width": 96, "world.height": 96,
+        "world.habitat.land_fraction": 0.04, "world.habitat.smoothness": 0.0,
+        "world.food.water.capacity": 0.01, "world.food.land.capacity": 40.0, "world.food.land.regrowth": 0.3,
+        "world.food.season.amplitude": 0.9, "world.food.season.period": 60,
+        "species": [{"name": "a", "count": 600, "genes": {
+            "habitat": {"mean": 0.5, "sd": 0.0, "mutation": 0.0}, "brain": {"mean": 0.5, "sd": 0.05, "mutation": 0.04}}}],
+    })  # fmt: skip
+
+
+def test_brain_falls_under_its_cost_without_benefit():
+    """Uniform food, perception fixed at radius 1: a bigger brain only costs, so it declines."""
+    no_benefit = small({"traits.brain.radius_max": 1, "traits.brain.upkeep": 0.3})
+    flat = [gene_mean(run(no_benefit, seed, 1500), "brain") for seed in SEEDS]
+    assert max(flat) < 0.45, f"brain should fall below its initial 0.5 under its cost: {flat}"
+
+
+def test_brain_rises_where_sight_finds_patchy_food():
+    """Same patchy seasonal world: brain rises when it widens perception, and falls when it does not."""
+    sight = [gene_mean(run(_patchy(6), seed, 2000), "brain") for seed in SEEDS]
+    blind = [gene_mean(run(_patchy(1), seed, 2000), "brain") for seed in SEEDS]
+    assert min(sight) > 0.5, f"brain should rise above its initial 0.5: {sight}"
+    assert np.mean(sight) > np.mean(blind) + 0.05, (sight, blind)
+
+
+def test_lifespan_upkeep_selects_against_long_life_and_old_age_kills():
+    costly = small({"traits.lifespan.upkeep": 0.6})
+    free = small({"traits.lifespan.upkeep": 0.0})
+    a = [gene_mean(run(costly, s, 1200), "lifespan") for s in SEEDS]
+    b = [gene_mean(run(free, s, 1200), "lifespan") for s in SEEDS]
+    assert np.mean(a) < np.mean(b) - 0.05, (a, b)
+    sim = run(small({"traits.lifespan.max_age_min": 30, "traits.lifespan.max_age_max": 30, "traits.childhood.maturity_max": 10}), 1, 200)
+    assert sim.pop.live("age").max() < 30
+    assert sim.total_deaths > 0
+
+
+def test_dexterity_upkeep_selects_against_dexterity():
+    costly = small({"traits.dexterity.upkeep": 0.6})
+    free = small({"traits.dexterity.upkeep": 0.0})
+    a = [gene_mean(run(costly, s, 1200), "dexterity") for s in SEEDS]
+    b = [gene_mean(run(free, s, 1200), "dexterity") for s in SEEDS]
+    assert np.mean(a) < np.mean(b) - 0.05, (a, b)
+
+
+def test_aquatic_agents_stay_in_water():
+    """With habitat mismatch on, an aquatic species stays in water; with it off it spreads onto land."""
+    spec = [{"name": "fish", "count": 400, "genes": {"habitat": {"mean": 0.0, "sd": 0.0, "min": 0.0, "max": 0.0, "mutation": 0.0}}}]
+    on = small({"species": spec, "traits.habitat.mismatch": 1.0})
+    off = small({"species": spec, "traits.habitat.mismatch": 0.0})
+    for seed in SEEDS:
+        assert run(on, seed, 300).land_share() == 0.0
+        assert run(off, seed, 300).land_share() > 0.2
+
+
+def test_sociality_aggregates_conspecifics():
+    """Attraction on: more conspecifics per occupied cell than with attraction off."""
+    def crowding(sim: Simulation) -> float:
+        occ = np.bincount(sim.pop.live("y").astype(np.int64) * 48 + sim.pop.live("x"))
+        occ = occ[occ > 0]
+        return float((occ**2).sum() / occ.sum())  # mean group size seen by an agent
+
+    genes = {"habitat": {"mean": 0.5, "sd": 0.0, "mutation": 0.0}, "sociality": {"mean": 1.0, "sd": 0.0, "min": 1.0, "mutation": 0.0}}
+    spec = [{"name": "a", "count": 400, "genes": genes}]
+    on = small({"species": spec, "traits.sociality.attraction": 3.0})
+    off = small({"species": spec, "traits.sociality.attraction": 0.0})
+    a = [crowding(run(on, s, 150)) for s in SEEDS]
+    b = [crowding(run(off, s, 150)) for s in SEEDS]
+    assert min(a) > max(b), (a, b)
+
+
+def test_food_sharing_moves_energy_to_hungry_conspecifics():
+    sim = Simulation(load_world(overrides=small({"traits.sociality.share_rate": 0.5})), seed=1)
+    p = sim.pop
+    p.x[:2], p.y[:2] = 5, 5
+    p.energy[:2] = [50.0, 2.0]
+    p.genome[:2, GENES.index("sociality")] = 1.0
+    sim.index_cells()
+    before = p.energy[:2].copy()
+    from evosim.kernels.forage import share_food
+
+    share_food(sim._order, sim._group_start, sim.n_groups, p.species, p.genome, p.energy, sim.params)
+    assert p.energy[0] < before[0] and p.energy[1] > before[1]
+    assert p.energy[:p.n].sum() == pytest.approx(before.sum() + p.energy[2:p.n].sum(), rel=1e-6)
+
+
+def test_orphaned_juveniles_starve_more_often():
+    """Juveniles whose parent died (fend for themselves at juvenile intake) starve more than fed ones."""
+    o = small({
+        "species": [{"name": "a", "count": 400, "genes": {"habitat": {"mean": 0.5, "sd": 0.0, "mutation": 0.0},
+                     "childhood": {"mean": 0.6, "sd": 0.0, "mutation": 0.0}}}],
+        "traits.childhood.juvenile_intake": 0.3, "traits.childhood.feed_rate": 1.0,
+    })  # fmt: skip
+    orphan = np.zeros(2)
+    fed = np.zeros(2)  # [juvenile-ticks, starvation deaths]
+    for seed in SEEDS:
+        sim = Simulation(load_world(overrides=o), seed=seed)
+        for _ in range(400):
+            for process in (sim.regrow_food, sim.sense_and_move, sim.index_cells, sim.forage, sim.metabolise, sim.reproduce):
+                process()
+            p = sim.pop
+            juvenile = p.live("age") < np.array([maturity(g, sim.params) for g in p.live("genome")])
+            is_orphan = juvenile & (p.live("guardian") < 0)
+            is_fed = juvenile & (p.live("guardian") >= 0)
+            starving = p.live("energy") <= 0
+            orphan += [is_orphan.sum(), (is_orphan & starving).sum()]
+            fed += [is_fed.sum(), (is_fed & starving).sum()]
+            sim.die()
+            sim.tick += 1
+            sim.update_species()
+    assert orphan[0] > 50 and fed[0] > 50, (orphan, fed)
+    assert orphan[1] / orphan[0] > 2 * fed[1] / fed[0], (orphan, fed)
+
+
+def test_parents_pay_for_their_dependants():
+    o = small({"species": [{"name": "a", "count": 50, "genes": {"childhood": {"mean": 0.8, "sd": 0.0, "mutation": 0.0}}}]})
+    sim = Simulation(load_world(overrides=o), seed=1)
+    p = sim.pop
+    p.guardian[1] = 0  # agent 1 depends on agent 0
+    p.energy[:2] = [30.0, 1.0]
+    total = p.energy[:2].sum()
+    from evosim.kernels.life import feed_dependants
+
+    feed_dependants(p.energy, p.guardian, p.n, sim.params, np.zeros(p.n, np.int64))
+    assert p.energy[1] == pytest.approx(1.0 + sim.params.feed_rate)
+    assert p.energy[:2].sum() == pytest.approx(total)
+
+
+def test_fecundity_trades_threshold_for_investment():
+    """High fecundity reproduces at lower energy and gives children less."""
+    births, share = {}, {}
+    for f in (0.1, 0.9):
+        o = small({"species": [{"name": "a", "count": 400, "genes": {
+            "habitat": {"mean": 0.5, "sd": 0.0, "mutation": 0.0}, "fecundity": {"mean": f, "sd": 0.0, "mutation": 0.0}}}]})
+        sims = [run(o, s, 60) for s in SEEDS]
+        births[f] = sum(s.total_births for s in sims)
+        share[f] = np.mean([s.pop.live("energy")[s.pop.live("age") == 0].mean() for s in sims if (s.pop.live("age") == 0).any()])
+    assert births[0.9] > births[0.1]
+    assert share[0.9] < share[0.1]
