@@ -34,6 +34,7 @@ AGENT_FIELDS: dict[str, np.dtype] = {
     "age": np.dtype(np.int32),
     "birth_tick": np.dtype(np.int32),
     "guardian": np.dtype(np.int32),  # row of the parent while dependent, else -1
+    "skill": np.dtype(np.float32),  # cultural skill z >= 0, lost at death
 }
 GENOME_DTYPE = np.dtype(np.float32)  # genome is (n, N_GENES)
 
@@ -49,7 +50,8 @@ RNG_INIT_ENERGY = 3
 RNG_MOVE = 4
 RNG_MUTATE = 5
 RNG_CAP = 6
-RNG_FOLLOW = 7
+RNG_LEARN = 7
+RNG_INNOVATE = 8
 
 #: Causes of death (reported in lineage logs).
 DEATH_STARVATION = 1

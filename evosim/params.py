@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from evosim.schema import World
 
 
@@ -51,6 +53,22 @@ class Params(NamedTuple):
     offspring_share_min: float
     offspring_share_max: float
     speciation_threshold: float
+    alpha0: float
+    alpha_dexterity: float
+    alpha_brain: float
+    beta0: float
+    beta_brain: float
+    juvenile_rate: float
+    adult_rate: float
+    innovation_rate: float
+    innovation_brain_exponent: float
+    innovation_dexterity_weight: float
+    innovation_step: float
+    skill_cap0: float
+    skill_cap_brain: float
+    hard_energy: float
+    hard_intake: float
+    hard_skill_scale: float
 
 
 def params_from_world(w: World) -> Params:
@@ -92,4 +110,59 @@ def params_from_world(w: World) -> Params:
         offspring_share_min=t.fecundity.offspring_share_min,
         offspring_share_max=t.fecundity.offspring_share_max,
         speciation_threshold=w.speciation.threshold,
+        alpha0=w.culture.alpha,
+        alpha_dexterity=w.culture.alpha_dexterity,
+        alpha_brain=w.culture.alpha_brain,
+        beta0=w.culture.beta,
+        beta_brain=w.culture.beta_brain,
+        juvenile_rate=w.culture.juvenile_rate,
+        adult_rate=w.culture.adult_rate,
+        innovation_rate=w.culture.innovation_rate,
+        innovation_brain_exponent=w.culture.innovation_brain_exponent,
+        innovation_dexterity_weight=w.culture.innovation_dexterity_weight,
+        innovation_step=w.culture.innovation_step,
+        skill_cap0=w.culture.skill_cap,
+        skill_cap_brain=w.culture.skill_cap_brain,
+        hard_energy=w.world.hard_food.energy,
+        hard_intake=w.world.hard_food.intake,
+        hard_skill_scale=w.world.hard_food.skill_scale,
+    )
+
+
+class Ladder(NamedTuple):
+    """The technology ladder as arrays (M milestones; cumulative effects indexed by level 0..M).
+
+    ``level`` of an agent = number of milestones whose threshold its skill reaches.
+    """
+
+    threshold: np.ndarray  # float64[M]
+    min_dexterity: np.ndarray  # float64[M]
+    needs_land: np.ndarray  # uint8[M]
+    energy_mult: np.ndarray  # float64[M+1], product of energy multipliers of held milestones
+    hard_access: np.ndarray  # uint8[M+1], 1 if any held milestone grants hard food
+    hard_mult: np.ndarray  # float64[M+1]
+    regrowth_bonus: np.ndarray  # float64[M+1], largest bonus among held milestones
+
+
+def ladder_from_world(w: World) -> Ladder:
+    """Arrays of the technology ladder."""
+    ms = w.technology.ladder
+    m = len(ms)
+    energy = np.ones(m + 1)
+    access = np.zeros(m + 1, np.uint8)
+    hard = np.ones(m + 1)
+    regrow = np.zeros(m + 1)
+    for k, ms_k in enumerate(ms, start=1):
+        energy[k] = energy[k - 1] * ms_k.energy_multiplier
+        access[k] = access[k - 1] | ms_k.hard_food
+        hard[k] = hard[k - 1] * ms_k.hard_food_multiplier
+        regrow[k] = max(regrow[k - 1], ms_k.regrowth_bonus)
+    return Ladder(
+        threshold=np.array([x.threshold for x in ms], np.float64),
+        min_dexterity=np.array([x.min_dexterity for x in ms], np.float64),
+        needs_land=np.array([x.needs_land for x in ms], np.uint8),
+        energy_mult=energy,
+        hard_access=access,
+        hard_mult=hard,
+        regrowth_bonus=regrow,
     )

@@ -15,13 +15,15 @@ import numpy as np
 
 from evosim.config import ConfigError
 from evosim.defaults import GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
+from evosim.detectors import Detectors
+from evosim.kernels import culture as k_culture
 from evosim.kernels import food as k_food
 from evosim.kernels import forage as k_forage
 from evosim.kernels import life as k_life
 from evosim.kernels import move as k_move
 from evosim.kernels import spatial as k_spatial
 from evosim.kernels.rng import normal_array, uniform_array
-from evosim.params import params_from_world
+from evosim.params import ladder_from_world, params_from_world
 from evosim.population import Population
 from evosim.schema import World
 from evosim.species import SpeciesRegistry
@@ -57,6 +59,13 @@ class Simulation:
         self.habitat = make_habitat(world.world, self.seed)
         self.food = initial_food(self.habitat, world.world.food)
         self.capacity, _ = food_arrays(world.world.food)
+        self.hard = initial_food(self.habitat, world.world.hard_food)
+        self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
+        self.farmed = np.zeros(self.habitat.shape, np.float32)
+        self._no_bonus = np.zeros(self.habitat.shape, np.float32)
+        self.ladder = ladder_from_world(world)
+        self.learning_attempts = 0
+        self.innovations = 0
         self.cap = world.sim.population_cap
         self.tick = 0
         self.agent_steps = 0
@@ -78,6 +87,7 @@ class Simulation:
         self._scratch_for(self.pop.capacity)
         self._reset_counts()
         self._place_founders()
+        self.detectors = Detectors(self)
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:
@@ -88,6 +98,7 @@ class Simulation:
         self.index_cells()
         self.forage()
         self.metabolise()
+        self.learn()
         self.reproduce()
         self.die()
         self.tick += 1
@@ -104,8 +115,11 @@ class Simulation:
 
     # ------------------------------------------------------------ the processes
     def regrow_food(self) -> None:
-        rate = regrowth_rate(self.world.world.food, self.tick)
-        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, rate, self.world.world.food.regrowth_floor)
+        """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
+        food, hard = self.world.world.food, self.world.world.hard_food
+        rate = regrowth_rate(food, self.tick)
+        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, rate, food.regrowth_floor, self.farmed)
+        k_food.regrow(self.hard, self.habitat, self.hard_capacity, self.hard_rate, hard.regrowth_floor, self._no_bonus)
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
@@ -124,10 +138,12 @@ class Simulation:
             k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.occ_count, self.occ_species)
 
     def forage(self) -> None:
-        """Share each cell's food among its agents; then food sharing among conspecifics (if on)."""
-        p = self.pop
-        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, self.food,
-                        self.habitat, self.params)
+        """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
+        p, lad = self.pop, self.ladder
+        self.farmed.fill(0.0)
+        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, p.skill,
+                        p.species, self.food, self.hard, self.habitat, self.farmed, self.species.manipulators,
+                        lad.threshold, lad.energy_mult, lad.hard_access, lad.hard_mult, lad.regrowth_bonus, self.params)
         if self.params.share_rate > 0.0:
             k_forage.share_food(self._order, self._group_start, self.n_groups, p.species, p.genome, p.energy, self.params)
 
@@ -136,6 +152,20 @@ class Simulation:
         p = self.pop
         k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.n, self.params)
         k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep)
+
+    def learn(self) -> None:
+        """Social learning (Henrich 2004) and innovation, capped by brain and the technology ladder."""
+        p, s, lad = self.pop, self.species, self.ladder
+        skill_prev = self._skill_prev[: p.n]
+        np.copyto(skill_prev, p.live("skill"))
+        best, row, second = k_culture.species_top2(p.species, p.skill, p.n, len(s))
+        learned, innovated = self._learned[: p.n], self._innovated[: p.n]
+        k_culture.learn_and_innovate(p.skill, self._skill_prev, p.id, p.species, p.x, p.y, p.genome, p.age, p.guardian,
+                                     self.habitat, p.n, self._order, self._counts, best, row, second, s.manipulators,
+                                     s.fire_substitute, lad.threshold, lad.min_dexterity, lad.needs_land, self.seed,
+                                     self.tick, self.params, self._learned, self._innovated)
+        self.learning_attempts += int(learned.sum(dtype=np.int64))
+        self.innovations += int(innovated.sum(dtype=np.int64))
 
     def reproduce(self) -> None:
         p = self.pop
@@ -154,7 +184,7 @@ class Simulation:
         s = self.species
         distant = np.zeros(k, np.uint8)
         k_life.give_birth(parents, k, p.n, p.next_id, self.tick, self.seed, p.id, p.parent_id, p.species, p.x, p.y,
-                          p.energy, p.age, p.birth_tick, p.guardian, p.genome, s.lo, s.hi, s.mutation, s.centroid,
+                          p.energy, p.age, p.birth_tick, p.guardian, p.skill, p.genome, s.lo, s.hi, s.mutation, s.centroid,
                           self.params, distant)
         children = np.arange(p.n, p.n + k)
         for c in children[distant.astype(bool)]:
@@ -186,7 +216,7 @@ class Simulation:
         k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
 
     def update_species(self) -> None:
-        """Peaks, extinctions (logged as events)."""
+        """Peaks, extinctions, detectors and milestones (logged as events)."""
         s = self.species
         alive = s.view("alive")
         np.maximum(s.view("peak"), alive, out=s.view("peak"))
@@ -194,6 +224,13 @@ class Simulation:
         for sid in gone:
             s.destruction[sid] = self.tick
             self.events.append((self.tick, "extinction", int(sid), f"{s.names[sid]} went extinct"))
+        self.detectors.update(self)
+
+    def flop(self) -> float:
+        """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
+        c = self.world.compute
+        return (self.agent_steps * c.flop_per_agent_step + self.total_births * c.flop_per_birth
+                + self.learning_attempts * c.flop_per_learning_attempt + self.innovations * c.flop_per_innovation)
 
     def _speciate(self, row: int) -> None:
         """Child at ``row`` founds a new species (unless the species limit is reached)."""
@@ -227,6 +264,9 @@ class Simulation:
         self._cause = np.zeros(capacity, np.int8)
         self._parents = np.zeros(capacity, np.int64)
         self._new_row = np.zeros(capacity, np.int64)
+        self._skill_prev = np.zeros(capacity, np.float32)
+        self._learned = np.zeros(capacity, np.uint8)
+        self._innovated = np.zeros(capacity, np.uint8)
 
     def _reset_counts(self) -> None:
         self.births = np.zeros(len(self.species), np.int64)
@@ -269,6 +309,7 @@ class Simulation:
             p.age[rows] = 0
             p.birth_tick[rows] = 0
             p.guardian[rows] = -1
+            p.skill[rows] = 0.0
             p.n += spec.count
             self.species.alive[s_id] = spec.count
             self.species.peak[s_id] = spec.count

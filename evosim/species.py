@@ -29,6 +29,10 @@ class SpeciesRegistry:
         centroid: (S, G) float64 mean genome of live members (updated each tick).
         manipulators: (S,) float32 granted manipulator level (effective
             dexterity = max(dexterity gene, this)).
+        fire_substitute: (S,) uint8, 1 lets members pass a ``needs_land`` milestone anywhere.
+        intelligent_at, technological_at: (S,) int64 detection ticks (-1: not yet).
+        brain_since, tech_since: (S,) int64 start of the current run of ticks
+            meeting the detector condition (-1: not meeting it).
         parent, root: (S,) int64 parent species (-1 for roots) and root species.
         origin, destruction: (S,) int64 ticks (destruction -1 while extant).
         alive, peak: (S,) int64 live count and peak count.
@@ -38,7 +42,9 @@ class SpeciesRegistry:
         "lo": (GENOME_DTYPE, N_GENES), "hi": (GENOME_DTYPE, N_GENES), "mutation": (GENOME_DTYPE, N_GENES),
         "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES), "manipulators": (np.float32, 0), "parent": (np.int64, 0),
         "root": (np.int64, 0), "origin": (np.int64, 0), "destruction": (np.int64, 0),
-        "alive": (np.int64, 0), "peak": (np.int64, 0),
+        "alive": (np.int64, 0), "peak": (np.int64, 0), "fire_substitute": (np.uint8, 0),
+        "intelligent_at": (np.int64, 0), "technological_at": (np.int64, 0),
+        "brain_since": (np.int64, 0), "tech_since": (np.int64, 0),
     }  # fmt: skip
 
     def __init__(self, world: World, capacity: int = 64):
@@ -82,6 +88,8 @@ class SpeciesRegistry:
         self.destruction[sid] = -1
         self.alive[sid] = 0
         self.peak[sid] = 0
+        for name in ("intelligent_at", "technological_at", "brain_since", "tech_since"):
+            getattr(self, name)[sid] = -1
         return sid
 
     def found(self, parent: int, genome: np.ndarray, tick: int) -> int:
@@ -93,7 +101,7 @@ class SpeciesRegistry:
             return -1
         root = int(self.root[parent])
         sid = self._new_row(f"{self.names[root]}.{self.n}", parent=parent, tick=tick)
-        for name in ("lo", "hi", "mutation", "manipulators"):
+        for name in ("lo", "hi", "mutation", "manipulators", "fire_substitute"):
             getattr(self, name)[sid] = getattr(self, name)[parent]
         self.founder[sid] = genome
         self.centroid[sid] = genome

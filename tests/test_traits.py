@@ -17,8 +17,11 @@ SEEDS = (1, 2, 3)
 
 
 def small(extra: dict | None = None, size: int = 48, count: int = 400) -> dict:
-    """Overrides for a small one-species world of generalists on uniform food."""
+    """Overrides for a small one-species world of generalists on uniform food, culture off."""
     o = {
+        "culture.juvenile_rate": 0.0,
+        "culture.adult_rate": 0.0,
+        "culture.innovation_rate": 0.0,
         "world.width": size,
         "world.height": size,
         "world.habitat.land_fraction": 0.5,

@@ -9,8 +9,8 @@ from evosim.kernels.conf import JIT_PARALLEL
 
 
 @nb.njit(**JIT_PARALLEL)
-def regrow(food, habitat, capacity, rate, floor):
-    """Logistic regrowth ``F += r * max(F, floor) * (1 - F/K)``, clipped to [0, K].
+def regrow(food, habitat, capacity, rate, floor, bonus):
+    """Logistic regrowth ``F += r (1 + b) * max(F, floor) * (1 - F/K)``, clipped to [0, K].
 
     Args:
         food: (H, W) float32 food grid, updated in place.
@@ -18,6 +18,7 @@ def regrow(food, habitat, capacity, rate, floor):
         capacity: float64[2], K per habitat.
         rate: float64[2], r per habitat for this tick (seasons already applied).
         floor: regrowth of an empty cell is computed as if it held ``floor``.
+        bonus: (H, W) float32 per-cell rate bonus b (agriculture), or zeros.
 
     Returns:
         Total food added this tick (float64).
@@ -30,7 +31,7 @@ def regrow(food, habitat, capacity, rate, floor):
             k = capacity[habitat[yy, xx]]
             f = np.float64(food[yy, xx])
             base = f if f > floor else floor
-            new = f + rate[habitat[yy, xx]] * base * (1.0 - f / k)
+            new = f + rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]) * base * (1.0 - f / k)
             if new > k:
                 new = k
             if new < 0.0:

@@ -1,11 +1,14 @@
 """Foraging: each cell's food is shared among the agents on it.
 
 Rule (deterministic and blind to agent order): agent i on a cell asks for
-``d_i = min(intake * j_i * efficiency_i, room_i / food_energy)`` where ``j_i``
-is ``juvenile_intake`` before maturity and 1 after, ``room_i`` is
-what its energy store can still take. If the cell holds at least the total
-demand D, everyone gets its demand; otherwise everyone gets the same fraction
-F / D of its demand. The cell loses exactly what was eaten.
+``d_i = min(intake * j_i * efficiency_i, room_i / gain_i)`` where ``j_i``
+is ``juvenile_intake`` before maturity and 1 after, ``room_i`` is what its
+energy store can still take and ``gain_i`` the energy per unit of food. If the
+cell holds at least the total demand D, everyone gets its demand; otherwise
+everyone gets the same fraction F / D of its demand. The cell loses exactly
+what was eaten. Hard food is then shared by the same rule, with demand
+``hard_intake * min(1, skill / skill_scale) * d_eff * hard_mult`` for agents
+holding a milestone that grants access (0 for the others).
 """
 
 from __future__ import annotations
@@ -15,24 +18,50 @@ import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY
 from evosim.kernels.conf import JIT, JIT_PARALLEL
+from evosim.kernels.culture import effective_dexterity, level_of
 from evosim.kernels.phenotype import habitat_efficiency, maturity
 
 
 @nb.njit(inline="always", **JIT)
 def demand(genome_row, e, a, cell_land, p):
-    """Food an agent (energy e, age a) would eat on this cell if there were plenty."""
+    """Easy food an agent (energy e, age a) would eat on this cell if there were plenty (before room)."""
     d = p.intake * habitat_efficiency(np.float64(genome_row[G_HABITAT]), cell_land, p)
     if a < maturity(genome_row, p):
         d *= p.juvenile_intake
-    room = (p.max_energy - e) / p.food_energy
-    if room < d:
-        d = room
-    return d if d > 0.0 else 0.0
+    return d
+
+
+@nb.njit(inline="always", **JIT)
+def _room(e, gain, p):
+    """Food units whose energy ``gain`` each still fits in the store."""
+    r = (p.max_energy - e) / gain
+    return r if r > 0.0 else 0.0
+
+
+@nb.njit(inline="always", **JIT)
+def hard_demand(genome_row, z, a, level, manipulators, hard_access, hard_mult, p):
+    """Hard food an agent would extract if there were plenty: needs access, skill and dexterity."""
+    if not hard_access[level]:
+        return 0.0
+    y = z / p.hard_skill_scale
+    if y > 1.0:
+        y = 1.0
+    d = p.hard_intake * y * effective_dexterity(genome_row, manipulators) * hard_mult[level]
+    if a < maturity(genome_row, p):
+        d *= p.juvenile_intake
+    return d
 
 
 @nb.njit(**JIT_PARALLEL)
-def forage(order, group_start, n_groups, x, y, genome, energy, age, food, habitat, p):
-    """Share each occupied cell's food among its agents; update food and energy in place."""
+def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, species, food, hard, habitat, farmed,
+           manipulators, threshold, energy_mult, hard_access, hard_mult, regrowth_bonus, p):
+    """Share each occupied cell's easy food, then its hard food, among its agents (in place).
+
+    Energy per unit is ``food_energy`` (easy) or ``hard_food.energy`` (hard),
+    times the product of the held milestones' energy multipliers (cooking).
+    ``farmed`` gets each occupied cell's largest regrowth bonus among its
+    agents (agriculture), read by the next regrowth.
+    """
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -40,19 +69,51 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, food, habita
         cy = y[i0]
         cx = x[i0]
         land = habitat[cy, cx]
+        # easy food
         f = np.float64(food[cy, cx])
+        total = 0.0
+        bonus = 0.0
+        for j in range(s, e):
+            i = order[j]
+            lv = level_of(np.float64(skill[i]), threshold)
+            gain = p.food_energy * energy_mult[lv]
+            d = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain, p))
+            total += d
+            if regrowth_bonus[lv] > bonus:
+                bonus = regrowth_bonus[lv]
+        farmed[cy, cx] = bonus
+        if total > 0.0 and f > 0.0:
+            take = total if total < f else f
+            frac = take / total
+            for j in range(s, e):
+                i = order[j]
+                lv = level_of(np.float64(skill[i]), threshold)
+                gain = p.food_energy * energy_mult[lv]
+                d = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain, p))
+                energy[i] += d * frac * gain
+            food[cy, cx] = np.float32(f - take)
+        # hard food
+        h = np.float64(hard[cy, cx])
+        if h <= 0.0:
+            continue
         total = 0.0
         for j in range(s, e):
             i = order[j]
-            total += demand(genome[i], np.float64(energy[i]), age[i], land, p)
-        if total <= 0.0 or f <= 0.0:
+            lv = level_of(np.float64(skill[i]), threshold)
+            gain = p.hard_energy * energy_mult[lv]
+            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
+            total += min(d, _room(np.float64(energy[i]), gain, p))
+        if total <= 0.0:
             continue
-        take = total if total < f else f
+        take = total if total < h else h
         frac = take / total
         for j in range(s, e):
             i = order[j]
-            energy[i] += demand(genome[i], np.float64(energy[i]), age[i], land, p) * frac * p.food_energy
-        food[cy, cx] = np.float32(f - take)
+            lv = level_of(np.float64(skill[i]), threshold)
+            gain = p.hard_energy * energy_mult[lv]
+            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
+            energy[i] += min(d, _room(np.float64(energy[i]), gain, p)) * frac * gain
+        hard[cy, cx] = np.float32(h - take)
 
 
 @nb.njit(**JIT_PARALLEL)

@@ -71,13 +71,14 @@ def find_parents(genome, energy, age, n, p, out):
 
 @nb.njit(**JIT_PARALLEL)
 def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, species, x, y,
-               energy, age, birth_tick, guardian, genome, lo, hi, mutation, centroid, p, distant):
+               energy, age, birth_tick, guardian, skill, genome, lo, hi, mutation, centroid, p, distant):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
     The child gets ``offspring_share`` of the parent's energy, the parent's
     position and species, and the parent's genome plus a normal mutation of
     the species' size per gene (keyed by child id and gene), clipped to the
-    species' bounds. It depends on its parent (``guardian``) until maturity.
+    species' bounds. It starts with skill 0 and depends on its parent
+    (``guardian``) until maturity.
     ``distant[k]`` is set to 1 when child k's genome lies farther than the
     speciation threshold from its species' centroid genome.
     """
@@ -97,6 +98,7 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
         y[c] = y[i]
         age[c] = 0
         birth_tick[c] = tick
+        skill[c] = 0.0
         d2 = 0.0
         for g in range(n_genes):
             v = np.float64(genome[i, g])

@@ -14,6 +14,10 @@ pygame is imported lazily by the modules that draw, so importing
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on import
+
 __all__ = ["FrameReader", "FrameRecorder", "ViewState"]
 
 

@@ -87,6 +87,23 @@ def background(habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool 
     return np.where((habitat == 1)[..., None], land[q], water[q])
 
 
+def mapped(surface, rgb: np.ndarray) -> np.ndarray:
+    """RGB triples (..., 3) uint8 as ``surface``'s mapped pixel integers (uint32), like ``Surface.map_rgb``."""
+    rs, gs, bs, _ = surface.get_shifts()
+    rl, gl, bl, _ = surface.get_losses()
+    rgb = np.asarray(rgb, np.uint32)
+    return (((rgb[..., 0] >> rl) << rs) | ((rgb[..., 1] >> gl) << gs) | ((rgb[..., 2] >> bl) << bs)).astype(np.uint32)
+
+
+def background_mapped(surface, habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:
+    """Like :func:`background`, as (H, W) mapped pixel integers of ``surface`` (one gather through a 512-entry table)."""
+    water, land = (FOOD_WATER, FOOD_LAND) if food_layer else (BG_WATER, BG_LAND)
+    table = mapped(surface, np.concatenate([water, land]))
+    idx = (np.asarray(food_fraction, np.float32) * 255.0).astype(np.uint16)
+    idx += np.asarray(habitat, np.uint16) << 8
+    return table[idx]
+
+
 def dim(colors: np.ndarray, factor: float = 0.3) -> np.ndarray:
     """Darker copies of ``colors`` (for agents outside the selected species)."""
     return (colors.astype(np.float32) * factor).astype(np.uint8)

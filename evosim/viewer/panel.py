@@ -14,6 +14,7 @@ import pygame
 
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
+from evosim.viewer.layers import layer_by_name
 from evosim.viewer.state import History, ViewState
 
 BG = (22, 24, 30)
@@ -79,6 +80,19 @@ def _fit(s: str, size: int, width: int) -> str:
     while s and f.size(s + "…")[0] > width:
         s = s[:-1]
     return s + "…"
+
+
+def num(v: float) -> str:
+    """Compact number for axis labels: 12,832 / 4.2k / 0.35."""
+    if not np.isfinite(v):
+        return "-"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.3g}M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.3g}k"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
 
 
 def _gene_bars(surf: pygame.Surface, x: int, y: int, w: int, values: np.ndarray) -> int:
@@ -219,7 +233,7 @@ def _plot(surf, rect: pygame.Rect, history: History, which: str, pal, title: str
     span = max(t[-1] - t[0], 1.0)
     inner = rect.inflate(-8, -18).move(0, 6)
     xs = inner.x + (t - t[0]) / span * inner.w
-    text(surf, f"{hi:,.3g}", (0, rect.y + 2), 11, DIM, right=rect.right - 4)
+    text(surf, f"max {num(hi)}", (0, rect.y + 2), 11, DIM, right=rect.right - 4)
     for j, s in enumerate(top):  # one line per species
         ys = inner.bottom - np.nan_to_num(vals[:, j], nan=0.0) / hi * inner.h
         pts = np.stack([xs, ys], axis=1).round().astype(int).tolist()
@@ -242,8 +256,6 @@ def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend:
     text(surf, f"{hud.mode} · {run}" + (f" · {hud.position}" if hud.position else ""), (x, y), 12,
          ACCENT if hud.paused else DIM)
     y += 17
-    from evosim.viewer.render import layer_by_name
-
     key = layer_by_name(layer).key
     text(surf, f"layer [{key}] {layer}", (x, y), 13, FG, bold=True)
     y += 16

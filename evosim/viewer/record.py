@@ -34,7 +34,7 @@ import numpy as np
 
 from evosim.config import ConfigError
 from evosim.defaults import GENES
-from evosim.viewer.state import ViewState, _agent_milestones, _marks
+from evosim.viewer.state import ViewState, _marks, agent_milestones, milestone_names, species_values
 
 FRAMES_DIR = "frames"
 META_FILE = "meta.npz"
@@ -136,7 +136,7 @@ class FrameRecorder:
         skill = getattr(p, "skill", None)
         if skill is not None:
             frame["skill"] = np.asarray(skill[:n], np.float32).astype(np.float16)
-        milestone = _agent_milestones(p, n)
+        milestone = agent_milestones(sim, n)
         if milestone is not None:
             frame["milestone"] = milestone
         self._buffer.append(frame)
@@ -166,12 +166,14 @@ class FrameRecorder:
         names = list(sim.species.names)
         k = len(names)
         out["species_names"] = np.array(names, dtype=str) if names else np.zeros(0, "U1")
-        out["milestone_names"] = np.array(list(getattr(sim, "milestone_names", None) or []), dtype="U64")
+        out["milestone_names"] = np.array(milestone_names(sim), dtype="U64")
         out["intelligent_at"] = _marks(sim.species, "intelligent_at", k)
         out["technological_at"] = _marks(sim.species, "technological_at", k)
-        parent = getattr(sim.species, "parent", None)
-        if parent is not None:
-            out["species_parent"] = np.asarray(parent, np.int64)[:k]
+        for key, table_name, dt in (("species_parent", "parent", np.int64), ("manipulators", "manipulators", np.float32),
+                                    ("fire_substitute", "fire_substitute", np.uint8)):
+            values = species_values(sim.species, table_name, k, dt)
+            if values is not None:
+                out[key] = values
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_savez(self.folder / f"chunk-{self._next_chunk:06d}.npz", out, self.compress)
         self._next_chunk += 1
@@ -315,6 +317,8 @@ class FrameReader:
             intelligent_at=intel,
             technological_at=tech,
             species_parent=z["species_parent"] if "species_parent" in z else None,
+            manipulators=z["manipulators"] if "manipulators" in z else None,
+            fire_substitute=z["fire_substitute"] if "fire_substitute" in z else None,
             world_name=self.world_name,
             source="replay",
         )

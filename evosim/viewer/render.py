@@ -18,51 +18,12 @@ import numpy as np
 import pygame
 
 from evosim.viewer import colors as C
+from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, layer_by_name
+from evosim.viewer.panel import draw_help, draw_panel
 from evosim.viewer.state import History, ViewState
 
-
-@dataclass(frozen=True)
-class Layer:
-    """A way of colouring agents (and the background).
-
-    Attributes:
-        key: the number key that selects it.
-        name: short name (``--layer`` value and on-screen label).
-        title: legend title.
-    """
-
-    key: str
-    name: str
-    title: str
-
-
-#: The layers, in key order (keys 1-9 then 0).
-LAYERS: tuple[Layer, ...] = (
-    Layer("1", "species", "species"),
-    Layer("2", "brain", "brain gene"),
-    Layer("3", "skill", "skill z"),
-    Layer("4", "dexterity", "dexterity gene"),
-    Layer("5", "food", "food / capacity"),
-    Layer("6", "milestone", "highest milestone"),
-    Layer("7", "sociality", "sociality gene"),
-    Layer("8", "childhood", "childhood gene"),
-    Layer("9", "lifespan", "lifespan gene"),
-    Layer("0", "energy", "energy"),
-)
-LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
-_GENE_LAYERS = {"brain", "dexterity", "sociality", "childhood", "lifespan"}
-
-
-def layer_by_name(name: str) -> Layer:
-    """The layer called ``name``.
-
-    Raises:
-        ValueError: no such layer.
-    """
-    for layer in LAYERS:
-        if layer.name == name:
-            return layer
-    raise ValueError(f"unknown layer '{name}'; layers: {', '.join(LAYER_NAMES)}")
+__all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_colors",
+           "agent_pixels", "layer_by_name", "pick_agent", "render"]
 
 
 @dataclass
@@ -123,6 +84,7 @@ class Camera:
         view: (width, height) of the map area in pixels.
         cx, cy: centre of the view in cell coordinates.
         scale: pixels per cell (at least :attr:`min_scale`, where the whole world fits).
+        max_zoom_px: pixels per cell at the deepest zoom (see :attr:`max_scale`).
     """
 
     world: tuple[int, int]
@@ -130,7 +92,7 @@ class Camera:
     cx: float
     cy: float
     scale: float
-    max_scale: float = 48.0
+    max_zoom_px: float = 48.0
 
     @classmethod
     def fit(cls, world: tuple[int, int], view: tuple[int, int]) -> Camera:
@@ -143,6 +105,11 @@ class Camera:
     def min_scale(self) -> float:
         """Scale at which the whole world fits the view."""
         return min(self.view[0] / self.world[1], self.view[1] / self.world[0])
+
+    @property
+    def max_scale(self) -> float:
+        """Largest scale: ``max_zoom_px`` pixels per cell (at least 16x the whole-world scale)."""
+        return max(self.max_zoom_px, 16.0 * self.min_scale)
 
     def resize(self, view: tuple[int, int]) -> None:
         """The map area changed size; keep the centre, clamp the scale."""
@@ -252,7 +219,7 @@ def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.nda
     if layer == "species":
         pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
         return pal[state.species[rows]], "species colours"
-    if layer in _GENE_LAYERS:
+    if layer in GENE_LAYERS:
         return C.values_to_colors(state.gene(layer)[rows], C.VIRIDIS), f"{layer} gene: 0 (dark) .. 1 (yellow)"
     if layer == "skill":
         if state.skill is None:
@@ -284,11 +251,35 @@ def _disc(r: float) -> list[tuple[int, int]]:
     return [(dx, dy) for dx in range(-k, k + 1) for dy in range(-k, k + 1) if dx * dx + dy * dy <= r * r + 0.5]
 
 
-def _paint(pix: np.ndarray, px: np.ndarray, py: np.ndarray, colors: np.ndarray, r: float) -> None:
-    """Paint discs of radius ``r`` at (px, py): one array assignment per disc offset."""
-    w, h = pix.shape[:2]
-    for dx, dy in _disc(r):
-        pix[np.clip(px + dx, 0, w - 1), np.clip(py + dy, 0, h - 1)] = colors
+def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, colors: np.ndarray, r: float) -> None:
+    """Paint discs of radius ``r`` at (px, py) in ``colors`` (RGB): one array assignment per disc offset.
+
+    Writes mapped 32-bit pixels through ``pygame.surfarray.pixels2d``, as flat
+    indices into the row-major pixel buffer when it is contiguous. Dots within
+    ``r`` pixels of the border are nudged inside it.
+    """
+    offsets = _disc(r)
+    k = max(max(abs(dx), abs(dy)) for dx, dy in offsets)
+    w, h = target.get_size()
+    if w <= 2 * k + 1 or h <= 2 * k + 1:
+        k = 0
+        offsets = [(0, 0)]
+    val = C.mapped(target, colors)
+    pix = pygame.surfarray.pixels2d(target)  # (w, h) view, locks the surface
+    try:
+        cx = np.clip(px, k, w - 1 - k)
+        cy = np.clip(py, k, h - 1 - k)
+        rows_first = pix.T
+        if rows_first.flags.c_contiguous:
+            flat = rows_first.reshape(-1)
+            base = cy * w + cx
+            for dx, dy in offsets:
+                flat[base + (dy * w + dx)] = val
+        else:  # pragma: no cover - padded surfaces
+            for dx, dy in offsets:
+                pix[cx + dx, cy + dy] = val
+    finally:
+        del pix
 
 
 # ---------------------------------------------------------------------- drawing
@@ -296,9 +287,11 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
     """Draw background and agents of ``state`` onto ``target`` (the map area). Returns the legend text."""
     target.fill(C.VOID)
     ax, ay = cam.axes()
-    grid_rgb = C.background(state.habitat[np.ix_(ay[0], ax[0])], state.food_fraction[np.ix_(ay[0], ax[0])],
-                            food_layer=(layer == "food"))
-    small = pygame.surfarray.make_surface(np.ascontiguousarray(grid_rgb.transpose(1, 0, 2)))
+    # visible cells only (the whole grid, unsliced, when everything fits)
+    pick = (slice(None) if not ay[2] else ay[0][:, None], slice(None) if not ax[2] else ax[0][None, :])
+    grid = C.background_mapped(target, state.habitat[pick], state.food_fraction[pick], food_layer=(layer == "food"))
+    small = pygame.Surface((grid.shape[1], grid.shape[0]), 0, target)
+    pygame.surfarray.blit_array(small, grid.T)
     big = pygame.transform.scale(small, (_scaled_size(ax, cam.scale), _scaled_size(ay, cam.scale)))
     target.blit(big, (round(ax[1]), round(ay[1])))
     if state.n == 0:
@@ -313,13 +306,9 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
     r = 0.0 if cam.scale < 1.5 else 1.0 if cam.scale < 4.0 else min(cam.scale * 0.33, 7.0)
     if layer == "food":
         r = min(r, 1.0)
-    pix = pygame.surfarray.pixels3d(target)
-    try:
-        if r >= 2.0:
-            _paint(pix, px, py, np.zeros_like(col), r + 1.0)
-        _paint(pix, px, py, col, r)
-    finally:
-        del pix
+    if r >= 2.0:
+        _paint(target, px, py, np.zeros_like(col), r + 1.0)
+    _paint(target, px, py, col, r)
     if selected is not None and selected.agent_id is not None:
         row = state.row_of(selected.agent_id)
         if row is not None:
@@ -354,8 +343,6 @@ def render(
     Returns:
         Where the map and the species rows are (to resolve clicks).
     """
-    from evosim.viewer.panel import draw_help, draw_panel
-
     hud = hud or Hud(mode=state.source)
     w, h = surface.get_size()
     panel_w = 0 if w < 480 else min(max(int(w * 0.3), 300), 380)

@@ -12,11 +12,15 @@ Optional attributes read from a simulation (all may be absent):
 * ``sim.pop.skill`` — float per agent (skill z >= 0).
 * ``sim.pop.milestone`` — int per agent: number of the highest milestone held
   (0 = none, 1 = the first milestone, ...); or ``sim.pop.milestones`` /
-  ``sim.pop.tech`` — bit flags per agent (bit k = milestone k held).
-* ``sim.milestone_names`` — names of the milestones, in bit order.
+  ``sim.pop.tech`` — bit flags per agent (bit k = milestone k held); without
+  those, levels are derived from skill and ``sim.ladder.threshold``.
+* ``sim.milestone_names`` — names of the milestones (else the names in
+  ``sim.world.technology.ladder``).
 * ``sim.species.intelligent_at`` / ``sim.species.technological_at`` — per
   species the tick it was marked (``-1``, ``None`` or NaN = not yet).
 * ``sim.species.parent`` — per species the parent species id (-1 for roots).
+* ``sim.species.manipulators`` / ``sim.species.fire_substitute`` — what
+  interventions granted each species.
 """
 
 from __future__ import annotations
@@ -69,7 +73,15 @@ def milestone_level(flags: np.ndarray) -> np.ndarray:
     return exp.astype(np.uint8)
 
 
-def _agent_milestones(pop: Any, n: int) -> np.ndarray | None:
+def agent_milestones(sim: Any, n: int) -> np.ndarray | None:
+    """Per live agent the number of the highest milestone held (0 none), or ``None`` without a ladder.
+
+    Read from ``sim.pop.milestone`` (levels) or ``sim.pop.milestones`` /
+    ``sim.pop.tech`` (bit flags); else derived from skill and the ladder's
+    increasing thresholds (``sim.ladder.threshold``): the number of thresholds
+    at or below the agent's skill.
+    """
+    pop = sim.pop
     level = getattr(pop, "milestone", None)
     if level is not None:
         return np.asarray(level[:n]).astype(np.uint8)
@@ -77,7 +89,27 @@ def _agent_milestones(pop: Any, n: int) -> np.ndarray | None:
         flags = getattr(pop, name, None)
         if flags is not None:
             return milestone_level(np.asarray(flags[:n]))
+    threshold = getattr(getattr(sim, "ladder", None), "threshold", None)
+    skill = getattr(pop, "skill", None)
+    if threshold is not None and skill is not None and len(threshold):
+        lv = np.searchsorted(np.asarray(threshold, np.float64), np.asarray(skill[:n], np.float64), side="right")
+        return np.minimum(lv, 255).astype(np.uint8)
     return None
+
+
+def milestone_names(sim: Any) -> list[str]:
+    """Names of the milestones: ``sim.milestone_names``, else ``sim.world.technology.ladder`` names."""
+    names = getattr(sim, "milestone_names", None)
+    if names is None:
+        ladder = getattr(getattr(getattr(sim, "world", None), "technology", None), "ladder", None) or []
+        names = [getattr(m, "name", f"m{i + 1}") for i, m in enumerate(ladder)]
+    return [str(x) for x in names]
+
+
+def species_values(table: Any, name: str, n: int, dtype: Any = np.float64) -> np.ndarray | None:
+    """``table.<name>[:n]`` as an array, or ``None`` if the table has no such attribute."""
+    raw = getattr(table, name, None)
+    return None if raw is None else np.asarray(raw, dtype)[:n].copy()
 
 
 @dataclass
@@ -101,6 +133,8 @@ class ViewState:
         milestone_names: names of the milestones (level ``k`` is ``milestone_names[k - 1]``).
         intelligent_at, technological_at: per species the tick it was marked, -1 if not (yet).
         species_parent: per species the parent species id (-1 root) or ``None``.
+        manipulators: per species the granted manipulator level (interventions) or ``None``.
+        fire_substitute: per species 1 if granted a fire substitute, or ``None``.
         world_name: name of the world.
         source: ``"live"`` or ``"replay"``.
     """
@@ -124,6 +158,8 @@ class ViewState:
     intelligent_at: np.ndarray | None = None
     technological_at: np.ndarray | None = None
     species_parent: np.ndarray | None = None
+    manipulators: np.ndarray | None = None
+    fire_substitute: np.ndarray | None = None
     world_name: str = ""
     source: str = "live"
 
@@ -146,9 +182,9 @@ class ViewState:
         n = int(p.n)
         arrays = {name: np.array(getattr(p, name)[:n]) for name in AGENT_ARRAYS}
         skill = getattr(p, "skill", None)
-        names = list(sim.species.names)
+        sp = sim.species
+        names = list(sp.names)
         k = len(names)
-        parent = getattr(sim.species, "parent", None)
         world = getattr(sim, "world", None)
         return cls(
             tick=int(sim.tick),
@@ -157,12 +193,14 @@ class ViewState:
             capacity=np.asarray(sim.capacity, np.float64),
             genome=np.array(p.genome[:n]),
             skill=None if skill is None else np.array(skill[:n], np.float32),
-            milestone=_agent_milestones(p, n),
+            milestone=agent_milestones(sim, n),
             species_names=names,
-            milestone_names=list(getattr(sim, "milestone_names", None) or []),
-            intelligent_at=_marks(sim.species, "intelligent_at", k),
-            technological_at=_marks(sim.species, "technological_at", k),
-            species_parent=None if parent is None else np.asarray(parent, np.int64)[:k].copy(),
+            milestone_names=milestone_names(sim),
+            intelligent_at=_marks(sp, "intelligent_at", k),
+            technological_at=_marks(sp, "technological_at", k),
+            species_parent=species_values(sp, "parent", k, np.int64),
+            manipulators=species_values(sp, "manipulators", k),
+            fire_substitute=species_values(sp, "fire_substitute", k, np.uint8),
             world_name=str(getattr(world, "name", "")),
             source="live",
             **arrays,
@@ -254,8 +292,8 @@ class SpeciesStats:
         count = np.bincount(sp, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):
             denom = np.where(count > 0, count, np.nan)
-            g = np.asarray(s.genome, np.float64)
-            means = np.stack([np.bincount(sp, g[:, j], minlength=k) for j in range(g.shape[1])], axis=1) / denom[:, None]
+            g = np.asarray(s.genome, np.float64).T.copy()  # gene-major: contiguous weights per gene
+            means = np.stack([np.bincount(sp, g[j], minlength=k) for j in range(g.shape[0])], axis=1) / denom[:, None]
             if s.skill is not None:
                 z = np.asarray(s.skill, np.float64)
                 mean_skill = np.bincount(sp, z, minlength=k) / denom
@@ -296,13 +334,15 @@ class History:
     def add(self, state: ViewState) -> None:
         """Record ``state`` (ignored if its tick is already the last one; rewinds on an earlier tick)."""
         t = int(state.tick)
+        rewound = False
         if len(self.ticks) and t <= self.ticks[-1]:
             if t == self.ticks[-1]:
                 return
             keep = self.ticks < t
             self.ticks, self.pop, self.skill = self.ticks[keep], self.pop[keep], self.skill[keep]
+            rewound = True
         self._seen += 1
-        if self._seen % self._stride and len(self.ticks):
+        if self._seen % self._stride and len(self.ticks) and not rewound:
             return
         st = state.stats
         k = max(len(st.count), self.pop.shape[1])

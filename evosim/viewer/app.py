@@ -1,0 +1,471 @@
+"""The viewer's event loop: live (stepping a Simulation) or replay (reading frames).
+
+:class:`Viewer` owns the mutable things — source, camera, layer, selection,
+speed, history — and turns pygame events into changes of them; drawing is
+delegated to the pure :func:`evosim.viewer.render.render`. The headless
+methods (:meth:`Viewer.screenshot`, :meth:`Viewer.save_frames`) draw onto an
+off-screen surface and never open a window.
+
+Interventions: a simulation may offer them through two optional attributes,
+looked up with ``getattr`` (the viewer works without them):
+
+* ``sim.apply_intervention(name, species_id)`` — a method (or a plain callable
+  attribute taking ``(sim, name, species_id)``) that applies the named
+  intervention to one species now and logs it like any other; it may return
+  a message to show.
+* ``sim.intervention_names`` — the names to offer (a list, or a method
+  returning one); else the ``name`` of each item of ``sim.interventions``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pygame
+
+from evosim.viewer.record import FrameReader
+from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
+from evosim.viewer.state import History, ViewState
+
+#: Ticks (live) or frames (replay) advanced per displayed frame.
+SPEEDS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
+_LAYER_KEYS = {getattr(pygame, f"K_{layer.key}"): layer.name for layer in LAYERS}
+_LAYER_KEYS.update({getattr(pygame, f"K_KP{layer.key}"): layer.name for layer in LAYERS})
+
+
+def intervention_names(sim: Any) -> list[str]:
+    """Names of the interventions ``sim`` offers (empty without an ``apply_intervention`` hook)."""
+    if getattr(sim, "apply_intervention", None) is None:
+        return []
+    names = getattr(sim, "intervention_names", None)
+    if callable(names):
+        names = names()
+    if names is None:
+        names = [getattr(iv, "name", None) for iv in getattr(sim, "interventions", None) or []]
+    return [str(n) for n in names if n]
+
+
+def apply_intervention(sim: Any, name: str, species_id: int) -> Any:
+    """Call the simulation's ``apply_intervention`` hook (method or plain callable attribute).
+
+    Raises:
+        LookupError: the simulation has no interventions.
+    """
+    hook = getattr(sim, "apply_intervention", None)
+    if hook is None:
+        raise LookupError("no interventions in this world")
+    if inspect.ismethod(hook) and hook.__self__ is sim:
+        return hook(name, species_id)
+    return hook(sim, name, species_id)
+
+
+class LiveSource:
+    """Steps a :class:`~evosim.sim.Simulation` (optionally recording frames).
+
+    Args:
+        sim: the simulation.
+        recorder: anything with ``on_tick(sim)`` (e.g. a FrameRecorder), called after each step.
+    """
+
+    mode = "live"
+
+    def __init__(self, sim: Any, recorder: Any = None):
+        self.sim = sim
+        self.recorder = recorder
+        self._state: ViewState | None = None
+
+    @property
+    def tick(self) -> int:
+        return int(self.sim.tick)
+
+    @property
+    def position(self) -> str:
+        return "extinct" if self.sim.extinct else ""
+
+    def state(self) -> ViewState:
+        """The current snapshot (rebuilt only after the simulation moved)."""
+        if self._state is None or self._state.tick != self.sim.tick or self._state.n != self.sim.pop.n:
+            self._state = ViewState.from_sim(self.sim)
+        return self._state
+
+    def step(self) -> bool:
+        """One tick; ``False`` once everything is extinct."""
+        if self.sim.extinct:
+            return False
+        self.sim.step()
+        self._state = None
+        if self.recorder is not None:
+            self.recorder.on_tick(self.sim)
+        return True
+
+    def back(self) -> bool:
+        return False
+
+
+class ReplaySource:
+    """Plays the frames of a recorded run (:class:`~evosim.viewer.record.FrameReader`)."""
+
+    mode = "replay"
+
+    def __init__(self, reader: FrameReader):
+        self.reader = reader
+        self.index = 0
+        self.sim = None
+        self._state: ViewState | None = None
+
+    @property
+    def tick(self) -> int:
+        return int(self.reader.ticks[self.index])
+
+    @property
+    def position(self) -> str:
+        return f"frame {self.index + 1}/{len(self.reader)}"
+
+    def state(self) -> ViewState:
+        if self._state is None:
+            self._state = self.reader.state(self.index)
+        return self._state
+
+    def seek(self, index: int) -> None:
+        """Go to frame ``index`` (clamped)."""
+        index = min(max(int(index), 0), len(self.reader) - 1)
+        if index != self.index:
+            self.index, self._state = index, None
+
+    def step(self) -> bool:
+        if self.index + 1 >= len(self.reader):
+            return False
+        self.seek(self.index + 1)
+        return True
+
+    def back(self) -> bool:
+        if self.index == 0:
+            return False
+        self.seek(self.index - 1)
+        return True
+
+
+class Viewer:
+    """The interactive viewer (and its headless modes).
+
+    Args:
+        source: a :class:`LiveSource` or :class:`ReplaySource`.
+        size: window / image size in pixels.
+        layer: the layer shown first.
+        fps: frame-rate cap of the window.
+    """
+
+    def __init__(self, source: LiveSource | ReplaySource, size: tuple[int, int] = (1200, 800),
+                 layer: str = "species", fps: int = 30):
+        self.source = source
+        self.size = (int(size[0]), int(size[1]))
+        self.layer = layer
+        self.fps = fps
+        self.camera: Camera | None = None
+        self.selected: Selection | None = None
+        self.history = History()
+        self.hud = Hud(mode=source.mode)
+        self.names = intervention_names(source.sim) if source.mode == "live" else []
+        self.hud.intervention = self.names[0] if self.names else None
+        self.info: RenderInfo | None = None
+        self.running = True
+        self.stop_at: int | None = None
+        self._acc = 0.0
+        self._speed_i = SPEEDS.index(1)
+        self._drag: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------ stepping
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self._speed_i]
+
+    def step(self, n: int = 1) -> int:
+        """Advance ``n`` ticks (live) or frames (replay); returns how many were made."""
+        done = 0
+        for _ in range(n):
+            if self.stop_at is not None and self.source.tick >= self.stop_at:
+                self.hud.paused, self.hud.message = True, f"stopped at tick {self.source.tick} (--ticks)"
+                break
+            if not self.source.step():
+                self.hud.paused = True
+                self.hud.message = "end of the recording" if self.source.mode == "replay" else "all species are extinct"
+                break
+            done += 1
+        return done
+
+    def update(self) -> None:
+        """Advance as the speed says (nothing while paused)."""
+        if self.hud.paused:
+            return
+        self._acc += self.speed
+        n = int(self._acc)
+        self._acc -= n
+        if n:
+            self.step(n)
+
+    def draw(self, surface: pygame.Surface) -> RenderInfo:
+        """Render the current state onto ``surface`` (and add it to the plot's history)."""
+        state = self.source.state()
+        self.history.add(state)
+        self.hud.speed = self.speed
+        self.hud.position = self.source.position
+        self.info = render(state, surface, self.layer, self.camera, self.selected, self.history, self.hud)
+        self.camera = self.info.camera
+        return self.info
+
+    # ------------------------------------------------------------ input
+    def handle(self, event: pygame.event.Event) -> None:
+        """React to one pygame event."""
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN:
+            self._key(event)
+        elif event.type == pygame.MOUSEWHEEL:
+            self._zoom(1.25 ** event.y, pygame.mouse.get_pos() if pygame.display.get_init() else None)
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self._drag = {"start": event.pos, "last": event.pos, "moved": False}
+        elif event.type == pygame.MOUSEMOTION and self._drag is not None:
+            x, y = event.pos
+            sx, sy = self._drag["start"]
+            if abs(x - sx) + abs(y - sy) > 3:
+                self._drag["moved"] = True
+            if self._drag["moved"] and self.camera is not None:
+                lx, ly = self._drag["last"]
+                self.camera.pan(x - lx, y - ly)
+            self._drag["last"] = event.pos
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            drag, self._drag = self._drag, None
+            if drag is None or not drag["moved"]:
+                self.click(event.pos)
+
+    def _key(self, event: pygame.event.Event) -> None:
+        k, paused = event.key, self.hud.paused
+        if k == pygame.K_SPACE:
+            self.hud.paused = not paused
+            self.hud.message = "paused" if self.hud.paused else ""
+        elif k == pygame.K_PERIOD or (k == pygame.K_RIGHT and paused):
+            self.hud.paused = True
+            self.step(1)
+        elif k == pygame.K_LEFT and paused and self.source.mode == "replay":
+            self.source.back()
+        elif k in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN):
+            if self.camera is not None:
+                d = min(self.camera.view) / 8
+                dx = {pygame.K_LEFT: d, pygame.K_RIGHT: -d}.get(k, 0)
+                dy = {pygame.K_UP: d, pygame.K_DOWN: -d}.get(k, 0)
+                self.camera.pan(dx, dy)
+        elif k in (pygame.K_PLUS, pygame.K_EQUALS, pygame.K_KP_PLUS):
+            self._speed_i = min(self._speed_i + 1, len(SPEEDS) - 1)
+            self.hud.message = f"speed ×{self.speed:g}"
+        elif k in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            self._speed_i = max(self._speed_i - 1, 0)
+            self.hud.message = f"speed ×{self.speed:g}"
+        elif k in _LAYER_KEYS:
+            self.layer = _LAYER_KEYS[k]
+        elif k == pygame.K_z:
+            self._zoom(1.5)
+        elif k == pygame.K_x:
+            self._zoom(1 / 1.5)
+        elif k in (pygame.K_r, pygame.K_HOME):
+            self.camera = None
+        elif k == pygame.K_ESCAPE:
+            self.selected, self.hud.message = None, ""
+        elif k == pygame.K_h:
+            self.hud.show_help = not self.hud.show_help
+        elif k == pygame.K_q:
+            self.running = False
+        elif k == pygame.K_n:
+            self._next_intervention()
+        elif k == pygame.K_i:
+            self.intervene()
+        elif k == pygame.K_p:
+            self._save_screen()
+
+    def _zoom(self, factor: float, about: tuple[int, int] | None = None) -> None:
+        if self.camera is None or self.info is None:
+            return
+        if about is not None and not self.info.map_rect.collidepoint(about):
+            about = None
+        self.camera.zoom(factor, about)
+
+    def click(self, pos: tuple[int, int]) -> None:
+        """Select the species row or the agent at window pixel ``pos`` (or clear the selection)."""
+        if self.info is None:
+            return
+        for rect, s in self.info.species_rows:
+            if rect.collidepoint(pos):
+                same = self.selected is not None and self.selected.species == s and self.selected.agent_id is None
+                self.selected = None if same else Selection(species=s)
+                return
+        if self.info.map_rect.collidepoint(pos) and self.camera is not None:
+            state = self.source.state()
+            m = self.info.map_rect
+            row = pick_agent(state, self.camera, (pos[0] - m.x, pos[1] - m.y))
+            if row is None or state.id is None:
+                self.selected = None
+            else:
+                self.selected = Selection(agent_id=int(state.id[row]))
+
+    def target_species(self) -> int | None:
+        """The selected species, or the species of the selected agent."""
+        if self.selected is None:
+            return None
+        if self.selected.species is not None:
+            return self.selected.species
+        state = self.source.state()
+        row = state.row_of(self.selected.agent_id) if self.selected.agent_id is not None else None
+        return None if row is None else int(state.species[row])
+
+    def _next_intervention(self) -> None:
+        if not self.names:
+            self.hud.message = "no interventions in this world"
+            return
+        i = (self.names.index(self.hud.intervention) + 1) % len(self.names) if self.hud.intervention in self.names else 0
+        self.hud.intervention = self.names[i]
+        self.hud.message = f"intervention: {self.names[i]}"
+
+    def intervene(self) -> None:
+        """Apply the chosen intervention to the target species (live mode only)."""
+        if self.source.mode != "live":
+            self.hud.message = "interventions apply in live mode only"
+            return
+        sim = self.source.sim
+        if getattr(sim, "apply_intervention", None) is None:
+            self.hud.message = "no interventions in this world"
+            return
+        s = self.target_species()
+        if s is None:
+            self.hud.message = "select a species (click its row) or an agent first"
+            return
+        name = self.hud.intervention or (self.names[0] if self.names else None)
+        if name is None:
+            self.hud.message = "no interventions in this world"
+            return
+        species_name = self.source.state().species_names[s]
+        try:
+            out = apply_intervention(sim, name, s)
+        except Exception as exc:  # noqa: BLE001 - the viewer reports and keeps running
+            traceback.print_exc(file=sys.stderr)
+            self.hud.message = f"{name} failed: {exc}"
+            return
+        self.source._state = None
+        self.hud.message = out if isinstance(out, str) and out else f"applied {name} to {species_name} at tick {sim.tick}"
+
+    def _save_screen(self) -> None:
+        surf = pygame.display.get_surface() if pygame.display.get_init() else None
+        if surf is None:
+            return
+        state = self.source.state()
+        path = Path(f"evosim-{state.world_name or 'world'}-t{state.tick:08d}.png")
+        pygame.image.save(surf, str(path))
+        self.hud.message = f"saved {path}"
+
+    # ------------------------------------------------------------ loops
+    def run(self, max_frames: int | None = None, ticks: int | None = None) -> None:
+        """Open a window and run until closed (or ``max_frames`` frames, for tests).
+
+        Args:
+            max_frames: stop after this many frames.
+            ticks: pause once the live simulation reaches this tick.
+        """
+        self.stop_at = ticks
+        pygame.display.init()
+        pygame.font.init()
+        screen = pygame.display.set_mode(self.size, pygame.RESIZABLE)
+        state = self.source.state()
+        pygame.display.set_caption(f"evosim · {state.world_name or 'world'} ({self.source.mode})")
+        pygame.key.set_repeat(300, 40)
+        clock = pygame.time.Clock()
+        frames = 0
+        try:
+            self.draw(screen)
+            while self.running and (max_frames is None or frames < max_frames):
+                for event in pygame.event.get():
+                    self.handle(event)
+                if not self.running:
+                    break
+                self.update()
+                screen = pygame.display.get_surface()
+                self.draw(screen)
+                pygame.display.flip()
+                clock.tick(self.fps)
+                frames += 1
+        finally:
+            pygame.display.quit()
+
+    def _advance_recording_history(self, ticks: int, samples: int = 300) -> None:
+        """Headless: advance ``ticks`` ticks (live) while sampling the plot's history."""
+        every = max(1, ticks // samples)
+        self.history.add(self.source.state())
+        for t in range(ticks):
+            if not self.source.step():
+                break
+            if (t + 1) % every == 0:
+                self.history.add(self.source.state())
+
+    def screenshot(self, path: str | os.PathLike, ticks: int | None = None) -> Path:
+        """Headless: advance ``ticks`` ticks (live) or go to that tick (replay; default: the last frame), save a PNG."""
+        pygame.font.init()
+        if self.source.mode == "live":
+            self._advance_recording_history(int(ticks or 0))
+        else:
+            src: ReplaySource = self.source  # type: ignore[assignment]
+            target = len(src.reader) - 1 if ticks is None else src.reader.index_at(ticks)
+            for i in range(0, target + 1, max(1, (target + 1) // 300)):
+                src.seek(i)
+                self.history.add(src.state())
+            src.seek(target)
+        self.hud.paused = False
+        surface = pygame.Surface(self.size)
+        self.draw(surface)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(surface, str(path))
+        return path
+
+    def save_frames(self, folder: str | os.PathLike, every: int, ticks: int | None = None) -> list[Path]:
+        """Headless: save a PNG every ``every`` ticks into ``folder`` (for making a video).
+
+        Live: runs ``ticks`` ticks (tick 0 included). Replay: the first frame
+        at or after each multiple of ``every`` (up to tick ``ticks``, default all).
+        """
+        pygame.font.init()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        surface = pygame.Surface(self.size)
+        written: list[Path] = []
+        every = max(1, int(every))
+
+        def snap() -> None:
+            self.draw(surface)
+            p = folder / f"frame-{self.source.tick:08d}.png"
+            pygame.image.save(surface, str(p))
+            written.append(p)
+
+        if self.source.mode == "live":
+            end = self.source.tick + int(ticks or 0)
+            snap()
+            while self.source.tick < end and self.source.step():
+                if self.source.tick % every == 0:
+                    snap()
+                elif self.source.tick % max(1, every // 4) == 0:
+                    self.history.add(self.source.state())
+        else:
+            src: ReplaySource = self.source  # type: ignore[assignment]
+            last_bucket = None
+            for i, t in enumerate(src.reader.ticks.tolist()):
+                if ticks is not None and t > ticks:
+                    break
+                src.seek(i)
+                bucket = t // every  # the first frame at or after each multiple of `every` starts a bucket
+                if bucket != last_bucket:
+                    last_bucket = bucket
+                    snap()
+                else:
+                    self.history.add(src.state())
+        return written

@@ -1,0 +1,50 @@
+"""The map layers (how agents and background are coloured), without importing pygame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A way of colouring agents (and the background).
+
+    Attributes:
+        key: the number key that selects it.
+        name: short name (``--layer`` value and on-screen label).
+        title: legend title.
+    """
+
+    key: str
+    name: str
+    title: str
+
+
+#: The layers, in key order (keys 1-9 then 0).
+LAYERS: tuple[Layer, ...] = (
+    Layer("1", "species", "species"),
+    Layer("2", "brain", "brain gene"),
+    Layer("3", "skill", "skill z"),
+    Layer("4", "dexterity", "dexterity gene"),
+    Layer("5", "food", "food / capacity"),
+    Layer("6", "milestone", "highest milestone"),
+    Layer("7", "sociality", "sociality gene"),
+    Layer("8", "childhood", "childhood gene"),
+    Layer("9", "lifespan", "lifespan gene"),
+    Layer("0", "energy", "energy"),
+)
+LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
+#: Layers that colour agents by one gene.
+GENE_LAYERS = frozenset({"brain", "dexterity", "sociality", "childhood", "lifespan"})
+
+
+def layer_by_name(name: str) -> Layer:
+    """The layer called ``name``.
+
+    Raises:
+        ValueError: no such layer.
+    """
+    for layer in LAYERS:
+        if layer.name == name:
+            return layer
+    raise ValueError(f"unknown layer '{name}'; layers: {', '.join(LAYER_NAMES)}")
