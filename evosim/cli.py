@@ -138,13 +138,21 @@ def run(world_file, ticks, seed, out, force, quiet, overrides) -> None:
 
 
 def _report(summary: dict, out: Path) -> None:
-    pops = ", ".join(f"{k} {v:,}" for k, v in summary["final_populations"].items())
+    top = sorted(summary["final_populations"].items(), key=lambda kv: -kv[1])
+    pops = ", ".join(f"{k} {v:,}" for k, v in top[:6]) + (f" and {len(top) - 6} more species" if len(top) > 6 else "")
     rate = summary["timing"]["agent_steps_per_s"]
     click.echo(
         f"{summary['ended']} after {summary['ticks_run']} ticks: {pops}; "
         f"{summary['agent_steps']:,} agent-steps in {summary['timing']['wall_time_s']:.1f} s"
         + (f" ({rate / 1e6:.2f} M/s)" if rate else "")
     )
+    for kind in ("intelligent", "technological"):
+        first = summary[f"first_{kind}"]
+        if first:
+            click.echo(f"{summary[f'{kind}_species']} species became {kind}; first: {first['species']} at tick "
+                       f"{first['tick']} after {first['flop']:.3g} FLOP")
+        else:
+            click.echo(f"no species became {kind}")
     if summary["cap_reached_at"] is not None:
         click.echo(
             f"note: the population cap ({summary['population_cap']:,}) was reached at tick "

@@ -55,11 +55,13 @@ def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
 TIMESERIES_DTYPES = {
     "tick": "int64", "species": "int64", "name": "string", "population": "int64", "births": "int64",
     "deaths_starvation": "int64", "deaths_old_age": "int64", "land_share": "float64", "mean_energy": "float64",
+    "mean_skill": "float64", "p90_skill": "float64", "max_skill": "float64",
     **{f"{s}_{g}": "float64" for g in GENES for s in ("mean", "sd")},
 }  # fmt: skip
 SPECIES_DTYPES = {
     "id": "int64", "ancestor_list": "string", "origin_time": "int64", "destruction_time": "int64", "alive": "bool",
     "ancestor_id": "int64", "name": "string", "root": "int64", "peak_population": "int64", "habitat": "category",
+    "intelligent_at": "Int64", "technological_at": "Int64",
     **{f"founder_{g}": "float64" for g in GENES},
 }  # fmt: skip
 EVENTS_DTYPES = {"tick": "int64", "kind": "category", "species": "Int64", "details": "string"}

@@ -19,6 +19,7 @@ import numpy as np
 from evosim import __version__
 from evosim.config import ConfigError, world_to_dict
 from evosim.defaults import GENES
+from evosim.kernels.culture import milestone_levels
 from evosim.kernels.stats import species_sums
 from evosim.lineage import LineageWriter
 from evosim.sim import Simulation
@@ -30,13 +31,43 @@ RUN_FILES = {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "ev
 EVENT_COLUMNS = ["tick", "kind", "species", "details"]
 SPECIES_COLUMNS = [
     "id", "ancestor_list", "origin_time", "destruction_time", "alive", "ancestor_id", "name", "root",
-    *[f"founder_{g}" for g in GENES], "peak_population", "habitat",
+    *[f"founder_{g}" for g in GENES], "peak_population", "habitat", "intelligent_at", "technological_at",
 ]  # fmt: skip
-TIMESERIES_COLUMNS = [
+BASE_TIMESERIES_COLUMNS = [
     "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age",
     *[f"{stat}_{g}" for g in GENES for stat in ("mean", "sd")],
-    "land_share", "mean_energy",
+    "land_share", "mean_energy", "mean_skill", "p90_skill", "max_skill",
 ]  # fmt: skip
+
+
+def timeseries_columns(milestones: list[str]) -> list[str]:
+    """Columns of timeseries.csv: the base columns and one ``share_<milestone>`` per milestone."""
+    return BASE_TIMESERIES_COLUMNS + [f"share_{m}" for m in milestones]
+
+
+def skill_stats(species: np.ndarray, skill: np.ndarray, n_species: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per species: mean, 90th percentile (linear interpolation, as numpy's default) and max skill."""
+    counts = np.bincount(species, minlength=n_species)
+    mean = np.full(n_species, np.nan)
+    p90 = np.full(n_species, np.nan)
+    top = np.full(n_species, np.nan)
+    if len(skill) == 0:
+        return mean, p90, top
+    z = skill.astype(np.float64)
+    sums = np.bincount(species, weights=z, minlength=n_species)
+    order = np.lexsort((z, species))
+    zs = z[order]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    mean[has] = sums[has] / counts[has]
+    pos = 0.9 * (counts[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, counts[has] - 1)
+    frac = pos - lo
+    base = starts[has]
+    p90[has] = zs[base + lo] * (1 - frac) + zs[base + hi] * frac
+    top[has] = zs[base + counts[has] - 1]
+    return mean, p90, top
 
 
 def _fmt(v: float) -> str:
@@ -92,7 +123,8 @@ class Recorder:
         atomic_write_text(self.folder / "config.yaml", dump(resolved))
         self._ts = open(self.folder / "timeseries.csv", "w", newline="", encoding="utf-8")
         self._csv = csv.writer(self._ts, lineterminator="\n")
-        self._csv.writerow(TIMESERIES_COLUMNS)
+        self.milestones = [m.name for m in self.sim.world.technology.ladder]
+        self._csv.writerow(timeseries_columns(self.milestones))
         self._ev = open(self.folder / "events.csv", "w", newline="", encoding="utf-8")
         self._evcsv = csv.writer(self._ev, lineterminator="\n")
         self._evcsv.writerow(EVENT_COLUMNS)
@@ -121,6 +153,12 @@ class Recorder:
         n_sp = len(sim.species)
         count, s1, s2, on_land, e_sum = species_sums(p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp)
         births, deaths = sim.take_counts()
+        species, skill = p.live("species"), p.live("skill")
+        z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
+        n_ms = len(self.milestones)
+        levels = milestone_levels(skill, p.n, sim.ladder.threshold).astype(np.int64)
+        by_level = np.bincount(species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1))
+        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[:, ::-1]  # [s, k]: level >= k
         for s in range(n_sp):
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
@@ -134,6 +172,8 @@ class Recorder:
                 else:
                     row += ["", ""]
             row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
+            row += [_fmt(z_mean[s]), _fmt(z_p90[s]), _fmt(z_max[s])]
+            row += [_fmt(holding[s, k] / c) if c else "" for k in range(1, n_ms + 1)]
             self._csv.writerow(row)
         self._ts.flush()
 
@@ -160,6 +200,7 @@ class Recorder:
             "final_populations": pops,
             "species_formed": len(sim.species),
             "species_extant": len(pops),
+            **self._outcomes(),
             "agent_steps": int(sim.agent_steps),
             "births": int(sim.total_births),
             "deaths": int(sim.total_deaths),
@@ -191,5 +232,35 @@ class Recorder:
                     sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
                     sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
                     "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
+                    int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
+                    int(sp.technological_at[s]) if sp.technological_at[s] >= 0 else "",
                 ])  # fmt: skip
         os.replace(tmp, path)
+
+    def _outcomes(self) -> dict:
+        """Detector results and compute for summary.json."""
+        sim, sp, det = self.sim, self.sim.species, self.sim.detectors
+
+        def first(hit):
+            if hit is None:
+                return None
+            tick, flop, sid = hit
+            return {"tick": tick, "flop": flop, "species": sp.names[sid]}
+
+        intel = [sp.names[i] for i in np.flatnonzero(sp.view("intelligent_at") >= 0)]
+        tech = [sp.names[i] for i in np.flatnonzero(sp.view("technological_at") >= 0)]
+        return {
+            "intelligent_species": len(intel),
+            "technological_species": len(tech),
+            "intelligent": intel,
+            "technological": tech,
+            "first_intelligent": first(det.first_intelligent),
+            "first_technological": first(det.first_technological),
+            "compute": {
+                "flop_total": sim.flop(),
+                "agent_steps": int(sim.agent_steps),
+                "births": int(sim.total_births),
+                "learning_attempts": int(sim.learning_attempts),
+                "innovations": int(sim.innovations),
+            },
+        }

@@ -369,11 +369,15 @@ class Viewer:
     def run(self, max_frames: int | None = None, ticks: int | None = None) -> None:
         """Open a window and run until closed (or ``max_frames`` frames, for tests).
 
+        The display is shut down at the end only if this call started it (so
+        tests can post events between calls).
+
         Args:
             max_frames: stop after this many frames.
             ticks: pause once the live simulation reaches this tick.
         """
         self.stop_at = ticks
+        owns_display = not pygame.display.get_init()
         pygame.display.init()
         pygame.font.init()
         screen = pygame.display.set_mode(self.size, pygame.RESIZABLE)
@@ -396,7 +400,8 @@ class Viewer:
                 clock.tick(self.fps)
                 frames += 1
         finally:
-            pygame.display.quit()
+            if owns_display:
+                pygame.display.quit()
 
     def _advance_recording_history(self, ticks: int, samples: int = 300) -> None:
         """Headless: advance ``ticks`` ticks (live) while sampling the plot's history."""

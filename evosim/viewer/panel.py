@@ -95,6 +95,17 @@ def num(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _wrap(parts: list[str], size: int, width: int) -> list[str]:
+    """Join ``parts`` with ", " into lines no wider than ``width`` pixels."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and font(size).size(lines[-1] + ", " + part)[0] <= width:
+            lines[-1] += ", " + part
+        else:
+            lines.append(_fit(part, size, width))
+    return lines
+
+
 def _gene_bars(surf: pygame.Surface, x: int, y: int, w: int, values: np.ndarray) -> int:
     """Seven labelled bars (genes in [0, 1]); returns the height used."""
     bar_w = w - 120
@@ -113,6 +124,10 @@ def _marks(state: ViewState, s: int, top_milestone: int) -> str:
         out.append("I")
     if state.technological_at is not None and s < len(state.technological_at) and state.technological_at[s] >= 0:
         out.append("T")
+    if state.manipulators is not None and s < len(state.manipulators) and state.manipulators[s] > 0:
+        out.append("M")
+    if state.fire_substitute is not None and s < len(state.fire_substitute) and state.fire_substitute[s]:
+        out.append("F")
     if top_milestone > 0:
         names = state.milestone_names
         out.append(names[top_milestone - 1] if top_milestone <= len(names) else f"m{top_milestone}")
@@ -203,11 +218,16 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
         marks.append(f"intelligent at {state.intelligent_at[s]}")
     if state.technological_at[s] >= 0:
         marks.append(f"technological at {state.technological_at[s]}")
+    if state.manipulators is not None and s < len(state.manipulators) and state.manipulators[s] > 0:
+        marks.append(f"manipulators {state.manipulators[s]:.2f}")
+    if state.fire_substitute is not None and s < len(state.fire_substitute) and state.fire_substitute[s]:
+        marks.append("fire substitute")
     if state.species_parent is not None and s < len(state.species_parent) and state.species_parent[s] >= 0:
         p = int(state.species_parent[s])
         marks.append(f"from {state.species_names[p] if p < len(state.species_names) else p}")
-    text(surf, _fit(", ".join(marks) or "not intelligent, not technological (yet)", 12, w), (x, y), 12, DIM)
-    y += 16
+    for line in _wrap(marks or ["not intelligent, not technological (yet)"], 12, w)[:2]:
+        text(surf, line, (x, y), 12, DIM)
+        y += 15
     if st.count[s] > 0:
         _gene_bars(surf, x, y, w, st.mean_genes[s])
     else:
@@ -280,7 +300,7 @@ def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend:
     _plot(surf, pygame.Rect(x, bottom, inner_w, plot_h), history, "pop", pal, "population")
     _plot(surf, pygame.Rect(x, bottom + plot_h + 4, inner_w, plot_h), history, "skill", pal, "mean skill")
     if selected is not None and (selected.agent_id is not None or selected.species is not None):
-        ins_h = 62 + len(GENES) * 14
+        ins_h = 66 + len(GENES) * 14
         bottom -= ins_h + 8
         pygame.draw.line(surf, (60, 64, 76), (x, bottom - 4), (w - x, bottom - 4))
         _inspector(surf, pygame.Rect(x, bottom + 2, inner_w, ins_h), state, selected, pal)

@@ -139,6 +139,11 @@ class FrameRecorder:
         milestone = agent_milestones(sim, n)
         if milestone is not None:
             frame["milestone"] = milestone
+        k = len(sim.species.names)
+        for key, dt in (("manipulators", np.float32), ("fire_substitute", np.uint8)):  # granted by interventions
+            values = species_values(sim.species, key, k, dt)
+            if values is not None:
+                frame[key] = values
         self._buffer.append(frame)
         self._buffered_bytes += sum(v.nbytes for v in frame.values() if isinstance(v, np.ndarray))
         self._last_tick = int(sim.tick)
@@ -169,11 +174,16 @@ class FrameRecorder:
         out["milestone_names"] = np.array(milestone_names(sim), dtype="U64")
         out["intelligent_at"] = _marks(sim.species, "intelligent_at", k)
         out["technological_at"] = _marks(sim.species, "technological_at", k)
-        for key, table_name, dt in (("species_parent", "parent", np.int64), ("manipulators", "manipulators", np.float32),
-                                    ("fire_substitute", "fire_substitute", np.uint8)):
-            values = species_values(sim.species, table_name, k, dt)
-            if values is not None:
-                out[key] = values
+        parent = species_values(sim.species, "parent", k, np.int64)
+        if parent is not None:
+            out["species_parent"] = parent
+        for key, dt in (("manipulators", np.float32), ("fire_substitute", np.uint8)):  # (frames, species)
+            if any(key in f for f in frames):
+                table = np.zeros((len(frames), k), dt)
+                for i, f in enumerate(frames):  # one per frame
+                    v = f.get(key, np.zeros(0, dt))[:k]
+                    table[i, : len(v)] = v
+                out[key] = table
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_savez(self.folder / f"chunk-{self._next_chunk:06d}.npz", out, self.compress)
         self._next_chunk += 1
@@ -317,8 +327,8 @@ class FrameReader:
             intelligent_at=intel,
             technological_at=tech,
             species_parent=z["species_parent"] if "species_parent" in z else None,
-            manipulators=z["manipulators"] if "manipulators" in z else None,
-            fire_substitute=z["fire_substitute"] if "fire_substitute" in z else None,
+            manipulators=z["manipulators"][pos] if "manipulators" in z else None,
+            fire_substitute=z["fire_substitute"][pos] if "fire_substitute" in z else None,
             world_name=self.world_name,
             source="replay",
         )
