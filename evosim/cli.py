@@ -90,51 +90,76 @@ def init(output: str | None, parameters: bool) -> None:
 @click.option("--ticks", type=click.IntRange(0, 100_000_000), help="Ticks to run (default: sim.ticks of the world).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world).")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/<world>-seed<seed>-<time>).")
-@click.option("--force", is_flag=True, help="Replace an existing run folder given by --out.")
+@click.option("--force", is_flag=True, help="Replace an existing run folder given by --out (with --resume: resume even if the world file changed).")
+@click.option("--checkpoint-every", type=click.IntRange(0, 100_000_000), help="Ticks between checkpoints (0: only on interruption).")
+@click.option("--resume", "resume_folder", type=click.Path(file_okay=False), help="Continue the interrupted run in this folder from its newest valid checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @set_option
 @refusals
-def run(world_file, ticks, seed, out, force, quiet, overrides) -> None:
+def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, quiet, overrides) -> None:
     """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
-    from evosim.runner import default_out, kernels_cached
-    from evosim.runner import run as run_world
+    from evosim import runner
 
-    world = _world_arg(world_file, overrides)
-    seed = world.sim.seed if seed is None else seed
-    ticks = world.sim.ticks if ticks is None else ticks
-    out = Path(out) if out else default_out(world, seed)
-    if not quiet and not kernels_cached():
+    if resume_folder:
+        if world_file or overrides or seed is not None or out:
+            raise ConfigError("--resume RUN_FOLDER continues a run as it was configured; it takes no world file, --set, --seed or --out")
+        bar_ticks = ticks
+        job = lambda progress: runner.resume(resume_folder, force=force, progress=progress, ticks=ticks)  # noqa: E731
+        label, out_path = f"resume {resume_folder}", Path(resume_folder)
+    else:
+        world = load_world(world_file, overrides)
+        seed = world.sim.seed if seed is None else seed
+        bar_ticks = world.sim.ticks if ticks is None else ticks
+        out_path = Path(out) if out else runner.default_out(world, seed)
+        job = lambda progress: (runner.run(world, out_path, ticks=bar_ticks, seed=seed, force=force,  # noqa: E731
+                                           progress=progress, checkpoint_every=checkpoint_every,
+                                           world_file=world_file), [], 0)
+        label = f"{world.name} seed {seed}"
+    if not quiet and not runner.kernels_cached():
         click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
-    started = time.perf_counter()
-    bar = None
-    state = {"last": 0}
+    try:
+        if quiet or bar_ticks is None:
+            summary, refused, start = job(None)
+        else:
+            summary, refused, start = _with_bar(job, label, bar_ticks)
+    except runner.Interrupted as exc:
+        click.echo(f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
+                   f"Continue with: evosim run --resume {out_path}", err=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        click.echo(f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
+                   f"({getattr(exc, 'filename', '') or out_path}); the newest checkpoint stays valid", err=True)
+        sys.exit(1)
+    for msg in refused:
+        click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
+    if resume_folder:
+        click.echo(f"resumed from tick {start}")
+    _report(summary, out_path)
 
-    def progress(sim):
-        if bar is None:
-            return
-        step = sim.tick - state["last"]
-        if step >= 10 or sim.tick == ticks or sim.extinct:
-            state["last"] = sim.tick
-            bar.pop = sim.pop.n
-            bar.update(step)
+
+def _with_bar(job, label: str, ticks: int):
+    """Run ``job(progress)`` under a click progress bar showing ticks/s and population."""
+    started = time.perf_counter()
+    state = {"last": None, "pop": 0}
 
     def show(_item):
-        if bar is None or not bar.pos:
+        if not bar.pos:
             return ""
         rate = bar.pos / max(time.perf_counter() - started, 1e-9)
-        return f"{rate:,.0f} ticks/s  population {getattr(bar, 'pop', 0):,}"
+        return f"{rate:,.0f} ticks/s  population {state['pop']:,}"
 
-    try:
-        if quiet:
-            summary = run_world(world, out, ticks=ticks, seed=seed, force=force)
-        else:
-            with click.progressbar(length=ticks, label=f"{world.name} seed {seed}", item_show_func=show,
-                                   file=sys.stderr, show_pos=True) as bar:
-                summary = run_world(world, out, ticks=ticks, seed=seed, force=force, progress=progress)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; partial run in {out}", err=True)
-        sys.exit(130)
-    _report(summary, out)
+    with click.progressbar(length=ticks, label=label, item_show_func=show, file=sys.stderr, show_pos=True) as bar:
+
+        def progress(sim):
+            if state["last"] is None:
+                state["last"] = sim.tick - 1
+                bar.update(sim.tick - 1)
+            if sim.tick - state["last"] >= 10 or sim.tick >= ticks or sim.extinct:
+                state["pop"] = sim.pop.n
+                bar.update(sim.tick - state["last"])
+                state["last"] = sim.tick
+
+        return job(progress)
 
 
 def _report(summary: dict, out: Path) -> None:

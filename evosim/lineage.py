@@ -85,6 +85,22 @@ class LineageWriter:
         self.chunks += 1
         self._parts, self._rows = [], 0
 
+    def buffered(self) -> dict[str, np.ndarray]:
+        """The rows not yet written, as arrays (saved in checkpoints)."""
+        if not self._parts:
+            return {}
+        return {f"lineage.{k}": np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}
+
+    def restore(self, arrays: dict[str, np.ndarray], chunks: int) -> None:
+        """Resume after a checkpoint: drop chunks written after it, reload its buffered rows."""
+        for path in self.folder.glob("part-*.parquet"):
+            if int(path.stem.split("-")[1]) >= chunks:
+                path.unlink()
+        self.chunks = chunks
+        part = {k.removeprefix("lineage."): v for k, v in arrays.items() if k.startswith("lineage.")}
+        self._parts = [part] if part else []
+        self._rows = len(part["id"]) if part else 0
+
     def close(self, sim) -> None:
         """Record the survivors (cause ``alive``, destruction_time = final tick) and flush."""
         rows = np.arange(sim.pop.n)

@@ -36,6 +36,7 @@ class Params(NamedTuple):
     juvenile_intake: float
     sociality_upkeep: float
     social_attraction: float
+    attraction_half: float
     social_radius_min: float
     social_radius_max: float
     share_rate: float
@@ -93,6 +94,7 @@ def params_from_world(w: World) -> Params:
         juvenile_intake=t.childhood.juvenile_intake,
         sociality_upkeep=t.sociality.upkeep,
         social_attraction=t.sociality.attraction,
+        attraction_half=t.sociality.attraction_half,
         social_radius_min=float(t.sociality.radius_min),
         social_radius_max=float(t.sociality.radius_max),
         share_rate=t.sociality.share_rate,

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from evosim import __version__
-from evosim.config import ConfigError, world_to_dict
+from evosim import checkpoint as ckpt
+from evosim.config import ConfigError, load_world, world_to_dict
 from evosim.defaults import GENES
 from evosim.kernels.culture import milestone_levels
 from evosim.kernels.stats import species_sums
@@ -96,22 +97,44 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     return out
 
 
+def _file_sha(path: str | os.PathLike | None) -> str | None:
+    try:
+        return ckpt.sha256(Path(path).read_bytes()) if path else None
+    except OSError:
+        return None
+
+
 class Recorder:
     """Writes a run folder while a :class:`Simulation` runs.
 
     Args:
         folder: the run folder (checked with :func:`prepare_folder` first).
-        sim: the simulation to record.
+        sim: the simulation to record; its world should carry the run's seed
+            and length (see :func:`evosim.runner.run`).
         force: replace an existing run folder.
+        world_file: the world file the run came from (its checksum is kept so
+            a resume can detect that it changed).
     """
 
-    def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False):
+    def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False,
+                 world_file: str | os.PathLike | None = None):
         self.folder = prepare_folder(folder, force)
         self.sim = sim
         self.sample_every = sim.world.output.sample_every
         self._started = time.perf_counter()
         self._steps_at_start = sim.agent_steps
         self.lineage: LineageWriter | None = None
+        self.milestones = [m.name for m in sim.world.technology.ladder]
+        self.world_file = str(Path(world_file).resolve()) if world_file else None
+        self.world_file_sha = _file_sha(world_file)
+        self.config_sha = ""
+
+    def config_text(self) -> str:
+        """The resolved config as YAML, with the evosim version and source in comments."""
+        head = [f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run"]
+        if self.world_file:
+            head.append(f"# world file: {self.world_file}")
+        return "\n".join(head) + "\n" + dump(world_to_dict(self.sim.world))
 
     def open(self) -> None:
         """Create the folder and write ``config.yaml`` and the time-series header and first row."""
@@ -119,19 +142,81 @@ class Recorder:
             for p in self.folder.iterdir():
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         self.folder.mkdir(parents=True, exist_ok=True)
-        resolved = {"evosim_version": __version__, "seed": self.sim.seed, **world_to_dict(self.sim.world)}
-        atomic_write_text(self.folder / "config.yaml", dump(resolved))
-        self._ts = open(self.folder / "timeseries.csv", "w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._ts, lineterminator="\n")
-        self.milestones = [m.name for m in self.sim.world.technology.ladder]
+        text = self.config_text()
+        atomic_write_text(self.folder / "config.yaml", text)
+        self.config_sha = ckpt.sha256(text.encode("utf-8"))
+        self._open_logs("w")
         self._csv.writerow(timeseries_columns(self.milestones))
-        self._ev = open(self.folder / "events.csv", "w", newline="", encoding="utf-8")
-        self._evcsv = csv.writer(self._ev, lineterminator="\n")
         self._evcsv.writerow(EVENT_COLUMNS)
+        self.sample()
+        if self.sim.world.output.checkpoint_every:
+            self.checkpoint()
+
+    def _open_logs(self, mode: str) -> None:
+        self._ts = open(self.folder / "timeseries.csv", mode, newline="", encoding="utf-8")
+        self._csv = csv.writer(self._ts, lineterminator="\n")
+        self._ev = open(self.folder / "events.csv", mode, newline="", encoding="utf-8")
+        self._evcsv = csv.writer(self._ev, lineterminator="\n")
         if self.sim.world.output.lineage:
             self.lineage = LineageWriter(self.folder / "lineage", self.sim.world.output.lineage_chunk_rows)
             self.sim.on_death = self.lineage.on_death
-        self.sample()
+
+    def checkpoint(self) -> Path:
+        """Write a checkpoint of the simulation and of the logs' extent at this tick."""
+        self._ts.flush()
+        self._ev.flush()
+        os.fsync(self._ts.fileno())
+        os.fsync(self._ev.fileno())
+        logs = {"timeseries.csv": self._ts.tell(), "events.csv": self._ev.tell()}
+        extra = {"lineage_chunks": self.lineage.chunks if self.lineage else 0,
+                 "world_file": self.world_file, "world_file_sha256": self.world_file_sha}
+        return ckpt.write(self.folder / "checkpoints", self.sim, self.config_sha, logs,
+                          self.lineage.buffered() if self.lineage else None, extra,
+                          keep=self.sim.world.output.checkpoint_keep)
+
+    @classmethod
+    def resume(cls, folder: str | os.PathLike, force: bool = False) -> tuple[Recorder, list[str]]:
+        """Reopen an interrupted run folder at its newest valid checkpoint.
+
+        Logs are truncated back to the checkpoint's tick, so no row is lost or
+        duplicated. Returns the recorder (its ``sim`` restored) and messages
+        about newer checkpoints that were refused.
+
+        Raises:
+            ConfigError: not a run folder, no valid checkpoint, or the world
+                file changed since the run started (unless ``force``).
+        """
+        from evosim.sim import Simulation
+
+        folder = Path(folder)
+        cfg = folder / "config.yaml"
+        if not cfg.is_file():
+            raise ConfigError(f"--resume {folder}: not a run folder (no config.yaml)")
+        world = load_world(cfg)
+        config_sha = ckpt.sha256(cfg.read_bytes())
+        _, header, arrays, refused = ckpt.newest_valid(folder / "checkpoints", config_sha)
+        extra = header.get("extra", {})
+        wf, wsha = extra.get("world_file"), extra.get("world_file_sha256")
+        if wf and wsha and Path(wf).exists() and _file_sha(wf) != wsha and not force:
+            raise ConfigError(
+                f"{wf}: the world file changed since this run started; the run continues from its resolved "
+                f"config.yaml, pass --force to resume anyway"
+            )
+        sim = Simulation(world)
+        ckpt.restore(sim, arrays, header["scalars"])
+        rec = cls.__new__(cls)
+        rec.folder, rec.sim, rec.sample_every = folder, sim, world.output.sample_every
+        rec._started, rec._steps_at_start = time.perf_counter(), sim.agent_steps
+        rec.lineage = None
+        rec.milestones = [m.name for m in world.technology.ladder]
+        rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha
+        for name, size in header["logs"].items():
+            with open(folder / name, "r+b") as fh:
+                fh.truncate(size)
+        rec._open_logs("a")
+        if rec.lineage is not None:
+            rec.lineage.restore(arrays, int(extra.get("lineage_chunks", 0)))
+        return rec, refused
 
     def on_tick(self, sim: Simulation) -> None:
         """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""
@@ -178,9 +263,21 @@ class Recorder:
         self._ts.flush()
 
     def close(self, ended: str) -> dict:
-        """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted."""
+        """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted.
+
+        An interrupted run gets a checkpoint and a summary but keeps its logs
+        open-ended (no final sample, no survivors in the lineage), so that
+        ``--resume`` continues it exactly.
+        """
         sim = self.sim
         self.write_events()
+        if ended == "interrupted":
+            self.checkpoint()
+            self._ts.close()
+            self._ev.close()
+            return self._write_summary(ended)
+        if sim.world.output.checkpoint_every:
+            self.checkpoint()
         if sim.tick % self.sample_every != 0 and not sim.extinct:
             self.sample()
         self._ts.close()
@@ -188,6 +285,10 @@ class Recorder:
         if self.lineage is not None:
             self.lineage.close(sim)
         self.write_species()
+        return self._write_summary(ended)
+
+    def _write_summary(self, ended: str) -> dict:
+        sim = self.sim
         wall = time.perf_counter() - self._started
         pops = sim.populations(extant_only=True)
         summary = {

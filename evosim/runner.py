@@ -1,15 +1,36 @@
-"""Run a world into a run folder, with an optional progress bar."""
+"""Run a world into a run folder: checkpoints, resume, signals, progress.
+
+SIGINT and SIGTERM finish the current tick, write a checkpoint and a summary
+marked ``interrupted``, and end the run with :class:`Interrupted` (the CLI
+exits 130 or 143). A second signal exits at once; the newest checkpoint stays
+valid because every checkpoint is written atomically.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from evosim.recorder import Recorder, prepare_folder
 from evosim.schema import World
 from evosim.sim import Simulation
+
+#: Exit codes for interruption by a signal (128 + signal number).
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class Interrupted(Exception):
+    """The run stopped on a signal after writing a checkpoint and its summary."""
+
+    def __init__(self, signum: int, summary: dict):
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+        self.exit_code = EXIT_CODES.get(signum, 130)
+        self.summary = summary
 
 
 def kernels_cached() -> bool:
@@ -29,6 +50,55 @@ def default_out(world: World, seed: int) -> Path:
     return out
 
 
+def resolve(world: World, ticks: int | None = None, seed: int | None = None,
+            checkpoint_every: int | None = None) -> World:
+    """The world with the run's seed, length and checkpoint interval written into it."""
+    sim = world.sim.model_copy(update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None})
+    out = world.output
+    if checkpoint_every is not None:
+        out = out.model_copy(update={"checkpoint_every": checkpoint_every})
+    return world.model_copy(update={"sim": sim, "output": out})
+
+
+@contextmanager
+def _signals():
+    """Turn SIGINT/SIGTERM into a flag (first) or an immediate exit (second)."""
+    caught: list[int] = []
+
+    def handler(signum, _frame):
+        if caught:
+            os._exit(EXIT_CODES.get(signum, 130))
+        caught.append(signum)
+
+    installed = {}
+    for sig in EXIT_CODES:
+        try:
+            installed[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread (e.g. a Dask worker): no handlers
+            pass
+    try:
+        yield caught
+    finally:
+        for sig, old in installed.items():
+            signal.signal(sig, old)
+
+
+def _loop(rec: Recorder, ticks: int, progress: Callable[[Simulation], None] | None) -> dict:
+    sim = rec.sim
+    every = sim.world.output.checkpoint_every
+    with _signals() as caught:
+        while sim.tick < ticks and not sim.extinct:
+            sim.step()
+            rec.on_tick(sim)
+            if every and sim.tick % every == 0 and sim.tick < ticks:
+                rec.checkpoint()
+            if progress is not None:
+                progress(sim)
+            if caught:
+                raise Interrupted(caught[0], rec.close("interrupted"))
+    return rec.close("extinct" if sim.extinct else "completed")
+
+
 def run(
     world: World,
     out: str | os.PathLike,
@@ -36,8 +106,10 @@ def run(
     seed: int | None = None,
     force: bool = False,
     progress: Callable[[Simulation], None] | None = None,
+    checkpoint_every: int | None = None,
+    world_file: str | os.PathLike | None = None,
 ) -> dict:
-    """Run ``world`` for ``ticks`` ticks (default ``world.sim.ticks``) and write the run folder.
+    """Run ``world`` and write the run folder.
 
     Args:
         world: validated world.
@@ -46,6 +118,8 @@ def run(
         seed: overrides ``world.sim.seed``.
         force: replace an existing run folder.
         progress: called after every tick (e.g. to advance a progress bar).
+        checkpoint_every: overrides ``output.checkpoint_every``.
+        world_file: the file ``world`` came from (recorded for ``--resume``).
 
     Returns:
         The summary written to ``summary.json``.
@@ -53,21 +127,23 @@ def run(
     Raises:
         ConfigError: the folder may not be used, or the world cannot be built
             (nothing is written in either case).
+        Interrupted: a signal stopped the run (checkpoint and summary written).
     """
+    world = resolve(world, ticks, seed, checkpoint_every)
     prepare_folder(out, force)
-    sim = Simulation(world, seed=seed)
-    rec = Recorder(out, sim, force=force)
+    sim = Simulation(world)
+    rec = Recorder(out, sim, force=force, world_file=world_file)
     rec.open()
-    ticks = world.sim.ticks if ticks is None else ticks
+    return _loop(rec, world.sim.ticks, progress)
 
-    def on_tick(s: Simulation) -> None:
-        rec.on_tick(s)
-        if progress is not None:
-            progress(s)
 
-    try:
-        sim.advance(ticks, on_tick)
-    except KeyboardInterrupt:
-        rec.close("interrupted")
-        raise
-    return rec.close("extinct" if sim.extinct else "completed")
+def resume(folder: str | os.PathLike, force: bool = False, progress: Callable[[Simulation], None] | None = None,
+           ticks: int | None = None) -> tuple[dict, list[str], int]:
+    """Continue an interrupted run from its newest valid checkpoint.
+
+    Returns:
+        (summary, messages about refused newer checkpoints, tick resumed from).
+    """
+    rec, refused = Recorder.resume(folder, force)
+    start = rec.sim.tick
+    return _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress), refused, start

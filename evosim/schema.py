@@ -163,14 +163,15 @@ class ChildhoodTraits(Strict):
 class SocialityTraits(Strict):
     upkeep: float = _f(0.02, "energy per tick at sociality gene 1 (linear)", ge=0.0, le=1e6)
     attraction: float = _f(
-        0.5,
-        "aggregation: a move's score gains attraction * sociality * (conspecifics on the target cell, "
-        "where they are its majority), in food units",
+        2.0,
+        "aggregation: a move's score gains attraction * sociality * m / (m + attraction_half), m = "
+        "conspecifics on the target cell (where they are its majority), in food units",
         ge=0.0,
         le=1e6,
     )
+    attraction_half: float = _f(2.0, "conspecifics at which attraction reaches half its maximum (saturation)", gt=0.0, le=1e6)
     radius_min: int = _f(1, "social radius (cells) at sociality gene 0: how far an agent sees conspecifics", ge=0, le=MAX_GRID_SIDE)
-    radius_max: int = _f(8, "social radius (cells) at sociality gene 1", ge=0, le=MAX_GRID_SIDE)
+    radius_max: int = _f(6, "social radius (cells) at sociality gene 1", ge=0, le=MAX_GRID_SIDE)
     share_rate: float = _f(
         0.0,
         "food sharing: an agent gives share_rate * sociality of its energy above share_above to "
@@ -410,6 +411,10 @@ class OutputConfig(Strict):
     lineage: bool = _f(
         False, "write a per-individual genealogy (lineage/*.parquet, ALife phylogeny format)"
     )
+    checkpoint_every: int = _f(
+        1000, "ticks between checkpoints (0 = none, except on interruption); --checkpoint-every overrides", ge=0, le=MAX_TICKS
+    )
+    checkpoint_keep: int = _f(3, "how many of the newest checkpoints to keep", ge=1, le=1000)
     lineage_chunk_rows: int = _f(
         250_000, "rows buffered before a lineage chunk is written (bounds memory)", ge=1_000, le=50_000_000
     )

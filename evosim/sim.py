@@ -73,6 +73,7 @@ class Simulation:
         self.total_deaths = 0
         self.cap_reached_at: int | None = None
         self.cap_refused = 0
+        self.species_limit_logged = False
         self.regrown_last = 0.0
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
@@ -238,8 +239,8 @@ class Simulation:
         parent_sp = int(p.species[row])
         sid = s.found(parent_sp, p.genome[row], self.tick)
         if sid < 0:
-            if not getattr(self, "_species_limit_logged", False):
-                self._species_limit_logged = True
+            if not self.species_limit_logged:
+                self.species_limit_logged = True
                 self.events.append((self.tick, "species_limit", parent_sp, f"max_species={s.max_species} reached; no more speciation"))
             return
         p.species[row] = sid

@@ -3,7 +3,8 @@
 Learning attempt (one per tick with probability ``juvenile_rate`` before
 maturity, ``adult_rate`` after): the learner takes the best skill z_b among its
 models -- its parent while dependent, and conspecifics within its social
-radius (all conspecifics when the radius reaches half the grid: well mixed) --
+radius (all conspecifics when the radius reaches half the grid's width or
+height: well mixed) --
 and draws ``z_b - alpha + beta * G`` with G ~ Gumbel(0, 1); it keeps the larger
 of that and its own skill. alpha and beta depend on the learner:
 ``alpha = alpha0 + alpha_dexterity (1 - d_eff) + alpha_brain (1 - brain)``,
@@ -82,16 +83,32 @@ def species_top2(species, skill, n, n_species):
 
 @nb.njit(inline="always", **JIT)
 def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, species, skill_prev):
-    """Best skill among conspecifics (other than i) within Chebyshev radius r of (xi, yi)."""
-    for dy in range(-r, r + 1):
-        cy = (yi + dy) % height
-        for dx in range(-r, r + 1):
-            c = cy * width + (xi + dx) % width
+    """Best skill among conspecifics (other than i) within Chebyshev radius r of (xi, yi).
+
+    Requires 2 r < width and 2 r < height (larger radii use the well-mixed path).
+    """
+    cy = yi - r
+    if cy < 0:
+        cy += height
+    x0 = xi - r
+    if x0 < 0:
+        x0 += width
+    for _dy in range(2 * r + 1):
+        row = cy * width
+        cx = x0
+        for _dx in range(2 * r + 1):
+            c = row + cx
             start = cell_end[c - 1] if c > 0 else 0
             for j in range(start, cell_end[c]):
                 a = order[j]
-                if a != i and species[a] == sp and skill_prev[a] > zb:
+                if species[a] == sp and a != i and skill_prev[a] > zb:
                     zb = np.float64(skill_prev[a])
+            cx += 1
+            if cx == width:
+                cx = 0
+        cy += 1
+        if cy == height:
+            cy = 0
     return zb
 
 
@@ -122,7 +139,7 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
             if g >= 0:
                 zb = np.float64(skill_prev[g])
             r = int(lerp(p.social_radius_min, p.social_radius_max, genome[i, G_SOCIALITY]) + 0.5)
-            if 2 * r >= width and 2 * r >= height:
+            if 2 * r >= width or 2 * r >= height:
                 zs = second[sp] if best_row[sp] == i else best[sp]
                 if zs > zb:
                     zb = zs

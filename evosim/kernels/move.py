@@ -6,9 +6,9 @@ agent's habitat efficiency there and discounted by ``sight_discount**(k-1)``
 for a cell k steps away; the whole ray is weighted by the efficiency of the
 first cell (an aquatic agent does not step onto land to reach water beyond).
 Staying scores the food of its own cell. Sociality adds aggregation: an
-option gains ``attraction * sociality * m`` where m counts conspecifics on
-that cell at the last census when they are its majority (the agent itself
-not counted). Each option gets exploration noise
+option gains ``attraction * sociality * m / (m + attraction_half)`` where m
+counts conspecifics on that cell at the last census when they are its
+majority (the agent itself not counted). Each option gets exploration noise
 ``move_noise * u * efficiency`` (u uniform on 128 levels, keyed by agent id
 and tick); the
 agent takes the best option and pays ``move_cost * (1 + move_mismatch_cost *
@@ -64,9 +64,14 @@ def _wrap(v, size):
 
 
 @nb.njit(inline="always", **JIT)
-def _kin(occ_count, occ_species, sp, cx, cy):
-    """Conspecifics on a cell at the last census (0 unless they are its majority)."""
-    return occ_count[cy, cx] if occ_species[cy, cx] == sp else 0
+def _kin(occ_count, occ_species, sp, cx, cy, self_count, half):
+    """Saturating pull m / (m + half) of the conspecifics m on a cell at the last census.
+
+    m is 0 unless they are the cell's majority; ``self_count`` (1 for the
+    agent's own cell) removes the agent itself.
+    """
+    m = np.float64(occ_count[cy, cx] - self_count) if occ_species[cy, cx] == sp else 0.0
+    return m / (m + half) if m > 0.0 else 0.0
 
 
 @nb.njit(**JIT_PARALLEL)
@@ -101,7 +106,7 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
         e_here = e_water + e_gain * hp[base]
         best = (fp[base] + p.move_noise * _u7(word, 0)) * e_here
         if social > 0.0:
-            best += social * max(_kin(occ_count, occ_species, sp, xi, yi) - 1, 0)
+            best += social * _kin(occ_count, occ_species, sp, xi, yi, 1, p.attraction_half)
         best_d = 0
         for d in range(1, 9):
             step = DY[d] * stride + DX[d]
@@ -119,7 +124,8 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
                 disc *= p.sight_discount
             score = (seen + p.move_noise * _u7(word, d)) * e_first
             if social > 0.0:
-                score += social * _kin(occ_count, occ_species, sp, _wrap(xi + DX[d], width), _wrap(yi + DY[d], height))
+                score += social * _kin(occ_count, occ_species, sp, _wrap(xi + DX[d], width), _wrap(yi + DY[d], height),
+                                       0, p.attraction_half)
             if score > best:
                 best = score
                 best_d = d

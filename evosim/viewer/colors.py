@@ -7,6 +7,7 @@ agent by agent.
 from __future__ import annotations
 
 import colorsys
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,8 +32,13 @@ def species_palette(n: int) -> np.ndarray:
     """(n, 3) uint8 colours for species ids ``0 .. n-1``; the same id always gets the same colour.
 
     The first 12 come from a hand-picked palette; later ids get golden-ratio hues.
+    The result is cached and read-only.
     """
-    n = max(int(n), 1)
+    return _palette(max(int(n), 1))
+
+
+@lru_cache(maxsize=8)
+def _palette(n: int) -> np.ndarray:
     out = np.zeros((n, 3), np.uint8)
     base = np.array(_BASE_PALETTE, np.uint8)
     m = min(n, len(base))
@@ -42,6 +48,7 @@ def species_palette(n: int) -> np.ndarray:
         s = 0.55 + 0.4 * ((i * 7) % 5) / 4
         r, g, b = colorsys.hsv_to_rgb(h, s, 1.0)
         out[i] = (int(r * 255), int(g * 255), int(b * 255))
+    out.flags.writeable = False
     return out
 
 

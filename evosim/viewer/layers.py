@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,21 @@ def layer_by_name(name: str) -> Layer:
         if layer.name == name:
             return layer
     raise ValueError(f"unknown layer '{name}'; layers: {', '.join(LAYER_NAMES)}")
+
+
+@dataclass
+class Legend:
+    """What the colours of a layer mean, as drawn under the layer name in the panel.
+
+    Attributes:
+        text: one line (title, notes such as "no skill data").
+        lut: a 256-entry colour table drawn as a gradient bar from ``lo`` to ``hi``.
+        lo, hi: the values at the ends of the bar.
+        items: discrete (colour, label) pairs drawn as swatches.
+    """
+
+    text: str
+    lut: np.ndarray | None = None
+    lo: float = 0.0
+    hi: float = 1.0
+    items: list[tuple[tuple[int, int, int], str]] = field(default_factory=list)

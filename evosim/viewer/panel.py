@@ -14,7 +14,7 @@ import pygame
 
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
-from evosim.viewer.layers import layer_by_name
+from evosim.viewer.layers import Legend, layer_by_name
 from evosim.viewer.state import History, ViewState
 
 BG = (22, 24, 30)
@@ -152,9 +152,9 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
         pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
         name = state.species_names[s] if s < len(state.species_names) else f"#{s}"
         marks = _marks(state, s, int(st.top_milestone[s]))
-        text(surf, _fit(name, 13, w - 150), (x + 18, y), 13, FG, bold=True)
-        text(surf, f"{int(st.count[s]):,}", (0, y), 13, FG, right=x + w - 70)
-        text(surf, _fit(marks, 12, 64), (0, y + 1), 12, ACCENT, right=x + w)
+        text(surf, _fit(name, 13, w - 170), (x + 18, y), 13, FG, bold=True)
+        text(surf, f"{int(st.count[s]):,}", (0, y), 13, FG, right=x + w - 96)
+        text(surf, _fit(marks, 12, 92), (0, y + 1), 12, ACCENT, right=x + w)
         genes = " ".join(f"{GENE_ABBR.get(g, g[:2])}{st.mean_genes[s, j]:.2f}".replace("0.", ".")
                          for j, g in enumerate(GENES))
         if np.isfinite(st.mean_skill[s]):
@@ -260,7 +260,33 @@ def _plot(surf, rect: pygame.Rect, history: History, which: str, pal, title: str
         pygame.draw.lines(surf, tuple(int(c) for c in pal[int(s)]), False, pts, 2)
 
 
-def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend: str, selected, history, hud):
+def _legend(surf: pygame.Surface, x: int, y: int, w: int, legend: Legend) -> int:
+    """The layer's legend: a line of text, then a gradient bar or swatches; returns the next y."""
+    text(surf, _fit(legend.text, 11, w), (x, y), 11, DIM)
+    y += 14
+    if legend.lut is not None:
+        lo, hi = num(legend.lo), num(legend.hi)
+        bar_x, bar_w = x + font(11).size(lo)[0] + 6, w - font(11).size(lo)[0] - font(11).size(hi)[0] - 12
+        text(surf, lo, (x, y), 11, DIM)
+        idx = np.linspace(0, 255, max(bar_w, 1)).astype(int)
+        strip = np.repeat(legend.lut[idx][:, None, :], 8, axis=1)
+        surf.blit(pygame.surfarray.make_surface(np.ascontiguousarray(strip)), (bar_x, y + 3))
+        text(surf, hi, (0, y), 11, DIM, right=x + w)
+    elif legend.items:
+        cx, line = x, 0
+        for color, label in legend.items:  # one per legend item (a few), on up to two lines
+            lw = font(11).size(label)[0] + 18
+            if cx + lw > x + w and cx > x:
+                if line == 1:
+                    break
+                cx, line, y = x, 1, y + 14
+            pygame.draw.rect(surf, color, (cx, y + 3, 9, 9))
+            text(surf, label, (cx + 12, y), 11, DIM)
+            cx += lw
+    return y + 18
+
+
+def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend: Legend, selected, history, hud):
     """Draw the side panel in ``rect``; returns (rect, species id) for each species row shown."""
     surf = surface.subsurface(rect)
     surf.fill(BG)
@@ -279,8 +305,7 @@ def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend:
     key = layer_by_name(layer).key
     text(surf, f"layer [{key}] {layer}", (x, y), 13, FG, bold=True)
     y += 16
-    text(surf, _fit(legend, 11, inner_w), (x, y), 11, DIM)
-    y += 18
+    y = _legend(surf, x, y, inner_w, legend)
     pygame.draw.line(surf, (60, 64, 76), (x, y), (w - x, y))
     y += 6
     # bottom-up layout: help, message, intervention, plots, inspector; the species list gets the rest
@@ -295,7 +320,7 @@ def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend:
         iv = f"intervention: {hud.intervention}  [n] next  [i] apply" if hud.intervention else "no interventions in this world"
         text(surf, _fit(iv, 11, inner_w), (x, bottom), 11, DIM)
         bottom -= 6
-    plot_h = 64
+    plot_h = 64 if h >= 760 else 44
     bottom -= 2 * plot_h + 6
     _plot(surf, pygame.Rect(x, bottom, inner_w, plot_h), history, "pop", pal, "population")
     _plot(surf, pygame.Rect(x, bottom + plot_h + 4, inner_w, plot_h), history, "skill", pal, "mean skill")
@@ -305,7 +330,8 @@ def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend:
         pygame.draw.line(surf, (60, 64, 76), (x, bottom - 4), (w - x, bottom - 4))
         _inspector(surf, pygame.Rect(x, bottom + 2, inner_w, ins_h), state, selected, pal)
     text(surf, "species", (x, y), 12, DIM)
-    text(surf, "pop  marks", (0, y), 12, DIM, right=x + inner_w)
+    text(surf, "pop", (0, y), 12, DIM, right=x + inner_w - 96)
+    text(surf, "marks", (0, y), 12, DIM, right=x + inner_w)
     y += 16
     max_rows = max(0, (bottom - y - 18) // 31)
     rows = _species_list(surf, pygame.Rect(x, y, inner_w, bottom - y), state, selected, pal, max_rows)

@@ -18,7 +18,7 @@ import numpy as np
 import pygame
 
 from evosim.viewer import colors as C
-from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, layer_by_name
+from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, Legend, layer_by_name
 from evosim.viewer.panel import draw_help, draw_panel
 from evosim.viewer.state import History, ViewState
 
@@ -65,13 +65,13 @@ class RenderInfo:
         map_rect: the map area on the surface.
         species_rows: (rect, species id) of each species row in the panel.
         camera: the camera used (a new whole-world camera if none was given).
-        legend: what the agent colours mean (title, and "no data" notes).
+        legend: what the agent colours mean.
     """
 
     map_rect: pygame.Rect
     camera: Camera
     species_rows: list[tuple[pygame.Rect, int]] = field(default_factory=list)
-    legend: str = ""
+    legend: Legend = field(default_factory=lambda: Legend(""))
 
 
 # ---------------------------------------------------------------------- camera
@@ -214,30 +214,34 @@ def pick_agent(state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: f
 
 
 # ---------------------------------------------------------------------- colours
-def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, str]:
-    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the legend text."""
+def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, Legend]:
+    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the :class:`Legend`."""
+    grey = np.full((len(rows), 3), 150, np.uint8)
     if layer == "species":
         pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
-        return pal[state.species[rows]], "species colours"
+        return pal[state.species[rows]], Legend("colour = species (see the list)")
     if layer in GENE_LAYERS:
-        return C.values_to_colors(state.gene(layer)[rows], C.VIRIDIS), f"{layer} gene: 0 (dark) .. 1 (yellow)"
+        return C.values_to_colors(state.gene(layer)[rows], C.VIRIDIS), Legend(f"{layer} gene", C.VIRIDIS)
     if layer == "skill":
         if state.skill is None:
-            return np.full((len(rows), 3), 150, np.uint8), "skill: no skill data in this world yet"
+            return grey, Legend("skill: no skill data in this world yet")
         hi = float(state.skill.max()) if state.n else 1.0
         hi = hi if hi > 0 else 1.0
-        return C.values_to_colors(state.skill[rows], C.PLASMA, 0.0, hi), f"skill z: 0 (blue) .. {hi:.3g} (yellow)"
+        return C.values_to_colors(state.skill[rows], C.PLASMA, 0.0, hi), Legend("skill z", C.PLASMA, 0.0, hi)
     if layer == "milestone":
         if state.milestone is None:
-            return np.full((len(rows), 3), 150, np.uint8), "milestones: none recorded in this world yet"
-        lv = np.minimum(state.milestone[rows], len(C.MILESTONE_COLORS) - 1)
-        return C.MILESTONE_COLORS[lv], "milestone: grey none, then by level"
+            return grey, Legend("milestones: none recorded in this world yet")
+        top = len(C.MILESTONE_COLORS) - 1
+        lv = np.minimum(state.milestone[rows], top)
+        names = ["none", *state.milestone_names][: top + 1]
+        items = [(tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)]
+        return C.MILESTONE_COLORS[lv], Legend("highest milestone held", items=items)
     if layer == "energy":
         e = state.energy if state.energy is not None else np.zeros(state.n, np.float32)
         hi = float(e.max()) if state.n and e.max() > 0 else 1.0
-        return C.values_to_colors(e[rows], C.PLASMA, 0.0, hi), f"energy: 0 .. {hi:.3g}"
+        return C.values_to_colors(e[rows], C.PLASMA, 0.0, hi), Legend("energy", C.PLASMA, 0.0, hi)
     if layer == "food":
-        return np.full((len(rows), 3), 235, np.uint8), "food: dark empty .. bright full; agents white"
+        return np.full((len(rows), 3), 235, np.uint8), Legend("food / capacity (agents white)", C.FOOD_LAND)
     raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(LAYER_NAMES)}")
 
 
@@ -283,8 +287,8 @@ def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, colors: np.nd
 
 
 # ---------------------------------------------------------------------- drawing
-def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, selected: Selection | None) -> str:
-    """Draw background and agents of ``state`` onto ``target`` (the map area). Returns the legend text."""
+def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, selected: Selection | None) -> Legend:
+    """Draw background and agents of ``state`` onto ``target`` (the map area). Returns the legend."""
     target.fill(C.VOID)
     ax, ay = cam.axes()
     # visible cells only (the whole grid, unsliced, when everything fits)
@@ -295,7 +299,7 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
     big = pygame.transform.scale(small, (_scaled_size(ax, cam.scale), _scaled_size(ay, cam.scale)))
     target.blit(big, (round(ax[1]), round(ay[1])))
     if state.n == 0:
-        return "no agents alive"
+        return Legend("no agents alive")
     rows, px, py = agent_pixels(state, cam)
     col, legend = agent_colors(state, layer, rows)
     if selected is not None and selected.species is not None:

@@ -43,6 +43,11 @@ def _marks(table: Any, name: str, n: int) -> np.ndarray:
     raw = getattr(table, name, None) if table is not None else None
     if raw is None:
         return out
+    if isinstance(raw, np.ndarray) and raw.dtype != object:  # the usual case: one array, -1 = none
+        v = np.asarray(raw[:n], np.float64)
+        ok = np.isfinite(v) & (v >= 0)
+        out[: len(v)][ok] = v[ok].astype(np.int64)
+        return out
     if isinstance(raw, dict):
         items = list(raw.items())
     else:

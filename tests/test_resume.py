@@ -1,0 +1,173 @@
+"""Checkpoints, resume and signals: a stopped and resumed run equals the uninterrupted one, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evosim import load_world
+from evosim import runner
+from evosim.checkpoint import CheckpointError, newest_valid, read
+from evosim.config import ConfigError
+
+OVERRIDES = {
+    "world.width": 40, "world.height": 40, "species.grazer.count": 150, "species.swimmer.count": 150,
+    "output.lineage": True, "output.lineage_chunk_rows": 1000, "output.sample_every": 7,
+    "output.checkpoint_every": 25, "speciation.threshold": 0.2,
+}  # fmt: skip
+TICKS = 240
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every output file except checkpoints; summary.json without its timing block."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "checkpoints" not in p.parts:
+            data = p.read_bytes()
+            if p.name == "summary.json":
+                d = json.loads(data)
+                d.pop("timing")
+                data = json.dumps(d, sort_keys=True).encode()
+            out[str(p.relative_to(folder))] = data
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("ref") / "run"
+    runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4)
+    return files_of(out)
+
+
+def interrupt_at(stop: int):
+    """A progress callback that sends SIGINT to this process at tick ``stop``."""
+
+    def progress(sim):
+        if sim.tick == stop:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return progress
+
+
+@pytest.mark.parametrize("stop", [1, 25, 26, 99, 239])
+def test_interrupted_and_resumed_run_is_byte_identical(tmp_path, reference, stop):
+    out = tmp_path / "run"
+    with pytest.raises(runner.Interrupted) as info:
+        runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(stop))
+    assert info.value.exit_code == 130
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ended"] == "interrupted" and summary["ticks_run"] == stop
+    final, refused, start = runner.resume(out)
+    assert start == stop and not refused
+    assert final["ended"] == "completed"
+    assert files_of(out) == reference
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_previous(tmp_path, reference):
+    out = tmp_path / "run"
+    with pytest.raises(runner.Interrupted):
+        runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(130))
+    ckpts = sorted((out / "checkpoints").glob("*.npz"))
+    newest = ckpts[-1]
+    data = bytearray(newest.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    newest.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum"):
+        read(newest.with_suffix(".json"))
+    _, refused, start = runner.resume(out)
+    assert refused and "checksum" in refused[0]
+    assert start < 130
+    assert files_of(out) == reference
+
+
+@pytest.mark.parametrize("damage", ["truncate", "version", "edit_header", "delete_npz"])
+def test_bad_checkpoints_are_refused_with_a_clear_message(tmp_path, damage):
+    out = tmp_path / "run"
+    runner.run(load_world(overrides=OVERRIDES), out, ticks=30, seed=4, checkpoint_every=10)
+    header = sorted((out / "checkpoints").glob("*.json"))[-1]
+    npz = header.with_suffix(".npz")
+    if damage == "truncate":
+        npz.write_bytes(npz.read_bytes()[:100])
+    elif damage == "version":
+        h = json.loads(header.read_text())
+        h["format_version"] = 999
+        header.write_text(json.dumps(h))
+    elif damage == "edit_header":
+        h = json.loads(header.read_text())
+        h["npz_sha256"] = "0" * 64
+        header.write_text(json.dumps(h))
+    else:
+        npz.unlink()
+    with pytest.raises(CheckpointError) as info:
+        read(header)
+    assert str(info.value) and "\n" not in str(info.value)
+    hp, _, _, refused = newest_valid(out / "checkpoints")
+    assert hp != header and len(refused) == 1
+
+
+def test_changed_world_file_is_refused_unless_forced(tmp_path):
+    world_file = tmp_path / "w.yaml"
+    world_file.write_text("world: {width: 32, height: 32}\nspecies: [{name: a, count: 100}]\n")
+    out = tmp_path / "run"
+    with pytest.raises(runner.Interrupted):
+        runner.run(load_world(world_file), out, ticks=50, seed=1, world_file=world_file, progress=interrupt_at(20))
+    world_file.write_text("world: {width: 32, height: 32}\nspecies: [{name: a, count: 200}]\n")
+    with pytest.raises(ConfigError, match="changed"):
+        runner.resume(out)
+    summary, _, start = runner.resume(out, force=True)
+    assert start == 20 and summary["ticks_run"] == 50
+
+
+def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
+    """A real process, killed with SIGKILL at a random moment while writing, resumes to the same bytes."""
+    out = tmp_path / "run"
+    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q", *sets]
+    for attempt in range(20):
+        if out.exists():
+            import shutil
+
+            shutil.rmtree(out)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wait until the run has written a checkpoint beyond tick 0, then kill at once
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if len(list((out / "checkpoints").glob("ckpt-*.json"))) >= 2 if (out / "checkpoints").exists() else False:
+                time.sleep(0.01 * attempt)
+                break
+            time.sleep(0.005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            break
+    else:
+        pytest.fail("the run always finished before it could be killed")
+    assert not (out / "summary.json").exists() or json.loads((out / "summary.json").read_text())["ended"] != "completed"
+    runner.resume(out)
+    assert files_of(out) == reference
+
+
+def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
+    out = tmp_path / "run"
+    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q", *sets]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "timeseries.csv").exists():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "--resume" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ended"] == "interrupted"
+    hp, header, _, _ = newest_valid(out / "checkpoints")
+    assert header["tick"] == summary["ticks_run"]
