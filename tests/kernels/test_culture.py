@@ -151,8 +151,10 @@ def test_detectors_fire_after_their_windows_with_compute_recorded():
     sim = _ladder_world(habitat=1.0, dex=0.9, land_fraction=0.6)  # brain fixed at 1.0 > 0.7 from tick 1
     w = sim.world.detectors
     assert sim.species.intelligent_at[0] == 1 + w.intelligence_window
-    since = int(sim.species.tech_since[0])
-    assert since > 0 and sim.species.technological_at[0] == since + w.tech_window
+    tech_at = int(sim.species.technological_at[0])
+    assert tech_at > w.tech_window, "technology needs the final milestone held for a whole window"
+    events = [e for e in sim.events if e[1] == "technological"]
+    assert [e[0] for e in events] == [tech_at]
     tick, flop, sid = sim.detectors.first_intelligent
     assert sid == 0 and tick == sim.species.intelligent_at[0] and 0 < flop < sim.flop()
     assert sim.detectors.first_technological[1] > flop
