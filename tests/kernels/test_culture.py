@@ -69,7 +69,7 @@ def _skill_world(alpha: float, innovation: float = 0.0, extra: dict | None = Non
         "traits.sociality.radius_min": 64, "traits.sociality.radius_max": 64,
         "culture.alpha": alpha, "culture.beta": 1.0, "culture.alpha_dexterity": 0.0, "culture.alpha_brain": 0.0,
         "culture.beta_brain": 0.0, "culture.innovation_rate": innovation, "culture.skill_cap": 1e6,
-        "technology.ladder": [],
+        "technology.ladder": [], "traits.sociality.attraction": 0.0,
     }  # fmt: skip
     o.update(extra or {})
     return o
