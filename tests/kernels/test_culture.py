@@ -114,6 +114,7 @@ def _ladder_world(habitat: float, dex: float, land_fraction: float, fire_substit
              "dexterity": {"mean": dex, "sd": 0.0, "mutation": 0.0}, "brain": {"mean": 1.0, "sd": 0.0, "mutation": 0.0}}
     o = _skill_world(alpha=0.5, innovation=0.5, extra={
         "species": [{"name": "a", "count": 400, "genes": genes}], "world.habitat.land_fraction": land_fraction,
+        "world.width": 48, "world.height": 48, "world.food.land.regrowth": 0.3, "world.food.water.regrowth": 0.3,
         "culture.skill_cap": 100.0, "technology.ladder": [
             {"name": "tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True},
             {"name": "fire", "threshold": 5.0, "needs_land": True},
