@@ -66,6 +66,7 @@ def snapshot(sim, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[di
     scalars["first_intelligent"] = sim.detectors.first_intelligent
     scalars["first_technological"] = sim.detectors.first_technological
     scalars["pending_events"] = list(sim.events)
+    scalars["interventions_fired"] = [sorted(f) for f in sim.interventions.fired]
     return arrays, scalars
 
 
@@ -94,6 +95,9 @@ def restore(sim, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> None
     sim.detectors.first_intelligent = tuple(fi) if fi else None
     sim.detectors.first_technological = tuple(ft) if ft else None
     sim.events = [tuple(e) for e in scalars["pending_events"]]
+    fired = scalars.get("interventions_fired", [])
+    if len(fired) == len(sim.interventions.fired):  # a branch with other interventions starts afresh
+        sim.interventions.fired = [set(f) for f in fired]
     from evosim.kernels.move import pad_torus
 
     pad_torus(sim.habitat, sim._habitat_pad, sim._halo)

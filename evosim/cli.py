@@ -93,14 +93,27 @@ def init(output: str | None, parameters: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing run folder given by --out (with --resume: resume even if the world file changed).")
 @click.option("--checkpoint-every", type=click.IntRange(0, 100_000_000), help="Ticks between checkpoints (0: only on interruption).")
 @click.option("--resume", "resume_folder", type=click.Path(file_okay=False), help="Continue the interrupted run in this folder from its newest valid checkpoint.")
+@click.option("--from", "from_checkpoint", type=click.Path(dir_okay=False), help="Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, with --set, gives the parameters and interventions.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @set_option
 @refusals
-def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, quiet, overrides) -> None:
+def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, from_checkpoint, quiet, overrides) -> None:
     """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
     from evosim import runner
 
-    if resume_folder:
+    if from_checkpoint:
+        if resume_folder or seed is not None:
+            raise ConfigError("--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed")
+        base_cfg = Path(from_checkpoint).resolve().parent.parent / "config.yaml"
+        source = world_file or (str(base_cfg) if base_cfg.is_file() else None)
+        world = load_world(source, overrides)
+        bar_ticks = world.sim.ticks if ticks is None else ticks
+        out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
+        job = lambda progress: (runner.branch(from_checkpoint, world, out_path, ticks=bar_ticks, force=force,  # noqa: E731
+                                              progress=progress, checkpoint_every=checkpoint_every,
+                                              world_file=world_file), [], 0)
+        label = f"{world.name} from {Path(from_checkpoint).name}"
+    elif resume_folder:
         if world_file or overrides or seed is not None or out:
             raise ConfigError("--resume RUN_FOLDER continues a run as it was configured; it takes no world file, --set, --seed or --out")
         bar_ticks = ticks

@@ -52,7 +52,9 @@ RNG_MUTATE = 5
 RNG_CAP = 6
 RNG_LEARN = 7
 RNG_INNOVATE = 8
+RNG_CULL = 9
 
 #: Causes of death (reported in lineage logs).
 DEATH_STARVATION = 1
 DEATH_OLD_AGE = 2
+DEATH_CULLED = 3

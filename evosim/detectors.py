@@ -36,6 +36,7 @@ class Detectors:
         self.first_intelligent: tuple[int, float, int] | None = None
         self.first_technological: tuple[int, float, int] | None = None
         self.max_level = np.zeros(0, np.int64)
+        self.reached_now: list[tuple[int, str]] = []  # (species, milestone) first reached this tick
 
     def update(self, sim: Simulation) -> None:
         """Run after each tick's deaths (species centroids are current)."""
@@ -53,9 +54,11 @@ class Detectors:
         self._windows(sim, ok, s.view("tech_since"), s.view("technological_at"), c.tech_window, "technological")
         if len(self.max_level) < n_sp:
             self.max_level = np.concatenate([self.max_level, np.zeros(n_sp - len(self.max_level), np.int64)])
+        self.reached_now = []
         for sid in np.flatnonzero(top > self.max_level[:n_sp]):
             for lv in range(self.max_level[sid] + 1, top[sid] + 1):
                 sim.events.append((t, "milestone", int(sid), f"{s.names[sid]} first reached {self.names[lv - 1]}"))
+                self.reached_now.append((int(sid), self.names[lv - 1]))
             self.max_level[sid] = top[sid]
 
     def _windows(self, sim: Simulation, ok: np.ndarray, since: np.ndarray, at: np.ndarray, window: int, kind: str) -> None:

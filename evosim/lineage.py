@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, GENES
+from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 
-CAUSES = {DEATH_STARVATION: "starvation", DEATH_OLD_AGE: "old_age", 0: "alive"}
+CAUSES = {DEATH_STARVATION: "starvation", DEATH_OLD_AGE: "old_age", DEATH_CULLED: "culled", 0: "alive"}
 
 
 class LineageWriter:

@@ -54,7 +54,7 @@ def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
 
 TIMESERIES_DTYPES = {
     "tick": "int64", "species": "int64", "name": "string", "population": "int64", "births": "int64",
-    "deaths_starvation": "int64", "deaths_old_age": "int64", "land_share": "float64", "mean_energy": "float64",
+    "deaths_starvation": "int64", "deaths_old_age": "int64", "deaths_culled": "int64", "land_share": "float64", "mean_energy": "float64",
     "mean_skill": "float64", "p90_skill": "float64", "max_skill": "float64",
     **{f"{s}_{g}": "float64" for g in GENES for s in ("mean", "sd")},
 }  # fmt: skip

@@ -23,6 +23,7 @@ from evosim.defaults import GENES
 from evosim.kernels.culture import milestone_levels
 from evosim.kernels.stats import species_sums
 from evosim.lineage import LineageWriter
+from evosim.schema import World
 from evosim.sim import Simulation
 from evosim.yamlio import atomic_write_json, atomic_write_text, dump
 
@@ -35,7 +36,7 @@ SPECIES_COLUMNS = [
     *[f"founder_{g}" for g in GENES], "peak_population", "habitat", "intelligent_at", "technological_at",
 ]  # fmt: skip
 BASE_TIMESERIES_COLUMNS = [
-    "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age",
+    "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age", "deaths_culled",
     *[f"{stat}_{g}" for g in GENES for stat in ("mean", "sd")],
     "land_share", "mean_energy", "mean_skill", "p90_skill", "max_skill",
 ]  # fmt: skip
@@ -210,13 +211,80 @@ class Recorder:
         rec.lineage = None
         rec.milestones = [m.name for m in world.technology.ladder]
         rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha
-        for name, size in header["logs"].items():
-            with open(folder / name, "r+b") as fh:
-                fh.truncate(size)
-        rec._open_logs("a")
-        if rec.lineage is not None:
-            rec.lineage.restore(arrays, int(extra.get("lineage_chunks", 0)))
+        rec._continue_logs(header, arrays)
         return rec, refused
+
+    def _continue_logs(self, header: dict, arrays: dict) -> None:
+        """Cut the logs back to the checkpoint's extent and reopen them for appending."""
+        for name, size in header["logs"].items():
+            with open(self.folder / name, "r+b") as fh:
+                fh.truncate(size)
+        self._open_logs("a")
+        if self.lineage is not None:
+            self.lineage.restore(arrays, int(header.get("extra", {}).get("lineage_chunks", 0)))
+
+    @classmethod
+    def branch(cls, header_path: str | os.PathLike, world: World, out: str | os.PathLike, force: bool = False,
+               world_file: str | os.PathLike | None = None) -> Recorder:
+        """Start a new run folder ``out`` from a checkpoint, under ``world`` (e.g. with interventions).
+
+        The state (agents, grids, species, counters, tick, seed) is the
+        checkpoint's; only the world's parameters and interventions may
+        differ. When the checkpoint lies in a run folder, that run's logs up
+        to the checkpoint are copied, so the branch has the whole history.
+
+        Raises:
+            ConfigError: unusable checkpoint, another grid size, or ``out`` taken.
+        """
+        from evosim.sim import Simulation
+
+        header, arrays = ckpt.read(header_path)
+        hab = arrays["sim.habitat"]
+        if hab.shape != (world.world.height, world.world.width):
+            raise ConfigError(
+                f"{header_path}: the checkpoint's grid is {hab.shape[1]}x{hab.shape[0]}, the world's is "
+                f"{world.world.width}x{world.world.height}; a branch must keep the grid"
+            )
+        prepare_folder(out, force)
+        world = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": header["seed"]})})
+        sim = Simulation(world)
+        ckpt.restore(sim, arrays, header["scalars"])
+        rec = cls(out, sim, force=force, world_file=world_file)
+        if rec.folder.exists():
+            for p in rec.folder.iterdir():
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        rec.folder.mkdir(parents=True, exist_ok=True)
+        text = rec.config_text()
+        atomic_write_text(rec.folder / "config.yaml", text)
+        rec.config_sha = ckpt.sha256(text.encode("utf-8"))
+        parent = Path(header_path).resolve().parent.parent
+        logs = {}
+        for name in ("timeseries.csv", "events.csv"):
+            src = parent / name
+            if src.is_file() and name in header["logs"]:
+                with open(src, "rb") as fh:
+                    data = fh.read(header["logs"][name])
+                (rec.folder / name).write_bytes(data)
+                logs[name] = len(data)
+        chunks = int(header.get("extra", {}).get("lineage_chunks", 0))
+        if world.output.lineage and (parent / "lineage").is_dir():
+            (rec.folder / "lineage").mkdir(exist_ok=True)
+            for k in range(chunks):
+                shutil.copyfile(parent / "lineage" / f"part-{k:05d}.parquet", rec.folder / "lineage" / f"part-{k:05d}.parquet")
+        else:
+            chunks = 0
+        if len(logs) == 2:
+            rec._continue_logs({"logs": logs, "extra": {"lineage_chunks": chunks}}, arrays)
+        else:  # no parent logs: start fresh logs at the branch tick
+            rec._open_logs("w")
+            rec._csv.writerow(timeseries_columns(rec.milestones))
+            rec._evcsv.writerow(EVENT_COLUMNS)
+            rec.sample()
+        rec.sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))
+        rec.write_events()
+        if world.output.checkpoint_every:
+            rec.checkpoint()
+        return rec
 
     def on_tick(self, sim: Simulation) -> None:
         """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""
@@ -248,7 +316,7 @@ class Recorder:
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
                 continue
-            row = [sim.tick, s, sim.species.names[s], int(c), int(births[s]), int(deaths[s, 1]), int(deaths[s, 2])]
+            row = [sim.tick, s, sim.species.names[s], int(c), int(births[s]), int(deaths[s, 1]), int(deaths[s, 2]), int(deaths[s, 3])]
             for g in range(len(GENES)):
                 if c:
                     mean = s1[s, g] / c

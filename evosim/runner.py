@@ -147,3 +147,22 @@ def resume(folder: str | os.PathLike, force: bool = False, progress: Callable[[S
     rec, refused = Recorder.resume(folder, force)
     start = rec.sim.tick
     return _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress), refused, start
+
+
+def branch(checkpoint: str | os.PathLike, world: World, out: str | os.PathLike, ticks: int | None = None,
+           force: bool = False, progress: Callable[[Simulation], None] | None = None,
+           checkpoint_every: int | None = None, world_file: str | os.PathLike | None = None) -> dict:
+    """Run ``world`` from a checkpoint's state into a new run folder (``evosim run --from``).
+
+    Args:
+        checkpoint: a checkpoint header (``.json``) or data (``.npz``) path.
+        world: the branch's world (same grid; other parameters and interventions may differ).
+        out: the new run folder.
+        ticks: total ticks (counted from tick 0) to reach; default ``world.sim.ticks``.
+
+    Returns:
+        The summary.
+    """
+    world = resolve(world, ticks, None, checkpoint_every)
+    rec = Recorder.branch(checkpoint, world, out, force=force, world_file=world_file)
+    return _loop(rec, world.sim.ticks, progress)

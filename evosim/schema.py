@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from evosim.defaults import GENES
+from evosim.schema_base import Strict, _f
+from evosim.schema_interventions import InterventionConfig
 
 #: Hard limits that keep a config from asking for more than a machine has.
 MAX_GRID_SIDE = 4096
@@ -22,19 +24,6 @@ MAX_TICKS = 100_000_000
 MEMORY_BUDGET = 16 * 2**30
 BYTES_PER_AGENT = 120  # arrays + scratch, measured by benchmarks/bench.py
 BYTES_PER_CELL = 16
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors, values are checked on assignment too."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
-
-
-def _f(default, description, **kw):
-    """Shorthand for a documented field."""
-    return Field(default, description=description, allow_inf_nan=False, **kw) if isinstance(
-        default, float
-    ) else Field(default, description=description, **kw)
 
 
 # --------------------------------------------------------------------- world
@@ -436,6 +425,9 @@ class World(Strict):
     detectors: DetectorsConfig = _f(DetectorsConfig(), "intelligence and technology detectors")
     compute: ComputeConfig = _f(ComputeConfig(), "compute accounting")
     speciation: SpeciationConfig = _f(SpeciationConfig(), "species formation")
+    interventions: list[InterventionConfig] = Field(
+        default_factory=list, description="interventions applied during the run (docs/interventions.md)", max_length=256
+    )
     sim: SimConfig = _f(SimConfig(), "seed, length, population cap")
     output: OutputConfig = _f(OutputConfig(), "recording")
 

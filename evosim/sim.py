@@ -16,6 +16,7 @@ import numpy as np
 from evosim.config import ConfigError
 from evosim.defaults import GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
 from evosim.detectors import Detectors
+from evosim.interventions import Interventions
 from evosim.kernels import culture as k_culture
 from evosim.kernels import food as k_food
 from evosim.kernels import forage as k_forage
@@ -43,7 +44,7 @@ class Simulation:
         habitat, food: the (H, W) grids.
         species: the :class:`~evosim.species.SpeciesRegistry`.
         births, deaths: per-species counters since the last :meth:`take_counts`
-            (deaths has one column per cause: 0 unused, 1 starvation, 2 old age).
+            (deaths has one column per cause: 0 unused, 1 starvation, 2 old age, 3 culled).
         events: ``(tick, kind, species, details)`` tuples not yet taken by a recorder.
         on_death: optional ``f(sim, rows)`` called with the rows of the agents
             about to be removed (their ``_cause`` is set), e.g. for lineage logs.
@@ -89,6 +90,7 @@ class Simulation:
         self._reset_counts()
         self._place_founders()
         self.detectors = Detectors(self)
+        self.interventions = Interventions(self)
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:
@@ -104,6 +106,7 @@ class Simulation:
         self.die()
         self.tick += 1
         self.update_species()
+        self.interventions.update(self)
 
     def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
         """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
@@ -151,7 +154,7 @@ class Simulation:
     def metabolise(self) -> None:
         """Upkeep and ageing; parents feed their dependants."""
         p = self.pop
-        k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.n, self.params)
+        k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.species, self.species.upkeep_extra, p.n, self.params)
         k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep)
 
     def learn(self) -> None:
@@ -216,16 +219,44 @@ class Simulation:
         p.keep(self._keep, m)
         k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
 
+    def remove(self, mask: np.ndarray, cause: int) -> None:
+        """Remove the live agents where ``mask`` is true (e.g. a cull), recording ``cause``."""
+        p = self.pop
+        before = p.n
+        dead = np.flatnonzero(mask[:before])
+        if len(dead) == 0:
+            return
+        self._cause[:before] = 0
+        self._cause[dead] = cause
+        self.deaths = _grow(self.deaths, len(self.species))
+        np.add.at(self.deaths, (p.species[dead], cause), 1)
+        np.subtract.at(self.species.alive, p.species[dead], 1)
+        if self.on_death is not None:
+            self.on_death(self, dead)
+        keep = np.flatnonzero(~mask[:before])
+        self._keep[: len(keep)] = keep
+        self.total_deaths += len(dead)
+        p.keep(self._keep, len(keep))
+        k_life.remap_guardians(p.guardian, self._keep, len(keep), before, self._new_row)
+        self._record_extinctions()
+
+    def apply_intervention(self, name: str, species_id: int) -> None:
+        """Apply the world's intervention ``name`` to one species now (the viewer's hook); logged as usual."""
+        k = self.interventions.names.index(name)
+        self.interventions.apply(self, k, [species_id] if self.species.alive[species_id] > 0 else [])
+
     def update_species(self) -> None:
         """Peaks, extinctions, detectors and milestones (logged as events)."""
+        self._record_extinctions()
+        self.detectors.update(self)
+
+    def _record_extinctions(self) -> None:
         s = self.species
         alive = s.view("alive")
         np.maximum(s.view("peak"), alive, out=s.view("peak"))
-        gone = np.flatnonzero((alive == 0) & (s.view("destruction") < 0))
-        for sid in gone:
+        for sid in np.flatnonzero((alive == 0) & (s.view("destruction") < 0)):
             s.destruction[sid] = self.tick
             self.events.append((self.tick, "extinction", int(sid), f"{s.names[sid]} went extinct"))
-        self.detectors.update(self)
 
     def flop(self) -> float:
         """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
@@ -271,7 +302,7 @@ class Simulation:
 
     def _reset_counts(self) -> None:
         self.births = np.zeros(len(self.species), np.int64)
-        self.deaths = np.zeros((len(self.species), 3), np.int64)
+        self.deaths = np.zeros((len(self.species), 4), np.int64)
 
     def take_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Births and deaths per species since the last call; resets them."""

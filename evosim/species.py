@@ -30,6 +30,7 @@ class SpeciesRegistry:
         manipulators: (S,) float32 granted manipulator level (effective
             dexterity = max(dexterity gene, this)).
         fire_substitute: (S,) uint8, 1 lets members pass a ``needs_land`` milestone anywhere.
+        upkeep_extra: (S,) float32 energy per member per tick (cost of granted manipulators).
         intelligent_at, technological_at: (S,) int64 detection ticks (-1: not yet).
         brain_since, tech_since: (S,) int64 start of the current run of ticks
             meeting the detector condition (-1: not meeting it).
@@ -42,7 +43,7 @@ class SpeciesRegistry:
         "lo": (GENOME_DTYPE, N_GENES), "hi": (GENOME_DTYPE, N_GENES), "mutation": (GENOME_DTYPE, N_GENES),
         "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES), "manipulators": (np.float32, 0), "parent": (np.int64, 0),
         "root": (np.int64, 0), "origin": (np.int64, 0), "destruction": (np.int64, 0),
-        "alive": (np.int64, 0), "peak": (np.int64, 0), "fire_substitute": (np.uint8, 0),
+        "alive": (np.int64, 0), "peak": (np.int64, 0), "fire_substitute": (np.uint8, 0), "upkeep_extra": (np.float32, 0),
         "intelligent_at": (np.int64, 0), "technological_at": (np.int64, 0),
         "brain_since": (np.int64, 0), "tech_since": (np.int64, 0),
     }  # fmt: skip
@@ -101,7 +102,7 @@ class SpeciesRegistry:
             return -1
         root = int(self.root[parent])
         sid = self._new_row(f"{self.names[root]}.{self.n}", parent=parent, tick=tick)
-        for name in ("lo", "hi", "mutation", "manipulators", "fire_substitute"):
+        for name in ("lo", "hi", "mutation", "manipulators", "fire_substitute", "upkeep_extra"):
             getattr(self, name)[sid] = getattr(self, name)[parent]
         self.founder[sid] = genome
         self.centroid[sid] = genome

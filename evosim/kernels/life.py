@@ -12,10 +12,13 @@ from evosim.kernels.rng import normal
 
 
 @nb.njit(**JIT_PARALLEL)
-def metabolise(genome, energy, age, guardian, n, p):
-    """Charge each agent its upkeep, age it one tick; a child reaching maturity leaves its parent."""
+def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
+    """Charge each agent its upkeep (plus its species' extra upkeep), age it one tick.
+
+    A child reaching maturity leaves its parent.
+    """
     for i in nb.prange(n):
-        energy[i] -= upkeep(genome[i], p)
+        energy[i] -= upkeep(genome[i], p) + upkeep_extra[species[i]]
         age[i] += 1
         if guardian[i] >= 0 and age[i] >= maturity(genome[i], p):
             guardian[i] = -1

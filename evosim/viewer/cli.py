@@ -33,7 +33,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 @click.command()
-@click.argument("source", required=False, type=click.Path())
+@click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
 @set_option
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
 @click.option("--ticks", type=click.IntRange(0, 100_000_000),
@@ -49,8 +49,7 @@ def parse_size(text: str) -> tuple[int, int]:
 def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
     """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
 
-    SOURCE is a world YAML file (default: the embedded default world) or a run
-    folder. In the window: space pauses, '.' steps, +/- change speed, 1-9/0
+    Without an argument the embedded default world runs. In the window: space pauses, '.' steps, +/- change speed, 1-9/0
     switch layers, the wheel zooms, arrows or dragging pan, a click inspects an
     agent or a species, n/i choose and apply an intervention, h shows all keys.
     With --screenshot or --frames nothing is opened: images are rendered

@@ -79,12 +79,17 @@ BG_LAND = _lut([(48, 40, 26), (38, 88, 42)])
 VOID = (12, 12, 14)
 
 
-def values_to_colors(values: np.ndarray, lut: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
-    """Map values in ``[lo, hi]`` through a 256-entry table to (n, 3) uint8 colours (NaN -> lowest)."""
+def lut_index(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """Index 0..255 into a 256-entry table for values in ``[lo, hi]`` (NaN -> 0)."""
     v = np.asarray(values, np.float32)
     span = hi - lo if hi > lo else 1.0
-    idx = np.nan_to_num((v - lo) * (255.0 / span), nan=0.0)
-    return lut[np.clip(idx, 0, 255).astype(np.uint8)]
+    idx = np.nan_to_num((v - lo) * np.float32(255.0 / span), nan=0.0)
+    return np.clip(idx, 0, 255).astype(np.uint8)
+
+
+def values_to_colors(values: np.ndarray, lut: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """Map values in ``[lo, hi]`` through a 256-entry table to (n, 3) uint8 colours (NaN -> lowest)."""
+    return lut[lut_index(values, lo, hi)]
 
 
 def background(habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:

@@ -8,6 +8,7 @@ computed with ``np.bincount``).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pygame
@@ -283,11 +284,25 @@ def _legend(surf: pygame.Surface, x: int, y: int, w: int, legend: Legend) -> int
             pygame.draw.rect(surf, color, (cx, y + 3, 9, 9))
             text(surf, label, (cx + 12, y), 11, DIM)
             cx += lw
+    else:
+        return y + 4
     return y + 18
 
 
-def draw_panel(surface, rect: pygame.Rect, state: ViewState, layer: str, legend: Legend, selected, history, hud):
-    """Draw the side panel in ``rect``; returns (rect, species id) for each species row shown."""
+def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, layer: str, legend: Legend,
+               selected: Any, history: History | None, hud: Any) -> list[tuple[pygame.Rect, int]]:
+    """Draw the side panel in ``rect``; returns (rect, species id) for each species row shown.
+
+    Args:
+        surface: the whole target surface (the panel is drawn into ``rect`` of it).
+        rect: the panel's area.
+        state: the snapshot shown.
+        layer: the current layer's name.
+        legend: the layer's legend (from drawing the map).
+        selected: a :class:`~evosim.viewer.render.Selection` or ``None``.
+        history: the plot's history.
+        hud: a :class:`~evosim.viewer.render.Hud` (mode, pause, speed, message).
+    """
     surf = surface.subsurface(rect)
     surf.fill(BG)
     w, h = rect.size

@@ -22,8 +22,8 @@ from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, Legend
 from evosim.viewer.panel import draw_help, draw_panel
 from evosim.viewer.state import History, ViewState
 
-__all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_colors",
-           "agent_pixels", "layer_by_name", "pick_agent", "render"]
+__all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_color_index",
+           "agent_colors", "agent_pixels", "layer_by_name", "pick_agent", "render"]
 
 
 @dataclass
@@ -179,24 +179,28 @@ def _scaled_size(axis: tuple, scale: float) -> int:
     return max(1, round(len(axis[0]) * scale))
 
 
+def _pixel_lut(axis: tuple, n_world: int, size_px: int, scale: float) -> np.ndarray:
+    """Pixel of each cell's centre along one axis (-1 where the cell is not in view): (n_world,) int64."""
+    cells, off, _, i0, _ = axis
+    n = len(cells)
+    eff = _scaled_size(axis, scale) / n
+    j = (np.arange(n_world) - i0) % n_world
+    p = round(off) + np.floor((j + 0.5) * eff).astype(np.int64)
+    return np.where((j < n) & (p >= 0) & (p < size_px), p, -1)
+
+
 def agent_pixels(state: ViewState, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Map pixels of the agents in view.
+    """Map pixels of the agents in view (one table lookup per axis: cells are integers).
 
     Returns:
         (rows, px, py): rows of the visible agents and their pixel centres
         within the map area (int64 arrays).
     """
     ax, ay = cam.axes()
-    out = []
-    for coord, axis, size, n_world in ((state.x, ax, cam.view[0], cam.world[1]), (state.y, ay, cam.view[1], cam.world[0])):
-        cells, off, _, i0, _ = axis
-        n = len(cells)
-        eff = _scaled_size(axis, cam.scale) / n
-        j = (np.asarray(coord, np.int64) - i0) % n_world
-        p = round(off) + np.floor((j + 0.5) * eff).astype(np.int64)
-        out.append((p, (j < n) & (p >= 0) & (p < size)))
-    (px, okx), (py, oky) = out
-    rows = np.flatnonzero(okx & oky)
+    lut_x = _pixel_lut(ax, cam.world[1], cam.view[0], cam.scale)
+    lut_y = _pixel_lut(ay, cam.world[0], cam.view[1], cam.scale)
+    px, py = lut_x[state.x], lut_y[state.y]
+    rows = np.flatnonzero((px >= 0) & (py >= 0))
     return rows, px[rows], py[rows]
 
 
@@ -214,35 +218,45 @@ def pick_agent(state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: f
 
 
 # ---------------------------------------------------------------------- colours
-def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, Legend]:
-    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the :class:`Legend`."""
-    grey = np.full((len(rows), 3), 150, np.uint8)
+def agent_color_index(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, Legend]:
+    """Colours of agents ``rows`` on ``layer`` as a small table and an index into it.
+
+    Returns:
+        (table (m, 3) uint8, index (len(rows),) int, legend): agent ``rows[i]`` has colour ``table[index[i]]``.
+    """
+    grey = np.array([[150, 150, 150]], np.uint8)
+    none = np.zeros(len(rows), np.intp)
     if layer == "species":
         pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
-        return pal[state.species[rows]], Legend("colour = species (see the list)")
+        return pal, state.species[rows], Legend("colour = species (see the list)")
     if layer in GENE_LAYERS:
-        return C.values_to_colors(state.gene(layer)[rows], C.VIRIDIS), Legend(f"{layer} gene", C.VIRIDIS)
+        return C.VIRIDIS, C.lut_index(state.gene(layer)[rows]), Legend(f"{layer} gene", C.VIRIDIS)
     if layer == "skill":
         if state.skill is None:
-            return grey, Legend("skill: no skill data in this world yet")
+            return grey, none, Legend("skill: no skill data in this world yet")
         hi = float(state.skill.max()) if state.n else 1.0
         hi = hi if hi > 0 else 1.0
-        return C.values_to_colors(state.skill[rows], C.PLASMA, 0.0, hi), Legend("skill z", C.PLASMA, 0.0, hi)
+        return C.PLASMA, C.lut_index(state.skill[rows], 0.0, hi), Legend("skill z", C.PLASMA, 0.0, hi)
     if layer == "milestone":
         if state.milestone is None:
-            return grey, Legend("milestones: none recorded in this world yet")
+            return grey, none, Legend("milestones: none recorded in this world yet")
         top = len(C.MILESTONE_COLORS) - 1
-        lv = np.minimum(state.milestone[rows], top)
         names = ["none", *state.milestone_names][: top + 1]
         items = [(tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)]
-        return C.MILESTONE_COLORS[lv], Legend("highest milestone held", items=items)
+        return C.MILESTONE_COLORS, np.minimum(state.milestone[rows], top), Legend("highest milestone held", items=items)
     if layer == "energy":
         e = state.energy if state.energy is not None else np.zeros(state.n, np.float32)
         hi = float(e.max()) if state.n and e.max() > 0 else 1.0
-        return C.values_to_colors(e[rows], C.PLASMA, 0.0, hi), Legend("energy", C.PLASMA, 0.0, hi)
+        return C.PLASMA, C.lut_index(e[rows], 0.0, hi), Legend("energy", C.PLASMA, 0.0, hi)
     if layer == "food":
-        return np.full((len(rows), 3), 235, np.uint8), Legend("food / capacity (agents white)", C.FOOD_LAND)
+        return np.array([[235, 235, 235]], np.uint8), none, Legend("food / capacity (agents white)", C.FOOD_LAND)
     raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(LAYER_NAMES)}")
+
+
+def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, Legend]:
+    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the :class:`Legend`."""
+    table, index, legend = agent_color_index(state, layer, rows)
+    return table[index], legend
 
 
 def _disc(r: float) -> list[tuple[int, int]]:
@@ -255,12 +269,12 @@ def _disc(r: float) -> list[tuple[int, int]]:
     return [(dx, dy) for dx in range(-k, k + 1) for dy in range(-k, k + 1) if dx * dx + dy * dy <= r * r + 0.5]
 
 
-def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, colors: np.ndarray, r: float) -> None:
-    """Paint discs of radius ``r`` at (px, py) in ``colors`` (RGB): one array assignment per disc offset.
+def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, values: np.ndarray, r: float) -> None:
+    """Paint discs of radius ``r`` at (px, py) in mapped pixel ``values``: one array assignment per disc offset.
 
-    Writes mapped 32-bit pixels through ``pygame.surfarray.pixels2d``, as flat
-    indices into the row-major pixel buffer when it is contiguous. Dots within
-    ``r`` pixels of the border are nudged inside it.
+    Writes 32-bit pixels through ``pygame.surfarray.pixels2d``, as flat indices
+    into the row-major pixel buffer when it is contiguous. Dots within ``r``
+    pixels of the border are nudged inside it.
     """
     offsets = _disc(r)
     k = max(max(abs(dx), abs(dy)) for dx, dy in offsets)
@@ -268,20 +282,19 @@ def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, colors: np.nd
     if w <= 2 * k + 1 or h <= 2 * k + 1:
         k = 0
         offsets = [(0, 0)]
-    val = C.mapped(target, colors)
     pix = pygame.surfarray.pixels2d(target)  # (w, h) view, locks the surface
     try:
-        cx = np.clip(px, k, w - 1 - k)
-        cy = np.clip(py, k, h - 1 - k)
+        cx = np.clip(px, k, w - 1 - k) if k else px
+        cy = np.clip(py, k, h - 1 - k) if k else py
         rows_first = pix.T
         if rows_first.flags.c_contiguous:
             flat = rows_first.reshape(-1)
             base = cy * w + cx
             for dx, dy in offsets:
-                flat[base + (dy * w + dx)] = val
+                flat[base + (dy * w + dx)] = values
         else:  # pragma: no cover - padded surfaces
             for dx, dy in offsets:
-                pix[cx + dx, cy + dy] = val
+                pix[cx + dx, cy + dy] = values
     finally:
         del pix
 
@@ -301,18 +314,20 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
     if state.n == 0:
         return Legend("no agents alive")
     rows, px, py = agent_pixels(state, cam)
-    col, legend = agent_colors(state, layer, rows)
-    if selected is not None and selected.species is not None:
+    table, index, legend = agent_color_index(state, layer, rows)
+    if selected is not None and selected.species is not None:  # dim the others, draw the selected on top
         mine = state.species[rows] == selected.species
-        col = np.where(mine[:, None], col, C.dim(col))
+        table = np.concatenate([table, C.dim(table)])
+        index = np.where(mine, index, index + (len(table) // 2))
         order = np.concatenate([np.flatnonzero(~mine), np.flatnonzero(mine)])
-        rows, px, py, col = rows[order], px[order], py[order], col[order]
+        rows, px, py, index = rows[order], px[order], py[order], index[order]
+    values = C.mapped(target, table)[index]  # map the small table, then gather: no per-agent RGB work
     r = 0.0 if cam.scale < 1.5 else 1.0 if cam.scale < 4.0 else min(cam.scale * 0.33, 7.0)
     if layer == "food":
         r = min(r, 1.0)
     if r >= 2.0:
-        _paint(target, px, py, np.zeros_like(col), r + 1.0)
-    _paint(target, px, py, col, r)
+        _paint(target, px, py, np.full_like(values, C.mapped(target, np.zeros(3, np.uint8))), r + 1.0)
+    _paint(target, px, py, values, r)
     if selected is not None and selected.agent_id is not None:
         row = state.row_of(selected.agent_id)
         if row is not None:

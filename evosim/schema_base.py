@@ -1,0 +1,18 @@
+"""Base class and field helper shared by the schema modules."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+
+
+def _f(default, description, **kw):
+    """Shorthand for a documented field."""
+    return Field(default, description=description, allow_inf_nan=False, **kw) if isinstance(
+        default, float
+    ) else Field(default, description=description, **kw)
