@@ -78,14 +78,14 @@ class Simulation:
         self.regrown_last = 0.0
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
-        self.occ_count = np.zeros(self.habitat.shape, np.int32)
-        self.occ_species = np.full(self.habitat.shape, -1, np.int32)
+        self.census = np.full(self.habitat.shape, -1, np.int64)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
         self._halo = int(max(self.params.radius_min, self.params.radius_max))
         padded = (self.habitat.shape[0] + 2 * self._halo, self.habitat.shape[1] + 2 * self._halo)
         self._habitat_pad = np.zeros(padded, self.habitat.dtype)
         k_move.pad_torus(self.habitat, self._habitat_pad, self._halo)
         self._food_pad = np.zeros(padded, self.food.dtype)
+        self._census_pad = np.full(padded, -1, np.int64)
         self._scratch_for(self.pop.capacity)
         self._reset_counts()
         self._place_founders()
@@ -129,9 +129,10 @@ class Simulation:
         """Independent agents choose and make a move; then dependants follow their parents."""
         p = self.pop
         k_move.pad_torus(self.food, self._food_pad, self._halo)
+        if self.params.social_attraction > 0.0:
+            k_move.pad_torus(self.census, self._census_pad, self._halo)
         k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._food_pad,
-                              self._habitat_pad, self._halo, self.occ_count, self.occ_species, self.seed, self.tick,
-                              self.params)
+                              self._habitat_pad, self._census_pad, self._halo, self.seed, self.tick, self.params)
         k_move.follow_guardians(p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params)
 
     def index_cells(self) -> None:
@@ -139,7 +140,7 @@ class Simulation:
         p = self.pop
         self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
         if self.params.social_attraction > 0.0:
-            k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.occ_count, self.occ_species)
+            k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.census)
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""

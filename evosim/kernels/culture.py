@@ -82,30 +82,41 @@ def species_top2(species, skill, n, n_species):
 
 
 @nb.njit(inline="always", **JIT)
+def _best_in_rows(i, sp, zb, row_start_cell, c0, c1, order, cell_end, species, skill_prev):
+    """Best conspecific skill among agents in cells ``c0..c1`` of one row (one contiguous run of ``order``)."""
+    a0 = row_start_cell + c0
+    start = cell_end[a0 - 1] if a0 > 0 else 0
+    stop = cell_end[row_start_cell + c1]
+    for j in range(start, stop):
+        a = order[j]
+        if species[a] == sp and a != i and skill_prev[a] > zb:
+            zb = np.float64(skill_prev[a])
+    return zb
+
+
+@nb.njit(inline="always", **JIT)
 def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, species, skill_prev):
     """Best skill among conspecifics (other than i) within Chebyshev radius r of (xi, yi).
 
-    Requires 2 r < width and 2 r < height (larger radii use the well-mixed path).
+    Agents are sorted by cell (row-major), so the cells of one row segment
+    hold one contiguous run of ``order``: each row costs two lookups plus its
+    agents. Requires 2 r < width and 2 r < height (larger radii are well mixed).
     """
+    x0 = xi - r
+    x1 = xi + r
     cy = yi - r
     if cy < 0:
         cy += height
-    x0 = xi - r
-    if x0 < 0:
-        x0 += width
     for _dy in range(2 * r + 1):
-        row = cy * width
-        cx = x0
-        for _dx in range(2 * r + 1):
-            c = row + cx
-            start = cell_end[c - 1] if c > 0 else 0
-            for j in range(start, cell_end[c]):
-                a = order[j]
-                if species[a] == sp and a != i and skill_prev[a] > zb:
-                    zb = np.float64(skill_prev[a])
-            cx += 1
-            if cx == width:
-                cx = 0
+        base = cy * width
+        if x0 < 0:
+            zb = _best_in_rows(i, sp, zb, base, x0 + width, width - 1, order, cell_end, species, skill_prev)
+            zb = _best_in_rows(i, sp, zb, base, 0, x1, order, cell_end, species, skill_prev)
+        elif x1 >= width:
+            zb = _best_in_rows(i, sp, zb, base, x0, width - 1, order, cell_end, species, skill_prev)
+            zb = _best_in_rows(i, sp, zb, base, 0, x1 - width, order, cell_end, species, skill_prev)
+        else:
+            zb = _best_in_rows(i, sp, zb, base, x0, x1, order, cell_end, species, skill_prev)
         cy += 1
         if cy == height:
             cy = 0

@@ -64,29 +64,35 @@ def _wrap(v, size):
 
 
 @nb.njit(inline="always", **JIT)
-def _kin(occ_count, occ_species, sp, cx, cy, self_count, half):
+def _kin(code, sp, self_count, half):
     """Saturating pull m / (m + half) of the conspecifics m on a cell at the last census.
 
-    m is 0 unless they are the cell's majority; ``self_count`` (1 for the
-    agent's own cell) removes the agent itself.
+    ``code`` is the cell's census code (``species * 65536 + count`` of its
+    majority species, -1 if empty); m is 0 unless the agent's species is the
+    majority; ``self_count`` (1 for the agent's own cell) removes the agent.
     """
-    m = np.float64(occ_count[cy, cx] - self_count) if occ_species[cy, cx] == sp else 0.0
+    if code < 0 or (code >> 16) != sp:
+        return 0.0
+    m = np.float64((code & 0xFFFF) - self_count)
     return m / (m + half) if m > 0.0 else 0.0
 
 
 @nb.njit(**JIT_PARALLEL)
-def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, habitat_pad, halo,
-                   occ_count, occ_species, seed, tick, p):
+def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, habitat_pad, census_pad, halo,
+                   seed, tick, p):
     """Move every agent one step (or not), in place; charge the move cost.
 
-    ``food_pad`` and ``habitat_pad`` are the grids padded by :func:`pad_torus`
-    with ``halo`` >= the largest perception radius. One 64-bit hash per agent
-    and tick gives nine 7-bit noise draws, one per option (stay + 8 directions).
+    ``food_pad``, ``habitat_pad`` and ``census_pad`` (see
+    :func:`evosim.kernels.spatial.census`) are grids padded by
+    :func:`pad_torus` with ``halo`` >= the largest perception radius. One
+    64-bit hash per agent and tick gives nine 7-bit noise draws, one per option
+    (stay + 8 directions).
     """
     height = food_pad.shape[0] - 2 * halo
     width = food_pad.shape[1] - 2 * halo
     fp = food_pad.ravel()
     hp = habitat_pad.ravel()
+    cp = census_pad.ravel()
     stride = food_pad.shape[1]
     for i in nb.prange(n):
         if guardian[i] >= 0:
@@ -106,7 +112,7 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
         e_here = e_water + e_gain * hp[base]
         best = (fp[base] + p.move_noise * _u7(word, 0)) * e_here
         if social > 0.0:
-            best += social * _kin(occ_count, occ_species, sp, xi, yi, 1, p.attraction_half)
+            best += social * _kin(cp[base], sp, 1, p.attraction_half)
         best_d = 0
         for d in range(1, 9):
             step = DY[d] * stride + DX[d]
@@ -124,11 +130,10 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
                 disc *= p.sight_discount
             score = (seen + p.move_noise * _u7(word, d)) * e_first
             if social > 0.0:
-                score += social * _kin(occ_count, occ_species, sp, _wrap(xi + DX[d], width), _wrap(yi + DY[d], height),
-                                       0, p.attraction_half)
-            if score > best:
-                best = score
-                best_d = d
+                score += social * _kin(cp[base + step], sp, 0, p.attraction_half)
+            better = score > best
+            best_d = d if better else best_d
+            best = score if better else best
         if best_d != 0:
             tx = _wrap(xi + DX[best_d], width)
             ty = _wrap(yi + DY[best_d], height)

@@ -58,13 +58,13 @@ def occupancy(x, y, n, height, width):
 
 
 @nb.njit(**JIT)
-def census(order, group_start, n_groups, species, x, y, occ_count, occ_species):
-    """Per cell: the majority species (ties: lowest id) and its count; -1 / 0 elsewhere.
+def census(order, group_start, n_groups, species, x, y, code):
+    """Per cell: ``species * 65536 + count`` of its majority species (ties: lowest id), -1 where empty.
 
-    Read by the next tick's movement (aggregation toward conspecifics).
+    Counts saturate at 65535. Read by the next tick's movement (aggregation
+    toward conspecifics).
     """
-    occ_count[:] = 0
-    occ_species[:] = -1
+    code[:] = -1
     for g in range(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -80,5 +80,4 @@ def census(order, group_start, n_groups, species, x, y, occ_count, occ_species):
                 best_c = c
                 best_sp = sp
         i0 = order[s]
-        occ_count[y[i0], x[i0]] = best_c
-        occ_species[y[i0], x[i0]] = best_sp
+        code[y[i0], x[i0]] = best_sp * 65536 + min(best_c, 65535)

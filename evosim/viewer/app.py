@@ -14,7 +14,14 @@ looked up with ``getattr`` (the viewer works without them):
   intervention to one species now and logs it like any other; it may return
   a message to show.
 * ``sim.intervention_names`` — the names to offer (a list, or a method
-  returning one); else the ``name`` of each item of ``sim.interventions``.
+  returning one); else ``sim.interventions.names``; else the ``name`` of each
+  item of ``sim.interventions``.
+
+Events the simulation appends to ``sim.events`` (``(tick, kind, species,
+details)`` tuples, written to ``events.csv`` by a run's recorder) are drained
+into :attr:`Viewer.events` in live mode when no recorder is attached, so a
+long session does not accumulate them; an intervention's events are shown in
+the panel.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import inspect
 import os
 import sys
 import traceback
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +54,15 @@ def intervention_names(sim: Any) -> list[str]:
     if callable(names):
         names = names()
     if names is None:
-        names = [getattr(iv, "name", None) for iv in getattr(sim, "interventions", None) or []]
+        ivs = getattr(sim, "interventions", None)
+        names = getattr(ivs, "names", None)
+        if callable(names):
+            names = names()
+        if names is None:
+            try:
+                names = [getattr(iv, "name", None) for iv in ivs or []]
+            except TypeError:  # not a sequence of interventions
+                names = []
     return [str(n) for n in names if n]
 
 
@@ -173,6 +189,7 @@ class Viewer:
         self.names = intervention_names(source.sim) if source.mode == "live" else []
         self.hud.intervention = self.names[0] if self.names else None
         self.info: RenderInfo | None = None
+        self.events: deque[tuple] = deque(maxlen=500)
         self.running = True
         self.stop_at: int | None = None
         self._acc = 0.0
@@ -208,8 +225,20 @@ class Viewer:
         if n:
             self.step(n)
 
+    def drain_events(self) -> list[tuple]:
+        """Move the live simulation's pending events into :attr:`events` (unless a recorder consumes them)."""
+        sim = self.source.sim
+        pending = getattr(sim, "events", None)
+        if self.source.mode != "live" or getattr(self.source, "recorder", None) is not None or not pending:
+            return []
+        new = list(pending)
+        pending.clear()
+        self.events.extend(new)
+        return new
+
     def draw(self, surface: pygame.Surface) -> RenderInfo:
         """Render the current state onto ``surface`` (and add it to the plot's history)."""
+        self.drain_events()
         state = self.source.state()
         self.history.add(state)
         self.hud.speed = self.speed
@@ -354,7 +383,13 @@ class Viewer:
             self.hud.message = f"{name} failed: {exc}"
             return
         self.source._state = None
-        self.hud.message = out if isinstance(out, str) and out else f"applied {name} to {species_name} at tick {sim.tick}"
+        logged = [e for e in self.drain_events() if len(e) >= 4 and "intervention" in str(e[1])]
+        if isinstance(out, str) and out:
+            self.hud.message = out
+        elif logged:
+            self.hud.message = f"tick {logged[-1][0]}: {logged[-1][3]}"
+        else:
+            self.hud.message = f"applied {name} to {species_name} at tick {sim.tick}"
 
     def _save_screen(self) -> None:
         surf = pygame.display.get_surface() if pygame.display.get_init() else None
