@@ -15,5 +15,6 @@ __version__ = "0.1.0"
 
 from evosim.config import ConfigError, load_world  # noqa: E402
 from evosim.sim import Simulation  # noqa: E402
+from evosim.runner import run  # noqa: E402
 
-__all__ = ["ConfigError", "Simulation", "__version__", "load_world"]
+__all__ = ["ConfigError", "Simulation", "__version__", "load_world", "run"]

@@ -94,13 +94,20 @@ def init(output: str | None, parameters: bool) -> None:
 @click.option("--checkpoint-every", type=click.IntRange(0, 100_000_000), help="Ticks between checkpoints (0: only on interruption).")
 @click.option("--resume", "resume_folder", type=click.Path(file_okay=False), help="Continue the interrupted run in this folder from its newest valid checkpoint.")
 @click.option("--from", "from_checkpoint", type=click.Path(dir_okay=False), help="Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, with --set, gives the parameters and interventions.")
+@click.option("--record-every", type=click.IntRange(0, 100_000_000), metavar="K",
+              help="Record a replay frame every K ticks into RUN_FOLDER/frames (replay it with `evosim view RUN_FOLDER`); "
+                   "0: none. Same as --set output.record_every=K.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @set_option
 @refusals
-def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, from_checkpoint, quiet, overrides) -> None:
+def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, from_checkpoint, record_every, quiet, overrides) -> None:
     """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
     from evosim import runner
 
+    if record_every is not None:
+        if resume_folder:
+            raise ConfigError("--resume RUN_FOLDER continues a run as it was configured; it takes no --record-every")
+        overrides = (*overrides, f"output.record_every={record_every}")
     if from_checkpoint:
         if resume_folder or seed is not None:
             raise ConfigError("--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed")
@@ -197,6 +204,11 @@ def _report(summary: dict, out: Path) -> None:
             f"{summary['cap_reached_at']}; {summary['births_refused_at_cap']:,} births were refused"
         )
     click.echo(f"run folder: {out}")
+
+
+from evosim.viewer.cli import view  # noqa: E402  (after main and refusals: evosim.viewer.cli imports them)
+
+main.add_command(view)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ class ConfigError(Exception):
     """A refused config; ``str(err)`` is the one-paragraph message for the user."""
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        # one paragraph whatever the input: line breaks inside user keys or
+        # library messages are shown escaped, never as new lines
+        super().__init__("".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(message)))
 
 
 def format_path(loc: Iterable[Any]) -> str:
@@ -56,15 +62,30 @@ def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
     return field.description if field is not None else None
 
 
+_PYDANTIC_TAG = re.compile(
+    r"^(function-(after|before|wrap|plain)|tagged-union|union|nullable|lax-or-strict|json-or-python|default|chain)\["
+)
+
+
 def _clean_loc(loc: tuple) -> tuple:
-    # pydantic inserts validator names like 'function-after[...]' into loc
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
+    # pydantic inserts validator names like 'function-after[...]' into loc; user keys stay
+    return tuple(p for p in loc if not (isinstance(p, str) and _PYDANTIC_TAG.match(p)))
+
+
+def _safe_repr(v: Any, limit: int = 80) -> str:
+    """repr() that never raises (ints of > 4300 digits) and stays short."""
+    try:
+        r = repr(v)
+    except ValueError:
+        return f"<an integer of about {int(v.bit_length() * 0.30103)} digits>"
+    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 def _validation_message(err: ValidationError, source: str, node, set_paths: dict[tuple, str]) -> str:
     problems = []
     for e in err.errors(include_url=False):
-        loc = _clean_loc(tuple(e["loc"]))
+        raw = tuple(e["loc"])
+        loc = (*_clean_loc(raw[:-1]), raw[-1]) if e["type"] == "extra_forbidden" and raw else _clean_loc(raw)
         path = format_path(loc)
         origin = next((s for p, s in set_paths.items() if loc[: len(p)] == p), None)
         where = f"--set {origin}" if origin else source
@@ -76,7 +97,7 @@ def _validation_message(err: ValidationError, source: str, node, set_paths: dict
             allowed = _allowed_keys(parent)
             msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         elif e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
-            msg += f" (got {e['input']!r})"
+            msg += f" (got {_safe_repr(e['input'])})"
         help_ = _field_help(World, loc)
         if help_ and e["type"] != "extra_forbidden":
             msg += f"; {path} is: {help_}"
@@ -114,18 +135,31 @@ def _check_finite(data: Any, loc: tuple = ()) -> None:
             _check_finite(v, (*loc, i))
 
 
-def _apply_set(data: dict, assignment: str) -> tuple[tuple, str]:
-    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (loc, assignment)."""
-    if "=" not in assignment:
-        raise ConfigError(f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128")
-    key, _, raw = assignment.partition("=")
+_NO_VALUE = object()
+
+
+def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tuple, str]:
+    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (loc, assignment).
+
+    ``value``: a Python value for the key path ``assignment`` (the mapping
+    form of overrides); by default VALUE is read from the assignment as YAML.
+    """
+    if value is _NO_VALUE:
+        if "=" not in assignment:
+            raise ConfigError(f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128")
+        key, _, raw = assignment.partition("=")
+        try:
+            value, _ = yamlio.parse(raw) if raw.strip() else (None, None)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})") from None
+        except RecursionError:
+            raise ConfigError(f"--set {assignment}: the value is nested too deeply") from None
+    else:
+        key = assignment
+        assignment = f"{key}={_safe_repr(value)}"
     parts = [p.strip() for p in key.strip().split(".")]
     if not key.strip() or any(not p for p in parts):
         raise ConfigError(f"--set {assignment}: the key path '{key}' has an empty part")
-    try:
-        value, _ = yamlio.parse(raw) if raw.strip() else (None, None)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})") from None
     loc: list[Any] = []
     node: Any = data
     for i, part in enumerate(parts):
@@ -157,6 +191,8 @@ def _apply_set(data: dict, assignment: str) -> tuple[tuple, str]:
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):  # its str() spans two lines
+        return f"character {exc.position + 1}: {exc.character!r} is not allowed in YAML text"
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -177,10 +213,11 @@ def read_world_file(path: str | Path) -> tuple[dict, Any]:
     try:
         if p.is_dir():
             raise ConfigError(f"{p}: is a folder, expected a world YAML file")
-        size = p.stat().st_size
-        if size > yamlio.MAX_YAML_BYTES:
-            raise ConfigError(f"{p}: the file is {size} bytes; a world file may be at most {yamlio.MAX_YAML_BYTES}")
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as fh:  # read at most the limit: stat() says 0 for pipes and devices
+            raw = fh.read(yamlio.MAX_YAML_BYTES + 1)
+        if len(raw) > yamlio.MAX_YAML_BYTES:
+            raise ConfigError(f"{p}: the file is larger than a world file may be (at most {yamlio.MAX_YAML_BYTES} bytes)")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
     except PermissionError:
@@ -225,12 +262,15 @@ def load_world(
         data, node = read_world_file(path)
         source = str(path)
     data = _merge(World().model_dump(mode="json"), copy.deepcopy(data))
-    if isinstance(overrides, Mapping):
-        overrides = [f"{k}={yamlio.dump(v).strip() if not isinstance(v, str) else v}" for k, v in overrides.items()]
     set_paths: dict[tuple, str] = {}
-    for assignment in overrides:
-        loc, text = _apply_set(data, assignment)
-        set_paths[loc] = text
+    if isinstance(overrides, Mapping):
+        for k, v in overrides.items():
+            loc, text = _apply_set(data, str(k), copy.deepcopy(v))
+            set_paths[loc] = text
+    else:
+        for assignment in overrides:
+            loc, text = _apply_set(data, assignment)
+            set_paths[loc] = text
     try:
         _check_finite(data)
     except ValueError as exc:
@@ -246,6 +286,10 @@ def load_world(
     if world.world.habitat.file and path is not None:
         map_path = (Path(path).parent / world.world.habitat.file).resolve()
         world.world.habitat.file = str(map_path)
+    if world.world.habitat.source == "file":
+        from evosim.world import load_map  # here: evosim.world imports this module
+
+        load_map(world.world.habitat.file, world.world.width, world.world.height)  # ConfigError if unusable
     return world
 
 

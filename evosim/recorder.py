@@ -25,6 +25,7 @@ from evosim.kernels.stats import species_sums
 from evosim.lineage import LineageWriter
 from evosim.schema import World
 from evosim.sim import Simulation
+from evosim.viewer.record import FrameRecorder
 from evosim.yamlio import atomic_write_json, atomic_write_text, dump
 
 #: Files a run folder may contain; ``--force`` only replaces folders made of these.
@@ -79,6 +80,11 @@ def _fmt(v: float) -> str:
     return str(v) if isinstance(v, np.float32) else repr(float(v))
 
 
+def _own_temp(name: str) -> bool:
+    """A temp file left by an interrupted atomic write of a run file (``.<name>.*tmp``)."""
+    return name.startswith(".") and name.endswith("tmp") and any(name.startswith(f".{f}.") for f in RUN_FILES)
+
+
 def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     """Check that ``out`` may be used as a run folder; with ``force`` empty an old run folder.
 
@@ -92,7 +98,7 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     if out.is_dir() and any(out.iterdir()):
         if not force:
             raise ConfigError(f"--out {out}: the folder already exists; choose another --out or pass --force to replace it")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not _own_temp(p.name))
         if foreign:
             raise ConfigError(f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force")
     return out
@@ -150,6 +156,8 @@ class Recorder:
         self._csv.writerow(timeseries_columns(self.milestones))
         self._evcsv.writerow(EVENT_COLUMNS)
         self.sample()
+        if self.frames is not None:
+            self.frames.on_tick(self.sim)  # tick 0
         if self.sim.world.output.checkpoint_every:
             self.checkpoint()
 
@@ -158,12 +166,16 @@ class Recorder:
         self._csv = csv.writer(self._ts, lineterminator="\n")
         self._ev = open(self.folder / "events.csv", mode, newline="", encoding="utf-8")
         self._evcsv = csv.writer(self._ev, lineterminator="\n")
+        every = self.sim.world.output.record_every
+        self.frames = FrameRecorder(self.folder, every) if every else None
         if self.sim.world.output.lineage:
             self.lineage = LineageWriter(self.folder / "lineage", self.sim.world.output.lineage_chunk_rows)
             self.sim.on_death = self.lineage.on_death
 
     def checkpoint(self) -> Path:
         """Write a checkpoint of the simulation and of the logs' extent at this tick."""
+        if self.frames is not None:
+            self.frames.flush()  # every frame up to the checkpoint is on disk before it
         self._ts.flush()
         self._ev.flush()
         os.fsync(self._ts.fileno())
@@ -292,6 +304,8 @@ class Recorder:
             self.write_events()
         if sim.tick % self.sample_every == 0 or sim.extinct:
             self.sample()
+        if self.frames is not None:
+            self.frames.on_tick(sim)
 
     def write_events(self) -> None:
         """Append the simulation's pending events to events.csv."""
@@ -339,6 +353,8 @@ class Recorder:
         """
         sim = self.sim
         self.write_events()
+        if self.frames is not None:  # interrupted: frames so far; else the last tick too (the replay ends there)
+            self.frames.flush() if ended == "interrupted" else self.frames.close()
         if ended == "interrupted":
             self.checkpoint()
             self._ts.close()

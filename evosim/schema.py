@@ -8,6 +8,7 @@ the text of the parameter table in ``docs/parameters.md``.
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -21,7 +22,14 @@ MAX_GRID_SIDE = 4096
 MAX_POPULATION_CAP = 50_000_000
 MAX_TICKS = 100_000_000
 #: Memory a run may plan for (bytes); checked from grid size and population cap.
-MEMORY_BUDGET = 16 * 2**30
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+MEMORY_BUDGET = min(16 * 2**30, int(0.8 * _physical_memory()))
 BYTES_PER_AGENT = 120  # arrays + scratch, measured by benchmarks/bench.py
 BYTES_PER_CELL = 16
 
@@ -101,8 +109,14 @@ class HardFoodConfig(Strict):
 class WorldGridConfig(Strict):
     """The toroidal grid."""
 
-    width: int = _f(256, "cells along x (the world wraps around)", ge=4, le=MAX_GRID_SIDE)
-    height: int = _f(256, "cells along y (the world wraps around)", ge=4, le=MAX_GRID_SIDE)
+    width: int = _f(
+        256, f"cells along x (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
+        ge=4, le=MAX_GRID_SIDE,
+    )
+    height: int = _f(
+        256, f"cells along y (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
+        ge=4, le=MAX_GRID_SIDE,
+    )
     habitat: HabitatConfig = _f(HabitatConfig(), "land and water")
     food: FoodConfig = _f(FoodConfig(), "easy food")
     hard_food: HardFoodConfig = _f(HardFoodConfig(), "hard food: needs skill and dexterity")
@@ -389,7 +403,11 @@ class SimConfig(Strict):
     seed: int = _f(0, "seed of every random draw", ge=0, le=2**63 - 1)
     ticks: int = _f(2000, "ticks to run (the CLI's --ticks overrides)", ge=0, le=MAX_TICKS)
     population_cap: int = _f(
-        2_000_000, "most agents alive at once; births beyond it are refused (reported)", ge=1, le=MAX_POPULATION_CAP
+        2_000_000,
+        f"most agents alive at once; births beyond it are refused (reported); at most {MAX_POPULATION_CAP:,} "
+        f"(memory: about {BYTES_PER_AGENT} bytes per agent)",
+        ge=1,
+        le=MAX_POPULATION_CAP,
     )
 
 
@@ -404,6 +422,10 @@ class OutputConfig(Strict):
         1000, "ticks between checkpoints (0 = none, except on interruption); --checkpoint-every overrides", ge=0, le=MAX_TICKS
     )
     checkpoint_keep: int = _f(3, "how many of the newest checkpoints to keep", ge=1, le=1000)
+    record_every: int = _f(
+        0, "ticks between replay frames written to frames/ (0 = none); `evosim view RUN_FOLDER` replays them; "
+        "--record-every overrides", ge=0, le=MAX_TICKS
+    )
     lineage_chunk_rows: int = _f(
         250_000, "rows buffered before a lineage chunk is written (bounds memory)", ge=1_000, le=50_000_000
     )

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Strict(BaseModel):
     """Base: unknown keys are errors, values are checked on assignment too."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+    # strict: a YAML boolean (yes/on/true) or a quoted number is not silently taken for a number
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, strict=True)
 
 
 def _f(default, description, **kw):

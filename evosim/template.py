@@ -73,9 +73,24 @@ def parameter_rows(model: BaseModel | None = None, prefix: str = "") -> list[tup
             rows.extend(parameter_rows(value, f"{path}."))
         elif isinstance(value, list) and item is not None:
             rows.append((path, f"{len(value)} entries", field.description or ""))
-            rows.extend(parameter_rows(item(), f"{path}[]."))
+            rows.extend(_class_rows(item, f"{path}[]."))
         else:
             rows.append((path, _scalar(value), field.description or ""))
+    return rows
+
+
+def _class_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
+    """Rows for a list item's model from its field defaults ('required' where there is none)."""
+    from pydantic_core import PydanticUndefined
+
+    rows: list[tuple[str, str, str]] = []
+    for name, field in model.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            rows.extend(parameter_rows(default, f"{prefix}{name}."))
+        else:
+            shown = "(required)" if default is PydanticUndefined else _scalar(default)
+            rows.append((f"{prefix}{name}", shown, field.description or ""))
     return rows
 
 

@@ -69,7 +69,11 @@ def parse(text: str) -> tuple[Any, Node | None]:
     loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        try:
+            data = loader.construct_document(node) if node is not None else None
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            # e.g. `!!int word`, `!!timestamp x`, or an integer of > 4300 digits
+            raise ConstructorError(None, None, f"cannot read a value ({exc})", node.start_mark) from None
     finally:
         loader.dispose()
     return data, node

@@ -40,25 +40,21 @@ def feed_dependants(energy, guardian, n, p, n_dep):
     for i in range(n):
         if guardian[i] >= 0:
             n_dep[guardian[i]] += 1
+    share = np.zeros(n, np.float64)  # what each parent offers each dependant, from its energy before feeding
     for i in range(n):
-        g = guardian[i]
-        if g < 0:
-            continue
-        surplus = np.float64(energy[g]) - p.feed_reserve
-        if surplus <= 0.0:
-            continue
-        give = surplus / n_dep[g]
-        if give > p.feed_rate:
-            give = p.feed_rate
-        energy[i] += give
-    for i in range(n):  # parents pay after all children were served from the same surplus
         if n_dep[i] > 0:
             surplus = np.float64(energy[i]) - p.feed_reserve
             if surplus > 0.0:
-                each = surplus / n_dep[i]
-                if each > p.feed_rate:
-                    each = p.feed_rate
-                energy[i] -= each * n_dep[i]
+                share[i] = min(surplus / n_dep[i], p.feed_rate)
+    for i in range(n):
+        g = guardian[i]
+        if g < 0 or share[g] <= 0.0:
+            continue
+        give = min(share[g], p.max_energy - np.float64(energy[i]))  # a child's store is not overfilled
+        if give <= 0.0:
+            continue
+        energy[i] += give
+        energy[g] -= give  # the parent pays exactly what was given
 
 
 @nb.njit(**JIT)

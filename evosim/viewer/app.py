@@ -6,16 +6,7 @@ delegated to the pure :func:`evosim.viewer.render.render`. The headless
 methods (:meth:`Viewer.screenshot`, :meth:`Viewer.save_frames`) draw onto an
 off-screen surface and never open a window.
 
-Interventions: a simulation may offer them through two optional attributes,
-looked up with ``getattr`` (the viewer works without them):
-
-* ``sim.apply_intervention(name, species_id)`` — a method (or a plain callable
-  attribute taking ``(sim, name, species_id)``) that applies the named
-  intervention to one species now and logs it like any other; it may return
-  a message to show.
-* ``sim.intervention_names`` — the names to offer (a list, or a method
-  returning one); else ``sim.interventions.names``; else the ``name`` of each
-  item of ``sim.interventions``.
+Sources and the intervention hook live in :mod:`evosim.viewer.sources`.
 
 Events the simulation appends to ``sim.events`` (``(tick, kind, species,
 details)`` tuples, written to ``events.csv`` by a run's recorder) are drained
@@ -26,7 +17,6 @@ the panel.
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 import traceback
@@ -36,134 +26,16 @@ from typing import Any
 
 import pygame
 
-from evosim.viewer.record import FrameReader
 from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
-from evosim.viewer.state import History, ViewState
+from evosim.viewer.sources import LiveSource, ReplaySource, apply_intervention, intervention_names
+from evosim.viewer.state import History
 
 #: Ticks (live) or frames (replay) advanced per displayed frame.
 SPEEDS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
 _LAYER_KEYS = {getattr(pygame, f"K_{layer.key}"): layer.name for layer in LAYERS}
 _LAYER_KEYS.update({getattr(pygame, f"K_KP{layer.key}"): layer.name for layer in LAYERS})
 
-
-def intervention_names(sim: Any) -> list[str]:
-    """Names of the interventions ``sim`` offers (empty without an ``apply_intervention`` hook)."""
-    if getattr(sim, "apply_intervention", None) is None:
-        return []
-    names = getattr(sim, "intervention_names", None)
-    if callable(names):
-        names = names()
-    if names is None:
-        ivs = getattr(sim, "interventions", None)
-        names = getattr(ivs, "names", None)
-        if callable(names):
-            names = names()
-        if names is None:
-            try:
-                names = [getattr(iv, "name", None) for iv in ivs or []]
-            except TypeError:  # not a sequence of interventions
-                names = []
-    return [str(n) for n in names if n]
-
-
-def apply_intervention(sim: Any, name: str, species_id: int) -> Any:
-    """Call the simulation's ``apply_intervention`` hook (method or plain callable attribute).
-
-    Raises:
-        LookupError: the simulation has no interventions.
-    """
-    hook = getattr(sim, "apply_intervention", None)
-    if hook is None:
-        raise LookupError("no interventions in this world")
-    if inspect.ismethod(hook) and hook.__self__ is sim:
-        return hook(name, species_id)
-    return hook(sim, name, species_id)
-
-
-class LiveSource:
-    """Steps a :class:`~evosim.sim.Simulation` (optionally recording frames).
-
-    Args:
-        sim: the simulation.
-        recorder: anything with ``on_tick(sim)`` (e.g. a FrameRecorder), called after each step.
-    """
-
-    mode = "live"
-
-    def __init__(self, sim: Any, recorder: Any = None):
-        self.sim = sim
-        self.recorder = recorder
-        self._state: ViewState | None = None
-
-    @property
-    def tick(self) -> int:
-        return int(self.sim.tick)
-
-    @property
-    def position(self) -> str:
-        return "extinct" if self.sim.extinct else ""
-
-    def state(self) -> ViewState:
-        """The current snapshot (rebuilt only after the simulation moved)."""
-        if self._state is None or self._state.tick != self.sim.tick or self._state.n != self.sim.pop.n:
-            self._state = ViewState.from_sim(self.sim)
-        return self._state
-
-    def step(self) -> bool:
-        """One tick; ``False`` once everything is extinct."""
-        if self.sim.extinct:
-            return False
-        self.sim.step()
-        self._state = None
-        if self.recorder is not None:
-            self.recorder.on_tick(self.sim)
-        return True
-
-    def back(self) -> bool:
-        return False
-
-
-class ReplaySource:
-    """Plays the frames of a recorded run (:class:`~evosim.viewer.record.FrameReader`)."""
-
-    mode = "replay"
-
-    def __init__(self, reader: FrameReader):
-        self.reader = reader
-        self.index = 0
-        self.sim = None
-        self._state: ViewState | None = None
-
-    @property
-    def tick(self) -> int:
-        return int(self.reader.ticks[self.index])
-
-    @property
-    def position(self) -> str:
-        return f"frame {self.index + 1}/{len(self.reader)}"
-
-    def state(self) -> ViewState:
-        if self._state is None:
-            self._state = self.reader.state(self.index)
-        return self._state
-
-    def seek(self, index: int) -> None:
-        """Go to frame ``index`` (clamped)."""
-        index = min(max(int(index), 0), len(self.reader) - 1)
-        if index != self.index:
-            self.index, self._state = index, None
-
-    def step(self) -> bool:
-        if self.index + 1 >= len(self.reader):
-            return False
-        self.seek(self.index + 1)
-        return True
-
-    def back(self) -> bool:
-        if self.index == 0:
-            return False
-        self.seek(self.index - 1)
-        return True
+__all__ = ["SPEEDS", "LiveSource", "ReplaySource", "Viewer", "apply_intervention", "intervention_names"]
 
 
 class Viewer:
@@ -382,7 +254,7 @@ class Viewer:
             traceback.print_exc(file=sys.stderr)
             self.hud.message = f"{name} failed: {exc}"
             return
-        self.source._state = None
+        self.source.invalidate()
         logged = [e for e in self.drain_events() if len(e) >= 4 and "intervention" in str(e[1])]
         if isinstance(out, str) and out:
             self.hud.message = out

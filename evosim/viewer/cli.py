@@ -1,5 +1,9 @@
-"""The ``evosim view`` command (registered in :mod:`evosim.cli` with ``main.add_command(view)``).
+"""The ``evosim view`` command, registered in :mod:`evosim.cli` with ``main.add_command(view)``.
 
+``view`` is built on first access (module ``__getattr__``) because it reuses
+``set_option`` and ``refusals`` from :mod:`evosim.cli`, which in turn imports
+this module to register it: importing :mod:`evosim.cli` inside the builder,
+not at the top, breaks that cycle, including under ``python -m evosim.cli``.
 pygame is imported only when the command runs, so ``evosim --help`` stays fast.
 """
 
@@ -7,10 +11,11 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-from evosim.cli import refusals, set_option
 from evosim.config import ConfigError
 from evosim.viewer.layers import LAYER_NAMES
 
@@ -32,31 +37,13 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-@click.command()
-@click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
-@set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
-@click.option("--ticks", type=click.IntRange(0, 100_000_000),
-              help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or pause "
-                   "the window at this tick. Replay: the tick to show or to stop at.")
-@click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
-@click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
-              help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
-@click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
-@click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
-@click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True, help="Layer shown first.")
-@refusals
-def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
-    """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
+def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, ticks: int | None,
+             screenshot: str | None, frames_dir: str | None, every: int | None, size: str, layer: str) -> None:
+    """What ``evosim view`` does (see its help).
 
-    Without an argument the embedded default world runs. In the window: space pauses, '.' steps, +/- change speed, 1-9/0
-    switch layers, the wheel zooms, arrows or dragging pan, a click inspects an
-    agent or a species, n/i choose and apply an intervention, h shows all keys.
-    With --screenshot or --frames nothing is opened: images are rendered
-    off-screen (no display needed).
+    Raises:
+        ConfigError: a refused argument or world (the CLI prints it and exits with code 2).
     """
-    from pathlib import Path
-
     width_height = parse_size(size)
     if every is not None and not frames_dir:
         raise ConfigError("--every applies to --frames; give --frames DIR too")
@@ -70,7 +57,7 @@ def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, la
             raise ConfigError(f"{source}: --set and --seed apply to a world file, not to the replay of a run folder")
         from evosim.viewer.record import FrameReader
 
-        src = ReplaySource(FrameReader(source))
+        src: Any = ReplaySource(FrameReader(source))
         run_ticks = ticks
     else:
         from evosim.config import load_world
@@ -103,3 +90,48 @@ def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, la
         click.echo(f"evosim: error: cannot open a window ({exc}); use --screenshot or --frames without a display",
                    err=True)
         sys.exit(1)
+
+
+def _build_view() -> click.Command:
+    from evosim.cli import refusals, set_option  # here, not at the top: evosim.cli imports this module
+
+    @click.command(name="view")
+    @click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
+    @set_option
+    @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
+    @click.option("--ticks", type=click.IntRange(0, 100_000_000),
+                  help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
+                       "pause the window at this tick. Replay: the tick to show or to stop at.")
+    @click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
+    @click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
+                  help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
+    @click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
+    @click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
+    @click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True,
+                  help="Layer shown first.")
+    @refusals
+    def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
+        """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
+
+        Without an argument the embedded default world runs. In the window:
+        space pauses, '.' steps, +/- change speed, 1-9/0 switch layers, the
+        wheel zooms, arrows or dragging pan, a click inspects an agent or a
+        species, n/i choose and apply an intervention, h shows all keys. With
+        --screenshot or --frames nothing is opened: images are rendered
+        off-screen (no display needed).
+        """
+        run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer)
+
+    return view
+
+
+_built: dict[str, click.Command] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """``view``: the click command, built on first access."""
+    if name == "view":
+        if "view" not in _built:
+            _built["view"] = _build_view()
+        return _built["view"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

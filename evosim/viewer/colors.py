@@ -116,6 +116,6 @@ def background_mapped(surface, habitat: np.ndarray, food_fraction: np.ndarray, f
     return table[idx]
 
 
-def dim(colors: np.ndarray, factor: float = 0.3) -> np.ndarray:
+def dim(colors: np.ndarray, factor: float = 0.45) -> np.ndarray:
     """Darker copies of ``colors`` (for agents outside the selected species)."""
     return (colors.astype(np.float32) * factor).astype(np.uint8)

@@ -1,0 +1,73 @@
+"""Shared fixtures of the engine test suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+from evosim import load_world
+from evosim.cli import main
+from tests.helpers import TINY
+
+# Property tests: no deadline (the first call of a kernel may compile), no
+# example database written into the repository.
+settings.register_profile(
+    "evosim", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("evosim")
+
+
+@pytest.fixture
+def tiny_world():
+    """A 32x32 world with 60 grazers and 60 swimmers (the embedded default otherwise)."""
+    return load_world(overrides=TINY)
+
+
+@pytest.fixture
+def tiny_sets() -> list[str]:
+    """The tiny world as ``--set`` options for the CLI."""
+    out = []
+    for k, v in TINY.items():
+        out += ["--set", f"{k}={v}"]
+    return out
+
+
+class Cli:
+    """Runs ``evosim ...`` in-process with click's CliRunner, in a temporary working folder."""
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        old = os.getcwd()
+        os.chdir(self.cwd)
+        try:
+            return self.runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=True)
+        finally:
+            os.chdir(old)
+
+
+@pytest.fixture
+def cli(tmp_path) -> Cli:
+    """``cli("run", "--ticks", 5, ...)`` -> click Result; runs in ``tmp_path``."""
+    return Cli(tmp_path)
+
+
+@pytest.fixture
+def world_file(tmp_path):
+    """``world_file(text, name="world.yaml")`` writes a world file into tmp_path and returns its path."""
+
+    def write(text: str | bytes, name: str = "world.yaml") -> Path:
+        p = tmp_path / name
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(text, encoding="utf-8")
+        return p
+
+    return write

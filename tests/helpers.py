@@ -1,0 +1,249 @@
+"""Shared helpers for the engine tests (imported as ``tests.helpers``).
+
+Kernels are called through :func:`call`, which passes each argument *by the
+name the kernel declares*, so a kernel that gains an argument (``age``,
+``guardian`` ...) keeps working with these tests as long as the test supplies
+an array of that name; otherwise the error names the missing argument.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES
+from evosim.params import Params, params_from_world
+from evosim.schema import World
+
+#: Overrides of the tiny world used all over the suite (32x32, 120 founders).
+TINY = {
+    "world.width": 32,
+    "world.height": 32,
+    "species.grazer.count": 60,
+    "species.swimmer.count": 60,
+}
+
+#: Params fields that switch off mechanisms added after the engine skeleton
+#: (aggregation, sharing, juvenile intake); set only when the field exists.
+NEUTRAL = {"social_attraction": 0.0, "share_rate": 0.0, "juvenile_intake": 1.0, "feed_rate": 0.0}
+
+
+def _food_layers(model=None, path: str = "world."):
+    """(key path, layer config, parent config) of every food layer (a config with regrowth and initial) of the grid."""
+    from pydantic import BaseModel
+
+    model = World().world if model is None else model
+    for name in type(model).model_fields:
+        v = getattr(model, name)
+        if isinstance(v, BaseModel):
+            if {"regrowth", "initial", "capacity"} <= set(type(v).model_fields):
+                yield f"{path}{name}", v, model
+            else:
+                yield from _food_layers(v, f"{path}{name}.")
+
+
+def starving_overrides() -> dict[str, float]:
+    """Overrides that leave no food at all: every food layer starts empty and never regrows."""
+    out: dict[str, float] = {}
+    for key, _, _ in _food_layers():
+        out[f"{key}.regrowth"] = 0
+        out[f"{key}.initial"] = 0
+    return out
+
+
+def plain_food_overrides() -> dict[str, Any]:
+    """A world where the energy an agent gains is exactly food_energy x the easy food it eats.
+
+    Stores never fill (huge max_energy) and, where the model has a technology
+    ladder, it is empty (no cooking multiplier, no hard food).
+    """
+    out: dict[str, Any] = {"physiology.max_energy": 1e9, "physiology.food_energy": 1.5}
+    if "technology" in World.model_fields:
+        out["technology.ladder"] = []
+    return out
+
+
+def food_bound(world: World, habitat: np.ndarray) -> float:
+    """Most agents the food of ``habitat`` can sustain, an upper bound.
+
+    Every cell of every food layer regrowing at its fastest -- logistic
+    r (1 + season amplitude) (1 + farming bonus) max(F, floor) (1 - F/K) is
+    at most that rate times max(K/4, floor) -- converted to energy at the
+    best multiplier any milestone gives, shared by agents that each pay at
+    least base_metabolism per tick.
+    """
+    from evosim.world import food_arrays
+
+    mult, bonus = 1.0, 0.0
+    try:
+        from evosim.params import ladder_from_world
+
+        lad = ladder_from_world(world)
+        mult = float(np.max(lad.energy_mult))
+        bonus = float(np.max(lad.regrowth_bonus))
+    except ImportError:
+        pass
+    energy_per_tick = 0.0
+    groups = {id(g): g for _, _, g in _food_layers(world.world)}  # each group has a land and a water layer
+    for group in groups.values():
+        cap, rate = food_arrays(group)
+        season = getattr(getattr(group, "season", None), "amplitude", 0.0)
+        floor = getattr(group, "regrowth_floor", 0.0)
+        per_cell = rate * (1 + season) * (1 + bonus) * np.maximum(cap / 4, np.minimum(floor, cap))
+        unit = getattr(group, "energy", world.physiology.food_energy)
+        energy_per_tick += float(per_cell[habitat].sum()) * unit * mult
+    return energy_per_tick / world.physiology.base_metabolism
+
+
+def params(neutral: bool = True, **kw: float) -> Params:
+    """Params of the default world with ``kw`` replaced (all as floats)."""
+    p = params_from_world(World())
+    if neutral:
+        p = p._replace(**{k: v for k, v in NEUTRAL.items() if k in p._fields})
+    unknown = set(kw) - set(p._fields)
+    assert not unknown, f"Params has no field(s) {unknown}"
+    return p._replace(**{k: float(v) for k, v in kw.items()})
+
+
+def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) -> dict[str, Any]:
+    """Grids and per-species/ladder arrays that kernels may take besides the agents, neutral by default.
+
+    No hard food, no farming bonus; the species arrays of ``world``'s registry
+    (default world: no manipulators, no extra upkeep) and its technology ladder
+    as arrays (agents with skill 0 hold no milestone).
+    """
+    world = world or World()
+    out: dict[str, Any] = {
+        "hard": np.zeros(shape, np.float32),
+        "farmed": np.zeros(shape, np.float32),
+        "bonus": np.zeros(shape, np.float32),
+        "occ_count": np.zeros(shape, np.int32),
+        "occ_species": np.full(shape, -1, np.int32),
+    }
+    try:
+        from evosim.species import SpeciesRegistry
+
+        reg = SpeciesRegistry(world)
+        out.update({name: getattr(reg, name) for name in reg._ARRAYS})
+    except ImportError:
+        pass
+    try:
+        from evosim.params import ladder_from_world
+
+        out.update(ladder_from_world(world)._asdict())
+    except ImportError:  # before the technology ladder existed
+        pass
+    return out
+
+
+def kargs(ag: Agents | None = None, shape: tuple[int, int] = (1, 1), **explicit: Any) -> dict[str, Any]:
+    """Arguments for :func:`call`: neutral world arrays, then the agents' arrays, then ``explicit``."""
+    out = world_arrays(shape)
+    if ag is not None:
+        out.update(ag.kw())
+    out.update(explicit)
+    return out
+
+
+def call(kernel, **available: Any):
+    """Call a numba kernel, passing its declared arguments by name from ``available``."""
+    fn = getattr(kernel, "py_func", kernel)
+    args = []
+    for name, prm in inspect.signature(fn).parameters.items():
+        if name in available:
+            args.append(available[name])
+        elif prm.default is not inspect.Parameter.empty:
+            break
+        else:
+            raise TypeError(
+                f"the test gives no value for argument '{name}' of kernel {fn.__name__}"
+                f"{inspect.signature(fn)}; update tests/helpers.py"
+            )
+    return kernel(*args)
+
+
+class Agents:
+    """Agent arrays for kernel tests, named as the kernels name them.
+
+    Every per-agent field of :data:`AGENT_FIELDS` (``id`` is also ``ids``,
+    ``parent_id`` also ``parent_ids``) and ``genome`` is allocated with
+    ``capacity`` rows; ``n`` rows are live.
+    """
+
+    def __init__(self, n: int, capacity: int | None = None, *, x=0, y=0, energy=10.0, age=1000,
+                 species=0, genome=0.5, guardian=-1):
+        cap = max(n, capacity or n, 1)
+        self.n = n
+        self.a: dict[str, np.ndarray] = {name: np.zeros(cap, dt) for name, dt in AGENT_FIELDS.items()}
+        self.a["genome"] = np.zeros((cap, N_GENES), GENOME_DTYPE)
+        self.a["id"][:n] = np.arange(n)
+        self.a["parent_id"][:n] = -1
+        if "guardian" in self.a:
+            self.a["guardian"][:] = -1
+            self.a["guardian"][:n] = guardian
+        self.a["x"][:n] = x
+        self.a["y"][:n] = y
+        self.a["energy"][:n] = energy
+        self.a["age"][:n] = age
+        self.a["species"][:n] = species
+        self.a["genome"][:n] = genome
+
+    def __getattr__(self, name):
+        a = self.__dict__.get("a", {})
+        if name in a:
+            return a[name]
+        raise AttributeError(name)
+
+    def set_gene(self, gene: str, values) -> None:
+        self.a["genome"][: self.n, GENES.index(gene)] = values
+
+    def kw(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`call`."""
+        out = dict(self.a)
+        out["ids"] = self.a["id"]
+        out["parent_ids"] = self.a["parent_id"]
+        out["n"] = self.n
+        return out
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def read_summary(folder: str | Path) -> dict:
+    return json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))
+
+
+def folder_bytes(folder: str | Path) -> dict[str, bytes]:
+    """Every file of a run folder (recursively) by relative path; summary.json without "timing"."""
+    folder = Path(folder)
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            rel = p.relative_to(folder).as_posix()
+            data = p.read_bytes()
+            if rel == "summary.json":
+                s = json.loads(data)
+                s.pop("timing", None)
+                data = json.dumps(s, sort_keys=True).encode()
+            out[rel] = data
+    return out
+
+
+def one_paragraph(text: str) -> bool:
+    """True if ``text`` (stripped) is one non-empty paragraph: no blank line, no traceback."""
+    t = text.strip()
+    return bool(t) and "\n\n" not in t and "Traceback" not in t
+
+
+def csv_text(rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()

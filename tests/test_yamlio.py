@@ -1,0 +1,94 @@
+"""Strict YAML reading (duplicate keys, aliases), key lines, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+import yaml
+
+from evosim import yamlio
+
+
+def test_parse_returns_data_and_nodes():
+    data, node = yamlio.parse("a: 1\nb:\n  - x\n  - {c: 2.5}\n")
+    assert data == {"a": 1, "b": ["x", {"c": 2.5}]}
+    assert node is not None
+    assert yamlio.parse("") == (None, None)
+    assert yamlio.parse("# only a comment\n")[0] is None
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("a: 1\nb: 2\na: 3\n", ["duplicate key 'a'", "first given on line 1"]),
+        ("x:\n  y: 1\n  y: 1\n", ["duplicate key 'y'", "first given on line 2"]),
+        ("1: a\n1.0: b\n", ["duplicate key"]),  # equal keys of different spellings
+        ("a: &x 1\nb: *x\n", ["aliases"]),
+        ("a: &x [1, 2]\nb: [*x, *x]\n", ["aliases"]),
+        ("a: 1\n---\nb: 2\n", ["another document"]),
+        ("? [1, 2]\n: 3\n", ["plain value"]),
+        ("a: !!python/name:os.system\n", ["constructor"]),
+    ],
+)
+def test_parse_refuses(text, words):
+    with pytest.raises(yaml.YAMLError) as exc:
+        yamlio.parse(text)
+    msg = str(exc.value)
+    for w in words:
+        assert w in msg
+
+
+def test_duplicate_key_error_points_at_the_repeat():
+    with pytest.raises(yaml.YAMLError) as exc:
+        yamlio.parse("world:\n  width: 1\n  height: 2\n  width: 3\n")
+    assert exc.value.problem_mark.line + 1 == 4
+
+
+def test_billion_laughs_is_refused_quickly():
+    lol = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for i in range(1, 10):
+        prev = chr(ord("a") + i - 1)
+        lol += f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    with pytest.raises(yaml.YAMLError, match="aliases"):
+        yamlio.parse(lol)
+
+
+def test_line_of():
+    text = "name: x\nworld:\n  width: 3\n  food:\n    land:\n      capacity: 2\nspecies:\n  - name: a\n  - name: b\n    count: 4\n"
+    _, node = yamlio.parse(text)
+    assert yamlio.line_of(node, ("name",)) == 1
+    assert yamlio.line_of(node, ("world", "width")) == 3
+    assert yamlio.line_of(node, ("world", "food", "land", "capacity")) == 6
+    assert yamlio.line_of(node, ("species", 1, "count")) == 10
+    assert yamlio.line_of(node, ("species", 0)) == 8
+    assert yamlio.line_of(node, ("world", "height")) == 2  # missing key: the deepest line found
+    assert yamlio.line_of(node, ("species", 7, "name")) == 7
+    assert yamlio.line_of(None, ("world",)) is None
+
+
+def test_dump_keeps_order_and_unicode():
+    text = yamlio.dump({"z": 1, "a": "héllo ✓", "m": [1, 2]})
+    assert text.index("z:") < text.index("a:") < text.index("m:")
+    assert "héllo ✓" in text
+    assert yaml.safe_load(text) == {"z": 1, "a": "héllo ✓", "m": [1, 2]}
+
+
+def test_atomic_writes(tmp_path):
+    p = tmp_path / "f.txt"
+    yamlio.atomic_write_text(p, "one ✓\n")
+    assert p.read_text(encoding="utf-8") == "one ✓\n"
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o644
+    yamlio.atomic_write_bytes(p, b"two")
+    assert p.read_bytes() == b"two"
+    with pytest.raises(TypeError):
+        yamlio.atomic_write_bytes(p, "not bytes")  # a failed write keeps the old file and leaves no temp file
+    assert p.read_bytes() == b"two"
+    assert [x.name for x in tmp_path.iterdir()] == ["f.txt"]
+    j = tmp_path / "s.json"
+    yamlio.atomic_write_json(j, {"b": 1, "a": [1, 2]})
+    text = j.read_text(encoding="utf-8")
+    assert text.endswith("\n") and json.loads(text) == {"b": 1, "a": [1, 2]}
+    assert text.index('"b"') < text.index('"a"')

@@ -1,0 +1,70 @@
+"""Viewer tests run headless: SDL's dummy video driver, set before pygame is imported."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["SDL_AUDIODRIVER"] = "dummy"
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import numpy as np  # noqa: E402
+import pygame  # noqa: E402
+import pytest  # noqa: E402
+
+from evosim.defaults import GENES  # noqa: E402
+from evosim.viewer.state import ViewState  # noqa: E402
+
+#: A small, fast world (the whole viewer suite must stay quick).
+SMALL = ("world.width=32", "world.height=32", "species.grazer.count=50", "species.swimmer.count=50")
+
+
+@pytest.fixture(autouse=True)
+def _pygame():
+    pygame.font.init()
+    yield
+    pygame.display.quit()
+
+
+@pytest.fixture
+def small_sim():
+    """A 32x32 default world with 100 founders, seed 1."""
+    from evosim import Simulation, load_world
+
+    return Simulation(load_world(overrides=list(SMALL)), seed=1)
+
+
+def hand_state(**kw) -> ViewState:
+    """An 8x8 world (left half water, right half land) with three known agents.
+
+    Agent 0: species 0 at (2, 3), brain 0.0; agent 1: species 1 at (5, 5),
+    brain 1.0; agent 2: species 1 at (6, 1), brain 0.5.
+    """
+    habitat = np.zeros((8, 8), np.uint8)
+    habitat[:, 4:] = 1
+    genome = np.full((3, len(GENES)), 0.5, np.float32)
+    genome[:, GENES.index("brain")] = [0.0, 1.0, 0.5]
+    fields = dict(
+        tick=7,
+        habitat=habitat,
+        food=np.where(habitat == 1, 5.0, 4.0).astype(np.float32),
+        capacity=np.array([8.0, 10.0]),
+        x=np.array([2, 5, 6], np.int32),
+        y=np.array([3, 5, 1], np.int32),
+        species=np.array([0, 1, 1], np.int32),
+        genome=genome,
+        energy=np.array([1.0, 2.0, 3.0], np.float32),
+        age=np.array([10, 20, 30], np.int32),
+        id=np.array([100, 101, 102], np.int64),
+        parent_id=np.array([-1, 100, 101], np.int64),
+        species_names=["alpha", "beta"],
+        world_name="hand",
+    )
+    fields.update(kw)
+    return ViewState(**fields)
+
+
+@pytest.fixture
+def make_state():
+    """The :func:`hand_state` builder (keyword arguments override fields)."""
+    return hand_state

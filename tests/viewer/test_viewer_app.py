@@ -1,0 +1,208 @@
+"""The event loop driven by posted key and mouse events (dummy video driver)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+import pytest
+
+from evosim.viewer.app import LiveSource, ReplaySource, Viewer
+from evosim.viewer.record import FrameReader, FrameRecorder
+from evosim.viewer.render import agent_pixels
+
+SIZE = (800, 600)
+
+
+def key(k, **kw):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="", scancode=0, **kw))
+
+
+def click(pos):
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+
+
+def frame(viewer, n=1):
+    viewer.run(max_frames=n)
+
+
+@pytest.fixture(autouse=True)
+def display(request):
+    """A (dummy) display, so events can be posted; not for the headless test."""
+    if "headless" not in request.node.name:
+        pygame.display.init()
+        pygame.display.set_mode(SIZE)
+    yield
+
+
+@pytest.fixture
+def viewer(small_sim):
+    v = Viewer(LiveSource(small_sim), size=SIZE, fps=1000)
+    return v
+
+
+def test_pause_step_speed_layer(viewer):
+    frame(viewer, 2)
+    t = viewer.source.tick
+    assert t == 2  # running at 1 tick per frame
+    key(pygame.K_SPACE)
+    frame(viewer, 3)
+    assert viewer.hud.paused and viewer.source.tick == t
+    key(pygame.K_PERIOD)
+    frame(viewer)
+    assert viewer.source.tick == t + 1
+    key(pygame.K_RIGHT)  # right arrow steps while paused
+    frame(viewer)
+    assert viewer.source.tick == t + 2
+    key(pygame.K_PLUS)
+    key(pygame.K_PLUS)
+    key(pygame.K_SPACE)
+    frame(viewer, 2)
+    assert viewer.speed == 4 and viewer.source.tick == t + 2 + 8
+    key(pygame.K_MINUS)
+    key(pygame.K_2)
+    frame(viewer)
+    assert viewer.speed == 2 and viewer.layer == "brain"
+    key(pygame.K_5)
+    key(pygame.K_0)
+    frame(viewer)
+    assert viewer.layer == "energy"
+
+
+def test_click_selects_agent_and_species(viewer):
+    key(pygame.K_SPACE)
+    frame(viewer)
+    state = viewer.source.state()
+    rows, px, py = agent_pixels(state, viewer.camera)
+    k = len(rows) // 2
+    pos = (int(px[k]) + viewer.info.map_rect.x, int(py[k]) + viewer.info.map_rect.y)
+    click(pos)
+    frame(viewer)
+    assert viewer.selected is not None and viewer.selected.agent_id is not None
+    picked = state.row_of(viewer.selected.agent_id)
+    assert (state.x[picked], state.y[picked]) == (state.x[rows[k]], state.y[rows[k]])
+    rect, s = viewer.info.species_rows[1]
+    click(rect.center)
+    frame(viewer)
+    assert viewer.selected.species == s and viewer.selected.agent_id is None
+    key(pygame.K_ESCAPE)
+    frame(viewer)
+    assert viewer.selected is None
+
+
+def test_zoom_pan_reset_help_quit(viewer):
+    frame(viewer)
+    s0, cx0 = viewer.camera.scale, viewer.camera.cx
+    key(pygame.K_z)
+    frame(viewer)
+    assert viewer.camera.scale == pytest.approx(s0 * 1.5)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1, flipped=False, precise_x=0.0, precise_y=1.0))
+    frame(viewer)
+    assert viewer.camera.scale == pytest.approx(s0 * 1.5 * 1.25)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(200, 200), button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(240, 200), rel=(40, 0), buttons=(1, 0, 0)))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(240, 200), button=1))
+    frame(viewer)
+    assert viewer.camera.cx != pytest.approx(cx0) and viewer.selected is None  # a drag is not a click
+    key(pygame.K_x)
+    key(pygame.K_r)
+    key(pygame.K_h)
+    frame(viewer)
+    assert viewer.camera.scale == pytest.approx(s0) and viewer.hud.show_help
+    key(pygame.K_q)
+    frame(viewer, 100)
+    assert not viewer.running
+
+
+def test_no_interventions_in_this_world(viewer):
+    frame(viewer)
+    key(pygame.K_i)
+    frame(viewer)
+    assert viewer.hud.message in ("no interventions in this world", "select a species (click its row) or an agent first")
+    click(viewer.info.species_rows[0][0].center)
+    key(pygame.K_i)
+    frame(viewer)
+    sim = viewer.source.sim
+    if getattr(sim, "apply_intervention", None) is None:
+        assert viewer.hud.message == "no interventions in this world"
+
+
+def test_intervention_hook_is_called(small_sim):
+    calls = []
+    small_sim.intervention_names = ["grant_manipulators", "fire_substitute"]
+    small_sim.apply_intervention = lambda sim, name, species: calls.append((sim.tick, name, species))
+    viewer = Viewer(LiveSource(small_sim), size=SIZE, fps=1000)
+    key(pygame.K_SPACE)
+    frame(viewer)
+    assert viewer.hud.intervention == "grant_manipulators"
+    rect, s = viewer.info.species_rows[0]
+    click(rect.center)
+    key(pygame.K_n)
+    key(pygame.K_i)
+    frame(viewer)
+    assert calls == [(small_sim.tick, "fire_substitute", s)]
+    assert "applied fire_substitute" in viewer.hud.message
+
+
+def test_replay_steps_forward_and_back(small_sim, tmp_path):
+    rec = FrameRecorder(tmp_path, every_k=2, chunk_frames=2)
+    rec.on_tick(small_sim)
+    small_sim.advance(8, rec.on_tick)
+    rec.close()
+    viewer = Viewer(ReplaySource(FrameReader(tmp_path)), size=SIZE, fps=1000)
+    key(pygame.K_SPACE)
+    frame(viewer)
+    assert viewer.source.tick == 0 and viewer.hud.mode == "replay"
+    key(pygame.K_PERIOD)
+    key(pygame.K_PERIOD)
+    frame(viewer)
+    assert viewer.source.tick == 4
+    key(pygame.K_LEFT)
+    frame(viewer)
+    assert viewer.source.tick == 2
+    key(pygame.K_SPACE)
+    frame(viewer, 10)  # runs to the end, then pauses
+    assert viewer.source.tick == 8 and viewer.hud.paused and "end of the recording" in viewer.hud.message
+    key(pygame.K_i)
+    frame(viewer)
+    assert "live mode" in viewer.hud.message
+    np.testing.assert_array_equal(viewer.source.state().x, small_sim.pop.live("x"))
+
+
+def test_headless_screenshot_and_frames(small_sim, tmp_path):
+    viewer = Viewer(LiveSource(small_sim), size=(640, 480))
+    out = viewer.screenshot(tmp_path / "shot.png", ticks=6)
+    assert small_sim.tick == 6 and pygame.image.load(str(out)).get_size() == (640, 480)
+    written = viewer.save_frames(tmp_path / "frames", every=3, ticks=6)
+    assert [p.name for p in written] == ["frame-00000006.png", "frame-00000009.png", "frame-00000012.png"]
+    assert not pygame.display.get_init()  # nothing opened a window
+
+
+def _engine_has_interventions() -> bool:
+    from evosim.schema import World
+    from evosim.sim import Simulation
+
+    return "interventions" in World.model_fields and hasattr(Simulation, "apply_intervention")
+
+
+@pytest.mark.skipif(not _engine_has_interventions(), reason="the engine has no interventions yet")
+def test_engine_intervention_from_the_keyboard():
+    from evosim import Simulation, load_world
+
+    from .conftest import SMALL
+
+    hands = ("interventions=[{name: hands, when: {tick: 100000}, target: {all: true}, "
+             "effect: {kind: manipulators, level: 0.9}}]")
+    sim = Simulation(load_world(overrides=[*SMALL, hands]), seed=1)
+    viewer = Viewer(LiveSource(sim), size=SIZE, fps=1000)
+    key(pygame.K_SPACE)
+    frame(viewer)
+    assert viewer.names == ["hands"] and viewer.hud.intervention == "hands"
+    rect, s = viewer.info.species_rows[0]
+    click(rect.center)
+    key(pygame.K_i)
+    frame(viewer)
+    assert sim.species.manipulators[s] == pytest.approx(0.9)
+    assert any(e[1] == "intervention" and e[2] == s for e in viewer.events)
+    assert "hands" in viewer.hud.message
+    assert viewer.source.state().manipulators[s] == pytest.approx(0.9)

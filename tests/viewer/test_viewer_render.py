@@ -1,0 +1,239 @@
+"""render(): known states drawn, pixels checked."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pygame
+import pytest
+
+from evosim.defaults import GENES
+from evosim.viewer import colors as C
+from evosim.viewer.render import LAYER_NAMES, Camera, Hud, Selection, agent_pixels, pick_agent, render
+from evosim.viewer.state import History, ViewState, milestone_level
+
+SIZE = (800, 600)  # panel 300 px, map 500x600: an 8x8 world at 62.5 px per cell
+
+
+def pixel_of(state, info, row):
+    rows, px, py = agent_pixels(state, info.camera)
+    k = int(np.flatnonzero(rows == row)[0])
+    return int(px[k]) + info.map_rect.x, int(py[k]) + info.map_rect.y
+
+
+def color_at(surface, pos):
+    return tuple(surface.get_at(pos))[:3]
+
+
+def test_species_colour_where_agent_stands(make_state):
+    state = make_state()
+    surf = pygame.Surface(SIZE)
+    info = render(state, surf)
+    pal = C.species_palette(2)
+    for row in range(state.n):
+        assert color_at(surf, pixel_of(state, info, row)) == tuple(pal[state.species[row]])
+    # the whole 8x8 world fits 500x600 at 62.5 px per cell, centred vertically (50 px above and below)
+    scale = info.camera.scale
+    assert scale == pytest.approx(62.5)
+    assert pixel_of(state, info, 0) == (int(2.5 * scale), 50 + int(3.5 * scale))
+    assert color_at(surf, (250, 20)) == C.VOID  # outside the world
+    # an empty water cell shows water, not an agent colour
+    empty = color_at(surf, (int(0.5 * scale), 50 + int(0.5 * scale)))
+    assert empty not in {tuple(c) for c in pal}
+    assert empty[2] > empty[0]  # bluish
+
+
+def test_layer_switch_changes_the_picture(make_state):
+    state = make_state()
+    a, b = pygame.Surface(SIZE), pygame.Surface(SIZE)
+    info = render(state, a, layer="species")
+    render(state, b, layer="brain")
+    assert pygame.image.tobytes(a, "RGB") != pygame.image.tobytes(b, "RGB")
+    brain = state.gene("brain")
+    for row in range(state.n):
+        want = tuple(C.values_to_colors(brain[row : row + 1], C.VIRIDIS)[0])
+        assert color_at(b, pixel_of(state, info, row)) == want
+
+
+@pytest.mark.parametrize("layer", LAYER_NAMES)
+def test_every_layer_draws(make_state, layer):
+    full = make_state(skill=np.array([0.0, 2.0, 4.0], np.float32), milestone=np.array([0, 1, 3], np.uint8),
+                      milestone_names=["stone tools", "fire", "cooking"])
+    for state in (make_state(), full):
+        surf = pygame.Surface(SIZE)
+        info = render(state, surf, layer=layer)
+        assert info.legend.text
+        assert len(info.species_rows) == 2
+
+
+def test_food_layer_shows_food(make_state):
+    food = np.zeros((8, 8), np.float32)
+    food[0, 0] = 8.0  # full water cell at (0, 0); (1, 0) empty
+    state = make_state(food=food)
+    surf = pygame.Surface(SIZE)
+    render(state, surf, layer="food")
+    full, empty = color_at(surf, (31, 81)), color_at(surf, (31 + 62, 81))
+    assert sum(full) > sum(empty) + 100
+
+
+def test_skill_layer_uses_skill_when_present(make_state):
+    plain, skilled = make_state(), make_state(skill=np.array([0.0, 5.0, 10.0], np.float32))
+    a, b = pygame.Surface(SIZE), pygame.Surface(SIZE)
+    ia = render(plain, a, layer="skill")
+    ib = render(skilled, b, layer="skill")
+    assert "no skill data" in ia.legend.text
+    assert color_at(a, pixel_of(plain, ia, 1)) == (150, 150, 150)
+    assert color_at(b, pixel_of(skilled, ib, 2)) == tuple(C.PLASMA[255])
+    assert color_at(b, pixel_of(skilled, ib, 0)) == tuple(C.PLASMA[0])
+
+
+def test_selected_species_dims_the_others(make_state):
+    state = make_state()
+    surf = pygame.Surface(SIZE)
+    info = render(state, surf, selected=Selection(species=1))
+    pal = C.species_palette(2)
+    assert color_at(surf, pixel_of(state, info, 1)) == tuple(pal[1])
+    assert color_at(surf, pixel_of(state, info, 0)) == tuple(C.dim(pal[:1])[0])
+
+
+def test_selected_agent_and_panel_inspector(make_state):
+    state = make_state(skill=np.array([0.5, 1.5, 2.5], np.float32),
+                       intelligent_at=np.array([-1, 3]), technological_at=np.array([-1, -1]))
+    surf = pygame.Surface(SIZE)
+    render(state, surf, selected=Selection(agent_id=102))
+    assert state.ancestry(2) == [(101, 1), (100, 0)]
+    render(state, surf, selected=Selection(agent_id=999))  # not alive: still draws
+    render(state, surf, selected=Selection(species=1), hud=Hud(show_help=True, message="hello"))
+
+
+def test_zoom_and_pan_move_agents(make_state):
+    state = make_state()
+    surf = pygame.Surface(SIZE)
+    cam = Camera.fit(state.shape, (500, 600))
+    before = render(state, surf, camera=cam)
+    p0 = pixel_of(state, before, 1)
+    cell = cam.cell_at(*p0)
+    cam.zoom(2.0, about=p0)
+    assert cam.scale == pytest.approx(125.0)
+    assert cam.cell_at(*p0) == cell  # zooming about a pixel keeps its cell under it
+    after = render(state, surf, camera=cam)
+    p1 = pixel_of(state, after, 1)
+    assert color_at(surf, p1) == tuple(C.species_palette(2)[1])
+    cam.pan(-125, 0)  # drag left by one cell: the world moves left
+    moved = render(state, surf, camera=cam)
+    assert pixel_of(state, moved, 1) == (p1[0] - 125, p1[1])
+    assert color_at(surf, (p1[0] - 125, p1[1])) == tuple(C.species_palette(2)[1])
+    cam.zoom(1e-6)
+    assert cam.scale == pytest.approx(cam.min_scale)
+
+
+def test_toroidal_view_wraps(make_state):
+    state = make_state(x=np.array([0, 7, 3], np.int32), y=np.array([4, 4, 4], np.int32))
+    cam = Camera.fit(state.shape, (500, 600))
+    cam.zoom(4.0)
+    cam.cx, cam.cy = 0.0, 4.5  # the seam x = 0 / x = 7 in the middle of the view
+    rows, px, py = agent_pixels(state, cam)
+    seen = dict(zip(rows.tolist(), px.tolist()))
+    assert 0 in seen and 1 in seen and 2 not in seen
+    assert seen[1] < seen[0]  # x = 7 is drawn just left of x = 0
+    assert seen[0] - seen[1] == pytest.approx(cam.scale, abs=1)
+
+
+def test_pick_agent(make_state):
+    state = make_state()
+    cam = Camera.fit(state.shape, (500, 600))
+    rows, px, py = agent_pixels(state, cam)
+    k = int(np.flatnonzero(rows == 2)[0])
+    assert pick_agent(state, cam, (int(px[k]) + 3, int(py[k]) - 2)) == 2
+    assert pick_agent(state, cam, (10, 590)) is None
+
+
+def test_empty_world_and_many_species(make_state):
+    empty = make_state(x=np.zeros(0, np.int32), y=np.zeros(0, np.int32), species=np.zeros(0, np.int32),
+                       genome=np.zeros((0, len(GENES)), np.float32), energy=np.zeros(0, np.float32),
+                       age=np.zeros(0, np.int32), id=np.zeros(0, np.int64), parent_id=np.zeros(0, np.int64))
+    surf = pygame.Surface(SIZE)
+    assert render(empty, surf).legend.text == "no agents alive"
+    n = 40
+    many = make_state(x=np.arange(n, dtype=np.int32) % 8, y=np.arange(n, dtype=np.int32) // 8 % 8,
+                      species=np.arange(n, dtype=np.int32), genome=np.full((n, len(GENES)), 0.3, np.float32),
+                      energy=None, age=None, id=None, parent_id=None,
+                      species_names=[f"s{i}" for i in range(n)])
+    info = render(many, surf)
+    assert 0 < len(info.species_rows) < n
+    assert len({tuple(c) for c in C.species_palette(n)}) == n
+
+
+def test_history_and_plot(make_state):
+    hist = History(capacity=8)
+    for t in range(40):
+        hist.add(make_state(tick=t, skill=np.array([t, t, t], np.float32)))
+    assert 4 <= len(hist) <= 8 and hist.ticks[0] == 0 and hist.has_skill
+    assert list(hist.pop[-1, :2]) == [1, 2]
+    hist.add(make_state(tick=5))  # going back in time (replay) truncates
+    assert hist.ticks[-1] == 5
+    render(make_state(), pygame.Surface(SIZE), history=hist)
+
+
+def test_milestone_level():
+    assert milestone_level(np.array([0, 1, 2, 3, 4, 16])).tolist() == [0, 1, 2, 2, 3, 5]
+    flags = np.array([[False, False], [True, False], [True, True]])
+    assert milestone_level(flags).tolist() == [0, 1, 2]
+
+
+def fake_sim(n=5, **extra):
+    """The attributes ViewState.from_sim reads, without the optional ones unless given."""
+    rng = np.random.default_rng(0)
+    pop = SimpleNamespace(n=n, x=rng.integers(0, 8, n + 3), y=rng.integers(0, 8, n + 3),
+                          species=np.zeros(n + 3, np.int32), genome=rng.random((n + 3, len(GENES))),
+                          energy=np.ones(n + 3), age=np.arange(n + 3), id=np.arange(n + 3), parent_id=-np.ones(n + 3))
+    for k, v in extra.pop("pop", {}).items():
+        setattr(pop, k, v)
+    species = SimpleNamespace(names=["only"], **extra.pop("species", {}))
+    return SimpleNamespace(tick=4, pop=pop, habitat=np.ones((8, 8), np.uint8), food=np.ones((8, 8), np.float32),
+                           capacity=np.array([1.0, 2.0]), species=species, **extra)
+
+
+def test_from_sim_without_optional_fields():
+    state = ViewState.from_sim(fake_sim())
+    assert state.n == 5 and state.skill is None and state.milestone is None and state.species_parent is None
+    assert list(state.intelligent_at) == [-1] and state.milestone_names == []
+    for layer in LAYER_NAMES:
+        render(state, pygame.Surface(SIZE), layer=layer)
+
+
+def test_from_sim_reads_optional_fields():
+    n = 5
+    sim = fake_sim(n, pop={"skill": np.arange(n + 3, dtype=np.float32), "tech": np.full(n + 3, 0b101, np.uint8)},
+                   species={"intelligent_at": [12], "technological_at": {0: 40}, "manipulators": np.array([0.8, 0]),
+                            "fire_substitute": np.array([1, 0]), "parent": np.array([-1, 0])},
+                   milestone_names=["stone tools", "fire", "cooking"])
+    full = ViewState.from_sim(sim)
+    assert full.skill.tolist() == [0, 1, 2, 3, 4]
+    assert set(full.milestone.tolist()) == {3}
+    assert list(full.intelligent_at) == [12] and list(full.technological_at) == [40]
+    assert full.manipulators.tolist() == [pytest.approx(0.8)] and full.fire_substitute.tolist() == [1]
+    assert full.stats.top_milestone.tolist() == [3]
+    render(full, pygame.Surface(SIZE), layer="milestone", selected=Selection(species=0))
+
+
+def test_milestones_from_ladder_thresholds():
+    n = 4
+    sim = fake_sim(n, pop={"skill": np.array([0.0, 2.0, 5.5, 30.0, 0, 0, 0], np.float32)},
+                   ladder=SimpleNamespace(threshold=np.array([2.0, 5.0, 8.0])),
+                   world=SimpleNamespace(name="w", technology=SimpleNamespace(
+                       ladder=[SimpleNamespace(name=m) for m in ("stone_tools", "fire", "cooking")])))
+    state = ViewState.from_sim(sim)
+    assert state.milestone.tolist() == [0, 1, 2, 3]
+    assert state.milestone_names == ["stone_tools", "fire", "cooking"]
+
+
+def test_from_real_simulation(small_sim):
+    small_sim.advance(3)
+    state = ViewState.from_sim(small_sim)
+    assert state.n == small_sim.pop.n and state.tick == 3
+    np.testing.assert_array_equal(state.x, small_sim.pop.live("x"))
+    assert state.stats.count.sum() == state.n
+    for layer in LAYER_NAMES:
+        render(state, pygame.Surface(SIZE), layer=layer)
