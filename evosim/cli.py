@@ -211,5 +211,10 @@ from evosim.viewer.cli import view  # noqa: E402  (after main and refusals: evos
 main.add_command(view)
 
 
+from evosim.experiment_cli import experiment, report  # noqa: E402
+
+main.add_command(experiment)
+main.add_command(report)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -253,10 +253,12 @@ def _incompatible(old: dict, new: dict) -> list[str]:
     diff = [k for k in ("name", "ticks") if old.get(k) != new.get(k)]
     if old.get("seeds", {}).get("root") != new["seeds"]["root"]:
         diff.append("seed")
-    if old.get("branch_tick") != new["branch_tick"] or (new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]):
+    base_changed = new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
+    if old.get("branch_tick") != new["branch_tick"] or base_changed:
         diff.append("branch_tick or the base world")
     old_arms = {**old.get("arm_history", {}), **{a["name"]: a.get("fingerprint") for a in old.get("arms", [])}}
-    diff += [f"arm '{a['name']}' (its world or interventions)" for a in new["arms"] if a["name"] in old_arms and old_arms[a["name"]] != a["fingerprint"]]
+    diff += [f"arm '{a['name']}' (its world or interventions)" for a in new["arms"]
+             if a["name"] in old_arms and old_arms[a["name"]] != a["fingerprint"]]
     return diff
 
 
@@ -390,7 +392,8 @@ class Plan:
     bases: list[int] = field(default_factory=list)
 
 
-def _task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
+def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
+    """The plain-data task of replicate ``k`` of ``arm`` (or of the shared base, ``arm == "_base"``) for :func:`ensure_run`."""
     s = exp.spec
     if arm == BASE_DIR:
         world, ticks, every = exp.base, s.branch_tick, min(s.every, s.branch_tick)
@@ -484,18 +487,19 @@ def run_experiment(
     p = plan(exp, out)
     outcome = Outcome(out, len(p.finished) + len(p.todo))
     for arm, k in p.finished:
-        outcome.results.append({"arm": arm, "replicate": k, "seed": exp.seeds[k], "folder": str(out / run_folder(arm, k)), "action": "skipped"})
+        folder = str(out / run_folder(arm, k))
+        outcome.results.append({"arm": arm, "replicate": k, "seed": exp.seeds[k], "folder": folder, "action": "skipped"})
         if on_done:
             on_done(outcome.results[-1], outcome)
     if not p.todo:
         return outcome
     with dask_client(workers, scheduler) as client:
         tag = hashlib.sha256(str(out).encode()).hexdigest()[:8]
-        bases = {k: client.submit(ensure_run, _task(exp, out, BASE_DIR, k), key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}")
+        bases = {k: client.submit(ensure_run, make_task(exp, out, BASE_DIR, k), key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}")
                  for k in p.bases}  # fmt: skip
         futures = []
         for arm, k in p.todo:
-            f = client.submit(ensure_run, _task(exp, out, arm, k), bases.get(k), key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}")
+            f = client.submit(ensure_run, make_task(exp, out, arm, k), bases.get(k), key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}")
             futures.append(f)
         which = {f.key: t for f, t in zip(futures, p.todo)}
         for f in as_completed(futures):

@@ -102,7 +102,8 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, exists=False))
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Where to write the report (default: FOLDER/report).")
-@click.option("--bootstrap", type=click.IntRange(100, 1_000_000), default=2000, show_default=True, help="Bootstrap resamples for the 95% intervals.")
+@click.option("--bootstrap", type=click.IntRange(100, 1_000_000), default=2000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @refusals

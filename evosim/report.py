@@ -122,10 +122,11 @@ def _granted(run: Run) -> tuple[dict[int, list[tuple[int, float]]], dict[int, li
         return manip, fire
     rows = ev[(ev["kind"].astype(str) == "intervention") & ev["species"].notna()]
     for tick, sid, details in zip(rows["tick"], rows["species"], rows["details"].astype(str)):
-        m = re.search(r"manipulators ([0-9.eE+-]+)", details)
+        what = details.split(": ", 1)[-1]  # "<intervention name>: <what it did>"
+        m = re.match(r"manipulators ([0-9.eE+-]+)", what)
         if m:
             manip.setdefault(int(sid), []).append((int(tick), float(m.group(1))))
-        if "fire substitute" in details:
+        elif what.startswith("fire substitute"):
             fire.setdefault(int(sid), []).append(int(tick))
     return manip, fire
 
@@ -354,6 +355,7 @@ def markdown(rep: Report) -> str:
            f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
            f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
            "became technological, and — when none became intelligent either.", ""]  # fmt: skip
+
     def cell(arm: str, metric: tuple, diff: bool = False) -> str:
         r = res[(res["arm"] == arm) & (res["metric"] == metric[0])].iloc[0]
         if diff:
@@ -402,7 +404,8 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, df in (("results.csv", rep.results), ("runs.csv", rep.runs), ("stuck_species.csv", rep.stuck), ("trajectories.csv", rep.trajectories)):
+    tables = {"results.csv": rep.results, "runs.csv": rep.runs, "stuck_species.csv": rep.stuck, "trajectories.csv": rep.trajectories}
+    for name, df in tables.items():
         atomic_write_text(out / name, df.to_csv(index=False))
         files.append(out / name)
     text = rep.markdown

@@ -116,7 +116,8 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
             axes[0, j].text(0.5, 0.5, "no intelligent species", ha="center", transform=axes[0, j].transAxes, fontsize=9)
     axes[0, 0].set_ylabel("mean brain")
     axes[1, 0].set_ylabel("mean skill")
-    fig.suptitle("Intelligent species: brain and skill (red: became technological; dashed: brain threshold; dotted: milestones)", fontsize=10)
+    fig.suptitle("Intelligent species: brain and skill (red: became technological; dashed: brain threshold; "
+                 "dotted: milestones)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from evosim import runner
 from evosim.config import ConfigError
-from evosim.experiment import derive_seeds, ensure_run, load_experiment, lock_path, plan, run_experiment
+from evosim.experiment import derive_seeds, ensure_run, load_experiment, lock_path, make_task, plan, run_experiment, write_manifest
 from evosim.experiment_cli import experiment as experiment_cmd
 from evosim.experiment_cli import report as report_cmd
 from evosim.logs import load_run
@@ -120,8 +121,8 @@ def test_bad_specs_exit_2_with_one_paragraph_before_anything_runs(tmp_path, body
 
 
 def test_arm_worlds_carry_common_and_arm_settings(tmp_path):
-    spec = write_spec(tmp_path, spec_text(extra="overrides: {culture.alpha: 1.5, world.name_unused: null}\n".replace(", world.name_unused: null", ""),
-                                          arms=ARMS.replace("  - name: control\n", "  - name: control\n    overrides: {culture.beta: 0.7}\n")))
+    arms = ARMS.replace("  - name: control\n", "  - name: control\n    overrides: {culture.beta: 0.7}\n")
+    spec = write_spec(tmp_path, spec_text(extra="overrides: {culture.alpha: 1.5}\n", arms=arms))
     exp = load_experiment(spec)
     assert exp.control == "control" and list(exp.arms) == ["control", "hands"]
     assert exp.arms["control"].culture.alpha == 1.5 and exp.arms["control"].culture.beta == 0.7
@@ -139,8 +140,6 @@ def test_out_holding_another_experiment_is_refused(tmp_path):
     spec = write_spec(tmp_path, spec_text())
     exp = load_experiment(spec)
     out = tmp_path / "out"
-    from evosim.experiment import write_manifest
-
     write_manifest(exp, out)
     write_manifest(load_experiment(write_spec(tmp_path, spec_text(replicates=3), "more.yaml")), out)  # more replicates: fine
     with pytest.raises(ConfigError, match="different ticks"):
@@ -187,7 +186,7 @@ def test_runs_every_replicate_records_seeds_and_rerun_skips_or_redoes(tmp_path, 
     ref0, ref1 = outputs(out / "hands" / "rep-1"), outputs(out / "control" / "rep-0")
     (out / "hands" / "rep-1" / "summary.json").unlink()
     for p in (out / "control" / "rep-0").iterdir():
-        p.unlink() if p.is_file() else __import__("shutil").rmtree(p)
+        p.unlink() if p.is_file() else shutil.rmtree(p)
     assert sorted(plan(exp, out).todo) == [("control", 0), ("hands", 1)]
     third = run_experiment(exp, out, scheduler=scheduler)
     actions = {(r["arm"], r["replicate"]): r["action"] for r in third.results}
@@ -266,9 +265,7 @@ def test_cli_local_cluster_then_report(tmp_path):
 def test_ensure_run_is_idempotent_in_process(tmp_path):
     spec = write_spec(tmp_path, spec_text(ticks=20, replicates=1))
     exp = load_experiment(spec)
-    from evosim.experiment import _task
-
-    task = _task(exp, tmp_path / "out", "control", 0)
+    task = make_task(exp, tmp_path / "out", "control", 0)
     first = ensure_run(task)
     second = ensure_run(task)
     assert (first["action"], second["action"]) == ("ran", "skipped")
@@ -290,3 +287,16 @@ def test_the_hard_paths_experiment_is_valid():
     assert kinds == {"control": [], "manipulators": ["manipulators"], "fire_substitute": ["fire_substitute"],
                      "both": ["fire_substitute", "manipulators"]}  # fmt: skip
     assert not exp.notes and len(set(exp.seeds)) == exp.spec.replicates
+
+
+def test_a_failing_replicate_does_not_stop_the_others(tmp_path, scheduler):
+    spec = write_spec(tmp_path, spec_text(ticks=20, replicates=2, arms="arms:\n  - name: control\n"))
+    exp = load_experiment(spec)
+    out = tmp_path / "out"
+    write_manifest(exp, out)
+    (out / "control" / "rep-1").mkdir(parents=True)
+    (out / "control" / "rep-1" / "notes.txt").write_text("mine")  # not a run's file: never deleted
+    outcome = run_experiment(exp, out, scheduler=scheduler)
+    assert [(a, k) for a, k, _ in outcome.failures] == [("control", 1)]
+    assert "holds files that are not a run's" in outcome.failures[0][2]
+    assert outcome.count("ran") == 1 and (out / "control" / "rep-1" / "notes.txt").read_text() == "mine"

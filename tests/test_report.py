@@ -239,7 +239,7 @@ def test_report_refuses_what_is_not_an_experiment(tmp_path):
 
 def test_report_on_a_tiny_real_experiment(tmp_path):
     """Real runs (in-process, the same task the Dask workers run) where species do become intelligent."""
-    from evosim.experiment import _task, ensure_run, load_experiment, write_manifest
+    from evosim.experiment import ensure_run, load_experiment, make_task, write_manifest
 
     (tmp_path / "w.yaml").write_text(
         "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
@@ -255,7 +255,7 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
     write_manifest(exp, out)
     for arm in exp.arms:
         for k in range(2):
-            assert ensure_run(_task(exp, out, arm, k))["ended"] == "completed"
+            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
     rep = build_report(out, n_boot=200)
     summaries = {(r.arm, r.replicate): json.loads((Path(r.folder) / "summary.json").read_text()) for r in rep.runs.itertuples()}
     for (arm, k), s in summaries.items():
