@@ -36,7 +36,7 @@ FORMAT_VERSION = 1
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 #: Simulation attributes saved as arrays (grids and per-sample counters).
-SIM_ARRAYS = ("habitat", "food", "hard", "farmed", "census", "births", "deaths")
+SIM_ARRAYS = ("habitat", "richness", "food", "hard", "farmed", "census", "births", "deaths")
 #: Simulation attributes saved as scalars in the header.
 SIM_SCALARS = ("tick", "seed", "agent_steps", "total_births", "total_deaths", "cap_reached_at", "cap_refused",
                "learning_attempts", "innovations", "species_limit_logged")  # fmt: skip

@@ -129,5 +129,5 @@ def _food(sim: Simulation, e) -> None:
     r = e.region
     ys = slice(r.y, min(r.y + r.height, h)) if r else slice(0, h)
     xs = slice(r.x, min(r.x + r.width, w)) if r else slice(0, w)
-    k = cap[sim.habitat[ys, xs]]
+    k = cap[sim.habitat[ys, xs]] * (sim.richness[ys, xs] if e.layer == "easy" else 1.0)
     grid[ys, xs] = np.clip(grid[ys, xs].astype(np.float64) + e.amount, 0.0, k).astype(grid.dtype)

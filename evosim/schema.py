@@ -77,6 +77,14 @@ class SeasonConfig(Strict):
     period: int = _f(200, "P: ticks per seasonal cycle", ge=1, le=MAX_TICKS)
 
 
+class PatchConfig(Strict):
+    """Food patches: a seeded map of rich and poor cells (the capacity of poor cells is scaled down)."""
+
+    fraction: float = _f(1.0, "share of cells that are rich (1 = uniform food, no patches)", gt=0.0, le=1.0)
+    poor: float = _f(0.1, "capacity of poor cells as a share of the habitat's capacity", ge=0.01, le=1.0)
+    scale: float = _f(3.0, "smoothing length of the patch map, in cells (larger = bigger patches)", ge=0.0, le=1024.0)
+
+
 class FoodConfig(Strict):
     """Easy food: regrows logistically per cell, with a capacity per habitat."""
 
@@ -91,6 +99,7 @@ class FoodConfig(Strict):
         le=1e6,
     )
     season: SeasonConfig = _f(SeasonConfig(), "seasonal modulation of regrowth")
+    patches: PatchConfig = _f(PatchConfig(), "rich and poor cells (easy food only)")
 
 
 class HardFoodConfig(Strict):

@@ -28,7 +28,7 @@ from evosim.params import ladder_from_world, params_from_world
 from evosim.population import Population
 from evosim.schema import World
 from evosim.species import SpeciesRegistry
-from evosim.world import food_arrays, initial_food, make_habitat, regrowth_rate
+from evosim.world import food_arrays, initial_food, make_habitat, make_richness, regrowth_rate
 
 
 class Simulation:
@@ -58,12 +58,14 @@ class Simulation:
         self.events: list[tuple[int, str, int, str]] = []
         self.on_death: Callable[[Simulation, np.ndarray], None] | None = None
         self.habitat = make_habitat(world.world, self.seed)
-        self.food = initial_food(self.habitat, world.world.food)
+        self.richness = make_richness(world.world.width, world.world.height, world.world.food.patches, self.seed)
+        self.food = (initial_food(self.habitat, world.world.food) * self.richness).astype(np.float32)
         self.capacity, _ = food_arrays(world.world.food)
         self.hard = initial_food(self.habitat, world.world.hard_food)
         self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
         self.farmed = np.zeros(self.habitat.shape, np.float32)
         self._no_bonus = np.zeros(self.habitat.shape, np.float32)
+        self._ones = np.ones(self.habitat.shape, np.float32)
         self.ladder = ladder_from_world(world)
         self.learning_attempts = 0
         self.innovations = 0
@@ -122,8 +124,10 @@ class Simulation:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
         rate = regrowth_rate(food, self.tick)
-        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, rate, food.regrowth_floor, self.farmed)
-        k_food.regrow(self.hard, self.habitat, self.hard_capacity, self.hard_rate, hard.regrowth_floor, self._no_bonus)
+        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, self.richness, rate, food.regrowth_floor,
+                                          self.farmed)
+        k_food.regrow(self.hard, self.habitat, self.hard_capacity, self._ones, self.hard_rate, hard.regrowth_floor,
+                      self._no_bonus)
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""

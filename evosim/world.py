@@ -12,6 +12,7 @@ from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
 from evosim.schema import FoodConfig, WorldGridConfig
 
 _HABITAT_STREAM = 0x4841_4249  # SeedSequence spawn key for the map generator
+_PATCH_STREAM = 0x5041_5443  # mixed into the seed for the food-patch map
 
 
 def generate_habitat(width: int, height: int, land_fraction: float, smoothness: float, seed: int) -> np.ndarray:
@@ -80,6 +81,18 @@ def load_map(path: str | Path, width: int, height: int) -> np.ndarray:
             f"{p}: {key}: the map is {grid.shape[1]}x{grid.shape[0]} but world.width x world.height is {width}x{height}"
         )
     return grid
+
+
+def make_richness(width: int, height: int, cfg, seed: int) -> np.ndarray:
+    """Per-cell capacity multiplier: 1 on the richest ``fraction`` of cells, ``poor`` elsewhere.
+
+    Uses the same periodic smoothed-noise generator as the habitat map, with
+    its own random stream, so patches are independent of the coastline.
+    """
+    if cfg.fraction >= 1.0:
+        return np.ones((height, width), np.float32)
+    rich = generate_habitat(width, height, cfg.fraction, cfg.scale, seed ^ _PATCH_STREAM)
+    return np.where(rich == LAND, 1.0, cfg.poor).astype(np.float32)
 
 
 def make_habitat(cfg: WorldGridConfig, seed: int) -> np.ndarray:

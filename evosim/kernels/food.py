@@ -9,13 +9,14 @@ from evosim.kernels.conf import JIT_PARALLEL
 
 
 @nb.njit(**JIT_PARALLEL)
-def regrow(food, habitat, capacity, rate, floor, bonus):
+def regrow(food, habitat, capacity, richness, rate, floor, bonus):
     """Logistic regrowth ``F += r (1 + b) * max(F, floor) * (1 - F/K)``, clipped to [0, K].
 
     Args:
         food: (H, W) float32 food grid, updated in place.
         habitat: (H, W) uint8, 0 water / 1 land; indexes ``capacity`` and ``rate``.
-        capacity: float64[2], K per habitat.
+        capacity: float64[2], K per habitat; a cell's K is ``capacity[habitat] * richness``.
+        richness: (H, W) float32 capacity multiplier per cell (food patches), > 0.
         rate: float64[2], r per habitat for this tick (seasons already applied).
         floor: regrowth of an empty cell is computed as if it held ``floor``.
         bonus: (H, W) float32 per-cell rate bonus b (agriculture), or zeros.
@@ -28,7 +29,7 @@ def regrow(food, habitat, capacity, rate, floor, bonus):
     for yy in nb.prange(h):
         acc = 0.0
         for xx in range(w):
-            k = capacity[habitat[yy, xx]]
+            k = capacity[habitat[yy, xx]] * richness[yy, xx]
             f = np.float64(food[yy, xx])
             base = f if f > floor else floor
             new = f + rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]) * base * (1.0 - f / k)

@@ -13,10 +13,12 @@ CAP = np.array([8.0, 10.0])  # water, land
 RATE = np.array([0.1, 0.2])
 
 
-def regrow(food, habitat, capacity, rate, floor, bonus=None):
-    """The regrowth kernel with no per-cell bonus unless one is given."""
+def regrow(food, habitat, capacity, rate, floor, bonus=None, richness=None):
+    """The regrowth kernel with no per-cell bonus and uniform richness unless given."""
     bonus = np.zeros(food.shape, np.float32) if bonus is None else bonus
-    return call(_regrow, food=food, habitat=habitat, capacity=capacity, rate=rate, floor=floor, bonus=bonus)
+    richness = np.ones(food.shape, np.float32) if richness is None else richness
+    return call(_regrow, food=food, habitat=habitat, capacity=capacity, richness=richness, rate=rate, floor=floor,
+                bonus=bonus)
 
 
 def grid(rows, dtype=FOOD_DTYPE):
@@ -89,3 +91,20 @@ def test_per_cell_bonus_speeds_regrowth():
     bonus = np.array([[0.0, 0.5]], np.float32)
     regrow(food, habitat, CAP, RATE, 0.5, bonus)
     assert food.ravel().tolist() == pytest.approx([5.0 + 0.2 * 5 * 0.5, 5.0 + 0.3 * 5 * 0.5])
+
+
+def test_richness_scales_the_capacity_of_a_cell():
+    food = grid([[10.0, 10.0]])
+    habitat = grid([[1, 1]], HABITAT_DTYPE)
+    regrow(food, habitat, CAP, RATE, 0.5, richness=np.array([[1.0, 0.2]], np.float32))
+    assert food[0, 0] == 10.0 and food[0, 1] == pytest.approx(2.0)
+
+
+def test_patch_map_has_the_requested_rich_share():
+    from evosim.schema import PatchConfig
+    from evosim.world import make_richness
+
+    r = make_richness(64, 32, PatchConfig(fraction=0.25, poor=0.1, scale=2.0), seed=3)
+    assert r.shape == (32, 64) and set(np.unique(r)) == {np.float32(0.1), np.float32(1.0)}
+    assert (r == 1.0).mean() == pytest.approx(0.25, abs=1 / (64 * 32))
+    assert (make_richness(8, 8, PatchConfig(), seed=3) == 1.0).all()
