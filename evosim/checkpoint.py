@@ -67,6 +67,7 @@ def snapshot(sim, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[di
     scalars["first_technological"] = sim.detectors.first_technological
     scalars["pending_events"] = list(sim.events)
     scalars["interventions_fired"] = [sorted(f) for f in sim.interventions.fired]
+    scalars["interventions"] = [iv.model_dump(mode="json") for iv in sim.interventions.specs]
     return arrays, scalars
 
 
@@ -96,7 +97,8 @@ def restore(sim, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> None
     sim.detectors.first_technological = tuple(ft) if ft else None
     sim.events = [tuple(e) for e in scalars["pending_events"]]
     fired = scalars.get("interventions_fired", [])
-    if len(fired) == len(sim.interventions.fired):  # a branch with other interventions starts afresh
+    same = scalars.get("interventions") == [iv.model_dump(mode="json") for iv in sim.interventions.specs]
+    if same:  # a branch with other interventions starts with none fired
         sim.interventions.fired = [set(f) for f in fired]
     from evosim.kernels.move import pad_torus
 

@@ -65,7 +65,7 @@ class Detectors:
         t = sim.tick
         since[~ok] = -1
         since[ok & (since < 0)] = t
-        fired = np.flatnonzero(ok & (at < 0) & (t - since >= window))
+        fired = np.flatnonzero(ok & (at < 0) & (t - since + 1 >= window))  # held at `window` consecutive ticks
         for sid in fired:
             at[sid] = t
             flop = sim.flop()

@@ -97,25 +97,17 @@ def _get(data: dict, dotted: str) -> Any:
     return data
 
 
-def _check_interventions(exp_path: Path, node, i: int, arm_world: World, spec: ExperimentSpec) -> None:
-    """Refuse arm interventions that can never apply (unknown milestone or founder, tick before the branch)."""
-    milestones = [m.name for m in arm_world.technology.ladder]
-    founders = [s.name for s in arm_world.species]
+def _check_interventions(exp_path: Path, node, i: int, spec: ExperimentSpec) -> None:
+    """Refuse arm interventions timed before the branch (the world schema refuses unknown milestones and founders)."""
     for j, iv in enumerate(spec.arms[i].interventions):
-        loc = ("arms", i, "interventions", j)
-        problem = None
-        if iv.when.trigger == "milestone" and iv.when.milestone not in milestones:
-            loc, problem = (*loc, "when", "milestone"), f"'{iv.when.milestone}' is not a milestone of the ladder ({', '.join(milestones)})"
-        elif iv.target.founder is not None and iv.target.founder not in founders:
-            loc, problem = (*loc, "target", "founder"), f"'{iv.target.founder}' is not a founding species ({', '.join(founders)})"
-        elif spec.branch_tick is not None and iv.when.tick is not None and iv.when.tick <= spec.branch_tick:
-            loc, problem = (*loc, "when", "tick"), (
-                f"tick {iv.when.tick} is not after branch_tick {spec.branch_tick}, so it would never apply in the arm "
-                f"(the first tick an arm runs is {spec.branch_tick + 1})"
-            )
-        if problem:
+        if spec.branch_tick is not None and iv.when.tick is not None and iv.when.tick <= spec.branch_tick:
+            loc = ("arms", i, "interventions", j, "when", "tick")
             line = yamlio.line_of(node, loc)
-            raise ConfigError(f"{exp_path}: {format_path(loc)}{f' (line {line})' if line else ''}: {problem}")
+            raise ConfigError(
+                f"{exp_path}: {format_path(loc)}{f' (line {line})' if line else ''}: tick {iv.when.tick} is not after "
+                f"branch_tick {spec.branch_tick}, so it would never apply in the arm (the first tick an arm runs is "
+                f"{spec.branch_tick + 1})"
+            )
 
 
 def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
@@ -159,7 +151,7 @@ def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
             first = exc.errors(include_url=False)[0]
             raise ConfigError(f"{where(('arms', i, 'interventions'))}: arm '{arm.name}': {format_path(_clean_loc(first['loc']))}: "
                               f"{first['msg'].removeprefix('Value error, ')}") from None
-        _check_interventions(p, node, i, w, spec)
+        _check_interventions(p, node, i, spec)
         if spec.branch_tick is not None:
             changed = [k for k in TICK0_KEYS if _get(data, k) != _get(base_data, k)]
             if changed:

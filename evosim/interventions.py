@@ -98,18 +98,23 @@ class Interventions:
         s = sim.species
         for sid in species:
             if e.kind == "manipulators":
-                s.manipulators[sid] = max(float(s.manipulators[sid]), e.level)
-                s.upkeep_extra[sid] = e.energy_cost
-                what = f"manipulators {e.level:g} (energy cost {e.energy_cost:g}/tick)"
+                if e.level >= float(s.manipulators[sid]):  # the strongest grant sets level and cost
+                    s.manipulators[sid] = e.level
+                    s.upkeep_extra[sid] = e.energy_cost
+                    what = f"manipulators {e.level:g} (energy cost {e.energy_cost:g}/tick)"
+                else:
+                    what = f"manipulators {e.level:g} ignored: the species already has {float(s.manipulators[sid]):g}"
             elif e.kind == "fire_substitute":
                 s.fire_substitute[sid] = 1
                 what = "fire substitute"
             elif e.kind == "gene_bounds":
                 g = GENES.index(e.gene)
-                if e.min is not None:
+                if e.min is not None:  # bounds stay ordered: a min above the max raises the max too
                     s.lo[sid, g] = e.min
+                    s.hi[sid, g] = max(float(s.hi[sid, g]), e.min)
                 if e.max is not None:
                     s.hi[sid, g] = e.max
+                    s.lo[sid, g] = min(float(s.lo[sid, g]), e.max)
                 rows = np.flatnonzero(sim.pop.live("species") == sid)
                 sim.pop.genome[rows, g] = np.clip(sim.pop.genome[rows, g], s.lo[sid, g], s.hi[sid, g])
                 what = f"{e.gene} bounds [{s.lo[sid, g]:g}, {s.hi[sid, g]:g}]"

@@ -3,8 +3,9 @@
 One row per individual, written when it dies (and for the survivors when the
 run ends): ``id``, ``ancestor_list`` (``[none]`` for founders, else
 ``[<parent id>]``), ``origin_time`` (birth tick), ``destruction_time`` (death
-tick, or the final tick for survivors), ``species``, the genome at birth
-(``<gene>`` columns) and ``cause`` (starvation, old_age, alive). Rows are
+tick, or the final tick for survivors), ``species``, the genome at death
+(``<gene>`` columns; the genome at birth unless a ``gene_bounds``
+intervention clipped it) and ``cause`` (starvation, old_age, alive). Rows are
 buffered and written as numbered Parquet chunks
 (``lineage/part-00000.parquet`` ...), so memory stays bounded; each chunk is
 written atomically.

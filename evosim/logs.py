@@ -22,7 +22,7 @@ class Run:
 
     Attributes:
         folder: the run folder.
-        config: the resolved config (plain dict, includes ``seed`` and ``evosim_version``).
+        config: the resolved config (plain dict; the seed is ``config["sim"]["seed"]``).
         summary: ``summary.json`` (``None`` while the run is unfinished).
         timeseries: one row per sampled tick and species.
         species: the species phylogeny (ALife Data Standards columns first).

@@ -1,8 +1,9 @@
 """The run folder: config.yaml, timeseries.csv, species.csv, events.csv, summary.json.
 
 Files other than ``summary.json``'s ``timing`` block are pure functions of
-(world, seed, ticks): the same inputs give byte-identical files. Whole-file
-writes are atomic (temp file + fsync + rename); ``timeseries.csv`` is
+(world, seed, ticks): the same inputs give byte-identical files. Whole files
+are replaced atomically (temp file + rename; config, summary and checkpoints
+are also fsynced); ``timeseries.csv`` is
 appended row by row during the run and flushed at every sample.
 """
 
@@ -138,7 +139,8 @@ class Recorder:
 
     def config_text(self) -> str:
         """The resolved config as YAML, with the evosim version and source in comments."""
-        head = [f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run"]
+        head = [f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run "
+                "(a branch also needs its checkpoint: `evosim run --from`)"]
         if self.world_file:
             head.append(f"# world file: {self.world_file}")
         return "\n".join(head) + "\n" + dump(world_to_dict(self.sim.world))

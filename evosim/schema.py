@@ -397,7 +397,7 @@ class SpeciationConfig(Strict):
     threshold: float = _f(
         0.5,
         "a child founds a new species when the Euclidean distance between its genome and its "
-        "species' founder genome (all genes in [0, 1]) exceeds this",
+        "species' centroid (mean genome of the live members; all genes in [0, 1]) exceeds this",
         gt=0.0,
         le=10.0,
     )
@@ -470,6 +470,22 @@ class World(Strict):
         if dup:
             raise ValueError(f"species names must be unique; repeated: {', '.join(dup)}")
         return v
+
+    @model_validator(mode="after")
+    def _interventions_can_fire(self):
+        names = {s.name for s in self.species}
+        milestones = {m.name for m in self.technology.ladder}
+        for k, iv in enumerate(self.interventions):
+            if iv.when.trigger == "milestone" and iv.when.milestone not in milestones:
+                raise ValueError(
+                    f"interventions[{k}].when.milestone '{iv.when.milestone}' is not on the technology ladder "
+                    f"({', '.join(sorted(milestones)) or 'empty'})"
+                )
+            if iv.target.founder is not None and iv.target.founder not in names:
+                raise ValueError(
+                    f"interventions[{k}].target.founder '{iv.target.founder}' is not a founding species ({', '.join(sorted(names))})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _fits_in_memory(self):

@@ -93,6 +93,7 @@ class Simulation:
         self._place_founders()
         self.detectors = Detectors(self)
         self.interventions = Interventions(self)
+        self.interventions.update(self)  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:

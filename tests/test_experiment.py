@@ -102,7 +102,7 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
         (spec_text(extra="branch_tick: 30\n", arms="arms:\n  - name: a\n    overrides: {world.width: 40}\n"),
          ["arm 'a' changes world.width", "only act at tick 0"]),
         (spec_text(extra="branch_tick: 30\n", arms=ARMS.replace("tick: 40", "tick: 30")), ["when.tick", "not after branch_tick 30"]),
-        (spec_text(arms=ARMS.replace("tick: 40", "trigger: milestone, milestone: fir")), ["'fir' is not a milestone"]),
+        (spec_text(arms=ARMS.replace("tick: 40", "trigger: milestone, milestone: fir")), ["'fir' is not on the technology ladder"]),
         (spec_text(extra="control: nobody\n"), ["control 'nobody' is not an arm"]),
         (spec_text(arms="arms:\n  - name: a\n  - name: a\n"), ["arm names must be unique"]),
         ("name: x\nworld: missing.yaml\nticks: 5\narms: [{name: a}]\n", ["exp.yaml: world (line 2):", "missing.yaml: no such file"]),

@@ -7,7 +7,7 @@ energy store can still take and ``gain_i`` the energy per unit of food. If the
 cell holds at least the total demand D, everyone gets its demand; otherwise
 everyone gets the same fraction F / D of its demand. The cell loses exactly
 what was eaten. Hard food is then shared by the same rule, with demand
-``hard_intake * min(1, skill / skill_scale) * d_eff * hard_mult`` for agents
+``hard_intake * min(1, skill / skill_scale) * d_eff * hard_mult * j_i`` for agents
 holding a milestone that grants access (0 for the others).
 """
 
@@ -136,9 +136,11 @@ def forage_simple(order, group_start, n_groups, x, y, energy, food, intake):
 def share_food(order, group_start, n_groups, species, genome, energy, p):
     """Food sharing among conspecifics on the same cell (off when ``share_rate`` is 0).
 
-    Each agent above ``share_above`` gives ``share_rate * sociality`` of its
+    Each agent above ``share_above`` offers ``share_rate * sociality`` of its
     energy above that line; each species' pool on the cell is split equally
-    among its members below ``share_below`` (if none, nothing is given).
+    among its members below ``share_below`` (if none, nothing is given), no
+    receiver beyond ``max_energy``; donors pay, in proportion to their offers,
+    exactly what was received.
     """
     for g in nb.prange(n_groups):
         s = group_start[g]
@@ -167,11 +169,16 @@ def share_food(order, group_start, n_groups, species, genome, energy, p):
             if takers == 0 or pool <= 0.0:
                 continue
             each = pool / takers
+            taken = 0.0
             for jj in range(j, e):
                 i = order[jj]
-                if species[i] != sp:
-                    continue
-                if energy[i] > p.share_above:
-                    energy[i] -= (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY]
-                elif energy[i] < p.share_below:
-                    energy[i] += each
+                if species[i] == sp and energy[i] < p.share_below:
+                    room = p.max_energy - np.float64(energy[i])
+                    got = each if each < room else (room if room > 0.0 else 0.0)
+                    energy[i] += got
+                    taken += got
+            paid = taken / pool
+            for jj in range(j, e):
+                i = order[jj]
+                if species[i] == sp and energy[i] > p.share_above:
+                    energy[i] -= (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY] * paid

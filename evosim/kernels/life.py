@@ -121,7 +121,7 @@ def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths, al
 
     Writes the indices of survivors (increasing) to ``keep`` and the cause of
     death per agent to ``cause`` (0 alive); adds deaths per species and cause
-    to ``deaths`` (n_species x 3) and subtracts them from ``alive``; sums the
+    to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``; sums the
     survivors' genomes per species into ``gene_sum`` (zeroed here; for the
     species centroids). Returns the number of survivors.
     """

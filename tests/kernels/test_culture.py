@@ -151,7 +151,7 @@ def test_milestone_events_and_detectors_are_recorded():
 def test_detectors_fire_after_their_windows_with_compute_recorded():
     sim = _ladder_world(habitat=1.0, dex=0.9, land_fraction=0.6)  # brain fixed at 1.0 > 0.7 from tick 1
     w = sim.world.detectors
-    assert sim.species.intelligent_at[0] == 1 + w.intelligence_window
+    assert sim.species.intelligent_at[0] == w.intelligence_window  # held from tick 1 through tick `window`
     tech_at = int(sim.species.technological_at[0])
     assert tech_at > w.tech_window, "technology needs the final milestone held for a whole window"
     events = [e for e in sim.events if e[1] == "technological"]

@@ -1,0 +1,353 @@
+"""evosim throughput benchmarks: agent-steps per second on one core, memory per agent, Mesa ratio.
+
+One command measures, on ONE core (``NUMBA_NUM_THREADS=1``, serial kernels):
+
+* **minimal forager** -- random walk, eat, metabolise, split, die -- built from
+  evosim's own numba kernels (``benchmarks/evosim_forager.py``), with the same
+  rules and parameters as the Mesa peer (``benchmarks/mesa_forager.py``);
+* **default world** -- :class:`evosim.Simulation` on the embedded default world:
+  a pilot runs it past its start-up boom and crash, then its state (map, food,
+  agents) is tiled k x k so the population is about N; the ``dense`` variant
+  raises food regrowth to 0.5 (about one agent per cell);
+* **Mesa** -- the same minimal forager in Mesa, at 10k agents, and the ratio.
+
+Each rate is the median of several repetitions measured after a warm-up (numba
+compilation happens before any timing). Usage::
+
+    python benchmarks/bench.py                       # 10k, 100k, 1M; ~10 min
+    python benchmarks/bench.py --quick               # 10k, 100k; ~1 min
+    python benchmarks/bench.py --sizes 10000,100000 --ticks 50 --reps 7
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["NUMBA_NUM_THREADS"] = "1"  # must precede the first numba import: one core
+os.environ.setdefault("EVOSIM_PARALLEL", "0")
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+
+import evosim  # noqa: E402
+from evosim import Simulation, checkpoint, load_world  # noqa: E402
+from evosim_forager import Forager, make_forager  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+#: Food regrowth rate of the "dense" default-world variant (default world: 0.1).
+DENSE_REGROWTH = 0.5
+PILOT_TICKS = 500  # ticks the default world needs to get past its start-up boom and crash
+#: Grid side of the pilot (default world: its own 256; dense: ~10k agents at ~1.1 per cell).
+PILOT_SIDE = {False: None, True: 96}
+MAX_SIDE = 4096
+#: RSS growth is printed from this size up: smaller models fit in heap freed by earlier ones.
+RSS_MIN_N = 500_000
+MESA_AGENTS, MESA_SIDE = 10_000, 100
+
+
+# ----------------------------------------------------------------- memory
+def proc_status_kib(key: str) -> int:
+    """A ``/proc/self/status`` field in KiB (``VmRSS``, ``VmHWM``); 0 if unavailable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_rss() -> int:
+    """Reset the peak-RSS mark (``VmHWM``) to the current RSS; return the current RSS in bytes."""
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except OSError:
+        pass  # older kernels: VmHWM keeps the process-wide peak (over-estimates growth)
+    return proc_status_kib("VmRSS") * 1024
+
+
+# ----------------------------------------------------------------- default world
+_PILOTS: dict[tuple[bool, int], tuple[dict[str, np.ndarray], dict[str, object]]] = {}
+_MAPS = tempfile.TemporaryDirectory(prefix="evosim-bench-")
+
+
+def _dense_overrides(dense: bool) -> dict[str, object]:
+    """Overrides of the dense variant (none for the default world)."""
+    return {f"world.food.{h}.regrowth": DENSE_REGROWTH for h in ("land", "water")} if dense else {}
+
+
+def evolved_pilot(dense: bool, seed: int = 1) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """Snapshot (:func:`evosim.checkpoint.snapshot`) of the default world after ``PILOT_TICKS`` ticks.
+
+    A fresh default world booms and crashes for a few hundred ticks (founders
+    all mature at once) before it settles; the pilot, on the default grid (or
+    a ``PILOT_SIDE`` square one), is past that. Cached per ``(dense, seed)``.
+    """
+    if (dense, seed) not in _PILOTS:
+        side = PILOT_SIDE[dense]
+        grid = {"world.width": side, "world.height": side} if side else {}
+        sim = Simulation(load_world(overrides={**grid, **_dense_overrides(dense)}), seed=seed)
+        sim.advance(PILOT_TICKS)
+        if sim.extinct:
+            raise RuntimeError("the default world went extinct in the benchmark's pilot run")
+        _PILOTS[dense, seed] = checkpoint.snapshot(sim)
+    return _PILOTS[dense, seed]
+
+
+def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
+                  k: int) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """The state of a k x k tiling of a snapshot's world (and agents), for a grid k times as wide and high.
+
+    Each tile's agents are shifted to their tile and get fresh ids (``id + t *
+    next_id``; parents and guardian rows likewise), then all rows are shuffled;
+    every (H, W) grid is tiled; species counts are multiplied by k squared.
+    Agent fields that hold row numbers need remapping here (today: ``guardian``).
+    """
+    h, w = arrays["sim.habitat"].shape
+    n, next_id, tiles = len(arrays["pop.id"]), int(scalars["next_id"]), k * k
+    t = np.repeat(np.arange(tiles), n)
+    out = {key: np.concatenate([a] * tiles) for key, a in arrays.items() if key.startswith("pop.")}
+    out["pop.x"] += ((t % k) * w).astype(out["pop.x"].dtype)
+    out["pop.y"] += ((t // k) * h).astype(out["pop.y"].dtype)
+    out["pop.id"] += t * next_id
+    for key, step in (("pop.parent_id", next_id), ("pop.guardian", n)):
+        if key in out:
+            out[key] = np.where(out[key] >= 0, out[key] + t * step, out[key]).astype(out[key].dtype)
+    for key, a in arrays.items():
+        if not key.startswith("pop."):
+            out[key] = np.tile(a, (k, k)) if a.shape == (h, w) else a.copy()
+    for key in ("species.alive", "species.peak"):
+        out[key] *= tiles
+    # Rows in random order, as in a world grown at this size (rows follow birth order, not space);
+    # rows grouped by tile would give the kernels a cache locality that a real run does not have.
+    perm = np.random.default_rng(k).permutation(tiles * n)
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(tiles * n)
+    for key in [key for key in out if key.startswith("pop.")]:
+        out[key] = out[key][perm]
+    if "pop.guardian" in out:
+        g = out["pop.guardian"]
+        out["pop.guardian"] = np.where(g >= 0, inv[np.maximum(g, 0)], -1).astype(g.dtype)
+    return out, {**scalars, "next_id": next_id * tiles}
+
+
+def make_world_sim(n: int, dense: bool = False, seed: int = 1) -> Simulation:
+    """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``."""
+    arrays, scalars = evolved_pilot(dense, seed)
+    k = max(1, round(math.sqrt(n / len(arrays["pop.id"]))))
+    habitat = np.tile(arrays["sim.habitat"], (k, k))
+    while habitat.shape[0] > MAX_SIDE:
+        k -= 1
+        habitat = np.tile(arrays["sim.habitat"], (k, k))
+    path = Path(_MAPS.name) / f"map-{int(dense)}-{seed}-{k}.png"
+    if not path.exists():
+        import matplotlib.image as mpimg  # noqa: PLC0415 - an evosim dependency
+
+        mpimg.imsave(path, (habitat * 255).astype(np.uint8), cmap="gray", vmin=0, vmax=255)
+    ov = {"world.width": habitat.shape[1], "world.height": habitat.shape[0], "world.habitat.source": "file",
+          "world.habitat.file": str(path), **_dense_overrides(dense)}
+    ov.update({f"species.{s.name}.count": 1 for s in load_world().species})  # replaced by the restore
+    sim = Simulation(load_world(overrides=ov), seed=seed)
+    checkpoint.restore(sim, *tile_snapshot(arrays, scalars, k))
+    return sim
+
+
+def world_agent_bytes(sim: Simulation) -> int:
+    """Bytes of the agent arrays plus every per-agent scratch array of a Simulation (all rows).
+
+    Scratch = every ndarray attribute of the Simulation whose length equals the
+    population capacity (or capacity + 1), e.g. the spatial index and the keep list.
+    """
+    cap = sim.pop.capacity
+    scratch = [a for a in vars(sim).values() if isinstance(a, np.ndarray) and a.ndim == 1 and len(a) in (cap, cap + 1)
+               and len(a) != sim.habitat.size + 1]
+    return sim.pop.nbytes() + sum(a.nbytes for a in scratch)
+
+
+# ----------------------------------------------------------------- measuring
+@dataclass
+class Result:
+    """One benchmark row."""
+
+    workload: str
+    target: int
+    rates: list[float]
+    mean_pop: float
+    ticks: int
+    bytes_arrays: float = float("nan")
+    bytes_rss: float = float("nan")
+    cpu_rates: tuple[float, ...] = ()  # agent-steps per CPU-second of this process
+
+    @property
+    def rate(self) -> float:
+        """Median agent-steps per (wall-clock) second."""
+        return statistics.median(self.rates)
+
+
+def time_reps(step: Callable[[], None], pop: Callable[[], int], ticks: int,
+              reps: int) -> tuple[list[float], list[float], float]:
+    """Run ``reps`` repetitions of ``ticks`` ticks.
+
+    Returns:
+        (agent-steps per wall second, agent-steps per CPU second, each per rep; mean population).
+    """
+    rates, cpu_rates, steps_all = [], [], 0
+    for _ in range(reps):
+        steps = 0
+        c0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(ticks):
+            k = pop()
+            if k == 0:
+                break
+            steps += k
+            step()
+        rates.append(steps / (time.perf_counter() - t0))
+        cpu_rates.append(steps / max(time.process_time() - c0, 1e-9))
+        steps_all += steps
+    return rates, cpu_rates, steps_all / (ticks * reps)
+
+
+def bench_model(name: str, n: int, model_factory: Callable[[], object], step: Callable[[object], None],
+                pop: Callable[[object], int], nbytes: Callable[[object], int], warmup: int, ticks: int,
+                reps: int) -> Result:
+    """Build a model, warm it up, time it, and measure its memory per agent."""
+    base = reset_peak_rss()
+    model = model_factory()
+    reset_peak_rss()  # forget temporaries of the construction (e.g. the tiled snapshot); the model stays counted
+    for _ in range(warmup):
+        step(model)
+    rates, cpu, mean_pop = time_reps(lambda: step(model), lambda: pop(model), ticks, reps)
+    grown = proc_status_kib("VmHWM") * 1024 - base
+    res = Result(name, n, rates, mean_pop, ticks, nbytes(model) / mean_pop, grown / mean_pop, tuple(cpu))
+    print(f"  {name:<24} N={n:>9,}  pop {mean_pop:>11,.0f}  {res.rate / 1e6:8.2f} M agent-steps/s  "
+          f"(reps: {', '.join(f'{r / 1e6:.1f}' for r in rates)})", flush=True)
+    del model
+    return res
+
+
+def auto_ticks(n: int) -> int:
+    """Ticks per repetition: about 3 million agent-steps, between 10 and 300 ticks."""
+    return int(min(300, max(10, 3_000_000 // max(n, 1))))
+
+
+def run_mesa_pair(ticks: int, reps: int, seed: int) -> tuple[Result, Result]:
+    """Mesa and evosim minimal forager from the same start (10k agents on 100x100, ``ticks`` ticks).
+
+    Mesa's ``ForagerModel`` (``benchmarks/mesa_forager.py``) is timed like its
+    ``run_mesa`` does (agents alive at each tick's start; model construction
+    not timed), here with :func:`time_reps` so CPU time is measured too. The
+    two engines alternate, one fresh model each per repetition.
+    """
+    from mesa_forager import ForagerModel  # noqa: PLC0415 - Mesa is an optional (bench) extra
+
+    runs: dict[str, list] = {"mesa": [[], [], 0.0], "evo": [[], [], 0.0]}
+    for r in range(reps):
+        models = {"mesa": ForagerModel(n_agents=MESA_AGENTS, width=MESA_SIDE, height=MESA_SIDE, seed=seed + r),
+                  "evo": Forager(MESA_AGENTS, MESA_SIDE, MESA_SIDE, seed + r)}
+        for key, m in models.items():
+            rates, cpu, pop = time_reps(m.step, (lambda m=m: len(m.agents)) if key == "mesa" else (lambda m=m: m.n),
+                                        ticks, 1)
+            runs[key][0] += rates
+            runs[key][1] += cpu
+            runs[key][2] += pop / reps
+        print(f"  rep {r + 1}: Mesa {runs['mesa'][0][-1]:,.0f}/s, evosim {runs['evo'][0][-1]:,.0f}/s", flush=True)
+    return (Result("Mesa forager", MESA_AGENTS, runs["mesa"][0], runs["mesa"][2], ticks, cpu_rates=tuple(runs["mesa"][1])),
+            Result("evosim forager (Mesa setup)", MESA_AGENTS, runs["evo"][0], runs["evo"][2], ticks,
+                   cpu_rates=tuple(runs["evo"][1])))
+
+
+def warm_up_compile(seed: int, world: bool = True) -> None:
+    """Compile every kernel (tiny forager; the default-world pilots) so no timing includes numba compilation."""
+    f = make_forager(500)
+    for _ in range(3):
+        f.step()
+    for dense in (False, True) if world else ():
+        evolved_pilot(dense, seed)
+
+
+# ----------------------------------------------------------------- reporting
+def markdown(results: list[Result], reps: int, ratio: float | None) -> str:
+    """The results as a Markdown table (ready for the README)."""
+    lines = [
+        "| workload | N (target) | mean population | agent-steps/s (median) | ns per agent-step "
+        "| agent-steps per CPU-s | array bytes/agent | peak RSS growth bytes/agent |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        cpu = f"{statistics.median(r.cpu_rates) / 1e6:.2f} M" if r.cpu_rates else ""
+        mem = "" if math.isnan(r.bytes_arrays) else f"{r.bytes_arrays:.0f}"
+        rss = "" if math.isnan(r.bytes_rss) or r.target < RSS_MIN_N else f"{r.bytes_rss:.0f}"
+        lines.append(f"| {r.workload} | {r.target:,} | {r.mean_pop:,.0f} | **{r.rate / 1e6:.2f} M** "
+                     f"| {1e9 / r.rate:.1f} | {cpu} | {mem} | {rss} |")
+    if ratio is not None:
+        mesa = {r.workload: r for r in results}
+        cpu = statistics.median(mesa["evosim forager (Mesa setup)"].cpu_rates) / statistics.median(
+            mesa["Mesa forager"].cpu_rates)
+        lines.append(f"\nevosim / Mesa (minimal forager, {MESA_AGENTS:,} agents, same rules and start): "
+                     f"**{ratio:,.0f}x** (wall clock), {cpu:,.0f}x (CPU time)")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(f"\nOne core (NUMBA_NUM_THREADS=1), median of {reps} repetitions; {os.cpu_count()}-core "
+                 f"{platform.machine()}, Python {platform.python_version()}, numba {nb.__version__}, "
+                 f"evosim {evosim.__version__}; load average at the end {load}. CPU-s: the process's CPU "
+                 f"time, which other work on the machine inflates less than the wall clock.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, run every benchmark, print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default=None, help="comma-separated target populations (default 10000,100000,1000000)")
+    ap.add_argument("--ticks", type=int, default=None, help="timed ticks per repetition (default: ~3M agent-steps)")
+    ap.add_argument("--warmup", type=int, default=40, help="untimed ticks before timing (default 40)")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions, median reported (default 5; quick 3)")
+    ap.add_argument("--mesa-ticks", type=int, default=20, help="ticks of the Mesa comparison (default 20)")
+    ap.add_argument("--workloads", default="forager,world,dense", help="subset of forager,world,dense")
+    ap.add_argument("--no-mesa", action="store_true", help="skip the Mesa comparison")
+    ap.add_argument("--quick", action="store_true", help="sizes 10000,100000, 3 reps, 10 Mesa ticks")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in (args.sizes or ("10000,100000" if args.quick else "10000,100000,1000000")).split(",")]
+    reps = args.reps or (3 if args.quick else 5)
+    mesa_ticks = 10 if args.quick and args.mesa_ticks == 20 else args.mesa_ticks
+    todo = set(args.workloads.split(","))
+    print(f"evosim {evosim.__version__} benchmarks: one core, sizes {sizes}, {reps} reps; compiling ...", flush=True)
+    warm_up_compile(args.seed, bool(todo & {'world', 'dense'}))
+    results: list[Result] = []
+    ratio = None
+    if not args.no_mesa:
+        print(f"Mesa comparison: {MESA_AGENTS:,} agents on {MESA_SIDE}x{MESA_SIDE}, {mesa_ticks} ticks", flush=True)
+        mesa, evo = run_mesa_pair(mesa_ticks, reps, args.seed)
+        results += [evo, mesa]
+        ratio = evo.rate / mesa.rate
+    for n in sizes:
+        ticks = args.ticks or auto_ticks(n)
+        if "forager" in todo:
+            results.append(bench_model("evosim minimal forager", n, lambda n=n: make_forager(n, args.seed),
+                                       Forager.step, lambda m: m.n, Forager.agent_bytes, args.warmup, ticks, reps))
+        for dense in (False, True):
+            if ("dense" if dense else "world") in todo:
+                name = "evosim default world" + (", dense" if dense else "")
+                results.append(bench_model(name, n, lambda n=n, d=dense: make_world_sim(n, d, args.seed),
+                                           Simulation.step, lambda s: s.pop.n, world_agent_bytes,
+                                           args.warmup, ticks, reps))
+    order = ["evosim forager (Mesa setup)", "Mesa forager", "evosim minimal forager", "evosim default world",
+             "evosim default world, dense"]
+    results.sort(key=lambda r: (order.index(r.workload), r.target))
+    print("\n" + markdown(results, reps, ratio))
+
+
+if __name__ == "__main__":
+    main()
