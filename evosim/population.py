@@ -68,6 +68,14 @@ class Population:
                 compact(getattr(self, name), keep, m)
         self.n = m
 
+    def gather(self, rows: np.ndarray, m: int) -> None:
+        """Make rows ``rows[:m]`` (any order) the live agents, in that order."""
+        idx = rows[:m]
+        for name in self.FIELDS:
+            arr = getattr(self, name)
+            arr[:m] = arr[idx]
+        self.n = m
+
     def live(self, name: str) -> np.ndarray:
         """View of field ``name`` for the live agents."""
         return getattr(self, name)[: self.n]

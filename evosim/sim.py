@@ -81,6 +81,7 @@ class Simulation:
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
         self.census = np.full(self.habitat.shape, -1, np.int64)
+        self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
         self._halo = int(max(self.params.radius_min, self.params.radius_max))
         padded = (self.habitat.shape[0] + 2 * self._halo, self.habitat.shape[1] + 2 * self._halo)
@@ -144,6 +145,7 @@ class Simulation:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p = self.pop
         self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
+        self._n_indexed = p.n
         if self.params.social_attraction > 0.0:
             k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.census)
 
@@ -217,12 +219,13 @@ class Simulation:
         m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause,
                                     self.deaths, self.species.alive, self._gene_sum)
         self.species.update_centroids(self._gene_sum)
-        if m == before:
-            return
-        if self.on_death is not None:
+        if self.on_death is not None and m < before:
             self.on_death(self, np.flatnonzero(self._cause[:before]))
         self.total_deaths += before - m
-        p.keep(self._keep, m)
+        # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
+        m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)
+        self._n_indexed = 0  # the index is spent
+        p.gather(self._keep, m)
         k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
 
     def remove(self, mask: np.ndarray, cause: int) -> None:
@@ -296,7 +299,9 @@ class Simulation:
         return np.sort(parents[np.argsort(u, kind="stable")[:room]])
 
     def _scratch_for(self, capacity: int) -> None:
+        old_order = getattr(self, "_order", np.zeros(0, np.int64))
         self._order = np.zeros(capacity, np.int64)
+        self._order[: len(old_order)] = old_order  # the spatial index survives growth within a tick
         self._group_start = np.zeros(capacity + 1, np.int64)
         self._keep = np.zeros(capacity, np.int64)
         self._cause = np.zeros(capacity, np.int8)

@@ -182,6 +182,6 @@ def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
 def random_walk(x, y, ids, n, height, width, seed, tick):
     """Move every agent to a uniformly random cell of its Moore neighbourhood (or stay)."""
     for i in nb.prange(n):
-        d = np.int64(hash64(seed, tick, ids[i], RNG_MOVE, 0) % np.uint64(9))
-        x[i] = (x[i] + DX[d]) % width
-        y[i] = (y[i] + DY[d]) % height
+        d = np.int64(((hash64(seed, tick, ids[i], RNG_MOVE, 0) >> np.uint64(32)) * np.uint64(9)) >> np.uint64(32))
+        x[i] = _wrap(np.int64(x[i]) + DX[d], width)
+        y[i] = _wrap(np.int64(y[i]) + DY[d], height)
