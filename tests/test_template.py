@@ -76,3 +76,13 @@ def test_parameter_table_lists_every_leaf_key():
         cells = ln.replace("\\|", "").split("|")
         assert len(cells) == 5, ln  # three columns: pipes inside a cell are escaped
         assert cells[3].strip(), f"no meaning for {cells[1]}"
+
+
+def test_docs_parameter_table_is_current():
+    """docs/parameters.md holds the table generated from the schema (regenerate it when the schema changes)."""
+    from pathlib import Path
+
+    from evosim.template import parameter_table
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "parameters.md").read_text(encoding="utf-8")
+    assert parameter_table().strip() in doc, "docs/parameters.md is stale: see its header for the regenerate command"
