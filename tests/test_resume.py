@@ -171,3 +171,64 @@ def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
     assert summary["ended"] == "interrupted"
     hp, header, _, _ = newest_valid(out / "checkpoints")
     assert header["tick"] == summary["ticks_run"]
+
+
+def test_write_failure_gives_a_clear_message_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    """A full disk mid-run (injected ENOSPC): exit 1, one clear line, the newest checkpoint still valid and resumable."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from evosim.cli import main
+    from evosim.recorder import Recorder
+
+    real_sample = Recorder.sample
+
+    def failing_sample(self):
+        if self.sim.tick >= 60:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.folder / "timeseries.csv"))
+        real_sample(self)
+
+    monkeypatch.setattr(Recorder, "sample", failing_sample)
+    out = tmp_path / "run"
+    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q", *sets])
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert "checkpoint stays valid" in result.output
+    _, header, _, refused = newest_valid(out / "checkpoints")
+    assert header["tick"] == 50 and not refused
+    monkeypatch.setattr(Recorder, "sample", real_sample)
+    summary, _, start = runner.resume(out)
+    assert start == 50 and summary["ended"] == "completed"
+
+
+def test_unwritable_output_folder_is_refused_without_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from evosim.cli import main
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["run", "--out", str(blocker / "run"), "--ticks", "5", "-q",
+                                       "--set", "world.width=16", "--set", "world.height=16"])
+    assert result.exit_code in (1, 2) and "Traceback" not in result.output
+    assert str(blocker) in result.output
+
+
+def test_second_sigint_exits_at_once_and_the_last_checkpoint_stays_valid(tmp_path):
+    out = tmp_path / "run"
+    sets = [f"--set={k}={v}" for k, v in {**OVERRIDES, "output.checkpoint_every": 5}.items()]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q", *sets]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "checkpoints").glob("*.json")) if (out / "checkpoints").exists() else []) < 3:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    _, header, _, _ = newest_valid(out / "checkpoints")
+    assert header["tick"] >= 5
+    summary, _, start = runner.resume(out, ticks=header["tick"] + 20)
+    assert start == header["tick"] and summary["ticks_run"] == header["tick"] + 20
