@@ -207,16 +207,16 @@ def _merge(base: dict, top: dict) -> dict:
     return out
 
 
-def read_world_file(path: str | Path) -> tuple[dict, Any]:
-    """Read a world file into (raw mapping, node tree). Raises ConfigError."""
+def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, species:, ...") -> tuple[dict, Any]:
+    """Read a world (or another evosim YAML ``kind``) file into (raw mapping, node tree). Raises ConfigError."""
     p = Path(path)
     try:
         if p.is_dir():
-            raise ConfigError(f"{p}: is a folder, expected a world YAML file")
+            raise ConfigError(f"{p}: is a folder, expected a {kind} YAML file")
         with open(p, "rb") as fh:  # read at most the limit: stat() says 0 for pipes and devices
             raw = fh.read(yamlio.MAX_YAML_BYTES + 1)
         if len(raw) > yamlio.MAX_YAML_BYTES:
-            raise ConfigError(f"{p}: the file is larger than a world file may be (at most {yamlio.MAX_YAML_BYTES} bytes)")
+            raise ConfigError(f"{p}: the file is larger than a {kind} file may be (at most {yamlio.MAX_YAML_BYTES} bytes)")
         text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
@@ -235,7 +235,7 @@ def read_world_file(path: str | Path) -> tuple[dict, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping of keys (world:, species:, ...), got {type(data).__name__}")
+        raise ConfigError(f"{p}: the top level must be a mapping of keys ({keys}), got {type(data).__name__}")
     return data, node
 
 

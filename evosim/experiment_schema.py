@@ -12,11 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from evosim import yamlio
-from evosim.config import ConfigError, _clean_loc, _yaml_reason, format_path
+from evosim.config import ConfigError, _clean_loc, format_path, read_world_file
 from evosim.schema import MAX_TICKS
 from evosim.schema_base import Strict, _f
 from evosim.schema_interventions import InterventionConfig
@@ -170,26 +169,7 @@ def read_spec(path: str | os.PathLike) -> tuple[ExperimentSpec, Any]:
         ConfigError: unreadable file, bad YAML, or a schema violation (one paragraph: file, key path, line).
     """
     p = Path(path)
-    try:
-        if p.is_dir():
-            raise ConfigError(f"{p}: is a folder, expected an experiment YAML file")
-        if p.stat().st_size > yamlio.MAX_YAML_BYTES:
-            raise ConfigError(f"{p}: the file is larger than {yamlio.MAX_YAML_BYTES} bytes")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        data, node = yamlio.parse(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML at {_yaml_reason(exc)}") from None
-    except RecursionError:
-        raise ConfigError(f"{p}: the YAML is nested too deeply") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping (name:, world:, arms:, ...), got {type(data).__name__}")
+    data, node = read_world_file(p, kind="experiment", keys="name:, world:, arms:, ...")
     try:
         return ExperimentSpec.model_validate(data), node
     except ValidationError as exc:

@@ -11,9 +11,7 @@ Examples per test are set so that the whole file stays around a minute.
 
 from __future__ import annotations
 
-import copy
 import itertools
-import math
 import re
 from pathlib import Path
 from typing import Any

@@ -6,14 +6,12 @@ import csv
 import math
 
 import pytest
-import yaml
 
 import evosim
 from evosim import ConfigError, Simulation, load_world
 from evosim.defaults import GENES
 from evosim.recorder import Recorder, prepare_folder
 from evosim.runner import run
-from evosim.schema import World
 from tests.helpers import TINY, read_csv, read_summary
 
 REQUIRED_COLUMNS = [

@@ -7,7 +7,6 @@ import doctest
 import numpy as np
 import pytest
 
-import evosim
 from evosim import ConfigError, Simulation, load_world
 from evosim.defaults import GENES, LAND, WATER
 from evosim.kernels.phenotype import max_age
