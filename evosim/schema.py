@@ -30,8 +30,8 @@ def _physical_memory() -> int:
 
 
 MEMORY_BUDGET = min(16 * 2**30, int(0.8 * _physical_memory()))
-BYTES_PER_AGENT = 120  # arrays + scratch, measured by benchmarks/bench.py
-BYTES_PER_CELL = 16
+BYTES_PER_AGENT = 350  # arrays + scratch + growth headroom; benchmarks/bench.py measured 230-270 B of arrays, up to 660 B peak RSS
+BYTES_PER_CELL = 64  # food, hard food, richness, bonus and padded grids, census, cell index (about 55 B)
 
 
 # --------------------------------------------------------------------- world
