@@ -78,6 +78,7 @@ def restore(sim, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> None
     pop_state = {k.removeprefix("pop."): v for k, v in arrays.items() if k.startswith("pop.")}
     sim.pop = Population.from_state(pop_state, int(scalars["next_id"]))
     sim._scratch_for(sim.pop.capacity)
+    sim._n_indexed = 0
     for k in SIM_ARRAYS:
         setattr(sim, k, np.array(arrays[f"sim.{k}"]))
     sp = sim.species

@@ -301,7 +301,8 @@ class Simulation:
     def _scratch_for(self, capacity: int) -> None:
         old_order = getattr(self, "_order", np.zeros(0, np.int64))
         self._order = np.zeros(capacity, np.int64)
-        self._order[: len(old_order)] = old_order  # the spatial index survives growth within a tick
+        k = min(len(old_order), capacity)
+        self._order[:k] = old_order[:k]  # the spatial index survives growth within a tick
         self._group_start = np.zeros(capacity + 1, np.int64)
         self._keep = np.zeros(capacity, np.int64)
         self._cause = np.zeros(capacity, np.int8)

@@ -232,3 +232,18 @@ def test_second_sigint_exits_at_once_and_the_last_checkpoint_stays_valid(tmp_pat
     assert header["tick"] >= 5
     summary, _, start = runner.resume(out, ticks=header["tick"] + 20)
     assert start == header["tick"] and summary["ticks_run"] == header["tick"] + 20
+
+
+def test_resume_and_branch_when_the_population_shrank_below_the_founders(tmp_path):
+    """Regression: restoring a checkpoint whose population is smaller than the founder count."""
+    o = {**OVERRIDES, "species.grazer.count": 900, "species.swimmer.count": 900, "world.food.land.regrowth": 0.02,
+         "world.food.water.regrowth": 0.02, "output.checkpoint_every": 20}
+    out = tmp_path / "run"
+    with pytest.raises(runner.Interrupted):
+        runner.run(load_world(overrides=o), out, ticks=200, seed=4, progress=interrupt_at(60))
+    hp, header, arrays, _ = newest_valid(out / "checkpoints")
+    assert len(arrays["pop.id"]) < 1800, "the population must have shrunk below the founders"
+    branch = runner.branch(hp, load_world(overrides=o), tmp_path / "branch", ticks=100)
+    assert branch["ticks_run"] >= header["tick"]
+    summary, _, _ = runner.resume(out)
+    assert summary["ticks_run"] == 200 or summary["ended"] == "extinct"
