@@ -28,7 +28,7 @@ import numpy as np
 
 from evosim.defaults import G_BRAIN, G_DEXTERITY, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
 from evosim.kernels.conf import JIT, JIT_PARALLEL
-from evosim.kernels.phenotype import lerp, maturity
+from evosim.kernels.phenotype import lerp, maturity, power
 from evosim.kernels.rng import gumbel, uniform
 
 CAP_MARGIN = 1e-3
@@ -166,7 +166,7 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
                     z = attempt
         if not juvenile and p.innovation_rate > 0.0:
             w = p.innovation_dexterity_weight
-            chance = p.innovation_rate * brain**p.innovation_brain_exponent * ((1.0 - w) + w * d_eff)
+            chance = p.innovation_rate * power(brain, p.innovation_brain_exponent) * ((1.0 - w) + w * d_eff)
             if uniform(seed, tick, ids[i], RNG_INNOVATE, 0) < chance:
                 innovated[i] = 1
                 z += p.innovation_step

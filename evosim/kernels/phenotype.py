@@ -7,6 +7,7 @@ YAML values, except brain upkeep, which grows as ``brain ** exponent``.
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
 from evosim.defaults import G_BRAIN, G_CHILDHOOD, G_DEXTERITY, G_FECUNDITY, G_LIFESPAN, G_SOCIALITY
 from evosim.kernels.conf import JIT
@@ -16,6 +17,16 @@ from evosim.kernels.conf import JIT
 def lerp(a, b, g):
     """a at g = 0, b at g = 1."""
     return a + (b - a) * g
+
+
+@nb.njit(inline="always", **JIT)
+def power(b, e):
+    """b**e with exact fast paths for the common exponents 1 and 2 (pow() is slow)."""
+    if e == 2.0:
+        return b * b
+    if e == 1.0:
+        return b
+    return b**e
 
 
 @nb.njit(inline="always", **JIT)
@@ -45,7 +56,7 @@ def upkeep(genome_row, p):
         + p.childhood_upkeep * genome_row[G_CHILDHOOD]
         + p.sociality_upkeep * genome_row[G_SOCIALITY]
         + p.dexterity_upkeep * genome_row[G_DEXTERITY]
-        + p.brain_upkeep * genome_row[G_BRAIN] ** p.brain_exponent
+        + p.brain_upkeep * power(np.float64(genome_row[G_BRAIN]), p.brain_exponent)
     )
 
 
