@@ -145,8 +145,8 @@ class Recorder:
             head.append(f"# world file: {self.world_file}")
         return "\n".join(head) + "\n" + dump(world_to_dict(self.sim.world))
 
-    def open(self) -> None:
-        """Create the folder and write ``config.yaml`` and the time-series header and first row."""
+    def _start_folder(self) -> None:
+        """Empty (an already checked) folder and write ``config.yaml``."""
         if self.folder.exists():
             for p in self.folder.iterdir():
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -154,6 +154,10 @@ class Recorder:
         text = self.config_text()
         atomic_write_text(self.folder / "config.yaml", text)
         self.config_sha = ckpt.sha256(text.encode("utf-8"))
+
+    def open(self) -> None:
+        """Create the folder and write ``config.yaml`` and the time-series header and first row."""
+        self._start_folder()
         self._open_logs("w")
         self._csv.writerow(timeseries_columns(self.milestones))
         self._evcsv.writerow(EVENT_COLUMNS)
@@ -264,13 +268,7 @@ class Recorder:
         sim = Simulation(world)
         ckpt.restore(sim, arrays, header["scalars"])
         rec = cls(out, sim, force=force, world_file=world_file)
-        if rec.folder.exists():
-            for p in rec.folder.iterdir():
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        rec.folder.mkdir(parents=True, exist_ok=True)
-        text = rec.config_text()
-        atomic_write_text(rec.folder / "config.yaml", text)
-        rec.config_sha = ckpt.sha256(text.encode("utf-8"))
+        rec._start_folder()
         parent = Path(header_path).resolve().parent.parent
         logs = {}
         for name in ("timeseries.csv", "events.csv"):

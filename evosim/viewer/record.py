@@ -23,9 +23,9 @@ This module does not import pygame.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +36,7 @@ import numpy as np
 from evosim.config import ConfigError
 from evosim.defaults import GENES
 from evosim.viewer.state import ViewState, _marks, agent_milestones, milestone_names, species_values
+from evosim.yamlio import atomic_write_bytes
 
 FRAMES_DIR = "frames"
 META_FILE = "meta.npz"
@@ -67,19 +68,9 @@ def atomic_savez(path: Path, arrays: dict[str, np.ndarray], compress: bool = Tru
     The file is an ordinary ``.npz`` (``np.load(path, allow_pickle=False)`` reads it);
     compression uses zlib level 1, several times faster than ``np.savez_compressed``.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_npz(fh, arrays, compress)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    buf = io.BytesIO()
+    _write_npz(buf, arrays, compress)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 class FrameRecorder:
