@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: Hard limits shared by the schema modules.
+MAX_GRID_SIDE = 4096
+MAX_POPULATION_CAP = 50_000_000
+MAX_TICKS = 100_000_000
+
 
 class Strict(BaseModel):
     """Base: unknown keys are errors, values are checked on assignment too."""
