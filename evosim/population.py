@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
-from evosim.kernels.life import compact
 
 
 class Population:
@@ -60,13 +59,6 @@ class Population:
         need = self.n + extra
         if need > self.capacity:
             self.reserve(min(max(need, 2 * self.capacity, 1024), max(cap, need)))
-
-    def keep(self, keep: np.ndarray, m: int) -> None:
-        """Keep rows ``keep[:m]`` (increasing indices), dropping the rest."""
-        if m != self.n:
-            for name in self.FIELDS:
-                compact(getattr(self, name), keep, m)
-        self.n = m
 
     def gather(self, rows: np.ndarray, m: int) -> None:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order."""

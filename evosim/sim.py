@@ -155,7 +155,8 @@ class Simulation:
         self.farmed.fill(0.0)
         k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, p.skill,
                         p.species, self.food, self.hard, self.habitat, self.farmed, self.species.manipulators,
-                        lad.threshold, lad.energy_mult, lad.hard_access, lad.hard_mult, lad.regrowth_bonus, self.params)
+                        lad.threshold, lad.energy_mult, lad.hard_access, lad.hard_mult, lad.regrowth_bonus, self.params,
+                        self._want, self._gain)
         if self.params.share_rate > 0.0:
             k_forage.share_food(self._order, self._group_start, self.n_groups, p.species, p.genome, p.energy, self.params)
 
@@ -163,7 +164,7 @@ class Simulation:
         """Upkeep and ageing; parents feed their dependants."""
         p = self.pop
         k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.species, self.species.upkeep_extra, p.n, self.params)
-        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep)
+        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep, self._want)
 
     def learn(self) -> None:
         """Social learning (Henrich 2004) and innovation, capped by brain and the technology ladder."""
@@ -219,12 +220,21 @@ class Simulation:
         m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause,
                                     self.deaths, self.species.alive, self._gene_sum)
         self.species.update_centroids(self._gene_sum)
-        if self.on_death is not None and m < before:
-            self.on_death(self, np.flatnonzero(self._cause[:before]))
-        self.total_deaths += before - m
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)
         self._n_indexed = 0  # the index is spent
+        self._drop(before, m)
+
+    def _drop(self, before: int, m: int) -> None:
+        """Remove the rows whose ``_cause`` is set, keeping rows ``_keep[:m]`` in that order.
+
+        The lineage hook sees the dead before they go; dependants of the dead
+        are orphaned.
+        """
+        p = self.pop
+        if self.on_death is not None and m < before:
+            self.on_death(self, np.flatnonzero(self._cause[:before]))
+        self.total_deaths += before - m
         p.gather(self._keep, m)
         k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
 
@@ -240,13 +250,9 @@ class Simulation:
         self.deaths = _grow(self.deaths, len(self.species))
         np.add.at(self.deaths, (p.species[dead], cause), 1)
         np.subtract.at(self.species.alive, p.species[dead], 1)
-        if self.on_death is not None:
-            self.on_death(self, dead)
         keep = np.flatnonzero(~mask[:before])
         self._keep[: len(keep)] = keep
-        self.total_deaths += len(dead)
-        p.keep(self._keep, len(keep))
-        k_life.remap_guardians(p.guardian, self._keep, len(keep), before, self._new_row)
+        self._drop(before, len(keep))
         self._record_extinctions()
 
     def apply_intervention(self, name: str, species_id: int) -> None:
@@ -311,6 +317,8 @@ class Simulation:
         self._skill_prev = np.zeros(capacity, np.float32)
         self._learned = np.zeros(capacity, np.uint8)
         self._innovated = np.zeros(capacity, np.uint8)
+        self._want = np.zeros(capacity, np.float64)
+        self._gain = np.zeros(capacity, np.float64)
 
     def _reset_counts(self) -> None:
         self.births = np.zeros(len(self.species), np.int64)

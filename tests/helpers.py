@@ -125,6 +125,8 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         "bonus": np.zeros(shape, np.float32),
         "occ_count": np.zeros(shape, np.int32),
         "occ_species": np.full(shape, -1, np.int32),
+        "want": np.zeros(4096, np.float64),  # per-agent scratch of forage (tests use far fewer agents)
+        "gain": np.zeros(4096, np.float64),
     }
     try:
         from evosim.species import SpeciesRegistry

@@ -55,15 +55,15 @@ def test_ensure_room_doubles_but_respects_the_cap():
     assert r.capacity == 10  # nothing to do
 
 
-def test_keep_compacts_every_field():
+def test_gather_keeps_the_given_rows_of_every_field():
     p = filled(6)
     keep = np.array([0, 2, 5, 0, 0, 0], np.int64)
-    p.keep(keep, 3)
+    p.gather(keep, 3)
     assert p.n == 3
     assert p.live("id").tolist() == [0, 20, 50]
     assert p.live("genome")[:, 1].tolist() == [1.0, 21.0, 51.0]
     assert p.live("energy").tolist() == [0.0, 20.0, 50.0]
-    p.keep(np.arange(3), 3)  # keeping everyone changes nothing
+    p.gather(np.arange(3), 3)  # keeping everyone changes nothing
     assert p.live("id").tolist() == [0, 20, 50]
 
 

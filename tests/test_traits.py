@@ -168,7 +168,7 @@ def test_parents_pay_for_their_dependants():
     total = p.energy[:2].sum()
     from evosim.kernels.life import feed_dependants
 
-    feed_dependants(p.energy, p.guardian, p.n, sim.params, np.zeros(p.n, np.int64))
+    feed_dependants(p.energy, p.guardian, p.n, sim.params, np.zeros(p.n, np.int64), np.zeros(p.n))
     assert p.energy[1] == pytest.approx(1.0 + sim.params.feed_rate)
     assert p.energy[:2].sum() == pytest.approx(total)
 

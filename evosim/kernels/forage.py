@@ -52,15 +52,30 @@ def hard_demand(genome_row, z, a, level, manipulators, hard_access, hard_mult, p
     return d
 
 
+@nb.njit(inline="always", **JIT)
+def _share(order, s, e, stock, total, want, gain, energy):
+    """Give agents ``order[s:e]`` the same fraction of their demand ``want`` from ``stock``; returns what was eaten."""
+    if total <= 0.0 or stock <= 0.0:
+        return 0.0
+    take = total if total < stock else stock
+    frac = take / total
+    for j in range(s, e):
+        i = order[j]
+        energy[i] += want[i] * frac * gain[i]
+    return take
+
+
 @nb.njit(**JIT_PARALLEL)
 def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, species, food, hard, habitat, farmed,
-           manipulators, threshold, energy_mult, hard_access, hard_mult, regrowth_bonus, p):
+           manipulators, threshold, energy_mult, hard_access, hard_mult, regrowth_bonus, p, want, gain):
     """Share each occupied cell's easy food, then its hard food, among its agents (in place).
 
     Energy per unit is ``food_energy`` (easy) or ``hard_food.energy`` (hard),
     times the product of the held milestones' energy multipliers (cooking).
     ``farmed`` gets each occupied cell's largest regrowth bonus among its
-    agents (agriculture), read by the next regrowth.
+    agents (agriculture), read by the next regrowth. ``want`` and ``gain``
+    are float64 scratch arrays (size >= number of agents) holding each
+    agent's demand and energy per unit for the layer being shared.
     """
     for g in nb.prange(n_groups):
         s = group_start[g]
@@ -70,29 +85,22 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
         cx = x[i0]
         land = habitat[cy, cx]
         # easy food
-        f = np.float64(food[cy, cx])
         total = 0.0
         bonus = 0.0
         for j in range(s, e):
             i = order[j]
             lv = level_of(np.float64(skill[i]), threshold)
-            gain = p.food_energy * energy_mult[lv]
-            d = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain, p))
-            total += d
+            gain[i] = p.food_energy * energy_mult[lv]
+            want[i] = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain[i], p))
+            total += want[i]
             if regrowth_bonus[lv] > bonus:
                 bonus = regrowth_bonus[lv]
         farmed[cy, cx] = bonus
-        if total > 0.0 and f > 0.0:
-            take = total if total < f else f
-            frac = take / total
-            for j in range(s, e):
-                i = order[j]
-                lv = level_of(np.float64(skill[i]), threshold)
-                gain = p.food_energy * energy_mult[lv]
-                d = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain, p))
-                energy[i] += d * frac * gain
+        f = np.float64(food[cy, cx])
+        take = _share(order, s, e, f, total, want, gain, energy)
+        if take > 0.0:
             food[cy, cx] = np.float32(f - take)
-        # hard food
+        # hard food (demand computed after the easy food filled the stores)
         h = np.float64(hard[cy, cx])
         if h <= 0.0:
             continue
@@ -100,20 +108,13 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
         for j in range(s, e):
             i = order[j]
             lv = level_of(np.float64(skill[i]), threshold)
-            gain = p.hard_energy * energy_mult[lv]
+            gain[i] = p.hard_energy * energy_mult[lv]
             d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
-            total += min(d, _room(np.float64(energy[i]), gain, p))
-        if total <= 0.0:
-            continue
-        take = total if total < h else h
-        frac = take / total
-        for j in range(s, e):
-            i = order[j]
-            lv = level_of(np.float64(skill[i]), threshold)
-            gain = p.hard_energy * energy_mult[lv]
-            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
-            energy[i] += min(d, _room(np.float64(energy[i]), gain, p)) * frac * gain
-        hard[cy, cx] = np.float32(h - take)
+            want[i] = min(d, _room(np.float64(energy[i]), gain[i], p))
+            total += want[i]
+        take = _share(order, s, e, h, total, want, gain, energy)
+        if take > 0.0:
+            hard[cy, cx] = np.float32(h - take)
 
 
 @nb.njit(**JIT_PARALLEL)

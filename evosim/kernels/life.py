@@ -25,13 +25,13 @@ def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
 
 
 @nb.njit(**JIT)
-def feed_dependants(energy, guardian, n, p, n_dep):
+def feed_dependants(energy, guardian, n, p, n_dep, share):
     """Parents pass energy to their dependants.
 
     Each parent feeds each dependant ``min(feed_rate, surplus / k)`` where k
     is its number of dependants and ``surplus`` its energy above
     ``feed_reserve``: siblings are treated alike whatever their row order.
-    ``n_dep`` is an int scratch array of size >= n.
+    ``n_dep`` (int) and ``share`` (float64) are scratch arrays of size >= n.
     """
     if p.feed_rate <= 0.0:
         return
@@ -40,8 +40,8 @@ def feed_dependants(energy, guardian, n, p, n_dep):
     for i in range(n):
         if guardian[i] >= 0:
             n_dep[guardian[i]] += 1
-    share = np.zeros(n, np.float64)  # what each parent offers each dependant, from its energy before feeding
-    for i in range(n):
+    for i in range(n):  # what each parent offers each dependant, from its energy before feeding
+        share[i] = 0.0
         if n_dep[i] > 0:
             surplus = np.float64(energy[i]) - p.feed_reserve
             if surplus > 0.0:

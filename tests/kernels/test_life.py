@@ -48,7 +48,7 @@ def test_feed_dependants_hand_checked():
     e = [20.0, 1.0, 1.0, 6.0, 1.0, 1.0, 1.0, 1.0, 4.0, 1.0]
     g = [-1, 0, 0, -1, 3, 3, 3, 3, -1, 8]
     ag = Agents(10, energy=e, guardian=g)
-    call(life.feed_dependants, **kargs(ag, p=p, n_dep=np.zeros(10, np.int64)))
+    call(life.feed_dependants, **kargs(ag, p=p, n_dep=np.zeros(10, np.int64), share=np.zeros(10)))
     assert ag.energy[:10].tolist() == pytest.approx([18.8, 1.6, 1.6, 5.0, 1.25, 1.25, 1.25, 1.25, 4.0, 1.0])
     # energy is passed on, not made
     assert ag.energy[:10].sum() == pytest.approx(sum(e))
