@@ -181,6 +181,7 @@ class Simulation:
         self.innovations += int(innovated.sum(dtype=np.int64))
 
     def reproduce(self) -> None:
+        """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
         p = self.pop
         k = k_life.find_parents(p.genome, p.energy, p.age, p.n, self.params, self._parents)
         parents = self._parents[:k]
@@ -190,7 +191,6 @@ class Simulation:
             k = len(parents)
         if k == 0:
             return
-        parents = parents.copy()
         p.ensure_room(k, self.cap)
         if p.capacity > len(self._keep):
             self._scratch_for(p.capacity)
