@@ -80,7 +80,12 @@ def restore(sim, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> None
     sim._scratch_for(sim.pop.capacity)
     sim._n_indexed = 0
     for k in SIM_ARRAYS:
-        setattr(sim, k, np.array(arrays[f"sim.{k}"]))
+        current, saved = getattr(sim, k), arrays[f"sim.{k}"]
+        if current.shape == saved.shape and k != "births" and k != "deaths":
+            current[...] = saved  # grids are written in place: food and census are views of padded grids
+        else:
+            setattr(sim, k, np.array(saved))
+    sim._n_census_cells = -1  # the census grid was replaced: clear it whole next time
     sp = sim.species
     names = [str(x) for x in arrays["species.names"]]
     sp.n = 0

@@ -59,7 +59,6 @@ class Simulation:
         self.on_death: Callable[[Simulation, np.ndarray], None] | None = None
         self.habitat = make_habitat(world.world, self.seed)
         self.richness = make_richness(world.world.width, world.world.height, world.world.food.patches, self.seed)
-        self.food = (initial_food(self.habitat, world.world.food) * self.richness).astype(np.float32)
         self.capacity, _ = food_arrays(world.world.food)
         self.hard = initial_food(self.habitat, world.world.hard_food)
         self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
@@ -80,15 +79,22 @@ class Simulation:
         self.regrown_last = 0.0
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
-        self.census = np.full(self.habitat.shape, -1, np.int64)
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
-        self._halo = int(max(self.params.radius_min, self.params.radius_max))
-        padded = (self.habitat.shape[0] + 2 * self._halo, self.habitat.shape[1] + 2 * self._halo)
+        # food and census live in the interior of grids padded with a wrapped halo (perception reads them
+        # without wrap-around arithmetic); only the halo is refreshed each tick
+        self._halo = halo = int(max(self.params.radius_min, self.params.radius_max))
+        padded = (self.habitat.shape[0] + 2 * halo, self.habitat.shape[1] + 2 * halo)
+        inner = (slice(halo, padded[0] - halo), slice(halo, padded[1] - halo))
         self._habitat_pad = np.zeros(padded, self.habitat.dtype)
-        k_move.pad_torus(self.habitat, self._habitat_pad, self._halo)
-        self._food_pad = np.zeros(padded, self.food.dtype)
+        k_move.pad_torus(self.habitat, self._habitat_pad, halo)
+        self._food_pad = np.zeros(padded, np.float32)
+        self.food = self._food_pad[inner]
+        self.food[...] = initial_food(self.habitat, world.world.food) * self.richness
         self._census_pad = np.full(padded, -1, np.int64)
+        self.census = self._census_pad[inner]
+        self._census_cells = np.zeros(0, np.int64)  # flat indices (padded grid) the last census wrote
+        self._n_census_cells = -1  # < 0: unknown, the next census clears the whole grid
         self._scratch_for(self.pop.capacity)
         self._reset_counts()
         self._place_founders()
@@ -134,9 +140,9 @@ class Simulation:
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
         p = self.pop
-        k_move.pad_torus(self.food, self._food_pad, self._halo)
+        k_move.refresh_halo(self._food_pad, self._halo)
         if self.params.social_attraction > 0.0:
-            k_move.pad_torus(self.census, self._census_pad, self._halo)
+            k_move.refresh_halo(self._census_pad, self._halo)
         k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._food_pad,
                               self._habitat_pad, self._census_pad, self._halo, self.seed, self.tick, self.params)
         k_move.follow_guardians(p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params)
@@ -147,7 +153,11 @@ class Simulation:
         self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
         self._n_indexed = p.n
         if self.params.social_attraction > 0.0:
-            k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y, self.census)
+            if len(self._census_cells) < self.n_groups:  # grow, keeping the cells to clear
+                self._census_cells = np.concatenate([self._census_cells, np.zeros(self.n_groups, np.int64)])
+            self._n_census_cells = k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y,
+                                                    self._census_pad, self._halo, self._census_cells,
+                                                    self._n_census_cells)
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""

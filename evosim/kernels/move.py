@@ -54,6 +54,34 @@ def pad_torus(grid, out, halo):
             out[yy, xx] = grid[sy, (xx - halo) % width]
 
 
+@nb.njit(**JIT)
+def refresh_halo(pad, halo):
+    """Rewrite the wrapped halo of a padded grid from its interior, in place.
+
+    ``pad`` has shape (H + 2 halo, W + 2 halo) and its interior
+    ``pad[halo:-halo, halo:-halo]`` is the grid itself (a view the simulation
+    updates in place); only the 2 halo (H + W + 2 halo) halo cells are
+    written, not the whole grid as :func:`pad_torus` does.
+    """
+    if halo == 0:
+        return
+    ph, pw = pad.shape
+    height = ph - 2 * halo
+    width = pw - 2 * halo
+    for k in range(halo):  # left and right strips of the interior rows (any halo, even > width)
+        left = halo + (k - halo) % width
+        right = halo + k % width
+        for yy in range(halo, halo + height):
+            pad[yy, k] = pad[yy, left]
+            pad[yy, halo + width + k] = pad[yy, right]
+    for k in range(halo):  # top and bottom strips, whole rows (corners included)
+        top = halo + (k - halo) % height
+        bottom = halo + k % height
+        for xx in range(pw):
+            pad[k, xx] = pad[top, xx]
+            pad[halo + height + k, xx] = pad[bottom, xx]
+
+
 @nb.njit(inline="always", **JIT)
 def _wrap(v, size):
     if v < 0:

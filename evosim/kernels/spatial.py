@@ -58,13 +58,24 @@ def occupancy(x, y, n, height, width):
 
 
 @nb.njit(**JIT)
-def census(order, group_start, n_groups, species, x, y, code):
+def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
     """Per cell: ``species * 65536 + count`` of its majority species (ties: lowest id), -1 where empty.
 
+    ``code`` is a padded grid (shape (H + 2 halo, W + 2 halo)) whose interior
+    is the census; its halo is left to :func:`evosim.kernels.move.refresh_halo`.
+    Only the cells written by the previous call are cleared: ``written[:n_written]``
+    holds their flat indices into ``code`` (``n_written < 0`` clears the whole
+    grid, e.g. after a restore); the cells written now are stored there.
     Counts saturate at 65535. Read by the next tick's movement (aggregation
-    toward conspecifics).
+    toward conspecifics). Returns the number of cells written.
     """
-    code[:] = -1
+    flat = code.ravel()
+    if n_written < 0:
+        flat[:] = -1
+    else:
+        for k in range(n_written):
+            flat[written[k]] = -1
+    stride = code.shape[1]
     for g in range(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -80,4 +91,7 @@ def census(order, group_start, n_groups, species, x, y, code):
                 best_c = c
                 best_sp = sp
         i0 = order[s]
-        code[y[i0], x[i0]] = best_sp * 65536 + min(best_c, 65535)
+        cell = (np.int64(y[i0]) + halo) * stride + np.int64(x[i0]) + halo
+        flat[cell] = best_sp * 65536 + min(best_c, 65535)
+        written[g] = cell
+    return n_groups

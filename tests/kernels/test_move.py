@@ -38,6 +38,18 @@ def test_pad_torus_wraps():
             assert out[yy, xx] == g[(yy - 2) % 3, (xx - 2) % 4]
 
 
+@pytest.mark.parametrize("shape,halo", [((3, 4), 2), ((5, 7), 3), ((2, 3), 5), ((1, 1), 2), ((4, 4), 0)])
+def test_refresh_halo_equals_a_full_pad(shape, halo):
+    """Rewriting only the halo of a padded grid gives what padding the interior from scratch gives."""
+    g = np.random.default_rng(1).random(shape).astype(np.float32)
+    full = np.zeros((shape[0] + 2 * halo, shape[1] + 2 * halo), np.float32)
+    move.pad_torus(g, full, halo)
+    part = np.full_like(full, -1.0)
+    part[halo : halo + shape[0], halo : halo + shape[1]] = g
+    move.refresh_halo(part, halo)
+    assert np.array_equal(part, full)
+
+
 @pytest.mark.parametrize("dx,dy", DIRS)
 @pytest.mark.parametrize("start", [(2, 2), (0, 0), (4, 4)])  # the middle and both corners (wrap-around)
 def test_noise_free_agent_steps_to_the_food_rich_neighbour(dx, dy, start):
