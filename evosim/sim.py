@@ -63,8 +63,6 @@ class Simulation:
         self.hard = initial_food(self.habitat, world.world.hard_food)
         self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
         self.farmed = np.zeros(self.habitat.shape, np.float32)
-        self._no_bonus = np.zeros(self.habitat.shape, np.float32)
-        self._ones = np.ones(self.habitat.shape, np.float32)
         self.ladder = ladder_from_world(world)
         self.learning_attempts = 0
         self.innovations = 0
@@ -76,7 +74,6 @@ class Simulation:
         self.cap_reached_at: int | None = None
         self.cap_refused = 0
         self.species_limit_logged = False
-        self.regrown_last = 0.0
         self.pop = Population(max(1024, sum(s.count for s in world.species)))
         self._counts = np.zeros(self.habitat.size + 1, np.int64)
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
@@ -131,11 +128,9 @@ class Simulation:
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
-        rate = regrowth_rate(food, self.tick)
-        self.regrown_last = k_food.regrow(self.food, self.habitat, self.capacity, self.richness, rate, food.regrowth_floor,
-                                          self.farmed)
-        k_food.regrow(self.hard, self.habitat, self.hard_capacity, self._ones, self.hard_rate, hard.regrowth_floor,
-                      self._no_bonus)
+        k_food.regrow_layers(self._food_pad, self._halo, self.hard, self.habitat, self.richness, self.farmed,
+                             self.capacity, regrowth_rate(food, self.tick), food.regrowth_floor, self.hard_capacity,
+                             self.hard_rate, hard.regrowth_floor)
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
@@ -161,8 +156,7 @@ class Simulation:
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
-        p, lad = self.pop, self.ladder
-        self.farmed.fill(0.0)
+        p, lad = self.pop, self.ladder  # `farmed` was cleared by regrow_food, which read it
         k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, p.skill,
                         p.species, self.food, self.hard, self.habitat, self.farmed, self.species.manipulators,
                         lad.threshold, lad.energy_mult, lad.hard_access, lad.hard_mult, lad.regrowth_bonus, self.params,

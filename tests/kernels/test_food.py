@@ -108,3 +108,31 @@ def test_patch_map_has_the_requested_rich_share():
     assert r.shape == (32, 64) and set(np.unique(r)) == {np.float32(0.1), np.float32(1.0)}
     assert (r == 1.0).mean() == pytest.approx(0.25, abs=1 / (64 * 32))
     assert (make_richness(8, 8, PatchConfig(), seed=3) == 1.0).all()
+
+
+@pytest.mark.parametrize("halo", [0, 3])
+def test_regrow_layers_equals_regrow_per_layer_and_clears_the_bonus(halo):
+    """The fused two-layer kernel gives, bit for bit, what the single-layer kernel gives per layer."""
+    from evosim.kernels.food import regrow_layers
+
+    rng = np.random.default_rng(5)
+    shape = (37, 29)
+    habitat = (rng.random(shape) < 0.5).astype(HABITAT_DTYPE)
+    richness = np.where(rng.random(shape) < 0.3, 1.0, 0.2).astype(np.float32)
+    bonus = np.where(rng.random(shape) < 0.1, 1.0, 0.0).astype(np.float32)
+    food = (rng.random(shape) * CAP[habitat] * richness * 1.1).astype(FOOD_DTYPE)
+    food[0, :5] = 0.0
+    hard_cap, hard_rate = np.array([20.0, 15.0]), np.array([0.02, 0.05])
+    hard = (rng.random(shape) * 16.0).astype(FOOD_DTYPE)
+    want_food, want_hard = food.copy(), hard.copy()
+    regrow(want_food, habitat, CAP, RATE, 0.5, bonus=bonus, richness=richness)
+    regrow(want_hard, habitat, hard_cap, hard_rate, 0.3)
+    pad = np.full((shape[0] + 2 * halo, shape[1] + 2 * halo), -5.0, FOOD_DTYPE)
+    pad[halo : halo + shape[0], halo : halo + shape[1]] = food
+    call(regrow_layers, food_pad=pad, halo=halo, hard=hard, habitat=habitat, richness=richness, bonus=bonus,
+         capacity=CAP, rate=RATE, floor=0.5, hard_capacity=hard_cap, hard_rate=hard_rate, hard_floor=0.3)
+    np.testing.assert_array_equal(pad[halo : halo + shape[0], halo : halo + shape[1]], want_food)
+    np.testing.assert_array_equal(hard, want_hard)
+    assert not bonus.any()  # used up
+    if halo:
+        assert (pad[:halo] == -5.0).all() and (pad[:, :halo] == -5.0).all()  # the halo is not the kernel's business
