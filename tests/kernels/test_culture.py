@@ -161,3 +161,39 @@ def test_detectors_fire_after_their_windows_with_compute_recorded():
     assert sim.detectors.first_technological[1] > flop
     blind = _ladder_world(habitat=0.0, dex=0.9, land_fraction=0.4)  # capped below fire: never technological
     assert blind.species.intelligent_at[0] > 0 and blind.species.technological_at[0] == -1
+
+
+@pytest.mark.parametrize("r", [1, 2, 5])  # 2 r < 11: local (a larger radius is well mixed)
+def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
+    """With no copying loss or noise, a learner ends with the best skill among conspecifics (itself excluded)
+    within Chebyshev distance r on the torus -- checked against brute force, wrap-around included."""
+    from evosim.defaults import G_SOCIALITY
+    from evosim.kernels import culture, spatial
+    from tests.helpers import Agents, call, kargs, params
+
+    rng = np.random.default_rng(r)
+    width, height, n = 19, 11, 160
+    ag = Agents(n, age=0, genome=0.5)  # juveniles (age 0 < maturity) learn at juvenile_rate = 1
+    ag.x[:n], ag.y[:n] = rng.integers(0, width, n), rng.integers(0, height, n)
+    ag.species[:n] = rng.integers(0, 3, n)
+    ag.skill[:n] = rng.random(n).astype(ag.skill.dtype) * 10.0
+    ag.genome[:n, G_SOCIALITY] = rng.random(n)  # the radius does not depend on it here
+    p = params(juvenile_rate=1.0, adult_rate=1.0, alpha0=0.0, alpha_dexterity=0.0, alpha_brain=0.0, beta0=0.0,
+               beta_brain=0.0, innovation_rate=0.0, skill_cap0=1e9, social_radius_min=r, social_radius_max=r)
+    counts, order, starts = np.zeros(width * height + 1, np.int64), np.zeros(n, np.int64), np.zeros(n + 1, np.int64)
+    spatial.cell_index(ag.x, ag.y, n, width, counts, order, starts)
+    before = ag.skill[:n].copy()
+    best, row, second = culture.species_top2(ag.species, ag.skill, n, 3)
+    none = np.zeros(0, np.float64)
+    call(culture.learn_and_innovate, **kargs(
+        ag, (height, width), skill_prev=before.copy(), habitat=np.ones((height, width), np.uint8), n=n, order=order,
+        cell_end=counts, best=best, best_row=row, second=second, threshold=none, min_dexterity=none,
+        needs_land=np.zeros(0, np.uint8), seed=3, tick=5, p=p, learned=np.zeros(n, np.uint8),
+        innovated=np.zeros(n, np.uint8)))
+    dx = np.abs(ag.x[:n, None].astype(int) - ag.x[None, :n])
+    dy = np.abs(ag.y[:n, None].astype(int) - ag.y[None, :n])
+    near = (np.minimum(dx, width - dx) <= r) & (np.minimum(dy, height - dy) <= r)
+    models = near & (ag.species[:n, None] == ag.species[None, :n]) & ~np.eye(n, dtype=bool)
+    want = np.maximum(before, np.where(models, before[None, :], -np.inf).max(axis=1)).astype(before.dtype)
+    assert models.any(axis=1).sum() > n // 2  # most learners have a model
+    np.testing.assert_array_equal(ag.skill[:n], want)
