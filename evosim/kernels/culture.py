@@ -89,8 +89,8 @@ def _best_in_rows(i, sp, zb, row_start_cell, c0, c1, order, cell_end, species, s
     stop = cell_end[row_start_cell + c1]
     for j in range(start, stop):
         a = order[j]
-        if species[a] == sp and a != i and skill_prev[a] > zb:
-            zb = np.float64(skill_prev[a])
+        ok = (species[a] == sp) & (a != i)  # branch-free: who is kin is unpredictable
+        zb = max(zb, np.float64(skill_prev[a]) if ok else -np.inf)
     return zb
 
 
