@@ -30,6 +30,8 @@ class Population:
         for name, dt in AGENT_FIELDS.items():
             setattr(self, name, np.zeros(0, dt))
         self.genome = np.zeros((0, N_GENES), GENOME_DTYPE)
+        self._genome_spare = self.genome  # gather() writes here, then swaps it with genome
+        self._buf = np.zeros(0, np.uint64)  # gather() scratch: one 8-byte word per row
         self.reserve(capacity)
 
     # typed attribute declarations for readers and type checkers
@@ -52,6 +54,8 @@ class Population:
             new = np.zeros((capacity, *old.shape[1:]), old.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
+        self._genome_spare = np.zeros_like(self.genome)
+        self._buf = np.zeros(capacity, np.uint64)
         self.capacity = capacity
 
     def ensure_room(self, extra: int, cap: int) -> None:
@@ -61,11 +65,14 @@ class Population:
             self.reserve(min(max(need, 2 * self.capacity, 1024), max(cap, need)))
 
     def gather(self, rows: np.ndarray, m: int) -> None:
-        """Make rows ``rows[:m]`` (any order) the live agents, in that order."""
-        idx = rows[:m]
-        for name in self.FIELDS:
+        """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
+        from evosim.kernels.life import gather_rows, take_rows
+
+        for name in AGENT_FIELDS:
             arr = getattr(self, name)
-            arr[:m] = arr[idx]
+            gather_rows(arr, rows, m, self._buf.view(arr.dtype))
+        take_rows(self.genome, rows, m, self._genome_spare)
+        self.genome, self._genome_spare = self._genome_spare, self.genome
         self.n = m
 
     def live(self, name: str) -> np.ndarray:
@@ -73,8 +80,8 @@ class Population:
         return getattr(self, name)[: self.n]
 
     def nbytes(self) -> int:
-        """Bytes held by the agent arrays (all capacity)."""
-        return sum(getattr(self, f).nbytes for f in self.FIELDS)
+        """Bytes held by the agent arrays and the gather scratch (all capacity)."""
+        return sum(getattr(self, f).nbytes for f in self.FIELDS) + self._genome_spare.nbytes + self._buf.nbytes
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of the live rows of every field (for checkpoints and tests)."""

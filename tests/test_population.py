@@ -65,6 +65,11 @@ def test_gather_keeps_the_given_rows_of_every_field():
     assert p.live("energy").tolist() == [0.0, 20.0, 50.0]
     p.gather(np.arange(3), 3)  # keeping everyone changes nothing
     assert p.live("id").tolist() == [0, 20, 50]
+    p.gather(np.array([2, 0, 1]), 3)  # any order, e.g. the order of the cell index
+    assert p.live("id").tolist() == [50, 0, 20] and p.live("genome")[:, 1].tolist() == [51.0, 1.0, 21.0]
+    for f in Population.FIELDS:  # every field, whatever its dtype
+        col = p.live(f)[:, 0] if f == "genome" else p.live(f)
+        assert col.tolist() == [50, 0, 20], f
 
 
 def test_state_round_trip_and_views():
@@ -78,4 +83,5 @@ def test_state_round_trip_and_views():
     for f in Population.FIELDS:
         assert np.array_equal(q.live(f), p.live(f))
     assert np.shares_memory(p.live("x"), p.x)
-    assert p.nbytes() == sum(getattr(p, f).nbytes for f in Population.FIELDS)
+    rows = p.capacity  # the agent arrays, plus gather's scratch: a spare genome and one 8-byte word per row
+    assert p.nbytes() == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * (p.genome[0].nbytes + 8)

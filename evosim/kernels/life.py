@@ -166,6 +166,25 @@ def cell_ordered_survivors(order, n_indexed, n, cause, out):
 
 
 @nb.njit(**JIT)
+def gather_rows(arr, rows, m, buf):
+    """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
+    for j in range(m):
+        buf[j] = arr[rows[j]]
+    for j in range(m):
+        arr[j] = buf[j]
+
+
+@nb.njit(**JIT)
+def take_rows(src, rows, m, dst):
+    """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
+    g = src.shape[1]
+    for j in range(m):
+        k = rows[j]
+        for c in range(g):
+            dst[j, c] = src[k, c]
+
+
+@nb.njit(**JIT)
 def compact(arr, keep, m):
     """Move rows ``keep[:m]`` (increasing) to the front of ``arr``, in place."""
     for j in range(m):
