@@ -87,6 +87,7 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
         # easy food
         total = 0.0
         bonus = 0.0
+        access = False
         for j in range(s, e):
             i = order[j]
             lv = level_of(np.float64(skill[i]), threshold)
@@ -95,6 +96,7 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
             total += want[i]
             if regrowth_bonus[lv] > bonus:
                 bonus = regrowth_bonus[lv]
+            access |= hard_access[lv] != 0
         farmed[cy, cx] = bonus
         f = np.float64(food[cy, cx])
         take = _share(order, s, e, f, total, want, gain, energy)
@@ -102,7 +104,7 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
             food[cy, cx] = np.float32(f - take)
         # hard food (demand computed after the easy food filled the stores)
         h = np.float64(hard[cy, cx])
-        if h <= 0.0:
+        if h <= 0.0 or not access:  # (without access every demand is 0: nothing would be eaten)
             continue
         total = 0.0
         for j in range(s, e):
