@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evosim.defaults import G_BRAIN
-from evosim.kernels.culture import species_tech
 
 if TYPE_CHECKING:  # pragma: no cover
     from evosim.sim import Simulation
@@ -39,7 +38,7 @@ class Detectors:
         self.reached_now: list[tuple[int, str]] = []  # (species, milestone) first reached this tick
 
     def update(self, sim: Simulation) -> None:
-        """Run after each tick's deaths (species centroids are current)."""
+        """Run after each tick's deaths (species centroids and ``sim.tech_counts`` are current)."""
         s, c, t = sim.species, self.cfg, sim.tick
         n_sp = len(s)
         alive = s.view("alive")
@@ -48,8 +47,7 @@ class Detectors:
         ok = big & (s.view("centroid")[:, G_BRAIN] > c.brain_threshold)
         self._windows(sim, ok, s.view("brain_since"), s.view("intelligent_at"), c.intelligence_window, "intelligent")
         # technology and milestones
-        p = sim.pop
-        adults, holders, top = species_tech(p.species, p.skill, p.genome, p.age, p.n, n_sp, sim.ladder.threshold, sim.params)
+        adults, holders, top = (a[:n_sp] for a in sim.tech_counts)  # counted over this tick's survivors
         ok = big & (holders >= c.tech_share * np.maximum(adults, 1)) & (adults > 0) & (len(self.names) > 0)
         self._windows(sim, ok, s.view("tech_since"), s.view("technological_at"), c.tech_window, "technological")
         if len(self.max_level) < n_sp:

@@ -78,6 +78,9 @@ class Simulation:
         self._counts = np.zeros(self.habitat.size + 1, np.int32)  # int32: half the cache footprint (cap <= 50 M)
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
+        #: per species, counted over the survivors at each death step (read by the detectors): adults,
+        #: adults holding the final milestone, highest milestone level held
+        self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = tuple(np.zeros(0, np.int64) for _ in range(3))
         # food and census live in the interior of grids padded with a wrapped halo (perception reads them
         # without wrap-around arithmetic); only the halo is refreshed each tick
         self._halo = halo = int(max(self.params.radius_min, self.params.radius_max))
@@ -221,8 +224,10 @@ class Simulation:
         self.deaths = _grow(self.deaths, len(self.species))
         if len(self._gene_sum) < self.species.capacity:
             self._gene_sum = np.zeros((self.species.capacity, len(GENES)), np.float64)
-        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.n, self.params, self._keep, self._cause,
-                                    self.deaths, self.species.alive, self._gene_sum)
+            self.tech_counts = tuple(np.zeros(self.species.capacity, np.int64) for _ in range(3))
+        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.skill, p.n, self.params,
+                                    self.ladder.threshold, self._keep, self._cause, self.deaths, self.species.alive,
+                                    self._gene_sum, *self.tech_counts)
         self.species.update_centroids(self._gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)

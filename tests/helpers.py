@@ -125,6 +125,9 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         "bonus": np.zeros(shape, np.float32),
         "occ_count": np.zeros(shape, np.int32),
         "occ_species": np.full(shape, -1, np.int32),
+        "adults": np.zeros(64, np.int64),  # per-species outputs of select_survivors (tests use few species)
+        "holders": np.zeros(64, np.int64),
+        "top": np.zeros(64, np.int64),
         "want": np.zeros(4096, np.float64),  # per-agent scratch of forage (tests use far fewer agents)
         "gain": np.zeros(4096, np.float64),
     }

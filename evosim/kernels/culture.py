@@ -187,24 +187,3 @@ def milestone_levels(skill, n, threshold):
     for i in range(n):
         out[i] = level_of(np.float64(skill[i]), threshold)
     return out
-
-
-@nb.njit(**JIT)
-def species_tech(species, skill, genome, age, n, n_species, threshold, p):
-    """Per species: adults, adults holding the final milestone, highest level held by anyone."""
-    adults = np.zeros(n_species, np.int64)
-    holders = np.zeros(n_species, np.int64)
-    top = np.zeros(n_species, np.int64)
-    m = threshold.shape[0]
-    final = threshold[m - 1] if m > 0 else np.inf
-    for i in range(n):
-        s = species[i]
-        z = np.float64(skill[i])
-        lv = level_of(z, threshold)
-        if lv > top[s]:
-            top[s] = lv
-        if age[i] >= maturity(genome[i], p):
-            adults[s] += 1
-            if z >= final:
-                holders[s] += 1
-    return adults, holders, top

@@ -8,6 +8,7 @@ import numpy as np
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
 from evosim.kernels.conf import JIT, JIT_PARALLEL
 from evosim.kernels.phenotype import birth_energy, max_age, maturity, offspring_share, upkeep
+from evosim.kernels.culture import level_of
 from evosim.kernels.rng import normal
 
 
@@ -116,19 +117,29 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
 
 
 @nb.njit(**JIT)
-def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths, alive, gene_sum):
-    """Decide who dies this tick.
+def select_survivors(genome, energy, age, species, skill, n, p, threshold, keep, cause, deaths, alive, gene_sum,
+                     adults, holders, top):
+    """Decide who dies this tick, and count the survivors per species for the detectors.
 
     Writes the indices of survivors (increasing) to ``keep`` and the cause of
     death per agent to ``cause`` (0 alive); adds deaths per species and cause
-    to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``; sums the
-    survivors' genomes per species into ``gene_sum`` (zeroed here; for the
-    species centroids). Returns the number of survivors.
+    to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``.
+    Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
+    the genomes (for the species centroids); ``adults`` counts adults,
+    ``holders`` the adults whose skill reaches the final milestone of
+    ``threshold``, and ``top`` is the highest milestone level anyone holds.
+    Returns the number of survivors.
     """
     gene_sum[:] = 0.0
+    adults[:] = 0
+    holders[:] = 0
+    top[:] = 0
     n_genes = genome.shape[1]
+    m_ = threshold.shape[0]
+    final = threshold[m_ - 1] if m_ > 0 else np.inf
     m = 0
     for i in range(n):
+        s = species[i]
         if energy[i] <= 0.0:
             cause[i] = DEATH_STARVATION
         elif age[i] >= max_age(genome[i], p):
@@ -138,10 +149,18 @@ def select_survivors(genome, energy, age, species, n, p, keep, cause, deaths, al
             keep[m] = i
             m += 1
             for g in range(n_genes):
-                gene_sum[species[i], g] += genome[i, g]
+                gene_sum[s, g] += genome[i, g]
+            z = np.float64(skill[i])
+            lv = level_of(z, threshold)
+            if lv > top[s]:
+                top[s] = lv
+            if age[i] >= maturity(genome[i], p):
+                adults[s] += 1
+                if z >= final:
+                    holders[s] += 1
             continue
-        deaths[species[i], cause[i]] += 1
-        alive[species[i]] -= 1
+        deaths[s, cause[i]] += 1
+        alive[s] -= 1
     return m
 
 

@@ -183,6 +183,34 @@ def test_lifespan_gene_sets_the_age_of_death():
     assert keep[:m].tolist() == [0, 2]
 
 
+def test_select_survivors_counts_adults_final_milestone_holders_and_top_level_per_species():
+    """The detectors' per-species counts, over survivors only: compared with a direct numpy count."""
+    from evosim.kernels.phenotype import maturity
+
+    rng = np.random.default_rng(4)
+    n = 300
+    p = params(max_age_min=60, max_age_max=60)
+    ag = Agents(n, energy=rng.uniform(-1, 5, n), age=rng.integers(0, 70, n), species=rng.integers(0, 3, n),
+                genome=0.5)
+    ag.skill[:n] = rng.uniform(0, 8, n)
+    threshold = np.array([1.0, 3.0, 6.0])
+    adults, holders, top = np.full(5, 9, np.int64), np.full(5, 9, np.int64), np.full(5, 9, np.int64)
+    m = call(life.select_survivors, **kargs(ag, p=p, threshold=threshold, keep=np.zeros(n, np.int64),
+                                            cause=np.zeros(n, np.int8), deaths=np.zeros((3, 4), np.int64),
+                                            alive=np.zeros(3, np.int64), gene_sum=np.zeros((3, N_GENES)),
+                                            adults=adults, holders=holders, top=top))
+    live = (ag.energy[:n] > 0) & (ag.age[:n] < 60)
+    assert m == live.sum() and 0 < m < n
+    adult = ag.age[:n] >= maturity(ag.genome[0], p)
+    level = np.searchsorted(threshold, ag.skill[:n].astype(np.float64), side="right")
+    for s in range(3):
+        mine = live & (ag.species[:n] == s)
+        assert adults[s] == (mine & adult).sum()
+        assert holders[s] == (mine & adult & (ag.skill[:n] >= 6.0)).sum()
+        assert top[s] == level[mine].max()
+    assert (adults[3:] == 0).all() and (top[3:] == 0).all()  # zeroed first
+
+
 def test_compact_moves_kept_rows_to_the_front():
     a = np.array([10, 11, 12, 13, 14, 15])
     g = np.arange(12, dtype=np.float32).reshape(6, 2)
