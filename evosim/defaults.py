@@ -41,6 +41,9 @@ GENOME_DTYPE = np.dtype(np.float32)  # genome is (n, N_GENES)
 #: dtype of the grids.
 FOOD_DTYPE = np.dtype(np.float32)
 HABITAT_DTYPE = np.dtype(np.uint8)  # 0 water, 1 land
+#: Row indices in the simulation's per-agent scratch (spatial index, survivors, parents): the population cap
+#: (at most 50 M) fits, and int32 halves their memory traffic.
+ROW_DTYPE = np.dtype(np.int32)
 WATER, LAND = 0, 1
 
 #: Purposes of random draws: the 4th key of the counter-based generator.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from evosim.config import ConfigError
-from evosim.defaults import GENES, LAND, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
+from evosim.defaults import GENES, LAND, ROW_DTYPE, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
 from evosim.detectors import Detectors
 from evosim.interventions import Interventions
 from evosim.kernels import culture as k_culture
@@ -314,15 +314,16 @@ class Simulation:
         return np.sort(parents[np.argsort(u, kind="stable")[:room]])
 
     def _scratch_for(self, capacity: int) -> None:
-        old_order = getattr(self, "_order", np.zeros(0, np.int64))
-        self._order = np.zeros(capacity, np.int64)
+        """Per-agent scratch arrays for ``capacity`` rows (row indices are int32: the cap is at most 50 M)."""
+        old_order = getattr(self, "_order", np.zeros(0, ROW_DTYPE))
+        self._order = np.zeros(capacity, ROW_DTYPE)
         k = min(len(old_order), capacity)
         self._order[:k] = old_order[:k]  # the spatial index survives growth within a tick
-        self._group_start = np.zeros(capacity + 1, np.int64)
-        self._keep = np.zeros(capacity, np.int64)
+        self._group_start = np.zeros(capacity + 1, ROW_DTYPE)
+        self._keep = np.zeros(capacity, ROW_DTYPE)
         self._cause = np.zeros(capacity, np.int8)
-        self._parents = np.zeros(capacity, np.int64)
-        self._new_row = np.zeros(capacity, np.int64)
+        self._parents = np.zeros(capacity, ROW_DTYPE)
+        self._new_row = np.zeros(capacity, ROW_DTYPE)
         self._skill_prev = np.zeros(capacity, np.float32)
         self._learned = np.zeros(capacity, np.uint8)
         self._innovated = np.zeros(capacity, np.uint8)
