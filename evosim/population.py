@@ -12,6 +12,10 @@ import numpy as np
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 
 
+# gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
+assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
+
+
 class Population:
     """Agent arrays (one attribute per field of ``AGENT_FIELDS`` plus ``genome``).
 
@@ -31,7 +35,6 @@ class Population:
             setattr(self, name, np.zeros(0, dt))
         self.genome = np.zeros((0, N_GENES), GENOME_DTYPE)
         self._genome_spare = self.genome  # gather() writes here, then swaps it with genome
-        self._buf = np.zeros(0, np.uint64)  # gather() scratch: one 8-byte word per row
         self.reserve(capacity)
 
     # typed attribute declarations for readers and type checkers
@@ -55,7 +58,6 @@ class Population:
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
         self._genome_spare = np.zeros_like(self.genome)
-        self._buf = np.zeros(capacity, np.uint64)
         self.capacity = capacity
 
     def ensure_room(self, extra: int, cap: int) -> None:
@@ -68,9 +70,10 @@ class Population:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
         from evosim.kernels.life import gather_rows, take_rows
 
+        buf = self._genome_spare.reshape(-1).view(np.uint8)  # the spare genome's bytes serve as scratch first
         for name in AGENT_FIELDS:
             arr = getattr(self, name)
-            gather_rows(arr, rows, m, self._buf.view(arr.dtype))
+            gather_rows(arr, rows, m, buf[: m * arr.itemsize].view(arr.dtype))
         take_rows(self.genome, rows, m, self._genome_spare)
         self.genome, self._genome_spare = self._genome_spare, self.genome
         self.n = m
@@ -80,8 +83,8 @@ class Population:
         return getattr(self, name)[: self.n]
 
     def nbytes(self) -> int:
-        """Bytes held by the agent arrays and the gather scratch (all capacity)."""
-        return sum(getattr(self, f).nbytes for f in self.FIELDS) + self._genome_spare.nbytes + self._buf.nbytes
+        """Bytes held by the agent arrays and the spare genome of :meth:`gather` (all capacity)."""
+        return sum(getattr(self, f).nbytes for f in self.FIELDS) + self._genome_spare.nbytes
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of the live rows of every field (for checkpoints and tests)."""

@@ -83,5 +83,5 @@ def test_state_round_trip_and_views():
     for f in Population.FIELDS:
         assert np.array_equal(q.live(f), p.live(f))
     assert np.shares_memory(p.live("x"), p.x)
-    rows = p.capacity  # the agent arrays, plus gather's scratch: a spare genome and one 8-byte word per row
-    assert p.nbytes() == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * (p.genome[0].nbytes + 8)
+    rows = p.capacity  # the agent arrays, plus gather's spare genome
+    assert p.nbytes() == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * p.genome[0].nbytes
