@@ -234,8 +234,7 @@ def bench_model(name: str, n: int, model_factory: Callable[[], object], step: Ca
     res = Result(name, n, rates, mean_pop, ticks, nbytes(model) / mean_pop, grown / mean_pop, tuple(cpu))
     print(f"  {name:<24} N={n:>9,}  pop {mean_pop:>11,.0f}  {res.rate / 1e6:8.2f} M agent-steps/s  "
           f"(reps: {', '.join(f'{r / 1e6:.1f}' for r in rates)})", flush=True)
-    del model
-    return res
+    return res  # the model is freed with this frame
 
 
 def auto_ticks(n: int) -> int:
