@@ -40,13 +40,15 @@ def test_reserve_keeps_live_rows():
         assert getattr(p, f).shape[0] == 40
 
 
-def test_ensure_room_doubles_but_respects_the_cap():
+def test_ensure_room_grows_by_a_quarter_but_respects_the_cap():
     p = filled(1000, capacity=1000)
     p.ensure_room(1, cap=10_000)
-    assert p.capacity == 2000  # doubling
-    p.n = 2000
-    p.ensure_room(10, cap=2500)
-    assert p.capacity == 2500  # the cap limits the doubling
+    assert p.capacity == 1250  # x 1.25
+    p.ensure_room(600, cap=10_000)
+    assert p.capacity == 1600  # more than a quarter needed: exactly what is needed
+    p.n = 1600
+    p.ensure_room(10, cap=1700)
+    assert p.capacity == 1700  # the cap limits the growth
     q = filled(3, capacity=3)
     q.ensure_room(2, cap=5)
     assert q.capacity == 5  # a small cap is not rounded up
