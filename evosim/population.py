@@ -1,7 +1,7 @@
 """The agents, as a structure of arrays with spare capacity.
 
-Rows ``0 .. n-1`` are the live agents; rows beyond are spare. Arrays double
-when births need room, up to the population cap. Dtypes come from
+Rows ``0 .. n-1`` are the live agents; rows beyond are spare. Arrays grow by a
+quarter when births need room, up to the population cap. Dtypes come from
 :data:`evosim.defaults.AGENT_FIELDS`.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
-
+from evosim.kernels.life import gather_rows, take_rows
 
 # gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
 assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
@@ -64,7 +64,7 @@ class Population:
         self.capacity = capacity
 
     def ensure_room(self, extra: int, cap: int) -> None:
-        """Grow (by :attr:`GROWTH`, at most to ``cap``) so ``n + extra`` rows fit."""
+        """Grow (by ``GROWTH_NUM / GROWTH_DEN``, at most to ``cap``) so ``n + extra`` rows fit."""
         need = self.n + extra
         if need > self.capacity:
             grown = -(-self.capacity * self.GROWTH_NUM // self.GROWTH_DEN)  # ceil(capacity * GROWTH)
@@ -72,8 +72,6 @@ class Population:
 
     def gather(self, rows: np.ndarray, m: int) -> None:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
-        from evosim.kernels.life import gather_rows, take_rows
-
         buf = self._genome_spare.reshape(-1).view(np.uint8)  # the spare genome's bytes serve as scratch first
         for name in AGENT_FIELDS:
             arr = getattr(self, name)

@@ -176,16 +176,14 @@ class Simulation:
     def learn(self) -> None:
         """Social learning (Henrich 2004) and innovation, capped by brain and the technology ladder."""
         p, s, lad = self.pop, self.species, self.ladder
-        skill_prev = self._skill_prev[: p.n]
-        np.copyto(skill_prev, p.live("skill"))
+        np.copyto(self._skill_prev[: p.n], p.live("skill"))  # models are read from this snapshot
         best, row, second = k_culture.species_top2(p.species, p.skill, p.n, len(s))
-        learned, innovated = self._learned[: p.n], self._innovated[: p.n]
-        k_culture.learn_and_innovate(p.skill, self._skill_prev, p.id, p.species, p.x, p.y, p.genome, p.age, p.guardian,
-                                     self.habitat, p.n, self._order, self._counts, best, row, second, s.manipulators,
-                                     s.fire_substitute, lad.threshold, lad.min_dexterity, lad.needs_land, self.seed,
-                                     self.tick, self.params, self._learned, self._innovated)
-        self.learning_attempts += int(learned.sum(dtype=np.int64))
-        self.innovations += int(innovated.sum(dtype=np.int64))
+        attempts, innovations = k_culture.learn_and_innovate(
+            p.skill, self._skill_prev, p.id, p.species, p.x, p.y, p.genome, p.age, p.guardian, self.habitat, p.n,
+            self._order, self._counts, best, row, second, s.manipulators, s.fire_substitute, lad.threshold,
+            lad.min_dexterity, lad.needs_land, self.seed, self.tick, self.params)
+        self.learning_attempts += attempts
+        self.innovations += innovations
 
     def reproduce(self) -> None:
         """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
@@ -225,9 +223,8 @@ class Simulation:
         if len(self._gene_sum) < self.species.capacity:
             self._gene_sum = np.zeros((self.species.capacity, len(GENES)), np.float64)
             self.tech_counts = tuple(np.zeros(self.species.capacity, np.int64) for _ in range(3))
-        m = k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.skill, p.n, self.params,
-                                    self.ladder.threshold, self._keep, self._cause, self.deaths, self.species.alive,
-                                    self._gene_sum, *self.tech_counts)
+        k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.skill, p.n, self.params, self.ladder.threshold,
+                                self._cause, self.deaths, self.species.alive, self._gene_sum, *self.tech_counts)
         self.species.update_centroids(self._gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)
@@ -325,8 +322,6 @@ class Simulation:
         self._parents = np.zeros(capacity, ROW_DTYPE)
         self._new_row = np.zeros(capacity, ROW_DTYPE)
         self._skill_prev = np.zeros(capacity, np.float32)
-        self._learned = np.zeros(capacity, np.uint8)
-        self._innovated = np.zeros(capacity, np.uint8)
         self._want = np.zeros(capacity, np.float64)
         self._gain = np.zeros(capacity, np.float64)
 

@@ -126,18 +126,20 @@ def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, spe
 @nb.njit(**JIT_PARALLEL)
 def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guardian, habitat, n, order, cell_end,
                        best, best_row, second, manipulators, fire_substitute,
-                       threshold, min_dexterity, needs_land, seed, tick, p, learned, innovated):
+                       threshold, min_dexterity, needs_land, seed, tick, p):
     """One tick of learning and innovation for every agent (see the module docstring).
 
     ``skill_prev`` must hold a copy of ``skill``; ``order`` and ``cell_end``
     are the cell index of :func:`evosim.kernels.spatial.cell_index` (agents
     sorted by cell, and the end of each cell's run in ``order``).
-    ``learned`` / ``innovated`` get 1 where an attempt / innovation happened.
+    Returns (learning attempts, innovations) made this tick (for the compute accounting).
     """
     height, width = habitat.shape
+    attempts = 0
+    innovations = 0
     for i in nb.prange(n):
-        learned[i] = 0
-        innovated[i] = 0
+        learned = False
+        innovated = False
         sp = species[i]
         brain = np.float64(genome[i, G_BRAIN])
         d_eff = effective_dexterity(genome[i], manipulators[sp])
@@ -158,7 +160,8 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
                 zb = _best_model_nearby(i, sp, zb, np.int64(x[i]), np.int64(y[i]), r, width, height, order, cell_end,
                                         species, skill_prev)
             if zb > -np.inf:
-                learned[i] = 1
+                learned = True
+                attempts += 1
                 alpha = p.alpha0 + p.alpha_dexterity * (1.0 - d_eff) + p.alpha_brain * (1.0 - brain)
                 beta = p.beta0 + p.beta_brain * brain
                 attempt = zb - alpha + beta * gumbel(seed, tick, ids[i], RNG_LEARN, 1)
@@ -168,9 +171,10 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
             w = p.innovation_dexterity_weight
             chance = p.innovation_rate * power(brain, p.innovation_brain_exponent) * ((1.0 - w) + w * d_eff)
             if uniform(seed, tick, ids[i], RNG_INNOVATE, 0) < chance:
-                innovated[i] = 1
+                innovated = True
+                innovations += 1
                 z += p.innovation_step
-        if learned[i] or innovated[i]:
+        if learned or innovated:
             land_ok = habitat[y[i], x[i]] == 1 or fire_substitute[sp] != 0
             cap = skill_ceiling(brain, d_eff, land_ok, threshold, min_dexterity, needs_land, p)
             if z > cap:
@@ -178,6 +182,7 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
             if z < 0.0:
                 z = 0.0
             skill[i] = z
+    return attempts, innovations
 
 
 @nb.njit(**JIT)

@@ -5,7 +5,7 @@ food patches and the agriculture bonus, and hard food) in one pass over the
 grid, written so LLVM vectorises it (selects instead of table lookups and
 branches, no running sum). :func:`regrow` is the single-layer kernel that
 also returns the food added (the minimal forager benchmark and tests use it).
-Both compute the same per-cell value.
+Both compute each cell with :func:`logistic`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ import numba as nb
 import numpy as np
 
 from evosim.kernels.conf import JIT, JIT_PARALLEL
+
+
+@nb.njit(inline="always", **JIT)
+def logistic(f, k, r, floor):
+    """One cell's regrowth: ``F + r max(F, floor) (1 - F/K)`` clipped to [0, K], as float32 (f, k, r float64)."""
+    return np.float32(max(min(f + r * max(f, floor) * (1.0 - f / k), k), 0.0))
 
 
 @nb.njit(**JIT_PARALLEL)
@@ -37,15 +43,9 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
     for yy in nb.prange(h):
         acc = 0.0
         for xx in range(w):
-            k = capacity[habitat[yy, xx]] * richness[yy, xx]
             f = np.float64(food[yy, xx])
-            base = f if f > floor else floor
-            new = f + rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]) * base * (1.0 - f / k)
-            if new > k:
-                new = k
-            if new < 0.0:
-                new = 0.0
-            new32 = np.float32(new)
+            new32 = logistic(f, capacity[habitat[yy, xx]] * richness[yy, xx],
+                             rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]), floor)
             acc += np.float64(new32) - f
             food[yy, xx] = new32
         row_total[yy] = acc
@@ -88,12 +88,7 @@ def regrow_layers(food_pad, halo, hard, habitat, richness, bonus, capacity, rate
         bon = bonus[yy]
         for xx in range(w):
             land = hab[xx] == 1
-            f = np.float64(frow[xx])
-            k = (c1 if land else c0) * rich[xx]
-            new = f + (r1 if land else r0) * (1.0 + bon[xx]) * max(f, floor) * (1.0 - f / k)
-            frow[xx] = np.float32(max(min(new, k), 0.0))
+            frow[xx] = logistic(np.float64(frow[xx]), (c1 if land else c0) * rich[xx],
+                                (r1 if land else r0) * (1.0 + bon[xx]), floor)
             bon[xx] = 0.0
-            f = np.float64(hrow[xx])
-            k = hc1 if land else hc0
-            new = f + (hr1 if land else hr0) * max(f, hard_floor) * (1.0 - f / k)
-            hrow[xx] = np.float32(max(min(new, k), 0.0))
+            hrow[xx] = logistic(np.float64(hrow[xx]), hc1 if land else hc0, hr1 if land else hr0, hard_floor)

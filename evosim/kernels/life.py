@@ -117,12 +117,12 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
 
 
 @nb.njit(**JIT)
-def select_survivors(genome, energy, age, species, skill, n, p, threshold, keep, cause, deaths, alive, gene_sum,
+def select_survivors(genome, energy, age, species, skill, n, p, threshold, cause, deaths, alive, gene_sum,
                      adults, holders, top):
     """Decide who dies this tick, and count the survivors per species for the detectors.
 
-    Writes the indices of survivors (increasing) to ``keep`` and the cause of
-    death per agent to ``cause`` (0 alive); adds deaths per species and cause
+    Writes the cause of death per agent to ``cause`` (0: survives; the
+    survivors are then listed by :func:`cell_ordered_survivors`); adds deaths per species and cause
     to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``.
     Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
     the genomes (for the species centroids); ``adults`` counts adults,
@@ -146,7 +146,6 @@ def select_survivors(genome, energy, age, species, skill, n, p, threshold, keep,
             cause[i] = DEATH_OLD_AGE
         else:
             cause[i] = 0
-            keep[m] = i
             m += 1
             for g in range(n_genes):
                 gene_sum[s, g] += genome[i, g]

@@ -49,15 +49,6 @@ def cell_index(x, y, n, width, counts, order, group_start):
 
 
 @nb.njit(**JIT)
-def occupancy(x, y, n, height, width):
-    """Agents per cell as an (H, W) int32 grid."""
-    out = np.zeros((height, width), np.int32)
-    for i in range(n):
-        out[y[i], x[i]] += 1
-    return out
-
-
-@nb.njit(**JIT)
 def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
     """Per cell: ``species * 65536 + count`` of its majority species (ties: lowest id), -1 where empty.
 

@@ -185,15 +185,15 @@ def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
     before = ag.skill[:n].copy()
     best, row, second = culture.species_top2(ag.species, ag.skill, n, 3)
     none = np.zeros(0, np.float64)
-    call(culture.learn_and_innovate, **kargs(
+    attempts, innovations = call(culture.learn_and_innovate, **kargs(
         ag, (height, width), skill_prev=before.copy(), habitat=np.ones((height, width), np.uint8), n=n, order=order,
         cell_end=counts, best=best, best_row=row, second=second, threshold=none, min_dexterity=none,
-        needs_land=np.zeros(0, np.uint8), seed=3, tick=5, p=p, learned=np.zeros(n, np.uint8),
-        innovated=np.zeros(n, np.uint8)))
+        needs_land=np.zeros(0, np.uint8), seed=3, tick=5, p=p))
     dx = np.abs(ag.x[:n, None].astype(int) - ag.x[None, :n])
     dy = np.abs(ag.y[:n, None].astype(int) - ag.y[None, :n])
     near = (np.minimum(dx, width - dx) <= r) & (np.minimum(dy, height - dy) <= r)
     models = near & (ag.species[:n, None] == ag.species[None, :n]) & ~np.eye(n, dtype=bool)
     want = np.maximum(before, np.where(models, before[None, :], -np.inf).max(axis=1)).astype(before.dtype)
     assert models.any(axis=1).sum() > n // 2  # most learners have a model
+    assert attempts == models.any(axis=1).sum() and innovations == 0  # an attempt needs a model
     np.testing.assert_array_equal(ag.skill[:n], want)

@@ -157,14 +157,12 @@ def test_select_survivors_hand_checked():
     p = params(max_age_min=100, max_age_max=100)
     ag = Agents(6, energy=[1.0, 0.0, -2.0, 5.0, -1.0, 3.0], age=[5, 5, 5, 100, 100, 99], species=[0, 1, 0, 1, 1, 0],
                 genome=0.5)
-    keep = np.full(6, -1, np.int64)
     cause = np.full(6, -1, np.int8)
     deaths = np.zeros((2, 3), np.int64)
     alive = np.array([3, 3], np.int64)
     gene_sum = np.full((2, N_GENES), 99.0)
-    m = call(life.select_survivors, **kargs(ag, p=p, keep=keep, cause=cause, deaths=deaths, alive=alive,
-                                            gene_sum=gene_sum))
-    assert m == 2 and keep[:2].tolist() == [0, 5]
+    m = call(life.select_survivors, **kargs(ag, p=p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum))
+    assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 5]
     # starvation (energy <= 0) comes before old age (age >= max age)
     assert cause.tolist() == [0, DEATH_STARVATION, DEATH_STARVATION, DEATH_OLD_AGE, DEATH_STARVATION, 0]
     assert deaths.tolist() == [[0, 1, 0], [0, 2, 1]]
@@ -176,11 +174,10 @@ def test_lifespan_gene_sets_the_age_of_death():
     p = params(max_age_min=60, max_age_max=600)
     ag = Agents(3, energy=1.0, age=[59, 60, 329], genome=0.0)
     ag.set_gene("lifespan", [0.0, 0.0, 0.5])  # max ages 60, 60, 330
-    keep = np.zeros(3, np.int64)
-    m = call(life.select_survivors, **kargs(ag, p=p, keep=keep, cause=np.zeros(3, np.int8),
-                                            deaths=np.zeros((1, 3), np.int64), alive=np.array([3]),
-                                            gene_sum=np.zeros((1, N_GENES))))
-    assert keep[:m].tolist() == [0, 2]
+    cause = np.full(3, -1, np.int8)
+    m = call(life.select_survivors, **kargs(ag, p=p, cause=cause, deaths=np.zeros((1, 3), np.int64),
+                                            alive=np.array([3]), gene_sum=np.zeros((1, N_GENES))))
+    assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 2]
 
 
 def test_select_survivors_counts_adults_final_milestone_holders_and_top_level_per_species():
@@ -195,10 +192,9 @@ def test_select_survivors_counts_adults_final_milestone_holders_and_top_level_pe
     ag.skill[:n] = rng.uniform(0, 8, n)
     threshold = np.array([1.0, 3.0, 6.0])
     adults, holders, top = np.full(5, 9, np.int64), np.full(5, 9, np.int64), np.full(5, 9, np.int64)
-    m = call(life.select_survivors, **kargs(ag, p=p, threshold=threshold, keep=np.zeros(n, np.int64),
-                                            cause=np.zeros(n, np.int8), deaths=np.zeros((3, 4), np.int64),
-                                            alive=np.zeros(3, np.int64), gene_sum=np.zeros((3, N_GENES)),
-                                            adults=adults, holders=holders, top=top))
+    m = call(life.select_survivors, **kargs(ag, p=p, threshold=threshold, cause=np.zeros(n, np.int8),
+                                            deaths=np.zeros((3, 4), np.int64), alive=np.zeros(3, np.int64),
+                                            gene_sum=np.zeros((3, N_GENES)), adults=adults, holders=holders, top=top))
     live = (ag.energy[:n] > 0) & (ag.age[:n] < 60)
     assert m == live.sum() and 0 < m < n
     adult = ag.age[:n] >= maturity(ag.genome[0], p)

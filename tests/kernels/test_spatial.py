@@ -1,4 +1,4 @@
-"""Spatial index: counting sort of agents by cell, occupancy and census."""
+"""Spatial index: counting sort of agents by cell, and census."""
 
 from __future__ import annotations
 
@@ -53,12 +53,6 @@ def test_cell_index_matches_a_stable_argsort():
     for k in range(g):  # every group is one cell
         members = order[starts[k] : starts[k + 1]]
         assert len(set(cell[members].tolist())) == 1
-
-
-def test_occupancy():
-    occ = spatial.occupancy(np.array([0, 0, 2], np.int32), np.array([1, 1, 0], np.int32), 3, 2, 3)
-    assert occ.tolist() == [[0, 0, 1], [2, 0, 0]]
-    assert spatial.occupancy(np.array([0, 0, 2], np.int32), np.array([1, 1, 0], np.int32), 1, 2, 3).sum() == 1
 
 
 def test_census_majority_species_ties_to_lowest_id():
