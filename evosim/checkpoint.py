@@ -2,9 +2,9 @@
 
 A checkpoint is two files in ``checkpoints/``:
 
-* ``ckpt-<tick>.npz`` -- every array (agents, grids, species registry,
-  detector state, per-sample counters, buffered lineage rows), written with
-  ``numpy.savez`` and read with ``allow_pickle=False``;
+* ``ckpt-<tick>.npz`` -- every array (agents, grids, species registry with
+  the detector state, per-sample counters, buffered lineage rows), written as
+  a ``numpy.savez`` archive and read with ``allow_pickle=False``;
 * ``ckpt-<tick>.json`` -- the header: format version, tick, seed, evosim
   version, the scalars of the state, the SHA-256 of the ``.npz`` and of the
   resolved config, and the sizes of the append-only logs at that tick.
@@ -24,15 +24,19 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from evosim import __version__
 from evosim.config import ConfigError
-from evosim.yamlio import atomic_write_bytes, atomic_write_json
+from evosim.yamlio import atomic_write_bytes, atomic_write_json, npz_bytes
 
-FORMAT_VERSION = 1
+if TYPE_CHECKING:  # pragma: no cover
+    from evosim.schema import World
+    from evosim.sim import Simulation
+
+FORMAT_VERSION = 2  # 2: detector state (max level, compute at detection) moved into the species registry
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 #: Simulation attributes saved as arrays (grids and per-sample counters).
@@ -51,73 +55,39 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def snapshot(sim, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def snapshot(sim: Simulation, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Arrays and scalars that make up the state of ``sim`` (no copies are shared with it)."""
     arrays: dict[str, np.ndarray] = {f"pop.{k}": v for k, v in sim.pop.state().items()}
     arrays.update({f"sim.{k}": np.array(getattr(sim, k)) for k in SIM_ARRAYS})
-    sp = sim.species
-    arrays.update({f"species.{k}": sp.view(k).copy() for k in sp._ARRAYS})
-    arrays["species.names"] = np.array(sp.names, dtype=str)
-    arrays["detectors.max_level"] = sim.detectors.max_level.copy()
-    for k, v in (extra_arrays or {}).items():
-        arrays[k] = v
+    arrays.update({f"species.{k}": v for k, v in sim.species.state().items()})
+    arrays.update(extra_arrays or {})
     scalars = {k: getattr(sim, k) for k in SIM_SCALARS}
     scalars["next_id"] = int(sim.pop.next_id)
-    scalars["first_intelligent"] = sim.detectors.first_intelligent
-    scalars["first_technological"] = sim.detectors.first_technological
     scalars["pending_events"] = list(sim.events)
     scalars["interventions_fired"] = [sorted(f) for f in sim.interventions.fired]
     scalars["interventions"] = [iv.model_dump(mode="json") for iv in sim.interventions.specs]
     return arrays, scalars
 
 
-def restore(sim, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> None:
-    """Overwrite the state of a freshly built ``sim`` (same world) with a snapshot."""
-    from evosim.population import Population
+def restore(world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> Simulation:
+    """A :class:`~evosim.sim.Simulation` that continues a snapshot under ``world`` (same grid).
 
-    pop_state = {k.removeprefix("pop."): v for k, v in arrays.items() if k.startswith("pop.")}
-    sim.pop = Population.from_state(pop_state, int(scalars["next_id"]))
-    sim._scratch_for(sim.pop.capacity)
-    sim._n_indexed = 0
-    for k in SIM_ARRAYS:
-        current, saved = getattr(sim, k), arrays[f"sim.{k}"]
-        if current.shape == saved.shape and k != "births" and k != "deaths":
-            current[...] = saved  # grids are written in place: food and census are views of padded grids
-        else:
-            setattr(sim, k, np.array(saved))
-    sim._n_census_cells = -1  # the census grid was replaced: clear it whole next time
-    sp = sim.species
-    names = [str(x) for x in arrays["species.names"]]
-    sp.n = 0
-    sp.names = []
-    sp._reserve(max(len(names), 1))
-    for k in sp._ARRAYS:
-        getattr(sp, k)[: len(names)] = arrays[f"species.{k}"]
-    sp.names = names
-    sp.n = len(names)
-    sim.detectors.max_level = np.array(arrays["detectors.max_level"])
-    for k in SIM_SCALARS:
-        setattr(sim, k, scalars[k])
-    fi, ft = scalars["first_intelligent"], scalars["first_technological"]
-    sim.detectors.first_intelligent = tuple(fi) if fi else None
-    sim.detectors.first_technological = tuple(ft) if ft else None
-    sim.events = [tuple(e) for e in scalars["pending_events"]]
-    fired = scalars.get("interventions_fired", [])
-    same = scalars.get("interventions") == [iv.model_dump(mode="json") for iv in sim.interventions.specs]
-    if same:  # a branch with other interventions starts with none fired
-        sim.interventions.fired = [set(f) for f in fired]
-    from evosim.kernels.move import pad_torus
+    Which species each trigger has fired for is carried over only when
+    ``world`` has the same interventions as the run that saved the state; a
+    branch with other interventions starts with none fired.
+    """
+    from evosim.sim import Simulation
 
-    pad_torus(sim.habitat, sim._habitat_pad, sim._halo)
+    sim = Simulation.from_state(world, arrays, scalars)
+    ivs = sim.interventions
+    if scalars.get("interventions") == [iv.model_dump(mode="json") for iv in ivs.specs]:
+        ivs.fired = [set(f) for f in scalars.get("interventions_fired", [])]
+    else:
+        ivs.fired = [set() for _ in ivs.specs]
+    return sim
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def write(folder: str | os.PathLike, sim, config_sha: str, logs: dict[str, int],
+def write(folder: str | os.PathLike, sim: Simulation, config_sha: str, logs: dict[str, int],
           extra_arrays: dict[str, np.ndarray] | None = None, extra: dict | None = None, keep: int = 3) -> Path:
     """Write a checkpoint of ``sim`` into ``folder`` (created); keep the newest ``keep``.
 
@@ -136,7 +106,7 @@ def write(folder: str | os.PathLike, sim, config_sha: str, logs: dict[str, int],
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays, scalars = snapshot(sim, extra_arrays)
-    data = _npz_bytes(arrays)
+    data = npz_bytes(arrays)
     stem = f"ckpt-{sim.tick:010d}"
     atomic_write_bytes(folder / f"{stem}.npz", data)
     header = {

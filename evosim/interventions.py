@@ -25,21 +25,21 @@ if TYPE_CHECKING:  # pragma: no cover
 def select(sim: Simulation, target: TargetConfig) -> list[int]:
     """Ids of extant species matching ``target``."""
     s = sim.species
-    extant = [int(i) for i in s.extant()]
+    extant = s.extant()
     if target.all:
-        return extant
+        return extant.tolist()
     if target.species is not None:
         wanted = set(target.species)
-        return [i for i in extant if s.names[i] in wanted]
+        return [i for i in extant.tolist() if s.names[i] in wanted]
     if target.founder is not None:
-        roots = [i for i in range(len(s)) if s.parent[i] < 0 and s.names[i] == target.founder]
-        return [i for i in extant if roots and s.root[i] == roots[0]]
-    means = s.view("centroid")
-    out = []
-    for i in extant:
-        if all(r.min <= means[i, GENES.index(g)] <= r.max for g, r in target.selector.items()):
-            out.append(i)
-    return out
+        roots = [i for i in np.flatnonzero(s.view("parent") < 0) if s.names[i] == target.founder]
+        return extant[s.root[extant] == roots[0]].tolist() if roots else []
+    means = s.centroid[extant]
+    ok = np.ones(len(extant), bool)
+    for g, r in target.selector.items():
+        m = means[:, GENES.index(g)]
+        ok &= (r.min <= m) & (m <= r.max)
+    return extant[ok].tolist()
 
 
 class Interventions:
@@ -48,7 +48,6 @@ class Interventions:
     def __init__(self, sim: Simulation):
         self.specs: list[InterventionConfig] = list(sim.world.interventions)
         self.fired: list[set[int]] = [set() for _ in self.specs]  # species a trigger fired for
-        self.done_ticks: list[int] = [-1] * len(self.specs)
 
     @property
     def names(self) -> list[str]:
@@ -66,6 +65,8 @@ class Interventions:
                     self.apply(sim, k, select(sim, iv.target))
                 continue
             hits = [sid for sid in self._triggered(sim, w) if not (w.once and sid in self.fired[k])]
+            if not hits:
+                continue
             matching = set(select(sim, iv.target))
             hits = [sid for sid in hits if sid in matching]
             if hits:

@@ -8,7 +8,7 @@ tick, or the final tick for survivors), ``species``, the genome at death
 intervention clipped it) and ``cause`` (starvation, old_age, alive). Rows are
 buffered and written as numbered Parquet chunks
 (``lineage/part-00000.parquet`` ...), so memory stays bounded; each chunk is
-written atomically.
+written atomically (temp file, fsync, rename).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
+from evosim.yamlio import atomic_write_bytes
 
 CAUSES = {DEATH_STARVATION: "starvation", DEATH_OLD_AGE: "old_age", DEATH_CULLED: "culled", 0: "alive"}
 
@@ -43,16 +44,16 @@ class LineageWriter:
 
     def on_death(self, sim, rows: np.ndarray) -> None:
         """Hook for :attr:`Simulation.on_death`: record the agents at ``rows``."""
-        self.add(sim, rows, sim._cause[rows], sim.tick)
+        self.add(sim, rows, sim._cause[rows])
 
-    def add(self, sim, rows: np.ndarray, cause: np.ndarray, tick: int) -> None:
-        """Record agents at ``rows`` of ``sim.pop`` that end at ``tick`` with ``cause``."""
+    def add(self, sim, rows: np.ndarray, cause: np.ndarray) -> None:
+        """Record agents at ``rows`` of ``sim.pop`` that end now (at ``sim.tick``) with ``cause``."""
         p = sim.pop
         part = {
             "id": p.id[rows].copy(),
             "parent_id": p.parent_id[rows].copy(),
             "origin_time": p.birth_tick[rows].astype(np.int64),
-            "destruction_time": np.full(len(rows), tick, np.int64),
+            "destruction_time": np.full(len(rows), sim.tick, np.int64),
             "species": p.species[rows].astype(np.int64),
             "genome": p.genome[rows].copy(),
             "cause": np.asarray(cause, np.int8).copy(),
@@ -66,7 +67,7 @@ class LineageWriter:
         """Write buffered rows as one chunk (nothing if empty)."""
         if not self._rows:
             return
-        cat = {k: np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}
+        cat = self._joined()
         parent = cat["parent_id"]
         ancestor = np.where(parent < 0, "[none]", np.char.add(np.char.add("[", parent.astype(str)), "]"))
         cols = {
@@ -78,19 +79,21 @@ class LineageWriter:
             **{g: pa.array(cat["genome"][:, k]) for k, g in enumerate(GENES)},
             "cause": pa.array([CAUSES[int(c)] for c in cat["cause"]], pa.string()),
         }
-        table = pa.table(cols)
-        path = self.folder / f"part-{self.chunks:05d}.parquet"
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table(cols), sink)
+        atomic_write_bytes(self.folder / f"part-{self.chunks:05d}.parquet", sink.getvalue().to_pybytes())
         self.chunks += 1
         self._parts, self._rows = [], 0
 
-    def buffered(self) -> dict[str, np.ndarray]:
-        """The rows not yet written, as arrays (saved in checkpoints)."""
+    def _joined(self) -> dict[str, np.ndarray]:
+        """The buffered parts joined into one array per column (empty if nothing is buffered)."""
         if not self._parts:
             return {}
-        return {f"lineage.{k}": np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}
+        return {k: np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}
+
+    def buffered(self) -> dict[str, np.ndarray]:
+        """The rows not yet written, as arrays (saved in checkpoints)."""
+        return {f"lineage.{k}": v for k, v in self._joined().items()}
 
     def restore(self, arrays: dict[str, np.ndarray], chunks: int) -> None:
         """Resume after a checkpoint: drop chunks written after it, reload its buffered rows."""
@@ -106,5 +109,5 @@ class LineageWriter:
         """Record the survivors (cause ``alive``, destruction_time = final tick) and flush."""
         rows = np.arange(sim.pop.n)
         if len(rows):
-            self.add(sim, rows, np.zeros(len(rows), np.int8), sim.tick)
+            self.add(sim, rows, np.zeros(len(rows), np.int8))
         self.flush()

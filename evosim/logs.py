@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from evosim.defaults import GENES
+from evosim.recorder import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
 from evosim.yamlio import parse
 
 
@@ -36,9 +38,9 @@ class Run:
     species: pd.DataFrame
     events: pd.DataFrame
 
-    @property
+    @cached_property
     def lineage(self) -> pd.DataFrame | None:
-        """Per-individual genealogy (``output.lineage: true``), or None."""
+        """Per-individual genealogy (``output.lineage: true``), or None; read on first access."""
         return load_lineage(self.folder)
 
 
@@ -52,18 +54,13 @@ def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
     return df
 
 
-TIMESERIES_DTYPES = {
-    "tick": "int64", "species": "int64", "name": "string", "population": "int64", "births": "int64",
-    "deaths_starvation": "int64", "deaths_old_age": "int64", "deaths_culled": "int64", "land_share": "float64", "mean_energy": "float64",
-    "mean_skill": "float64", "p90_skill": "float64", "max_skill": "float64",
-    **{f"{s}_{g}": "float64" for g in GENES for s in ("mean", "sd")},
-}  # fmt: skip
-SPECIES_DTYPES = {
-    "id": "int64", "ancestor_list": "string", "origin_time": "int64", "destruction_time": "int64", "alive": "bool",
-    "ancestor_id": "int64", "name": "string", "root": "int64", "peak_population": "int64", "habitat": "category",
-    "intelligent_at": "Int64", "technological_at": "Int64",
-    **{f"founder_{g}": "float64" for g in GENES},
-}  # fmt: skip
+_COUNTS = {"tick", "species", "population", "births", "deaths_starvation", "deaths_old_age", "deaths_culled"}
+#: dtypes of the base columns of timeseries.csv (the ``share_<milestone>`` columns are read as float64)
+TIMESERIES_DTYPES = {c: "string" if c == "name" else "int64" if c in _COUNTS else "float64" for c in BASE_TIMESERIES_COLUMNS}
+_SPECIES_TYPES = {"ancestor_list": "string", "alive": "bool", "name": "string", "habitat": "category",
+                  "intelligent_at": "Int64", "technological_at": "Int64"}  # fmt: skip
+#: dtypes of species.csv (founder genes float64, other columns int64 unless listed above)
+SPECIES_DTYPES = {c: _SPECIES_TYPES.get(c, "float64" if c.startswith("founder_") else "int64") for c in SPECIES_COLUMNS}
 EVENTS_DTYPES = {"tick": "int64", "kind": "category", "species": "Int64", "details": "string"}
 
 

@@ -2,14 +2,14 @@
 
 Files other than ``summary.json``'s ``timing`` block are pure functions of
 (world, seed, ticks): the same inputs give byte-identical files. Whole files
-are replaced atomically (temp file + rename; config, summary and checkpoints
-are also fsynced); ``timeseries.csv`` is
+are replaced atomically (temp file, fsync, rename); ``timeseries.csv`` is
 appended row by row during the run and flushed at every sample.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import time
@@ -122,11 +122,13 @@ class Recorder:
         force: replace an existing run folder.
         world_file: the world file the run came from (its checksum is kept so
             a resume can detect that it changed).
+        checked: ``folder`` was already checked with :func:`prepare_folder`
+            (or is the run folder being resumed): do not check it again.
     """
 
     def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False,
-                 world_file: str | os.PathLike | None = None):
-        self.folder = prepare_folder(folder, force)
+                 world_file: str | os.PathLike | None = None, checked: bool = False):
+        self.folder = Path(folder) if checked else prepare_folder(folder, force)
         self.sim = sim
         self.sample_every = sim.world.output.sample_every
         self._started = time.perf_counter()
@@ -158,12 +160,20 @@ class Recorder:
     def open(self) -> None:
         """Create the folder and write ``config.yaml`` and the time-series header and first row."""
         self._start_folder()
+        self._fresh_logs()
+        if self.frames is not None:
+            self.frames.on_tick(self.sim)  # tick 0
+        self._periodic_checkpoint()
+
+    def _fresh_logs(self) -> None:
+        """Open new logs, write their headers and sample the current tick."""
         self._open_logs("w")
         self._csv.writerow(timeseries_columns(self.milestones))
         self._evcsv.writerow(EVENT_COLUMNS)
         self.sample()
-        if self.frames is not None:
-            self.frames.on_tick(self.sim)  # tick 0
+
+    def _periodic_checkpoint(self) -> None:
+        """Write a checkpoint if the run writes them periodically (``output.checkpoint_every`` > 0)."""
         if self.sim.world.output.checkpoint_every:
             self.checkpoint()
 
@@ -205,8 +215,6 @@ class Recorder:
             ConfigError: not a run folder, no valid checkpoint, or the world
                 file changed since the run started (unless ``force``).
         """
-        from evosim.sim import Simulation
-
         folder = Path(folder)
         cfg = folder / "config.yaml"
         if not cfg.is_file():
@@ -221,14 +229,8 @@ class Recorder:
                 f"{wf}: the world file changed since this run started; the run continues from its resolved "
                 f"config.yaml, pass --force to resume anyway"
             )
-        sim = Simulation(world)
-        ckpt.restore(sim, arrays, header["scalars"])
-        rec = cls.__new__(cls)
-        rec.folder, rec.sim, rec.sample_every = folder, sim, world.output.sample_every
-        rec._started, rec._steps_at_start = time.perf_counter(), sim.agent_steps
-        rec.lineage = None
-        rec.milestones = [m.name for m in world.technology.ladder]
-        rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha
+        rec = cls(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)
+        rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha  # the run's, as its checkpoints keep them
         rec._continue_logs(header, arrays)
         return rec, refused
 
@@ -254,8 +256,6 @@ class Recorder:
         Raises:
             ConfigError: unusable checkpoint, another grid size, or ``out`` taken.
         """
-        from evosim.sim import Simulation
-
         header, arrays = ckpt.read(header_path)
         hab = arrays["sim.habitat"]
         if hab.shape != (world.world.height, world.world.width):
@@ -263,11 +263,10 @@ class Recorder:
                 f"{header_path}: the checkpoint's grid is {hab.shape[1]}x{hab.shape[0]}, the world's is "
                 f"{world.world.width}x{world.world.height}; a branch must keep the grid"
             )
-        prepare_folder(out, force)
+        out = prepare_folder(out, force)
         world = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": header["seed"]})})
-        sim = Simulation(world)
-        ckpt.restore(sim, arrays, header["scalars"])
-        rec = cls(out, sim, force=force, world_file=world_file)
+        sim = ckpt.restore(world, arrays, header["scalars"])
+        rec = cls(out, sim, world_file=world_file, checked=True)
         rec._start_folder()
         parent = Path(header_path).resolve().parent.parent
         logs = {}
@@ -288,14 +287,10 @@ class Recorder:
         if len(logs) == 2:
             rec._continue_logs({"logs": logs, "extra": {"lineage_chunks": chunks}}, arrays)
         else:  # no parent logs: start fresh logs at the branch tick
-            rec._open_logs("w")
-            rec._csv.writerow(timeseries_columns(rec.milestones))
-            rec._evcsv.writerow(EVENT_COLUMNS)
-            rec.sample()
-        rec.sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))
+            rec._fresh_logs()
+        sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))
         rec.write_events()
-        if world.output.checkpoint_every:
-            rec.checkpoint()
+        rec._periodic_checkpoint()
         return rec
 
     def on_tick(self, sim: Simulation) -> None:
@@ -360,8 +355,7 @@ class Recorder:
             self._ts.close()
             self._ev.close()
             return self._write_summary(ended)
-        if sim.world.output.checkpoint_every:
-            self.checkpoint()
+        self._periodic_checkpoint()
         if sim.tick % self.sample_every != 0 and not sim.extinct:
             self.sample()
         self._ts.close()
@@ -403,24 +397,22 @@ class Recorder:
     def write_species(self) -> None:
         """Write species.csv (ALife phylogeny format; extant species end at the final tick)."""
         sim, sp = self.sim, self.sim.species
-        path = self.folder / "species.csv"
-        tmp = path.with_name(".species.csv.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(SPECIES_COLUMNS)
-            for s in range(len(sp)):
-                parent = int(sp.parent[s])
-                extant = sp.destruction[s] < 0
-                founder = sp.founder[s]
-                w.writerow([
-                    s, "[none]" if parent < 0 else f"[{parent}]", int(sp.origin[s]),
-                    sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
-                    sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
-                    "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
-                    int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
-                    int(sp.technological_at[s]) if sp.technological_at[s] >= 0 else "",
-                ])  # fmt: skip
-        os.replace(tmp, path)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(SPECIES_COLUMNS)
+        for s in range(len(sp)):
+            parent = int(sp.parent[s])
+            extant = sp.destruction[s] < 0
+            founder = sp.founder[s]
+            w.writerow([
+                s, "[none]" if parent < 0 else f"[{parent}]", int(sp.origin[s]),
+                sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
+                sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
+                "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
+                int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
+                int(sp.technological_at[s]) if sp.technological_at[s] >= 0 else "",
+            ])  # fmt: skip
+        atomic_write_text(self.folder / "species.csv", buf.getvalue())
 
     def _outcomes(self) -> dict:
         """Detector results and compute for summary.json."""

@@ -24,7 +24,13 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Interrupted(Exception):
-    """The run stopped on a signal after writing a checkpoint and its summary."""
+    """The run stopped on a signal after writing a checkpoint and its summary.
+
+    Attributes:
+        signum: the signal's number.
+        exit_code: the exit code for it (:data:`EXIT_CODES`; 130 for others).
+        summary: the ``summary.json`` written (``ended: interrupted``).
+    """
 
     def __init__(self, signum: int, summary: dict):
         super().__init__(f"interrupted by signal {signum}")
@@ -130,9 +136,8 @@ def run(
         Interrupted: a signal stopped the run (checkpoint and summary written).
     """
     world = resolve(world, ticks, seed, checkpoint_every)
-    prepare_folder(out, force)
-    sim = Simulation(world)
-    rec = Recorder(out, sim, force=force, world_file=world_file)
+    folder = prepare_folder(out, force)  # before building the world: a refused folder costs nothing
+    rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
     rec.open()
     return _loop(rec, world.sim.ticks, progress)
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,14 +52,60 @@ class Simulation:
     """
 
     def __init__(self, world: World, seed: int | None = None):
+        seed = int(world.sim.seed if seed is None else seed)
+        g = world.world
+        self._build(world, seed, SpeciesRegistry(world), Population(max(1024, sum(s.count for s in world.species))),
+                    make_habitat(g, seed), make_richness(g.width, g.height, g.food.patches, seed))
+        self.food[...] = initial_food(self.habitat, g.food) * self.richness
+        self._place_founders()
+        self.interventions.update(self)  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
+
+    @classmethod
+    def from_state(cls, world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> Simulation:
+        """A simulation that continues a saved state (a checkpoint's) under ``world``.
+
+        Nothing of a new run's start happens: no founders are placed, nothing
+        is applied at tick 0, and no trigger has fired for any species yet
+        (:func:`evosim.checkpoint.restore` carries that record over when it applies).
+
+        Args:
+            world: the world to continue under; same grid size as the saved state (its
+                parameters and interventions may differ: a branch).
+            arrays: ``pop.<field>`` (:meth:`Population.state`), ``species.<array>``
+                (:meth:`SpeciesRegistry.state`) and ``sim.<name>`` for each of
+                :data:`evosim.checkpoint.SIM_ARRAYS`.
+            scalars: :data:`evosim.checkpoint.SIM_SCALARS`, ``next_id`` and ``pending_events``.
+        """
+        from evosim.checkpoint import SIM_ARRAYS, SIM_SCALARS
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+
+        grids = part("sim.")
+        sim = cls.__new__(cls)
+        sim._build(world, int(scalars["seed"]), SpeciesRegistry.from_state(world, part("species.")),
+                   Population.from_state(part("pop."), int(scalars["next_id"])), grids["habitat"], grids["richness"])
+        for k in SIM_ARRAYS:
+            if k in ("food", "census"):  # views of the padded grids: copied into them
+                getattr(sim, k)[...] = grids[k]
+            elif k not in ("habitat", "richness"):
+                setattr(sim, k, np.array(grids[k]))
+        for k in SIM_SCALARS:
+            setattr(sim, k, scalars[k])
+        sim.events = [tuple(e) for e in scalars["pending_events"]]
+        return sim
+
+    def _build(self, world: World, seed: int, species: SpeciesRegistry, pop: Population, habitat: np.ndarray,
+               richness: np.ndarray) -> None:
+        """Set up everything but the founders (:meth:`__init__`) or the saved state (:meth:`from_state`)."""
         self.world = world
-        self.seed = int(world.sim.seed if seed is None else seed)
+        self.seed = seed
         self.params = params_from_world(world)
-        self.species = SpeciesRegistry(world)
+        self.species = species
         self.events: list[tuple[int, str, int, str]] = []
         self.on_death: Callable[[Simulation, np.ndarray], None] | None = None
-        self.habitat = make_habitat(world.world, self.seed)
-        self.richness = make_richness(world.world.width, world.world.height, world.world.food.patches, self.seed)
+        self.habitat = np.array(habitat)
+        self.richness = np.array(richness)
         self.capacity, _ = food_arrays(world.world.food)
         self.hard = initial_food(self.habitat, world.world.hard_food)
         self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
@@ -74,7 +121,7 @@ class Simulation:
         self.cap_reached_at: int | None = None
         self.cap_refused = 0
         self.species_limit_logged = False
-        self.pop = Population(max(1024, sum(s.count for s in world.species)))
+        self.pop = pop
         self._counts = np.zeros(self.habitat.size + 1, np.int32)  # int32: half the cache footprint (cap <= 50 M)
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
@@ -90,17 +137,14 @@ class Simulation:
         k_move.pad_torus(self.habitat, self._habitat_pad, halo)
         self._food_pad = np.zeros(padded, np.float32)
         self.food = self._food_pad[inner]
-        self.food[...] = initial_food(self.habitat, world.world.food) * self.richness
         self._census_pad = np.full(padded, -1, np.int64)
         self.census = self._census_pad[inner]
         self._census_cells = np.zeros(0, np.int64)  # flat indices (padded grid) the last census wrote
         self._n_census_cells = -1  # < 0: unknown, the next census clears the whole grid
         self._scratch_for(self.pop.capacity)
         self._reset_counts()
-        self._place_founders()
         self.detectors = Detectors(self)
         self.interventions = Interventions(self)
-        self.interventions.update(self)  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:

@@ -22,6 +22,11 @@ from evosim.schema import World
 class SpeciesRegistry:
     """Per-species arrays, index = species id; grows by doubling.
 
+    Args:
+        world: gives the root species (ids ``0..len(world.species)-1``) and the species limit.
+        capacity: rows to allocate at first.
+        roots: register the world's species (False: an empty registry, see :meth:`from_state`).
+
     Attributes:
         names: species names (roots from the world file, then ``<root>.<id>``).
         lo, hi, mutation: (S, G) float32 gene bounds and mutation sizes.
@@ -32,8 +37,11 @@ class SpeciesRegistry:
         fire_substitute: (S,) uint8, 1 lets members pass a ``needs_land`` milestone anywhere.
         upkeep_extra: (S,) float32 energy per member per tick (cost of granted manipulators).
         intelligent_at, technological_at: (S,) int64 detection ticks (-1: not yet).
+        intelligent_flop, technological_flop: (S,) float64 compute spent so far
+            at each detection (read where the detection tick is set).
         brain_since, tech_since: (S,) int64 start of the current run of ticks
             meeting the detector condition (-1: not meeting it).
+        max_level: (S,) int64 highest milestone level the species has reached.
         parent, root: (S,) int64 parent species (-1 for roots) and root species.
         origin, destruction: (S,) int64 ticks (destruction -1 while extant).
         alive, peak: (S,) int64 live count and peak count.
@@ -45,10 +53,11 @@ class SpeciesRegistry:
         "root": (np.int64, 0), "origin": (np.int64, 0), "destruction": (np.int64, 0),
         "alive": (np.int64, 0), "peak": (np.int64, 0), "fire_substitute": (np.uint8, 0), "upkeep_extra": (np.float32, 0),
         "intelligent_at": (np.int64, 0), "technological_at": (np.int64, 0),
-        "brain_since": (np.int64, 0), "tech_since": (np.int64, 0),
+        "brain_since": (np.int64, 0), "tech_since": (np.int64, 0), "max_level": (np.int64, 0),
+        "intelligent_flop": (np.float64, 0), "technological_flop": (np.float64, 0),
     }  # fmt: skip
 
-    def __init__(self, world: World, capacity: int = 64):
+    def __init__(self, world: World, capacity: int = 64, roots: bool = True):
         self.names: list[str] = []
         self.n = 0
         self.capacity = 0
@@ -56,7 +65,7 @@ class SpeciesRegistry:
         for name, (dt, cols) in self._ARRAYS.items():
             setattr(self, name, np.zeros((0, cols) if cols else 0, dt))
         self._reserve(max(capacity, len(world.species)))
-        for s in world.species:
+        for s in world.species if roots else ():
             sid = self._new_row(s.name, parent=-1, tick=0)
             for g, gene in enumerate(GENES):
                 spec = getattr(s.genes, gene)
@@ -64,6 +73,27 @@ class SpeciesRegistry:
                 self.founder[sid, g] = spec.mean
                 self.centroid[sid, g] = spec.mean
             self.root[sid] = sid
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of every array for the species formed so far, and their ``names`` (for checkpoints)."""
+        out = {k: self.view(k).copy() for k in self._ARRAYS}
+        out["names"] = np.array(self.names, dtype=str)
+        return out
+
+    @classmethod
+    def from_state(cls, world: World, arrays: dict[str, np.ndarray]) -> SpeciesRegistry:
+        """Rebuild from :meth:`state` output; ``world`` gives the species limit.
+
+        Raises:
+            KeyError: ``arrays`` lacks one of the registry's arrays.
+        """
+        names = [str(x) for x in arrays["names"]]
+        reg = cls(world, max(64, len(names)), roots=False)
+        for k in cls._ARRAYS:
+            getattr(reg, k)[: len(names)] = arrays[k]
+        reg.names = names
+        reg.n = len(names)
+        return reg
 
     def __len__(self) -> int:
         return self.n

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from evosim.schema import World
 from evosim.yamlio import dump
@@ -56,41 +57,33 @@ def commented_template(world: World | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parameter_rows(model: BaseModel | None = None, prefix: str = "") -> list[tuple[str, str, str]]:
+def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str = "") -> list[tuple[str, str, str]]:
     """(key path, default, description) for every leaf key of the schema.
 
     Defaults are read from an instance, so nested defaults (water food differs
     from land food) are shown as they really are; list items (species) show
     the defaults of a species entry that does not set the key.
+
+    Args:
+        model: an instance (default: the default world), or a model class
+            (a list item's): its field defaults are shown, ``(required)``
+            where there is none.
+        prefix: prepended to every key path.
     """
     model = World() if model is None else model
+    cls = model if isinstance(model, type) else type(model)
     rows: list[tuple[str, str, str]] = []
-    for name, field in type(model).model_fields.items():
+    for name, field in cls.model_fields.items():
         path = f"{prefix}{name}"
-        value = getattr(model, name)
+        value = field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
         item = _model_of(field.annotation)
         if isinstance(value, BaseModel):
             rows.extend(parameter_rows(value, f"{path}."))
         elif isinstance(value, list) and item is not None:
             rows.append((path, f"{len(value)} entries", field.description or ""))
-            rows.extend(_class_rows(item, f"{path}[]."))
+            rows.extend(parameter_rows(item, f"{path}[]."))
         else:
-            rows.append((path, _scalar(value), field.description or ""))
-    return rows
-
-
-def _class_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
-    """Rows for a list item's model from its field defaults ('required' where there is none)."""
-    from pydantic_core import PydanticUndefined
-
-    rows: list[tuple[str, str, str]] = []
-    for name, field in model.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            rows.extend(parameter_rows(default, f"{prefix}{name}."))
-        else:
-            shown = "(required)" if default is PydanticUndefined else _scalar(default)
-            rows.append((f"{prefix}{name}", shown, field.description or ""))
+            rows.append((path, "(required)" if value is PydanticUndefined else _scalar(value), field.description or ""))
     return rows
 
 

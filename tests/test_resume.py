@@ -247,3 +247,27 @@ def test_resume_and_branch_when_the_population_shrank_below_the_founders(tmp_pat
     assert branch["ticks_run"] >= header["tick"]
     summary, _, _ = runner.resume(out)
     assert summary["ticks_run"] == 200 or summary["ended"] == "extinct"
+
+
+def _intervention_rows(folder: Path) -> list[tuple[int, str, str]]:
+    import csv
+
+    with open(folder / "events.csv", newline="", encoding="utf-8") as fh:
+        return [(int(r["tick"]), r["species"], r["details"]) for r in csv.DictReader(fh) if r["kind"] == "intervention"]
+
+
+def test_branch_with_a_new_trigger_fires_it_for_founders_after_the_branch(tmp_path):
+    """Regression: building the branch ran the tick-0 interventions, whose trigger state the branch kept."""
+    o = {"world.width": 32, "world.height": 32, "output.checkpoint_every": 10}
+    mark = {"name": "mark", "when": {"trigger": "population_above", "value": 1}, "target": {"founder": "grazer"},
+            "effect": {"kind": "fire_substitute"}}
+    runner.run(load_world(overrides=o), tmp_path / "base", ticks=20, seed=2)
+    hp = tmp_path / "base" / "checkpoints" / "ckpt-0000000010.json"
+    runner.branch(hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "new", ticks=30)
+    assert _intervention_rows(tmp_path / "new") == [(11, "0", "mark: fire substitute")]
+    # the same interventions as the run that wrote the checkpoint: what has fired stays fired
+    runner.run(load_world(overrides={**o, "interventions": [mark]}), tmp_path / "marked", ticks=20, seed=2)
+    assert _intervention_rows(tmp_path / "marked") == [(0, "0", "mark: fire substitute")]
+    hp = tmp_path / "marked" / "checkpoints" / "ckpt-0000000010.json"
+    runner.branch(hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "same", ticks=30)
+    assert _intervention_rows(tmp_path / "same") == [(0, "0", "mark: fire substitute")]

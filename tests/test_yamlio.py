@@ -1,4 +1,4 @@
-"""Strict YAML reading (duplicate keys, aliases), key lines, atomic writes."""
+"""Strict YAML reading (duplicate keys, aliases), key lines, atomic writes, npz bytes."""
 
 from __future__ import annotations
 
@@ -92,3 +92,19 @@ def test_atomic_writes(tmp_path):
     text = j.read_text(encoding="utf-8")
     assert text.endswith("\n") and json.loads(text) == {"b": 1, "a": [1, 2]}
     assert text.index('"b"') < text.index('"a"')
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_npz_bytes_round_trip_without_pickles(compress):
+    import io
+
+    import numpy as np
+
+    arrays = {"a": np.arange(12, dtype=np.int64).reshape(3, 4), "names": np.array(["x", "yz"]), "s": np.array(2.5)}
+    data = yamlio.npz_bytes(arrays, compress=compress)
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        assert sorted(z.files) == sorted(arrays)
+        for k, v in arrays.items():
+            assert z[k].dtype == v.dtype and np.array_equal(z[k], v)
+    with pytest.raises(ValueError):
+        yamlio.npz_bytes({"o": np.array([{}], dtype=object)})
