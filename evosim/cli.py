@@ -6,7 +6,6 @@ as one paragraph on stderr, exit code 2, no traceback, nothing written.
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
 from pathlib import Path
@@ -14,33 +13,10 @@ from pathlib import Path
 import click
 
 from evosim import __version__
+from evosim.cli_common import refusals, set_option
 from evosim.config import ConfigError, load_world
-
-set_option = click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override one key of the world, e.g. --set world.width=128 or --set species.grazer.count=50 (repeatable).",
-)
-
-
-def refusals(fn):
-    """Turn a ConfigError into the one-paragraph message and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"evosim: error: {exc}", err=True)
-            sys.exit(ConfigError.exit_code)
-
-    return wrapper
-
-
-def _world_arg(world_file: str | None, overrides: tuple[str, ...]):
-    return load_world(world_file, overrides)
+from evosim.experiment_cli import experiment, report
+from evosim.viewer.cli import view
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +35,7 @@ def main() -> None:
 @refusals
 def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
     """Check WORLD_FILE (and any --set) without running it."""
-    w = _world_arg(world_file, overrides)
+    w = load_world(world_file, overrides)
     click.echo(
         f"{world_file or 'embedded default world'}: OK — world '{w.name}', "
         f"{w.world.width}x{w.world.height}, species: {', '.join(s.name for s in w.species)}"
@@ -116,9 +92,8 @@ def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, fr
         world = load_world(source, overrides)
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
-        job = lambda progress: (runner.branch(from_checkpoint, world, out_path, ticks=bar_ticks, force=force,  # noqa: E731
-                                              progress=progress, checkpoint_every=checkpoint_every,
-                                              world_file=world_file), [], 0)
+        job = lambda progress: runner.branch(from_checkpoint, world, out_path, ticks=bar_ticks, force=force,  # noqa: E731
+                                             progress=progress, checkpoint_every=checkpoint_every, world_file=world_file)
         label = f"{world.name} from {Path(from_checkpoint).name}"
     elif resume_folder:
         if world_file or overrides or seed is not None or out:
@@ -131,17 +106,13 @@ def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, fr
         seed = world.sim.seed if seed is None else seed
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, seed)
-        job = lambda progress: (runner.run(world, out_path, ticks=bar_ticks, seed=seed, force=force,  # noqa: E731
-                                           progress=progress, checkpoint_every=checkpoint_every,
-                                           world_file=world_file), [], 0)
+        job = lambda progress: runner.run(world, out_path, ticks=bar_ticks, seed=seed, force=force,  # noqa: E731
+                                          progress=progress, checkpoint_every=checkpoint_every, world_file=world_file)
         label = f"{world.name} seed {seed}"
     if not quiet and not runner.kernels_cached():
         click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
     try:
-        if quiet or bar_ticks is None:
-            summary, refused, start = job(None)
-        else:
-            summary, refused, start = _with_bar(job, label, bar_ticks)
+        result = job(None) if quiet or bar_ticks is None else _with_bar(job, label, bar_ticks)
     except runner.Interrupted as exc:
         click.echo(f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
                    f"Continue with: evosim run --resume {out_path}", err=True)
@@ -150,9 +121,11 @@ def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, fr
         click.echo(f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
                    f"({getattr(exc, 'filename', '') or out_path}); the newest checkpoint stays valid", err=True)
         sys.exit(1)
-    for msg in refused:
-        click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
-    if resume_folder:
+    summary = result
+    if resume_folder:  # runner.resume also says which checkpoints it skipped and where it started
+        summary, refused, start = result
+        for msg in refused:
+            click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
         click.echo(f"resumed from tick {start}")
     _report(summary, out_path)
 
@@ -206,13 +179,7 @@ def _report(summary: dict, out: Path) -> None:
     click.echo(f"run folder: {out}")
 
 
-from evosim.viewer.cli import view  # noqa: E402  (after main and refusals: evosim.viewer.cli imports them)
-
 main.add_command(view)
-
-
-from evosim.experiment_cli import experiment, report  # noqa: E402
-
 main.add_command(experiment)
 main.add_command(report)
 

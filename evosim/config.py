@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from evosim import yamlio
 from evosim.schema import World
@@ -45,21 +47,33 @@ def format_path(loc: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
-def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
-    """Description of the schema field at ``loc``, if there is one."""
-    field = None
+def locate(source: str | os.PathLike, loc: tuple, node: Any = None) -> str:
+    """``"<source>: <key path> (line N)"``: where a problem is; the line if ``node`` (a YAML tree) has ``loc``."""
+    line = yamlio.line_of(node, loc)
+    return f"{source}: {format_path(loc)}{f' (line {line})' if line else ''}"
+
+
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[FieldInfo | None, type[BaseModel] | None]:
+    """(field at ``loc`` below ``model``, model of that field's value); (None, None) where ``loc`` leaves the schema."""
+    fld = None
     for part in loc:
         if isinstance(part, int):
             continue
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return None
-        field = fields[part]
-        ann = field.annotation
-        args = getattr(ann, "__args__", ()) or ()
-        nxt = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        model = nxt
-    return field.description if field is not None else None
+        fields = getattr(model, "model_fields", None) or {}
+        if part not in fields:
+            return None, None
+        fld = fields[part]
+        ann = fld.annotation
+        cands = (ann, *(getattr(ann, "__args__", ()) or ()))
+        cands += tuple(a for c in cands[1:] for a in (getattr(c, "__args__", ()) or ()))  # list[X] | None
+        model = next((a for a in cands if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return fld, model
+
+
+def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
+    """Description of the schema field at ``loc``, if there is one."""
+    fld, _ = _model_at(model, loc)
+    return fld.description if fld is not None else None
 
 
 _PYDANTIC_TAG = re.compile(
@@ -81,27 +95,35 @@ def _safe_repr(v: Any, limit: int = 80) -> str:
     return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
-def _validation_message(err: ValidationError, source: str, node, set_paths: dict[tuple, str]) -> str:
+def validation_message(
+    err: ValidationError, source: str, node: Any, set_paths: Mapping[tuple, str] | None = None, model: type[BaseModel] = World
+) -> str:
+    """One paragraph for a failed validation of ``model``: at most three problems, each naming where it is.
+
+    Args:
+        err: the validation error.
+        source: what was validated (a file name), named in front of each problem.
+        node: the YAML tree of ``source`` (for line numbers), or None.
+        set_paths: key paths set by ``--set`` overrides -> the override's text; a
+            problem at or below one of them is named after that override.
+        model: the validated schema (for the allowed keys and field descriptions).
+    """
     problems = []
     for e in err.errors(include_url=False):
         raw = tuple(e["loc"])
         loc = (*_clean_loc(raw[:-1]), raw[-1]) if e["type"] == "extra_forbidden" and raw else _clean_loc(raw)
-        path = format_path(loc)
-        origin = next((s for p, s in set_paths.items() if loc[: len(p)] == p), None)
-        where = f"--set {origin}" if origin else source
-        line = None if origin else yamlio.line_of(node, loc)
-        at = f" (line {line})" if line else ""
+        origin = next((s for p, s in (set_paths or {}).items() if loc[: len(p)] == p), None)
+        where = locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            parent = _clean_loc(loc[:-1])
-            allowed = _allowed_keys(parent)
+            allowed = _allowed_keys(loc[:-1], model)
             msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         elif e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
             msg += f" (got {_safe_repr(e['input'])})"
-        help_ = _field_help(World, loc)
+        help_ = _field_help(model, loc)
         if help_ and e["type"] != "extra_forbidden":
-            msg += f"; {path} is: {help_}"
-        problems.append(f"{where}: {path}{at}: {msg}")
+            msg += f"; {format_path(loc)} is: {help_}"
+        problems.append(f"{where}: {msg}")
     extra = len(problems) - 3
     text = " | ".join(problems[:3])
     if extra > 0:
@@ -109,18 +131,10 @@ def _validation_message(err: ValidationError, source: str, node, set_paths: dict
     return text
 
 
-def _allowed_keys(loc: tuple) -> list[str]:
-    model: Any = World
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            return []
-        ann = fields[part].annotation
-        args = getattr(ann, "__args__", ()) or ()
-        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-    return list(getattr(model, "model_fields", {}))
+def _allowed_keys(loc: tuple, model: type[BaseModel] = World) -> list[str]:
+    """Keys allowed in the mapping at ``loc`` below ``model`` (none if ``loc`` is not a mapping of the schema)."""
+    _, at = _model_at(model, loc)
+    return list(getattr(at, "model_fields", {}))
 
 
 def _check_finite(data: Any, loc: tuple = ()) -> None:
@@ -239,16 +253,28 @@ def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, 
     return data, node
 
 
-def load_world(
-    path: str | Path | None = None,
-    overrides: Iterable[str] | Mapping[str, Any] = (),
-) -> World:
+#: Overrides: ``--set`` strings ``"a.b.c=VALUE"`` (VALUE read as YAML), a mapping ``{"a.b.c": value}``, or
+#: ``("a.b.c", value)`` pairs (applied in order, so a later one wins).
+Overrides = Iterable[str] | Mapping[str, Any] | Iterable[tuple[str, Any]]
+
+
+def _override_items(overrides: Overrides) -> Iterator[tuple[str, Any]]:
+    """(key path or ``--set`` string, value or ``_NO_VALUE``) of each override, in order."""
+    for item in overrides.items() if isinstance(overrides, Mapping) else overrides:
+        if isinstance(item, str):
+            yield item, _NO_VALUE
+        else:
+            key, value = item
+            yield str(key), copy.deepcopy(value)
+
+
+def load_world(path: str | Path | None = None, overrides: Overrides = ()) -> World:
     """Load and validate a world.
 
     Args:
         path: a world YAML file; ``None`` for the embedded default world.
-        overrides: ``--set`` style strings ``"a.b.c=VALUE"`` or a mapping
-            ``{"a.b.c": value}``.
+        overrides: ``--set`` style strings ``"a.b.c=VALUE"``, a mapping
+            ``{"a.b.c": value}`` or ``("a.b.c", value)`` pairs, applied in order.
 
     Returns:
         The validated world.
@@ -257,35 +283,41 @@ def load_world(
         ConfigError: with a one-paragraph message naming file, key path, line.
     """
     if path is None:
-        data, node, source = {}, None, EMBEDDED
-    else:
-        data, node = read_world_file(path)
-        source = str(path)
+        return world_from_data({}, None, EMBEDDED, overrides)
+    data, node = read_world_file(path)
+    return world_from_data(data, node, str(path), overrides, Path(path).parent)
+
+
+def world_from_data(data: dict, node: Any, source: str, overrides: Overrides = (), folder: Path | None = None) -> World:
+    """Validate a world read by :func:`read_world_file` (``data`` is not changed), with ``overrides`` applied.
+
+    Args:
+        data: the file's raw mapping (missing keys take their defaults).
+        node: its YAML tree (for line numbers), or None.
+        source: the file's name in messages.
+        overrides: as for :func:`load_world`.
+        folder: the file's folder, against which a habitat map file is resolved.
+
+    Raises:
+        ConfigError: with a one-paragraph message naming file, key path, line.
+    """
     data = _merge(World().model_dump(mode="json"), copy.deepcopy(data))
     set_paths: dict[tuple, str] = {}
-    if isinstance(overrides, Mapping):
-        for k, v in overrides.items():
-            loc, text = _apply_set(data, str(k), copy.deepcopy(v))
-            set_paths[loc] = text
-    else:
-        for assignment in overrides:
-            loc, text = _apply_set(data, assignment)
-            set_paths[loc] = text
+    for key, value in _override_items(overrides):
+        loc, text = _apply_set(data, key, value)
+        set_paths[loc] = text
     try:
         _check_finite(data)
     except ValueError as exc:
         loc, msg = exc.args[0]
         origin = next((s for p, s in set_paths.items() if tuple(loc[: len(p)]) == p), None)
-        line = None if origin else yamlio.line_of(node, loc)
-        where = f"--set {origin}" if origin else source
-        raise ConfigError(f"{where}: {format_path(loc)}{f' (line {line})' if line else ''}: {msg}") from None
+        raise ConfigError(f"{locate(f'--set {origin}', loc) if origin else locate(source, loc, node)}: {msg}") from None
     try:
         world = World.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_validation_message(exc, source, node, set_paths)) from None
-    if world.world.habitat.file and path is not None:
-        map_path = (Path(path).parent / world.world.habitat.file).resolve()
-        world.world.habitat.file = str(map_path)
+        raise ConfigError(validation_message(exc, source, node, set_paths)) from None
+    if world.world.habitat.file and folder is not None:
+        world.world.habitat.file = str((folder / world.world.habitat.file).resolve())
     if world.world.habitat.source == "file":
         from evosim.world import load_map  # here: evosim.world imports this module
 

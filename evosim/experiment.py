@@ -1,8 +1,8 @@
 """Experiments: arms x replicates of a world, run on a Dask cluster (docs/experiments.md).
 
-An experiment folder holds ``experiment.json`` (the manifest: spec, derived
-seeds, arms, evosim version) and one run folder per replicate,
-``<arm>/rep-<k>/``; with ``branch_tick`` also the shared bases
+An experiment folder holds ``experiment.json`` (the manifest of
+:mod:`evosim.experiment_manifest`: spec, derived seeds, arms, evosim version)
+and one run folder per replicate, ``<arm>/rep-<k>/``; with ``branch_tick`` also the shared bases
 ``_base/rep-<k>/``. A replicate is *finished* when its ``summary.json`` says
 ``ended: completed`` or ``extinct``. Every task is idempotent: it takes a
 lock beside its own folder, returns at once if the folder is finished, else
@@ -33,15 +33,13 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from evosim import __version__, yamlio
-from evosim.config import ConfigError, _clean_loc, format_path, load_world, world_to_dict
+from evosim.config import ConfigError, locate, read_world_file, validation_message, world_from_data, world_to_dict
+from evosim.experiment_manifest import check_out, run_folder, save_manifest, write_manifest  # noqa: F401 (re-exported)
 from evosim.experiment_schema import ExperimentSpec, read_spec
 from evosim.schema import World
 
-MANIFEST = "experiment.json"
 BASE_DIR = "_base"
 FINISHED = ("completed", "extinct")
-SEED_DERIVATION = "numpy.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, numpy.uint64)[0] >> 1"
 #: Keys of a world that only act at tick 0; a branched arm may not change them.
 TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species")
 
@@ -86,32 +84,28 @@ def derive_seeds(root: int, n: int) -> list[int]:
     return out
 
 
-def _assignments(overrides: dict[str, Any]) -> list[str]:
-    """``{key: value}`` -> ``["key=<YAML of value>"]`` (strings quoted, so '1.5' stays a string)."""
-    return [f"{k}={json.dumps(v) if isinstance(v, str) else yamlio.dump(v).strip()}" for k, v in overrides.items()]
-
-
 def _get(data: dict, dotted: str) -> Any:
     for part in dotted.split("."):
         data = data.get(part) if isinstance(data, dict) else None
     return data
 
 
-def _check_interventions(exp_path: Path, node, i: int, spec: ExperimentSpec) -> None:
+def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec) -> None:
     """Refuse arm interventions timed before the branch (the world schema refuses unknown milestones and founders)."""
     for j, iv in enumerate(spec.arms[i].interventions):
         if spec.branch_tick is not None and iv.when.tick is not None and iv.when.tick <= spec.branch_tick:
-            loc = ("arms", i, "interventions", j, "when", "tick")
-            line = yamlio.line_of(node, loc)
             raise ConfigError(
-                f"{exp_path}: {format_path(loc)}{f' (line {line})' if line else ''}: tick {iv.when.tick} is not after "
-                f"branch_tick {spec.branch_tick}, so it would never apply in the arm (the first tick an arm runs is "
+                f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'tick'), node)}: tick {iv.when.tick} is not "
+                f"after branch_tick {spec.branch_tick}, so it would never apply in the arm (the first tick an arm runs is "
                 f"{spec.branch_tick + 1})"
             )
 
 
 def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
     """Load an experiment file and build every arm's world up front.
+
+    The base world file is read once; the base is it with the common
+    overrides, each arm it with the common and then the arm's overrides.
 
     Args:
         path: the experiment YAML file.
@@ -125,40 +119,49 @@ def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
     p = Path(path)
     spec, node = read_spec(p)
     world_path = (p.parent / spec.world).resolve()
-
-    def where(loc: tuple) -> str:
-        line = yamlio.line_of(node, loc)
-        return f"{p}: {format_path(loc)}{f' (line {line})' if line else ''}"
-
-    common = _assignments(spec.overrides)
     try:
-        base = load_world(world_path, common)
+        world_data, world_node = read_world_file(world_path)
     except ConfigError as exc:
-        loc = ("overrides",) if str(exc).startswith("--set ") else ("world",)
-        raise ConfigError(f"{where(loc)}: {exc}") from None
+        raise ConfigError(f"{locate(p, ('world',), node)}: {exc}") from None
+
+    def build(overrides: list[tuple[str, Any]]) -> World:
+        return world_from_data(world_data, world_node, str(world_path), overrides, world_path.parent)
+
+    common = list(spec.overrides.items())
+    try:
+        base = build(common)
+    except ConfigError as exc:
+        loc, why = ("world",), exc
+        if common:  # refused with the common overrides: are they the cause, or the world file itself?
+            try:
+                build([])
+                loc = ("overrides",)
+            except ConfigError as alone:
+                why = alone
+        raise ConfigError(f"{locate(p, loc, node)}: {why}") from None
     arms: dict[str, World] = {}
     base_data = world_to_dict(base)
     for i, arm in enumerate(spec.arms):
+        at = f"{locate(p, ('arms', i, 'overrides'), node)}: arm '{arm.name}'"
         try:
-            w = load_world(world_path, common + _assignments(arm.overrides))
+            w = build(common + list(arm.overrides.items()))  # pairs: common first, so the arm's win
         except ConfigError as exc:
-            raise ConfigError(f"{where(('arms', i, 'overrides'))}: arm '{arm.name}': {exc}") from None
+            raise ConfigError(f"{at}: {exc}") from None
         data = world_to_dict(w)
         data["interventions"] = data["interventions"] + [iv.model_dump(mode="json") for iv in arm.interventions]
         try:
             w = World.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            raise ConfigError(f"{where(('arms', i, 'interventions'))}: arm '{arm.name}': {format_path(_clean_loc(first['loc']))}: "
-                              f"{first['msg'].removeprefix('Value error, ')}") from None
+            where = f"{locate(p, ('arms', i, 'interventions'), node)}: arm '{arm.name}'"
+            raise ConfigError(validation_message(exc, where, None)) from None
         _check_interventions(p, node, i, spec)
         if spec.branch_tick is not None:
             changed = [k for k in TICK0_KEYS if _get(data, k) != _get(base_data, k)]
             if changed:
                 raise ConfigError(
-                    f"{where(('arms', i, 'overrides'))}: arm '{arm.name}' changes {', '.join(changed)}, which only act at "
-                    f"tick 0, but every arm continues the shared base from branch_tick {spec.branch_tick}; move these "
-                    f"overrides to the common `overrides` or drop branch_tick"
+                    f"{at} changes {', '.join(changed)}, which only act at tick 0, but every arm continues the shared "
+                    f"base from branch_tick {spec.branch_tick}; move these overrides to the common `overrides` or drop "
+                    f"branch_tick"
                 )
         arms[arm.name] = w
     seeds = derive_seeds(spec.seed, spec.replicates)
@@ -202,97 +205,6 @@ def _build_once(exp: Experiment) -> None:
         except ConfigError as exc:
             what = "the base world" if name == "base" else f"arm '{name}'"
             raise ConfigError(f"{exp.path}: {what} cannot start: {exc}") from None
-
-
-# ----------------------------------------------------------------- manifest
-def fingerprint(world: World, ticks: int) -> str:
-    """SHA-256 of a world's resolved config with the experiment's tick count (seed excluded)."""
-    data = world_to_dict(world)
-    data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def run_folder(arm: str, k: int) -> str:
-    """Relative folder of replicate ``k`` of ``arm``."""
-    return f"{arm}/rep-{k}"
-
-
-def manifest(exp: Experiment) -> dict:
-    """The manifest written to ``experiment.json``."""
-    s = exp.spec
-    return {
-        "evosim_version": __version__,
-        "name": s.name,
-        "spec_file": str(exp.path.resolve()),
-        "spec": s.model_dump(mode="json"),
-        "world_file": str(exp.world_path),
-        "world_file_sha256": hashlib.sha256(exp.world_path.read_bytes()).hexdigest(),
-        "control": exp.control,
-        "ticks": s.ticks,
-        "branch_tick": s.branch_tick,
-        "checkpoint_every": s.every,
-        "seeds": {"root": s.seed, "derivation": SEED_DERIVATION, "replicates": exp.seeds},
-        "base_fingerprint": fingerprint(exp.base, s.branch_tick or s.ticks),
-        "arms": [{"name": a.name, "folder": a.name, "description": a.description, "fingerprint": fingerprint(exp.arms[a.name], s.ticks),
-                  "interventions": [iv.name for iv in exp.arms[a.name].interventions]} for a in s.arms],
-        "runs": [{"arm": a.name, "replicate": k, "seed": seed, "folder": run_folder(a.name, k)}
-                 for a in s.arms for k, seed in enumerate(exp.seeds)],
-    }  # fmt: skip
-
-
-def _incompatible(old: dict, new: dict) -> list[str]:
-    """What differs between an existing manifest and a new one, other than replicates and added or removed arms."""
-    diff = [k for k in ("name", "ticks") if old.get(k) != new.get(k)]
-    if old.get("seeds", {}).get("root") != new["seeds"]["root"]:
-        diff.append("seed")
-    base_changed = new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
-    if old.get("branch_tick") != new["branch_tick"] or base_changed:
-        diff.append("branch_tick or the base world")
-    old_arms = {**old.get("arm_history", {}), **{a["name"]: a.get("fingerprint") for a in old.get("arms", [])}}
-    diff += [f"arm '{a['name']}' (its world or interventions)" for a in new["arms"]
-             if a["name"] in old_arms and old_arms[a["name"]] != a["fingerprint"]]
-    return diff
-
-
-def check_out(exp: Experiment, out: str | os.PathLike) -> dict:
-    """The manifest ``exp`` would write into ``out``, after checking that ``out`` may take it (nothing is written).
-
-    Raises:
-        ConfigError: ``out`` is a file, a non-empty folder that is not an
-            experiment, or an experiment whose runs a different spec made.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
-    path = out / MANIFEST
-    new = manifest(exp)
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: unreadable manifest ({exc}); choose another --out") from None
-        diff = _incompatible(old, new)
-        if diff:
-            raise ConfigError(
-                f"--out {out}: holds experiment runs made with a different {', '.join(diff)}; re-running there would mix "
-                f"them. Choose another --out (only `replicates`, descriptions and the arm list may change between re-runs)"
-            )
-        new["created"] = old.get("created")
-        # arms ever run here, so that a removed arm cannot come back with another world over its old folders
-        new["arm_history"] = {**old.get("arm_history", {}), **{a["name"]: a.get("fingerprint") for a in old.get("arms", [])}}
-    elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-        raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out")
-    new["created"] = new.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    new["arm_history"] = {**new.get("arm_history", {}), **{a["name"]: a["fingerprint"] for a in new["arms"]}}
-    return new
-
-
-def write_manifest(exp: Experiment, out: str | os.PathLike) -> dict:
-    """Create ``out`` and write its manifest atomically (see :func:`check_out`); returns the manifest."""
-    new = check_out(exp, out)
-    Path(out).mkdir(parents=True, exist_ok=True)
-    yamlio.atomic_write_json(Path(out) / MANIFEST, new)
-    return new
 
 
 # -------------------------------------------------------------------- tasks
@@ -381,7 +293,6 @@ class Plan:
 
     finished: list[tuple[str, int]] = field(default_factory=list)
     todo: list[tuple[str, int]] = field(default_factory=list)
-    bases: list[int] = field(default_factory=list)
 
 
 def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
@@ -396,22 +307,37 @@ def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
 
 
 def plan(exp: Experiment, out: str | os.PathLike) -> Plan:
-    """Which replicates are finished and which must run (and which shared bases they need)."""
+    """Which replicates are finished and which must run."""
     out = Path(out).resolve()
     p = Plan()
     for arm in exp.arms:
         for k in range(len(exp.seeds)):
             (p.finished if finished_summary(out / run_folder(arm, k)) else p.todo).append((arm, k))
-    if exp.spec.branch_tick is not None:
-        p.bases = sorted({k for _, k in p.todo})
     return p
+
+
+@dataclass
+class Prepared:
+    """An experiment ready to run into a folder: what :func:`prepare` found (nothing written yet)."""
+
+    out: Path
+    manifest: dict
+    plan: Plan
+
+
+def prepare(exp: Experiment, out: str | os.PathLike) -> Prepared:
+    """Check that ``out`` may take ``exp`` (:func:`check_out`) and :func:`plan` the run; nothing is written.
+
+    Raises:
+        ConfigError: as :func:`check_out`.
+    """
+    return Prepared(Path(out).resolve(), check_out(exp, out), plan(exp, out))
 
 
 @dataclass
 class Outcome:
     """Result of :func:`run_experiment`."""
 
-    out: Path
     total: int
     results: list[dict] = field(default_factory=list)
     failures: list[tuple[str, int, str]] = field(default_factory=list)
@@ -455,6 +381,7 @@ def run_experiment(
     workers: int | None = None,
     scheduler: str | None = None,
     on_done: Callable[[dict | None, Outcome], None] | None = None,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     """Run every unfinished replicate of ``exp`` into ``out`` on Dask.
 
@@ -465,6 +392,8 @@ def run_experiment(
         scheduler: address of an existing Dask scheduler (then ``workers`` is unused).
         on_done: called with each finished replicate's result (``None`` for a
             failure), including skipped ones, e.g. to advance a progress bar.
+        prepared: :func:`prepare` of the same ``exp`` and ``out``, if the caller
+            has it already (else it is done here).
 
     Returns:
         The outcome: one result per finished replicate and the failures.
@@ -474,10 +403,10 @@ def run_experiment(
     """
     from dask.distributed import as_completed
 
-    out = Path(out).resolve()
-    write_manifest(exp, out)
-    p = plan(exp, out)
-    outcome = Outcome(out, len(p.finished) + len(p.todo))
+    prep = prepared or prepare(exp, out)
+    out, p = prep.out, prep.plan
+    save_manifest(out, prep.manifest)
+    outcome = Outcome(len(p.finished) + len(p.todo))
     for arm, k in p.finished:
         folder = str(out / run_folder(arm, k))
         outcome.results.append({"arm": arm, "replicate": k, "seed": exp.seeds[k], "folder": folder, "action": "skipped"})
@@ -487,8 +416,9 @@ def run_experiment(
         return outcome
     with dask_client(workers, scheduler) as client:
         tag = hashlib.sha256(str(out).encode()).hexdigest()[:8]
+        branched = sorted({k for _, k in p.todo}) if exp.spec.branch_tick is not None else []  # shared bases needed
         bases = {k: client.submit(ensure_run, make_task(exp, out, BASE_DIR, k), key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}")
-                 for k in p.bases}  # fmt: skip
+                 for k in branched}  # fmt: skip
         futures = []
         for arm, k in p.todo:
             f = client.submit(ensure_run, make_task(exp, out, arm, k), bases.get(k), key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}")

@@ -1,31 +1,14 @@
-"""``evosim experiment`` and ``evosim report`` (click commands added to :data:`evosim.cli.main`).
-
-:mod:`evosim.cli` adds these commands at its end, so this module must not
-import :mod:`evosim.cli` at import time; :func:`refusals` defers to
-:func:`evosim.cli.refusals` when a command runs.
-"""
+"""``evosim experiment`` and ``evosim report`` (click commands added to :data:`evosim.cli.main`)."""
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
+from evosim.cli_common import refusals
 from evosim.config import ConfigError
-
-
-def refusals(fn):
-    """:func:`evosim.cli.refusals` (ConfigError -> one paragraph, exit 2), looked up when the command runs."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from evosim.cli import refusals as cli_refusals
-
-        return cli_refusals(fn)(*args, **kwargs)
-
-    return wrapper
 
 
 @click.command()
@@ -53,8 +36,8 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
         raise ConfigError("--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates")
     exp = ex.load_experiment(spec)
     out_path = Path(out) if out else Path("runs") / exp.spec.name
-    ex.check_out(exp, out_path)
-    p = ex.plan(exp, out_path)
+    prep = ex.prepare(exp, out_path)
+    p = prep.plan
     n_arms, n_rep = len(exp.arms), len(exp.seeds)
     head = (f"experiment '{exp.spec.name}': {n_arms} arm(s) x {n_rep} replicate(s) of {exp.spec.ticks} ticks "
             f"({', '.join(exp.arms)}; control: {exp.control})"
@@ -76,11 +59,11 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     failures: list[str] = []
     try:
         if quiet or not p.todo:
-            outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler)
+            outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler, prepared=prep)
         else:
             with click.progressbar(length=len(p.finished) + len(p.todo), label="replicates", file=sys.stderr, show_pos=True,
                                    item_show_func=lambda r: r and f"{r['arm']} rep-{r['replicate']} {r['action']}") as bar:  # fmt: skip
-                outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler,
+                outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler, prepared=prep,
                                             on_done=lambda r, _o: bar.update(1, r))
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; finished replicates are kept. Continue with the same command "

@@ -12,10 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from evosim import yamlio
-from evosim.config import ConfigError, _clean_loc, format_path, read_world_file
+from evosim.config import ConfigError, read_world_file, validation_message
 from evosim.schema import MAX_TICKS
 from evosim.schema_base import Strict, _f
 from evosim.schema_interventions import InterventionConfig
@@ -29,13 +28,19 @@ RESERVED_KEYS = ("sim.seed", "sim.ticks")
 
 
 def _check_overrides(v: dict[str, Any]) -> dict[str, Any]:
+    """Refuse overrides of :data:`RESERVED_KEYS` (the key paths themselves are checked when the worlds are built)."""
     for key in v:
-        k = str(key).strip()
-        if not k or any(not p.strip() for p in k.split(".")):
-            raise ValueError(f"override key '{key}' has an empty part; write dotted key paths such as world.width")
+        k = ".".join(p.strip() for p in str(key).split("."))
         if k in RESERVED_KEYS:
             raise ValueError(f"override '{k}' is set by the experiment; use the experiment's `seed` and `ticks` keys instead")
     return v
+
+
+def control_of(arms: list[str], control: str | None = None) -> str:
+    """The control arm of ``arms``: ``control`` if it is one of them, else the arm named 'control', else the first."""
+    if control in arms:
+        return control
+    return "control" if "control" in arms else arms[0]
 
 
 class ArmConfig(Strict):
@@ -111,55 +116,12 @@ class ExperimentSpec(Strict):
     @property
     def control_arm(self) -> str:
         """The control arm's name."""
-        names = [a.name for a in self.arms]
-        if self.control:
-            return self.control
-        return "control" if "control" in names else names[0]
+        return control_of([a.name for a in self.arms], self.control)
 
     @property
     def every(self) -> int:
         """Ticks between checkpoints."""
         return self.checkpoint_every or max(1, self.ticks // 10)
-
-
-def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[Any, Any]:
-    """(field, model of the field's value) at ``loc`` below ``model``."""
-    fld = None
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            return None, None
-        fld = fields[part]
-        ann = fld.annotation
-        cands = (ann, *(getattr(ann, "__args__", ()) or ()))
-        cands += tuple(a for c in cands for a in (getattr(c, "__args__", ()) or ()))
-        model = next((a for a in cands if isinstance(a, type) and issubclass(a, BaseModel)), None)
-    return fld, model
-
-
-def _spec_message(err: ValidationError, source: Path, node) -> str:
-    problems = []
-    for e in err.errors(include_url=False):
-        loc = _clean_loc(tuple(e["loc"]))
-        path = format_path(loc)
-        line = yamlio.line_of(node, loc)
-        at = f" (line {line})" if line else ""
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            _, parent = _model_at(ExperimentSpec, _clean_loc(loc[:-1])) if loc[:-1] else (None, ExperimentSpec)
-            allowed = list(getattr(parent, "model_fields", {}))
-            msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
-        else:
-            if e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
-                msg += f" (got {e['input']!r})"
-            fld, _ = _model_at(ExperimentSpec, loc)
-            if fld is not None and fld.description:
-                msg += f"; {path} is: {fld.description}"
-        problems.append(f"{source}: {path}{at}: {msg}")
-    text = " | ".join(problems[:3])
-    return text + (f" | and {len(problems) - 3} more problem(s)" if len(problems) > 3 else "")
 
 
 def read_spec(path: str | os.PathLike) -> tuple[ExperimentSpec, Any]:
@@ -173,4 +135,4 @@ def read_spec(path: str | os.PathLike) -> tuple[ExperimentSpec, Any]:
     try:
         return ExperimentSpec.model_validate(data), node
     except ValidationError as exc:
-        raise ConfigError(_spec_message(exc, p, node)) from None
+        raise ConfigError(validation_message(exc, str(p), node, model=ExperimentSpec)) from None

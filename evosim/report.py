@@ -39,9 +39,10 @@ import pandas as pd
 
 from evosim.config import ConfigError
 from evosim.defaults import GENES
+from evosim.experiment import finished_summary
+from evosim.experiment_schema import control_of
 from evosim.logs import Run, load_run, species_ancestry
 
-FINISHED = ("completed", "extinct")
 BOTTLENECKS = ("dexterity", "land", "sociality", "childhood", "lifespan", "diffusion", "none identified")
 #: (metric, label, kind, numerator column, denominator column): kind "mean" averages the column over
 #: replicates where it is defined; "ratio" is sum(numerator) / sum(denominator) over replicates.
@@ -98,8 +99,8 @@ def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
             m = json.loads(mpath.read_text(encoding="utf-8"))
             arms = [a["name"] for a in m["arms"]]
             runs = [dict(r, path=folder / r["folder"]) for r in m["runs"]]
-            return m.get("name", folder.name), arms, m.get("control") or arms[0], runs
-        except (ValueError, KeyError, TypeError) as exc:
+            return m.get("name", folder.name), arms, control_of(arms, m.get("control")), runs
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ConfigError(f"{mpath}: not a readable experiment manifest ({exc})") from None
     runs = []
     for rep in sorted(folder.glob("*/rep-*")):
@@ -109,7 +110,7 @@ def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
     arms = sorted({r["arm"] for r in runs})
     if not arms:
         raise ConfigError(f"{folder}: not an experiment folder (no experiment.json and no <arm>/rep-<k>/ run folders)")
-    return folder.name, arms, "control" if "control" in arms else arms[0], runs
+    return folder.name, arms, control_of(arms), runs
 
 
 # ------------------------------------------------------------------ one run
@@ -132,23 +133,17 @@ def _granted(run: Run) -> tuple[dict[int, list[tuple[int, float]]], dict[int, li
 
 
 def _max_levels(run: Run, ladder: list[dict]) -> dict[int, int]:
-    """Milestones reached per species id (from milestone events, else from timeseries shares)."""
+    """Milestones reached per species id, from the milestone events (the detectors log one per milestone reached)."""
     names = [m["name"] for m in ladder]
     out: dict[int, int] = {}
     ev = run.events
-    if not ev.empty and (ev["kind"].astype(str) == "milestone").any():
-        rows = ev[(ev["kind"].astype(str) == "milestone") & ev["species"].notna()]
-        for sid, details in zip(rows["species"], rows["details"].astype(str)):
-            hit = details.rsplit("first reached ", 1)[-1].strip()
-            if hit in names:
-                out[int(sid)] = max(out.get(int(sid), 0), names.index(hit) + 1)
+    if ev.empty:
         return out
-    ts = run.timeseries
-    for k, name in enumerate(names):
-        col = f"share_{name}"
-        if col in ts:
-            for sid in ts.loc[ts[col].fillna(0) > 0, "species"].unique():
-                out[int(sid)] = max(out.get(int(sid), 0), k + 1)
+    rows = ev[(ev["kind"].astype(str) == "milestone") & ev["species"].notna()]
+    for sid, details in zip(rows["species"], rows["details"].astype(str)):
+        hit = details.rsplit("first reached ", 1)[-1].strip()
+        if hit in names:
+            out[int(sid)] = max(out.get(int(sid), 0), names.index(hit) + 1)
     return out
 
 
@@ -182,14 +177,16 @@ def classify(genes: dict[str, float], level: int, ladder: list[dict], manipulato
 
 
 def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds()) -> tuple[dict, list[dict], pd.DataFrame]:
-    """Per-run outcomes, the stuck species (intelligent, never technological) and the intelligent species' trajectories."""
-    s = run.summary or {}
+    """Per-run outcomes, the stuck species (intelligent, never technological) and the intelligent species' trajectories.
+
+    ``run`` is a finished run (it has its summary).
+    """
+    s = run.summary
     sp = run.species
     ladder = run.config.get("technology", {}).get("ladder", [])
     intel = sp["intelligent_at"].notna() if len(sp) else pd.Series(dtype=bool)
     tech = sp["technological_at"].notna() if len(sp) else pd.Series(dtype=bool)
-    n_int = int(s.get("intelligent_species", int(intel.sum())))
-    n_tech = int(s.get("technological_species", int(tech.sum())))
+    n_int, n_tech = int(s["intelligent_species"]), int(s["technological_species"])
     fi, ft = s.get("first_intelligent") or {}, s.get("first_technological") or {}
     row = {
         "arm": arm, "replicate": replicate, "seed": s.get("seed"), "folder": str(run.folder), "ended": s.get("ended"),
@@ -299,11 +296,10 @@ def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thre
     for r in runs:
         path = Path(r["path"])
         try:
-            run = load_run(path)
-        except FileNotFoundError:
-            unfinished.append(f"{r['arm']}/rep-{r['replicate']}")
-            continue
-        if not run.summary or run.summary.get("ended") not in FINISHED:
+            run = load_run(path) if finished_summary(path) else None  # summary first: skip loading unfinished runs
+        except FileNotFoundError:  # a summary but no config.yaml: not a run folder evosim wrote
+            run = None
+        if run is None:
             unfinished.append(f"{r['arm']}/rep-{r['replicate']}")
             continue
         config = config or run.config
@@ -316,8 +312,6 @@ def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thre
     if unfinished:
         notes.append(f"{len(unfinished)} unfinished replicate(s) left out: {', '.join(unfinished[:10])}"
                      + (" ..." if len(unfinished) > 10 else "") + "; re-run `evosim experiment` to finish them")
-    if control not in arms:
-        control = arms[0]
     runs_df = pd.DataFrame(rows)
     stuck_df = pd.DataFrame(stuck, columns=["arm", "replicate", "species", "species_id", "milestones_reached", "bottleneck", "lacks",
                                             "manipulators", "fire_substitute", *GENES])  # fmt: skip

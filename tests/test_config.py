@@ -265,6 +265,18 @@ def test_set_values_are_typed_as_yaml():
     assert w.physiology.intake == 3.0 and w.output.lineage is True and w.world.food.season.amplitude == 0.5
 
 
+def test_overrides_as_values_apply_in_order():
+    """A mapping or (key, value) pairs give values directly; pairs apply in order, so a later one wins."""
+    assert load_world(None, {"world.width": 40, "culture.alpha": 1.5}).culture.alpha == 1.5
+    w = load_world(None, [("world", {"width": 40, "height": 30}), ("world.width", 50)])
+    assert (w.world.width, w.world.height) == (50, 30)
+    w = load_world(None, [("world.width", 50), ("world", {"width": 40, "height": 30})])
+    assert (w.world.width, w.world.height) == (40, 30)
+    assert load_world(None, [("name", "1.5")]).name == "1.5"  # a string stays a string
+    with pytest.raises(ConfigError, match=r"--set world.width=-4: world.width"):
+        load_world(None, [("world.width", -4)])
+
+
 def test_bool_is_not_a_number(tmp_path):
     """YAML 1.1 reads yes/no/on/off/true as booleans; a boolean given for a number is a wrong type, not 1 or 0."""
     p = tmp_path / "w.yaml"

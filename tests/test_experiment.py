@@ -107,6 +107,8 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
         (spec_text(arms="arms:\n  - name: a\n  - name: a\n"), ["arm names must be unique"]),
         ("name: x\nworld: missing.yaml\nticks: 5\narms: [{name: a}]\n", ["exp.yaml: world (line 2):", "missing.yaml: no such file"]),
         ("name: x\nname: y\n", ["not valid YAML", "duplicate key"]),
+        (spec_text(extra="overrides: {world.width: -4}\n"), ["exp.yaml: overrides (line 6): --set world.width=-4: world.width"]),
+        (spec_text(extra="overrides: {world..width: 40}\n"), ["exp.yaml: overrides (line 6)", "'world..width' has an empty part"]),
     ],
 )  # fmt: skip
 def test_bad_specs_exit_2_with_one_paragraph_before_anything_runs(tmp_path, body, expected):
@@ -120,6 +122,22 @@ def test_bad_specs_exit_2_with_one_paragraph_before_anything_runs(tmp_path, body
     assert one_paragraph(res.output) and not (tmp_path / "out").exists()
 
 
+def test_a_huge_bad_value_gives_a_short_message(tmp_path):
+    spec = write_spec(tmp_path, spec_text(arms="arms:\n  - name: a\n    description: " + "x" * 10_001 + "\n"))
+    with pytest.raises(ConfigError) as err:
+        load_experiment(spec)
+    msg = str(err.value)
+    assert "exp.yaml: arms[0].description (line 8)" in msg and "at most 10000 characters" in msg and len(msg) < 400, msg
+
+
+def test_a_bad_world_file_is_named_even_with_common_overrides(tmp_path):
+    spec = write_spec(tmp_path, spec_text(extra="overrides: {world.width: 40}\n"))
+    (tmp_path / "tiny.yaml").write_text(WORLD + "colour: red\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_experiment(spec)
+    assert "exp.yaml: world (line 2):" in str(err.value) and "tiny.yaml: colour (line 7): unknown key" in str(err.value)
+
+
 def test_arm_worlds_carry_common_and_arm_settings(tmp_path):
     arms = ARMS.replace("  - name: control\n", "  - name: control\n    overrides: {culture.beta: 0.7}\n")
     spec = write_spec(tmp_path, spec_text(extra="overrides: {culture.alpha: 1.5}\n", arms=arms))
@@ -128,6 +146,14 @@ def test_arm_worlds_carry_common_and_arm_settings(tmp_path):
     assert exp.arms["control"].culture.alpha == 1.5 and exp.arms["control"].culture.beta == 0.7
     assert exp.arms["hands"].culture.beta == 0.5 and [iv.name for iv in exp.arms["hands"].interventions] == ["grant"]
     assert exp.base.interventions == [] and exp.base.culture.alpha == 1.5
+
+
+def test_arm_overrides_apply_after_all_the_common_ones(tmp_path):
+    common = "overrides: {world: {width: 36, height: 48}, world.height: 40}\n"
+    arms = "arms:\n  - name: a\n    overrides: {world: {width: 40, height: 32}}\n  - name: b\n"
+    exp = load_experiment(write_spec(tmp_path, spec_text(extra=common, arms=arms)))
+    assert (exp.arms["a"].world.width, exp.arms["a"].world.height) == (40, 32)  # not 40x40: world.height came before
+    assert (exp.arms["b"].world.width, exp.arms["b"].world.height) == (36, 40)
 
 
 def test_workers_and_scheduler_together_are_refused(tmp_path):

@@ -1,9 +1,5 @@
 """The ``evosim view`` command, registered in :mod:`evosim.cli` with ``main.add_command(view)``.
 
-``view`` is built on first access (module ``__getattr__``) because it reuses
-``set_option`` and ``refusals`` from :mod:`evosim.cli`, which in turn imports
-this module to register it: importing :mod:`evosim.cli` inside the builder,
-not at the top, breaks that cycle, including under ``python -m evosim.cli``.
 pygame is imported only when the command runs, so ``evosim --help`` stays fast.
 """
 
@@ -16,6 +12,7 @@ from typing import Any
 
 import click
 
+from evosim.cli_common import refusals, set_option
 from evosim.config import ConfigError
 from evosim.viewer.layers import LAYER_NAMES
 
@@ -50,7 +47,8 @@ def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, t
     every = every or 10
     headless = bool(screenshot or frames_dir)
 
-    from evosim.viewer.app import LiveSource, ReplaySource, Viewer
+    from evosim.viewer.app import Viewer
+    from evosim.viewer.sources import LiveSource, ReplaySource
 
     if source is not None and Path(source).is_dir():
         if overrides or seed is not None:
@@ -92,46 +90,29 @@ def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, t
         sys.exit(1)
 
 
-def _build_view() -> click.Command:
-    from evosim.cli import refusals, set_option  # here, not at the top: evosim.cli imports this module
+@click.command(name="view")
+@click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
+@set_option
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
+@click.option("--ticks", type=click.IntRange(0, 100_000_000),
+              help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
+                   "pause the window at this tick. Replay: the tick to show or to stop at.")
+@click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
+@click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
+              help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
+@click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
+@click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
+@click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True,
+              help="Layer shown first.")
+@refusals
+def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
+    """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
 
-    @click.command(name="view")
-    @click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
-    @set_option
-    @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
-    @click.option("--ticks", type=click.IntRange(0, 100_000_000),
-                  help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
-                       "pause the window at this tick. Replay: the tick to show or to stop at.")
-    @click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
-    @click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
-                  help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
-    @click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
-    @click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
-    @click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True,
-                  help="Layer shown first.")
-    @refusals
-    def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
-        """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
-
-        Without an argument the embedded default world runs. In the window:
-        space pauses, '.' steps, +/- change speed, 1-9/0 switch layers, the
-        wheel zooms, arrows or dragging pan, a click inspects an agent or a
-        species, n/i choose and apply an intervention, h shows all keys. With
-        --screenshot or --frames nothing is opened: images are rendered
-        off-screen (no display needed).
-        """
-        run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer)
-
-    return view
-
-
-_built: dict[str, click.Command] = {}
-
-
-def __getattr__(name: str) -> Any:
-    """``view``: the click command, built on first access."""
-    if name == "view":
-        if "view" not in _built:
-            _built["view"] = _build_view()
-        return _built["view"]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    Without an argument the embedded default world runs. In the window:
+    space pauses, '.' steps, +/- change speed, 1-9/0 switch layers, the
+    wheel zooms, arrows or dragging pan, a click inspects an agent or a
+    species, n/i choose and apply an intervention, h shows all keys. With
+    --screenshot or --frames nothing is opened: images are rendered
+    off-screen (no display needed).
+    """
+    run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer)
