@@ -93,7 +93,8 @@ def main() -> None:
     print(f"  whole world, species layer:        {whole:7.1f} fps")
     for layer in ("brain", "skill", "food"):
         print(f"  whole world, {layer + ' layer:':22s}{fps(states, surface, args.frames, layer=layer):7.1f} fps")
-    cam = Camera.fit(states[0].shape, (w - min(max(int(w * 0.3), 300), 380), h))
+    map_size = render(states[0], surface).map_rect.size  # the map area left of the panel
+    cam = Camera.fit(states[0].shape, map_size)
     cam.zoom(8.0)
     print(f"  zoomed x8, species layer:          {fps(states, surface, args.frames, camera=cam):7.1f} fps")
     sel = Selection(species=2)

@@ -5,7 +5,7 @@
 * :mod:`evosim.viewer.render` — the pure :func:`render` (no display needed).
 * :mod:`evosim.viewer.record` — :class:`FrameRecorder` / :class:`FrameReader`
   (``RUN_FOLDER/frames/*.npz``).
-* :mod:`evosim.viewer.sources` — live and replay sources, the intervention hook.
+* :mod:`evosim.viewer.sources` — live and replay sources.
 * :mod:`evosim.viewer.app` — the event loop (:class:`Viewer`).
 * :mod:`evosim.viewer.cli` — the ``evosim view`` command.
 

@@ -6,13 +6,14 @@ delegated to the pure :func:`evosim.viewer.render.render`. The headless
 methods (:meth:`Viewer.screenshot`, :meth:`Viewer.save_frames`) draw onto an
 off-screen surface and never open a window.
 
-Sources and the intervention hook live in :mod:`evosim.viewer.sources`.
+Sources live in :mod:`evosim.viewer.sources`. Interventions are the
+engine's: ``sim.interventions.names`` are offered, ``sim.apply_intervention``
+applies one.
 
 Events the simulation appends to ``sim.events`` (``(tick, kind, species,
-details)`` tuples, written to ``events.csv`` by a run's recorder) are drained
-into :attr:`Viewer.events` in live mode when no recorder is attached, so a
-long session does not accumulate them; an intervention's events are shown in
-the panel.
+details)`` tuples, which a run's recorder writes to ``events.csv``) are
+dropped in live mode before each frame, so a long session does not
+accumulate them; the event an intervention logs becomes the panel's message.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections import deque
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pygame
 
 from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
-from evosim.viewer.sources import LiveSource, ReplaySource, apply_intervention, intervention_names
+from evosim.viewer.sources import LiveSource, ReplaySource
 from evosim.viewer.state import History
 
 #: Ticks (live) or frames (replay) advanced per displayed frame.
@@ -35,7 +36,10 @@ SPEEDS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
 _LAYER_KEYS = {getattr(pygame, f"K_{layer.key}"): layer.name for layer in LAYERS}
 _LAYER_KEYS.update({getattr(pygame, f"K_KP{layer.key}"): layer.name for layer in LAYERS})
 
-__all__ = ["SPEEDS", "LiveSource", "ReplaySource", "Viewer", "apply_intervention", "intervention_names"]
+#: Plot samples taken while a headless mode advances (the history keeps at most 400).
+HISTORY_SAMPLES = 300
+
+__all__ = ["HISTORY_SAMPLES", "SPEEDS", "Viewer"]
 
 
 class Viewer:
@@ -58,10 +62,9 @@ class Viewer:
         self.selected: Selection | None = None
         self.history = History()
         self.hud = Hud(mode=source.mode)
-        self.names = intervention_names(source.sim) if source.mode == "live" else []
+        self.names: list[str] = list(source.sim.interventions.names) if source.mode == "live" else []
         self.hud.intervention = self.names[0] if self.names else None
         self.info: RenderInfo | None = None
-        self.events: deque[tuple] = deque(maxlen=500)
         self.running = True
         self.stop_at: int | None = None
         self._acc = 0.0
@@ -98,14 +101,12 @@ class Viewer:
             self.step(n)
 
     def drain_events(self) -> list[tuple]:
-        """Move the live simulation's pending events into :attr:`events` (unless a recorder consumes them)."""
-        sim = self.source.sim
-        pending = getattr(sim, "events", None)
-        if self.source.mode != "live" or getattr(self.source, "recorder", None) is not None or not pending:
+        """Take the live simulation's pending events (nothing in replay); returns them."""
+        if self.source.mode != "live":
             return []
+        pending = self.source.sim.events
         new = list(pending)
         pending.clear()
-        self.events.extend(new)
         return new
 
     def draw(self, surface: pygame.Surface) -> RenderInfo:
@@ -226,7 +227,7 @@ class Viewer:
         if not self.names:
             self.hud.message = "no interventions in this world"
             return
-        i = (self.names.index(self.hud.intervention) + 1) % len(self.names) if self.hud.intervention in self.names else 0
+        i = (self.names.index(self.hud.intervention) + 1) % len(self.names)
         self.hud.intervention = self.names[i]
         self.hud.message = f"intervention: {self.names[i]}"
 
@@ -235,33 +236,26 @@ class Viewer:
         if self.source.mode != "live":
             self.hud.message = "interventions apply in live mode only"
             return
-        sim = self.source.sim
-        if getattr(sim, "apply_intervention", None) is None:
+        if self.hud.intervention is None:
             self.hud.message = "no interventions in this world"
             return
         s = self.target_species()
         if s is None:
             self.hud.message = "select a species (click its row) or an agent first"
             return
-        name = self.hud.intervention or (self.names[0] if self.names else None)
-        if name is None:
-            self.hud.message = "no interventions in this world"
-            return
-        species_name = self.source.state().species_names[s]
+        name, sim = self.hud.intervention, self.source.sim
         try:
-            out = apply_intervention(sim, name, s)
+            sim.apply_intervention(name, s)
         except Exception as exc:  # noqa: BLE001 - the viewer reports and keeps running
             traceback.print_exc(file=sys.stderr)
             self.hud.message = f"{name} failed: {exc}"
             return
         self.source.invalidate()
-        logged = [e for e in self.drain_events() if len(e) >= 4 and "intervention" in str(e[1])]
-        if isinstance(out, str) and out:
-            self.hud.message = out
-        elif logged:
+        logged = [e for e in self.drain_events() if "intervention" in e[1]]  # the engine logs every application
+        if logged:
             self.hud.message = f"tick {logged[-1][0]}: {logged[-1][3]}"
         else:
-            self.hud.message = f"applied {name} to {species_name} at tick {sim.tick}"
+            self.hud.message = f"applied {name} to {self.source.state().species_name(s)} at tick {sim.tick}"
 
     def _save_screen(self) -> None:
         surf = pygame.display.get_surface() if pygame.display.get_init() else None
@@ -310,27 +304,43 @@ class Viewer:
             if owns_display:
                 pygame.display.quit()
 
-    def _advance_recording_history(self, ticks: int, samples: int = 300) -> None:
-        """Headless: advance ``ticks`` ticks (live) while sampling the plot's history."""
-        every = max(1, ticks // samples)
-        self.history.add(self.source.state())
-        for t in range(ticks):
-            if not self.source.step():
-                break
-            if (t + 1) % every == 0:
-                self.history.add(self.source.state())
+    def _sample(self, i: int, span: int) -> None:
+        """Headless: add the current state to the plot's history if step ``i`` of ``span`` is due.
+
+        One in every ``span // HISTORY_SAMPLES`` steps is sampled (every step of a short span).
+        """
+        if i % max(1, span // HISTORY_SAMPLES) == 0:
+            self.history.add(self.source.state())
+
+    def _replay_history(self, index: int) -> None:
+        """Headless replay: the plot's history up to frame ``index``, from the run's time series if it has one.
+
+        Without one, sampled frames up to ``index`` are decoded (one in every
+        ``(index + 1) // HISTORY_SAMPLES``).
+        """
+        src: ReplaySource = self.source  # type: ignore[assignment]
+        history = src.history(int(src.reader.ticks[index]))
+        if history is not None:
+            self.history = history
+            return
+        for i in range(index + 1):
+            src.seek(i)  # lazy: only the sampled frames are decoded
+            self._sample(i, index + 1)
 
     def screenshot(self, path: str | os.PathLike, ticks: int | None = None) -> Path:
         """Headless: advance ``ticks`` ticks (live) or go to that tick (replay; default: the last frame), save a PNG."""
         pygame.font.init()
         if self.source.mode == "live":
-            self._advance_recording_history(int(ticks or 0))
+            span = int(ticks or 0)
+            self._sample(0, span)
+            for t in range(1, span + 1):
+                if not self.source.step():
+                    break
+                self._sample(t, span)
         else:
             src: ReplaySource = self.source  # type: ignore[assignment]
             target = len(src.reader) - 1 if ticks is None else src.reader.index_at(ticks)
-            for i in range(0, target + 1, max(1, (target + 1) // 300)):
-                src.seek(i)
-                self.history.add(src.state())
+            self._replay_history(target)
             src.seek(target)
         self.hud.paused = False
         surface = pygame.Surface(self.size)
@@ -360,24 +370,27 @@ class Viewer:
             written.append(p)
 
         if self.source.mode == "live":
-            end = self.source.tick + int(ticks or 0)
+            start, span = self.source.tick, int(ticks or 0)
             snap()
-            while self.source.tick < end and self.source.step():
+            while self.source.tick < start + span and self.source.step():
                 if self.source.tick % every == 0:
                     snap()
-                elif self.source.tick % max(1, every // 4) == 0:
-                    self.history.add(self.source.state())
+                else:
+                    self._sample(self.source.tick - start, span)
         else:
             src: ReplaySource = self.source  # type: ignore[assignment]
+            frame_ticks = src.reader.ticks.tolist()
+            last = len(frame_ticks) if ticks is None else int(np.searchsorted(src.reader.ticks, ticks, side="right"))
             last_bucket = None
-            for i, t in enumerate(src.reader.ticks.tolist()):
-                if ticks is not None and t > ticks:
-                    break
-                src.seek(i)
+            for i, t in enumerate(frame_ticks[:last]):
                 bucket = t // every  # the first frame at or after each multiple of `every` starts a bucket
                 if bucket != last_bucket:
                     last_bucket = bucket
+                    if src.series is not None:
+                        self._replay_history(i)
+                    src.seek(i)
                     snap()
-                else:
-                    self.history.add(src.state())
+                elif src.series is None:
+                    src.seek(i)
+                    self._sample(i, last)
         return written

@@ -87,18 +87,6 @@ def lut_index(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarra
     return np.clip(idx, 0, 255).astype(np.uint8)
 
 
-def values_to_colors(values: np.ndarray, lut: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
-    """Map values in ``[lo, hi]`` through a 256-entry table to (n, 3) uint8 colours (NaN -> lowest)."""
-    return lut[lut_index(values, lo, hi)]
-
-
-def background(habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:
-    """(H, W, 3) uint8 map colours: habitat tinted by food (muted, or vivid on the food layer)."""
-    q = (np.asarray(food_fraction, np.float32) * 255.0).astype(np.uint8)
-    water, land = (FOOD_WATER, FOOD_LAND) if food_layer else (BG_WATER, BG_LAND)
-    return np.where((habitat == 1)[..., None], land[q], water[q])
-
-
 def mapped(surface, rgb: np.ndarray) -> np.ndarray:
     """RGB triples (..., 3) uint8 as ``surface``'s mapped pixel integers (uint32), like ``Surface.map_rgb``."""
     rs, gs, bs, _ = surface.get_shifts()
@@ -108,7 +96,10 @@ def mapped(surface, rgb: np.ndarray) -> np.ndarray:
 
 
 def background_mapped(surface, habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:
-    """Like :func:`background`, as (H, W) mapped pixel integers of ``surface`` (one gather through a 512-entry table)."""
+    """Map colours as (H, W) mapped pixel integers of ``surface``: habitat tinted by food.
+
+    Muted tints, or vivid ones on the food layer; one gather through a 512-entry table.
+    """
     water, land = (FOOD_WATER, FOOD_LAND) if food_layer else (BG_WATER, BG_LAND)
     table = mapped(surface, np.concatenate([water, land]))
     idx = (np.asarray(food_fraction, np.float32) * 255.0).astype(np.uint16)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from evosim.defaults import GENES
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -14,7 +16,7 @@ class Layer:
     Attributes:
         key: the number key that selects it.
         name: short name (``--layer`` value and on-screen label).
-        title: legend title.
+        title: legend title (the first words of the legend line under the layer name).
     """
 
     key: str
@@ -24,12 +26,12 @@ class Layer:
 
 #: The layers, in key order (keys 1-9 then 0).
 LAYERS: tuple[Layer, ...] = (
-    Layer("1", "species", "species"),
+    Layer("1", "species", "species (colours: see the list)"),
     Layer("2", "brain", "brain gene"),
     Layer("3", "skill", "skill z"),
     Layer("4", "dexterity", "dexterity gene"),
-    Layer("5", "food", "food / capacity"),
-    Layer("6", "milestone", "highest milestone"),
+    Layer("5", "food", "food / capacity (agents white)"),
+    Layer("6", "milestone", "highest milestone held"),
     Layer("7", "sociality", "sociality gene"),
     Layer("8", "childhood", "childhood gene"),
     Layer("9", "lifespan", "lifespan gene"),
@@ -37,7 +39,7 @@ LAYERS: tuple[Layer, ...] = (
 )
 LAYER_NAMES: tuple[str, ...] = tuple(layer.name for layer in LAYERS)
 #: Layers that colour agents by one gene.
-GENE_LAYERS = frozenset({"brain", "dexterity", "sociality", "childhood", "lifespan"})
+GENE_LAYERS = frozenset(layer.name for layer in LAYERS if layer.name in GENES)
 
 
 def layer_by_name(name: str) -> Layer:

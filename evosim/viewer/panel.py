@@ -120,18 +120,10 @@ def _gene_bars(surf: pygame.Surface, x: int, y: int, w: int, values: np.ndarray)
 
 
 def _marks(state: ViewState, s: int, top_milestone: int) -> str:
-    out = []
-    if state.intelligent_at is not None and s < len(state.intelligent_at) and state.intelligent_at[s] >= 0:
-        out.append("I")
-    if state.technological_at is not None and s < len(state.technological_at) and state.technological_at[s] >= 0:
-        out.append("T")
-    if state.manipulators is not None and s < len(state.manipulators) and state.manipulators[s] > 0:
-        out.append("M")
-    if state.fire_substitute is not None and s < len(state.fire_substitute) and state.fire_substitute[s]:
-        out.append("F")
+    out = [letter for letter, on in (("I", state.intelligent_at[s] >= 0), ("T", state.technological_at[s] >= 0),
+                                     ("M", state.manipulators[s] > 0), ("F", state.fire_substitute[s])) if on]
     if top_milestone > 0:
-        names = state.milestone_names
-        out.append(names[top_milestone - 1] if top_milestone <= len(names) else f"m{top_milestone}")
+        out.append(state.milestone_name(top_milestone))
     return " ".join(out)
 
 
@@ -151,9 +143,8 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
         if s == sel:
             pygame.draw.rect(surf, SEL, r, border_radius=3)
         pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
-        name = state.species_names[s] if s < len(state.species_names) else f"#{s}"
         marks = _marks(state, s, int(st.top_milestone[s]))
-        text(surf, _fit(name, 13, w - 170), (x + 18, y), 13, FG, bold=True)
+        text(surf, _fit(state.species_name(s), 13, w - 170), (x + 18, y), 13, FG, bold=True)
         text(surf, f"{int(st.count[s]):,}", (0, y), 13, FG, right=x + w - 96)
         text(surf, _fit(marks, 12, 92), (0, y + 1), 12, ACCENT, right=x + w)
         genes = " ".join(f"{GENE_ABBR.get(g, g[:2])}{st.mean_genes[s, j]:.2f}".replace("0.", ".")
@@ -164,7 +155,7 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
         rows.append((r, s))
         y += 31
     rest = len(order) - len([s for s in shown if st.count[s] > 0])
-    extinct = int(((st.count == 0) & (np.arange(len(st.count)) < state.n_species)).sum())
+    extinct = int((st.count[: state.n_species] == 0).sum())
     if rest > 0 or extinct:
         text(surf, f"+{rest} more alive, {extinct} extinct" if rest > 0 else f"{extinct} extinct", (x + 18, y), 11, DIM)
     return rows
@@ -179,9 +170,8 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
             text(surf, f"agent #{selected.agent_id}: not alive at tick {state.tick}", (x, y), 12, DIM)
             return
         s = int(state.species[row])
-        name = state.species_names[s] if s < len(state.species_names) else f"#{s}"
         pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
-        text(surf, f"agent #{selected.agent_id} · {name}", (x + 18, y), 13, FG, bold=True)
+        text(surf, f"agent #{selected.agent_id} · {state.species_name(s)}", (x + 18, y), 13, FG, bold=True)
         y += 17
         parts = [f"age {int(state.age[row])}" if state.age is not None else "",
                  f"energy {float(state.energy[row]):.3g}" if state.energy is not None else "",
@@ -190,8 +180,7 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
         y += 15
         pos = f"at ({int(state.x[row])}, {int(state.y[row])})"
         if state.milestone is not None and state.milestone[row] > 0:
-            lv = int(state.milestone[row])
-            pos += "  " + (state.milestone_names[lv - 1] if lv <= len(state.milestone_names) else f"m{lv}")
+            pos += "  " + state.milestone_name(int(state.milestone[row]))
         text(surf, pos, (x, y), 12)
         y += 15
         if state.parent_id is not None:
@@ -207,9 +196,8 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
     s = int(selected.species)
     if s >= len(st.count):
         return
-    name = state.species_names[s] if s < len(state.species_names) else f"#{s}"
     pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
-    text(surf, f"species {name} (id {s})", (x + 18, y), 13, FG, bold=True)
+    text(surf, f"species {state.species_name(s)} (id {s})", (x + 18, y), 13, FG, bold=True)
     y += 17
     skill = f"  mean skill {st.mean_skill[s]:.3g}, max {st.max_skill[s]:.3g}" if np.isfinite(st.mean_skill[s]) else ""
     text(surf, _fit(f"population {int(st.count[s]):,}{skill}", 12, w), (x, y), 12)
@@ -219,13 +207,12 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
         marks.append(f"intelligent at {state.intelligent_at[s]}")
     if state.technological_at[s] >= 0:
         marks.append(f"technological at {state.technological_at[s]}")
-    if state.manipulators is not None and s < len(state.manipulators) and state.manipulators[s] > 0:
+    if state.manipulators[s] > 0:
         marks.append(f"manipulators {state.manipulators[s]:.2f}")
-    if state.fire_substitute is not None and s < len(state.fire_substitute) and state.fire_substitute[s]:
+    if state.fire_substitute[s]:
         marks.append("fire substitute")
-    if state.species_parent is not None and s < len(state.species_parent) and state.species_parent[s] >= 0:
-        p = int(state.species_parent[s])
-        marks.append(f"from {state.species_names[p] if p < len(state.species_names) else p}")
+    if state.species_parent[s] >= 0:
+        marks.append(f"from {state.species_name(int(state.species_parent[s]))}")
     for line in _wrap(marks or ["not intelligent, not technological (yet)"], 12, w)[:2]:
         text(surf, line, (x, y), 12, DIM)
         y += 15
@@ -307,7 +294,7 @@ def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, lay
     surf.fill(BG)
     w, h = rect.size
     x, inner_w = 12, w - 24
-    pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
+    pal = C.species_palette(state.n_ids)
     y = 8
     text(surf, _fit(f"evosim · {state.world_name or 'world'}", 16, inner_w), (x, y), 16, FG, bold=True)
     y += 22

@@ -23,10 +23,8 @@ This module does not import pygame.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,8 @@ import numpy as np
 
 from evosim.config import ConfigError
 from evosim.defaults import GENES
-from evosim.viewer.state import ViewState, _marks, agent_milestones, milestone_names, species_values
-from evosim.yamlio import atomic_write_bytes
+from evosim.viewer.state import ViewState, agent_milestones
+from evosim.yamlio import atomic_write_bytes, npz_bytes
 
 FRAMES_DIR = "frames"
 META_FILE = "meta.npz"
@@ -53,24 +51,13 @@ def _uint(a: np.ndarray) -> np.ndarray:
     raise ValueError("value too large")  # pragma: no cover
 
 
-def _write_npz(fh, arrays: dict[str, np.ndarray], compress: bool) -> None:
-    """What ``np.savez`` / ``np.savez_compressed`` write, with fast (level 1) deflate and no pickles."""
-    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(fh, mode="w", compression=mode, compresslevel=1 if compress else None, allowZip64=True) as zf:
-        for name, value in arrays.items():
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-
-
 def atomic_savez(path: Path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
     """Write ``arrays`` as an ``.npz`` at ``path`` atomically (temp file, fsync, ``os.replace``).
 
     The file is an ordinary ``.npz`` (``np.load(path, allow_pickle=False)`` reads it);
     compression uses zlib level 1, several times faster than ``np.savez_compressed``.
     """
-    buf = io.BytesIO()
-    _write_npz(buf, arrays, compress)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, npz_bytes(arrays, compress))
 
 
 class FrameRecorder:
@@ -138,17 +125,12 @@ class FrameRecorder:
             "parent_id": np.asarray(p.parent_id[:n]).astype(np.int64) + 1,  # 0 = founder
             "food": np.round(np.clip(sim.food / self._food_scale, 0.0, 1.0) * 255.0).astype(np.uint8),
         }
-        skill = getattr(p, "skill", None)
-        if skill is not None:
-            frame["skill"] = np.asarray(skill[:n], np.float32).astype(np.float16)
-        milestone = agent_milestones(sim, n)
+        frame["skill"] = p.skill[:n].astype(np.float16)
+        milestone = agent_milestones(sim)
         if milestone is not None:
             frame["milestone"] = milestone
-        k = len(sim.species.names)
-        for key, dt in (("manipulators", np.float32), ("fire_substitute", np.uint8)):  # granted by interventions
-            values = species_values(sim.species, key, k, dt)
-            if values is not None:
-                frame[key] = values
+        for key in ("manipulators", "fire_substitute"):  # granted by interventions, may change any tick
+            frame[key] = sim.species.view(key).copy()
         self._buffer.append(frame)
         self._buffered_bytes += sum(v.nbytes for v in frame.values() if isinstance(v, np.ndarray))
         self._last_tick = int(sim.tick)
@@ -166,29 +148,25 @@ class FrameRecorder:
             "offsets": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             "food": np.stack([f["food"] for f in frames]),
         }
-        for key in ("x", "y", "genome", "energy"):
+        for key in ("x", "y", "genome", "energy", "skill"):
             out[key] = np.concatenate([f[key] for f in frames])
         for key in ("species", "age", "id", "parent_id"):
             out[key] = _uint(np.concatenate([f[key] for f in frames]).astype(np.int64))
-        for key, fill, dt in (("skill", np.nan, np.float16), ("milestone", 0, np.uint8)):
-            if any(key in f for f in frames):
-                out[key] = np.concatenate([f.get(key, np.full(len(f["x"]), fill, dt)) for f in frames])
-        names = list(sim.species.names)
+        if "milestone" in frames[0]:  # the ladder is the same for every frame
+            out["milestone"] = np.concatenate([f["milestone"] for f in frames])
+        sp = sim.species
+        names = list(sp.names)
         k = len(names)
         out["species_names"] = np.array(names, dtype=str) if names else np.zeros(0, "U1")
-        out["milestone_names"] = np.array(milestone_names(sim), dtype="U64")
-        out["intelligent_at"] = _marks(sim.species, "intelligent_at", k)
-        out["technological_at"] = _marks(sim.species, "technological_at", k)
-        parent = species_values(sim.species, "parent", k, np.int64)
-        if parent is not None:
-            out["species_parent"] = parent
-        for key, dt in (("manipulators", np.float32), ("fire_substitute", np.uint8)):  # (frames, species)
-            if any(key in f for f in frames):
-                table = np.zeros((len(frames), k), dt)
-                for i, f in enumerate(frames):  # one per frame
-                    v = f.get(key, np.zeros(0, dt))[:k]
-                    table[i, : len(v)] = v
-                out[key] = table
+        out["milestone_names"] = np.array(sim.detectors.names, dtype="U64")
+        out["intelligent_at"] = sp.view("intelligent_at").copy()
+        out["technological_at"] = sp.view("technological_at").copy()
+        out["species_parent"] = sp.view("parent").copy()
+        for key in ("manipulators", "fire_substitute"):  # (frames, species); species founded later are 0
+            table = np.zeros((len(frames), k), sp.view(key).dtype)
+            for i, f in enumerate(frames):  # one per frame
+                table[i, : len(f[key])] = f[key]
+            out[key] = table
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_savez(self.folder / f"chunk-{self._next_chunk:06d}.npz", out, self.compress)
         self._next_chunk += 1
@@ -218,7 +196,6 @@ class FrameRecorder:
         self._next_chunk = max(existing) + 1 if existing else 0  # a resumed run appends
         capacity = np.asarray(sim.capacity, np.float64)
         self._food_scale = float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
-        world = getattr(sim, "world", None)
         atomic_savez(self.folder / META_FILE, {
             "format_version": np.array(FORMAT_VERSION),
             "habitat": np.asarray(sim.habitat, np.uint8),
@@ -226,7 +203,7 @@ class FrameRecorder:
             "food_scale": np.array(self._food_scale),
             "every": np.array(self.every),
             "genes": np.array(GENES, dtype=str),
-            "world_name": np.array(str(getattr(world, "name", ""))),
+            "world_name": np.array(str(sim.world.name)),
         })  # fmt: skip
         self._meta_written = True
 

@@ -5,7 +5,7 @@ keeps no state between calls and needs no display (any ``pygame.Surface``
 will do). The map is built from arrays: the visible part of the habitat/food
 grid is coloured with lookup tables, scaled in C by ``pygame.transform``, and
 agents are painted as small discs with fancy-index assignments into
-``pygame.surfarray.pixels3d`` — one assignment per disc offset, never a
+``pygame.surfarray.pixels2d`` — one assignment per disc offset, never a
 Python loop per agent.
 """
 
@@ -23,7 +23,7 @@ from evosim.viewer.panel import draw_help, draw_panel
 from evosim.viewer.state import History, ViewState
 
 __all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_color_index",
-           "agent_colors", "agent_pixels", "layer_by_name", "pick_agent", "render"]
+           "agent_pixels", "layer_by_name", "pick_agent", "render"]
 
 
 @dataclass
@@ -169,11 +169,6 @@ class Camera:
             return None
         return x % w, y % h
 
-    def visible_rect(self) -> tuple[float, float, float, float]:
-        """Visible map rectangle ``(x0, y0, width, height)`` in cells (x0/y0 may be negative or wrap)."""
-        fx, fy = self.point_at(0, 0)
-        return fx, fy, self.view[0] / self.scale, self.view[1] / self.scale
-
 
 def _scaled_size(axis: tuple, scale: float) -> int:
     return max(1, round(len(axis[0]) * scale))
@@ -224,39 +219,31 @@ def agent_color_index(state: ViewState, layer: str, rows: np.ndarray) -> tuple[n
     Returns:
         (table (m, 3) uint8, index (len(rows),) int, legend): agent ``rows[i]`` has colour ``table[index[i]]``.
     """
+    title = layer_by_name(layer).title  # raises ValueError for an unknown layer
     grey = np.array([[150, 150, 150]], np.uint8)
     none = np.zeros(len(rows), np.intp)
     if layer == "species":
-        pal = C.species_palette(max(state.n_species, int(state.species.max()) + 1 if state.n else 1))
-        return pal, state.species[rows], Legend("colour = species (see the list)")
+        return C.species_palette(state.n_ids), state.species[rows], Legend(title)
     if layer in GENE_LAYERS:
-        return C.VIRIDIS, C.lut_index(state.gene(layer)[rows]), Legend(f"{layer} gene", C.VIRIDIS)
+        return C.VIRIDIS, C.lut_index(state.gene(layer)[rows]), Legend(title, C.VIRIDIS)
     if layer == "skill":
         if state.skill is None:
-            return grey, none, Legend("skill: no skill data in this world yet")
+            return grey, none, Legend(f"{title}: no skill data in this world yet")
         hi = float(state.skill.max()) if state.n else 1.0
         hi = hi if hi > 0 else 1.0
-        return C.PLASMA, C.lut_index(state.skill[rows], 0.0, hi), Legend("skill z", C.PLASMA, 0.0, hi)
+        return C.PLASMA, C.lut_index(state.skill[rows], 0.0, hi), Legend(title, C.PLASMA, 0.0, hi)
     if layer == "milestone":
         if state.milestone is None:
-            return grey, none, Legend("milestones: none recorded in this world yet")
+            return grey, none, Legend(f"{title}: none recorded in this world yet")
         top = len(C.MILESTONE_COLORS) - 1
         names = ["none", *state.milestone_names][: top + 1]
         items = [(tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)]
-        return C.MILESTONE_COLORS, np.minimum(state.milestone[rows], top), Legend("highest milestone held", items=items)
+        return C.MILESTONE_COLORS, np.minimum(state.milestone[rows], top), Legend(title, items=items)
     if layer == "energy":
         e = state.energy if state.energy is not None else np.zeros(state.n, np.float32)
         hi = float(e.max()) if state.n and e.max() > 0 else 1.0
-        return C.PLASMA, C.lut_index(e[rows], 0.0, hi), Legend("energy", C.PLASMA, 0.0, hi)
-    if layer == "food":
-        return np.array([[235, 235, 235]], np.uint8), none, Legend("food / capacity (agents white)", C.FOOD_LAND)
-    raise ValueError(f"unknown layer '{layer}'; layers: {', '.join(LAYER_NAMES)}")
-
-
-def agent_colors(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, Legend]:
-    """(len(rows), 3) uint8 colours of agents ``rows`` on ``layer``, and the :class:`Legend`."""
-    table, index, legend = agent_color_index(state, layer, rows)
-    return table[index], legend
+        return C.PLASMA, C.lut_index(e[rows], 0.0, hi), Legend(title, C.PLASMA, 0.0, hi)
+    return np.array([[235, 235, 235]], np.uint8), none, Legend(title, C.FOOD_LAND)  # food
 
 
 def _disc(r: float) -> list[tuple[int, int]]:
@@ -318,7 +305,7 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
     if selected is not None and selected.species is not None:  # dim the others, draw the selected on top
         mine = state.species[rows] == selected.species
         table = np.concatenate([table, C.dim(table)])
-        index = np.where(mine, index, index + (len(table) // 2))
+        index = np.where(mine, index, index.astype(np.intp) + len(table) // 2)  # lut indices are uint8
         order = np.concatenate([np.flatnonzero(~mine), np.flatnonzero(mine)])
         rows, px, py, index = rows[order], px[order], py[order], index[order]
     values = C.mapped(target, table)[index]  # map the small table, then gather: no per-agent RGB work

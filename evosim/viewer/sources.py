@@ -1,73 +1,34 @@
-"""Where the viewer's states come from: a live simulation or a recorded run; the intervention hook.
+"""Where the viewer's states come from: a live simulation or a recorded run.
 
-Interventions: a simulation may offer them through two optional attributes,
-looked up with ``getattr`` (the viewer works without them):
-
-* ``sim.apply_intervention(name, species_id)`` — a method (or a plain callable
-  attribute taking ``(sim, name, species_id)``) that applies the named
-  intervention to one species now and logs it like any other; it may return
-  a message to show.
-* ``sim.intervention_names`` — the names to offer (a list, or a method
-  returning one); else ``sim.interventions.names``; else the ``name`` of each
-  item of ``sim.interventions``.
+A live source steps a :class:`~evosim.sim.Simulation`; the viewer applies
+interventions through the engine's own ``sim.apply_intervention(name,
+species_id)`` (names: ``sim.interventions.names``). A replay source plays the
+frames of a run folder, and fills the plot's history from the run's
+``timeseries.csv`` when there is one.
 """
 
 from __future__ import annotations
 
-import inspect
+from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from evosim.viewer.record import FrameReader
-from evosim.viewer.state import ViewState
-
-
-def intervention_names(sim: Any) -> list[str]:
-    """Names of the interventions ``sim`` offers (empty without an ``apply_intervention`` hook)."""
-    if getattr(sim, "apply_intervention", None) is None:
-        return []
-    names = getattr(sim, "intervention_names", None)
-    if callable(names):
-        names = names()
-    if names is None:
-        ivs = getattr(sim, "interventions", None)
-        names = getattr(ivs, "names", None)
-        if callable(names):
-            names = names()
-        if names is None:
-            try:
-                names = [getattr(iv, "name", None) for iv in ivs or []]
-            except TypeError:  # not a sequence of interventions
-                names = []
-    return [str(n) for n in names if n]
-
-
-def apply_intervention(sim: Any, name: str, species_id: int) -> Any:
-    """Call the simulation's ``apply_intervention`` hook (method or plain callable attribute).
-
-    Raises:
-        LookupError: the simulation has no interventions.
-    """
-    hook = getattr(sim, "apply_intervention", None)
-    if hook is None:
-        raise LookupError("no interventions in this world")
-    if inspect.ismethod(hook) and hook.__self__ is sim:
-        return hook(name, species_id)
-    return hook(sim, name, species_id)
+from evosim.viewer.state import History, TimeSeries, ViewState
 
 
 class LiveSource:
-    """Steps a :class:`~evosim.sim.Simulation` (optionally recording frames).
+    """Steps a :class:`~evosim.sim.Simulation`.
 
     Args:
         sim: the simulation.
-        recorder: anything with ``on_tick(sim)`` (e.g. a FrameRecorder), called after each step.
     """
 
     mode = "live"
 
-    def __init__(self, sim: Any, recorder: Any = None):
+    def __init__(self, sim: Any):
         self.sim = sim
-        self.recorder = recorder
         self._state: ViewState | None = None
 
     @property
@@ -82,7 +43,7 @@ class LiveSource:
 
     def state(self) -> ViewState:
         """The current snapshot (rebuilt only after the simulation moved)."""
-        if self._state is None or self._state.tick != self.sim.tick or self._state.n != self.sim.pop.n:
+        if self._state is None or self._state.tick != self.sim.tick:
             self._state = ViewState.from_sim(self.sim)
         return self._state
 
@@ -96,8 +57,6 @@ class LiveSource:
             return False
         self.sim.step()
         self._state = None
-        if self.recorder is not None:
-            self.recorder.on_tick(self.sim)
         return True
 
     def back(self) -> bool:
@@ -131,6 +90,28 @@ class ReplaySource:
         if self._state is None:
             self._state = self.reader.state(self.index)
         return self._state
+
+    @cached_property
+    def series(self) -> TimeSeries | None:
+        """Population and mean skill per species of the run's ``timeseries.csv``.
+
+        ``None`` when the frames are not in a run folder written by ``evosim run``
+        (no ``config.yaml``) or the run sampled nothing yet.
+        """
+        from evosim.logs import load_run  # pandas: loaded for a replay only
+
+        try:
+            ts = load_run(self.reader.folder.parent).timeseries
+        except FileNotFoundError:
+            return None
+        if ts.empty:
+            return None
+        return TimeSeries(ts["tick"].to_numpy(), ts["species"].to_numpy(), ts["population"].to_numpy(),
+                          ts["mean_skill"].to_numpy(np.float64, na_value=np.nan))
+
+    def history(self, tick: int) -> History | None:
+        """The plot's history up to ``tick`` from :attr:`series` (``None`` without one)."""
+        return None if self.series is None else self.series.history(tick)
 
     def seek(self, index: int) -> None:
         """Go to frame ``index`` (clamped)."""

@@ -2,25 +2,14 @@
 
 A :class:`ViewState` is built either from a live
 :class:`~evosim.sim.Simulation` (:meth:`ViewState.from_sim`) or from a recorded
-frame (:mod:`evosim.viewer.record`). Fields that later parts of the model add
-(per-agent skill, milestone flags, species' intelligent / technological marks)
-are optional: they are read with ``getattr`` and a default, so the viewer shows
-more as the model grows and nothing breaks before.
-
-Optional attributes read from a simulation (all may be absent):
-
-* ``sim.pop.skill`` — float per agent (skill z >= 0).
-* ``sim.pop.milestone`` — int per agent: number of the highest milestone held
-  (0 = none, 1 = the first milestone, ...); or ``sim.pop.milestones`` /
-  ``sim.pop.tech`` — bit flags per agent (bit k = milestone k held); without
-  those, levels are derived from skill and ``sim.ladder.threshold``.
-* ``sim.milestone_names`` — names of the milestones (else the names in
-  ``sim.world.technology.ladder``).
-* ``sim.species.intelligent_at`` / ``sim.species.technological_at`` — per
-  species the tick it was marked (``-1``, ``None`` or NaN = not yet).
-* ``sim.species.parent`` — per species the parent species id (-1 for roots).
-* ``sim.species.manipulators`` / ``sim.species.fire_substitute`` — what
-  interventions granted each species.
+frame (:mod:`evosim.viewer.record`). Both read the engine's attributes
+directly: the agent fields of :data:`evosim.defaults.AGENT_FIELDS` (skill
+included), milestone levels from skill and ``sim.ladder.threshold``
+(:func:`evosim.kernels.culture.milestone_levels`, as the run recorder does),
+milestone names from ``sim.detectors.names``, and per species the arrays of
+:class:`~evosim.species.SpeciesRegistry` (``intelligent_at`` /
+``technological_at``, -1 = not yet; ``parent``; ``manipulators`` /
+``fire_substitute`` granted by interventions).
 """
 
 from __future__ import annotations
@@ -32,89 +21,26 @@ from typing import Any
 import numpy as np
 
 from evosim.defaults import GENES
+from evosim.kernels.culture import milestone_levels
 
 #: Per-agent fields of a state (besides ``genome``) and the dtype they are read as.
 AGENT_ARRAYS = ("x", "y", "species", "energy", "age", "id", "parent_id")
+#: Per-species arrays of a state and the value meaning "none" (``__post_init__`` fills them to ``n_species``).
+SPECIES_ARRAYS = {"intelligent_at": (np.int64, -1), "technological_at": (np.int64, -1),
+                  "species_parent": (np.int64, -1), "manipulators": (np.float32, 0),
+                  "fire_substitute": (np.uint8, 0)}  # fmt: skip
 
 
-def _marks(table: Any, name: str, n: int) -> np.ndarray:
-    """Per-species tick of a mark (``-1`` = none) from ``table.<name>``, whatever its form."""
-    out = np.full(n, -1, np.int64)
-    raw = getattr(table, name, None) if table is not None else None
-    if raw is None:
-        return out
-    if isinstance(raw, np.ndarray) and raw.dtype != object:  # the usual case: one array, -1 = none
-        v = np.asarray(raw[:n], np.float64)
-        ok = np.isfinite(v) & (v >= 0)
-        out[: len(v)][ok] = v[ok].astype(np.int64)
-        return out
-    if isinstance(raw, dict):
-        items = list(raw.items())
-    else:
-        items = list(enumerate(raw))
-    for k, v in items:  # one entry per species, not per agent
-        if isinstance(k, (int, np.integer)) and 0 <= k < n and v is not None:
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                continue
-            if np.isfinite(f) and f >= 0:
-                out[k] = int(f)
-    return out
+def agent_milestones(sim: Any) -> np.ndarray | None:
+    """Per live agent the number of milestones held (0 none), or ``None`` if the world has no ladder.
 
-
-def milestone_level(flags: np.ndarray) -> np.ndarray:
-    """Highest milestone held, from bit flags: 0 for none, ``k + 1`` if bit ``k`` is the highest set.
-
-    >>> milestone_level(np.array([0, 1, 2, 3, 4, 16])).tolist()
-    [0, 1, 2, 2, 3, 5]
+    The level is the number of ``sim.ladder.threshold`` values at or below the
+    agent's skill (:func:`evosim.kernels.culture.milestone_levels`).
     """
-    flags = np.asarray(flags)
-    if flags.dtype == np.bool_ and flags.ndim == 2:  # (n, milestones) booleans
-        held = flags.any(axis=1)
-        last = flags.shape[1] - np.argmax(flags[:, ::-1], axis=1)
-        return np.where(held, last, 0).astype(np.uint8)
-    _, exp = np.frexp(np.maximum(flags.astype(np.float64), 0.0))
-    return exp.astype(np.uint8)
-
-
-def agent_milestones(sim: Any, n: int) -> np.ndarray | None:
-    """Per live agent the number of the highest milestone held (0 none), or ``None`` without a ladder.
-
-    Read from ``sim.pop.milestone`` (levels) or ``sim.pop.milestones`` /
-    ``sim.pop.tech`` (bit flags); else derived from skill and the ladder's
-    increasing thresholds (``sim.ladder.threshold``): the number of thresholds
-    at or below the agent's skill.
-    """
-    pop = sim.pop
-    level = getattr(pop, "milestone", None)
-    if level is not None:
-        return np.asarray(level[:n]).astype(np.uint8)
-    for name in ("milestones", "tech"):
-        flags = getattr(pop, name, None)
-        if flags is not None:
-            return milestone_level(np.asarray(flags[:n]))
-    threshold = getattr(getattr(sim, "ladder", None), "threshold", None)
-    skill = getattr(pop, "skill", None)
-    if threshold is not None and skill is not None and len(threshold):
-        lv = np.searchsorted(np.asarray(threshold, np.float64), np.asarray(skill[:n], np.float64), side="right")
-        return np.minimum(lv, 255).astype(np.uint8)
-    return None
-
-
-def milestone_names(sim: Any) -> list[str]:
-    """Names of the milestones: ``sim.milestone_names``, else ``sim.world.technology.ladder`` names."""
-    names = getattr(sim, "milestone_names", None)
-    if names is None:
-        ladder = getattr(getattr(getattr(sim, "world", None), "technology", None), "ladder", None) or []
-        names = [getattr(m, "name", f"m{i + 1}") for i, m in enumerate(ladder)]
-    return [str(x) for x in names]
-
-
-def species_values(table: Any, name: str, n: int, dtype: Any = np.float64) -> np.ndarray | None:
-    """``table.<name>[:n]`` as an array, or ``None`` if the table has no such attribute."""
-    raw = getattr(table, name, None)
-    return None if raw is None else np.asarray(raw, dtype)[:n].copy()
+    threshold = sim.ladder.threshold
+    if not len(threshold):
+        return None
+    return milestone_levels(sim.pop.skill, int(sim.pop.n), threshold)
 
 
 @dataclass
@@ -122,7 +48,10 @@ class ViewState:
     """A world at one tick, as the viewer needs it.
 
     Per-agent arrays have one entry per live agent (length ``n``); optional
-    ones are ``None`` when the model does not provide them (yet).
+    ones are ``None`` when not recorded. Species ids index ``species_names``.
+    The per-species arrays (``intelligent_at`` .. ``fire_substitute``) are
+    filled to length ``n_species`` by ``__post_init__`` (with -1 for ticks and
+    parents, 0 for grants) when not given.
 
     Attributes:
         tick: ticks completed.
@@ -133,13 +62,13 @@ class ViewState:
         genome: (n, len(GENES)) genes in [0, 1], columns in :data:`evosim.defaults.GENES` order.
         energy, age, id, parent_id: per-agent values (``None`` if not recorded).
         skill: per-agent skill or ``None``.
-        milestone: per-agent highest milestone held (0 none) or ``None``.
+        milestone: per-agent highest milestone held (0 none) or ``None`` (no ladder).
         species_names: name per species id.
         milestone_names: names of the milestones (level ``k`` is ``milestone_names[k - 1]``).
         intelligent_at, technological_at: per species the tick it was marked, -1 if not (yet).
-        species_parent: per species the parent species id (-1 root) or ``None``.
-        manipulators: per species the granted manipulator level (interventions) or ``None``.
-        fire_substitute: per species 1 if granted a fire substitute, or ``None``.
+        species_parent: per species the parent species id (-1 root).
+        manipulators: per species the granted manipulator level (interventions), 0 if none.
+        fire_substitute: per species 1 if granted a fire substitute, else 0.
         world_name: name of the world.
         source: ``"live"`` or ``"replay"``.
     """
@@ -169,11 +98,16 @@ class ViewState:
     source: str = "live"
 
     def __post_init__(self) -> None:
-        k = len(self.species_names)
-        if self.intelligent_at is None:
-            self.intelligent_at = np.full(k, -1, np.int64)
-        if self.technological_at is None:
-            self.technological_at = np.full(k, -1, np.int64)
+        k = self.n_species
+        for name, (dtype, none) in SPECIES_ARRAYS.items():
+            given = getattr(self, name)
+            if given is not None and len(given) == k:
+                continue
+            full = np.full(k, none, dtype)
+            if given is not None:
+                m = min(k, len(given))
+                full[:m] = given[:m]
+            setattr(self, name, full)
 
     # ------------------------------------------------------------ builders
     @classmethod
@@ -181,32 +115,27 @@ class ViewState:
         """Snapshot a live simulation (copies of the live rows; the sim may step on afterwards).
 
         Args:
-            sim: an :class:`evosim.sim.Simulation` (or anything with the same attributes).
+            sim: an :class:`evosim.sim.Simulation`.
         """
-        p = sim.pop
+        p, sp = sim.pop, sim.species
         n = int(p.n)
-        arrays = {name: np.array(getattr(p, name)[:n]) for name in AGENT_ARRAYS}
-        skill = getattr(p, "skill", None)
-        sp = sim.species
-        names = list(sp.names)
-        k = len(names)
-        world = getattr(sim, "world", None)
+        arrays = {name: p.live(name).copy() for name in AGENT_ARRAYS}
         return cls(
             tick=int(sim.tick),
             habitat=sim.habitat,
             food=sim.food.copy(),
             capacity=np.asarray(sim.capacity, np.float64),
-            genome=np.array(p.genome[:n]),
-            skill=None if skill is None else np.array(skill[:n], np.float32),
-            milestone=agent_milestones(sim, n),
-            species_names=names,
-            milestone_names=milestone_names(sim),
-            intelligent_at=_marks(sp, "intelligent_at", k),
-            technological_at=_marks(sp, "technological_at", k),
-            species_parent=species_values(sp, "parent", k, np.int64),
-            manipulators=species_values(sp, "manipulators", k),
-            fire_substitute=species_values(sp, "fire_substitute", k, np.uint8),
-            world_name=str(getattr(world, "name", "")),
+            genome=p.live("genome").copy(),
+            skill=np.array(p.skill[:n], np.float32),
+            milestone=agent_milestones(sim),
+            species_names=list(sp.names),
+            milestone_names=list(sim.detectors.names),
+            intelligent_at=sp.view("intelligent_at").copy(),
+            technological_at=sp.view("technological_at").copy(),
+            species_parent=sp.view("parent").copy(),
+            manipulators=sp.view("manipulators").copy(),
+            fire_substitute=sp.view("fire_substitute").copy(),
+            world_name=sim.world.name,
             source="live",
             **arrays,
         )
@@ -221,6 +150,19 @@ class ViewState:
     def n_species(self) -> int:
         """Number of species ever named (alive or extinct)."""
         return len(self.species_names)
+
+    @property
+    def n_ids(self) -> int:
+        """Rows of the per-species tables (palette, :attr:`stats`): ``len(stats.count)``, at least ``n_species``."""
+        return len(self.stats.count)
+
+    def species_name(self, s: int) -> str:
+        """Name of species ``s`` (``#s`` for an id without a name)."""
+        return self.species_names[s] if 0 <= s < self.n_species else f"#{s}"
+
+    def milestone_name(self, level: int) -> str:
+        """Name of milestone ``level`` (1 = the first; ``m<level>`` for a level without a name)."""
+        return self.milestone_names[level - 1] if 1 <= level <= len(self.milestone_names) else f"m{level}"
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -292,9 +234,9 @@ class SpeciesStats:
     @classmethod
     def of(cls, s: ViewState) -> SpeciesStats:
         """Aggregate ``s`` by species."""
-        k = max(s.n_species, int(s.species.max()) + 1 if s.n else 0)
         sp = np.asarray(s.species, np.intp)
-        count = np.bincount(sp, minlength=k)
+        count = np.bincount(sp, minlength=s.n_species)
+        k = len(count)
         with np.errstate(invalid="ignore", divide="ignore"):
             denom = np.where(count > 0, count, np.nan)
             g = np.asarray(s.genome)  # bincount takes the float32 columns as they are (fastest)
@@ -370,3 +312,42 @@ class History:
     def has_skill(self) -> bool:
         """True once any sample holds a skill value."""
         return bool(np.isfinite(self.skill).any()) if self.skill.size else False
+
+
+class TimeSeries:
+    """Population and mean skill per (tick, species) sample, e.g. the rows of a run's ``timeseries.csv``.
+
+    Species without a row at a sampled tick count 0 (skill NaN), as the run
+    recorder writes no row for a species extinct before that tick.
+
+    Args:
+        tick, species, population, mean_skill: columns of equal length (any row order).
+    """
+
+    def __init__(self, tick: np.ndarray, species: np.ndarray, population: np.ndarray, mean_skill: np.ndarray):
+        order = np.argsort(np.asarray(tick, np.int64), kind="stable")
+        self.tick = np.asarray(tick, np.int64)[order]
+        self.species = np.asarray(species, np.intp)[order]
+        self.population = np.asarray(population, np.float64)[order]
+        self.mean_skill = np.asarray(mean_skill, np.float64)[order]
+        self.ticks, starts = np.unique(self.tick, return_index=True)
+        self._bounds = np.append(starts, len(self.tick))  # rows of ticks[j]: bounds[j] .. bounds[j + 1]
+
+    def history(self, upto: int, capacity: int = 400) -> History:
+        """A :class:`History` of the samples at ticks ``<= upto``: at most ``capacity``, evenly spaced, the last included."""
+        out = History(capacity)
+        k = int(np.searchsorted(self.ticks, upto, side="right"))
+        if k == 0:
+            return out
+        stride = 1 if k <= out.capacity else -(-k // (out.capacity - 1))  # leaves room for the last
+        keep = np.union1d(np.arange(k)[::stride], [k - 1])
+        lo, hi = self._bounds[keep], self._bounds[keep + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())])  # one per kept tick
+        at = np.repeat(np.arange(len(keep)), hi - lo)
+        sp = self.species[rows]
+        out.pop = np.zeros((len(keep), int(sp.max()) + 1))
+        out.skill = np.full(out.pop.shape, np.nan)
+        out.pop[at, sp] = self.population[rows]
+        out.skill[at, sp] = self.mean_skill[rows]
+        out.ticks = self.ticks[keep]
+        return out

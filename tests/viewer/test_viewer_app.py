@@ -6,9 +6,13 @@ import numpy as np
 import pygame
 import pytest
 
-from evosim.viewer.app import LiveSource, ReplaySource, Viewer
+from evosim import Simulation, load_world
+from evosim.viewer.app import Viewer
 from evosim.viewer.record import FrameReader, FrameRecorder
 from evosim.viewer.render import agent_pixels
+from evosim.viewer.sources import LiveSource, ReplaySource
+
+from .conftest import SMALL
 
 SIZE = (800, 600)
 
@@ -118,30 +122,40 @@ def test_no_interventions_in_this_world(viewer):
     frame(viewer)
     key(pygame.K_i)
     frame(viewer)
-    assert viewer.hud.message in ("no interventions in this world", "select a species (click its row) or an agent first")
+    assert viewer.hud.message == "no interventions in this world"
     click(viewer.info.species_rows[0][0].center)
     key(pygame.K_i)
+    key(pygame.K_n)
     frame(viewer)
-    sim = viewer.source.sim
-    if getattr(sim, "apply_intervention", None) is None:
-        assert viewer.hud.message == "no interventions in this world"
+    assert viewer.hud.message == "no interventions in this world"
+    assert viewer.source.sim.species.view("manipulators").tolist() == [0, 0]
 
 
-def test_intervention_hook_is_called(small_sim):
-    calls = []
-    small_sim.intervention_names = ["grant_manipulators", "fire_substitute"]
-    small_sim.apply_intervention = lambda sim, name, species: calls.append((sim.tick, name, species))
-    viewer = Viewer(LiveSource(small_sim), size=SIZE, fps=1000)
+#: Two interventions the viewer can apply (their own trigger never fires in these tests).
+HANDS_AND_FIRE = ("interventions=[{name: hands, when: {tick: 100000}, target: {all: true}, "
+                  "effect: {kind: manipulators, level: 0.9}}, {name: fire, when: {tick: 100000}, "
+                  "target: {all: true}, effect: {kind: fire_substitute}}]")
+
+
+def test_choose_and_apply_an_intervention():
+    sim = Simulation(load_world(overrides=[*SMALL, HANDS_AND_FIRE]), seed=1)
+    viewer = Viewer(LiveSource(sim), size=SIZE, fps=1000)
     key(pygame.K_SPACE)
     frame(viewer)
-    assert viewer.hud.intervention == "grant_manipulators"
+    assert viewer.names == ["hands", "fire"] and viewer.hud.intervention == "hands"
+    key(pygame.K_i)
+    frame(viewer)
+    assert viewer.hud.message == "select a species (click its row) or an agent first"
     rect, s = viewer.info.species_rows[0]
     click(rect.center)
     key(pygame.K_n)
     key(pygame.K_i)
     frame(viewer)
-    assert calls == [(small_sim.tick, "fire_substitute", s)]
-    assert "applied fire_substitute" in viewer.hud.message
+    assert viewer.hud.intervention == "fire"
+    assert sim.species.fire_substitute.tolist()[:2] == [int(s == 0), int(s == 1)]
+    assert sim.species.view("manipulators").tolist() == [0, 0]  # hands not applied
+    assert viewer.hud.message == f"tick {sim.tick}: fire: fire substitute"
+    assert viewer.source.state().fire_substitute[s] == 1
 
 
 def test_replay_steps_forward_and_back(small_sim, tmp_path):
@@ -178,19 +192,7 @@ def test_headless_screenshot_and_frames(small_sim, tmp_path):
     assert not pygame.display.get_init()  # nothing opened a window
 
 
-def _engine_has_interventions() -> bool:
-    from evosim.schema import World
-    from evosim.sim import Simulation
-
-    return "interventions" in World.model_fields and hasattr(Simulation, "apply_intervention")
-
-
-@pytest.mark.skipif(not _engine_has_interventions(), reason="the engine has no interventions yet")
 def test_engine_intervention_from_the_keyboard():
-    from evosim import Simulation, load_world
-
-    from .conftest import SMALL
-
     hands = ("interventions=[{name: hands, when: {tick: 100000}, target: {all: true}, "
              "effect: {kind: manipulators, level: 0.9}}]")
     sim = Simulation(load_world(overrides=[*SMALL, hands]), seed=1)
@@ -203,6 +205,37 @@ def test_engine_intervention_from_the_keyboard():
     key(pygame.K_i)
     frame(viewer)
     assert sim.species.manipulators[s] == pytest.approx(0.9)
-    assert any(e[1] == "intervention" and e[2] == s for e in viewer.events)
-    assert "hands" in viewer.hud.message
+    assert viewer.hud.message == f"tick {sim.tick}: hands: manipulators 0.9 (energy cost 0/tick)"
+    assert sim.events == []  # drained each frame: a long session does not accumulate them
     assert viewer.source.state().manipulators[s] == pytest.approx(0.9)
+
+
+def test_headless_replay_plots_from_the_time_series(tmp_path):
+    from evosim.runner import run
+
+    world = load_world(overrides=[*SMALL, "output.record_every=3", "output.sample_every=1"])
+    run(world, tmp_path / "run", ticks=12, seed=1)
+    src = ReplaySource(FrameReader(tmp_path / "run"))
+    assert src.series is not None
+    for i, t in enumerate(src.reader.ticks.tolist()):  # the run's samples agree with its frames
+        hist = src.history(t)
+        assert hist.ticks[-1] == t and len(hist) == t + 1
+        count = src.reader.state(i).stats.count
+        np.testing.assert_array_equal(hist.pop[-1, : len(count)], count)
+    viewer = Viewer(src, size=(640, 480))
+    viewer.screenshot(tmp_path / "r.png", ticks=6)
+    assert viewer.history.ticks.tolist() == list(range(7)) and src.tick == 6
+    written = viewer.save_frames(tmp_path / "frames", every=6)
+    assert [p.name for p in written] == ["frame-00000000.png", "frame-00000006.png", "frame-00000012.png"]
+    assert viewer.history.ticks[-1] == 12 and len(viewer.history) == 13
+
+
+def test_headless_replay_without_a_time_series(small_sim, tmp_path):
+    rec = FrameRecorder(tmp_path, every_k=2)
+    rec.on_tick(small_sim)
+    small_sim.advance(8, rec.on_tick)
+    rec.close()
+    viewer = Viewer(ReplaySource(FrameReader(tmp_path)), size=(640, 480))
+    assert viewer.source.series is None
+    viewer.screenshot(tmp_path / "r.png", ticks=5)
+    assert viewer.history.ticks.tolist() == [0, 2, 4, 6]  # decoded frames, up to the frame at/after tick 5

@@ -7,6 +7,7 @@ import pytest
 
 from evosim.config import ConfigError
 from evosim.viewer.record import FrameReader, FrameRecorder
+from evosim.viewer.state import ViewState
 
 
 def record(sim, folder, ticks=23, every=5, chunk_frames=3):
@@ -54,10 +55,10 @@ def test_record_and_read_back(small_sim, tmp_path):
 
 
 def test_optional_fields_round_trip(small_sim, tmp_path):
-    p = small_sim.pop
-    p.skill = np.linspace(0, 9, p.capacity).astype(np.float32)  # whatever the engine has, a known skill
-    small_sim.species.intelligent_at = np.array([3, -1])
-    small_sim.species.technological_at = np.array([-1, -1])
+    p, sp = small_sim.pop, small_sim.species
+    p.skill[: p.n] = np.linspace(0, 9, p.n)  # a known skill, crossing the ladder's thresholds
+    sp.intelligent_at[0] = 3
+    sp.manipulators[1] = 0.5
     rec = FrameRecorder(tmp_path, every_k=2, chunk_frames=10)
     small_sim.advance(4, rec.on_tick)
     rec.close()
@@ -65,8 +66,12 @@ def test_optional_fields_round_trip(small_sim, tmp_path):
     first, last = reader.state(0), reader.state(1)
     assert first.tick == 2 and last.tick == 4
     np.testing.assert_allclose(last.skill, p.skill[: p.n], rtol=1e-3)
+    live = ViewState.from_sim(small_sim)
+    np.testing.assert_array_equal(last.milestone, live.milestone)
+    assert last.milestone.max() >= 2 and last.milestone_names == live.milestone_names
     assert first.intelligent_at.tolist() == [-1, -1]  # marked at tick 3: not shown at tick 2
-    assert last.intelligent_at.tolist() == [3, -1]
+    assert last.intelligent_at.tolist() == [3, -1] and last.technological_at.tolist() == [-1, -1]
+    assert last.manipulators.tolist() == [0, 0.5] and last.species_parent.tolist() == [-1, -1]
 
 
 def test_reader_refuses_missing_or_bad_frames(tmp_path):

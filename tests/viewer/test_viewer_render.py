@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pygame
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
 from evosim.viewer.render import LAYER_NAMES, Camera, Hud, Selection, agent_pixels, pick_agent, render
-from evosim.viewer.state import History, ViewState, milestone_level
+from evosim.viewer.state import History, TimeSeries, ViewState
 
 SIZE = (800, 600)  # panel 300 px, map 500x600: an 8x8 world at 62.5 px per cell
 
@@ -52,7 +50,7 @@ def test_layer_switch_changes_the_picture(make_state):
     assert pygame.image.tobytes(a, "RGB") != pygame.image.tobytes(b, "RGB")
     brain = state.gene("brain")
     for row in range(state.n):
-        want = tuple(C.values_to_colors(brain[row : row + 1], C.VIRIDIS)[0])
+        want = tuple(C.VIRIDIS[C.lut_index(brain[row : row + 1])][0])
         assert color_at(b, pixel_of(state, info, row)) == want
 
 
@@ -176,59 +174,6 @@ def test_history_and_plot(make_state):
     render(make_state(), pygame.Surface(SIZE), history=hist)
 
 
-def test_milestone_level():
-    assert milestone_level(np.array([0, 1, 2, 3, 4, 16])).tolist() == [0, 1, 2, 2, 3, 5]
-    flags = np.array([[False, False], [True, False], [True, True]])
-    assert milestone_level(flags).tolist() == [0, 1, 2]
-
-
-def fake_sim(n=5, **extra):
-    """The attributes ViewState.from_sim reads, without the optional ones unless given."""
-    rng = np.random.default_rng(0)
-    pop = SimpleNamespace(n=n, x=rng.integers(0, 8, n + 3), y=rng.integers(0, 8, n + 3),
-                          species=np.zeros(n + 3, np.int32), genome=rng.random((n + 3, len(GENES))),
-                          energy=np.ones(n + 3), age=np.arange(n + 3), id=np.arange(n + 3), parent_id=-np.ones(n + 3))
-    for k, v in extra.pop("pop", {}).items():
-        setattr(pop, k, v)
-    species = SimpleNamespace(names=["only"], **extra.pop("species", {}))
-    return SimpleNamespace(tick=4, pop=pop, habitat=np.ones((8, 8), np.uint8), food=np.ones((8, 8), np.float32),
-                           capacity=np.array([1.0, 2.0]), species=species, **extra)
-
-
-def test_from_sim_without_optional_fields():
-    state = ViewState.from_sim(fake_sim())
-    assert state.n == 5 and state.skill is None and state.milestone is None and state.species_parent is None
-    assert list(state.intelligent_at) == [-1] and state.milestone_names == []
-    for layer in LAYER_NAMES:
-        render(state, pygame.Surface(SIZE), layer=layer)
-
-
-def test_from_sim_reads_optional_fields():
-    n = 5
-    sim = fake_sim(n, pop={"skill": np.arange(n + 3, dtype=np.float32), "tech": np.full(n + 3, 0b101, np.uint8)},
-                   species={"intelligent_at": [12], "technological_at": {0: 40}, "manipulators": np.array([0.8, 0]),
-                            "fire_substitute": np.array([1, 0]), "parent": np.array([-1, 0])},
-                   milestone_names=["stone tools", "fire", "cooking"])
-    full = ViewState.from_sim(sim)
-    assert full.skill.tolist() == [0, 1, 2, 3, 4]
-    assert set(full.milestone.tolist()) == {3}
-    assert list(full.intelligent_at) == [12] and list(full.technological_at) == [40]
-    assert full.manipulators.tolist() == [pytest.approx(0.8)] and full.fire_substitute.tolist() == [1]
-    assert full.stats.top_milestone.tolist() == [3]
-    render(full, pygame.Surface(SIZE), layer="milestone", selected=Selection(species=0))
-
-
-def test_milestones_from_ladder_thresholds():
-    n = 4
-    sim = fake_sim(n, pop={"skill": np.array([0.0, 2.0, 5.5, 30.0, 0, 0, 0], np.float32)},
-                   ladder=SimpleNamespace(threshold=np.array([2.0, 5.0, 8.0])),
-                   world=SimpleNamespace(name="w", technology=SimpleNamespace(
-                       ladder=[SimpleNamespace(name=m) for m in ("stone_tools", "fire", "cooking")])))
-    state = ViewState.from_sim(sim)
-    assert state.milestone.tolist() == [0, 1, 2, 3]
-    assert state.milestone_names == ["stone_tools", "fire", "cooking"]
-
-
 def test_from_real_simulation(small_sim):
     small_sim.advance(3)
     state = ViewState.from_sim(small_sim)
@@ -237,3 +182,53 @@ def test_from_real_simulation(small_sim):
     assert state.stats.count.sum() == state.n
     for layer in LAYER_NAMES:
         render(state, pygame.Surface(SIZE), layer=layer)
+
+
+def test_from_sim_without_a_ladder():
+    from evosim import Simulation, load_world
+
+    from .conftest import SMALL
+
+    sim = Simulation(load_world(overrides=[*SMALL, "technology.ladder=[]"]), seed=1)
+    state = ViewState.from_sim(sim)
+    assert state.milestone is None and state.milestone_names == []
+    assert state.intelligent_at.tolist() == [-1, -1] and state.species_parent.tolist() == [-1, -1]
+    assert state.manipulators.tolist() == [0, 0] and state.fire_substitute.tolist() == [0, 0]
+    for layer in LAYER_NAMES:
+        render(state, pygame.Surface(SIZE), layer=layer, selected=Selection(species=0))
+
+
+def test_from_sim_reads_skill_milestones_marks_and_grants(small_sim):
+    sim = small_sim
+    n = sim.pop.n
+    sim.pop.skill[:n] = np.resize(np.array([0.0, 2.0, 5.5, 30.0], np.float32), n)  # ladder: 2, 5, 8, 12, 18
+    sp = sim.species
+    sp.intelligent_at[0], sp.technological_at[0] = 12, 40
+    sp.manipulators[0], sp.fire_substitute[0] = 0.8, 1
+    state = ViewState.from_sim(sim)
+    assert state.skill.tolist()[:4] == [0.0, 2.0, 5.5, 30.0]
+    assert state.milestone.tolist()[:4] == [0, 1, 2, 5]
+    assert state.milestone_names == ["stone_tools", "fire", "cooking", "agriculture", "metallurgy"]
+    assert state.milestone_name(2) == "fire" and state.species_name(1) == "swimmer"
+    assert state.intelligent_at.tolist() == [12, -1] and state.technological_at.tolist() == [40, -1]
+    assert state.manipulators.tolist() == [pytest.approx(0.8), 0] and state.fire_substitute.tolist() == [1, 0]
+    assert state.stats.top_milestone.tolist() == [5, 5] and state.n_ids == 2
+    sp.manipulators[0] = 0.0  # a copy: the simulation may change on
+    assert state.manipulators[0] == pytest.approx(0.8)
+    for layer in ("milestone", "skill", "species"):
+        render(state, pygame.Surface(SIZE), layer=layer, selected=Selection(species=0))
+    render(state, pygame.Surface(SIZE), selected=Selection(agent_id=int(state.id[3])))
+
+
+def test_time_series_history():
+    ts = TimeSeries(tick=np.array([10, 0, 0, 10, 20]), species=np.array([0, 0, 1, 1, 1]),
+                    population=np.array([4, 5, 6, 7, 8]), mean_skill=np.array([1.0, 0.5, np.nan, 2.0, 3.0]))
+    h = ts.history(15)
+    assert h.ticks.tolist() == [0, 10]
+    assert h.pop.tolist() == [[5, 6], [4, 7]]
+    assert h.skill[0, 0] == 0.5 and np.isnan(h.skill[0, 1]) and h.has_skill
+    last = ts.history(20)
+    assert last.pop[-1].tolist() == [0, 8] and np.isnan(last.skill[-1, 0])  # no row: extinct
+    assert len(ts.history(-1)) == 0
+    many = TimeSeries(np.arange(1000), np.zeros(1000), np.arange(1000), np.zeros(1000)).history(10_000, capacity=8)
+    assert len(many) <= 8 and many.ticks[0] == 0 and many.ticks[-1] == 999
