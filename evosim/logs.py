@@ -58,7 +58,8 @@ _COUNTS = {"tick", "species", "population", "births", "deaths_starvation", "deat
 #: dtypes of the base columns of timeseries.csv (the ``share_<milestone>`` columns are read as float64)
 TIMESERIES_DTYPES = {c: "string" if c == "name" else "int64" if c in _COUNTS else "float64" for c in BASE_TIMESERIES_COLUMNS}
 _SPECIES_TYPES = {"ancestor_list": "string", "alive": "bool", "name": "string", "habitat": "category",
-                  "intelligent_at": "Int64", "technological_at": "Int64"}  # fmt: skip
+                  "intelligent_at": "Int64", "technological_at": "Int64", "manipulators": "float64",
+                  "fire_substitute": "bool"}  # fmt: skip
 #: dtypes of species.csv (founder genes float64, other columns int64 unless listed above)
 SPECIES_DTYPES = {c: _SPECIES_TYPES.get(c, "float64" if c.startswith("founder_") else "int64") for c in SPECIES_COLUMNS}
 EVENTS_DTYPES = {"tick": "int64", "kind": "category", "species": "Int64", "details": "string"}

@@ -36,6 +36,7 @@ EVENT_COLUMNS = ["tick", "kind", "species", "details"]
 SPECIES_COLUMNS = [
     "id", "ancestor_list", "origin_time", "destruction_time", "alive", "ancestor_id", "name", "root",
     *[f"founder_{g}" for g in GENES], "peak_population", "habitat", "intelligent_at", "technological_at",
+    "manipulators", "fire_substitute",
 ]  # fmt: skip
 BASE_TIMESERIES_COLUMNS = [
     "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age", "deaths_culled",
@@ -395,7 +396,7 @@ class Recorder:
         return summary
 
     def write_species(self) -> None:
-        """Write species.csv (ALife phylogeny format; extant species end at the final tick)."""
+        """Write species.csv (ALife phylogeny format; extant species end at the final tick; grants as of now or extinction)."""
         sim, sp = self.sim, self.sim.species
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -411,6 +412,7 @@ class Recorder:
                 "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
                 int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
                 int(sp.technological_at[s]) if sp.technological_at[s] >= 0 else "",
+                _fmt(sp.manipulators[s]), bool(sp.fire_substitute[s]),
             ])  # fmt: skip
         atomic_write_text(self.folder / "species.csv", buf.getvalue())
 

@@ -9,8 +9,9 @@ arm from the control, paired by replicate (arms share their replicate seeds).
 
 Bottleneck rule (for an intelligent species that never became technological;
 genes are its final mean genes, else its founder genes; effective dexterity
-is max(dexterity gene, manipulators granted to it or to an ancestor before it
-formed); L = how many milestones it reached):
+is max(dexterity gene, its ``manipulators`` in species.csv -- granted to it, or
+inherited from its parent species when it formed); L = how many milestones it
+reached):
 
 1. ``dexterity`` -- effective dexterity below ``min_dexterity`` of the first
    unmet milestone ``ladder[L]``; ``land`` -- mean habitat < 0.5, that
@@ -41,7 +42,7 @@ from evosim.config import ConfigError
 from evosim.defaults import GENES
 from evosim.experiment import finished_summary
 from evosim.experiment_schema import control_of
-from evosim.logs import Run, load_run, species_ancestry
+from evosim.logs import Run, load_run
 
 BOTTLENECKS = ("dexterity", "land", "sociality", "childhood", "lifespan", "diffusion", "none identified")
 #: (metric, label, kind, numerator column, denominator column): kind "mean" averages the column over
@@ -114,22 +115,22 @@ def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
 
 
 # ------------------------------------------------------------------ one run
-def _granted(run: Run) -> tuple[dict[int, list[tuple[int, float]]], dict[int, list[int]]]:
-    """Manipulator grants {species: [(tick, level)]} and fire substitutes {species: [tick]} from events.csv."""
-    manip: dict[int, list[tuple[int, float]]] = {}
-    fire: dict[int, list[int]] = {}
-    ev = run.events
-    if ev.empty:
-        return manip, fire
-    rows = ev[(ev["kind"].astype(str) == "intervention") & ev["species"].notna()]
-    for tick, sid, details in zip(rows["tick"], rows["species"], rows["details"].astype(str)):
-        what = details.split(": ", 1)[-1]  # "<intervention name>: <what it did>"
-        m = re.match(r"manipulators ([0-9.eE+-]+)", what)
-        if m:
-            manip.setdefault(int(sid), []).append((int(tick), float(m.group(1))))
-        elif what.startswith("fire substitute"):
-            fire.setdefault(int(sid), []).append(int(tick))
-    return manip, fire
+def _grants(run: Run) -> pd.DataFrame:
+    """species.csv indexed by id, with its ``manipulators`` and ``fire_substitute`` columns.
+
+    Those are the registry's values at the end of the run (at extinction for an
+    extinct species); a daughter species inherits them from its parent when it forms.
+    A species.csv written before these columns existed is read as "no grants"
+    unless the run's config has a manipulators or fire_substitute intervention.
+    """
+    sp = run.species
+    if not {"manipulators", "fire_substitute"} <= set(sp.columns):
+        kinds = {(iv.get("effect") or {}).get("kind", "manipulators") for iv in run.config.get("interventions") or []}
+        if kinds & {"manipulators", "fire_substitute"}:
+            raise ConfigError(f"{run.folder / 'species.csv'}: no manipulators / fire_substitute columns (written by an "
+                              "older evosim) although the run has such interventions; re-run it to report on it")
+        sp = sp.assign(manipulators=0.0, fire_substitute=False)
+    return sp.set_index("id")
 
 
 def _max_levels(run: Run, ladder: list[dict]) -> dict[int, int]:
@@ -199,13 +200,11 @@ def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds(
     stuck_rows: list[dict] = []
     if len(sp):
         levels = _max_levels(run, ladder)
-        manip, fire = _granted(run)
-        origin = dict(zip(sp["id"], sp["origin_time"]))
+        grants = _grants(run)
         for sid in sp.loc[intel & ~tech, "id"]:
             sid = int(sid)
-            line = species_ancestry(sp, sid)
-            level_m = max([lv for a in line for t, lv in manip.get(a, []) if a == sid or t <= origin[sid]], default=0.0)
-            has_fire = any(a == sid or t <= origin[sid] for a in line for t in fire.get(a, []))
+            level_m = float(grants.at[sid, "manipulators"])
+            has_fire = bool(grants.at[sid, "fire_substitute"])
             genes = final_genes(run, sid)
             primary, lacks = classify(genes, levels.get(sid, 0), ladder, level_m, has_fire, th)
             name = sp.loc[sp["id"] == sid, "name"].iloc[0]

@@ -112,3 +112,30 @@ def test_timeseries_helpers(speciating_run):
     grandchild = r.species[r.species.ancestor_id != r.species.id].id.max()
     chain = species_ancestry(r.species, int(grandchild))
     assert chain[0] == grandchild and chain[-1] in (0, 1)
+
+
+def test_species_table_records_grants_and_their_inheritance(tmp_path):
+    """species.csv's manipulators / fire_substitute: the registry's values at the end (or at extinction); daughters
+    formed after a grant inherit it, species extinct before it never had it, and a refused weaker grant changes nothing."""
+    ivs = [
+        {"name": "hands", "when": {"tick": 0}, "target": {"species": ["grazer"]}, "effect": {"kind": "manipulators", "level": 0.5}},
+        {"name": "strong", "when": {"tick": 200}, "target": {"founder": "grazer"}, "effect": {"kind": "manipulators", "level": 0.8}},
+        {"name": "fire", "when": {"tick": 200}, "target": {"founder": "swimmer"}, "effect": {"kind": "fire_substitute"}},
+        {"name": "weak", "when": {"tick": 300}, "target": {"founder": "grazer"}, "effect": {"kind": "manipulators", "level": 0.3}},
+    ]  # fmt: skip
+    world = load_world(overrides={
+        "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
+        "species.grazer.count": 300, "species.swimmer.count": 300, "output.sample_every": 5, "interventions": ivs,
+    })  # fmt: skip
+    run(world, tmp_path / "r", ticks=400, seed=3)
+    r = load_run(tmp_path / "r")
+    sp, ev = r.species, r.events
+    assert sp.dtypes["manipulators"] == np.float64 and sp.dtypes["fire_substitute"] == bool
+    assert ev.details.str.contains("manipulators 0.3 ignored").any(), "the weak grant should be refused"
+    grazer, swimmer = sp[sp.root == 0], sp[sp.root == 1]
+    assert set(grazer.manipulators) == {0.5, 0.8} and not grazer.fire_substitute.any()
+    assert (swimmer.manipulators == 0.0).all() and swimmer.fire_substitute.any() and not swimmer.fire_substitute.all()
+    for lineage, col, before, after in ((grazer, "manipulators", 0.5, 0.8), (swimmer, "fire_substitute", False, True)):
+        gone = lineage[lineage.destruction_time < 199]  # extinct before the grant at tick 200: keep the older value
+        born = lineage[lineage.origin_time > 200]  # formed after it, from a granted parent: inherit it
+        assert len(gone) and len(born) and (gone[col] == before).all() and (born[col] == after).all()

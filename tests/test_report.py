@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from evosim.config import world_to_dict
+from evosim.config import ConfigError, world_to_dict
 from evosim.defaults import GENES
 from evosim.experiment_cli import report as report_cmd
 from evosim.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
@@ -26,9 +26,11 @@ CEPHALOPOD = dict(lifespan=0.1, childhood=0.02, sociality=0.1, dexterity=0.7, ha
 CORVID = dict(lifespan=0.4, childhood=0.35, sociality=0.5, dexterity=0.45, habitat=0.85, brain=0.8, fecundity=0.6)
 
 
-def sp(name, genes, intel=None, tech=None, level=0, parent=-1, origin=0, grants=()):
-    """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)]."""
-    return dict(name=name, genes=genes, intel=intel, tech=tech, level=level, parent=parent, origin=origin, grants=grants)
+def sp(name, genes, intel=None, tech=None, level=0, parent=-1, origin=0, grants=(), manip=0.0, fire=False):
+    """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)] logged
+    in events.csv, and its final manipulators / fire substitute (species.csv)."""
+    return dict(name=name, genes=genes, intel=intel, tech=tech, level=level, parent=parent, origin=origin, grants=grants,
+                manip=manip, fire=fire)  # fmt: skip
 
 
 def write_run(folder: Path, species: list[dict], seed: int = 1, ticks: int = 500, flop_per_tick: float = 1e10) -> None:
@@ -41,7 +43,7 @@ def write_run(folder: Path, species: list[dict], seed: int = 1, ticks: int = 500
         parent = s["parent"]
         sp_rows.append([i, "[none]" if parent < 0 else f"[{parent}]", s["origin"], ticks, True, i if parent < 0 else parent, s["name"],
                         i if parent < 0 else parent, *[s["genes"][g] for g in GENES], 100, "land" if s["genes"]["habitat"] >= 0.5 else "water",
-                        "" if s["intel"] is None else s["intel"], "" if s["tech"] is None else s["tech"]])  # fmt: skip
+                        "" if s["intel"] is None else s["intel"], "" if s["tech"] is None else s["tech"], s["manip"], s["fire"]])  # fmt: skip
         for tick in (s["origin"], ticks):
             row = [tick, i, s["name"], 100, 0, 0, 0, 0]
             for g in GENES:
@@ -79,8 +81,8 @@ ARMS = {
         [sp("cetacean", CETACEAN, 150), sp("cephalopod", CEPHALOPOD, 120, level=1)],
     ],
     "hands": [
-        [sp("primate", PRIMATE, 100, 200, 5), sp("cetacean", CETACEAN, 150, grants=[(150, GRANT)])],
-        [sp("cetacean", CETACEAN, 150, 400, 5, grants=[(150, GRANT)]), sp("cephalopod", CEPHALOPOD, 120, level=1)],
+        [sp("primate", PRIMATE, 100, 200, 5), sp("cetacean", CETACEAN, 150, grants=[(150, GRANT)], manip=0.8)],
+        [sp("cetacean", CETACEAN, 150, 400, 5, grants=[(150, GRANT)], manip=0.8), sp("cephalopod", CEPHALOPOD, 120, level=1)],
     ],
     "never": [[sp("cetacean", CETACEAN, 150)], [sp("cetacean", CETACEAN, 160), sp("primate", PRIMATE)]],
     "nothing": [[sp("primate", PRIMATE)], [sp("cetacean", CETACEAN)]],
@@ -191,13 +193,44 @@ def test_classification_rule(genes, level, manip, fire, expected):
     assert classify(genes, level, LADDER, manip, fire, Thresholds()) == (expected[0], expected[1])
 
 
-def test_grants_are_inherited_by_species_formed_after_them(tmp_path):
-    child_after = sp("cetacean.2", CETACEAN, 300, parent=0, origin=200)
+def test_grants_come_from_species_csv(tmp_path):
+    """The report takes each species' manipulators and fire substitute from species.csv (the registry, where a
+    daughter inherits its parent's when it forms), not from events.csv."""
+    root = sp("cetacean", CETACEAN, grants=[(150, GRANT)], manip=0.8)
+    child_after = sp("cetacean.2", CETACEAN, 300, parent=0, origin=200, manip=0.8)
     child_before = sp("cetacean.3", CETACEAN, 300, parent=0, origin=100)
-    write_run(tmp_path / "exp" / "control" / "rep-0", [sp("cetacean", CETACEAN, grants=[(150, GRANT)]), child_after, child_before])
+    # formed at 200 from cetacean.3, which split off before the grant: the old ancestry walk gave it 0.8
+    grandchild = sp("cetacean.4", CETACEAN, 300, parent=2, origin=200)
+    fire = sp("cetacean.5", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True)  # its grant is in no log here
+    write_run(tmp_path / "exp" / "control" / "rep-0", [root, child_after, child_before, grandchild, fire])
     rep = build_report(tmp_path / "exp", n_boot=100)  # no manifest: arms found by scanning
     st = rep.stuck.set_index("species")
     assert st.loc["cetacean.2", "bottleneck"] == "land" and st.loc["cetacean.3", "bottleneck"] == "dexterity"
+    assert st.loc["cetacean.4", "bottleneck"] == "dexterity" and st.loc["cetacean.4", "manipulators"] == 0.0
+    assert st.loc["cetacean.5", "bottleneck"] == "none identified" and bool(st.loc["cetacean.5", "fire_substitute"])
+
+
+def test_a_refused_grant_is_not_a_grant(tmp_path):
+    """interventions.py logs a weaker grant it refuses as "manipulators 0.4 ignored: ..."; that is no grant of 0.4
+    (here the 0.8 it already had was granted before a branch whose logs start fresh, so no event records it)."""
+    refused = "weak: manipulators 0.4 ignored: the species already has 0.8"
+    write_run(tmp_path / "exp" / "control" / "rep-0", [sp("cetacean", CETACEAN, 300, grants=[(200, refused)], manip=0.8)])
+    st = build_report(tmp_path / "exp", n_boot=100).stuck.set_index("species")
+    assert st.loc["cetacean", "manipulators"] == pytest.approx(0.8)
+    assert st.loc["cetacean", "lacks"] == "land"  # with 0.4, metallurgy (min_dexterity 0.5) would fail too
+
+
+def test_species_csv_without_grant_columns(tmp_path):
+    """A species.csv written before the manipulators / fire_substitute columns: no grants, unless the config has some."""
+    folder = tmp_path / "exp" / "control" / "rep-0"
+    write_run(folder, [sp("cetacean", CETACEAN, 300)])
+    old = pd.read_csv(folder / "species.csv").drop(columns=["manipulators", "fire_substitute"])
+    old.to_csv(folder / "species.csv", index=False)
+    assert build_report(tmp_path / "exp", n_boot=100).stuck["manipulators"].tolist() == [0.0]
+    world = World.model_validate({"interventions": [{"name": "hands", "when": {"tick": 5}, "target": {"all": True}}]})
+    (folder / "config.yaml").write_text(dump(world_to_dict(world)), encoding="utf-8")
+    with pytest.raises(ConfigError, match="no manipulators / fire_substitute columns"):
+        build_report(tmp_path / "exp", n_boot=100)
 
 
 def test_written_files_and_markdown(synthetic, tmp_path):
