@@ -31,11 +31,9 @@ import gc  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
@@ -81,7 +79,6 @@ def reset_peak_rss() -> int:
 
 # ----------------------------------------------------------------- default world
 _PILOTS: dict[tuple[bool, int], tuple[dict[str, np.ndarray], dict[str, object]]] = {}
-_MAPS = tempfile.TemporaryDirectory(prefix="evosim-bench-")
 
 
 def _dense_overrides(dense: bool) -> dict[str, object]:
@@ -112,9 +109,10 @@ def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
     """The state of a k x k tiling of a snapshot's world (and agents), for a grid k times as wide and high.
 
     Each tile's agents are shifted to their tile and get fresh ids (``id + t *
-    next_id``; parents and guardian rows likewise), then all rows are shuffled;
-    every (H, W) grid is tiled; species counts are multiplied by k squared.
-    Agent fields that hold row numbers need remapping here (today: ``guardian``).
+    next_id``; parents likewise); every (H, W) grid is tiled; species counts
+    are multiplied by k squared. Agent rows are then put in cell order of the
+    whole grid, as a run keeps them (``Simulation.die``), and the one field
+    holding row numbers, ``guardian``, follows its rows.
     """
     h, w = arrays["sim.habitat"].shape
     n, next_id, tiles = len(arrays["pop.id"]), int(scalars["next_id"]), k * k
@@ -123,46 +121,31 @@ def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
     out["pop.x"] += ((t % k) * w).astype(out["pop.x"].dtype)
     out["pop.y"] += ((t // k) * h).astype(out["pop.y"].dtype)
     out["pop.id"] += t * next_id
-    for key, step in (("pop.parent_id", next_id), ("pop.guardian", n)):
-        if key in out:
-            out[key] = np.where(out[key] >= 0, out[key] + t * step, out[key]).astype(out[key].dtype)
+    for key, step in (("pop.parent_id", next_id), ("pop.guardian", n)):  # a guardian is a row of its own tile
+        out[key] = np.where(out[key] >= 0, out[key] + t * step, -1).astype(out[key].dtype)
+    order = np.argsort(out["pop.y"].astype(np.int64) * (k * w) + out["pop.x"], kind="stable")  # new row -> old row
+    out = {key: a[order] for key, a in out.items()}
+    g = out["pop.guardian"]
+    out["pop.guardian"] = np.where(g >= 0, np.argsort(order)[g], -1).astype(g.dtype)  # old row -> new row
     for key, a in arrays.items():
         if not key.startswith("pop."):
             out[key] = np.tile(a, (k, k)) if a.shape == (h, w) else a.copy()
     for key in ("species.alive", "species.peak"):
         out[key] *= tiles
-    # Rows in random order, as in a world grown at this size (rows follow birth order, not space);
-    # rows grouped by tile would give the kernels a cache locality that a real run does not have.
-    perm = np.random.default_rng(k).permutation(tiles * n)
-    inv = np.empty_like(perm)
-    inv[perm] = np.arange(tiles * n)
-    for key in [key for key in out if key.startswith("pop.")]:
-        out[key] = out[key][perm]
-    if "pop.guardian" in out:
-        g = out["pop.guardian"]
-        out["pop.guardian"] = np.where(g >= 0, inv[np.maximum(g, 0)], -1).astype(g.dtype)
     return out, {**scalars, "next_id": next_id * tiles}
 
 
 def make_world_sim(n: int, dense: bool = False, seed: int = 1) -> Simulation:
-    """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``."""
-    arrays, scalars = evolved_pilot(dense, seed)
-    k = max(1, round(math.sqrt(n / len(arrays["pop.id"]))))
-    habitat = np.tile(arrays["sim.habitat"], (k, k))
-    while habitat.shape[0] > MAX_SIDE:
-        k -= 1
-        habitat = np.tile(arrays["sim.habitat"], (k, k))
-    path = Path(_MAPS.name) / f"map-{int(dense)}-{seed}-{k}.png"
-    if not path.exists():
-        import matplotlib.image as mpimg  # noqa: PLC0415 - an evosim dependency
+    """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``.
 
-        mpimg.imsave(path, (habitat * 255).astype(np.uint8), cmap="gray", vmin=0, vmax=255)
-    ov = {"world.width": habitat.shape[1], "world.height": habitat.shape[0], "world.habitat.source": "file",
-          "world.habitat.file": str(path), **_dense_overrides(dense)}
-    ov.update({f"species.{s.name}.count": 1 for s in load_world().species})  # replaced by the restore
-    sim = Simulation(load_world(overrides=ov), seed=seed)
-    checkpoint.restore(sim, *tile_snapshot(arrays, scalars, k))
-    return sim
+    The map, food, agents and species all come from the tiled snapshot
+    (:func:`evosim.checkpoint.restore`); the world only sets the grid size and parameters.
+    """
+    arrays, scalars = evolved_pilot(dense, seed)
+    h, w = arrays["sim.habitat"].shape
+    k = max(1, min(round(math.sqrt(n / len(arrays["pop.id"]))), MAX_SIDE // max(h, w)))
+    world = load_world(overrides={"world.width": k * w, "world.height": k * h, **_dense_overrides(dense)})
+    return checkpoint.restore(world, *tile_snapshot(arrays, scalars, k))
 
 
 def world_agent_bytes(sim: Simulation) -> int:

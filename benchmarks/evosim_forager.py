@@ -29,8 +29,7 @@ from evosim.kernels.spatial import cell_index
 #: Parameter names of evosim's regrowth kernel (its signature grows as features are added).
 REGROW_PARAMS = tuple(inspect.signature(regrow.py_func).parameters)
 
-__all__ = ["Forager", "make_forager", "metabolise_split_die", "regrow", "random_walk", "cell_index",
-           "forage_simple", "compact"]
+__all__ = ["Forager", "make_forager", "metabolise_split_die"]
 
 #: Minimal forager: agents per cell at its steady state (it cycles by about +-40 %
 #: around this), the food per cell and the founders' energy range of the steady start.
@@ -107,18 +106,47 @@ class Forager:
         grids = {"bonus": lambda: np.zeros(grid, np.float32), "richness": lambda: np.ones(grid, np.float32)}
         given = {"food": self.food, "habitat": self.habitat, "capacity": self.k, "rate": self.rate, "floor": self.floor}
         self.regrow_args = tuple(given[p] if p in given else grids[p]() for p in REGROW_PARAMS)
+        self.n_groups = self.survivors = self.births = 0  # results of this tick's phases
 
     def step(self) -> None:
-        """One tick: regrow, random walk, index cells, eat, metabolise/split/die, compact."""
+        """One tick: regrow, random walk, index cells, eat, metabolise/split/die, remove the dead.
+
+        Each phase is a method (``benchmarks/profile_world.py --forager`` times them one by one).
+        """
+        self.regrow_food()
+        self.walk()
+        self.index_cells()
+        self.eat()
+        self.metabolise()
+        self.remove_dead()
+        self.tick += 1
+
+    def regrow_food(self) -> None:
+        """Logistic regrowth of every cell (:func:`evosim.kernels.food.regrow`)."""
         regrow(*self.regrow_args)
+
+    def walk(self) -> None:
+        """Each agent steps to a random cell of its Moore neighbourhood or stays."""
         random_walk(self.x, self.y, self.ids, self.n, self.height, self.width, self.seed, self.tick)
-        groups = cell_index(self.x, self.y, self.n, self.width, self.counts, self.order, self.group_start)
-        forage_simple(self.order, self.group_start, groups, self.x, self.y, self.energy, self.food, self.intake)
-        m, b = metabolise_split_die(self.x, self.y, self.energy, self.ids, self.n, self.next_id, self.cap,
-                                    self.metabolism, self.split_threshold, self.keep)
+
+    def index_cells(self) -> None:
+        """Group the agents by cell (``order``, ``group_start``, ``n_groups``)."""
+        self.n_groups = cell_index(self.x, self.y, self.n, self.width, self.counts, self.order, self.group_start)
+
+    def eat(self) -> None:
+        """Each cell's food shared equally by its agents."""
+        forage_simple(self.order, self.group_start, self.n_groups, self.x, self.y, self.energy, self.food, self.intake)
+
+    def metabolise(self) -> None:
+        """Pay metabolism, split, mark the dead (:func:`metabolise_split_die`): survivors listed in ``keep``."""
+        self.survivors, self.births = metabolise_split_die(self.x, self.y, self.energy, self.ids, self.n, self.next_id,
+                                                           self.cap, self.metabolism, self.split_threshold, self.keep)
+
+    def remove_dead(self) -> None:
+        """Keep the rows listed by :meth:`metabolise` (children included), in that order."""
         for arr in (self.x, self.y, self.energy, self.ids):
-            compact(arr, self.keep, m)
-        self.n, self.next_id, self.tick = m, self.next_id + b, self.tick + 1
+            compact(arr, self.keep, self.survivors)
+        self.n, self.next_id = self.survivors, self.next_id + self.births
 
     def agent_bytes(self) -> int:
         """Bytes of the per-agent arrays and per-agent scratch (all rows)."""

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from evosim import load_world
 from evosim.cli import main
-from tests.helpers import TINY
+from tests.helpers import TINY, set_args
 
 # Property tests: no deadline (the first call of a kernel may compile), no
 # example database written into the repository.
@@ -30,10 +30,7 @@ def tiny_world():
 @pytest.fixture
 def tiny_sets() -> list[str]:
     """The tiny world as ``--set`` options for the CLI."""
-    out = []
-    for k, v in TINY.items():
-        out += ["--set", f"{k}={v}"]
-    return out
+    return set_args(TINY)
 
 
 class Cli:

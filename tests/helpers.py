@@ -12,14 +12,18 @@ import csv
 import inspect
 import io
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES
-from evosim.params import Params, params_from_world
-from evosim.schema import World
+from evosim.kernels import spatial
+from evosim.params import Params, ladder_from_world, params_from_world
+from evosim.schema import HardFoodConfig, World
+from evosim.species import SpeciesRegistry
+from evosim.world import food_arrays
 
 #: Overrides of the tiny world used all over the suite (32x32, 120 founders).
 TINY = {
@@ -30,7 +34,7 @@ TINY = {
 }
 
 #: Params fields that switch off mechanisms added after the engine skeleton
-#: (aggregation, sharing, juvenile intake); set only when the field exists.
+#: (aggregation, sharing, juvenile intake, parental feeding).
 NEUTRAL = {"social_attraction": 0.0, "share_rate": 0.0, "juvenile_intake": 1.0, "feed_rate": 0.0}
 
 
@@ -60,13 +64,10 @@ def starving_overrides() -> dict[str, float]:
 def plain_food_overrides() -> dict[str, Any]:
     """A world where the energy an agent gains is exactly food_energy x the easy food it eats.
 
-    Stores never fill (huge max_energy) and, where the model has a technology
-    ladder, it is empty (no cooking multiplier, no hard food).
+    Stores never fill (huge max_energy) and the technology ladder is empty (no
+    cooking multiplier, no hard food).
     """
-    out: dict[str, Any] = {"physiology.max_energy": 1e9, "physiology.food_energy": 1.5}
-    if "technology" in World.model_fields:
-        out["technology.ladder"] = []
-    return out
+    return {"physiology.max_energy": 1e9, "physiology.food_energy": 1.5, "technology.ladder": []}
 
 
 def food_bound(world: World, habitat: np.ndarray) -> float:
@@ -78,34 +79,39 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
     best multiplier any milestone gives, shared by agents that each pay at
     least base_metabolism per tick.
     """
-    from evosim.world import food_arrays
-
-    mult, bonus = 1.0, 0.0
-    try:
-        from evosim.params import ladder_from_world
-
-        lad = ladder_from_world(world)
-        mult = float(np.max(lad.energy_mult))
-        bonus = float(np.max(lad.regrowth_bonus))
-    except ImportError:
-        pass
+    lad = ladder_from_world(world)
+    mult = float(np.max(lad.energy_mult))
+    bonus = float(np.max(lad.regrowth_bonus))
     energy_per_tick = 0.0
     groups = {id(g): g for _, _, g in _food_layers(world.world)}  # each group has a land and a water layer
     for group in groups.values():
         cap, rate = food_arrays(group)
-        season = getattr(getattr(group, "season", None), "amplitude", 0.0)
-        floor = getattr(group, "regrowth_floor", 0.0)
+        if isinstance(group, HardFoodConfig):  # no seasons; its own energy per unit
+            season, unit = 0.0, group.energy
+        else:  # easy food
+            season, unit = group.season.amplitude, world.physiology.food_energy
+        floor = group.regrowth_floor
         per_cell = rate * (1 + season) * (1 + bonus) * np.maximum(cap / 4, np.minimum(floor, cap))
-        unit = getattr(group, "energy", world.physiology.food_energy)
         energy_per_tick += float(per_cell[habitat].sum()) * unit * mult
     return energy_per_tick / world.physiology.base_metabolism
+
+
+def set_args(overrides: Mapping[str, Any] | Iterable[str]) -> list[str]:
+    """``--set`` options of the CLI for ``overrides``: a mapping {key path: value} or ``"key.path=value"`` strings."""
+    items = [f"{k}={v}" for k, v in overrides.items()] if isinstance(overrides, Mapping) else list(overrides)
+    return [arg for item in items for arg in ("--set", item)]
+
+
+def fixed(mean: float, **kw: float) -> dict[str, float]:
+    """A gene's config in a species: every founder at ``mean``, no mutation (``kw``: more settings, e.g. ``min``)."""
+    return {"mean": mean, "sd": 0.0, "mutation": 0.0, **kw}
 
 
 def params(neutral: bool = True, **kw: float) -> Params:
     """Params of the default world with ``kw`` replaced (all as floats)."""
     p = params_from_world(World())
     if neutral:
-        p = p._replace(**{k: v for k, v in NEUTRAL.items() if k in p._fields})
+        p = p._replace(**NEUTRAL)
     unknown = set(kw) - set(p._fields)
     assert not unknown, f"Params has no field(s) {unknown}"
     return p._replace(**{k: float(v) for k, v in kw.items()})
@@ -131,20 +137,30 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         "want": np.zeros(4096, np.float64),  # per-agent scratch of forage (tests use far fewer agents)
         "gain": np.zeros(4096, np.float64),
     }
-    try:
-        from evosim.species import SpeciesRegistry
-
-        reg = SpeciesRegistry(world)
-        out.update({name: getattr(reg, name) for name in reg._ARRAYS})
-    except ImportError:
-        pass
-    try:
-        from evosim.params import ladder_from_world
-
-        out.update(ladder_from_world(world)._asdict())
-    except ImportError:  # before the technology ladder existed
-        pass
+    reg = SpeciesRegistry(world)
+    out.update({name: getattr(reg, name) for name in reg._ARRAYS})
+    out.update(ladder_from_world(world)._asdict())
     return out
+
+
+def cell_groups(x, y, width: int, height: int, n: int | None = None, capacity: int | None = None) -> dict[str, Any]:
+    """Agents ``0..n-1`` (default: all of ``x``) grouped by cell with :func:`spatial.cell_index`.
+
+    Returns the index under the names the kernels give it: ``order``,
+    ``group_start``, ``n_groups`` and ``cell_end`` (cell_index's ``counts``:
+    where each cell's run in ``order`` ends). The scratch arrays (``capacity``
+    rows, default ``len(x)``, at least 1) start filled with junk, so a kernel
+    that relies on clean scratch fails.
+    """
+    x = np.asarray(x, AGENT_FIELDS["x"])
+    y = np.asarray(y, AGENT_FIELDS["y"])
+    n = len(x) if n is None else n
+    cap = capacity or max(len(x), 1)
+    counts = np.full(width * height + 1, 99, np.int64)
+    order = np.full(cap, -7, np.int64)
+    group_start = np.full(cap + 1, -7, np.int64)
+    g = spatial.cell_index(x, y, n, width, counts, order, group_start)
+    return {"order": order, "group_start": group_start, "n_groups": g, "cell_end": counts}
 
 
 def kargs(ag: Agents | None = None, shape: tuple[int, int] = (1, 1), **explicit: Any) -> dict[str, Any]:
@@ -189,9 +205,8 @@ class Agents:
         self.a["genome"] = np.zeros((cap, N_GENES), GENOME_DTYPE)
         self.a["id"][:n] = np.arange(n)
         self.a["parent_id"][:n] = -1
-        if "guardian" in self.a:
-            self.a["guardian"][:] = -1
-            self.a["guardian"][:n] = guardian
+        self.a["guardian"][:] = -1
+        self.a["guardian"][:n] = guardian
         self.a["x"][:n] = x
         self.a["y"][:n] = y
         self.a["energy"][:n] = energy
@@ -222,24 +237,39 @@ def read_csv(path: str | Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def read_summary(folder: str | Path) -> dict:
-    return json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))
+def read_summary(folder: str | Path, timing: bool = True) -> dict:
+    """``summary.json`` of a run folder; with ``timing=False`` without its (always present) "timing" block."""
+    s = json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))
+    if not timing:
+        s.pop("timing")
+    return s
 
 
-def folder_bytes(folder: str | Path) -> dict[str, bytes]:
-    """Every file of a run folder (recursively) by relative path; summary.json without "timing"."""
+def folder_bytes(folder: str | Path, exclude: Iterable[str] = ()) -> dict[str, bytes]:
+    """Every file of a run folder (recursively) by relative path; summary.json without "timing".
+
+    Files under a folder named in ``exclude`` (e.g. ``"checkpoints"``), or named there themselves, are left out.
+    """
     folder = Path(folder)
+    exclude = set(exclude)
     out = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            rel = p.relative_to(folder).as_posix()
+        rel = p.relative_to(folder)
+        if p.is_file() and not exclude & set(rel.parts):
             data = p.read_bytes()
-            if rel == "summary.json":
-                s = json.loads(data)
-                s.pop("timing", None)
-                data = json.dumps(s, sort_keys=True).encode()
-            out[rel] = data
+            if rel.as_posix() == "summary.json":
+                data = json.dumps(read_summary(folder, timing=False), sort_keys=True).encode()
+            out[rel.as_posix()] = data
     return out
+
+
+def assert_one_line(msg: str, *words: str) -> None:
+    """``msg`` (an error message) is one non-empty line, no traceback, and contains every one of ``words``."""
+    assert msg.strip(), "empty message"
+    assert "\n" not in msg and "\r" not in msg, f"not one line: {msg!r}"
+    assert "Traceback" not in msg, msg
+    for w in words:
+        assert w in msg, f"{w!r} missing from: {msg}"
 
 
 def one_paragraph(text: str) -> bool:

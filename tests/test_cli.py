@@ -7,7 +7,7 @@ import yaml
 
 import evosim
 from evosim.recorder import RUN_FILES
-from tests.helpers import folder_bytes, read_csv, read_summary, starving_overrides
+from tests.helpers import folder_bytes, read_csv, read_summary, set_args, starving_overrides
 
 
 def test_version_and_help(cli):
@@ -20,11 +20,10 @@ def test_version_and_help(cli):
     assert cli("run", "--help").exit_code == 0
 
 
-def test_validate_ok(cli, tmp_path):
+def test_validate_ok(cli, world_file):
     r = cli("validate")
     assert r.exit_code == 0 and "OK" in r.output and "grazer" in r.output
-    f = tmp_path / "w.yaml"
-    f.write_text("name: tiny\nworld: {width: 40, height: 30}\n", encoding="utf-8")
+    f = world_file("name: tiny\nworld: {width: 40, height: 30}\n")
     r = cli("validate", f, "--set", "world.height=20")
     assert r.exit_code == 0 and "40x20" in r.output and "tiny" in r.output
 
@@ -72,8 +71,7 @@ def test_cap_and_extinction_are_reported(cli, tiny_sets, tmp_path):
     assert "population cap (130) was reached at tick" in r.stdout
     s = read_summary(tmp_path / "cap")
     assert s["cap_reached_at"] is not None and s["births_refused_at_cap"] > 0
-    starve = [a for k, v in starving_overrides().items() for a in ("--set", f"{k}={v}")]
-    r = cli("run", "--out", tmp_path / "dead", "--ticks", "500", "-q", *tiny_sets, *starve)
+    r = cli("run", "--out", tmp_path / "dead", "--ticks", "500", "-q", *tiny_sets, *set_args(starving_overrides()))
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("extinct after")
     assert read_summary(tmp_path / "dead")["ended"] == "extinct"

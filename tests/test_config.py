@@ -18,6 +18,7 @@ import pytest
 from evosim import ConfigError, load_world
 from evosim.schema import World
 from evosim.yamlio import MAX_YAML_BYTES
+from tests.helpers import assert_one_line, set_args
 
 
 @dataclass
@@ -106,12 +107,12 @@ CASES = {
 
 
 @pytest.fixture
-def make_case(tmp_path):
+def make_case(tmp_path, world_file):
     """Materialise a Case: returns (path or None, sets, words including the file name)."""
 
     def make(case: Case):
         words = list(case.words)
-        path: Path | None = tmp_path / "bad world.yaml"  # a space in the name, to be sure it is quoted right
+        path: Path | None
         if case.special == "missing":
             path = tmp_path / "nope.yaml"
         elif case.special == "folder":
@@ -121,10 +122,8 @@ def make_case(tmp_path):
             path = unreadable_file(tmp_path)
         elif case.text is None or case.sets and case.text == Case.text:
             path = None  # --set on the embedded world
-        elif isinstance(case.text, bytes):
-            path.write_bytes(case.text)
         else:
-            path.write_text(case.text, encoding="utf-8")
+            path = world_file(case.text, "bad world.yaml")  # a space in the name, to be sure it is quoted right
         if path is not None:
             words.append(str(path))
         return path, case.sets, words
@@ -145,20 +144,12 @@ def unreadable_file(tmp_path: Path) -> Path:
     return p / "world.yaml"  # NotADirectoryError: an OSError other than "no such file"
 
 
-def check_message(msg: str, words: list[str]) -> None:
-    assert msg.strip(), "empty message"
-    assert "\n" not in msg.strip(), f"not one paragraph: {msg!r}"
-    assert "Traceback" not in msg
-    for w in words:
-        assert w in msg, f"{w!r} missing from: {msg}"
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_load_world_refuses(name, make_case):
     path, sets, words = make_case(CASES[name])
     with pytest.raises(ConfigError) as exc:
         load_world(path, sets)
-    check_message(str(exc.value), words)
+    assert_one_line(str(exc.value), *words)
     assert exc.value.exit_code == 2
 
 
@@ -176,68 +167,61 @@ def _cli_error(result) -> str:
 @pytest.mark.parametrize("name", CASES)
 def test_cli_validate_refuses(name, make_case, cli):
     path, sets, words = make_case(CASES[name])
-    args = ["validate", *([str(path)] if path else [])]
-    for s in sets:
-        args += ["--set", s]
-    check_message(_cli_error(cli(*args)), words)
+    args = ["validate", *([str(path)] if path else []), *set_args(sets)]
+    assert_one_line(_cli_error(cli(*args)), *words)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_cli_run_refuses_and_leaves_no_folder(name, make_case, cli, tmp_path):
     path, sets, words = make_case(CASES[name])
     out = tmp_path / "runs" / "X"
-    args = ["run", *([str(path)] if path else []), "--out", str(out), "--ticks", "2"]
-    for s in sets:
-        args += ["--set", s]
-    check_message(_cli_error(cli(*args)), words)
+    args = ["run", *([str(path)] if path else []), "--out", str(out), "--ticks", "2", *set_args(sets)]
+    assert_one_line(_cli_error(cli(*args)), *words)
     assert not out.exists() and not (tmp_path / "runs").exists()
     assert not (cli.cwd / "runs").exists() or not any((cli.cwd / "runs").iterdir())
 
 
 # ------------------------------------------------------------------ map files
+#: What a refusal of the 4x2 map of an 8x8 world must name.
+WRONG_SIZE_WORDS = ("map.txt", "world.habitat.file", "4x2", "8x8")
+
+
 @pytest.fixture
-def wrong_size_map(tmp_path):
-    (tmp_path / "map.txt").write_text("####\n....\n", encoding="utf-8")  # 4x2
-    w = tmp_path / "island.yaml"
-    w.write_text(
-        "world:\n  width: 8\n  height: 8\n  habitat:\n    source: file\n    file: map.txt\n", encoding="utf-8"
-    )
-    return w
+def wrong_size_map(world_file):
+    world_file("####\n....\n", "map.txt")  # 4x2
+    return world_file("world:\n  width: 8\n  height: 8\n  habitat:\n    source: file\n    file: map.txt\n", "island.yaml")
 
 
 def test_load_world_refuses_a_map_of_the_wrong_size(wrong_size_map):
     """`evosim validate` must not pass a world that `evosim run` refuses: load_world checks the map."""
     with pytest.raises(ConfigError) as exc:
         load_world(wrong_size_map)
-    check_message(str(exc.value), ["map.txt", "world.habitat.file", "4x2", "8x8"])
+    assert_one_line(str(exc.value), *WRONG_SIZE_WORDS)
 
 
 def test_cli_validate_refuses_a_map_of_the_wrong_size(wrong_size_map, cli):
-    check_message(_cli_error(cli("validate", wrong_size_map)), ["map.txt", "world.habitat.file", "4x2", "8x8"])
+    assert_one_line(_cli_error(cli("validate", wrong_size_map)), *WRONG_SIZE_WORDS)
 
 
 def test_cli_run_refuses_a_map_of_the_wrong_size(wrong_size_map, cli, tmp_path):
     out = tmp_path / "X"
     err = _cli_error(cli("run", wrong_size_map, "--out", out, "--ticks", "2", "-q"))
-    check_message(err, ["map.txt", "world.habitat.file", "4x2", "8x8"])
+    assert_one_line(err, *WRONG_SIZE_WORDS)
     assert not out.exists()
 
 
-def test_missing_map_file(tmp_path, cli):
-    w = tmp_path / "w.yaml"
-    w.write_text("world:\n  habitat:\n    source: file\n    file: nowhere.png\n", encoding="utf-8")
+def test_missing_map_file(tmp_path, cli, world_file):
+    w = world_file("world:\n  habitat:\n    source: file\n    file: nowhere.png\n")
     out = tmp_path / "X"
-    check_message(_cli_error(cli("run", w, "--out", out, "-q")), ["nowhere.png", "world.habitat.file"])
+    assert_one_line(_cli_error(cli("run", w, "--out", out, "-q")), "nowhere.png", "world.habitat.file")
     assert not out.exists()
 
 
 # ------------------------------------------------------------------ good input and details
-def test_valid_files_and_sets_load(tmp_path):
-    p = tmp_path / "ok.yaml"
-    p.write_text(
+def test_valid_files_and_sets_load(world_file):
+    p = world_file(
         "# a comment\nname: ok-world\nworld:\n  width: 48\nspecies:\n  - name: ape\n    count: 10\n"
-        "    genes:\n      brain: {mean: 0.7, min: 0.2, max: 0.9}\n",
-        encoding="utf-8",
+        "    genes:\n      brain: {mean: 0.7, min: 0.2, max: 0.9}\n"
     )
     w = load_world(p, ["world.height=40", "species.ape.genes.brain.mutation=0", "species.0.count=12", "sim.seed=9"])
     assert (w.world.width, w.world.height, w.sim.seed) == (48, 40, 9)
@@ -245,19 +229,15 @@ def test_valid_files_and_sets_load(tmp_path):
     b = w.species[0].genes.brain
     assert (b.mean, b.min, b.max, b.mutation) == (0.7, 0.2, 0.9, 0.0)
     assert w.species[0].genes.lifespan == World().species[0].genes.lifespan  # unspecified: defaults
-    empty = tmp_path / "empty.yaml"
-    empty.write_text("", encoding="utf-8")
-    assert load_world(empty) == World()
+    assert load_world(world_file("", "empty.yaml")) == World()
     assert load_world() == World()
 
 
-def test_all_problems_are_reported_in_one_paragraph(tmp_path):
-    p = tmp_path / "w.yaml"
-    p.write_text("world:\n  width: 1\n  height: 2\nsim:\n  ticks: -1\n  seed: -1\nname: ''\n", encoding="utf-8")
+def test_all_problems_are_reported_in_one_paragraph(world_file):
+    p = world_file("world:\n  width: 1\n  height: 2\nsim:\n  ticks: -1\n  seed: -1\nname: ''\n")
     with pytest.raises(ConfigError) as exc:
         load_world(p)
-    msg = str(exc.value)
-    check_message(msg, ["world.width (line 2)", "world.height (line 3)", "more problem"])
+    assert_one_line(str(exc.value), "world.width (line 2)", "world.height (line 3)", "more problem")
 
 
 def test_set_values_are_typed_as_yaml():
@@ -277,13 +257,11 @@ def test_overrides_as_values_apply_in_order():
         load_world(None, [("world.width", -4)])
 
 
-def test_bool_is_not_a_number(tmp_path):
+def test_bool_is_not_a_number(world_file):
     """YAML 1.1 reads yes/no/on/off/true as booleans; a boolean given for a number is a wrong type, not 1 or 0."""
-    p = tmp_path / "w.yaml"
-    p.write_text("physiology:\n  move_noise: on\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
-        load_world(p)
-    check_message(str(exc.value), ["physiology.move_noise", "line 2"])
+        load_world(world_file("physiology:\n  move_noise: on\n"))
+    assert_one_line(str(exc.value), "physiology.move_noise", "line 2")
     with pytest.raises(ConfigError):
         load_world(None, ["world.width=yes"])
 
@@ -308,7 +286,7 @@ def test_world_file_read_through_a_pipe_is_size_limited(tmp_path):
     try:
         with pytest.raises(ConfigError) as exc:
             load_world(fifo)
-        check_message(str(exc.value), [str(fifo)])
+        assert_one_line(str(exc.value), str(fifo))
     finally:
         deadline = time.monotonic() + 5
         while t.is_alive() and time.monotonic() < deadline:

@@ -56,12 +56,6 @@ def spec_text(ticks: int = 60, replicates: int = 2, extra: str = "", arms: str =
     return f"name: tinyexp\nworld: tiny.yaml\nseed: 11\nticks: {ticks}\nreplicates: {replicates}\n{extra}{arms}"
 
 
-def without_timing(folder: Path) -> dict:
-    s = read_summary(folder)
-    s.pop("timing")
-    return s
-
-
 def outputs(folder: Path) -> dict[str, bytes]:
     return {n: (folder / n).read_bytes() for n in ("timeseries.csv", "species.csv", "events.csv", "config.yaml")}
 
@@ -235,7 +229,7 @@ def test_branch_control_equals_an_unbranched_run(tmp_path, scheduler):
         assert (ctrl / name).read_bytes() == (ref / name).read_bytes(), name
     events = [ln for ln in (ctrl / "events.csv").read_text().splitlines() if ",branch," not in ln]
     assert events == (ref / "events.csv").read_text().splitlines()
-    assert without_timing(ctrl) == without_timing(ref)
+    assert read_summary(ctrl, timing=False) == read_summary(ref, timing=False)
     # the intervention arm shares the history up to the branch, then differs
     hands = load_run(out / "hands" / "rep-0").timeseries
     base = load_run(ctrl).timeseries
@@ -270,7 +264,7 @@ def test_killed_worker_loses_no_result_and_duplicates_none(tmp_path, scheduler):
     runner.run(exp.arms["control"], ref, ticks=1200, seed=exp.seeds[0], checkpoint_every=50)
     for name in ("timeseries.csv", "species.csv", "events.csv"):
         assert (folder / name).read_bytes() == (ref / name).read_bytes(), name
-    assert without_timing(folder) == without_timing(ref)
+    assert read_summary(folder, timing=False) == read_summary(ref, timing=False)
 
 
 def test_cli_local_cluster_then_report(tmp_path):

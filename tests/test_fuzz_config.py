@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from evosim import ConfigError, load_world
 from evosim.cli import main
 from evosim.schema import World
+from tests.helpers import assert_one_line, set_args
 
 BASE = World().model_dump(mode="json")
 
@@ -41,7 +42,6 @@ def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 PATHS = _paths(BASE)
-LEAVES = [p for p in PATHS if not isinstance(_get := None, dict)]  # noqa: F841 (all paths may be replaced)
 KEY_NAMES = sorted({p[-1] for p in PATHS if isinstance(p[-1], str)})
 
 
@@ -135,14 +135,11 @@ def _dump(cfg: Any) -> str:
 
 # ------------------------------------------------------------------ the property checked everywhere
 def check(fn) -> World | None:
-    """Run ``fn``: a World, or a ConfigError with one clean paragraph; anything else fails the test."""
+    """Run ``fn``: a World, or a ConfigError with one clean line; anything else fails the test."""
     try:
         return fn()
     except ConfigError as exc:
-        msg = str(exc)
-        assert msg.strip(), "empty ConfigError message"
-        assert "\n" not in msg and "\r" not in msg, f"not one paragraph: {msg!r}"
-        assert "Traceback" not in msg
+        assert_one_line(str(exc))
         assert exc.exit_code == 2
         return None
 
@@ -236,8 +233,7 @@ def test_duplicate_keys_are_refused(scratch, case):
     p.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_world(p)
-    msg = str(exc.value)
-    assert "duplicate key" in msg and "line" in msg and "\n" not in msg
+    assert_one_line(str(exc.value), "duplicate key", "line")
 
 
 @st.composite
@@ -404,12 +400,12 @@ def test_memory_impossible_configs_are_refused_with_a_memory_message(width, heig
         load_world(overrides={"world.width": width, "world.height": height, "sim.population_cap": cap})
     msg = str(exc.value)
     assert re.search(r"memory|GiB", msg, re.IGNORECASE), f"the refusal does not say it is about memory: {msg}"
-    assert "\n" not in msg
+    assert_one_line(msg)
 
 
 # ------------------------------------------------------------------ a sample of valid configs, run for real
 _counter = itertools.count()
-TINY_GRID = ["--set", "world.width=12", "--set", "world.height=10"]
+TINY_GRID = ["world.width=12", "world.height=10"]
 
 
 @settings(max_examples=60)
@@ -419,18 +415,18 @@ def test_valid_configs_run_or_exit_2(scratch, cfg):
 
     p = scratch / "run.yaml"
     p.write_text(_dump(cfg), encoding="utf-8")
-    world = check(lambda: load_world(p, TINY_GRID[1::2]))
+    world = check(lambda: load_world(p, TINY_GRID))
     out = scratch / f"run{next(_counter)}"
     if world is None:
         event("refused by load_world")
-        r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *TINY_GRID])
+        r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)])
         assert r.exit_code == 2 and isinstance(r.exception, SystemExit), (r.output, r.exception)
         assert not out.exists()
         return
     if sum(s.count for s in world.species) > 3000:
         event("valid, not run (too many founders)")
         return  # keep it fast: founders are allocated up front
-    r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *TINY_GRID])
+    r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)])
     event(f"valid, run: exit {r.exit_code}")
     assert r.exit_code in (0, 2), f"exit {r.exit_code}: {r.output} {r.exception!r}"
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)

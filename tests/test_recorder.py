@@ -1,10 +1,11 @@
-"""The run folder: config.yaml, timeseries.csv, summary.json (and the species/events logs)."""
+"""The run folder: config.yaml, timeseries.csv, summary.json, species.csv and events.csv."""
 
 from __future__ import annotations
 
 import csv
 import math
 
+import pyarrow.parquet as pq
 import pytest
 
 import evosim
@@ -32,7 +33,7 @@ def folder(tmp_path_factory):
 def test_files(folder):
     out, _, _ = folder
     names = {p.name for p in out.iterdir()}
-    assert {"config.yaml", "timeseries.csv", "summary.json"} <= names
+    assert {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "events.csv"} <= names
     assert not [n for n in names if n.endswith(".tmp")]
 
 
@@ -67,8 +68,7 @@ def test_timeseries_rows(folder):
         if pop:
             for g in GENES:
                 assert 0.0 <= float(d[f"mean_{g}"]) <= 1.0 and 0.0 <= float(d[f"sd_{g}"]) <= 0.5
-            if "land_share" in d:
-                assert 0.0 <= float(d["land_share"]) <= 1.0
+            assert 0.0 <= float(d["land_share"]) <= 1.0
         else:
             assert d["mean_brain"] == ""
 
@@ -115,14 +115,12 @@ def test_summary_matches_the_simulation(tmp_path):
 
 def test_species_and_events_logs(folder):
     out, world, _ = folder
-    if (out / "species.csv").exists():
-        sp = read_csv(out / "species.csv")
-        roots = [r for r in sp if r["ancestor_list"] == "[none]"]
-        assert [r["name"] for r in roots] == [s.name for s in world.species]
-        assert len({r["id"] for r in sp}) == len(sp)
-    if (out / "events.csv").exists():
-        ev = read_csv(out / "events.csv")
-        assert all(int(e["tick"]) <= 123 for e in ev)
+    sp = read_csv(out / "species.csv")
+    roots = [r for r in sp if r["ancestor_list"] == "[none]"]
+    assert [r["name"] for r in roots] == [s.name for s in world.species]
+    assert len({r["id"] for r in sp}) == len(sp)
+    ev = read_csv(out / "events.csv")
+    assert all(int(e["tick"]) <= 123 for e in ev)
 
 
 @pytest.mark.parametrize("every,ticks,expected", [(7, 30, [0, 7, 14, 21, 28, 30]), (1, 3, [0, 1, 2, 3]), (50, 20, [0, 20])])
@@ -133,7 +131,6 @@ def test_sample_every(tmp_path, every, ticks, expected):
 
 
 def test_lineage_records_every_individual_once(tmp_path):
-    pq = pytest.importorskip("pyarrow.parquet")  # a hard dependency of evosim; present
     w = load_world(overrides={**TINY, "output.lineage": True, "output.lineage_chunk_rows": 1000})
     s = run(w, tmp_path / "r", ticks=150, seed=2)
     parts = sorted((tmp_path / "r" / "lineage").glob("*.parquet"))

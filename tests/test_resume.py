@@ -16,6 +16,7 @@ from evosim import load_world
 from evosim import runner
 from evosim.checkpoint import CheckpointError, newest_valid, read
 from evosim.config import ConfigError
+from tests.helpers import assert_one_line, folder_bytes, read_summary, set_args
 
 OVERRIDES = {
     "world.width": 40, "world.height": 40, "species.grazer.count": 150, "species.swimmer.count": 150,
@@ -25,25 +26,11 @@ OVERRIDES = {
 TICKS = 240
 
 
-def files_of(folder: Path) -> dict[str, bytes]:
-    """Every output file except checkpoints; summary.json without its timing block."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and "checkpoints" not in p.parts:
-            data = p.read_bytes()
-            if p.name == "summary.json":
-                d = json.loads(data)
-                d.pop("timing")
-                data = json.dumps(d, sort_keys=True).encode()
-            out[str(p.relative_to(folder))] = data
-    return out
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("ref") / "run"
     runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4)
-    return files_of(out)
+    return folder_bytes(out, exclude=["checkpoints"])
 
 
 def interrupt_at(stop: int):
@@ -62,12 +49,12 @@ def test_interrupted_and_resumed_run_is_byte_identical(tmp_path, reference, stop
     with pytest.raises(runner.Interrupted) as info:
         runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(stop))
     assert info.value.exit_code == 130
-    summary = json.loads((out / "summary.json").read_text())
+    summary = read_summary(out)
     assert summary["ended"] == "interrupted" and summary["ticks_run"] == stop
     final, refused, start = runner.resume(out)
     assert start == stop and not refused
     assert final["ended"] == "completed"
-    assert files_of(out) == reference
+    assert folder_bytes(out, exclude=["checkpoints"]) == reference
 
 
 def test_corrupt_newest_checkpoint_falls_back_to_previous(tmp_path, reference):
@@ -84,7 +71,7 @@ def test_corrupt_newest_checkpoint_falls_back_to_previous(tmp_path, reference):
     _, refused, start = runner.resume(out)
     assert refused and "checksum" in refused[0]
     assert start < 130
-    assert files_of(out) == reference
+    assert folder_bytes(out, exclude=["checkpoints"]) == reference
 
 
 @pytest.mark.parametrize("damage", ["truncate", "version", "edit_header", "delete_npz"])
@@ -107,18 +94,17 @@ def test_bad_checkpoints_are_refused_with_a_clear_message(tmp_path, damage):
         npz.unlink()
     with pytest.raises(CheckpointError) as info:
         read(header)
-    assert str(info.value) and "\n" not in str(info.value)
+    assert_one_line(str(info.value))
     hp, _, _, refused = newest_valid(out / "checkpoints")
     assert hp != header and len(refused) == 1
 
 
-def test_changed_world_file_is_refused_unless_forced(tmp_path):
-    world_file = tmp_path / "w.yaml"
-    world_file.write_text("world: {width: 32, height: 32}\nspecies: [{name: a, count: 100}]\n")
+def test_changed_world_file_is_refused_unless_forced(tmp_path, world_file):
+    w = world_file("world: {width: 32, height: 32}\nspecies: [{name: a, count: 100}]\n")
     out = tmp_path / "run"
     with pytest.raises(runner.Interrupted):
-        runner.run(load_world(world_file), out, ticks=50, seed=1, world_file=world_file, progress=interrupt_at(20))
-    world_file.write_text("world: {width: 32, height: 32}\nspecies: [{name: a, count: 200}]\n")
+        runner.run(load_world(w), out, ticks=50, seed=1, world_file=w, progress=interrupt_at(20))
+    world_file("world: {width: 32, height: 32}\nspecies: [{name: a, count: 200}]\n")
     with pytest.raises(ConfigError, match="changed"):
         runner.resume(out)
     summary, _, start = runner.resume(out, force=True)
@@ -128,8 +114,8 @@ def test_changed_world_file_is_refused_unless_forced(tmp_path):
 def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
     """A real process, killed with SIGKILL at a random moment while writing, resumes to the same bytes."""
     out = tmp_path / "run"
-    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
-    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q", *sets]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q",
+           *set_args(OVERRIDES)]
     for attempt in range(20):
         if out.exists():
             import shutil
@@ -149,15 +135,14 @@ def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
             break
     else:
         pytest.fail("the run always finished before it could be killed")
-    assert not (out / "summary.json").exists() or json.loads((out / "summary.json").read_text())["ended"] != "completed"
+    assert not (out / "summary.json").exists() or read_summary(out)["ended"] != "completed"
     runner.resume(out)
-    assert files_of(out) == reference
+    assert folder_bytes(out, exclude=["checkpoints"]) == reference
 
 
 def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
     out = tmp_path / "run"
-    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
-    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q", *sets]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q", *set_args(OVERRIDES)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "timeseries.csv").exists():
@@ -167,7 +152,7 @@ def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "--resume" in err
-    summary = json.loads((out / "summary.json").read_text())
+    summary = read_summary(out)
     assert summary["ended"] == "interrupted"
     hp, header, _, _ = newest_valid(out / "checkpoints")
     assert header["tick"] == summary["ticks_run"]
@@ -191,8 +176,8 @@ def test_write_failure_gives_a_clear_message_and_keeps_the_last_checkpoint(tmp_p
 
     monkeypatch.setattr(Recorder, "sample", failing_sample)
     out = tmp_path / "run"
-    sets = [f"--set={k}={v}" for k, v in OVERRIDES.items()]
-    result = CliRunner().invoke(main, ["run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q", *sets])
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q",
+                                       *set_args(OVERRIDES)])
     assert result.exit_code == 1, result.output
     assert "No space left on device" in result.output and "Traceback" not in result.output
     assert "checkpoint stays valid" in result.output
@@ -211,15 +196,15 @@ def test_unwritable_output_folder_is_refused_without_traceback(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     result = CliRunner().invoke(main, ["run", "--out", str(blocker / "run"), "--ticks", "5", "-q",
-                                       "--set", "world.width=16", "--set", "world.height=16"])
+                                       *set_args({"world.width": 16, "world.height": 16})])
     assert result.exit_code in (1, 2) and "Traceback" not in result.output
     assert str(blocker) in result.output
 
 
 def test_second_sigint_exits_at_once_and_the_last_checkpoint_stays_valid(tmp_path):
     out = tmp_path / "run"
-    sets = [f"--set={k}={v}" for k, v in {**OVERRIDES, "output.checkpoint_every": 5}.items()]
-    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q", *sets]
+    cmd = [sys.executable, "-m", "evosim.cli", "run", "--out", str(out), "--ticks", "100000", "-q",
+           *set_args({**OVERRIDES, "output.checkpoint_every": 5})]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "checkpoints").glob("*.json")) if (out / "checkpoints").exists() else []) < 3:

@@ -12,6 +12,7 @@ from evosim import ConfigError, load_world
 from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
 from evosim.schema import FoodConfig, World
 from evosim.world import food_arrays, generate_habitat, initial_food, load_map, make_habitat, regrowth_rate
+from tests.helpers import assert_one_line
 
 
 def components(grid: np.ndarray, value: int) -> int:
@@ -91,10 +92,7 @@ def test_bad_text_maps_are_refused(tmp_path, text, size, words):
     p.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_map(p, *size)
-    msg = str(exc.value)
-    assert str(p) in msg and "\n" not in msg
-    for w in words:
-        assert w in msg
+    assert_one_line(str(exc.value), str(p), *words)
 
 
 def test_missing_and_broken_map_files(tmp_path):

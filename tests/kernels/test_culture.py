@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from evosim import Simulation, load_world
-from evosim.defaults import GENES
+from evosim.defaults import G_SOCIALITY, GENES
+from evosim.kernels import culture
+from tests.helpers import Agents, call, cell_groups, fixed, kargs, params
 
 EULER_GAMMA = 0.5772156649
 
@@ -87,8 +89,7 @@ def test_skill_accumulates_in_the_full_model_only_above_the_threshold():
 
 def test_innovation_grows_with_brain_and_dexterity():
     def innovations(brain: float, dex: float) -> int:
-        genes = {"brain": {"mean": brain, "sd": 0.0, "mutation": 0.0}, "dexterity": {"mean": dex, "sd": 0.0, "mutation": 0.0},
-                 "childhood": {"mean": 0.0, "sd": 0.0, "mutation": 0.0}}
+        genes = {"brain": fixed(brain), "dexterity": fixed(dex), "childhood": fixed(0.0)}
         o = _skill_world(alpha=50.0, innovation=0.2, extra={"species": [{"name": "a", "count": 600, "genes": genes}]})
         sim = Simulation(load_world(overrides=o), seed=3)
         sim.advance(30)
@@ -99,7 +100,7 @@ def test_innovation_grows_with_brain_and_dexterity():
 
 
 def test_skill_cap_grows_with_brain():
-    genes = {"brain": {"mean": 0.5, "sd": 0.3, "mutation": 0.0}, "childhood": {"mean": 0.0, "sd": 0.0, "mutation": 0.0}}
+    genes = {"brain": {"mean": 0.5, "sd": 0.3, "mutation": 0.0}, "childhood": fixed(0.0)}
     o = _skill_world(alpha=0.0, innovation=1.0, extra={"species": [{"name": "a", "count": 400, "genes": genes}],
                                                        "culture.skill_cap": 1.0, "culture.skill_cap_brain": 10.0})
     sim = Simulation(load_world(overrides=o), seed=4)
@@ -110,8 +111,7 @@ def test_skill_cap_grows_with_brain():
 
 
 def _ladder_world(habitat: float, dex: float, land_fraction: float, fire_substitute: bool = False) -> Simulation:
-    genes = {"habitat": {"mean": habitat, "sd": 0.0, "min": habitat, "max": habitat, "mutation": 0.0},
-             "dexterity": {"mean": dex, "sd": 0.0, "mutation": 0.0}, "brain": {"mean": 1.0, "sd": 0.0, "mutation": 0.0}}
+    genes = {"habitat": fixed(habitat, min=habitat, max=habitat), "dexterity": fixed(dex), "brain": fixed(1.0)}
     o = _skill_world(alpha=0.5, innovation=0.5, extra={
         "species": [{"name": "a", "count": 400, "genes": genes}], "world.habitat.land_fraction": land_fraction,
         "world.width": 48, "world.height": 48, "world.food.land.regrowth": 0.3, "world.food.water.regrowth": 0.3,
@@ -167,10 +167,6 @@ def test_detectors_fire_after_their_windows_with_compute_recorded():
 def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
     """With no copying loss or noise, a learner ends with the best skill among conspecifics (itself excluded)
     within Chebyshev distance r on the torus -- checked against brute force, wrap-around included."""
-    from evosim.defaults import G_SOCIALITY
-    from evosim.kernels import culture, spatial
-    from tests.helpers import Agents, call, kargs, params
-
     rng = np.random.default_rng(r)
     width, height, n = 19, 11, 160
     ag = Agents(n, age=0, genome=0.5)  # juveniles (age 0 < maturity) learn at juvenile_rate = 1
@@ -180,14 +176,13 @@ def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
     ag.genome[:n, G_SOCIALITY] = rng.random(n)  # the radius does not depend on it here
     p = params(juvenile_rate=1.0, adult_rate=1.0, alpha0=0.0, alpha_dexterity=0.0, alpha_brain=0.0, beta0=0.0,
                beta_brain=0.0, innovation_rate=0.0, skill_cap0=1e9, social_radius_min=r, social_radius_max=r)
-    counts, order, starts = np.zeros(width * height + 1, np.int64), np.zeros(n, np.int64), np.zeros(n + 1, np.int64)
-    spatial.cell_index(ag.x, ag.y, n, width, counts, order, starts)
+    index = cell_groups(ag.x, ag.y, width, height, n)
     before = ag.skill[:n].copy()
     best, row, second = culture.species_top2(ag.species, ag.skill, n, 3)
     none = np.zeros(0, np.float64)
     attempts, innovations = call(culture.learn_and_innovate, **kargs(
-        ag, (height, width), skill_prev=before.copy(), habitat=np.ones((height, width), np.uint8), n=n, order=order,
-        cell_end=counts, best=best, best_row=row, second=second, threshold=none, min_dexterity=none,
+        ag, (height, width), skill_prev=before.copy(), habitat=np.ones((height, width), np.uint8), n=n,
+        order=index["order"], cell_end=index["cell_end"], best=best, best_row=row, second=second, threshold=none, min_dexterity=none,
         needs_land=np.zeros(0, np.uint8), seed=3, tick=5, p=p))
     dx = np.abs(ag.x[:n, None].astype(int) - ag.x[None, :n])
     dy = np.abs(ag.y[:n, None].astype(int) - ag.y[None, :n])

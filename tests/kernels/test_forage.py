@@ -7,21 +7,12 @@ import pytest
 
 from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
 from evosim.kernels import forage as k_forage
-from evosim.kernels import spatial
-from tests.helpers import Agents, call, kargs, params, world_arrays
-
-
-def groups(ag: Agents, width: int, height: int):
-    counts = np.zeros(width * height + 1, np.int64)
-    order = np.zeros(max(ag.n, 1), np.int64)
-    starts = np.zeros(max(ag.n, 1) + 1, np.int64)
-    g = spatial.cell_index(ag.x, ag.y, ag.n, width, counts, order, starts)
-    return dict(order=order, group_start=starts, n_groups=g)
+from tests.helpers import Agents, call, cell_groups, kargs, params, world_arrays
 
 
 def eat(ag: Agents, food, habitat, p, **extra):
     h, w = food.shape
-    call(k_forage.forage, **kargs(ag, food.shape, **groups(ag, w, h), food=food, habitat=habitat, p=p, **extra))
+    call(k_forage.forage, **kargs(ag, food.shape, **cell_groups(ag.x, ag.y, w, h, ag.n), food=food, habitat=habitat, p=p, **extra))
 
 
 def cell(value, land=True, shape=(1, 1)):
@@ -138,7 +129,7 @@ def test_many_cells_order_blind_and_conserving():
 def test_forage_simple_equal_shares():
     ag = Agents(4, x=[0, 0, 0, 1], energy=0.0)
     food = np.array([[3.0, 10.0]], FOOD_DTYPE)
-    g = groups(ag, 2, 1)
+    g = cell_groups(ag.x, ag.y, 2, 1, ag.n)
     k_forage.forage_simple(g["order"], g["group_start"], g["n_groups"], ag.x, ag.y, ag.energy, food, 2.0)
     assert ag.energy[:4].tolist() == pytest.approx([1.0, 1.0, 1.0, 2.0])
     assert food.tolist() == [[0.0, 8.0]]
@@ -149,7 +140,7 @@ def test_share_food_among_conspecifics_on_a_cell():
     # species 0: a rich giver (40 -> gives (40 - 30) * 0.5 * sociality 1 = 5) and two hungry takers (2.5 each);
     # species 1 on the same cell is hungry too but gets nothing; a lone giver elsewhere keeps its energy
     ag = Agents(5, x=[0, 0, 0, 0, 1], energy=[5.0, 40.0, 5.0, 5.0, 40.0], species=[0, 0, 1, 0, 0], genome=1.0)
-    g = groups(ag, 2, 1)
+    g = cell_groups(ag.x, ag.y, 2, 1, ag.n)
     call(k_forage.share_food, **kargs(ag, (1, 2), **g, p=p))
     assert ag.energy[:5].tolist() == pytest.approx([7.5, 35.0, 5.0, 7.5, 40.0])
 

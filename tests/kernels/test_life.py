@@ -68,6 +68,7 @@ def test_find_parents_needs_maturity_and_energy():
 
 def births(ag: Agents, parents, *, next_id=100, tick=7, seed=3, lo=0.0, hi=1.0, mutation=0.0, centroid=None,
            p=None, n_species=2):
+    """Give birth to a child of each of ``parents``; ``lo``, ``hi``, ``mutation``: one value, or one per gene."""
     parents = np.asarray(parents, np.int64)
     k = len(parents)
     shape = (n_species, N_GENES)
@@ -130,14 +131,10 @@ def test_mutation_is_clipped_to_the_species_bounds():
 def test_fixed_genes_do_not_mutate():
     n = 50
     ag = Agents(n, capacity=2 * n, genome=0.37)
-    parents = np.arange(n)
-    k = len(parents)
-    mutation = np.zeros((1, N_GENES), np.float32)
-    mutation[0, GENES.index("brain")] = 0.2
-    call(life.give_birth, **kargs(ag, parents=parents, n_births=k, next_id=n, tick=1, seed=1,
-                                  lo=np.zeros((1, N_GENES), np.float32), hi=np.ones((1, N_GENES), np.float32),
-                                  mutation=mutation, centroid=np.full((1, N_GENES), 0.37), p=params(),
-                                  distant=np.zeros(k, np.uint8)))
+    mutation = np.zeros(N_GENES)
+    mutation[GENES.index("brain")] = 0.2
+    births(ag, np.arange(n), next_id=n, tick=1, seed=1, mutation=mutation, centroid=np.full((1, N_GENES), 0.37),
+           n_species=1)
     child = ag.genome[n : 2 * n]
     b = GENES.index("brain")
     assert (np.delete(child, b, axis=1) == np.float32(0.37)).all()

@@ -5,19 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.kernels import spatial
-from tests.helpers import call
+from tests.helpers import call, cell_groups
 
 
 def index(x, y, width, height, n=None, capacity=None):
-    x = np.asarray(x, np.int32)
-    y = np.asarray(y, np.int32)
-    n = len(x) if n is None else n
-    cap = capacity or len(x)
-    counts = np.full(width * height + 1, 99, np.int64)  # dirty scratch: must be reset by the kernel
-    order = np.full(cap, -7, np.int64)
-    group_start = np.full(cap + 1, -7, np.int64)
-    g = spatial.cell_index(x, y, n, width, counts, order, group_start)
-    return g, order, group_start
+    """(groups, order, group_start) of cell_index, on scratch pre-filled with junk (the kernel must reset it)."""
+    g = cell_groups(x, y, width, height, n, capacity)
+    return g["n_groups"], g["order"], g["group_start"]
 
 
 def test_cell_index_hand_checked():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -13,6 +15,7 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 
 from evosim.defaults import GENES  # noqa: E402
+from evosim.viewer.record import FrameRecorder  # noqa: E402
 from evosim.viewer.state import ViewState  # noqa: E402
 
 #: A small, fast world (the whole viewer suite must stay quick).
@@ -24,6 +27,26 @@ def _pygame():
     pygame.font.init()
     yield
     pygame.display.quit()
+
+
+def record(sim: Any, folder, ticks: int, every: int, watch: Callable[[FrameRecorder], None] | None = None,
+           **kw: Any) -> FrameRecorder:
+    """Record ``sim`` into ``folder``: a frame of its current tick, then ``ticks`` ticks (a frame every ``every``).
+
+    The recorder (``kw``: more :class:`FrameRecorder` options) is closed on
+    return; ``watch(recorder)`` is called after each tick.
+    """
+    rec = FrameRecorder(folder, every_k=every, **kw)
+    rec.on_tick(sim)
+
+    def on_tick(s: Any) -> None:
+        rec.on_tick(s)
+        if watch is not None:
+            watch(rec)
+
+    sim.advance(ticks, on_tick)
+    rec.close()
+    return rec
 
 
 @pytest.fixture

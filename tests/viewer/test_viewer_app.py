@@ -8,11 +8,11 @@ import pytest
 
 from evosim import Simulation, load_world
 from evosim.viewer.app import Viewer
-from evosim.viewer.record import FrameReader, FrameRecorder
+from evosim.viewer.record import FrameReader
 from evosim.viewer.render import agent_pixels
 from evosim.viewer.sources import LiveSource, ReplaySource
 
-from .conftest import SMALL
+from .conftest import SMALL, record
 
 SIZE = (800, 600)
 
@@ -159,10 +159,7 @@ def test_choose_and_apply_an_intervention():
 
 
 def test_replay_steps_forward_and_back(small_sim, tmp_path):
-    rec = FrameRecorder(tmp_path, every_k=2, chunk_frames=2)
-    rec.on_tick(small_sim)
-    small_sim.advance(8, rec.on_tick)
-    rec.close()
+    record(small_sim, tmp_path, ticks=8, every=2, chunk_frames=2)
     viewer = Viewer(ReplaySource(FrameReader(tmp_path)), size=SIZE, fps=1000)
     key(pygame.K_SPACE)
     frame(viewer)
@@ -231,10 +228,7 @@ def test_headless_replay_plots_from_the_time_series(tmp_path):
 
 
 def test_headless_replay_without_a_time_series(small_sim, tmp_path):
-    rec = FrameRecorder(tmp_path, every_k=2)
-    rec.on_tick(small_sim)
-    small_sim.advance(8, rec.on_tick)
-    rec.close()
+    record(small_sim, tmp_path, ticks=8, every=2)
     viewer = Viewer(ReplaySource(FrameReader(tmp_path)), size=(640, 480))
     assert viewer.source.series is None
     viewer.screenshot(tmp_path / "r.png", ticks=5)

@@ -6,12 +6,14 @@ import pygame
 import pytest
 from click.testing import CliRunner
 
+from evosim.cli import main
+
 from evosim.viewer.cli import parse_size, view
-from evosim.viewer.record import FrameRecorder
+from tests.helpers import set_args
 
-from .conftest import SMALL
+from .conftest import SMALL, record
 
-SETS = [a for s in SMALL for a in ("--set", s)]
+SETS = set_args(SMALL)
 
 
 def invoke(*args):
@@ -34,10 +36,7 @@ def test_frames_every_k(tmp_path):
 
 
 def test_replay_a_run_folder(small_sim, tmp_path):
-    rec = FrameRecorder(tmp_path / "run", every_k=3)
-    rec.on_tick(small_sim)
-    small_sim.advance(9, rec.on_tick)
-    rec.close()
+    record(small_sim, tmp_path / "run", ticks=9, every=3)
     r = invoke(tmp_path / "run", "--screenshot", tmp_path / "replay.png", "--size", "400x300")
     assert r.exit_code == 0, r.output
     assert "tick 9" in r.output and (tmp_path / "replay.png").is_file()
@@ -67,17 +66,7 @@ def test_parse_size():
     assert parse_size(" 640 X 480 ") == (640, 480)
 
 
-def _integrated() -> bool:
-    """True once evosim.cli registers `view` and the world schema has output.record_every."""
-    from evosim.cli import main
-    from evosim.schema import OutputConfig
-
-    return "view" in main.commands and "record_every" in OutputConfig.model_fields
-
-
-@pytest.mark.skipif(not _integrated(), reason="`evosim view` / output.record_every not wired into evosim.cli yet")
 def test_run_record_every_then_view(tmp_path):
-    from evosim.cli import main
 
     r = CliRunner().invoke(main, ["run", "-q", "--ticks", "12", "--record-every", "5", "--out", str(tmp_path / "run"),
                                   *SETS])

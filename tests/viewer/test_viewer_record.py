@@ -9,25 +9,13 @@ from evosim.config import ConfigError
 from evosim.viewer.record import FrameReader, FrameRecorder
 from evosim.viewer.state import ViewState
 
-
-def record(sim, folder, ticks=23, every=5, chunk_frames=3):
-    rec = FrameRecorder(folder, every_k=every, chunk_frames=chunk_frames)
-    rec.on_tick(sim)  # tick 0
-    peak = 0
-
-    def hook(s):
-        nonlocal peak
-        rec.on_tick(s)
-        peak = max(peak, len(rec._buffer))
-
-    sim.advance(ticks, hook)
-    rec.close()
-    return rec, peak
+from .conftest import record
 
 
 def test_record_and_read_back(small_sim, tmp_path):
-    rec, peak = record(small_sim, tmp_path)
-    assert peak < 3  # never more than chunk_frames frames held: memory stays bounded
+    held = []
+    rec = record(small_sim, tmp_path, ticks=23, every=5, chunk_frames=3, watch=lambda r: held.append(len(r._buffer)))
+    assert len(held) == 23 and max(held) < 3  # never more than chunk_frames frames held: memory stays bounded
     frames = tmp_path / "frames"
     names = sorted(p.name for p in frames.iterdir())
     assert names == ["chunk-000000.npz", "chunk-000001.npz", "meta.npz"]  # no temp files left
