@@ -274,6 +274,7 @@ class Simulation:
         m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)
         self._n_indexed = 0  # the index is spent
         self._drop(before, m)
+        self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)
 
     def _drop(self, before: int, m: int) -> None:
         """Remove the rows whose ``_cause`` is set, keeping rows ``_keep[:m]`` in that order.
@@ -311,11 +312,11 @@ class Simulation:
         self.interventions.apply(self, k, [species_id] if self.species.alive[species_id] > 0 else [])
 
     def update_species(self) -> None:
-        """Peaks, extinctions, detectors and milestones (logged as events)."""
-        self._record_extinctions()
+        """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
         self.detectors.update(self)
 
     def _record_extinctions(self) -> None:
+        """Update peaks; stamp species left without members extinct at the current tick (once)."""
         s = self.species
         alive = s.view("alive")
         np.maximum(s.view("peak"), alive, out=s.view("peak"))

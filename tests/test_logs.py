@@ -139,3 +139,13 @@ def test_species_table_records_grants_and_their_inheritance(tmp_path):
         gone = lineage[lineage.destruction_time < 199]  # extinct before the grant at tick 200: keep the older value
         born = lineage[lineage.origin_time > 200]  # formed after it, from a granted parent: inherit it
         assert len(gone) and len(born) and (gone[col] == before).all() and (born[col] == after).all()
+
+
+def test_a_species_dies_out_at_the_tick_its_last_member_dies(speciating_run):
+    out, _ = speciating_run
+    r = load_run(out)
+    sp, lin = r.species, r.lineage
+    dead = sp[~sp.alive].set_index("id")
+    last_death = lin.groupby("species").destruction_time.max()
+    assert len(dead) > 3
+    assert (last_death.loc[dead.index].to_numpy() == dead.destruction_time.to_numpy()).all()
