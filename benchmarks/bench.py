@@ -135,16 +135,20 @@ def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
     return out, {**scalars, "next_id": next_id * tiles}
 
 
-def make_world_sim(n: int, dense: bool = False, seed: int = 1) -> Simulation:
+def make_world_sim(n: int, dense: bool = False, seed: int = 1,
+                   overrides: dict[str, object] | None = None) -> Simulation:
     """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``.
 
     The map, food, agents and species all come from the tiled snapshot
-    (:func:`evosim.checkpoint.restore`); the world only sets the grid size and parameters.
+    (:func:`evosim.checkpoint.restore`); the world only sets the grid size and
+    parameters. ``overrides`` (``--set``-style keys) change parameters of the
+    continued world, e.g. to switch a mechanism off (``profile_world.py --mechanisms``).
     """
     arrays, scalars = evolved_pilot(dense, seed)
     h, w = arrays["sim.habitat"].shape
     k = max(1, min(round(math.sqrt(n / len(arrays["pop.id"]))), MAX_SIDE // max(h, w)))
-    world = load_world(overrides={"world.width": k * w, "world.height": k * h, **_dense_overrides(dense)})
+    world = load_world(overrides={"world.width": k * w, "world.height": k * h, **_dense_overrides(dense),
+                                  **(overrides or {})})
     return checkpoint.restore(world, *tile_snapshot(arrays, scalars, k))
 
 

@@ -15,6 +15,12 @@ Usage::
     python benchmarks/profile_world.py --sizes 100000,1000000 --ticks 30
     python benchmarks/profile_world.py --dense
     python benchmarks/profile_world.py --forager
+    python benchmarks/profile_world.py --mechanisms --sizes 100000
+
+With ``--mechanisms`` the same state is continued with one mechanism at a
+time switched off (:data:`MECHANISMS`: learning, innovation, perception beyond
+the next cell, aggregation) and then all of them, to show what each costs per
+agent-step.
 """
 
 from __future__ import annotations
@@ -83,13 +89,25 @@ def time_phases(model: Simulation | Forager, ticks: int, pop: Callable[[], int])
     return row
 
 
-def profile_world(n: int, dense: bool, warmup: int, ticks: int, seed: int = 1) -> dict[str, float]:
+#: Mechanisms of the default world that ``--mechanisms`` switches off, one at a time, as ``--set`` overrides.
+MECHANISMS: dict[str, dict[str, object]] = {
+    "learning attempts": {"culture.juvenile_rate": 0.0, "culture.adult_rate": 0.0},
+    "innovation": {"culture.innovation_rate": 0.0},
+    "perception beyond 1 cell": {"traits.brain.radius_max": 1},
+    "aggregation (census, kin pull)": {"traits.sociality.attraction": 0.0},
+}
+
+
+def profile_world(n: int, dense: bool, warmup: int, ticks: int, seed: int = 1,
+                  overrides: dict[str, object] | None = None) -> dict[str, float]:
     """Time each process of the default world over ``ticks`` ticks, after ``warmup`` untimed ticks.
+
+    ``overrides`` change the world's parameters (see :func:`bench.make_world_sim`).
 
     Returns:
         :func:`time_phases`'s row, and ``cells``.
     """
-    sim = bench.make_world_sim(n, dense, seed)
+    sim = bench.make_world_sim(n, dense, seed, overrides)
     sim.advance(warmup)
     return {**time_phases(sim, ticks, lambda: sim.pop.n), "cells": sim.habitat.size}
 
@@ -110,10 +128,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ticks", type=int, default=30, help="timed ticks")
     ap.add_argument("--dense", action="store_true", help=f"default world with food regrowth {bench.DENSE_REGROWTH}")
     ap.add_argument("--forager", action="store_true", help="profile the minimal forager instead")
+    ap.add_argument("--mechanisms", action="store_true",
+                    help="default world at the first size, each mechanism switched off in turn")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     bench.warm_up_compile(1, not args.forager)
-    if args.forager:
+    if args.mechanisms:
+        n = sizes[0]
+        every = {k: v for ov in MECHANISMS.values() for k, v in ov.items()}
+        variants = {"(all on)": {}, **{f"no {k}": ov for k, ov in MECHANISMS.items()}, "none of these": every}
+        rows = [(name, profile_world(n, args.dense, args.warmup, args.ticks, overrides=ov))
+                for name, ov in variants.items()]
+        title = f"Default world at N={n:,}: each mechanism switched off in turn (same state)"
+    elif args.forager:
         rows = [(f"N={n:,}", profile_forager(n, args.warmup, args.ticks)) for n in sizes]
         title = "Minimal forager"
     else:
