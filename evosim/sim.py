@@ -86,7 +86,7 @@ class Simulation:
         sim._build(world, int(scalars["seed"]), SpeciesRegistry.from_state(world, part("species.")),
                    Population.from_state(part("pop."), int(scalars["next_id"])), grids["habitat"], grids["richness"])
         for k in SIM_ARRAYS:
-            if k in ("food", "census"):  # views of the padded grids: copied into them
+            if k in ("food", "census"):  # copied into the grids _build made (the census is a view of its padded grid)
                 getattr(sim, k)[...] = grids[k]
             elif k not in ("habitat", "richness"):
                 setattr(sim, k, np.array(grids[k]))
@@ -128,15 +128,16 @@ class Simulation:
         #: per species, counted over the survivors at each death step (read by the detectors): adults,
         #: adults holding the final milestone, highest milestone level held
         self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = tuple(np.zeros(0, np.int64) for _ in range(3))
-        # food and census live in the interior of grids padded with a wrapped halo (perception reads them
-        # without wrap-around arithmetic); only the halo is refreshed each tick
+        # perception reads padded grids with a wrapped halo (no wrap-around arithmetic): the habitat, the
+        # easy food signed by habitat (written by regrow_food) and the census (which lives in the interior
+        # of its padded grid); only their halos are refreshed each tick
         self._halo = halo = int(max(self.params.radius_min, self.params.radius_max))
         padded = (self.habitat.shape[0] + 2 * halo, self.habitat.shape[1] + 2 * halo)
         inner = (slice(halo, padded[0] - halo), slice(halo, padded[1] - halo))
         self._habitat_pad = np.zeros(padded, self.habitat.dtype)
         k_move.pad_torus(self.habitat, self._habitat_pad, halo)
-        self._food_pad = np.zeros(padded, np.float32)
-        self.food = self._food_pad[inner]
+        self.food = np.zeros(self.habitat.shape, np.float32)
+        self._sight_pad = np.zeros(padded, np.float32)  # +food on land, -food on water (regrow_food writes it)
         self._census_pad = np.full(padded, -1, np.int64)
         self.census = self._census_pad[inner]
         self._census_cells = np.zeros(0, np.int64)  # flat indices (padded grid) the last census wrote
@@ -175,17 +176,17 @@ class Simulation:
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
-        k_food.regrow_layers(self._food_pad, self._halo, self.hard, self.habitat, self.richness, self.farmed,
-                             self.capacity, regrowth_rate(food, self.tick), food.regrowth_floor, self.hard_capacity,
-                             self.hard_rate, hard.regrowth_floor)
+        k_food.regrow_layers(self.food, self._sight_pad, self._halo, self.hard, self.habitat, self.richness,
+                             self.farmed, self.capacity, regrowth_rate(food, self.tick), food.regrowth_floor,
+                             self.hard_capacity, self.hard_rate, hard.regrowth_floor)
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
         p = self.pop
-        k_move.refresh_halo(self._food_pad, self._halo)
+        k_move.refresh_halo(self._sight_pad, self._halo)  # the food as regrow_food left it, signed by habitat
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(self._census_pad, self._halo)
-        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._food_pad,
+        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._sight_pad,
                               self._habitat_pad, self._census_pad, self._halo, self.seed, self.tick, self.params)
         k_move.follow_guardians(p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params)
 

@@ -56,9 +56,13 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
 
 
 @nb.njit(**JIT)
-def regrow_layers(food_pad, halo, hard, habitat, richness, bonus, capacity, rate, floor, hard_capacity, hard_rate,
-                  hard_floor):
+def regrow_layers(food, sight_pad, halo, hard, habitat, richness, bonus, capacity, rate, floor, hard_capacity,
+                  hard_rate, hard_floor):
     """Regrow easy and hard food in one pass; clear the agriculture bonus as it is used.
+
+    The new easy food is also written, signed by habitat (+F on land, -F on
+    water), to the interior of ``sight_pad``: what perception reads (one load
+    per cell instead of food and habitat; see :func:`evosim.kernels.move.sense_and_move`).
 
     Per cell, as :func:`regrow`: easy food ``F += r (1 + b) max(F, floor) (1 - F/K)``
     with ``K = capacity[habitat] * richness`` and b the cell's ``bonus``
@@ -67,8 +71,10 @@ def regrow_layers(food_pad, halo, hard, habitat, richness, bonus, capacity, rate
     and no patches. Both are clipped to [0, K] and stored as float32.
 
     Args:
-        food_pad: easy food, padded by ``halo`` cells (the grid is its interior; the halo is not touched).
-        halo: width of the padding.
+        food: (H, W) float32 easy food.
+        sight_pad: (H + 2 halo, W + 2 halo) float32; its interior gets the signed easy food (the halo
+            is not touched: :func:`evosim.kernels.move.refresh_halo` does that).
+        halo: width of the padding of ``sight_pad``.
         hard: (H, W) float32 hard food.
         habitat: (H, W) uint8, 0 water / 1 land.
         richness: (H, W) float32 capacity multiplier of easy food.
@@ -81,14 +87,17 @@ def regrow_layers(food_pad, halo, hard, habitat, richness, bonus, capacity, rate
     c0, c1, r0, r1 = capacity[0], capacity[1], rate[0], rate[1]
     hc0, hc1, hr0, hr1 = hard_capacity[0], hard_capacity[1], hard_rate[0], hard_rate[1]
     for yy in range(h):
-        frow = food_pad[yy + halo, halo : halo + w]
+        frow = food[yy]
+        srow = sight_pad[yy + halo, halo : halo + w]
         hrow = hard[yy]
         hab = habitat[yy]
         rich = richness[yy]
         bon = bonus[yy]
         for xx in range(w):
             land = hab[xx] == 1
-            frow[xx] = logistic(np.float64(frow[xx]), (c1 if land else c0) * rich[xx],
-                                (r1 if land else r0) * (1.0 + bon[xx]), floor)
+            v = logistic(np.float64(frow[xx]), (c1 if land else c0) * rich[xx], (r1 if land else r0) * (1.0 + bon[xx]),
+                         floor)
+            frow[xx] = v
+            srow[xx] = v if land else -v
             bon[xx] = 0.0
             hrow[xx] = logistic(np.float64(hrow[xx]), hc1 if land else hc0, hr1 if land else hr0, hard_floor)

@@ -107,9 +107,15 @@ def _kin(code, sp, self_count, half):
 
 
 @nb.njit(inline="always", **JIT)
-def _seen(fp, hp, idx, e_water, e_gain):
-    """Food of cell ``idx`` weighted by the agent's efficiency on that cell's habitat."""
-    return fp[idx] * (e_water + e_gain * hp[idx])
+def _seen(sp, idx, e_water, e_land):
+    """Food of cell ``idx`` weighted by the agent's efficiency on that cell's habitat.
+
+    ``sp`` holds the food signed by habitat (+F on land, -F on water; see
+    :func:`evosim.kernels.food.regrow_layers`): one load instead of two. An
+    empty water cell (-0.0) counts as land, which is harmless: it is worth 0 either way.
+    """
+    v = sp[idx]
+    return abs(v) * (e_land if v >= 0.0 else e_water)
 
 
 @nb.njit(inline="always", **JIT)
@@ -124,12 +130,13 @@ def _better(seen, e_first, noise, kin, best, best_d, d):
 
 
 @nb.njit(**JIT_PARALLEL)
-def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, habitat_pad, census_pad, halo,
+def sense_and_move(x, y, genome, energy, ids, species, guardian, n, sight_pad, habitat_pad, census_pad, halo,
                    seed, tick, p):
     """Move every agent one step (or not), in place; charge the move cost.
 
-    ``food_pad``, ``habitat_pad`` and ``census_pad`` (see
-    :func:`evosim.kernels.spatial.census`) are grids padded by
+    ``sight_pad`` (easy food signed by habitat: +F on land, -F on water, as
+    :func:`evosim.kernels.food.regrow_layers` writes it), ``habitat_pad`` and
+    ``census_pad`` (see :func:`evosim.kernels.spatial.census`) are grids padded by
     :func:`pad_torus` / :func:`refresh_halo` with ``halo`` >= the largest
     perception radius. One 64-bit hash per agent and tick gives nine 7-bit
     noise draws, one per option (stay + 8 directions).
@@ -138,12 +145,12 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
     running maxima instead of 8 loops in a row: about 1.7x faster); directions
     1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
     """
-    height = food_pad.shape[0] - 2 * halo
-    width = food_pad.shape[1] - 2 * halo
-    fp = food_pad.ravel()
+    height = sight_pad.shape[0] - 2 * halo
+    width = sight_pad.shape[1] - 2 * halo
+    fp = sight_pad.ravel()
     hp = habitat_pad.ravel()
     cp = census_pad.ravel()
-    S = food_pad.shape[1]  # noqa: N806 (the row stride, as in the offsets below)
+    S = sight_pad.shape[1]  # noqa: N806 (the row stride, as in the offsets below)
     sd = p.sight_discount
     amp = p.move_noise
     half = p.attraction_half
@@ -155,6 +162,7 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
         sp = species[i]
         e_water = habitat_efficiency(h, 0, p)
         e_gain = habitat_efficiency(h, 1, p) - e_water
+        e_land = e_water + e_gain  # (as computed for a land cell: e_water + e_gain * 1)
         r = radius(genome[i], p)
         if r > halo:
             r = halo
@@ -168,27 +176,27 @@ def sense_and_move(x, y, genome, energy, ids, species, guardian, n, food_pad, ha
         e6 = e_water + e_gain * hp[b - S - 1]
         e7 = e_water + e_gain * hp[b - S]
         e8 = e_water + e_gain * hp[b - S + 1]
-        s1 = fp[b + 1] * e1  # best food seen along each ray
-        s2 = fp[b + S + 1] * e2
-        s3 = fp[b + S] * e3
-        s4 = fp[b + S - 1] * e4
-        s5 = fp[b - 1] * e5
-        s6 = fp[b - S - 1] * e6
-        s7 = fp[b - S] * e7
-        s8 = fp[b - S + 1] * e8
+        s1 = abs(fp[b + 1]) * e1  # best food seen along each ray
+        s2 = abs(fp[b + S + 1]) * e2
+        s3 = abs(fp[b + S]) * e3
+        s4 = abs(fp[b + S - 1]) * e4
+        s5 = abs(fp[b - 1]) * e5
+        s6 = abs(fp[b - S - 1]) * e6
+        s7 = abs(fp[b - S]) * e7
+        s8 = abs(fp[b - S + 1]) * e8
         disc = sd
         for k in range(2, r + 1):  # cells k steps away count sight_discount**(k-1)
             ks = k * S
-            s1 = max(s1, _seen(fp, hp, b + k, e_water, e_gain) * disc)
-            s2 = max(s2, _seen(fp, hp, b + ks + k, e_water, e_gain) * disc)
-            s3 = max(s3, _seen(fp, hp, b + ks, e_water, e_gain) * disc)
-            s4 = max(s4, _seen(fp, hp, b + ks - k, e_water, e_gain) * disc)
-            s5 = max(s5, _seen(fp, hp, b - k, e_water, e_gain) * disc)
-            s6 = max(s6, _seen(fp, hp, b - ks - k, e_water, e_gain) * disc)
-            s7 = max(s7, _seen(fp, hp, b - ks, e_water, e_gain) * disc)
-            s8 = max(s8, _seen(fp, hp, b - ks + k, e_water, e_gain) * disc)
+            s1 = max(s1, _seen(fp, b + k, e_water, e_land) * disc)
+            s2 = max(s2, _seen(fp, b + ks + k, e_water, e_land) * disc)
+            s3 = max(s3, _seen(fp, b + ks, e_water, e_land) * disc)
+            s4 = max(s4, _seen(fp, b + ks - k, e_water, e_land) * disc)
+            s5 = max(s5, _seen(fp, b - k, e_water, e_land) * disc)
+            s6 = max(s6, _seen(fp, b - ks - k, e_water, e_land) * disc)
+            s7 = max(s7, _seen(fp, b - ks, e_water, e_land) * disc)
+            s8 = max(s8, _seen(fp, b - ks + k, e_water, e_land) * disc)
             disc *= sd
-        best = (fp[b] + amp * _u7(word, 0)) * (e_water + e_gain * hp[b])
+        best = (abs(fp[b]) + amp * _u7(word, 0)) * (e_water + e_gain * hp[b])
         k1 = k2 = k3 = k4 = k5 = k6 = k7 = k8 = 0.0
         if social > 0.0:
             best += social * _kin(cp[b], sp, 1, half)

@@ -127,12 +127,14 @@ def test_regrow_layers_equals_regrow_per_layer_and_clears_the_bonus(halo):
     want_food, want_hard = food.copy(), hard.copy()
     regrow(want_food, habitat, CAP, RATE, 0.5, bonus=bonus, richness=richness)
     regrow(want_hard, habitat, hard_cap, hard_rate, 0.3)
-    pad = np.full((shape[0] + 2 * halo, shape[1] + 2 * halo), -5.0, FOOD_DTYPE)
-    pad[halo : halo + shape[0], halo : halo + shape[1]] = food
-    call(regrow_layers, food_pad=pad, halo=halo, hard=hard, habitat=habitat, richness=richness, bonus=bonus,
-         capacity=CAP, rate=RATE, floor=0.5, hard_capacity=hard_cap, hard_rate=hard_rate, hard_floor=0.3)
-    np.testing.assert_array_equal(pad[halo : halo + shape[0], halo : halo + shape[1]], want_food)
+    sight = np.full((shape[0] + 2 * halo, shape[1] + 2 * halo), -7.0, FOOD_DTYPE)
+    call(regrow_layers, food=food, sight_pad=sight, halo=halo, hard=hard, habitat=habitat, richness=richness,
+         bonus=bonus, capacity=CAP, rate=RATE, floor=0.5, hard_capacity=hard_cap, hard_rate=hard_rate, hard_floor=0.3)
+    np.testing.assert_array_equal(food, want_food)
+    inner = sight[halo : halo + shape[0], halo : halo + shape[1]]
+    np.testing.assert_array_equal(inner, np.where(habitat == 1, want_food, -want_food))  # signed by habitat
+    assert (np.signbit(inner) == (habitat == 0)).all()  # even an empty water cell is -0.0
     np.testing.assert_array_equal(hard, want_hard)
     assert not bonus.any()  # used up
     if halo:
-        assert (pad[:halo] == -5.0).all() and (pad[:, :halo] == -5.0).all()  # the halo is not the kernel's business
+        assert (sight[:halo] == -7.0).all() and (sight[:, :halo] == -7.0).all()  # the halo is not the kernel's business

@@ -13,15 +13,16 @@ DIRS = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dx, dy) != (0, 0)
 
 
 def sense(ag: Agents, food, habitat, p, seed=1, tick=0):
-    """Run sense_and_move on padded copies of ``food`` and ``habitat``."""
+    """Run sense_and_move on padded copies of ``habitat`` and of ``food`` signed by habitat (as perception reads it)."""
     halo = int(max(p.radius_min, p.radius_max))
     h, w = food.shape
     fp = np.zeros((h + 2 * halo, w + 2 * halo), FOOD_DTYPE)
     hp = np.zeros((h + 2 * halo, w + 2 * halo), HABITAT_DTYPE)
-    move.pad_torus(np.asarray(food, FOOD_DTYPE), fp, halo)
+    signed = np.where(np.asarray(habitat) == LAND, food, -np.asarray(food, FOOD_DTYPE))
+    move.pad_torus(np.asarray(signed, FOOD_DTYPE), fp, halo)
     move.pad_torus(np.asarray(habitat, HABITAT_DTYPE), hp, halo)
     census = np.full(fp.shape, -1, np.int64)  # no census: no aggregation
-    call(move.sense_and_move, **kargs(ag, (h, w), food_pad=fp, habitat_pad=hp, census_pad=census, halo=halo,
+    call(move.sense_and_move, **kargs(ag, (h, w), sight_pad=fp, habitat_pad=hp, census_pad=census, halo=halo,
                                       seed=seed, tick=tick, p=p))
 
 
