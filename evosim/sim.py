@@ -122,7 +122,7 @@ class Simulation:
         self.cap_refused = 0
         self.species_limit_logged = False
         self.pop = pop
-        self._counts = np.zeros(self.habitat.size + 1, np.int32)  # int32: half the cache footprint (cap <= 50 M)
+        self._counts = np.zeros(self.habitat.size + 1, ROW_DTYPE)  # the end of each cell's run in _order
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
         #: per species, counted over the survivors at each death step (read by the detectors): adults,

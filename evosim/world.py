@@ -9,7 +9,7 @@ import numpy as np
 
 from evosim.config import ConfigError
 from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
-from evosim.schema import FoodConfig, WorldGridConfig
+from evosim.schema import FoodConfig, PatchConfig, WorldGridConfig
 
 _HABITAT_STREAM = 0x4841_4249  # SeedSequence spawn key for the map generator
 _PATCH_STREAM = 0x5041_5443  # mixed into the seed for the food-patch map
@@ -83,11 +83,14 @@ def load_map(path: str | Path, width: int, height: int) -> np.ndarray:
     return grid
 
 
-def make_richness(width: int, height: int, cfg, seed: int) -> np.ndarray:
+def make_richness(width: int, height: int, cfg: PatchConfig, seed: int) -> np.ndarray:
     """Per-cell capacity multiplier: 1 on the richest ``fraction`` of cells, ``poor`` elsewhere.
 
     Uses the same periodic smoothed-noise generator as the habitat map, with
     its own random stream, so patches are independent of the coastline.
+
+    Returns:
+        (height, width) float32 array.
     """
     if cfg.fraction >= 1.0:
         return np.ones((height, width), np.float32)

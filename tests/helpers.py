@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES
+from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
 from evosim.kernels import spatial
 from evosim.params import Params, ladder_from_world, params_from_world
 from evosim.schema import HardFoodConfig, World
@@ -129,8 +129,6 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         "hard": np.zeros(shape, np.float32),
         "farmed": np.zeros(shape, np.float32),
         "bonus": np.zeros(shape, np.float32),
-        "occ_count": np.zeros(shape, np.int32),
-        "occ_species": np.full(shape, -1, np.int32),
         "adults": np.zeros(64, np.int64),  # per-species outputs of select_survivors (tests use few species)
         "holders": np.zeros(64, np.int64),
         "top": np.zeros(64, np.int64),
@@ -156,9 +154,9 @@ def cell_groups(x, y, width: int, height: int, n: int | None = None, capacity: i
     y = np.asarray(y, AGENT_FIELDS["y"])
     n = len(x) if n is None else n
     cap = capacity or max(len(x), 1)
-    counts = np.full(width * height + 1, 99, np.int64)
-    order = np.full(cap, -7, np.int64)
-    group_start = np.full(cap + 1, -7, np.int64)
+    counts = np.full(width * height + 1, 99, ROW_DTYPE)  # the dtype the simulation indexes with
+    order = np.full(cap, -7, ROW_DTYPE)
+    group_start = np.full(cap + 1, -7, ROW_DTYPE)
     g = spatial.cell_index(x, y, n, width, counts, order, group_start)
     return {"order": order, "group_start": group_start, "n_groups": g, "cell_end": counts}
 

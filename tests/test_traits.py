@@ -48,8 +48,8 @@ def across_seeds(overrides: dict, ticks: int, measure: Callable[[Simulation], fl
 
 
 def gene_mean(gene: str) -> Callable[[Simulation], float]:
-    """A measure: the mean of ``gene`` over the living agents."""
-    return lambda sim: float(sim.pop.live("genome")[:, GENES.index(gene)].mean())
+    """A measure: the mean of ``gene`` over the living agents (:meth:`Simulation.mean_gene`)."""
+    return lambda sim: sim.mean_gene(gene)
 
 
 def _patchy(radius_max: int) -> dict:

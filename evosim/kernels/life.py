@@ -7,8 +7,8 @@ import numpy as np
 
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
 from evosim.kernels.conf import JIT, JIT_PARALLEL
-from evosim.kernels.phenotype import birth_energy, max_age, maturity, offspring_share, upkeep
 from evosim.kernels.culture import level_of
+from evosim.kernels.phenotype import birth_energy, max_age, maturity, offspring_share, upkeep
 from evosim.kernels.rng import normal
 
 

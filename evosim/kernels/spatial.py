@@ -16,12 +16,14 @@ def cell_index(x, y, n, width, counts, order, group_start):
         x, y: agent coordinates.
         n: number of live agents.
         width: grid width.
-        counts: int64 array of size n_cells + 1, overwritten; on return
+        counts: integer array of size n_cells + 1, overwritten; on return
             ``counts[c]`` is the end of cell c's run in ``order`` (its start
             is ``counts[c - 1]``, or 0 for c = 0).
-        order: int64 output, size >= n: agent indices sorted by cell, stable.
-        group_start: int64 output, size >= n + 1: start of each occupied
+        order: integer output, size >= n: agent indices sorted by cell, stable.
+        group_start: integer output, size >= n + 1: start of each occupied
             cell's run in ``order``; the last entry is n.
+
+    The simulation passes :data:`evosim.defaults.ROW_DTYPE` arrays for all three.
 
     Returns:
         Number of occupied cells (groups).
