@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from evosim import yamlio
 from evosim.schema import World
+from evosim.schema_base import model_of
 
 EMBEDDED = "<embedded default world>"
 
@@ -53,6 +54,12 @@ def locate(source: str | os.PathLike, loc: tuple, node: Any = None) -> str:
     return f"{source}: {format_path(loc)}{f' (line {line})' if line else ''}"
 
 
+def _where(loc: tuple, source: str, node: Any, set_paths: Mapping[tuple, str] | None) -> str:
+    """:func:`locate` of ``loc``, named after the ``--set`` override that set it (or a key above it), if one did."""
+    origin = next((s for p, s in (set_paths or {}).items() if loc[: len(p)] == p), None)
+    return locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
+
+
 def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[FieldInfo | None, type[BaseModel] | None]:
     """(field at ``loc`` below ``model``, model of that field's value); (None, None) where ``loc`` leaves the schema."""
     fld = None
@@ -63,10 +70,7 @@ def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[FieldInfo | No
         if part not in fields:
             return None, None
         fld = fields[part]
-        ann = fld.annotation
-        cands = (ann, *(getattr(ann, "__args__", ()) or ()))
-        cands += tuple(a for c in cands[1:] for a in (getattr(c, "__args__", ()) or ()))  # list[X] | None
-        model = next((a for a in cands if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        model = model_of(fld.annotation)
     return fld, model
 
 
@@ -112,8 +116,7 @@ def validation_message(
     for e in err.errors(include_url=False):
         raw = tuple(e["loc"])
         loc = (*_clean_loc(raw[:-1]), raw[-1]) if e["type"] == "extra_forbidden" and raw else _clean_loc(raw)
-        origin = next((s for p, s in (set_paths or {}).items() if loc[: len(p)] == p), None)
-        where = locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
+        where = _where(loc, source, node, set_paths)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1], model)
@@ -310,8 +313,7 @@ def world_from_data(data: dict, node: Any, source: str, overrides: Overrides = (
         _check_finite(data)
     except ValueError as exc:
         loc, msg = exc.args[0]
-        origin = next((s for p, s in set_paths.items() if tuple(loc[: len(p)]) == p), None)
-        raise ConfigError(f"{locate(f'--set {origin}', loc) if origin else locate(source, loc, node)}: {msg}") from None
+        raise ConfigError(f"{_where(loc, source, node, set_paths)}: {msg}") from None
     try:
         world = World.model_validate(data)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ run ends): ``id``, ``ancestor_list`` (``[none]`` for founders, else
 ``[<parent id>]``), ``origin_time`` (birth tick), ``destruction_time`` (death
 tick, or the final tick for survivors), ``species``, the genome at death
 (``<gene>`` columns; the genome at birth unless a ``gene_bounds``
-intervention clipped it) and ``cause`` (starvation, old_age, alive). Rows are
+intervention clipped it) and ``cause`` (starvation, old_age, culled, alive). Rows are
 buffered and written as numbered Parquet chunks
 (``lineage/part-00000.parquet`` ...), so memory stays bounded; each chunk is
 written atomically (temp file, fsync, rename).

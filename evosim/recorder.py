@@ -232,17 +232,23 @@ class Recorder:
             )
         rec = cls(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)
         rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha  # the run's, as its checkpoints keep them
-        rec._continue_logs(header, arrays)
+        rec._continue_logs(header["logs"], int(extra.get("lineage_chunks", 0)), arrays)
         return rec, refused
 
-    def _continue_logs(self, header: dict, arrays: dict) -> None:
-        """Cut the logs back to the checkpoint's extent and reopen them for appending."""
-        for name, size in header["logs"].items():
+    def _continue_logs(self, logs: dict[str, int], lineage_chunks: int, arrays: dict[str, np.ndarray]) -> None:
+        """Cut the logs back to a checkpoint's extent and reopen them for appending.
+
+        Args:
+            logs: log file name -> its size in bytes at the checkpoint.
+            lineage_chunks: lineage chunks written by the checkpoint's tick (later ones are dropped).
+            arrays: the checkpoint's arrays (its buffered lineage rows are reloaded).
+        """
+        for name, size in logs.items():
             with open(self.folder / name, "r+b") as fh:
                 fh.truncate(size)
         self._open_logs("a")
         if self.lineage is not None:
-            self.lineage.restore(arrays, int(header.get("extra", {}).get("lineage_chunks", 0)))
+            self.lineage.restore(arrays, lineage_chunks)
 
     @classmethod
     def branch(cls, header_path: str | os.PathLike, world: World, out: str | os.PathLike, force: bool = False,
@@ -286,7 +292,7 @@ class Recorder:
         else:
             chunks = 0
         if len(logs) == 2:
-            rec._continue_logs({"logs": logs, "extra": {"lineage_chunks": chunks}}, arrays)
+            rec._continue_logs(logs, chunks, arrays)
         else:  # no parent logs: start fresh logs at the branch tick
             rec._fresh_logs()
         sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))

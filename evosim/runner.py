@@ -164,6 +164,7 @@ def branch(checkpoint: str | os.PathLike, world: World, out: str | os.PathLike, 
         world: the branch's world (same grid; other parameters and interventions may differ).
         out: the new run folder.
         ticks: total ticks (counted from tick 0) to reach; default ``world.sim.ticks``.
+        force, progress, checkpoint_every, world_file: as for :func:`run`.
 
     Returns:
         The summary.

@@ -24,6 +24,7 @@ from evosim.schema_culture import (  # noqa: F401  (re-exported: part of the wor
 )
 from evosim.schema_interventions import InterventionConfig
 
+
 def _physical_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -1,6 +1,8 @@
-"""Base class and field helper shared by the schema modules."""
+"""Base class and field helpers shared by the schema modules."""
 
 from __future__ import annotations
+
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,3 +24,12 @@ def _f(default, description, **kw):
     return Field(default, description=description, allow_inf_nan=False, **kw) if isinstance(
         default, float
     ) else Field(default, description=description, **kw)
+
+
+def model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model class in a field's annotation (``X``, ``list[X]``, ``X | None``, ``list[X] | None``), or None."""
+    args = get_args(annotation)
+    for a in (annotation, *args, *(b for arg in args for b in get_args(arg))):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+    return None

@@ -6,20 +6,14 @@ and, above it, the field's description (MABE2-style self-documenting config).
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from evosim.schema import World
+from evosim.schema_base import model_of
 from evosim.yamlio import dump
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for a in (annotation, *get_args(annotation)):
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            return a
-    return None
 
 
 def _scalar(v: Any) -> str:
@@ -76,7 +70,7 @@ def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str
     for name, field in cls.model_fields.items():
         path = f"{prefix}{name}"
         value = field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
-        item = _model_of(field.annotation)
+        item = model_of(field.annotation)
         if isinstance(value, BaseModel):
             rows.extend(parameter_rows(value, f"{path}."))
         elif isinstance(value, list) and item is not None:
