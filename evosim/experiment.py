@@ -101,16 +101,16 @@ def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec
             )
 
 
-def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
+def load_experiment(path: str | os.PathLike) -> Experiment:
     """Load an experiment file and build every arm's world up front.
 
     The base world file is read once; the base is it with the common
     overrides, each arm it with the common and then the arm's overrides.
+    Each distinct starting world is also constructed once (catches map files
+    of the wrong size, species without a start habitat).
 
     Args:
         path: the experiment YAML file.
-        build: also construct each distinct starting world once (catches
-            map files of the wrong size, species without a start habitat).
 
     Raises:
         ConfigError: anything wrong with the file, the base world, the common
@@ -124,17 +124,17 @@ def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
     except ConfigError as exc:
         raise ConfigError(f"{locate(p, ('world',), node)}: {exc}") from None
 
-    def build(overrides: list[tuple[str, Any]]) -> World:
+    def world_with(overrides: list[tuple[str, Any]]) -> World:
         return world_from_data(world_data, world_node, str(world_path), overrides, world_path.parent)
 
     common = list(spec.overrides.items())
     try:
-        base = build(common)
+        base = world_with(common)
     except ConfigError as exc:
         loc, why = ("world",), exc
         if common:  # refused with the common overrides: are they the cause, or the world file itself?
             try:
-                build([])
+                world_with([])
                 loc = ("overrides",)
             except ConfigError as alone:
                 why = alone
@@ -144,7 +144,7 @@ def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
     for i, arm in enumerate(spec.arms):
         at = f"{locate(p, ('arms', i, 'overrides'), node)}: arm '{arm.name}'"
         try:
-            w = build(common + list(arm.overrides.items()))  # pairs: common first, so the arm's win
+            w = world_with(common + list(arm.overrides.items()))  # pairs: common first, so the arm's win
         except ConfigError as exc:
             raise ConfigError(f"{at}: {exc}") from None
         data = world_to_dict(w)
@@ -166,8 +166,7 @@ def load_experiment(path: str | os.PathLike, build: bool = True) -> Experiment:
         arms[arm.name] = w
     seeds = derive_seeds(spec.seed, spec.replicates)
     exp = Experiment(spec, p, world_path, base, arms, seeds, _notes(spec))
-    if build:
-        _build_once(exp)
+    _build_once(exp)
     return exp
 
 
@@ -281,7 +280,7 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
         out.update(action=action, ended=summary["ended"], ticks_run=summary["ticks_run"], wall_s=round(time.perf_counter() - t0, 3),
                    intelligent_species=summary.get("intelligent_species"), technological_species=summary.get("technological_species"),
                    worker=f"{socket.gethostname()}:{os.getpid()}")  # fmt: skip
-        if task.get("is_base"):
+        if task["arm"] == BASE_DIR:  # a shared base: its branches start from its checkpoint
             out["checkpoint"] = newest_checkpoint(folder)
         return out
 
@@ -303,7 +302,7 @@ def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
     else:
         world, ticks, every = exp.arms[arm], s.ticks, s.every
     return {"arm": arm, "replicate": k, "seed": exp.seeds[k], "folder": str(out / run_folder(arm, k)),
-            "world": world_to_dict(world), "ticks": ticks, "every": every, "is_base": arm == BASE_DIR}  # fmt: skip
+            "world": world_to_dict(world), "ticks": ticks, "every": every}  # fmt: skip
 
 
 def plan(exp: Experiment, out: str | os.PathLike) -> Plan:
@@ -427,13 +426,13 @@ def run_experiment(
         for f in as_completed(futures):
             arm, k = which[f.key]
             try:
-                outcome.results.append(f.result())
+                result = f.result()
             except Exception as exc:  # noqa: BLE001 - one failed replicate must not stop the others
                 outcome.failures.append((arm, k, f"{type(exc).__name__}: {exc}"))
-                if on_done:
-                    on_done(None, outcome)
-                continue
+                result = None
+            else:
+                outcome.results.append(result)
             if on_done:
-                on_done(outcome.results[-1], outcome)
+                on_done(result, outcome)
     return outcome
 

@@ -56,7 +56,6 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     where = f"scheduler {scheduler}" if scheduler else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
     if p.todo:
         click.echo(f"running {len(p.todo)} replicate(s) on {where}", err=True)
-    failures: list[str] = []
     try:
         if quiet or not p.todo:
             outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler, prepared=prep)
@@ -69,15 +68,13 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
         click.echo(f"\ninterrupted; finished replicates are kept. Continue with the same command "
                    f"(evosim experiment {spec} --out {out_path})", err=True)
         sys.exit(130)
-    for arm, k, msg in outcome.failures:
-        failures.append(f"{arm} rep-{k}: {msg}")
     ran = {a: outcome.count(a) for a in ("ran", "resumed", "restarted", "skipped")}
     click.echo(f"{len(outcome.results)} of {outcome.total} replicates finished ("
                + ", ".join(f"{v} {k}" for k, v in ran.items() if v) + f"); experiment folder: {out_path}")
-    if failures:
-        click.echo(f"{len(failures)} replicate(s) failed (re-run the same command to retry them):", err=True)
-        for line in failures:
-            click.echo(f"  {line}", err=True)
+    if outcome.failures:
+        click.echo(f"{len(outcome.failures)} replicate(s) failed (re-run the same command to retry them):", err=True)
+        for arm, k, msg in outcome.failures:
+            click.echo(f"  {arm} rep-{k}: {msg}", err=True)
         sys.exit(1)
     click.echo(f"next: evosim report {out_path}")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from evosim.config import ConfigError, read_world_file, validation_message
 from evosim.schema import MAX_TICKS
@@ -36,6 +36,10 @@ def _check_overrides(v: dict[str, Any]) -> dict[str, Any]:
     return v
 
 
+#: A mapping of ``--set`` style overrides (key path -> value), none of :data:`RESERVED_KEYS`.
+OverrideMap = Annotated[dict[str, Any], AfterValidator(_check_overrides)]
+
+
 def control_of(arms: list[str], control: str | None = None) -> str:
     """The control arm of ``arms``: ``control`` if it is one of them, else the arm named 'control', else the first."""
     if control in arms:
@@ -48,7 +52,7 @@ class ArmConfig(Strict):
 
     name: str = Field(..., description="arm name (its run folders are OUT/<name>/rep-<k>/)", pattern=NAME_PATTERN)
     description: str = Field("", description="free text", max_length=10_000)
-    overrides: dict[str, Any] = Field(
+    overrides: OverrideMap = Field(
         default_factory=dict,
         description="--set style overrides of the world for this arm, e.g. {culture.alpha: 1.5}; applied after the "
         "experiment's common overrides",
@@ -59,11 +63,6 @@ class ArmConfig(Strict):
         max_length=256,
     )
 
-    @field_validator("overrides")
-    @classmethod
-    def _overrides(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return _check_overrides(v)
-
 
 class ExperimentSpec(Strict):
     """An experiment: arms x replicates of one base world."""
@@ -71,7 +70,7 @@ class ExperimentSpec(Strict):
     name: str = Field(..., description="experiment name (default output folder runs/<name>)", pattern=NAME_PATTERN)
     description: str = Field("", description="free text", max_length=10_000)
     world: str = Field(..., description="base world file, relative to the experiment file", min_length=1)
-    overrides: dict[str, Any] = Field(
+    overrides: OverrideMap = Field(
         default_factory=dict,
         description="--set style overrides common to every arm, e.g. {world.width: 128, sim.population_cap: 300000}",
     )
@@ -95,11 +94,6 @@ class ExperimentSpec(Strict):
         ge=1,
         le=MAX_TICKS,
     )
-
-    @field_validator("overrides")
-    @classmethod
-    def _overrides(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return _check_overrides(v)
 
     @model_validator(mode="after")
     def _consistent(self):

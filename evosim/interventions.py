@@ -76,14 +76,14 @@ class Interventions:
     def _triggered(self, sim: Simulation, w) -> list[int]:
         s, t = sim.species, sim.tick
         if w.trigger == "intelligent":
-            return [int(i) for i in np.flatnonzero(s.view("intelligent_at") == t)]
+            return np.flatnonzero(s.view("intelligent_at") == t).tolist()
         if w.trigger == "technological":
-            return [int(i) for i in np.flatnonzero(s.view("technological_at") == t)]
+            return np.flatnonzero(s.view("technological_at") == t).tolist()
         if w.trigger == "milestone":
             return [sid for sid, name in sim.detectors.reached_now if name == w.milestone]
         alive = s.view("alive")
         cond = alive > w.value if w.trigger == "population_above" else (alive < w.value) & (alive > 0)
-        return [int(i) for i in np.flatnonzero(cond)]
+        return np.flatnonzero(cond).tolist()
 
     def apply(self, sim: Simulation, k: int, species: list[int]) -> None:
         """Apply intervention ``k`` to ``species`` (ids) now, logging each application."""

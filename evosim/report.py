@@ -43,6 +43,7 @@ from evosim.defaults import GENES
 from evosim.experiment import finished_summary
 from evosim.experiment_schema import control_of
 from evosim.logs import Run, load_run
+from evosim.yamlio import atomic_write_text
 
 BOTTLENECKS = ("dexterity", "land", "sociality", "childhood", "lifespan", "diffusion", "none identified")
 #: (metric, label, kind, numerator column, denominator column): kind "mean" averages the column over
@@ -86,6 +87,11 @@ class Report:
     n_boot: int = 2000
     seed: int = 0
     markdown: str = ""
+
+    def result(self, arm: str, metric: str) -> pd.Series:
+        """The row of :attr:`results` for ``arm`` and ``metric``."""
+        r = self.results
+        return r[(r["arm"] == arm) & (r["metric"] == metric)].iloc[0]
 
 
 # ----------------------------------------------------------------- discovery
@@ -207,8 +213,7 @@ def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds(
             has_fire = bool(grants.at[sid, "fire_substitute"])
             genes = final_genes(run, sid)
             primary, lacks = classify(genes, levels.get(sid, 0), ladder, level_m, has_fire, th)
-            name = sp.loc[sp["id"] == sid, "name"].iloc[0]
-            stuck_rows.append({"arm": arm, "replicate": replicate, "species": str(name), "species_id": sid,
+            stuck_rows.append({"arm": arm, "replicate": replicate, "species": str(grants.at[sid, "name"]), "species_id": sid,
                                "milestones_reached": levels.get(sid, 0), "bottleneck": primary, "lacks": ";".join(lacks),
                                "manipulators": level_m, "fire_substitute": has_fire, **{g: genes[g] for g in GENES}})  # fmt: skip
     for b in BOTTLENECKS:
@@ -316,10 +321,10 @@ def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thre
                                             "manipulators", "fire_substitute", *GENES])  # fmt: skip
     traj = pd.concat([t for t in trajs if len(t)], ignore_index=True) if any(len(t) for t in trajs) else pd.DataFrame(
         columns=["arm", "replicate", "tick", "species", "name", "mean_brain", "mean_skill", "technological"])
-    results = bootstrap_results(runs_df, arms, control, n_boot, seed)
-    rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, notes, n_boot, seed)
     if runs_df.groupby("arm").size().max() < 2:
         notes.append("fewer than 2 replicates per arm: the intervals are degenerate")
+    results = bootstrap_results(runs_df, arms, control, n_boot, seed)
+    rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, notes, n_boot, seed)
     rep.markdown = markdown(rep)
     return rep
 
@@ -341,7 +346,6 @@ def _cell(value: float, lo: float, hi: float) -> str:
 
 def markdown(rep: Report) -> str:
     """The Markdown summary: outcomes, differences from control, bottlenecks, notes."""
-    res = rep.results
     ticks = rep.runs["ticks_run"].max()
     out = [f"# Hard-paths report: {rep.name}", "",
            f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
@@ -350,7 +354,7 @@ def markdown(rep: Report) -> str:
            "became technological, and — when none became intelligent either.", ""]  # fmt: skip
 
     def cell(arm: str, metric: tuple, diff: bool = False) -> str:
-        r = res[(res["arm"] == arm) & (res["metric"] == metric[0])].iloc[0]
+        r = rep.result(arm, metric[0])
         if diff:
             return _cell(r["diff"], r["diff_low"], r["diff_high"])
         c = _cell(r["value"], r["ci_low"], r["ci_high"])
@@ -392,8 +396,6 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
     Returns:
         The files written.
     """
-    from evosim.yamlio import atomic_write_text
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []

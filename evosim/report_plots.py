@@ -17,11 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from evosim.report import Report
 
 
-def _row(rep: Report, arm: str, metric: str):
-    r = rep.results
-    return r[(r["arm"] == arm) & (r["metric"] == metric)].iloc[0]
-
-
 def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> None:
     """Grouped bars (one group per arm, one bar per metric) with 95% interval error bars; '∞'/'n/a' written where undefined."""
     arms = rep.arms
@@ -31,7 +26,7 @@ def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: s
     for j, (metric, label) in enumerate(metrics):
         vals, lo, hi, marks = [], [], [], []
         for a in arms:
-            r = _row(rep, a, metric)
+            r = rep.result(a, metric)
             v = r["value"]
             ok = math.isfinite(v)
             vals.append(v if ok else 0.0)

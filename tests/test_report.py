@@ -104,8 +104,7 @@ def synthetic(tmp_path) -> Path:
 
 
 def value(rep, arm: str, metric: str, col: str = "value") -> float:
-    r = rep.results
-    return float(r[(r["arm"] == arm) & (r["metric"] == metric)][col].iloc[0])
+    return float(rep.result(arm, metric)[col])
 
 
 def test_known_outcomes_per_arm(synthetic):
