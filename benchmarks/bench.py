@@ -33,7 +33,7 @@ import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
@@ -51,6 +51,8 @@ MAX_SIDE = 4096
 #: RSS growth is printed from this size up: smaller models fit in heap freed by earlier ones.
 RSS_MIN_N = 500_000
 MESA_AGENTS, MESA_SIDE = 10_000, 100
+#: Rows of the Mesa comparison (:func:`run_mesa_pair`).
+MESA_ROW, EVO_MESA_ROW = "Mesa forager", "evosim forager (Mesa setup)"
 
 
 # ----------------------------------------------------------------- memory
@@ -173,10 +175,9 @@ class Result:
     target: int
     rates: list[float]
     mean_pop: float
-    ticks: int
     bytes_arrays: float = float("nan")
     bytes_rss: float = float("nan")
-    cpu_rates: tuple[float, ...] = ()  # agent-steps per CPU-second of this process
+    cpu_rates: list[float] = field(default_factory=list)  # agent-steps per CPU-second of this process
 
     @property
     def rate(self) -> float:
@@ -218,7 +219,7 @@ def bench_model(name: str, n: int, model_factory: Callable[[], object], step: Ca
         step(model)
     rates, cpu, mean_pop = time_reps(lambda: step(model), lambda: pop(model), ticks, reps)
     grown = proc_status_kib("VmHWM") * 1024 - base
-    res = Result(name, n, rates, mean_pop, ticks, nbytes(model) / mean_pop, grown / mean_pop, tuple(cpu))
+    res = Result(name, n, rates, mean_pop, nbytes(model) / mean_pop, grown / mean_pop, cpu)
     print(f"  {name:<24} N={n:>9,}  pop {mean_pop:>11,.0f}  {res.rate / 1e6:8.2f} M agent-steps/s  "
           f"(reps: {', '.join(f'{r / 1e6:.1f}' for r in rates)})", flush=True)
     return res  # the model is freed with this frame
@@ -239,20 +240,18 @@ def run_mesa_pair(ticks: int, reps: int, seed: int) -> tuple[Result, Result]:
     """
     from mesa_forager import ForagerModel  # noqa: PLC0415 - Mesa is an optional (bench) extra
 
-    runs: dict[str, list] = {"mesa": [[], [], 0.0], "evo": [[], [], 0.0]}
+    runs = {"mesa": Result(MESA_ROW, MESA_AGENTS, [], 0.0), "evo": Result(EVO_MESA_ROW, MESA_AGENTS, [], 0.0)}
     for r in range(reps):
         models = {"mesa": ForagerModel(n_agents=MESA_AGENTS, width=MESA_SIDE, height=MESA_SIDE, seed=seed + r),
                   "evo": Forager(MESA_AGENTS, MESA_SIDE, MESA_SIDE, seed + r)}
         for key, m in models.items():
             rates, cpu, pop = time_reps(m.step, (lambda m=m: len(m.agents)) if key == "mesa" else (lambda m=m: m.n),
                                         ticks, 1)
-            runs[key][0] += rates
-            runs[key][1] += cpu
-            runs[key][2] += pop / reps
-        print(f"  rep {r + 1}: Mesa {runs['mesa'][0][-1]:,.0f}/s, evosim {runs['evo'][0][-1]:,.0f}/s", flush=True)
-    return (Result("Mesa forager", MESA_AGENTS, runs["mesa"][0], runs["mesa"][2], ticks, cpu_rates=tuple(runs["mesa"][1])),
-            Result("evosim forager (Mesa setup)", MESA_AGENTS, runs["evo"][0], runs["evo"][2], ticks,
-                   cpu_rates=tuple(runs["evo"][1])))
+            runs[key].rates += rates
+            runs[key].cpu_rates += cpu
+            runs[key].mean_pop += pop / reps
+        print(f"  rep {r + 1}: Mesa {runs['mesa'].rates[-1]:,.0f}/s, evosim {runs['evo'].rates[-1]:,.0f}/s", flush=True)
+    return runs["mesa"], runs["evo"]
 
 
 def warm_up_compile(seed: int, world: bool = True) -> None:
@@ -265,8 +264,8 @@ def warm_up_compile(seed: int, world: bool = True) -> None:
 
 
 # ----------------------------------------------------------------- reporting
-def markdown(results: list[Result], reps: int, ratio: float | None) -> str:
-    """The results as a Markdown table (ready for the README)."""
+def markdown(results: list[Result], reps: int) -> str:
+    """The results as a Markdown table (ready for the README), with the evosim / Mesa ratio if Mesa ran."""
     lines = [
         "| workload | N (target) | mean population | agent-steps/s (median) | ns per agent-step "
         "| agent-steps per CPU-s | array bytes/agent | peak RSS growth bytes/agent |",
@@ -278,12 +277,12 @@ def markdown(results: list[Result], reps: int, ratio: float | None) -> str:
         rss = "" if math.isnan(r.bytes_rss) or r.target < RSS_MIN_N else f"{r.bytes_rss:.0f}"
         lines.append(f"| {r.workload} | {r.target:,} | {r.mean_pop:,.0f} | **{r.rate / 1e6:.2f} M** "
                      f"| {1e9 / r.rate:.1f} | {cpu} | {mem} | {rss} |")
-    if ratio is not None:
-        mesa = {r.workload: r for r in results}
-        cpu = statistics.median(mesa["evosim forager (Mesa setup)"].cpu_rates) / statistics.median(
-            mesa["Mesa forager"].cpu_rates)
+    rows = {r.workload: r for r in results}
+    if MESA_ROW in rows:
+        evo, mesa = rows[EVO_MESA_ROW], rows[MESA_ROW]
+        cpu = statistics.median(evo.cpu_rates) / statistics.median(mesa.cpu_rates)
         lines.append(f"\nevosim / Mesa (minimal forager, {MESA_AGENTS:,} agents, same rules and start): "
-                     f"**{ratio:,.0f}x** (wall clock), {cpu:,.0f}x (CPU time)")
+                     f"**{evo.rate / mesa.rate:,.0f}x** (wall clock), {cpu:,.0f}x (CPU time)")
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines.append(f"\nOne core (NUMBA_NUM_THREADS=1), median of {reps} repetitions; {os.cpu_count()}-core "
                  f"{platform.machine()}, Python {platform.python_version()}, numba {nb.__version__}, "
@@ -312,12 +311,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"evosim {evosim.__version__} benchmarks: one core, sizes {sizes}, {reps} reps; compiling ...", flush=True)
     warm_up_compile(args.seed, bool(todo & {'world', 'dense'}))
     results: list[Result] = []
-    ratio = None
     if not args.no_mesa:
         print(f"Mesa comparison: {MESA_AGENTS:,} agents on {MESA_SIDE}x{MESA_SIDE}, {mesa_ticks} ticks", flush=True)
         mesa, evo = run_mesa_pair(mesa_ticks, reps, args.seed)
         results += [evo, mesa]
-        ratio = evo.rate / mesa.rate
     for n in sizes:
         ticks = args.ticks or auto_ticks(n)
         if "forager" in todo:
@@ -329,10 +326,9 @@ def main(argv: list[str] | None = None) -> None:
                 results.append(bench_model(name, n, lambda n=n, d=dense: make_world_sim(n, d, args.seed),
                                            Simulation.step, lambda s: s.pop.n, world_agent_bytes,
                                            args.warmup, ticks, reps))
-    order = ["evosim forager (Mesa setup)", "Mesa forager", "evosim minimal forager", "evosim default world",
-             "evosim default world, dense"]
+    order = [EVO_MESA_ROW, MESA_ROW, "evosim minimal forager", "evosim default world", "evosim default world, dense"]
     results.sort(key=lambda r: (order.index(r.workload), r.target))
-    print("\n" + markdown(results, reps, ratio))
+    print("\n" + markdown(results, reps))
 
 
 if __name__ == "__main__":

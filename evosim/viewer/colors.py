@@ -10,6 +10,7 @@ import colorsys
 from functools import lru_cache
 
 import numpy as np
+import pygame
 
 #: Distinct, bright species colours that stand out on both water and land.
 _BASE_PALETTE = [
@@ -87,12 +88,14 @@ def lut_index(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarra
     return np.clip(idx, 0, 255).astype(np.uint8)
 
 
-def mapped(surface, rgb: np.ndarray) -> np.ndarray:
-    """RGB triples (..., 3) uint8 as ``surface``'s mapped pixel integers (uint32), like ``Surface.map_rgb``."""
-    rs, gs, bs, _ = surface.get_shifts()
-    rl, gl, bl, _ = surface.get_losses()
-    rgb = np.asarray(rgb, np.uint32)
-    return (((rgb[..., 0] >> rl) << rs) | ((rgb[..., 1] >> gl) << gs) | ((rgb[..., 2] >> bl) << bs)).astype(np.uint32)
+def mapped(surface: pygame.Surface, rgb: np.ndarray) -> np.ndarray:
+    """RGB triples (..., 3) uint8 as ``surface``'s mapped pixel integers (uint32), like ``Surface.map_rgb``.
+
+    ``pygame.surfarray.map_array`` (int32, which needs at least one colour axis) seen as the
+    uint32 of ``pygame.surfarray.pixels2d``.
+    """
+    rgb = np.asarray(rgb)
+    return pygame.surfarray.map_array(surface, rgb.reshape(-1, 3)).view(np.uint32).reshape(rgb.shape[:-1])
 
 
 def background_mapped(surface, habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:

@@ -51,15 +51,6 @@ def _uint(a: np.ndarray) -> np.ndarray:
     raise ValueError("value too large")  # pragma: no cover
 
 
-def atomic_savez(path: Path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
-    """Write ``arrays`` as an ``.npz`` at ``path`` atomically (temp file, fsync, ``os.replace``).
-
-    The file is an ordinary ``.npz`` (``np.load(path, allow_pickle=False)`` reads it);
-    compression uses zlib level 1, several times faster than ``np.savez_compressed``.
-    """
-    atomic_write_bytes(path, npz_bytes(arrays, compress))
-
-
 class FrameRecorder:
     """Writes replay frames of a running simulation into ``RUN_FOLDER/frames/``.
 
@@ -168,7 +159,7 @@ class FrameRecorder:
                 table[i, : len(f[key])] = f[key]
             out[key] = table
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_savez(self.folder / f"chunk-{self._next_chunk:06d}.npz", out, self.compress)
+        atomic_write_bytes(self.folder / f"chunk-{self._next_chunk:06d}.npz", npz_bytes(out, self.compress))
         self._next_chunk += 1
         self.chunks_written += 1
         self.frames_written += len(frames)
@@ -196,7 +187,7 @@ class FrameRecorder:
         self._next_chunk = max(existing) + 1 if existing else 0  # a resumed run appends
         capacity = np.asarray(sim.capacity, np.float64)
         self._food_scale = float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
-        atomic_savez(self.folder / META_FILE, {
+        atomic_write_bytes(self.folder / META_FILE, npz_bytes({
             "format_version": np.array(FORMAT_VERSION),
             "habitat": np.asarray(sim.habitat, np.uint8),
             "capacity": capacity,
@@ -204,7 +195,7 @@ class FrameRecorder:
             "every": np.array(self.every),
             "genes": np.array(GENES, dtype=str),
             "world_name": np.array(str(sim.world.name)),
-        })  # fmt: skip
+        }, compress=True))  # fmt: skip
         self._meta_written = True
 
 

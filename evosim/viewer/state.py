@@ -23,8 +23,8 @@ import numpy as np
 from evosim.defaults import GENES
 from evosim.kernels.culture import milestone_levels
 
-#: Per-agent fields of a state (besides ``genome``) and the dtype they are read as.
-AGENT_ARRAYS = ("x", "y", "species", "energy", "age", "id", "parent_id")
+#: Per-agent fields of a state, copied from the live rows of the population (same names, same dtypes).
+AGENT_ARRAYS = ("x", "y", "species", "genome", "energy", "age", "id", "parent_id", "skill")
 #: Per-species arrays of a state and the value meaning "none" (``__post_init__`` fills them to ``n_species``).
 SPECIES_ARRAYS = {"intelligent_at": (np.int64, -1), "technological_at": (np.int64, -1),
                   "species_parent": (np.int64, -1), "manipulators": (np.float32, 0),
@@ -118,15 +118,12 @@ class ViewState:
             sim: an :class:`evosim.sim.Simulation`.
         """
         p, sp = sim.pop, sim.species
-        n = int(p.n)
         arrays = {name: p.live(name).copy() for name in AGENT_ARRAYS}
         return cls(
             tick=int(sim.tick),
             habitat=sim.habitat,
             food=sim.food.copy(),
             capacity=np.asarray(sim.capacity, np.float64),
-            genome=p.live("genome").copy(),
-            skill=np.array(p.skill[:n], np.float32),
             milestone=agent_milestones(sim),
             species_names=list(sp.names),
             milestone_names=list(sim.detectors.names),

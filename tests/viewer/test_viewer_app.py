@@ -41,8 +41,7 @@ def display(request):
 
 @pytest.fixture
 def viewer(small_sim):
-    v = Viewer(LiveSource(small_sim), size=SIZE, fps=1000)
-    return v
+    return Viewer(LiveSource(small_sim), size=SIZE, fps=1000)
 
 
 def test_pause_step_speed_layer(viewer):
@@ -131,15 +130,19 @@ def test_no_interventions_in_this_world(viewer):
     assert viewer.source.sim.species.view("manipulators").tolist() == [0, 0]
 
 
-#: Two interventions the viewer can apply (their own trigger never fires in these tests).
-HANDS_AND_FIRE = ("interventions=[{name: hands, when: {tick: 100000}, target: {all: true}, "
-                  "effect: {kind: manipulators, level: 0.9}}, {name: fire, when: {tick: 100000}, "
-                  "target: {all: true}, effect: {kind: fire_substitute}}]")
+#: Interventions the viewer can apply (their own trigger never fires in these tests).
+HANDS = "{name: hands, when: {tick: 100000}, target: {all: true}, effect: {kind: manipulators, level: 0.9}}"
+FIRE = "{name: fire, when: {tick: 100000}, target: {all: true}, effect: {kind: fire_substitute}}"
+
+
+def live_viewer(*interventions: str) -> tuple[Simulation, Viewer]:
+    """A small world offering ``interventions`` (YAML mappings), and a viewer stepping it."""
+    sim = Simulation(load_world(overrides=[*SMALL, f"interventions=[{', '.join(interventions)}]"]), seed=1)
+    return sim, Viewer(LiveSource(sim), size=SIZE, fps=1000)
 
 
 def test_choose_and_apply_an_intervention():
-    sim = Simulation(load_world(overrides=[*SMALL, HANDS_AND_FIRE]), seed=1)
-    viewer = Viewer(LiveSource(sim), size=SIZE, fps=1000)
+    sim, viewer = live_viewer(HANDS, FIRE)
     key(pygame.K_SPACE)
     frame(viewer)
     assert viewer.names == ["hands", "fire"] and viewer.hud.intervention == "hands"
@@ -190,10 +193,7 @@ def test_headless_screenshot_and_frames(small_sim, tmp_path):
 
 
 def test_engine_intervention_from_the_keyboard():
-    hands = ("interventions=[{name: hands, when: {tick: 100000}, target: {all: true}, "
-             "effect: {kind: manipulators, level: 0.9}}]")
-    sim = Simulation(load_world(overrides=[*SMALL, hands]), seed=1)
-    viewer = Viewer(LiveSource(sim), size=SIZE, fps=1000)
+    sim, viewer = live_viewer(HANDS)
     key(pygame.K_SPACE)
     frame(viewer)
     assert viewer.names == ["hands"] and viewer.hud.intervention == "hands"

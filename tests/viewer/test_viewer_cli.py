@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from evosim.cli import main
-
 from evosim.viewer.cli import parse_size, view
 from tests.helpers import set_args
 
@@ -67,7 +66,6 @@ def test_parse_size():
 
 
 def test_run_record_every_then_view(tmp_path):
-
     r = CliRunner().invoke(main, ["run", "-q", "--ticks", "12", "--record-every", "5", "--out", str(tmp_path / "run"),
                                   *SETS])
     assert r.exit_code == 0, r.output

@@ -6,10 +6,13 @@ import numpy as np
 import pygame
 import pytest
 
+from evosim import Simulation, load_world
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
 from evosim.viewer.render import LAYER_NAMES, Camera, Hud, Selection, agent_pixels, pick_agent, render
 from evosim.viewer.state import History, TimeSeries, ViewState
+
+from .conftest import SMALL
 
 SIZE = (800, 600)  # panel 300 px, map 500x600: an 8x8 world at 62.5 px per cell
 
@@ -185,10 +188,6 @@ def test_from_real_simulation(small_sim):
 
 
 def test_from_sim_without_a_ladder():
-    from evosim import Simulation, load_world
-
-    from .conftest import SMALL
-
     sim = Simulation(load_world(overrides=[*SMALL, "technology.ladder=[]"]), seed=1)
     state = ViewState.from_sim(sim)
     assert state.milestone is None and state.milestone_names == []
