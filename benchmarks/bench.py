@@ -39,7 +39,8 @@ import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
 
 import evosim  # noqa: E402
-from evosim import Simulation, checkpoint, load_world  # noqa: E402
+from evosim.io import checkpoint  # noqa: E402
+from evosim import Simulation, load_world
 from evosim_forager import Forager, make_forager  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 #: Food regrowth rate of the "dense" default-world variant (default world: 0.1).
@@ -89,7 +90,7 @@ def _dense_overrides(dense: bool) -> dict[str, object]:
 
 
 def evolved_pilot(dense: bool, seed: int = 1) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """Snapshot (:func:`evosim.checkpoint.snapshot`) of the default world after ``PILOT_TICKS`` ticks.
+    """Snapshot (:func:`evosim.io.checkpoint.snapshot`) of the default world after ``PILOT_TICKS`` ticks.
 
     A fresh default world booms and crashes for a few hundred ticks (founders
     all mature at once) before it settles; the pilot, on the default grid (or
@@ -142,7 +143,7 @@ def make_world_sim(n: int, dense: bool = False, seed: int = 1,
     """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``.
 
     The map, food, agents and species all come from the tiled snapshot
-    (:func:`evosim.checkpoint.restore`); the world only sets the grid size and
+    (:func:`evosim.io.checkpoint.restore`); the world only sets the grid size and
     parameters. ``overrides`` (``--set``-style keys) change parameters of the
     continued world, e.g. to switch a mechanism off (``profile_world.py --mechanisms``).
     """

@@ -24,8 +24,8 @@ import pygame  # noqa: E402
 
 from evosim.defaults import GENES  # noqa: E402
 from evosim.viewer.render import Camera, Hud, Selection, render  # noqa: E402
-from evosim.viewer.state import History, ViewState  # noqa: E402
-from evosim.world import generate_habitat  # noqa: E402
+from evosim.io.snapshot import History, ViewState  # noqa: E402
+from evosim.engine.world import generate_habitat  # noqa: E402
 
 TARGET_FPS = 30.0
 

@@ -1,14 +1,13 @@
 """The minimal forager ecology on evosim's own numba kernels (the peer of ``mesa_forager.py``).
 
 Rules and parameters equal :mod:`mesa_forager`'s: food regrows logistically
-(:func:`evosim.kernels.food.regrow`); each agent steps to a uniformly random
-cell of its Moore neighbourhood or stays (:func:`evosim.kernels.move.random_walk`);
-agents are grouped by cell (:func:`evosim.kernels.spatial.cell_index`) and eat
-(:func:`evosim.kernels.forage.forage_simple`: a cell's ``min(F, k * intake)``
+(:func:`evosim.engine.kernels.food.regrow`); each agent steps to a uniformly random
+cell of its Moore neighbourhood or stays (:func:`random_walk`);
+agents are grouped by cell (:func:`evosim.engine.kernels.spatial.cell_index`) and eat
+(:func:`forage_simple`: a cell's ``min(F, k * intake)``
 shared equally by its k agents -- evosim's order-blind rule, where Mesa's
-agents eat first come, first served); then :func:`metabolise_split_die` (the
-only kernel written here) charges metabolism, splits and marks the dead, and
-:func:`evosim.kernels.life.compact` removes them.
+agents eat first come, first served); then :func:`metabolise_split_die` charges metabolism, splits and marks the dead, and
+:func:`evosim.engine.kernels.life.compact` removes them.
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from evosim.kernels.food import regrow
-from evosim.kernels.forage import forage_simple
-from evosim.kernels.life import compact
-from evosim.kernels.move import random_walk
-from evosim.kernels.spatial import cell_index
+from evosim.engine.kernels.food import regrow
+from evosim.engine.kernels.life import compact
+from evosim.engine.kernels.move import DX, DY, wrap
+from evosim.engine.kernels.rng import hash64
+from evosim.defaults import RNG_MOVE
+from evosim.engine.kernels.spatial import cell_index
 
 #: Parameter names of evosim's regrowth kernel (its signature grows as features are added).
 REGROW_PARAMS = tuple(inspect.signature(regrow.py_func).parameters)
@@ -34,6 +34,31 @@ __all__ = ["Forager", "make_forager", "metabolise_split_die"]
 #: Minimal forager: agents per cell at its steady state (it cycles by about +-40 %
 #: around this), the food per cell and the founders' energy range of the steady start.
 FORAGER_DENSITY, FORAGER_FOOD, FORAGER_ENERGY = 0.3, 2.0, (0.5, 12.0)
+
+
+@nb.njit(cache=True, nogil=True)
+def random_walk(x, y, ids, n, height, width, seed, tick):
+    """Move every agent to a uniformly random cell of its Moore neighbourhood (or stay)."""
+    for i in range(n):
+        d = np.int64(((hash64(seed, tick, ids[i], RNG_MOVE, 0) >> np.uint64(32)) * np.uint64(9)) >> np.uint64(32))
+        x[i] = wrap(np.int64(x[i]) + DX[d], width)
+        y[i] = wrap(np.int64(y[i]) + DY[d], height)
+
+
+@nb.njit(cache=True, nogil=True)
+def forage_simple(order, group_start, n_groups, x, y, energy, food, intake):
+    """Minimal forager rule (benchmarks): equal shares of min(F, k * intake)."""
+    for g in range(n_groups):
+        s = group_start[g]
+        e = group_start[g + 1]
+        i0 = order[s]
+        f = np.float64(food[y[i0], x[i0]])
+        want = intake * (e - s)
+        take = want if want < f else f
+        each = take / (e - s)
+        for j in range(s, e):
+            energy[order[j]] += each
+        food[y[i0], x[i0]] = np.float32(f - take)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -122,7 +147,7 @@ class Forager:
         self.tick += 1
 
     def regrow_food(self) -> None:
-        """Logistic regrowth of every cell (:func:`evosim.kernels.food.regrow`)."""
+        """Logistic regrowth of every cell (:func:`evosim.engine.kernels.food.regrow`)."""
         regrow(*self.regrow_args)
 
     def walk(self) -> None:

@@ -1,7 +1,7 @@
 """Fixed facts of the model: dtypes, gene order and RNG purposes, in one place.
 
 Every array of the agent state (structure of arrays, see
-:mod:`evosim.population`) takes its dtype from :data:`AGENT_FIELDS`; every
+:mod:`evosim.engine.population`) takes its dtype from :data:`AGENT_FIELDS`; every
 kernel that draws random numbers names its purpose with one of the ``RNG_*``
 constants, so two draws never share a stream by accident.
 """

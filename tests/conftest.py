@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
 from evosim import load_world
-from evosim.cli import main
+from evosim.cli.main import main
 from tests.helpers import TINY, set_args
 
 # Property tests: no deadline (the first call of a kernel may compile), no

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
-from evosim.kernels import spatial
-from evosim.params import Params, ladder_from_world, params_from_world
-from evosim.schema import HardFoodConfig, World
-from evosim.species import SpeciesRegistry
-from evosim.world import food_arrays
+from evosim.engine.kernels import spatial
+from evosim.engine.params import Params, ladder_from_world, params_from_world
+from evosim.config.schema import HardFoodConfig, World
+from evosim.engine.species import SpeciesRegistry
+from evosim.engine.world import food_arrays
 
 #: Overrides of the tiny world used all over the suite (32x32, 120 founders).
 TINY = {

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evosim import Simulation, load_world
-from evosim.runner import run
+from evosim.io.runner import run
 from tests.helpers import TINY, folder_bytes, set_args
 
 TICKS = 150
@@ -71,7 +71,7 @@ def test_state_is_identical_after_each_tick(world):
 
 def test_recording_does_not_change_the_run(world, tmp_path):
     """Writing the run folder only observes: the simulation ends in the same state."""
-    from evosim.recorder import Recorder
+    from evosim.io.recorder import Recorder
 
     a = Simulation(world, seed=8)
     a.advance(90)
@@ -98,7 +98,7 @@ def test_advance_in_pieces_equals_advance_at_once(world):
 def _cli_run(out, env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM_THREADS"))}
     env.update(env_extra)
-    args = [sys.executable, "-m", "evosim.cli", "run", "-q", "--out", str(out), "--ticks", str(TICKS), "--seed", "5",
+    args = [sys.executable, "-m", "evosim", "run", "-q", "--out", str(out), "--ticks", str(TICKS), "--seed", "5",
             *set_args(TINY)]
     r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -1,16 +1,14 @@
-"""The pygame viewer: watch a world live or replay a recorded run.
+"""The pygame viewer: watch a world live or replay a recorded run (drawing only).
 
-* :mod:`evosim.viewer.state` — :class:`ViewState`, a snapshot built from a live
-  simulation or a recorded frame.
 * :mod:`evosim.viewer.render` — the pure :func:`render` (no display needed).
-* :mod:`evosim.viewer.record` — :class:`FrameRecorder` / :class:`FrameReader`
-  (``RUN_FOLDER/frames/*.npz``).
-* :mod:`evosim.viewer.sources` — live and replay sources.
+* :mod:`evosim.viewer.panel`, :mod:`evosim.viewer.layers`, :mod:`evosim.viewer.colors` — what it draws.
+* :mod:`evosim.viewer.sources` — live and replay sources of :class:`evosim.io.snapshot.ViewState`.
 * :mod:`evosim.viewer.app` — the event loop (:class:`Viewer`).
-* :mod:`evosim.viewer.cli` — the ``evosim view`` command.
 
-pygame is imported lazily by the modules that draw, so importing
-:mod:`evosim.viewer.record` (for recording during a run) does not load it.
+The snapshot a frame is drawn from (:mod:`evosim.io.snapshot`) and the
+recorded frames (:mod:`evosim.io.frames`) live in :mod:`evosim.io`, so writing
+a run folder never imports pygame; the ``evosim view`` command is in
+:mod:`evosim.cli.view`.
 """
 
 from __future__ import annotations
@@ -18,17 +16,3 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on import
-
-__all__ = ["FrameReader", "FrameRecorder", "ViewState"]
-
-
-def __getattr__(name: str):
-    if name == "ViewState":
-        from evosim.viewer.state import ViewState
-
-        return ViewState
-    if name in ("FrameRecorder", "FrameReader"):
-        from evosim.viewer import record
-
-        return getattr(record, name)
-    raise AttributeError(name)

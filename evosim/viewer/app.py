@@ -29,7 +29,7 @@ import pygame
 
 from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
 from evosim.viewer.sources import LiveSource, ReplaySource
-from evosim.viewer.state import History
+from evosim.io.snapshot import History
 
 #: Ticks (live) or frames (replay) advanced per displayed frame.
 SPEEDS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)

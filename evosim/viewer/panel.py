@@ -16,7 +16,7 @@ import pygame
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
 from evosim.viewer.layers import Legend, layer_by_name
-from evosim.viewer.state import History, ViewState
+from evosim.io.snapshot import History, ViewState
 
 BG = (22, 24, 30)
 FG = (225, 228, 235)

@@ -20,7 +20,7 @@ import pygame
 from evosim.viewer import colors as C
 from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, Legend, layer_by_name
 from evosim.viewer.panel import draw_help, draw_panel
-from evosim.viewer.state import History, ViewState
+from evosim.io.snapshot import History, ViewState
 
 __all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_color_index",
            "agent_pixels", "layer_by_name", "pick_agent", "render"]

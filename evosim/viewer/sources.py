@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from evosim.viewer.record import FrameReader
-from evosim.viewer.state import History, TimeSeries, ViewState
+from evosim.io.frames import FrameReader
+from evosim.io.snapshot import History, TimeSeries, ViewState
 
 
 class LiveSource:
@@ -98,7 +98,7 @@ class ReplaySource:
         ``None`` when the frames are not in a run folder written by ``evosim run``
         (no ``config.yaml``) or the run sampled nothing yet.
         """
-        from evosim.logs import load_run  # pandas: loaded for a replay only
+        from evosim.io.logs import load_run  # pandas: loaded for a replay only
 
         try:
             ts = load_run(self.reader.folder.parent).timeseries

@@ -31,7 +31,7 @@ SEED = 7
 def golden_timeseries() -> bytes:
     """Run the golden world and return its timeseries.csv bytes."""
     from evosim import load_world
-    from evosim.runner import run
+    from evosim.io.runner import run
 
     world = load_world(overrides=OVERRIDES)
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,8 +15,8 @@ import pygame  # noqa: E402
 import pytest  # noqa: E402
 
 from evosim.defaults import GENES  # noqa: E402
-from evosim.viewer.record import FrameRecorder  # noqa: E402
-from evosim.viewer.state import ViewState  # noqa: E402
+from evosim.io.frames import FrameRecorder  # noqa: E402
+from evosim.io.snapshot import ViewState  # noqa: E402
 
 #: A small, fast world (the whole viewer suite must stay quick).
 SMALL = ("world.width=32", "world.height=32", "species.grazer.count=50", "species.swimmer.count=50")

@@ -8,7 +8,7 @@ import pytest
 
 from evosim import Simulation, load_world
 from evosim.viewer.app import Viewer
-from evosim.viewer.record import FrameReader
+from evosim.io.frames import FrameReader
 from evosim.viewer.render import agent_pixels
 from evosim.viewer.sources import LiveSource, ReplaySource
 
@@ -208,7 +208,7 @@ def test_engine_intervention_from_the_keyboard():
 
 
 def test_headless_replay_plots_from_the_time_series(tmp_path):
-    from evosim.runner import run
+    from evosim.io.runner import run
 
     world = load_world(overrides=[*SMALL, "output.record_every=3", "output.sample_every=1"])
     run(world, tmp_path / "run", ticks=12, seed=1)

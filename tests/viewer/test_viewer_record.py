@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evosim.config import ConfigError
-from evosim.viewer.record import FrameReader, FrameRecorder
-from evosim.viewer.state import ViewState
+from evosim.errors import ConfigError
+from evosim.io.frames import FrameReader, FrameRecorder
+from evosim.io.snapshot import ViewState
 
 from .conftest import record
 

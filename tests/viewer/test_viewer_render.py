@@ -10,7 +10,7 @@ from evosim import Simulation, load_world
 from evosim.defaults import GENES
 from evosim.viewer import colors as C
 from evosim.viewer.render import LAYER_NAMES, Camera, Hud, Selection, agent_pixels, pick_agent, render
-from evosim.viewer.state import History, TimeSeries, ViewState
+from evosim.io.snapshot import History, TimeSeries, ViewState
 
 from .conftest import SMALL
 

@@ -1,0 +1,118 @@
+"""The ``evosim view`` command, registered in :mod:`evosim.cli.main` with ``main.add_command(view)``.
+
+pygame is imported only when the command runs, so ``evosim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evosim.cli.common import refusals, set_option
+from evosim.errors import ConfigError
+from evosim.viewer.layers import LAYER_NAMES
+
+_SIZE_RE = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1200x800"`` -> ``(1200, 800)``.
+
+    Raises:
+        ConfigError: not WIDTHxHEIGHT, or outside 320x240 .. 8192x8192.
+    """
+    m = _SIZE_RE.match(text or "")
+    if not m:
+        raise ConfigError(f"--size {text}: expected WIDTHxHEIGHT in pixels, for example --size 1200x800")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (320 <= w <= 8192 and 240 <= h <= 8192):
+        raise ConfigError(f"--size {text}: the size must be between 320x240 and 8192x8192")
+    return w, h
+
+
+def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, ticks: int | None,
+             screenshot: str | None, frames_dir: str | None, every: int | None, size: str, layer: str) -> None:
+    """What ``evosim view`` does (see its help).
+
+    Raises:
+        ConfigError: a refused argument or world (the CLI prints it and exits with code 2).
+    """
+    width_height = parse_size(size)
+    if every is not None and not frames_dir:
+        raise ConfigError("--every applies to --frames; give --frames DIR too")
+    every = every or 10
+    headless = bool(screenshot or frames_dir)
+
+    from evosim.viewer.app import Viewer
+    from evosim.viewer.sources import LiveSource, ReplaySource
+
+    if source is not None and Path(source).is_dir():
+        if overrides or seed is not None:
+            raise ConfigError(f"{source}: --set and --seed apply to a world file, not to the replay of a run folder")
+        from evosim.io.frames import FrameReader
+
+        src: Any = ReplaySource(FrameReader(source))
+        run_ticks = ticks
+    else:
+        from evosim.config.load import load_world
+        from evosim.io.runner import kernels_cached
+        from evosim.engine.sim import Simulation
+
+        world = load_world(source, overrides)
+        if not kernels_cached():
+            click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
+        src = LiveSource(Simulation(world, seed=seed))
+        run_ticks = world.sim.ticks if ticks is None and headless else ticks
+
+    viewer = Viewer(src, size=width_height, layer=layer)
+    if frames_dir:
+        written = viewer.save_frames(frames_dir, every, run_ticks)
+        click.echo(f"wrote {len(written)} frames to {frames_dir}")
+    if screenshot:
+        if frames_dir and src.mode == "live":
+            run_ticks = 0  # the frames already advanced the simulation
+        path = viewer.screenshot(screenshot, run_ticks)
+        state = src.state()
+        click.echo(f"wrote {path} (tick {state.tick}, population {state.n:,})")
+    if headless:
+        return
+    import pygame
+
+    try:
+        viewer.run(ticks=ticks)
+    except pygame.error as exc:
+        click.echo(f"evosim: error: cannot open a window ({exc}); use --screenshot or --frames without a display",
+                   err=True)
+        sys.exit(1)
+
+
+@click.command(name="view")
+@click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
+@set_option
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
+@click.option("--ticks", type=click.IntRange(0, 100_000_000),
+              help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
+                   "pause the window at this tick. Replay: the tick to show or to stop at.")
+@click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
+@click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
+              help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
+@click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
+@click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
+@click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True,
+              help="Layer shown first.")
+@refusals
+def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
+    """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
+
+    Without an argument the embedded default world runs. In the window:
+    space pauses, '.' steps, +/- change speed, 1-9/0 switch layers, the
+    wheel zooms, arrows or dragging pan, a click inspects an agent or a
+    species, n/i choose and apply an intervention, h shows all keys. With
+    --screenshot or --frames nothing is opened: images are rendered
+    off-screen (no display needed).
+    """
+    run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer)

@@ -1,0 +1,321 @@
+"""Loading a world: YAML file + ``--set`` overrides -> validated :class:`World`.
+
+Every way a config can be wrong ends in one :class:`ConfigError` whose text is
+a single paragraph naming the file, the key path (with its YAML line) and what
+is allowed. The CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from evosim.config import yamlsafe
+from evosim.errors import ConfigError
+from evosim.config.schema import World
+from evosim.config.base import model_of
+from evosim.config.maps import load_map
+
+EMBEDDED = "<embedded default world>"
+
+
+def format_path(loc: Iterable[Any]) -> str:
+    """``('species', 0, 'genes')`` -> ``species[0].genes``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def locate(source: str | os.PathLike, loc: tuple, node: Any = None) -> str:
+    """``"<source>: <key path> (line N)"``: where a problem is; the line if ``node`` (a YAML tree) has ``loc``."""
+    line = yamlsafe.line_of(node, loc)
+    return f"{source}: {format_path(loc)}{f' (line {line})' if line else ''}"
+
+
+def _where(loc: tuple, source: str, node: Any, set_paths: Mapping[tuple, str] | None) -> str:
+    """:func:`locate` of ``loc``, named after the ``--set`` override that set it (or a key above it), if one did."""
+    origin = next((s for p, s in (set_paths or {}).items() if loc[: len(p)] == p), None)
+    return locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
+
+
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[FieldInfo | None, type[BaseModel] | None]:
+    """(field at ``loc`` below ``model``, model of that field's value); (None, None) where ``loc`` leaves the schema."""
+    fld = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None) or {}
+        if part not in fields:
+            return None, None
+        fld = fields[part]
+        model = model_of(fld.annotation)
+    return fld, model
+
+
+def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
+    """Description of the schema field at ``loc``, if there is one."""
+    fld, _ = _model_at(model, loc)
+    return fld.description if fld is not None else None
+
+
+_PYDANTIC_TAG = re.compile(
+    r"^(function-(after|before|wrap|plain)|tagged-union|union|nullable|lax-or-strict|json-or-python|default|chain)\["
+)
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic inserts validator names like 'function-after[...]' into loc; user keys stay
+    return tuple(p for p in loc if not (isinstance(p, str) and _PYDANTIC_TAG.match(p)))
+
+
+def _safe_repr(v: Any, limit: int = 80) -> str:
+    """repr() that never raises (ints of > 4300 digits) and stays short."""
+    try:
+        r = repr(v)
+    except ValueError:
+        return f"<an integer of about {int(v.bit_length() * 0.30103)} digits>"
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def validation_message(
+    err: ValidationError, source: str, node: Any, set_paths: Mapping[tuple, str] | None = None, model: type[BaseModel] = World
+) -> str:
+    """One paragraph for a failed validation of ``model``: at most three problems, each naming where it is.
+
+    Args:
+        err: the validation error.
+        source: what was validated (a file name), named in front of each problem.
+        node: the YAML tree of ``source`` (for line numbers), or None.
+        set_paths: key paths set by ``--set`` overrides -> the override's text; a
+            problem at or below one of them is named after that override.
+        model: the validated schema (for the allowed keys and field descriptions).
+    """
+    problems = []
+    for e in err.errors(include_url=False):
+        raw = tuple(e["loc"])
+        loc = (*_clean_loc(raw[:-1]), raw[-1]) if e["type"] == "extra_forbidden" and raw else _clean_loc(raw)
+        where = _where(loc, source, node, set_paths)
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1], model)
+            msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+        elif e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
+            msg += f" (got {_safe_repr(e['input'])})"
+        help_ = _field_help(model, loc)
+        if help_ and e["type"] != "extra_forbidden":
+            msg += f"; {format_path(loc)} is: {help_}"
+        problems.append(f"{where}: {msg}")
+    extra = len(problems) - 3
+    text = " | ".join(problems[:3])
+    if extra > 0:
+        text += f" | and {extra} more problem(s)"
+    return text
+
+
+def _allowed_keys(loc: tuple, model: type[BaseModel] = World) -> list[str]:
+    """Keys allowed in the mapping at ``loc`` below ``model`` (none if ``loc`` is not a mapping of the schema)."""
+    _, at = _model_at(model, loc)
+    return list(getattr(at, "model_fields", {}))
+
+
+def _check_finite(data: Any, loc: tuple = ()) -> None:
+    """Refuse NaN and infinities anywhere (YAML's .nan / .inf)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise ValueError((loc, f"{data} is not allowed; give a finite number"))
+    if isinstance(data, Mapping):
+        for k, v in data.items():
+            _check_finite(v, (*loc, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_finite(v, (*loc, i))
+
+
+_NO_VALUE = object()
+
+
+def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tuple, str]:
+    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (loc, assignment).
+
+    ``value``: a Python value for the key path ``assignment`` (the mapping
+    form of overrides); by default VALUE is read from the assignment as YAML.
+    """
+    if value is _NO_VALUE:
+        if "=" not in assignment:
+            raise ConfigError(f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128")
+        key, _, raw = assignment.partition("=")
+        try:
+            value, _ = yamlsafe.parse(raw) if raw.strip() else (None, None)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})") from None
+        except RecursionError:
+            raise ConfigError(f"--set {assignment}: the value is nested too deeply") from None
+    else:
+        key = assignment
+        assignment = f"{key}={_safe_repr(value)}"
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not key.strip() or any(not p for p in parts):
+        raise ConfigError(f"--set {assignment}: the key path '{key}' has an empty part")
+    loc: list[Any] = []
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if part.lstrip("-").isdigit():
+                idx = int(part)
+            else:  # a list of named things (species): select by name
+                idx = next((j for j, x in enumerate(node) if isinstance(x, dict) and x.get("name") == part), None)
+                if idx is None:
+                    names = [x.get("name") for x in node if isinstance(x, dict)]
+                    raise ConfigError(f"--set {assignment}: no entry named '{part}' in {format_path(loc)}; names: {names}")
+            if not 0 <= idx < len(node):
+                raise ConfigError(f"--set {assignment}: index {idx} is out of range for {format_path(loc)} (length {len(node)})")
+            loc.append(idx)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            loc.append(part)
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"--set {assignment}: {format_path(loc)} is a single value, it has no key '{part}'")
+    return tuple(loc), assignment
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):  # its str() spans two lines
+        return f"character {exc.position + 1}: {exc.character!r} is not allowed in YAML text"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
+def _merge(base: dict, top: dict) -> dict:
+    """Deep-merge ``top`` over ``base``: mappings merge, everything else replaces."""
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, species:, ...") -> tuple[dict, Any]:
+    """Read a world (or another evosim YAML ``kind``) file into (raw mapping, node tree). Raises ConfigError."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise ConfigError(f"{p}: is a folder, expected a {kind} YAML file")
+        with open(p, "rb") as fh:  # read at most the limit: stat() says 0 for pipes and devices
+            raw = fh.read(yamlsafe.MAX_YAML_BYTES + 1)
+        if len(raw) > yamlsafe.MAX_YAML_BYTES:
+            raise ConfigError(f"{p}: the file is larger than a {kind} file may be (at most {yamlsafe.MAX_YAML_BYTES} bytes)")
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except PermissionError:
+        raise ConfigError(f"{p}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        data, node = yamlsafe.parse(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML at {_yaml_reason(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: the YAML is nested too deeply") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of keys ({keys}), got {type(data).__name__}")
+    return data, node
+
+
+#: Overrides: ``--set`` strings ``"a.b.c=VALUE"`` (VALUE read as YAML), a mapping ``{"a.b.c": value}``, or
+#: ``("a.b.c", value)`` pairs (applied in order, so a later one wins).
+Overrides = Iterable[str] | Mapping[str, Any] | Iterable[tuple[str, Any]]
+
+
+def _override_items(overrides: Overrides) -> Iterator[tuple[str, Any]]:
+    """(key path or ``--set`` string, value or ``_NO_VALUE``) of each override, in order."""
+    for item in overrides.items() if isinstance(overrides, Mapping) else overrides:
+        if isinstance(item, str):
+            yield item, _NO_VALUE
+        else:
+            key, value = item
+            yield str(key), copy.deepcopy(value)
+
+
+def load_world(path: str | Path | None = None, overrides: Overrides = ()) -> World:
+    """Load and validate a world.
+
+    Args:
+        path: a world YAML file; ``None`` for the embedded default world.
+        overrides: ``--set`` style strings ``"a.b.c=VALUE"``, a mapping
+            ``{"a.b.c": value}`` or ``("a.b.c", value)`` pairs, applied in order.
+
+    Returns:
+        The validated world.
+
+    Raises:
+        ConfigError: with a one-paragraph message naming file, key path, line.
+    """
+    if path is None:
+        return world_from_data({}, None, EMBEDDED, overrides)
+    data, node = read_world_file(path)
+    return world_from_data(data, node, str(path), overrides, Path(path).parent)
+
+
+def world_from_data(data: dict, node: Any, source: str, overrides: Overrides = (), folder: Path | None = None) -> World:
+    """Validate a world read by :func:`read_world_file` (``data`` is not changed), with ``overrides`` applied.
+
+    Args:
+        data: the file's raw mapping (missing keys take their defaults).
+        node: its YAML tree (for line numbers), or None.
+        source: the file's name in messages.
+        overrides: as for :func:`load_world`.
+        folder: the file's folder, against which a habitat map file is resolved.
+
+    Raises:
+        ConfigError: with a one-paragraph message naming file, key path, line.
+    """
+    data = _merge(World().model_dump(mode="json"), copy.deepcopy(data))
+    set_paths: dict[tuple, str] = {}
+    for key, value in _override_items(overrides):
+        loc, text = _apply_set(data, key, value)
+        set_paths[loc] = text
+    try:
+        _check_finite(data)
+    except ValueError as exc:
+        loc, msg = exc.args[0]
+        raise ConfigError(f"{_where(loc, source, node, set_paths)}: {msg}") from None
+    try:
+        world = World.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc, source, node, set_paths)) from None
+    if world.world.habitat.file and folder is not None:
+        world.world.habitat.file = str((folder / world.world.habitat.file).resolve())
+    if world.world.habitat.source == "file":
+        load_map(world.world.habitat.file, world.world.width, world.world.height)  # ConfigError if unusable
+    return world
+
+
+def world_to_dict(world: World) -> dict:
+    """Plain-data form of a world, as written to a run's ``config.yaml``."""
+    return world.model_dump(mode="json")

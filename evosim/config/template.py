@@ -1,0 +1,89 @@
+"""A commented world template and a parameter table, both generated from the schema.
+
+``evosim init`` prints :func:`commented_template`: every key with its default
+and, above it, the field's description (MABE2-style self-documenting config).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from evosim.config.schema import World
+from evosim.config.base import model_of
+from evosim.config.yamlsafe import dump
+
+
+def _scalar(v: Any) -> str:
+    return dump(v).strip().removesuffix("\n...").strip() if not isinstance(v, str) else dump(v).strip().removesuffix("...").strip()
+
+
+def _emit(model: BaseModel, indent: int, lines: list[str]) -> None:
+    pad = "  " * indent
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if field.description:
+            lines.append(f"{pad}# {field.description}")
+        if isinstance(value, BaseModel):
+            lines.append(f"{pad}{name}:")
+            _emit(value, indent + 1, lines)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            lines.append(f"{pad}{name}:")
+            for item in value:
+                sub: list[str] = []
+                _emit(item, indent + 2, sub)
+                first = next(i for i, ln in enumerate(sub) if not ln.lstrip().startswith("#"))
+                sub[first] = "  " * (indent + 1) + "- " + sub[first].lstrip()
+                lines.extend(sub)
+        else:
+            lines.append(f"{pad}{name}: {_scalar(value)}")
+
+
+def commented_template(world: World | None = None) -> str:
+    """YAML text of ``world`` (default: the embedded default world) with a comment on every key."""
+    lines = [
+        "# evosim world file. Every key is optional: a missing key takes the default shown here.",
+        "# Validate with `evosim validate FILE`; run with `evosim run FILE`.",
+    ]
+    _emit(world or World(), 0, lines)
+    return "\n".join(lines) + "\n"
+
+
+def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key path, default, description) for every leaf key of the schema.
+
+    Defaults are read from an instance, so nested defaults (water food differs
+    from land food) are shown as they really are; list items (species) show
+    the defaults of a species entry that does not set the key.
+
+    Args:
+        model: an instance (default: the default world), or a model class
+            (a list item's): its field defaults are shown, ``(required)``
+            where there is none.
+        prefix: prepended to every key path.
+    """
+    model = World() if model is None else model
+    cls = model if isinstance(model, type) else type(model)
+    rows: list[tuple[str, str, str]] = []
+    for name, field in cls.model_fields.items():
+        path = f"{prefix}{name}"
+        value = field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
+        item = model_of(field.annotation)
+        if isinstance(value, BaseModel):
+            rows.extend(parameter_rows(value, f"{path}."))
+        elif isinstance(value, list) and item is not None:
+            rows.append((path, f"{len(value)} entries", field.description or ""))
+            rows.extend(parameter_rows(item, f"{path}[]."))
+        else:
+            rows.append((path, "(required)" if value is PydanticUndefined else _scalar(value), field.description or ""))
+    return rows
+
+
+def parameter_table() -> str:
+    """Markdown table of every leaf key (used to write docs/parameters.md)."""
+    out = ["| key | default | meaning |", "|---|---|---|"]
+    bar = "\\|"
+    out += [f"| `{k}` | `{d}` | {m.replace('|', bar)} |" for k, d, m in parameter_rows()]
+    return "\n".join(out) + "\n"

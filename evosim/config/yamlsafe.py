@@ -1,0 +1,100 @@
+"""Safe YAML reading (duplicate keys and aliases refused) and writing.
+
+Reading keeps the composed node tree, so an error found later by the schema
+can name the line of the offending key (:func:`line_of`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+#: Refuse documents larger than this (a world file is a few kilobytes).
+MAX_YAML_BYTES = 1_000_000
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and aliases.
+
+    Aliases are refused outright: a world file never needs them, and refusing
+    them rules out "billion laughs" expansion.
+    """
+
+    def compose_node(self, parent, index):  # noqa: D102
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in evosim files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102
+        if isinstance(node, MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise ConstructorError(
+                        None, None, "a mapping key must be a plain value", key_node.start_mark
+                    ) from None
+                if key in seen:
+                    raise ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"duplicate key {key!r} (first given on line {seen[key].line + 1})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse(text: str) -> tuple[Any, Node | None]:
+    """Parse one YAML document into (plain data, node tree).
+
+    Raises:
+        yaml.YAMLError: malformed YAML, a duplicate key, an alias, or more than
+            one document.
+    """
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        try:
+            data = loader.construct_document(node) if node is not None else None
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            # e.g. `!!int word`, `!!timestamp x`, or an integer of > 4300 digits
+            raise ConstructorError(None, None, f"cannot read a value ({exc})", node.start_mark) from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def line_of(node: Node | None, loc: tuple) -> int | None:
+    """1-based line of the deepest node along ``loc`` (keys and list indices)."""
+    line = None
+    for part in loc:
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if k.value == str(part):
+                    line = k.start_mark.line + 1
+                    node = v
+                    break
+            else:
+                return line
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def dump(data: Any) -> str:
+    """YAML text for plain data, keys in insertion order."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)

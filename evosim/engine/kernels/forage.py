@@ -1,0 +1,171 @@
+"""Foraging: each cell's food is shared among the agents on it.
+
+Rule (deterministic and blind to agent order): agent i on a cell asks for
+``d_i = min(intake * j_i * efficiency_i, room_i / gain_i)`` where ``j_i``
+is ``juvenile_intake`` before maturity and 1 after, ``room_i`` is what its
+energy store can still take and ``gain_i`` the energy per unit of food. If the
+cell holds at least the total demand D, everyone gets its demand; otherwise
+everyone gets the same fraction F / D of its demand. The cell loses exactly
+what was eaten. Hard food is then shared by the same rule, with demand
+``hard_intake * min(1, skill / skill_scale) * d_eff * hard_mult * j_i`` for agents
+holding a milestone that grants access (0 for the others).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from evosim.defaults import G_HABITAT, G_SOCIALITY
+from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.culture import effective_dexterity, level_of
+from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
+
+
+@nb.njit(inline="always", **JIT)
+def demand(genome_row, e, a, cell_land, p):
+    """Easy food an agent (energy e, age a) would eat on this cell if there were plenty (before room)."""
+    d = p.intake * habitat_efficiency(np.float64(genome_row[G_HABITAT]), cell_land, p)
+    if a < maturity(genome_row, p):
+        d *= p.juvenile_intake
+    return d
+
+
+@nb.njit(inline="always", **JIT)
+def _room(e, gain, p):
+    """Food units whose energy ``gain`` each still fits in the store."""
+    r = (p.max_energy - e) / gain
+    return r if r > 0.0 else 0.0
+
+
+@nb.njit(inline="always", **JIT)
+def hard_demand(genome_row, z, a, level, manipulators, hard_access, hard_mult, p):
+    """Hard food an agent would extract if there were plenty: needs access, skill and dexterity."""
+    if not hard_access[level]:
+        return 0.0
+    y = z / p.hard_skill_scale
+    if y > 1.0:
+        y = 1.0
+    d = p.hard_intake * y * effective_dexterity(genome_row, manipulators) * hard_mult[level]
+    if a < maturity(genome_row, p):
+        d *= p.juvenile_intake
+    return d
+
+
+@nb.njit(inline="always", **JIT)
+def _share(order, s, e, stock, total, want, gain, energy):
+    """Give agents ``order[s:e]`` the same fraction of their demand ``want`` from ``stock``; returns what was eaten."""
+    if total <= 0.0 or stock <= 0.0:
+        return 0.0
+    take = total if total < stock else stock
+    frac = take / total
+    for j in range(s, e):
+        i = order[j]
+        energy[i] += want[i] * frac * gain[i]
+    return take
+
+
+@nb.njit(**JIT_PARALLEL)
+def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, species, food, hard, habitat, farmed,
+           manipulators, threshold, energy_mult, hard_access, hard_mult, regrowth_bonus, p, want, gain):
+    """Share each occupied cell's easy food, then its hard food, among its agents (in place).
+
+    Energy per unit is ``food_energy`` (easy) or ``hard_food.energy`` (hard),
+    times the product of the held milestones' energy multipliers (cooking).
+    ``farmed`` gets each occupied cell's largest regrowth bonus among its
+    agents (agriculture), read by the next regrowth. ``want`` and ``gain``
+    are float64 scratch arrays (size >= number of agents) holding each
+    agent's demand and energy per unit for the layer being shared.
+    """
+    for g in nb.prange(n_groups):
+        s = group_start[g]
+        e = group_start[g + 1]
+        i0 = order[s]
+        cy = y[i0]
+        cx = x[i0]
+        land = habitat[cy, cx]
+        # easy food
+        total = 0.0
+        bonus = 0.0
+        access = False
+        for j in range(s, e):
+            i = order[j]
+            lv = level_of(np.float64(skill[i]), threshold)
+            gain[i] = p.food_energy * energy_mult[lv]
+            want[i] = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain[i], p))
+            total += want[i]
+            if regrowth_bonus[lv] > bonus:
+                bonus = regrowth_bonus[lv]
+            access |= hard_access[lv] != 0
+        farmed[cy, cx] = bonus
+        f = np.float64(food[cy, cx])
+        take = _share(order, s, e, f, total, want, gain, energy)
+        if take > 0.0:
+            food[cy, cx] = np.float32(f - take)
+        # hard food (demand computed after the easy food filled the stores)
+        h = np.float64(hard[cy, cx])
+        if h <= 0.0 or not access:  # (without access every demand is 0: nothing would be eaten)
+            continue
+        total = 0.0
+        for j in range(s, e):
+            i = order[j]
+            lv = level_of(np.float64(skill[i]), threshold)
+            gain[i] = p.hard_energy * energy_mult[lv]
+            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
+            want[i] = min(d, _room(np.float64(energy[i]), gain[i], p))
+            total += want[i]
+        take = _share(order, s, e, h, total, want, gain, energy)
+        if take > 0.0:
+            hard[cy, cx] = np.float32(h - take)
+
+
+@nb.njit(**JIT_PARALLEL)
+def share_food(order, group_start, n_groups, species, genome, energy, p):
+    """Food sharing among conspecifics on the same cell (off when ``share_rate`` is 0).
+
+    Each agent above ``share_above`` offers ``share_rate * sociality`` of its
+    energy above that line; each species' pool on the cell is split equally
+    among its members below ``share_below`` (if none, nothing is given), no
+    receiver beyond ``max_energy``; donors pay, in proportion to their offers,
+    exactly what was received.
+    """
+    for g in nb.prange(n_groups):
+        s = group_start[g]
+        e = group_start[g + 1]
+        if e - s < 2:
+            continue
+        for j in range(s, e):  # one pass per distinct species on the cell
+            sp = species[order[j]]
+            first = True
+            for jj in range(s, j):
+                if species[order[jj]] == sp:
+                    first = False
+                    break
+            if not first:
+                continue
+            pool = 0.0
+            takers = 0
+            for jj in range(j, e):
+                i = order[jj]
+                if species[i] != sp:
+                    continue
+                if energy[i] > p.share_above:
+                    pool += (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY]
+                elif energy[i] < p.share_below:
+                    takers += 1
+            if takers == 0 or pool <= 0.0:
+                continue
+            each = pool / takers
+            taken = 0.0
+            for jj in range(j, e):
+                i = order[jj]
+                if species[i] == sp and energy[i] < p.share_below:
+                    room = p.max_energy - np.float64(energy[i])
+                    got = each if each < room else (room if room > 0.0 else 0.0)
+                    energy[i] += got
+                    taken += got
+            paid = taken / pool
+            for jj in range(j, e):
+                i = order[jj]
+                if species[i] == sp and energy[i] > p.share_above:
+                    energy[i] -= (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY] * paid

@@ -1,0 +1,227 @@
+"""Metabolism, parental feeding, reproduction with mutation, death with compaction."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
+from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.culture import level_of
+from evosim.engine.kernels.phenotype import birth_energy, max_age, maturity, offspring_share, upkeep
+from evosim.engine.kernels.rng import normal
+
+
+@nb.njit(**JIT_PARALLEL)
+def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
+    """Charge each agent its upkeep (plus its species' extra upkeep), age it one tick.
+
+    A child reaching maturity leaves its parent.
+    """
+    for i in nb.prange(n):
+        energy[i] -= upkeep(genome[i], p) + upkeep_extra[species[i]]
+        age[i] += 1
+        if guardian[i] >= 0 and age[i] >= maturity(genome[i], p):
+            guardian[i] = -1
+
+
+@nb.njit(**JIT)
+def feed_dependants(energy, guardian, n, p, n_dep, share):
+    """Parents pass energy to their dependants.
+
+    Each parent feeds each dependant ``min(feed_rate, surplus / k)`` where k
+    is its number of dependants and ``surplus`` its energy above
+    ``feed_reserve``: siblings are treated alike whatever their row order.
+    ``n_dep`` (int) and ``share`` (float64) are scratch arrays of size >= n.
+    """
+    if p.feed_rate <= 0.0:
+        return
+    for i in range(n):
+        n_dep[i] = 0
+    for i in range(n):
+        if guardian[i] >= 0:
+            n_dep[guardian[i]] += 1
+    for i in range(n):  # what each parent offers each dependant, from its energy before feeding
+        share[i] = 0.0
+        if n_dep[i] > 0:
+            surplus = np.float64(energy[i]) - p.feed_reserve
+            if surplus > 0.0:
+                share[i] = min(surplus / n_dep[i], p.feed_rate)
+    for i in range(n):
+        g = guardian[i]
+        if g < 0 or share[g] <= 0.0:
+            continue
+        give = min(share[g], p.max_energy - np.float64(energy[i]))  # a child's store is not overfilled
+        if give <= 0.0:
+            continue
+        energy[i] += give
+        energy[g] -= give  # the parent pays exactly what was given
+
+
+@nb.njit(**JIT)
+def find_parents(genome, energy, age, n, p, out):
+    """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count."""
+    k = 0
+    for i in range(n):
+        if age[i] >= maturity(genome[i], p) and energy[i] >= birth_energy(genome[i], p) and energy[i] > 0.0:
+            out[k] = i
+            k += 1
+    return k
+
+
+@nb.njit(**JIT_PARALLEL)
+def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, species, x, y,
+               energy, age, birth_tick, guardian, skill, genome, lo, hi, mutation, centroid, p, distant):
+    """Append one child per parent at rows ``n .. n + n_births - 1``.
+
+    The child gets ``offspring_share`` of the parent's energy, the parent's
+    position and species, and the parent's genome plus a normal mutation of
+    the species' size per gene (keyed by child id and gene), clipped to the
+    species' bounds. It starts with skill 0 and depends on its parent
+    (``guardian``) until maturity.
+    ``distant[k]`` is set to 1 when child k's genome lies farther than the
+    speciation threshold from its species' centroid genome.
+    """
+    n_genes = genome.shape[1]
+    for k in nb.prange(n_births):
+        i = parents[k]
+        c = n + k
+        cid = next_id + k
+        s = species[i]
+        give = energy[i] * offspring_share(genome[i], p)
+        energy[i] -= give
+        energy[c] = give
+        ids[c] = cid
+        parent_ids[c] = ids[i]
+        species[c] = s
+        x[c] = x[i]
+        y[c] = y[i]
+        age[c] = 0
+        birth_tick[c] = tick
+        skill[c] = 0.0
+        d2 = 0.0
+        for g in range(n_genes):
+            v = np.float64(genome[i, g])
+            m = mutation[s, g]
+            if m > 0.0:
+                v += m * normal(seed, tick, cid, RNG_MUTATE, g)
+            if v < lo[s, g]:
+                v = lo[s, g]
+            if v > hi[s, g]:
+                v = hi[s, g]
+            genome[c, g] = v
+            diff = np.float64(genome[c, g]) - centroid[s, g]
+            d2 += diff * diff
+        distant[k] = 1 if d2 > p.speciation_threshold * p.speciation_threshold else 0
+        guardian[c] = i if maturity(genome[c], p) > 0.0 else -1
+
+
+@nb.njit(**JIT)
+def select_survivors(genome, energy, age, species, skill, n, p, threshold, cause, deaths, alive, gene_sum,
+                     adults, holders, top):
+    """Decide who dies this tick, and count the survivors per species for the detectors.
+
+    Writes the cause of death per agent to ``cause`` (0: survives; the
+    survivors are then listed by :func:`cell_ordered_survivors`); adds deaths per species and cause
+    to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``.
+    Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
+    the genomes (for the species centroids); ``adults`` counts adults,
+    ``holders`` the adults whose skill reaches the final milestone of
+    ``threshold``, and ``top`` is the highest milestone level anyone holds.
+    Returns the number of survivors.
+    """
+    gene_sum[:] = 0.0
+    adults[:] = 0
+    holders[:] = 0
+    top[:] = 0
+    n_genes = genome.shape[1]
+    m_ = threshold.shape[0]
+    final = threshold[m_ - 1] if m_ > 0 else np.inf
+    m = 0
+    for i in range(n):
+        s = species[i]
+        if energy[i] <= 0.0:
+            cause[i] = DEATH_STARVATION
+        elif age[i] >= max_age(genome[i], p):
+            cause[i] = DEATH_OLD_AGE
+        else:
+            cause[i] = 0
+            m += 1
+            for g in range(n_genes):
+                gene_sum[s, g] += genome[i, g]
+            z = np.float64(skill[i])
+            lv = level_of(z, threshold)
+            if lv > top[s]:
+                top[s] = lv
+            if age[i] >= maturity(genome[i], p):
+                adults[s] += 1
+                if z >= final:
+                    holders[s] += 1
+            continue
+        deaths[s, cause[i]] += 1
+        alive[s] -= 1
+    return m
+
+
+@nb.njit(**JIT)
+def cell_ordered_survivors(order, n_indexed, n, cause, out):
+    """Survivors in the order of the spatial index, then survivors born since it (row order).
+
+    Keeping rows in cell order makes every grid access of the next tick
+    cache-friendly. Returns the number of survivors.
+    """
+    j = 0
+    for t in range(n_indexed):
+        i = order[t]
+        if cause[i] == 0:
+            out[j] = i
+            j += 1
+    for i in range(n_indexed, n):
+        if cause[i] == 0:
+            out[j] = i
+            j += 1
+    return j
+
+
+@nb.njit(**JIT)
+def gather_rows(arr, rows, m, buf):
+    """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
+    for j in range(m):
+        buf[j] = arr[rows[j]]
+    for j in range(m):
+        arr[j] = buf[j]
+
+
+@nb.njit(**JIT)
+def take_rows(src, rows, m, dst):
+    """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
+    g = src.shape[1]
+    for j in range(m):
+        k = rows[j]
+        for c in range(g):
+            dst[j, c] = src[k, c]
+
+
+@nb.njit(**JIT)
+def compact(arr, keep, m):
+    """Move rows ``keep[:m]`` (increasing) to the front of ``arr``, in place."""
+    for j in range(m):
+        k = keep[j]
+        if k != j:
+            arr[j] = arr[k]
+
+
+@nb.njit(**JIT)
+def remap_guardians(guardian, keep, m, n_old, new_row):
+    """After compaction: point each dependant at its parent's new row, or -1 if the parent died.
+
+    ``new_row`` is an int scratch array of size >= n_old.
+    """
+    for i in range(n_old):
+        new_row[i] = -1
+    for j in range(m):
+        new_row[keep[j]] = j
+    for j in range(m):
+        g = guardian[j]
+        if g >= 0:
+            guardian[j] = new_row[g]

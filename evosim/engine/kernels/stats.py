@@ -1,0 +1,29 @@
+"""Per-species summaries for the time series."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from evosim.engine.kernels.conf import JIT
+
+
+@nb.njit(**JIT)
+def species_sums(species, genome, energy, x, y, habitat, n, n_species):
+    """Per species: count, gene sums and sums of squares, agents on land, energy sum."""
+    n_genes = genome.shape[1]
+    count = np.zeros(n_species, np.int64)
+    s1 = np.zeros((n_species, n_genes), np.float64)
+    s2 = np.zeros((n_species, n_genes), np.float64)
+    on_land = np.zeros(n_species, np.int64)
+    e_sum = np.zeros(n_species, np.float64)
+    for i in range(n):
+        s = species[i]
+        count[s] += 1
+        for g in range(n_genes):
+            v = np.float64(genome[i, g])
+            s1[s, g] += v
+            s2[s, g] += v * v
+        on_land[s] += habitat[y[i], x[i]]
+        e_sum[s] += energy[i]
+    return count, s1, s2, on_land, e_sum

@@ -1,0 +1,104 @@
+"""The agents, as a structure of arrays with spare capacity.
+
+Rows ``0 .. n-1`` are the live agents; rows beyond are spare. Arrays grow by a
+quarter when births need room, up to the population cap. Dtypes come from
+:data:`evosim.defaults.AGENT_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
+from evosim.engine.kernels.life import gather_rows, take_rows
+
+# gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
+assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
+
+
+class Population:
+    """Agent arrays (one attribute per field of ``AGENT_FIELDS`` plus ``genome``).
+
+    Attributes:
+        n: number of live agents.
+        capacity: rows allocated.
+        next_id: the id the next newborn gets.
+    """
+
+    FIELDS: tuple[str, ...] = (*AGENT_FIELDS, "genome")
+    #: Growth factor of the arrays, 5/4 as an exact fraction: 1.25x rather than 2x keeps spare rows (memory) at
+    #: most a quarter of the live ones after a growth; the copies stay amortised O(1) per row.
+    GROWTH_NUM, GROWTH_DEN = 5, 4
+
+    def __init__(self, capacity: int):
+        self.n = 0
+        self.next_id = 0
+        self.capacity = 0
+        for name, dt in AGENT_FIELDS.items():
+            setattr(self, name, np.zeros(0, dt))
+        self.genome = np.zeros((0, N_GENES), GENOME_DTYPE)
+        self._genome_spare = self.genome  # gather() writes here, then swaps it with genome
+        self.reserve(capacity)
+
+    # typed attribute declarations for readers and type checkers
+    id: np.ndarray
+    parent_id: np.ndarray
+    species: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    energy: np.ndarray
+    age: np.ndarray
+    birth_tick: np.ndarray
+    genome: np.ndarray
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for at least ``capacity`` rows, keeping live rows."""
+        if capacity <= self.capacity:
+            return
+        for name in self.FIELDS:
+            old = getattr(self, name)
+            new = np.zeros((capacity, *old.shape[1:]), old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+        self._genome_spare = np.zeros_like(self.genome)
+        self.capacity = capacity
+
+    def ensure_room(self, extra: int, cap: int) -> None:
+        """Grow (by ``GROWTH_NUM / GROWTH_DEN``, at most to ``cap``) so ``n + extra`` rows fit."""
+        need = self.n + extra
+        if need > self.capacity:
+            grown = -(-self.capacity * self.GROWTH_NUM // self.GROWTH_DEN)  # ceil(capacity * GROWTH)
+            self.reserve(min(max(need, grown, 1024), max(cap, need)))
+
+    def gather(self, rows: np.ndarray, m: int) -> None:
+        """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
+        buf = self._genome_spare.reshape(-1).view(np.uint8)  # the spare genome's bytes serve as scratch first
+        for name in AGENT_FIELDS:
+            arr = getattr(self, name)
+            gather_rows(arr, rows, m, buf[: m * arr.itemsize].view(arr.dtype))
+        take_rows(self.genome, rows, m, self._genome_spare)
+        self.genome, self._genome_spare = self._genome_spare, self.genome
+        self.n = m
+
+    def live(self, name: str) -> np.ndarray:
+        """View of field ``name`` for the live agents."""
+        return getattr(self, name)[: self.n]
+
+    def nbytes(self) -> int:
+        """Bytes held by the agent arrays and the spare genome of :meth:`gather` (all capacity)."""
+        return sum(getattr(self, f).nbytes for f in self.FIELDS) + self._genome_spare.nbytes
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of the live rows of every field (for checkpoints and tests)."""
+        return {f: self.live(f).copy() for f in self.FIELDS}
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], next_id: int) -> Population:
+        """Rebuild from :meth:`state` output."""
+        n = len(arrays["id"])
+        pop = cls(max(n, 1024))
+        for f in cls.FIELDS:
+            getattr(pop, f)[:n] = arrays[f]
+        pop.n = n
+        pop.next_id = next_id
+        return pop

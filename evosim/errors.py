@@ -1,0 +1,24 @@
+"""The refusals a user sees: one paragraph each, never a traceback.
+
+Every way the user's input can be wrong (a world file, an override, an
+experiment spec, a run folder, a checkpoint) ends in a :class:`ConfigError`;
+the command line prints its text and exits with :attr:`ConfigError.exit_code`.
+This module imports nothing of evosim, so any layer may raise these.
+"""
+
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """A refused config; ``str(err)`` is the one-paragraph message for the user."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        # one paragraph whatever the input: line breaks inside user keys or
+        # library messages are shown escaped, never as new lines
+        super().__init__("".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(message)))
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint that cannot be used (missing, corrupt, foreign, wrong version)."""

@@ -1,0 +1,130 @@
+"""The manifest of an experiment folder, ``experiment.json`` (docs/experiments.md), and the check that a folder may take it.
+
+The manifest records the spec, the derived seeds, a fingerprint of each arm's
+resolved world and the run folders; a re-run into the same folder is refused
+when it would mix runs of a different design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evosim import __version__
+from evosim.io.files import atomic_write_json
+from evosim.errors import ConfigError
+from evosim.config.load import world_to_dict
+from evosim.config.schema import World
+
+if TYPE_CHECKING:  # pragma: no cover - evosim.experiment imports this module
+    from evosim.experiments.experiment import Experiment
+
+MANIFEST = "experiment.json"
+SEED_DERIVATION = "numpy.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, numpy.uint64)[0] >> 1"
+
+
+def fingerprint(world: World, ticks: int) -> str:
+    """SHA-256 of a world's resolved config with the experiment's tick count (seed excluded)."""
+    data = world_to_dict(world)
+    data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def run_folder(arm: str, k: int) -> str:
+    """Relative folder of replicate ``k`` of ``arm``."""
+    return f"{arm}/rep-{k}"
+
+
+def manifest(exp: Experiment) -> dict:
+    """The manifest written to ``experiment.json``."""
+    s = exp.spec
+    return {
+        "evosim_version": __version__,
+        "name": s.name,
+        "spec_file": str(exp.path.resolve()),
+        "spec": s.model_dump(mode="json"),
+        "world_file": str(exp.world_path),
+        "world_file_sha256": hashlib.sha256(exp.world_path.read_bytes()).hexdigest(),
+        "control": exp.control,
+        "ticks": s.ticks,
+        "branch_tick": s.branch_tick,
+        "checkpoint_every": s.every,
+        "seeds": {"root": s.seed, "derivation": SEED_DERIVATION, "replicates": exp.seeds},
+        "base_fingerprint": fingerprint(exp.base, s.branch_tick or s.ticks),
+        "arms": [{"name": a.name, "description": a.description, "fingerprint": fingerprint(exp.arms[a.name], s.ticks),
+                  "interventions": [iv.name for iv in exp.arms[a.name].interventions]} for a in s.arms],
+        "runs": [{"arm": a.name, "replicate": k, "seed": seed, "folder": run_folder(a.name, k)}
+                 for a in s.arms for k, seed in enumerate(exp.seeds)],
+    }  # fmt: skip
+
+
+def _arm_history(m: dict) -> dict[str, str | None]:
+    """Fingerprint of every arm a manifest's folder ever ran, by name: its ``arm_history`` updated by its ``arms``."""
+    return {**m.get("arm_history", {}), **{a["name"]: a.get("fingerprint") for a in m.get("arms", [])}}
+
+
+def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[str]:
+    """What differs between an existing manifest and a new one, other than replicates and added or removed arms.
+
+    ``history``: the old manifest's :func:`_arm_history`.
+    """
+    diff = [k for k in ("name", "ticks") if old.get(k) != new.get(k)]
+    if old.get("seeds", {}).get("root") != new["seeds"]["root"]:
+        diff.append("seed")
+    base_changed = new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
+    if old.get("branch_tick") != new["branch_tick"] or base_changed:
+        diff.append("branch_tick or the base world")
+    diff += [f"arm '{a['name']}' (its world or interventions)" for a in new["arms"]
+             if a["name"] in history and history[a["name"]] != a["fingerprint"]]
+    return diff
+
+
+def check_out(exp: Experiment, out: str | os.PathLike) -> dict:
+    """The manifest ``exp`` would write into ``out``, after checking that ``out`` may take it (nothing is written).
+
+    Raises:
+        ConfigError: ``out`` is a file, a non-empty folder that is not an
+            experiment, or an experiment whose runs a different spec made.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    path = out / MANIFEST
+    old: dict = {}
+    rerun = path.is_file()
+    if rerun:
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: unreadable manifest ({exc}); choose another --out") from None
+    elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out")
+    new = manifest(exp)
+    # arms ever run here, so that a removed arm cannot come back with another world over its old folders
+    history = _arm_history(old)
+    diff = _incompatible(old, new, history) if rerun else []
+    if diff:
+        raise ConfigError(
+            f"--out {out}: holds experiment runs made with a different {', '.join(diff)}; re-running there would mix "
+            f"them. Choose another --out (only `replicates`, descriptions and the arm list may change between re-runs)"
+        )
+    new["created"] = old.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    new["arm_history"] = _arm_history({**new, "arm_history": history})
+    return new
+
+
+def save_manifest(out: Path, new: dict) -> None:
+    """Create ``out`` and write the manifest ``new`` (from :func:`check_out`) into it atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / MANIFEST, new)
+
+
+def write_manifest(exp: Experiment, out: str | os.PathLike) -> dict:
+    """Create ``out`` and write its manifest atomically (see :func:`check_out`); returns the manifest."""
+    new = check_out(exp, out)
+    save_manifest(Path(out), new)
+    return new

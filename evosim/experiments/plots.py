@@ -1,0 +1,135 @@
+"""PNG plots of the hard-paths report (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Protocol
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+class Report(Protocol):
+    """What the plots read of a report (:class:`evosim.experiments.report.Report`)."""
+
+    name: str
+    arms: list[str]
+    results: pd.DataFrame
+    stuck: pd.DataFrame
+    trajectories: pd.DataFrame
+    config: dict[str, Any]
+    bottlenecks: tuple[str, ...]
+
+    def result(self, arm: str, metric: str) -> pd.Series: ...
+
+
+def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> None:
+    """Grouped bars (one group per arm, one bar per metric) with 95% interval error bars; '∞'/'n/a' written where undefined."""
+    arms = rep.arms
+    width = 0.8 / len(metrics)
+    x = np.arange(len(arms))
+    finite_top = 0.0
+    for j, (metric, label) in enumerate(metrics):
+        vals, lo, hi, marks = [], [], [], []
+        for a in arms:
+            r = rep.result(a, metric)
+            v = r["value"]
+            ok = math.isfinite(v)
+            vals.append(v if ok else 0.0)
+            lo.append(max(v - r["ci_low"], 0.0) if ok and math.isfinite(r["ci_low"]) else 0.0)
+            hi.append(max(r["ci_high"] - v, 0.0) if ok and math.isfinite(r["ci_high"]) else 0.0)
+            marks.append(None if ok else ("∞" if v == math.inf else "n/a"))
+            if ok:
+                finite_top = max(finite_top, v + hi[-1])
+        pos = x - 0.4 + width * (j + 0.5)
+        ax.bar(pos, vals, width, yerr=[lo, hi], capsize=3, label=label)
+        for p, m in zip(pos, marks):
+            if m:
+                ax.annotate(m, (p, 0), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9)
+    ax.set_xticks(x, arms, rotation=20, ha="right")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=9)
+    if finite_top == 0:
+        ax.set_ylim(0, 1)
+    if len(metrics) > 1:
+        ax.legend(fontsize=8)
+
+
+def plot_outcomes(rep: Report, path: Path) -> Path:
+    """Per-arm outcome bars with 95% intervals: counts, n, P(technological), ticks to first technological."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    _bars(axes[0, 0], rep, [("intelligent", "intelligent"), ("technological", "technological")], "species per replicate", "species")
+    _bars(axes[0, 1], rep, [("n", "n")], "n = intelligent / technological (∞: none technological)", "n")
+    _bars(axes[1, 0], rep, [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
+          "P(a technological species); share of intelligent never technological", "probability / share")
+    _bars(axes[1, 1], rep, [("ticks_to_first_technological", "ticks")], "ticks to the first technological species", "ticks")
+    fig.suptitle(f"{rep.name}: outcomes per arm (95% bootstrap intervals over replicates)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_bottlenecks(rep: Report, path: Path) -> Path:
+    """Stacked bars: primary bottleneck of the intelligent species that never became technological."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    bottom = np.zeros(len(rep.arms))
+    for b in rep.bottlenecks:
+        counts = np.array([int(((rep.stuck["arm"] == a) & (rep.stuck["bottleneck"] == b)).sum()) for a in rep.arms])
+        if counts.any():
+            ax.bar(rep.arms, counts, bottom=bottom, label=b)
+            bottom += counts
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_ylabel("intelligent species never technological (all replicates)")
+    ax.set_title("What they lacked (primary bottleneck)", fontsize=10)
+    if bottom.any():
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no intelligent species stuck below technology", ha="center", transform=ax.transAxes)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_trajectories(rep: Report, path: Path) -> Path:
+    """Mean brain and mean skill of every intelligent species over time, one column per arm."""
+    n = len(rep.arms)
+    fig, axes = plt.subplots(2, n, figsize=(3.6 * n + 1, 6.5), sharex=True, sharey="row", squeeze=False)
+    tr = rep.trajectories
+    det = rep.config.get("detectors", {})
+    ladder = rep.config.get("technology", {}).get("ladder", [])
+    for j, arm in enumerate(rep.arms):
+        sub = tr[tr["arm"] == arm] if len(tr) else tr
+        for (rp, sid), g in (sub.groupby(["replicate", "species"]) if len(sub) else []):
+            color = "tab:red" if bool(g["technological"].iloc[0]) else "tab:blue"
+            axes[0, j].plot(g["tick"], g["mean_brain"], color=color, lw=0.8, alpha=0.7)
+            axes[1, j].plot(g["tick"], g["mean_skill"], color=color, lw=0.8, alpha=0.7)
+        if "brain_threshold" in det:
+            axes[0, j].axhline(det["brain_threshold"], color="grey", ls="--", lw=0.8)
+        for m in ladder:
+            axes[1, j].axhline(m["threshold"], color="grey", ls=":", lw=0.6)
+        axes[0, j].set_title(arm, fontsize=10)
+        axes[1, j].set_xlabel("tick")
+        if not len(sub):
+            axes[0, j].text(0.5, 0.5, "no intelligent species", ha="center", transform=axes[0, j].transAxes, fontsize=9)
+    axes[0, 0].set_ylabel("mean brain")
+    axes[1, 0].set_ylabel("mean skill")
+    fig.suptitle("Intelligent species: brain and skill (red: became technological; dashed: brain threshold; "
+                 "dotted: milestones)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_all(rep: Report, out: Path) -> list[Path]:
+    """Write outcomes.png, bottlenecks.png and trajectories.png into ``out``."""
+    return [plot_outcomes(rep, out / "outcomes.png"), plot_bottlenecks(rep, out / "bottlenecks.png"),
+            plot_trajectories(rep, out / "trajectories.png")]

@@ -1,0 +1,189 @@
+"""Checkpoints: the complete state of a run, written atomically, checked on load.
+
+A checkpoint is two files in ``checkpoints/``:
+
+* ``ckpt-<tick>.npz`` -- every array (agents, grids, species registry with
+  the detector state, per-sample counters, buffered lineage rows), written as
+  a ``numpy.savez`` archive and read with ``allow_pickle=False``;
+* ``ckpt-<tick>.json`` -- the header: format version, tick, seed, evosim
+  version, the scalars of the state, the SHA-256 of the ``.npz`` and of the
+  resolved config, and the sizes of the append-only logs at that tick.
+
+The ``.npz`` is written first (temp file, fsync, rename), then the header the
+same way: a checkpoint without a header, or whose checksum does not match, is
+not valid. Because random numbers are keyed by (seed, tick, agent id,
+purpose), this state is all a run needs to continue exactly as if it had never
+stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from evosim import __version__
+from evosim.errors import CheckpointError, ConfigError
+from evosim.io.files import atomic_write_bytes, atomic_write_json, npz_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evosim.config.schema import World
+    from evosim.engine.sim import Simulation
+
+FORMAT_VERSION = 2  # 2: detector state (max level, compute at detection) moved into the species registry
+_NAME = re.compile(r"^ckpt-(\d{10})\.json$")
+
+#: Simulation attributes saved as arrays (grids and per-sample counters).
+SIM_ARRAYS = ("habitat", "richness", "food", "hard", "farmed", "census", "births", "deaths")
+#: Simulation attributes saved as scalars in the header.
+SIM_SCALARS = ("tick", "seed", "agent_steps", "total_births", "total_deaths", "cap_reached_at", "cap_refused",
+               "learning_attempts", "innovations", "species_limit_logged")  # fmt: skip
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def snapshot(sim: Simulation, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and scalars that make up the state of ``sim`` (no copies are shared with it)."""
+    arrays: dict[str, np.ndarray] = {f"pop.{k}": v for k, v in sim.pop.state().items()}
+    arrays.update({f"sim.{k}": np.array(getattr(sim, k)) for k in SIM_ARRAYS})
+    arrays.update({f"species.{k}": v for k, v in sim.species.state().items()})
+    arrays.update(extra_arrays or {})
+    scalars = {k: getattr(sim, k) for k in SIM_SCALARS}
+    scalars["next_id"] = int(sim.pop.next_id)
+    scalars["pending_events"] = list(sim.events)
+    scalars["interventions_fired"] = [sorted(f) for f in sim.interventions.fired]
+    scalars["interventions"] = [iv.model_dump(mode="json") for iv in sim.interventions.specs]
+    return arrays, scalars
+
+
+def restore(world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> Simulation:
+    """A :class:`~evosim.sim.Simulation` that continues a snapshot under ``world`` (same grid).
+
+    Which species each trigger has fired for is carried over only when
+    ``world`` has the same interventions as the run that saved the state; a
+    branch with other interventions starts with none fired.
+    """
+    from evosim.engine.sim import Simulation
+
+    sim = Simulation.from_state(world, arrays, scalars)
+    ivs = sim.interventions
+    if scalars.get("interventions") == [iv.model_dump(mode="json") for iv in ivs.specs]:
+        ivs.fired = [set(f) for f in scalars.get("interventions_fired", [])]
+    else:
+        ivs.fired = [set() for _ in ivs.specs]
+    return sim
+
+
+def write(folder: str | os.PathLike, sim: Simulation, config_sha: str, logs: dict[str, int],
+          extra_arrays: dict[str, np.ndarray] | None = None, extra: dict | None = None, keep: int = 3) -> Path:
+    """Write a checkpoint of ``sim`` into ``folder`` (created); keep the newest ``keep``.
+
+    Args:
+        folder: the ``checkpoints/`` folder.
+        sim: the simulation (between ticks).
+        config_sha: SHA-256 of the run's resolved config text.
+        logs: sizes in bytes of the append-only log files at this tick.
+        extra_arrays: more arrays to save (e.g. buffered lineage rows).
+        extra: more JSON-able header data (e.g. the lineage chunk count).
+        keep: how many checkpoints to keep.
+
+    Returns:
+        Path of the header.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays, scalars = snapshot(sim, extra_arrays)
+    data = npz_bytes(arrays)
+    stem = f"ckpt-{sim.tick:010d}"
+    atomic_write_bytes(folder / f"{stem}.npz", data)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "evosim_version": __version__,
+        "tick": sim.tick,
+        "seed": sim.seed,
+        "npz_sha256": sha256(data),
+        "config_sha256": config_sha,
+        "logs": logs,
+        "scalars": scalars,
+        "extra": extra or {},
+    }
+    atomic_write_json(folder / f"{stem}.json", header)
+    _prune(folder, keep)
+    return folder / f"{stem}.json"
+
+
+def _prune(folder: Path, keep: int) -> None:
+    headers = sorted(p for p in folder.iterdir() if _NAME.match(p.name))
+    for old in headers[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".npz").unlink(missing_ok=True)
+    for tmp in folder.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def read(header_path: str | os.PathLike, config_sha: str | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and verify one checkpoint; returns (header, arrays).
+
+    Raises:
+        CheckpointError: missing or unreadable files, a wrong format version,
+            a checksum mismatch (truncated, corrupted or hand-edited data), or
+            (with ``config_sha``) a checkpoint of another config.
+    """
+    hp = Path(header_path)
+    if hp.suffix == ".npz":
+        hp = hp.with_suffix(".json")
+    try:
+        header = json.loads(hp.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{hp}: no such checkpoint header") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{hp}: the checkpoint header is unreadable ({exc})") from None
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        got = header.get("format_version") if isinstance(header, dict) else None
+        raise CheckpointError(f"{hp}: checkpoint format version {got!r}; this evosim reads version {FORMAT_VERSION}")
+    npz = hp.with_suffix(".npz")
+    try:
+        data = npz.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{npz}: cannot read the checkpoint data ({exc.strerror or exc})") from None
+    if sha256(data) != header.get("npz_sha256"):
+        raise CheckpointError(f"{npz}: checksum mismatch: the checkpoint data is truncated, corrupted or was edited")
+    if config_sha is not None and header.get("config_sha256") != config_sha:
+        raise CheckpointError(f"{hp}: this checkpoint belongs to a different config")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means a bad file
+        raise CheckpointError(f"{npz}: the checkpoint data cannot be decoded ({exc})") from None
+    return header, arrays
+
+
+def newest_valid(folder: str | os.PathLike, config_sha: str | None = None) -> tuple[Path, dict, dict, list[str]]:
+    """The newest checkpoint in ``folder`` that verifies, falling back to older ones.
+
+    Returns:
+        (header path, header, arrays, messages about refused newer checkpoints).
+
+    Raises:
+        CheckpointError: no valid checkpoint.
+    """
+    folder = Path(folder)
+    headers = sorted((p for p in folder.iterdir() if _NAME.match(p.name)), reverse=True) if folder.is_dir() else []
+    refused: list[str] = []
+    for hp in headers:
+        try:
+            header, arrays = read(hp, config_sha)
+            return hp, header, arrays, refused
+        except CheckpointError as exc:
+            refused.append(str(exc))
+    detail = f" (refused: {'; '.join(refused)})" if refused else ""
+    raise CheckpointError(f"{folder}: no valid checkpoint to resume from{detail}")

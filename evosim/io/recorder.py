@@ -1,0 +1,436 @@
+"""The run folder: config.yaml, timeseries.csv, species.csv, events.csv, summary.json.
+
+Files other than ``summary.json``'s ``timing`` block are pure functions of
+(world, seed, ticks): the same inputs give byte-identical files. Whole files
+are replaced atomically (temp file, fsync, rename); ``timeseries.csv`` is
+appended row by row during the run and flushed at every sample.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from evosim import __version__
+from evosim.io import checkpoint as ckpt
+from evosim.errors import ConfigError
+from evosim.config.load import load_world, world_to_dict
+from evosim.defaults import GENES
+from evosim.io.columns import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
+from evosim.engine.kernels.culture import milestone_levels
+from evosim.engine.kernels.stats import species_sums
+from evosim.io.lineage import LineageWriter
+from evosim.config.schema import World
+from evosim.engine.sim import Simulation
+from evosim.io.frames import FrameRecorder
+from evosim.io.files import atomic_write_json, atomic_write_text
+from evosim.config.yamlsafe import dump
+
+#: Files a run folder may contain; ``--force`` only replaces folders made of these.
+RUN_FILES = {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "events.csv", "lineage", "checkpoints", "frames"}
+
+def skill_stats(species: np.ndarray, skill: np.ndarray, n_species: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per species: mean, 90th percentile (linear interpolation, as numpy's default) and max skill."""
+    counts = np.bincount(species, minlength=n_species)
+    mean = np.full(n_species, np.nan)
+    p90 = np.full(n_species, np.nan)
+    top = np.full(n_species, np.nan)
+    if len(skill) == 0:
+        return mean, p90, top
+    z = skill.astype(np.float64)
+    sums = np.bincount(species, weights=z, minlength=n_species)
+    order = np.lexsort((z, species))
+    zs = z[order]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    mean[has] = sums[has] / counts[has]
+    pos = 0.9 * (counts[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, counts[has] - 1)
+    frac = pos - lo
+    base = starts[has]
+    p90[has] = zs[base + lo] * (1 - frac) + zs[base + hi] * frac
+    top[has] = zs[base + counts[has] - 1]
+    return mean, p90, top
+
+
+def _fmt(v: float) -> str:
+    """Shortest round-trip text of a float (deterministic); float32 values keep their float32 digits."""
+    if not np.isfinite(v):
+        return ""
+    return str(v) if isinstance(v, np.float32) else repr(float(v))
+
+
+def _own_temp(name: str) -> bool:
+    """A temp file left by an interrupted atomic write of a run file (``.<name>.*tmp``)."""
+    return name.startswith(".") and name.endswith("tmp") and any(name.startswith(f".{f}.") for f in RUN_FILES)
+
+
+def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
+    """Check that ``out`` may be used as a run folder; with ``force`` empty an old run folder.
+
+    Raises:
+        ConfigError: the folder exists (without ``force``), is a file, or holds
+            files that are not a run's (never deleted, even with ``force``).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ConfigError(f"--out {out}: the folder already exists; choose another --out or pass --force to replace it")
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not _own_temp(p.name))
+        if foreign:
+            raise ConfigError(f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force")
+    return out
+
+
+def _file_sha(path: str | os.PathLike | None) -> str | None:
+    try:
+        return ckpt.sha256(Path(path).read_bytes()) if path else None
+    except OSError:
+        return None
+
+
+class Recorder:
+    """Writes a run folder while a :class:`Simulation` runs.
+
+    Args:
+        folder: the run folder (checked with :func:`prepare_folder` first).
+        sim: the simulation to record; its world should carry the run's seed
+            and length (see :func:`evosim.io.runner.run`).
+        force: replace an existing run folder.
+        world_file: the world file the run came from (its checksum is kept so
+            a resume can detect that it changed).
+        checked: ``folder`` was already checked with :func:`prepare_folder`
+            (or is the run folder being resumed): do not check it again.
+    """
+
+    def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False,
+                 world_file: str | os.PathLike | None = None, checked: bool = False):
+        self.folder = Path(folder) if checked else prepare_folder(folder, force)
+        self.sim = sim
+        self.sample_every = sim.world.output.sample_every
+        self._started = time.perf_counter()
+        self._steps_at_start = sim.agent_steps
+        self.lineage: LineageWriter | None = None
+        self.milestones = [m.name for m in sim.world.technology.ladder]
+        self.world_file = str(Path(world_file).resolve()) if world_file else None
+        self.world_file_sha = _file_sha(world_file)
+        self.config_sha = ""
+
+    def config_text(self) -> str:
+        """The resolved config as YAML, with the evosim version and source in comments."""
+        head = [f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run "
+                "(a branch also needs its checkpoint: `evosim run --from`)"]
+        if self.world_file:
+            head.append(f"# world file: {self.world_file}")
+        return "\n".join(head) + "\n" + dump(world_to_dict(self.sim.world))
+
+    def _start_folder(self) -> None:
+        """Empty (an already checked) folder and write ``config.yaml``."""
+        if self.folder.exists():
+            for p in self.folder.iterdir():
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        text = self.config_text()
+        atomic_write_text(self.folder / "config.yaml", text)
+        self.config_sha = ckpt.sha256(text.encode("utf-8"))
+
+    def open(self) -> None:
+        """Create the folder and write ``config.yaml`` and the time-series header and first row."""
+        self._start_folder()
+        self._fresh_logs()
+        if self.frames is not None:
+            self.frames.on_tick(self.sim)  # tick 0
+        self._periodic_checkpoint()
+
+    def _fresh_logs(self) -> None:
+        """Open new logs, write their headers and sample the current tick."""
+        self._open_logs("w")
+        self._csv.writerow(timeseries_columns(self.milestones))
+        self._evcsv.writerow(EVENT_COLUMNS)
+        self.sample()
+
+    def _periodic_checkpoint(self) -> None:
+        """Write a checkpoint if the run writes them periodically (``output.checkpoint_every`` > 0)."""
+        if self.sim.world.output.checkpoint_every:
+            self.checkpoint()
+
+    def _open_logs(self, mode: str) -> None:
+        self._ts = open(self.folder / "timeseries.csv", mode, newline="", encoding="utf-8")
+        self._csv = csv.writer(self._ts, lineterminator="\n")
+        self._ev = open(self.folder / "events.csv", mode, newline="", encoding="utf-8")
+        self._evcsv = csv.writer(self._ev, lineterminator="\n")
+        every = self.sim.world.output.record_every
+        self.frames = FrameRecorder(self.folder, every) if every else None
+        if self.sim.world.output.lineage:
+            self.lineage = LineageWriter(self.folder / "lineage", self.sim.world.output.lineage_chunk_rows)
+            self.sim.on_death = self.lineage.on_death
+
+    def checkpoint(self) -> Path:
+        """Write a checkpoint of the simulation and of the logs' extent at this tick."""
+        if self.frames is not None:
+            self.frames.flush()  # every frame up to the checkpoint is on disk before it
+        self._ts.flush()
+        self._ev.flush()
+        os.fsync(self._ts.fileno())
+        os.fsync(self._ev.fileno())
+        logs = {"timeseries.csv": self._ts.tell(), "events.csv": self._ev.tell()}
+        extra = {"lineage_chunks": self.lineage.chunks if self.lineage else 0,
+                 "world_file": self.world_file, "world_file_sha256": self.world_file_sha}
+        return ckpt.write(self.folder / "checkpoints", self.sim, self.config_sha, logs,
+                          self.lineage.buffered() if self.lineage else None, extra,
+                          keep=self.sim.world.output.checkpoint_keep)
+
+    @classmethod
+    def resume(cls, folder: str | os.PathLike, force: bool = False) -> tuple[Recorder, list[str]]:
+        """Reopen an interrupted run folder at its newest valid checkpoint.
+
+        Logs are truncated back to the checkpoint's tick, so no row is lost or
+        duplicated. Returns the recorder (its ``sim`` restored) and messages
+        about newer checkpoints that were refused.
+
+        Raises:
+            ConfigError: not a run folder, no valid checkpoint, or the world
+                file changed since the run started (unless ``force``).
+        """
+        folder = Path(folder)
+        cfg = folder / "config.yaml"
+        if not cfg.is_file():
+            raise ConfigError(f"--resume {folder}: not a run folder (no config.yaml)")
+        world = load_world(cfg)
+        config_sha = ckpt.sha256(cfg.read_bytes())
+        _, header, arrays, refused = ckpt.newest_valid(folder / "checkpoints", config_sha)
+        extra = header.get("extra", {})
+        wf, wsha = extra.get("world_file"), extra.get("world_file_sha256")
+        if wf and wsha and Path(wf).exists() and _file_sha(wf) != wsha and not force:
+            raise ConfigError(
+                f"{wf}: the world file changed since this run started; the run continues from its resolved "
+                f"config.yaml, pass --force to resume anyway"
+            )
+        rec = cls(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)
+        rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha  # the run's, as its checkpoints keep them
+        rec._continue_logs(header["logs"], int(extra.get("lineage_chunks", 0)), arrays)
+        return rec, refused
+
+    def _continue_logs(self, logs: dict[str, int], lineage_chunks: int, arrays: dict[str, np.ndarray]) -> None:
+        """Cut the logs back to a checkpoint's extent and reopen them for appending.
+
+        Args:
+            logs: log file name -> its size in bytes at the checkpoint.
+            lineage_chunks: lineage chunks written by the checkpoint's tick (later ones are dropped).
+            arrays: the checkpoint's arrays (its buffered lineage rows are reloaded).
+        """
+        for name, size in logs.items():
+            with open(self.folder / name, "r+b") as fh:
+                fh.truncate(size)
+        self._open_logs("a")
+        if self.lineage is not None:
+            self.lineage.restore(arrays, lineage_chunks)
+
+    @classmethod
+    def branch(cls, header_path: str | os.PathLike, world: World, out: str | os.PathLike, force: bool = False,
+               world_file: str | os.PathLike | None = None) -> Recorder:
+        """Start a new run folder ``out`` from a checkpoint, under ``world`` (e.g. with interventions).
+
+        The state (agents, grids, species, counters, tick, seed) is the
+        checkpoint's; only the world's parameters and interventions may
+        differ. When the checkpoint lies in a run folder, that run's logs up
+        to the checkpoint are copied, so the branch has the whole history.
+
+        Raises:
+            ConfigError: unusable checkpoint, another grid size, or ``out`` taken.
+        """
+        header, arrays = ckpt.read(header_path)
+        hab = arrays["sim.habitat"]
+        if hab.shape != (world.world.height, world.world.width):
+            raise ConfigError(
+                f"{header_path}: the checkpoint's grid is {hab.shape[1]}x{hab.shape[0]}, the world's is "
+                f"{world.world.width}x{world.world.height}; a branch must keep the grid"
+            )
+        out = prepare_folder(out, force)
+        world = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": header["seed"]})})
+        sim = ckpt.restore(world, arrays, header["scalars"])
+        rec = cls(out, sim, world_file=world_file, checked=True)
+        rec._start_folder()
+        parent = Path(header_path).resolve().parent.parent
+        logs = {}
+        for name in ("timeseries.csv", "events.csv"):
+            src = parent / name
+            if src.is_file() and name in header["logs"]:
+                with open(src, "rb") as fh:
+                    data = fh.read(header["logs"][name])
+                (rec.folder / name).write_bytes(data)
+                logs[name] = len(data)
+        chunks = int(header.get("extra", {}).get("lineage_chunks", 0))
+        if world.output.lineage and (parent / "lineage").is_dir():
+            (rec.folder / "lineage").mkdir(exist_ok=True)
+            for k in range(chunks):
+                shutil.copyfile(parent / "lineage" / f"part-{k:05d}.parquet", rec.folder / "lineage" / f"part-{k:05d}.parquet")
+        else:
+            chunks = 0
+        if len(logs) == 2:
+            rec._continue_logs(logs, chunks, arrays)
+        else:  # no parent logs: start fresh logs at the branch tick
+            rec._fresh_logs()
+        sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))
+        rec.write_events()
+        rec._periodic_checkpoint()
+        return rec
+
+    def on_tick(self, sim: Simulation) -> None:
+        """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""
+        if sim.events:
+            self.write_events()
+        if sim.tick % self.sample_every == 0 or sim.extinct:
+            self.sample()
+        if self.frames is not None:
+            self.frames.on_tick(sim)
+
+    def write_events(self) -> None:
+        """Append the simulation's pending events to events.csv."""
+        for tick, kind, sp, details in self.sim.events:
+            self._evcsv.writerow([tick, kind, sp if sp >= 0 else "", details])
+        self.sim.events.clear()
+        self._ev.flush()
+
+    def sample(self) -> None:
+        """Append one row per species (alive or not) for the current tick."""
+        sim, p = self.sim, self.sim.pop
+        n_sp = len(sim.species)
+        count, s1, s2, on_land, e_sum = species_sums(p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp)
+        births, deaths = sim.take_counts()
+        species, skill = p.live("species"), p.live("skill")
+        z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
+        n_ms = len(self.milestones)
+        levels = milestone_levels(skill, p.n, sim.ladder.threshold).astype(np.int64)
+        by_level = np.bincount(species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1))
+        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[:, ::-1]  # [s, k]: level >= k
+        for s in range(n_sp):
+            c = count[s]
+            if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
+                continue
+            row = [sim.tick, s, sim.species.names[s], int(c), int(births[s]), int(deaths[s, 1]), int(deaths[s, 2]), int(deaths[s, 3])]
+            for g in range(len(GENES)):
+                if c:
+                    mean = s1[s, g] / c
+                    var = max(s2[s, g] / c - mean * mean, 0.0)
+                    row += [_fmt(mean), _fmt(np.sqrt(var))]
+                else:
+                    row += ["", ""]
+            row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
+            row += [_fmt(z_mean[s]), _fmt(z_p90[s]), _fmt(z_max[s])]
+            row += [_fmt(holding[s, k] / c) if c else "" for k in range(1, n_ms + 1)]
+            self._csv.writerow(row)
+        self._ts.flush()
+
+    def close(self, ended: str) -> dict:
+        """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted.
+
+        An interrupted run gets a checkpoint and a summary but keeps its logs
+        open-ended (no final sample, no survivors in the lineage), so that
+        ``--resume`` continues it exactly.
+        """
+        sim = self.sim
+        self.write_events()
+        if self.frames is not None:  # interrupted: frames so far; else the last tick too (the replay ends there)
+            self.frames.flush() if ended == "interrupted" else self.frames.close()
+        if ended == "interrupted":
+            self.checkpoint()
+            self._ts.close()
+            self._ev.close()
+            return self._write_summary(ended)
+        self._periodic_checkpoint()
+        if sim.tick % self.sample_every != 0 and not sim.extinct:
+            self.sample()
+        self._ts.close()
+        self._ev.close()
+        if self.lineage is not None:
+            self.lineage.close(sim)
+        self.write_species()
+        return self._write_summary(ended)
+
+    def _write_summary(self, ended: str) -> dict:
+        sim = self.sim
+        wall = time.perf_counter() - self._started
+        pops = sim.populations(extant_only=True)
+        summary = {
+            "evosim_version": __version__,
+            "world": sim.world.name,
+            "seed": sim.seed,
+            "ended": ended,
+            "ticks_run": sim.tick,
+            "final_population": sum(pops.values()),
+            "final_populations": pops,
+            "species_formed": len(sim.species),
+            "species_extant": len(pops),
+            **self._outcomes(),
+            "agent_steps": int(sim.agent_steps),
+            "births": int(sim.total_births),
+            "deaths": int(sim.total_deaths),
+            "population_cap": sim.cap,
+            "cap_reached_at": sim.cap_reached_at,
+            "births_refused_at_cap": int(sim.cap_refused),
+            "timing": {
+                "wall_time_s": round(wall, 3),
+                "agent_steps_per_s": round((sim.agent_steps - self._steps_at_start) / wall, 1) if wall > 0 else None,
+            },
+        }
+        atomic_write_json(self.folder / "summary.json", summary)
+        return summary
+
+    def write_species(self) -> None:
+        """Write species.csv (ALife phylogeny format; extant species end at the final tick; grants as of now or extinction)."""
+        sim, sp = self.sim, self.sim.species
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(SPECIES_COLUMNS)
+        for s in range(len(sp)):
+            parent = int(sp.parent[s])
+            extant = sp.destruction[s] < 0
+            founder = sp.founder[s]
+            w.writerow([
+                s, "[none]" if parent < 0 else f"[{parent}]", int(sp.origin[s]),
+                sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
+                sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
+                "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
+                int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
+                int(sp.technological_at[s]) if sp.technological_at[s] >= 0 else "",
+                _fmt(sp.manipulators[s]), bool(sp.fire_substitute[s]),
+            ])  # fmt: skip
+        atomic_write_text(self.folder / "species.csv", buf.getvalue())
+
+    def _outcomes(self) -> dict:
+        """Detector results and compute for summary.json."""
+        sim, sp, det = self.sim, self.sim.species, self.sim.detectors
+
+        def first(hit):
+            if hit is None:
+                return None
+            tick, flop, sid = hit
+            return {"tick": tick, "flop": flop, "species": sp.names[sid]}
+
+        intel = [sp.names[i] for i in np.flatnonzero(sp.view("intelligent_at") >= 0)]
+        tech = [sp.names[i] for i in np.flatnonzero(sp.view("technological_at") >= 0)]
+        return {
+            "intelligent_species": len(intel),
+            "technological_species": len(tech),
+            "intelligent": intel,
+            "technological": tech,
+            "first_intelligent": first(det.first_intelligent),
+            "first_technological": first(det.first_technological),
+            "compute": {
+                "flop_total": sim.flop(),
+                "agent_steps": int(sim.agent_steps),
+                "births": int(sim.total_births),
+                "learning_attempts": int(sim.learning_attempts),
+                "innovations": int(sim.innovations),
+            },
+        }

@@ -1,0 +1,174 @@
+"""Run a world into a run folder: checkpoints, resume, signals, progress.
+
+SIGINT and SIGTERM finish the current tick, write a checkpoint and a summary
+marked ``interrupted``, and end the run with :class:`Interrupted` (the CLI
+exits 130 or 143). A second signal exits at once; the newest checkpoint stays
+valid because every checkpoint is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from evosim.io.recorder import Recorder, prepare_folder
+from evosim.config.schema import World
+from evosim.engine.sim import Simulation
+
+#: Exit codes for interruption by a signal (128 + signal number).
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class Interrupted(Exception):
+    """The run stopped on a signal after writing a checkpoint and its summary.
+
+    Attributes:
+        signum: the signal's number.
+        exit_code: the exit code for it (:data:`EXIT_CODES`; 130 for others).
+        summary: the ``summary.json`` written (``ended: interrupted``).
+    """
+
+    def __init__(self, signum: int, summary: dict):
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+        self.exit_code = EXIT_CODES.get(signum, 130)
+        self.summary = summary
+
+
+def kernels_cached() -> bool:
+    """True if numba's on-disk cache for the kernels exists (no compile pause expected)."""
+    cache = Path(__file__).parents[1] / "engine" / "kernels" / "__pycache__"
+    return cache.is_dir() and any(cache.glob("*.nbi"))
+
+
+def default_out(world: World, seed: int) -> Path:
+    """``runs/<world>-seed<seed>-<timestamp>``: never an existing folder."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{world.name}-seed{seed}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def resolve(world: World, ticks: int | None = None, seed: int | None = None,
+            checkpoint_every: int | None = None) -> World:
+    """The world with the run's seed, length and checkpoint interval written into it."""
+    sim = world.sim.model_copy(update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None})
+    out = world.output
+    if checkpoint_every is not None:
+        out = out.model_copy(update={"checkpoint_every": checkpoint_every})
+    return world.model_copy(update={"sim": sim, "output": out})
+
+
+@contextmanager
+def _signals():
+    """Turn SIGINT/SIGTERM into a flag (first) or an immediate exit (second)."""
+    caught: list[int] = []
+
+    def handler(signum, _frame):
+        if caught:
+            os._exit(EXIT_CODES.get(signum, 130))
+        caught.append(signum)
+
+    installed = {}
+    for sig in EXIT_CODES:
+        try:
+            installed[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread (e.g. a Dask worker): no handlers
+            pass
+    try:
+        yield caught
+    finally:
+        for sig, old in installed.items():
+            signal.signal(sig, old)
+
+
+def _loop(rec: Recorder, ticks: int, progress: Callable[[Simulation], None] | None) -> dict:
+    sim = rec.sim
+    every = sim.world.output.checkpoint_every
+    with _signals() as caught:
+        while sim.tick < ticks and not sim.extinct:
+            sim.step()
+            rec.on_tick(sim)
+            if every and sim.tick % every == 0 and sim.tick < ticks:
+                rec.checkpoint()
+            if progress is not None:
+                progress(sim)
+            if caught:
+                raise Interrupted(caught[0], rec.close("interrupted"))
+    return rec.close("extinct" if sim.extinct else "completed")
+
+
+def run(
+    world: World,
+    out: str | os.PathLike,
+    ticks: int | None = None,
+    seed: int | None = None,
+    force: bool = False,
+    progress: Callable[[Simulation], None] | None = None,
+    checkpoint_every: int | None = None,
+    world_file: str | os.PathLike | None = None,
+) -> dict:
+    """Run ``world`` and write the run folder.
+
+    Args:
+        world: validated world.
+        out: run folder to create.
+        ticks: ticks to run; ``None`` uses ``world.sim.ticks``.
+        seed: overrides ``world.sim.seed``.
+        force: replace an existing run folder.
+        progress: called after every tick (e.g. to advance a progress bar).
+        checkpoint_every: overrides ``output.checkpoint_every``.
+        world_file: the file ``world`` came from (recorded for ``--resume``).
+
+    Returns:
+        The summary written to ``summary.json``.
+
+    Raises:
+        ConfigError: the folder may not be used, or the world cannot be built
+            (nothing is written in either case).
+        Interrupted: a signal stopped the run (checkpoint and summary written).
+    """
+    world = resolve(world, ticks, seed, checkpoint_every)
+    folder = prepare_folder(out, force)  # before building the world: a refused folder costs nothing
+    rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
+    rec.open()
+    return _loop(rec, world.sim.ticks, progress)
+
+
+def resume(folder: str | os.PathLike, force: bool = False, progress: Callable[[Simulation], None] | None = None,
+           ticks: int | None = None) -> tuple[dict, list[str], int]:
+    """Continue an interrupted run from its newest valid checkpoint.
+
+    Returns:
+        (summary, messages about refused newer checkpoints, tick resumed from).
+    """
+    rec, refused = Recorder.resume(folder, force)
+    start = rec.sim.tick
+    return _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress), refused, start
+
+
+def branch(checkpoint: str | os.PathLike, world: World, out: str | os.PathLike, ticks: int | None = None,
+           force: bool = False, progress: Callable[[Simulation], None] | None = None,
+           checkpoint_every: int | None = None, world_file: str | os.PathLike | None = None) -> dict:
+    """Run ``world`` from a checkpoint's state into a new run folder (``evosim run --from``).
+
+    Args:
+        checkpoint: a checkpoint header (``.json``) or data (``.npz``) path.
+        world: the branch's world (same grid; other parameters and interventions may differ).
+        out: the new run folder.
+        ticks: total ticks (counted from tick 0) to reach; default ``world.sim.ticks``.
+        force, progress, checkpoint_every, world_file: as for :func:`run`.
+
+    Returns:
+        The summary.
+    """
+    world = resolve(world, ticks, None, checkpoint_every)
+    rec = Recorder.branch(checkpoint, world, out, force=force, world_file=world_file)
+    return _loop(rec, world.sim.ticks, progress)

@@ -1,0 +1,157 @@
+"""Foraging: a cell's food shared among its agents by an order-blind rule; food sharing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
+from evosim.engine.kernels import forage as k_forage
+from tests.helpers import Agents, call, cell_groups, kargs, params, world_arrays
+
+
+def eat(ag: Agents, food, habitat, p, **extra):
+    h, w = food.shape
+    call(k_forage.forage, **kargs(ag, food.shape, **cell_groups(ag.x, ag.y, w, h, ag.n), food=food, habitat=habitat, p=p, **extra))
+
+
+def cell(value, land=True, shape=(1, 1)):
+    food = np.full(shape, value, FOOD_DTYPE)
+    hab = np.full(shape, LAND if land else WATER, HABITAT_DTYPE)
+    return food, hab
+
+
+def test_plenty_each_agent_eats_its_intake():
+    p = params(intake=2.0, food_energy=1.5, max_energy=100.0)
+    ag = Agents(1, energy=10.0, genome=1.0)
+    food, hab = cell(10.0)
+    eat(ag, food, hab, p)
+    assert food[0, 0] == pytest.approx(8.0)
+    assert ag.energy[0] == pytest.approx(10.0 + 2.0 * 1.5)
+
+
+def _pair(order):
+    """Agents A (terrestrial, demand 2) and B (h = 0.5: efficiency 0.5, demand 1) in the given row order."""
+    p = params(intake=2.0, food_energy=1.0, max_energy=100.0, habitat_mismatch=1.0)
+    ag = Agents(2, energy=0.0, genome=0.5)
+    h = {"A": 1.0, "B": 0.5}
+    ag.set_gene("habitat", [h[k] for k in order])
+    food, hab = cell(1.0)
+    eat(ag, food, hab, p)
+    return {k: float(ag.energy[i]) for i, k in enumerate(order)}, float(food[0, 0])
+
+
+def test_scarce_food_every_agent_gets_the_same_fraction_of_its_demand():
+    got, left = _pair("AB")
+    # total demand 3 > food 1: each gets 1/3 of its demand
+    assert got["A"] == pytest.approx(2.0 / 3.0, rel=1e-6)
+    assert got["B"] == pytest.approx(1.0 / 3.0, rel=1e-6)
+    assert left == 0.0
+    assert got["A"] / 2.0 == got["B"] / 1.0  # exactly the same fraction
+
+
+def test_sharing_does_not_depend_on_index_order():
+    assert _pair("AB") == _pair("BA")
+
+
+def test_equal_agents_get_equal_shares():
+    p = params(intake=2.0, max_energy=100.0)
+    ag = Agents(3, energy=7.0, genome=1.0)
+    food, hab = cell(1.5)
+    eat(ag, food, hab, p)
+    assert ag.energy[0] == ag.energy[1] == ag.energy[2]
+    assert ag.energy[0] == pytest.approx(7.5)
+    assert food[0, 0] == 0.0
+
+
+def test_demand_is_limited_by_room_in_the_store():
+    p = params(intake=2.0, food_energy=2.0, max_energy=20.0)
+    ag = Agents(3, energy=[19.0, 20.0, 25.0], genome=1.0)  # room 1 -> demand 0.5; full; over full
+    food, hab = cell(10.0)
+    eat(ag, food, hab, p)
+    assert ag.energy[:3].tolist() == pytest.approx([20.0, 20.0, 25.0])
+    assert food[0, 0] == pytest.approx(9.5)
+
+
+def test_no_efficiency_no_food():
+    """An aquatic agent (habitat gene 0, mismatch 1) gets nothing from a land cell; the food stays."""
+    p = params(habitat_mismatch=1.0)
+    ag = Agents(1, energy=5.0, genome=0.0)
+    food, hab = cell(4.0, land=True)
+    eat(ag, food, hab, p)
+    assert ag.energy[0] == 5.0 and food[0, 0] == 4.0
+    food, hab = cell(4.0, land=False)
+    eat(ag, food, hab, p)
+    assert ag.energy[0] == pytest.approx(5.0 + p.intake * p.food_energy)
+
+
+def test_juveniles_forage_at_a_share_of_the_adult_intake():
+    p = params(intake=2.0, juvenile_intake=0.25, max_energy=100.0, maturity_min=10, maturity_max=10)
+    ag = Agents(2, energy=5.0, genome=1.0, age=[3, 10])  # a juvenile and a just-mature adult
+    food, hab = cell(10.0)
+    eat(ag, food, hab, p)
+    assert ag.energy[:2].tolist() == pytest.approx([5.0 + 0.5, 5.0 + 2.0])
+
+
+def test_many_cells_order_blind_and_conserving():
+    rng = np.random.default_rng(2)
+    h, w, n = 4, 5, 200
+    hab = (rng.random((h, w)) < 0.5).astype(HABITAT_DTYPE)
+    food0 = (rng.random((h, w)) * 6).astype(FOOD_DTYPE)
+    p = params(max_energy=60.0, food_energy=1.25)
+    base = Agents(n, x=rng.integers(0, w, n), y=rng.integers(0, h, n), energy=rng.random(n) * 70, genome=0.5)
+    base.set_gene("habitat", rng.random(n))
+    base.a["age"][:n] = rng.integers(0, 200, n)
+    results = []
+    for perm in (np.arange(n), rng.permutation(n), np.arange(n)[::-1]):
+        ag = Agents(n)
+        for k, v in base.a.items():
+            v_ = v.copy()
+            v_[:n] = v[:n][perm]
+            ag.a[k] = v_
+        food = food0.copy()
+        e0 = ag.energy[:n].astype(np.float64).copy()
+        eat(ag, food, hab, p)
+        gain = ag.energy[:n].astype(np.float64) - e0
+        assert (gain >= 0).all()
+        eaten_per_cell = np.zeros((h, w))
+        np.add.at(eaten_per_cell, (ag.y[:n], ag.x[:n]), gain / p.food_energy)
+        tol = np.spacing(np.maximum(food0, food)).astype(np.float64) + 1e-5
+        assert (np.abs(eaten_per_cell + food - food0) <= tol).all()  # per cell: eaten + left = before
+        back = np.empty(n)
+        back[perm] = ag.energy[:n]
+        results.append((back, food.copy()))
+    for back, food in results[1:]:
+        np.testing.assert_allclose(back, results[0][0], rtol=1e-6)
+        np.testing.assert_allclose(food, results[0][1], rtol=1e-6, atol=1e-6)
+
+
+def test_share_food_among_conspecifics_on_a_cell():
+    p = params(neutral=False, share_rate=0.5, share_above=30.0, share_below=10.0)
+    # species 0: a rich giver (40 -> gives (40 - 30) * 0.5 * sociality 1 = 5) and two hungry takers (2.5 each);
+    # species 1 on the same cell is hungry too but gets nothing; a lone giver elsewhere keeps its energy
+    ag = Agents(5, x=[0, 0, 0, 0, 1], energy=[5.0, 40.0, 5.0, 5.0, 40.0], species=[0, 0, 1, 0, 0], genome=1.0)
+    g = cell_groups(ag.x, ag.y, 2, 1, ag.n)
+    call(k_forage.share_food, **kargs(ag, (1, 2), **g, p=p))
+    assert ag.energy[:5].tolist() == pytest.approx([7.5, 35.0, 5.0, 7.5, 40.0])
+
+
+def test_hard_food_needs_a_milestone_skill_and_dexterity():
+    """Hard food: demand hard_intake * min(1, skill / skill_scale) * effective dexterity, for milestone holders."""
+    p = params(hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0)
+    arrays = world_arrays((1, 1))
+    first = float(arrays["threshold"][0])  # the first milestone grants hard food in the default ladder
+    assert arrays["hard_access"][1] and not arrays["hard_access"][0]
+    # skills: none (no access), 3 (half yield), 6 (full yield), 6 with dexterity 0.5; dexterity 1 unless said
+    ag = Agents(4, energy=10.0, genome=1.0)
+    ag.a["skill"][:4] = [first - 0.5, 3.0, 6.0, 6.0]
+    ag.set_gene("dexterity", [1.0, 1.0, 1.0, 0.5])
+    ag.set_gene("habitat", 1.0)
+    food, hab = cell(0.0)  # no easy food
+    hard = np.full((1, 1), 100.0, FOOD_DTYPE)
+    eat(ag, food, hab, p, hard=hard)
+    mult = arrays["energy_mult"]  # energy per unit is multiplied by the milestones held (cooking)
+    lv = [int(np.searchsorted(arrays["threshold"], z, side="right")) for z in ag.skill[:4]]
+    want = [0.0, 3.0 * 0.5 * 2.0 * mult[lv[1]], 3.0 * 2.0 * mult[lv[2]], 3.0 * 0.5 * 2.0 * mult[lv[3]]]
+    assert (ag.energy[:4] - 10.0).tolist() == pytest.approx(want, rel=1e-6)
+    assert hard[0, 0] == pytest.approx(100.0 - (3.0 * 0.5 + 3.0 + 1.5))

@@ -1,0 +1,304 @@
+"""The hard-paths report: synthetic experiment folders with known answers, and a tiny real experiment."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from evosim.errors import ConfigError
+from evosim.config.load import world_to_dict
+from evosim.defaults import GENES
+from evosim.cli.experiment import report as report_cmd
+from evosim.io.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
+from evosim.experiments.report import Thresholds, bootstrap_results, build_report, classify, discover, write_report
+from evosim.config.schema import World
+from evosim.config.yamlsafe import dump
+from tests.helpers import csv_text, one_paragraph
+
+LADDER = [m.model_dump() for m in World().technology.ladder]  # stone_tools .3, fire (land), cooking, agriculture, metallurgy .5
+PRIMATE = dict(lifespan=0.5, childhood=0.5, sociality=0.6, dexterity=0.6, habitat=0.9, brain=0.8, fecundity=0.5)
+CETACEAN = dict(lifespan=0.55, childhood=0.5, sociality=0.7, dexterity=0.05, habitat=0.05, brain=0.8, fecundity=0.4)
+CEPHALOPOD = dict(lifespan=0.1, childhood=0.02, sociality=0.1, dexterity=0.7, habitat=0.05, brain=0.8, fecundity=0.8)
+CORVID = dict(lifespan=0.4, childhood=0.35, sociality=0.5, dexterity=0.45, habitat=0.85, brain=0.8, fecundity=0.6)
+
+
+def sp(name, genes, intel=None, tech=None, level=0, parent=-1, origin=0, grants=(), manip=0.0, fire=False):
+    """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)] logged
+    in events.csv, and its final manipulators / fire substitute (species.csv)."""
+    return dict(name=name, genes=genes, intel=intel, tech=tech, level=level, parent=parent, origin=origin, grants=grants,
+                manip=manip, fire=fire)  # fmt: skip
+
+
+def write_run(folder: Path, species: list[dict], seed: int = 1, ticks: int = 500, flop_per_tick: float = 1e10) -> None:
+    """A run folder as evosim writes it (config, summary, species, timeseries, events), with known contents."""
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(dump(world_to_dict(World())), encoding="utf-8")
+    milestones = [m["name"] for m in LADDER]
+    sp_rows, ts_rows, ev_rows = [SPECIES_COLUMNS], [timeseries_columns(milestones)], [EVENT_COLUMNS]
+    for i, s in enumerate(species):
+        parent = s["parent"]
+        sp_rows.append([i, "[none]" if parent < 0 else f"[{parent}]", s["origin"], ticks, True, i if parent < 0 else parent, s["name"],
+                        i if parent < 0 else parent, *[s["genes"][g] for g in GENES], 100, "land" if s["genes"]["habitat"] >= 0.5 else "water",
+                        "" if s["intel"] is None else s["intel"], "" if s["tech"] is None else s["tech"], s["manip"], s["fire"]])  # fmt: skip
+        for tick in (s["origin"], ticks):
+            row = [tick, i, s["name"], 100, 0, 0, 0, 0]
+            for g in GENES:
+                row += [s["genes"][g], 0.01]
+            row += [s["genes"]["habitat"], 20.0, 3.0, 4.0, 5.0] + [0.5 if k < s["level"] else 0.0 for k in range(len(milestones))]
+            ts_rows.append(row)
+        for k in range(s["level"]):
+            ev_rows.append([s["origin"] + 1 + k, "milestone", i, f"{s['name']} first reached {milestones[k]}"])
+        for tick, details in s["grants"]:
+            ev_rows.append([tick, "intervention", i, details])
+    ev_rows[1:] = sorted(ev_rows[1:], key=lambda r: r[0])
+    (folder / "species.csv").write_text(csv_text(sp_rows), encoding="utf-8")
+    (folder / "timeseries.csv").write_text(csv_text(ts_rows), encoding="utf-8")
+    (folder / "events.csv").write_text(csv_text(ev_rows), encoding="utf-8")
+    intel = [s for s in species if s["intel"] is not None]
+    tech = [s for s in species if s["tech"] is not None]
+
+    def first(group, key):
+        if not group:
+            return None
+        s = min(group, key=lambda x: x[key])
+        return {"tick": s[key], "flop": s[key] * flop_per_tick, "species": s["name"]}
+
+    summary = {"seed": seed, "ended": "completed", "ticks_run": ticks, "intelligent_species": len(intel), "technological_species": len(tech),
+               "intelligent": [s["name"] for s in intel], "technological": [s["name"] for s in tech],
+               "first_intelligent": first(intel, "intel"), "first_technological": first(tech, "tech"),
+               "compute": {"flop_total": ticks * flop_per_tick}, "timing": {"wall_time_s": 1.0}}  # fmt: skip
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+
+GRANT = "hands: manipulators 0.8 (energy cost 0/tick)"
+ARMS = {
+    "control": [
+        [sp("primate", PRIMATE, 100, 300, 5), sp("cetacean", CETACEAN, 150)],
+        [sp("cetacean", CETACEAN, 150), sp("cephalopod", CEPHALOPOD, 120, level=1)],
+    ],
+    "hands": [
+        [sp("primate", PRIMATE, 100, 200, 5), sp("cetacean", CETACEAN, 150, grants=[(150, GRANT)], manip=0.8)],
+        [sp("cetacean", CETACEAN, 150, 400, 5, grants=[(150, GRANT)], manip=0.8), sp("cephalopod", CEPHALOPOD, 120, level=1)],
+    ],
+    "never": [[sp("cetacean", CETACEAN, 150)], [sp("cetacean", CETACEAN, 160), sp("primate", PRIMATE)]],
+    "nothing": [[sp("primate", PRIMATE)], [sp("cetacean", CETACEAN)]],
+}
+
+
+@pytest.fixture
+def synthetic(tmp_path) -> Path:
+    """An experiment folder of four arms x two replicates with known outcomes."""
+    root = tmp_path / "exp"
+    runs = []
+    for arm, reps in ARMS.items():
+        for k, species in enumerate(reps):
+            write_run(root / arm / f"rep-{k}", species, seed=100 + k)
+            runs.append({"arm": arm, "replicate": k, "seed": 100 + k, "folder": f"{arm}/rep-{k}"})
+    manifest = {"name": "synthetic", "control": "control", "arms": [{"name": a} for a in ARMS], "runs": runs}
+    (root / "experiment.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return root
+
+
+def value(rep, arm: str, metric: str, col: str = "value") -> float:
+    return float(rep.result(arm, metric)[col])
+
+
+def test_known_outcomes_per_arm(synthetic):
+    rep = build_report(synthetic, n_boot=500)
+    assert rep.arms == list(ARMS) and rep.control == "control" and len(rep.runs) == 8
+    expected = {
+        "control": dict(intelligent=2, technological=0.5, n=4, stuck_share=0.75, p_technological=0.5,
+                        ticks_to_first_technological=300, flop_to_first_technological=3e12),
+        "hands": dict(intelligent=2, technological=1, n=2, stuck_share=0.5, p_technological=1,
+                      ticks_to_first_technological=300, flop_to_first_technological=3e12),
+        "never": dict(intelligent=1, technological=0, n=math.inf, stuck_share=1, p_technological=0),
+        "nothing": dict(intelligent=0, technological=0, p_technological=0),
+    }  # fmt: skip
+    for arm, metrics in expected.items():
+        for metric, v in metrics.items():
+            assert value(rep, arm, metric) == pytest.approx(v), (arm, metric)
+    assert math.isnan(value(rep, "nothing", "n")) and math.isnan(value(rep, "nothing", "stuck_share"))
+    assert math.isnan(value(rep, "never", "ticks_to_first_technological"))
+    assert value(rep, "control", "ticks_to_first_technological", "replicates_defined") == 1
+    # differences from control
+    assert value(rep, "hands", "technological", "diff") == pytest.approx(0.5)
+    assert value(rep, "hands", "n", "diff") == pytest.approx(-2)
+    assert value(rep, "hands", "p_technological", "diff") == pytest.approx(0.5)
+    assert math.isnan(value(rep, "control", "n", "diff"))
+
+
+def test_bootstrap_intervals(synthetic):
+    rep = build_report(synthetic, n_boot=2000, seed=3)
+    # two replicates: the resampled means are over {0,0}, {0,1}, {1,1}
+    assert (value(rep, "control", "technological", "ci_low"), value(rep, "control", "technological", "ci_high")) == (0, 1)
+    assert value(rep, "control", "n", "ci_low") == 2 and value(rep, "control", "n", "ci_high") == math.inf
+    assert value(rep, "never", "n", "ci_low") == math.inf  # honest: no technological species at all
+    assert value(rep, "control", "intelligent", "ci_low") == value(rep, "control", "intelligent", "ci_high") == 2
+    # paired: hands - control over the same replicate draws
+    assert value(rep, "hands", "intelligent", "diff_low") == value(rep, "hands", "intelligent", "diff_high") == 0
+    lo, hi = value(rep, "hands", "p_technological", "diff_low"), value(rep, "hands", "p_technological", "diff_high")
+    assert (lo, hi) == (0, 1)
+    again = build_report(synthetic, n_boot=2000, seed=3)
+    pd.testing.assert_frame_equal(rep.results, again.results)  # seeded
+
+
+def test_bootstrap_interval_covers_a_known_mean():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.poisson(3.0, 200).astype(float)
+    runs = pd.DataFrame({"arm": "a", "replicate": range(200), "ended": "completed", "intelligent": x, "technological": 1.0,
+                         "stuck": 0.0, "any_technological": 1.0, "first_intelligent_tick": 1.0, "first_technological_tick": 1.0,
+                         "first_technological_flop": 1.0})  # fmt: skip
+    res = bootstrap_results(runs, ["a"], "a", n_boot=4000, seed=1)
+    r = res[res.metric == "intelligent"].iloc[0]
+    se = x.std(ddof=1) / math.sqrt(len(x))
+    assert r.ci_low < x.mean() < r.ci_high
+    assert r.ci_high - r.ci_low == pytest.approx(2 * 1.96 * se, rel=0.15)
+
+
+def test_bottlenecks_of_stuck_species(synthetic):
+    rep = build_report(synthetic, n_boot=200)
+    st = rep.stuck.set_index(["arm", "replicate", "species"])
+    assert st.loc[("control", 0, "cetacean"), "bottleneck"] == "dexterity"
+    assert st.loc[("control", 0, "cetacean"), "lacks"] == "dexterity;land"
+    assert st.loc[("control", 1, "cephalopod"), "bottleneck"] == "land"
+    assert st.loc[("control", 1, "cephalopod"), "lacks"] == "land;sociality;childhood;lifespan"
+    granted = st.loc[("hands", 0, "cetacean")]
+    assert granted["bottleneck"] == "land" and granted["manipulators"] == pytest.approx(0.8)
+    assert ("hands", 1, "cetacean") not in st.index  # it became technological
+    counts = rep.runs.set_index(["arm", "replicate"])
+    assert counts.loc[("control", 1), "stuck_dexterity"] == 1 and counts.loc[("control", 1), "stuck_land"] == 1
+
+
+@pytest.mark.parametrize(
+    "genes, level, manip, fire, expected",
+    [
+        (CETACEAN, 0, 0.0, False, ("dexterity", ["dexterity", "land"])),
+        (CETACEAN, 0, 0.8, False, ("land", ["land"])),
+        (CETACEAN, 0, 0.8, True, ("none identified", [])),
+        (CEPHALOPOD, 1, 0.0, True, ("sociality", ["sociality", "childhood", "lifespan"])),
+        (CORVID, 4, 0.0, False, ("dexterity", ["dexterity"])),  # metallurgy needs 0.5
+        (CORVID, 1, 0.0, False, ("dexterity", ["dexterity"])),  # fire is met; dexterity fails later
+        (PRIMATE, 5, 0.0, False, ("diffusion", [])),
+        (dict(CETACEAN, dexterity=0.4), 1, 0.0, False, ("land", ["land", "dexterity"])),
+    ],
+)  # fmt: skip
+def test_classification_rule(genes, level, manip, fire, expected):
+    assert classify(genes, level, LADDER, manip, fire, Thresholds()) == (expected[0], expected[1])
+
+
+def test_grants_come_from_species_csv(tmp_path):
+    """The report takes each species' manipulators and fire substitute from species.csv (the registry, where a
+    daughter inherits its parent's when it forms), not from events.csv."""
+    root = sp("cetacean", CETACEAN, grants=[(150, GRANT)], manip=0.8)
+    child_after = sp("cetacean.2", CETACEAN, 300, parent=0, origin=200, manip=0.8)
+    child_before = sp("cetacean.3", CETACEAN, 300, parent=0, origin=100)
+    # formed at 200 from cetacean.3, which split off before the grant: the old ancestry walk gave it 0.8
+    grandchild = sp("cetacean.4", CETACEAN, 300, parent=2, origin=200)
+    fire = sp("cetacean.5", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True)  # its grant is in no log here
+    write_run(tmp_path / "exp" / "control" / "rep-0", [root, child_after, child_before, grandchild, fire])
+    rep = build_report(tmp_path / "exp", n_boot=100)  # no manifest: arms found by scanning
+    st = rep.stuck.set_index("species")
+    assert st.loc["cetacean.2", "bottleneck"] == "land" and st.loc["cetacean.3", "bottleneck"] == "dexterity"
+    assert st.loc["cetacean.4", "bottleneck"] == "dexterity" and st.loc["cetacean.4", "manipulators"] == 0.0
+    assert st.loc["cetacean.5", "bottleneck"] == "none identified" and bool(st.loc["cetacean.5", "fire_substitute"])
+
+
+def test_a_refused_grant_is_not_a_grant(tmp_path):
+    """interventions.py logs a weaker grant it refuses as "manipulators 0.4 ignored: ..."; that is no grant of 0.4
+    (here the 0.8 it already had was granted before a branch whose logs start fresh, so no event records it)."""
+    refused = "weak: manipulators 0.4 ignored: the species already has 0.8"
+    write_run(tmp_path / "exp" / "control" / "rep-0", [sp("cetacean", CETACEAN, 300, grants=[(200, refused)], manip=0.8)])
+    st = build_report(tmp_path / "exp", n_boot=100).stuck.set_index("species")
+    assert st.loc["cetacean", "manipulators"] == pytest.approx(0.8)
+    assert st.loc["cetacean", "lacks"] == "land"  # with 0.4, metallurgy (min_dexterity 0.5) would fail too
+
+
+def test_species_csv_without_grant_columns(tmp_path):
+    """A species.csv written before the manipulators / fire_substitute columns: no grants, unless the config has some."""
+    folder = tmp_path / "exp" / "control" / "rep-0"
+    write_run(folder, [sp("cetacean", CETACEAN, 300)])
+    old = pd.read_csv(folder / "species.csv").drop(columns=["manipulators", "fire_substitute"])
+    old.to_csv(folder / "species.csv", index=False)
+    assert build_report(tmp_path / "exp", n_boot=100).stuck["manipulators"].tolist() == [0.0]
+    world = World.model_validate({"interventions": [{"name": "hands", "when": {"tick": 5}, "target": {"all": True}}]})
+    (folder / "config.yaml").write_text(dump(world_to_dict(world)), encoding="utf-8")
+    with pytest.raises(ConfigError, match="no manipulators / fire_substitute columns"):
+        build_report(tmp_path / "exp", n_boot=100)
+
+
+def test_written_files_and_markdown(synthetic, tmp_path):
+    rep = build_report(synthetic, n_boot=300)
+    files = write_report(rep, tmp_path / "report")
+    names = {f.name for f in files}
+    assert {"results.csv", "runs.csv", "stuck_species.csv", "trajectories.csv", "summary.md", "outcomes.png",
+            "bottlenecks.png", "trajectories.png"} <= names  # fmt: skip
+    for png in ("outcomes.png", "bottlenecks.png", "trajectories.png"):
+        assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = pd.read_csv(tmp_path / "report" / "results.csv")
+    assert {"arm", "metric", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"} <= set(res.columns)
+    md = (tmp_path / "report" / "summary.md").read_text()
+    assert "| n = intelligent / technological | 4 [2, ∞] | 2 [" in md
+    assert "| ∞ [∞, ∞] | — |" in md  # never: infinite; nothing: undefined
+    assert "## Difference from `control`" in md and "![outcomes](outcomes.png)" in md
+    assert len(rep.trajectories) and set(rep.trajectories["arm"]) == {"control", "hands", "never"}
+
+
+def test_unfinished_replicates_are_left_out_with_a_note(synthetic):
+    s = json.loads((synthetic / "hands" / "rep-1" / "summary.json").read_text())
+    s["ended"] = "interrupted"
+    (synthetic / "hands" / "rep-1" / "summary.json").write_text(json.dumps(s))
+    (synthetic / "never" / "rep-0" / "summary.json").unlink()
+    rep = build_report(synthetic, n_boot=200)
+    assert len(rep.runs) == 6 and "2 unfinished replicate(s) left out: hands/rep-1, never/rep-0" in rep.markdown
+    assert value(rep, "hands", "technological") == 1
+
+
+def test_report_refuses_what_is_not_an_experiment(tmp_path):
+    for folder in (tmp_path / "missing", tmp_path):
+        res = CliRunner().invoke(report_cmd, [str(folder)])
+        assert res.exit_code == 2 and one_paragraph(res.output), res.output
+    (tmp_path / "a" / "rep-0").mkdir(parents=True)
+    res = CliRunner().invoke(report_cmd, [str(tmp_path)])
+    assert res.exit_code == 2 and "no finished replicate" in res.output
+    assert discover(tmp_path)[1] == ["a"]
+
+
+def test_report_on_a_tiny_real_experiment(tmp_path):
+    """Real runs (in-process, the same task the Dask workers run) where species do become intelligent."""
+    from evosim.experiments.experiment import ensure_run, load_experiment, make_task, write_manifest
+
+    (tmp_path / "w.yaml").write_text(
+        "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
+        "  - {name: grazer, count: 150, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}\n"
+        "  - {name: swimmer, count: 150, genes: {habitat: {mean: 0.1}, brain: {mean: 0.85}}}\n"
+        "detectors: {intelligence_window: 10, tech_window: 10, min_population: 20, tech_share: 0.2}\n", encoding="utf-8")
+    (tmp_path / "e.yaml").write_text(
+        "name: quick\nworld: w.yaml\nticks: 120\nreplicates: 2\nseed: 5\narms:\n  - name: control\n  - name: fire\n"
+        "    interventions:\n      - {name: fire, when: {trigger: intelligent}, target: {selector: {habitat: {max: 0.5}}},"
+        " effect: {kind: fire_substitute}}\n", encoding="utf-8")  # fmt: skip
+    exp = load_experiment(tmp_path / "e.yaml")
+    out = tmp_path / "out"
+    write_manifest(exp, out)
+    for arm in exp.arms:
+        for k in range(2):
+            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
+    rep = build_report(out, n_boot=200)
+    summaries = {(r.arm, r.replicate): json.loads((Path(r.folder) / "summary.json").read_text()) for r in rep.runs.itertuples()}
+    for (arm, k), s in summaries.items():
+        row = rep.runs[(rep.runs.arm == arm) & (rep.runs.replicate == k)].iloc[0]
+        assert row.intelligent == s["intelligent_species"] and row.technological == s["technological_species"]
+    total_i = sum(s["intelligent_species"] for (a, _), s in summaries.items() if a == "control")
+    total_t = sum(s["technological_species"] for (a, _), s in summaries.items() if a == "control")
+    assert total_i > 0
+    n = value(rep, "control", "n")
+    assert n == (total_i / total_t if total_t else math.inf)
+    assert set(rep.trajectories["arm"]) <= {"control", "fire"} and len(rep.trajectories) > 0
+    files = write_report(rep, out / "report")
+    assert (out / "report" / "summary.md") in files
