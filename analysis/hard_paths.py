@@ -25,23 +25,47 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="report folder (default: FOLDER/report)")
     ap.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    ap.add_argument("--sociality", type=float, default=Thresholds.sociality, help="'low sociality' below this gene mean")
+    ap.add_argument(
+        "--sociality",
+        type=float,
+        default=Thresholds.sociality,
+        help="'low sociality' below this gene mean",
+    )
     args = ap.parse_args()
 
-    rep = build_report(args.folder, n_boot=args.bootstrap, seed=args.seed, th=Thresholds(sociality=args.sociality))
+    rep = build_report(
+        args.folder, n_boot=args.bootstrap, seed=args.seed, th=Thresholds(sociality=args.sociality)
+    )
     files = write_report(rep, args.out or args.folder / "report")
     print(rep.markdown)
 
     # --- going further in pandas -------------------------------------------------
     # One row per replicate: counts, first detections, compute.
-    print(rep.runs[["arm", "replicate", "seed", "intelligent", "technological", "first_technological_tick"]].to_string(index=False))
+    print(
+        rep.runs[
+            ["arm", "replicate", "seed", "intelligent", "technological", "first_technological_tick"]
+        ].to_string(index=False)
+    )
     # The n of the hypothesis with its interval, one row per arm.
-    print(rep.results.query("metric == 'n'")[["arm", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]].to_string(index=False))
+    print(
+        rep.results.query("metric == 'n'")[
+            ["arm", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+        ].to_string(index=False)
+    )
     # Which founding body plan the stuck species came from, per arm and bottleneck.
     if len(rep.stuck):
         root = rep.stuck["species"].str.split(".").str[0]
-        print(rep.stuck.assign(founder=root).pivot_table(index=["arm", "founder"], columns="bottleneck", values="species_id",
-                                                         aggfunc="count", fill_value=0).to_string())
+        print(
+            rep.stuck.assign(founder=root)
+            .pivot_table(
+                index=["arm", "founder"],
+                columns="bottleneck",
+                values="species_id",
+                aggfunc="count",
+                fill_value=0,
+            )
+            .to_string()
+        )
     print("wrote", ", ".join(str(f) for f in files))
 
 

@@ -37,11 +37,11 @@ from dataclasses import dataclass, field  # noqa: E402
 
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
+from evosim_forager import Forager, make_forager  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 import evosim  # noqa: E402
-from evosim.io import checkpoint  # noqa: E402
 from evosim import Simulation, load_world
-from evosim_forager import Forager, make_forager  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from evosim.io import checkpoint  # noqa: E402
 
 #: Food regrowth rate of the "dense" default-world variant (default world: 0.1).
 DENSE_REGROWTH = 0.5
@@ -107,8 +107,9 @@ def evolved_pilot(dense: bool, seed: int = 1) -> tuple[dict[str, np.ndarray], di
     return _PILOTS[dense, seed]
 
 
-def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
-                  k: int) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def tile_snapshot(
+    arrays: dict[str, np.ndarray], scalars: dict[str, object], k: int
+) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The state of a k x k tiling of a snapshot's world (and agents), for a grid k times as wide and high.
 
     Each tile's agents are shifted to their tile and get fresh ids (``id + t *
@@ -124,12 +125,19 @@ def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
     out["pop.x"] += ((t % k) * w).astype(out["pop.x"].dtype)
     out["pop.y"] += ((t // k) * h).astype(out["pop.y"].dtype)
     out["pop.id"] += t * next_id
-    for key, step in (("pop.parent_id", next_id), ("pop.guardian", n)):  # a guardian is a row of its own tile
+    for key, step in (
+        ("pop.parent_id", next_id),
+        ("pop.guardian", n),
+    ):  # a guardian is a row of its own tile
         out[key] = np.where(out[key] >= 0, out[key] + t * step, -1).astype(out[key].dtype)
-    order = np.argsort(out["pop.y"].astype(np.int64) * (k * w) + out["pop.x"], kind="stable")  # new row -> old row
+    order = np.argsort(
+        out["pop.y"].astype(np.int64) * (k * w) + out["pop.x"], kind="stable"
+    )  # new row -> old row
     out = {key: a[order] for key, a in out.items()}
     g = out["pop.guardian"]
-    out["pop.guardian"] = np.where(g >= 0, np.argsort(order)[g], -1).astype(g.dtype)  # old row -> new row
+    out["pop.guardian"] = np.where(g >= 0, np.argsort(order)[g], -1).astype(
+        g.dtype
+    )  # old row -> new row
     for key, a in arrays.items():
         if not key.startswith("pop."):
             out[key] = np.tile(a, (k, k)) if a.shape == (h, w) else a.copy()
@@ -138,8 +146,9 @@ def tile_snapshot(arrays: dict[str, np.ndarray], scalars: dict[str, object],
     return out, {**scalars, "next_id": next_id * tiles}
 
 
-def make_world_sim(n: int, dense: bool = False, seed: int = 1,
-                   overrides: dict[str, object] | None = None) -> Simulation:
+def make_world_sim(
+    n: int, dense: bool = False, seed: int = 1, overrides: dict[str, object] | None = None
+) -> Simulation:
     """The default world (its evolved pilot state) tiled k x k, k chosen so the population is about ``n``.
 
     The map, food, agents and species all come from the tiled snapshot
@@ -150,8 +159,14 @@ def make_world_sim(n: int, dense: bool = False, seed: int = 1,
     arrays, scalars = evolved_pilot(dense, seed)
     h, w = arrays["sim.habitat"].shape
     k = max(1, min(round(math.sqrt(n / len(arrays["pop.id"]))), MAX_SIDE // max(h, w)))
-    world = load_world(overrides={"world.width": k * w, "world.height": k * h, **_dense_overrides(dense),
-                                  **(overrides or {})})
+    world = load_world(
+        overrides={
+            "world.width": k * w,
+            "world.height": k * h,
+            **_dense_overrides(dense),
+            **(overrides or {}),
+        }
+    )
     return checkpoint.restore(world, *tile_snapshot(arrays, scalars, k))
 
 
@@ -162,8 +177,14 @@ def world_agent_bytes(sim: Simulation) -> int:
     population capacity (or capacity + 1), e.g. the spatial index and the keep list.
     """
     cap = sim.pop.capacity
-    scratch = [a for a in vars(sim).values() if isinstance(a, np.ndarray) and a.ndim == 1 and len(a) in (cap, cap + 1)
-               and len(a) != sim.habitat.size + 1]
+    scratch = [
+        a
+        for a in vars(sim).values()
+        if isinstance(a, np.ndarray)
+        and a.ndim == 1
+        and len(a) in (cap, cap + 1)
+        and len(a) != sim.habitat.size + 1
+    ]
     return sim.pop.nbytes() + sum(a.nbytes for a in scratch)
 
 
@@ -178,7 +199,9 @@ class Result:
     mean_pop: float
     bytes_arrays: float = float("nan")
     bytes_rss: float = float("nan")
-    cpu_rates: list[float] = field(default_factory=list)  # agent-steps per CPU-second of this process
+    cpu_rates: list[float] = field(
+        default_factory=list
+    )  # agent-steps per CPU-second of this process
 
     @property
     def rate(self) -> float:
@@ -186,8 +209,9 @@ class Result:
         return statistics.median(self.rates)
 
 
-def time_reps(step: Callable[[], None], pop: Callable[[], int], ticks: int,
-              reps: int) -> tuple[list[float], list[float], float]:
+def time_reps(
+    step: Callable[[], None], pop: Callable[[], int], ticks: int, reps: int
+) -> tuple[list[float], list[float], float]:
     """Run ``reps`` repetitions of ``ticks`` ticks.
 
     Returns:
@@ -209,9 +233,17 @@ def time_reps(step: Callable[[], None], pop: Callable[[], int], ticks: int,
     return rates, cpu_rates, steps_all / (ticks * reps)
 
 
-def bench_model(name: str, n: int, model_factory: Callable[[], object], step: Callable[[object], None],
-                pop: Callable[[object], int], nbytes: Callable[[object], int], warmup: int, ticks: int,
-                reps: int) -> Result:
+def bench_model(
+    name: str,
+    n: int,
+    model_factory: Callable[[], object],
+    step: Callable[[object], None],
+    pop: Callable[[object], int],
+    nbytes: Callable[[object], int],
+    warmup: int,
+    ticks: int,
+    reps: int,
+) -> Result:
     """Build a model, warm it up, time it, and measure its memory per agent."""
     base = reset_peak_rss()
     model = model_factory()
@@ -221,8 +253,11 @@ def bench_model(name: str, n: int, model_factory: Callable[[], object], step: Ca
     rates, cpu, mean_pop = time_reps(lambda: step(model), lambda: pop(model), ticks, reps)
     grown = proc_status_kib("VmHWM") * 1024 - base
     res = Result(name, n, rates, mean_pop, nbytes(model) / mean_pop, grown / mean_pop, cpu)
-    print(f"  {name:<24} N={n:>9,}  pop {mean_pop:>11,.0f}  {res.rate / 1e6:8.2f} M agent-steps/s  "
-          f"(reps: {', '.join(f'{r / 1e6:.1f}' for r in rates)})", flush=True)
+    print(
+        f"  {name:<24} N={n:>9,}  pop {mean_pop:>11,.0f}  {res.rate / 1e6:8.2f} M agent-steps/s  "
+        f"(reps: {', '.join(f'{r / 1e6:.1f}' for r in rates)})",
+        flush=True,
+    )
     return res  # the model is freed with this frame
 
 
@@ -241,17 +276,31 @@ def run_mesa_pair(ticks: int, reps: int, seed: int) -> tuple[Result, Result]:
     """
     from mesa_forager import ForagerModel  # noqa: PLC0415 - Mesa is an optional (bench) extra
 
-    runs = {"mesa": Result(MESA_ROW, MESA_AGENTS, [], 0.0), "evo": Result(EVO_MESA_ROW, MESA_AGENTS, [], 0.0)}
+    runs = {
+        "mesa": Result(MESA_ROW, MESA_AGENTS, [], 0.0),
+        "evo": Result(EVO_MESA_ROW, MESA_AGENTS, [], 0.0),
+    }
     for r in range(reps):
-        models = {"mesa": ForagerModel(n_agents=MESA_AGENTS, width=MESA_SIDE, height=MESA_SIDE, seed=seed + r),
-                  "evo": Forager(MESA_AGENTS, MESA_SIDE, MESA_SIDE, seed + r)}
+        models = {
+            "mesa": ForagerModel(
+                n_agents=MESA_AGENTS, width=MESA_SIDE, height=MESA_SIDE, seed=seed + r
+            ),
+            "evo": Forager(MESA_AGENTS, MESA_SIDE, MESA_SIDE, seed + r),
+        }
         for key, m in models.items():
-            rates, cpu, pop = time_reps(m.step, (lambda m=m: len(m.agents)) if key == "mesa" else (lambda m=m: m.n),
-                                        ticks, 1)
+            rates, cpu, pop = time_reps(
+                m.step,
+                (lambda m=m: len(m.agents)) if key == "mesa" else (lambda m=m: m.n),
+                ticks,
+                1,
+            )
             runs[key].rates += rates
             runs[key].cpu_rates += cpu
             runs[key].mean_pop += pop / reps
-        print(f"  rep {r + 1}: Mesa {runs['mesa'].rates[-1]:,.0f}/s, evosim {runs['evo'].rates[-1]:,.0f}/s", flush=True)
+        print(
+            f"  rep {r + 1}: Mesa {runs['mesa'].rates[-1]:,.0f}/s, evosim {runs['evo'].rates[-1]:,.0f}/s",
+            flush=True,
+        )
     return runs["mesa"], runs["evo"]
 
 
@@ -276,58 +325,121 @@ def markdown(results: list[Result], reps: int) -> str:
         cpu = f"{statistics.median(r.cpu_rates) / 1e6:.2f} M" if r.cpu_rates else ""
         mem = "" if math.isnan(r.bytes_arrays) else f"{r.bytes_arrays:.0f}"
         rss = "" if math.isnan(r.bytes_rss) or r.target < RSS_MIN_N else f"{r.bytes_rss:.0f}"
-        lines.append(f"| {r.workload} | {r.target:,} | {r.mean_pop:,.0f} | **{r.rate / 1e6:.2f} M** "
-                     f"| {1e9 / r.rate:.1f} | {cpu} | {mem} | {rss} |")
+        lines.append(
+            f"| {r.workload} | {r.target:,} | {r.mean_pop:,.0f} | **{r.rate / 1e6:.2f} M** "
+            f"| {1e9 / r.rate:.1f} | {cpu} | {mem} | {rss} |"
+        )
     rows = {r.workload: r for r in results}
     if MESA_ROW in rows:
         evo, mesa = rows[EVO_MESA_ROW], rows[MESA_ROW]
         cpu = statistics.median(evo.cpu_rates) / statistics.median(mesa.cpu_rates)
-        lines.append(f"\nevosim / Mesa (minimal forager, {MESA_AGENTS:,} agents, same rules and start): "
-                     f"**{evo.rate / mesa.rate:,.0f}x** (wall clock), {cpu:,.0f}x (CPU time)")
+        lines.append(
+            f"\nevosim / Mesa (minimal forager, {MESA_AGENTS:,} agents, same rules and start): "
+            f"**{evo.rate / mesa.rate:,.0f}x** (wall clock), {cpu:,.0f}x (CPU time)"
+        )
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines.append(f"\nOne core (NUMBA_NUM_THREADS=1), median of {reps} repetitions; {os.cpu_count()}-core "
-                 f"{platform.machine()}, Python {platform.python_version()}, numba {nb.__version__}, "
-                 f"evosim {evosim.__version__}; load average at the end {load}. CPU-s: the process's CPU "
-                 f"time, which other work on the machine inflates less than the wall clock.")
+    lines.append(
+        f"\nOne core (NUMBA_NUM_THREADS=1), median of {reps} repetitions; {os.cpu_count()}-core "
+        f"{platform.machine()}, Python {platform.python_version()}, numba {nb.__version__}, "
+        f"evosim {evosim.__version__}; load average at the end {load}. CPU-s: the process's CPU "
+        f"time, which other work on the machine inflates less than the wall clock."
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run every benchmark, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default=None, help="comma-separated target populations (default 10000,100000,1000000)")
-    ap.add_argument("--ticks", type=int, default=None, help="timed ticks per repetition (default: ~3M agent-steps)")
-    ap.add_argument("--warmup", type=int, default=40, help="untimed ticks before timing (default 40)")
-    ap.add_argument("--reps", type=int, default=None, help="repetitions, median reported (default 5; quick 3)")
-    ap.add_argument("--mesa-ticks", type=int, default=20, help="ticks of the Mesa comparison (default 20)")
-    ap.add_argument("--workloads", default="forager,world,dense", help="subset of forager,world,dense")
+    ap.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated target populations (default 10000,100000,1000000)",
+    )
+    ap.add_argument(
+        "--ticks",
+        type=int,
+        default=None,
+        help="timed ticks per repetition (default: ~3M agent-steps)",
+    )
+    ap.add_argument(
+        "--warmup", type=int, default=40, help="untimed ticks before timing (default 40)"
+    )
+    ap.add_argument(
+        "--reps", type=int, default=None, help="repetitions, median reported (default 5; quick 3)"
+    )
+    ap.add_argument(
+        "--mesa-ticks", type=int, default=20, help="ticks of the Mesa comparison (default 20)"
+    )
+    ap.add_argument(
+        "--workloads", default="forager,world,dense", help="subset of forager,world,dense"
+    )
     ap.add_argument("--no-mesa", action="store_true", help="skip the Mesa comparison")
-    ap.add_argument("--quick", action="store_true", help="sizes 10000,100000, 3 reps, 10 Mesa ticks")
+    ap.add_argument(
+        "--quick", action="store_true", help="sizes 10000,100000, 3 reps, 10 Mesa ticks"
+    )
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
-    sizes = [int(s) for s in (args.sizes or ("10000,100000" if args.quick else "10000,100000,1000000")).split(",")]
+    sizes = [
+        int(s)
+        for s in (args.sizes or ("10000,100000" if args.quick else "10000,100000,1000000")).split(
+            ","
+        )
+    ]
     reps = args.reps or (3 if args.quick else 5)
     mesa_ticks = 10 if args.quick and args.mesa_ticks == 20 else args.mesa_ticks
     todo = set(args.workloads.split(","))
-    print(f"evosim {evosim.__version__} benchmarks: one core, sizes {sizes}, {reps} reps; compiling ...", flush=True)
-    warm_up_compile(args.seed, bool(todo & {'world', 'dense'}))
+    print(
+        f"evosim {evosim.__version__} benchmarks: one core, sizes {sizes}, {reps} reps; compiling ...",
+        flush=True,
+    )
+    warm_up_compile(args.seed, bool(todo & {"world", "dense"}))
     results: list[Result] = []
     if not args.no_mesa:
-        print(f"Mesa comparison: {MESA_AGENTS:,} agents on {MESA_SIDE}x{MESA_SIDE}, {mesa_ticks} ticks", flush=True)
+        print(
+            f"Mesa comparison: {MESA_AGENTS:,} agents on {MESA_SIDE}x{MESA_SIDE}, {mesa_ticks} ticks",
+            flush=True,
+        )
         mesa, evo = run_mesa_pair(mesa_ticks, reps, args.seed)
         results += [evo, mesa]
     for n in sizes:
         ticks = args.ticks or auto_ticks(n)
         if "forager" in todo:
-            results.append(bench_model("evosim minimal forager", n, lambda n=n: make_forager(n, args.seed),
-                                       Forager.step, lambda m: m.n, Forager.agent_bytes, args.warmup, ticks, reps))
+            results.append(
+                bench_model(
+                    "evosim minimal forager",
+                    n,
+                    lambda n=n: make_forager(n, args.seed),
+                    Forager.step,
+                    lambda m: m.n,
+                    Forager.agent_bytes,
+                    args.warmup,
+                    ticks,
+                    reps,
+                )
+            )
         for dense in (False, True):
             if ("dense" if dense else "world") in todo:
                 name = "evosim default world" + (", dense" if dense else "")
-                results.append(bench_model(name, n, lambda n=n, d=dense: make_world_sim(n, d, args.seed),
-                                           Simulation.step, lambda s: s.pop.n, world_agent_bytes,
-                                           args.warmup, ticks, reps))
-    order = [EVO_MESA_ROW, MESA_ROW, "evosim minimal forager", "evosim default world", "evosim default world, dense"]
+                results.append(
+                    bench_model(
+                        name,
+                        n,
+                        lambda n=n, d=dense: make_world_sim(n, d, args.seed),
+                        Simulation.step,
+                        lambda s: s.pop.n,
+                        world_agent_bytes,
+                        args.warmup,
+                        ticks,
+                        reps,
+                    )
+                )
+    order = [
+        EVO_MESA_ROW,
+        MESA_ROW,
+        "evosim minimal forager",
+        "evosim default world",
+        "evosim default world, dense",
+    ]
     results.sort(key=lambda r: (order.index(r.workload), r.target))
     print("\n" + markdown(results, reps))
 

@@ -23,14 +23,16 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 from evosim.defaults import GENES  # noqa: E402
-from evosim.viewer.render import Camera, Hud, Selection, render  # noqa: E402
-from evosim.io.snapshot import History, ViewState  # noqa: E402
 from evosim.engine.world import generate_habitat  # noqa: E402
+from evosim.io.snapshot import History, ViewState  # noqa: E402
+from evosim.viewer.render import Camera, Hud, Selection, render  # noqa: E402
 
 TARGET_FPS = 30.0
 
 
-def synthetic_state(n_agents: int, side: int, n_species: int = 8, seed: int = 0, tick: int = 0) -> ViewState:
+def synthetic_state(
+    n_agents: int, side: int, n_species: int = 8, seed: int = 0, tick: int = 0
+) -> ViewState:
     """A world-sized state with ``n_agents`` random agents of ``n_species`` species (with skill data)."""
     rng = np.random.default_rng(seed + tick)
     habitat = generate_habitat(side, side, 0.4, side / 32, seed)
@@ -54,7 +56,9 @@ def synthetic_state(n_agents: int, side: int, n_species: int = 8, seed: int = 0,
     )
 
 
-def fps(states: list[ViewState], surface: pygame.Surface, frames: int, repeat: int = 3, **kw) -> float:
+def fps(
+    states: list[ViewState], surface: pygame.Surface, frames: int, repeat: int = 3, **kw
+) -> float:
     """Frames per second rendering ``states`` in turn, best of ``repeat`` runs (as ``timeit`` does).
 
     The states' cached aggregates are dropped before every frame, so each frame
@@ -87,21 +91,31 @@ def main() -> None:
     w, h = (int(v) for v in args.window.split("x"))
     surface = pygame.Surface((w, h))
     states = [synthetic_state(args.agents, args.size, tick=t) for t in range(4)]
-    print(f"viewer benchmark: {args.agents:,} agents, {args.size}x{args.size} world, {w}x{h} surface, "
-          f"{args.frames} frames per figure")
+    print(
+        f"viewer benchmark: {args.agents:,} agents, {args.size}x{args.size} world, {w}x{h} surface, "
+        f"{args.frames} frames per figure"
+    )
     whole = fps(states, surface, args.frames)
     print(f"  whole world, species layer:        {whole:7.1f} fps")
     for layer in ("brain", "skill", "food"):
-        print(f"  whole world, {layer + ' layer:':22s}{fps(states, surface, args.frames, layer=layer):7.1f} fps")
+        print(
+            f"  whole world, {layer + ' layer:':22s}{fps(states, surface, args.frames, layer=layer):7.1f} fps"
+        )
     map_size = render(states[0], surface).map_rect.size  # the map area left of the panel
     cam = Camera.fit(states[0].shape, map_size)
     cam.zoom(8.0)
-    print(f"  zoomed x8, species layer:          {fps(states, surface, args.frames, camera=cam):7.1f} fps")
+    print(
+        f"  zoomed x8, species layer:          {fps(states, surface, args.frames, camera=cam):7.1f} fps"
+    )
     sel = Selection(species=2)
-    print(f"  whole world, species selected:     {fps(states, surface, args.frames, selected=sel, hud=Hud()):7.1f} fps")
+    print(
+        f"  whole world, species selected:     {fps(states, surface, args.frames, selected=sel, hud=Hud()):7.1f} fps"
+    )
     verdict = "meets" if whole >= TARGET_FPS else "MISSES"
-    print(f"result: {whole:.1f} fps drawing {args.agents:,} agents on {args.size}x{args.size} "
-          f"({verdict} the {TARGET_FPS:.0f} fps target)")
+    print(
+        f"result: {whole:.1f} fps drawing {args.agents:,} agents on {args.size}x{args.size} "
+        f"({verdict} the {TARGET_FPS:.0f} fps target)"
+    )
 
 
 if __name__ == "__main__":

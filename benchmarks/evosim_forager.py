@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from evosim.defaults import RNG_MOVE
 from evosim.engine.kernels.food import regrow
 from evosim.engine.kernels.life import compact
 from evosim.engine.kernels.move import DX, DY, wrap
 from evosim.engine.kernels.rng import hash64
-from evosim.defaults import RNG_MOVE
 from evosim.engine.kernels.spatial import cell_index
 
 #: Parameter names of evosim's regrowth kernel (its signature grows as features are added).
@@ -40,7 +40,10 @@ FORAGER_DENSITY, FORAGER_FOOD, FORAGER_ENERGY = 0.3, 2.0, (0.5, 12.0)
 def random_walk(x, y, ids, n, height, width, seed, tick):
     """Move every agent to a uniformly random cell of its Moore neighbourhood (or stay)."""
     for i in range(n):
-        d = np.int64(((hash64(seed, tick, ids[i], RNG_MOVE, 0) >> np.uint64(32)) * np.uint64(9)) >> np.uint64(32))
+        d = np.int64(
+            ((hash64(seed, tick, ids[i], RNG_MOVE, 0) >> np.uint64(32)) * np.uint64(9))
+            >> np.uint64(32)
+        )
         x[i] = wrap(np.int64(x[i]) + DX[d], width)
         y[i] = wrap(np.int64(y[i]) + DY[d], height)
 
@@ -119,17 +122,37 @@ class Forager:
         self.x, self.y = np.zeros(rows, np.int32), np.zeros(rows, np.int32)
         self.energy, self.ids = np.zeros(rows, np.float32), np.zeros(rows, np.int64)
         cells = np.random.default_rng(self.seed).integers(0, self.width * self.height, n)
-        self.x[:n], self.y[:n], self.energy[:n], self.ids[:n] = cells % self.width, cells // self.width, \
-            self.initial_energy, np.arange(n)
-        self.order, self.keep, self.group_start = np.zeros(rows, np.int64), np.zeros(rows, np.int64), \
-            np.zeros(rows + 1, np.int64)
+        self.x[:n], self.y[:n], self.energy[:n], self.ids[:n] = (
+            cells % self.width,
+            cells // self.width,
+            self.initial_energy,
+            np.arange(n),
+        )
+        self.order, self.keep, self.group_start = (
+            np.zeros(rows, np.int64),
+            np.zeros(rows, np.int64),
+            np.zeros(rows + 1, np.int64),
+        )
         self.counts = np.zeros(self.width * self.height + 1, np.int64)
         self.food = np.full(grid, self.capacity, np.float32)
-        self.habitat, self.k, self.rate = np.ones(grid, np.uint8), np.full(2, self.capacity), np.full(2, self.r)
+        self.habitat, self.k, self.rate = (
+            np.ones(grid, np.uint8),
+            np.full(2, self.capacity),
+            np.full(2, self.r),
+        )
         # regrow's arguments by name, so optional grids of newer signatures are passed as neutral
         # (no farming bonus, uniform richness) and built once, not per tick
-        grids = {"bonus": lambda: np.zeros(grid, np.float32), "richness": lambda: np.ones(grid, np.float32)}
-        given = {"food": self.food, "habitat": self.habitat, "capacity": self.k, "rate": self.rate, "floor": self.floor}
+        grids = {
+            "bonus": lambda: np.zeros(grid, np.float32),
+            "richness": lambda: np.ones(grid, np.float32),
+        }
+        given = {
+            "food": self.food,
+            "habitat": self.habitat,
+            "capacity": self.k,
+            "rate": self.rate,
+            "floor": self.floor,
+        }
         self.regrow_args = tuple(given[p] if p in given else grids[p]() for p in REGROW_PARAMS)
         self.n_groups = self.survivors = self.births = 0  # results of this tick's phases
 
@@ -156,16 +179,37 @@ class Forager:
 
     def index_cells(self) -> None:
         """Group the agents by cell (``order``, ``group_start``, ``n_groups``)."""
-        self.n_groups = cell_index(self.x, self.y, self.n, self.width, self.counts, self.order, self.group_start)
+        self.n_groups = cell_index(
+            self.x, self.y, self.n, self.width, self.counts, self.order, self.group_start
+        )
 
     def eat(self) -> None:
         """Each cell's food shared equally by its agents."""
-        forage_simple(self.order, self.group_start, self.n_groups, self.x, self.y, self.energy, self.food, self.intake)
+        forage_simple(
+            self.order,
+            self.group_start,
+            self.n_groups,
+            self.x,
+            self.y,
+            self.energy,
+            self.food,
+            self.intake,
+        )
 
     def metabolise(self) -> None:
         """Pay metabolism, split, mark the dead (:func:`metabolise_split_die`): survivors listed in ``keep``."""
-        self.survivors, self.births = metabolise_split_die(self.x, self.y, self.energy, self.ids, self.n, self.next_id,
-                                                           self.cap, self.metabolism, self.split_threshold, self.keep)
+        self.survivors, self.births = metabolise_split_die(
+            self.x,
+            self.y,
+            self.energy,
+            self.ids,
+            self.n,
+            self.next_id,
+            self.cap,
+            self.metabolism,
+            self.split_threshold,
+            self.keep,
+        )
 
     def remove_dead(self) -> None:
         """Keep the rows listed by :meth:`metabolise` (children included), in that order."""
@@ -175,7 +219,18 @@ class Forager:
 
     def agent_bytes(self) -> int:
         """Bytes of the per-agent arrays and per-agent scratch (all rows)."""
-        return sum(a.nbytes for a in (self.x, self.y, self.energy, self.ids, self.order, self.group_start, self.keep))
+        return sum(
+            a.nbytes
+            for a in (
+                self.x,
+                self.y,
+                self.energy,
+                self.ids,
+                self.order,
+                self.group_start,
+                self.keep,
+            )
+        )
 
 
 def make_forager(n: int, seed: int = 0) -> Forager:

@@ -63,7 +63,9 @@ def _timed(fn: Callable[[], object], spent: dict[str, float], name: str) -> Call
     return wrapper
 
 
-def time_phases(model: Simulation | Forager, ticks: int, pop: Callable[[], int]) -> dict[str, float]:
+def time_phases(
+    model: Simulation | Forager, ticks: int, pop: Callable[[], int]
+) -> dict[str, float]:
     """Step ``model`` ``ticks`` times with each phase of its ``step`` (:func:`step_phases`) timed.
 
     Times are the process's CPU time (``time.process_time``), which other
@@ -98,8 +100,14 @@ MECHANISMS: dict[str, dict[str, object]] = {
 }
 
 
-def profile_world(n: int, dense: bool, warmup: int, ticks: int, seed: int = 1,
-                  overrides: dict[str, object] | None = None) -> dict[str, float]:
+def profile_world(
+    n: int,
+    dense: bool,
+    warmup: int,
+    ticks: int,
+    seed: int = 1,
+    overrides: dict[str, object] | None = None,
+) -> dict[str, float]:
     """Time each process of the default world over ``ticks`` ticks, after ``warmup`` untimed ticks.
 
     ``overrides`` change the world's parameters (see :func:`bench.make_world_sim`).
@@ -126,33 +134,62 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", default="100000,1000000", help="comma-separated target populations")
     ap.add_argument("--warmup", type=int, default=40, help="untimed ticks first")
     ap.add_argument("--ticks", type=int, default=30, help="timed ticks")
-    ap.add_argument("--dense", action="store_true", help=f"default world with food regrowth {bench.DENSE_REGROWTH}")
+    ap.add_argument(
+        "--dense",
+        action="store_true",
+        help=f"default world with food regrowth {bench.DENSE_REGROWTH}",
+    )
     ap.add_argument("--forager", action="store_true", help="profile the minimal forager instead")
-    ap.add_argument("--mechanisms", action="store_true",
-                    help="default world at the first size, each mechanism switched off in turn")
+    ap.add_argument(
+        "--mechanisms",
+        action="store_true",
+        help="default world at the first size, each mechanism switched off in turn",
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     bench.warm_up_compile(1, not args.forager)
     if args.mechanisms:
         n = sizes[0]
         every = {k: v for ov in MECHANISMS.values() for k, v in ov.items()}
-        variants = {"(all on)": {}, **{f"no {k}": ov for k, ov in MECHANISMS.items()}, "none of these": every}
-        rows = [(name, profile_world(n, args.dense, args.warmup, args.ticks, overrides=ov))
-                for name, ov in variants.items()]
+        variants = {
+            "(all on)": {},
+            **{f"no {k}": ov for k, ov in MECHANISMS.items()},
+            "none of these": every,
+        }
+        rows = [
+            (name, profile_world(n, args.dense, args.warmup, args.ticks, overrides=ov))
+            for name, ov in variants.items()
+        ]
         title = f"Default world at N={n:,}: each mechanism switched off in turn (same state)"
     elif args.forager:
         rows = [(f"N={n:,}", profile_forager(n, args.warmup, args.ticks)) for n in sizes]
         title = "Minimal forager"
     else:
         rows = [(f"N={n:,}", profile_world(n, args.dense, args.warmup, args.ticks)) for n in sizes]
-        title = "Default world" + (f" (dense: regrowth {bench.DENSE_REGROWTH})" if args.dense else "")
-    print(f"\n{title}, one core, CPU ns per agent-step (share of the tick), {args.ticks} ticks after {args.warmup}\n")
-    print("| process | " + " | ".join(f"{h}: pop {r['mean_pop']:,.0f}, {r['cells']:,} cells" for h, r in rows) + " |")
+        title = "Default world" + (
+            f" (dense: regrowth {bench.DENSE_REGROWTH})" if args.dense else ""
+        )
+    print(
+        f"\n{title}, one core, CPU ns per agent-step (share of the tick), {args.ticks} ticks after {args.warmup}\n"
+    )
+    print(
+        "| process | "
+        + " | ".join(f"{h}: pop {r['mean_pop']:,.0f}, {r['cells']:,} cells" for h, r in rows)
+        + " |"
+    )
     print("|---|" + "---:|" * len(rows))
     keys = [k for k in rows[0][1] if k not in ("mean_pop", "cells")]
     for name in keys:
-        print(f"| {name} | " + " | ".join(f"{r[name]:.1f} ({100 * r[name] / r['total']:.0f}%)" for _, r in rows) + " |")
-    print("| agent-steps per CPU-s | " + " | ".join(f"{1e3 / r['total']:.2f} M" for _, r in rows) + " |")
+        print(
+            f"| {name} | "
+            + " | ".join(f"{r[name]:.1f} ({100 * r[name] / r['total']:.0f}%)" for _, r in rows)
+            + " |"
+        )
+    print(
+        "| agent-steps per CPU-s | "
+        + " | ".join(f"{1e3 / r['total']:.2f} M" for _, r in rows)
+        + " |"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,15 @@ _LAZY = {
     "load_experiment": "evosim.experiments.experiment",
 }
 
-__all__ = ["ConfigError", "Simulation", "__version__", "load_experiment", "load_run", "load_world", "run"]
+__all__ = [
+    "ConfigError",
+    "Simulation",
+    "__version__",
+    "load_experiment",
+    "load_run",
+    "load_world",
+    "run",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from evosim.config.load import load_world

@@ -17,7 +17,9 @@ class ConfigError(Exception):
     def __init__(self, message: str):
         # one paragraph whatever the input: line breaks inside user keys or
         # library messages are shown escaped, never as new lines
-        super().__init__("".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(message)))
+        super().__init__(
+            "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(message))
+        )
 
 
 class CheckpointError(ConfigError):

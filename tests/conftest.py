@@ -16,7 +16,11 @@ from tests.helpers import TINY, set_args
 # Property tests: no deadline (the first call of a kernel may compile), no
 # example database written into the repository.
 settings.register_profile(
-    "evosim", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+    "evosim",
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
 )
 settings.load_profile("evosim")
 
@@ -44,7 +48,9 @@ class Cli:
         old = os.getcwd()
         os.chdir(self.cwd)
         try:
-            return self.runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=True)
+            return self.runner.invoke(
+                main, [str(a) for a in args], input=input, catch_exceptions=True
+            )
         finally:
             os.chdir(old)
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from evosim.config.schema import HardFoodConfig, World
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
 from evosim.engine.kernels import spatial
 from evosim.engine.params import Params, ladder_from_world, params_from_world
-from evosim.config.schema import HardFoodConfig, World
 from evosim.engine.species import SpeciesRegistry
 from evosim.engine.world import food_arrays
 
@@ -83,7 +83,9 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
     mult = float(np.max(lad.energy_mult))
     bonus = float(np.max(lad.regrowth_bonus))
     energy_per_tick = 0.0
-    groups = {id(g): g for _, _, g in _food_layers(world.world)}  # each group has a land and a water layer
+    groups = {
+        id(g): g for _, _, g in _food_layers(world.world)
+    }  # each group has a land and a water layer
     for group in groups.values():
         cap, rate = food_arrays(group)
         if isinstance(group, HardFoodConfig):  # no seasons; its own energy per unit
@@ -98,7 +100,11 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
 
 def set_args(overrides: Mapping[str, Any] | Iterable[str]) -> list[str]:
     """``--set`` options of the CLI for ``overrides``: a mapping {key path: value} or ``"key.path=value"`` strings."""
-    items = [f"{k}={v}" for k, v in overrides.items()] if isinstance(overrides, Mapping) else list(overrides)
+    items = (
+        [f"{k}={v}" for k, v in overrides.items()]
+        if isinstance(overrides, Mapping)
+        else list(overrides)
+    )
     return [arg for item in items for arg in ("--set", item)]
 
 
@@ -129,10 +135,14 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         "hard": np.zeros(shape, np.float32),
         "farmed": np.zeros(shape, np.float32),
         "bonus": np.zeros(shape, np.float32),
-        "adults": np.zeros(64, np.int64),  # per-species outputs of select_survivors (tests use few species)
+        "adults": np.zeros(
+            64, np.int64
+        ),  # per-species outputs of select_survivors (tests use few species)
         "holders": np.zeros(64, np.int64),
         "top": np.zeros(64, np.int64),
-        "want": np.zeros(4096, np.float64),  # per-agent scratch of forage (tests use far fewer agents)
+        "want": np.zeros(
+            4096, np.float64
+        ),  # per-agent scratch of forage (tests use far fewer agents)
         "gain": np.zeros(4096, np.float64),
     }
     reg = SpeciesRegistry(world)
@@ -141,7 +151,9 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
     return out
 
 
-def cell_groups(x, y, width: int, height: int, n: int | None = None, capacity: int | None = None) -> dict[str, Any]:
+def cell_groups(
+    x, y, width: int, height: int, n: int | None = None, capacity: int | None = None
+) -> dict[str, Any]:
     """Agents ``0..n-1`` (default: all of ``x``) grouped by cell with :func:`spatial.cell_index`.
 
     Returns the index under the names the kernels give it: ``order``,
@@ -161,7 +173,9 @@ def cell_groups(x, y, width: int, height: int, n: int | None = None, capacity: i
     return {"order": order, "group_start": group_start, "n_groups": g, "cell_end": counts}
 
 
-def kargs(ag: Agents | None = None, shape: tuple[int, int] = (1, 1), **explicit: Any) -> dict[str, Any]:
+def kargs(
+    ag: Agents | None = None, shape: tuple[int, int] = (1, 1), **explicit: Any
+) -> dict[str, Any]:
     """Arguments for :func:`call`: neutral world arrays, then the agents' arrays, then ``explicit``."""
     out = world_arrays(shape)
     if ag is not None:
@@ -195,11 +209,24 @@ class Agents:
     ``capacity`` rows; ``n`` rows are live.
     """
 
-    def __init__(self, n: int, capacity: int | None = None, *, x=0, y=0, energy=10.0, age=1000,
-                 species=0, genome=0.5, guardian=-1):
+    def __init__(
+        self,
+        n: int,
+        capacity: int | None = None,
+        *,
+        x=0,
+        y=0,
+        energy=10.0,
+        age=1000,
+        species=0,
+        genome=0.5,
+        guardian=-1,
+    ):
         cap = max(n, capacity or n, 1)
         self.n = n
-        self.a: dict[str, np.ndarray] = {name: np.zeros(cap, dt) for name, dt in AGENT_FIELDS.items()}
+        self.a: dict[str, np.ndarray] = {
+            name: np.zeros(cap, dt) for name, dt in AGENT_FIELDS.items()
+        }
         self.a["genome"] = np.zeros((cap, N_GENES), GENOME_DTYPE)
         self.a["id"][:n] = np.arange(n)
         self.a["parent_id"][:n] = -1

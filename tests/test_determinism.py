@@ -25,7 +25,13 @@ def test_same_world_and_seed_give_byte_identical_run_folders(world, tmp_path):
     run(world, tmp_path / "a", ticks=TICKS, seed=11)
     run(world, tmp_path / "b", ticks=TICKS, seed=11)
     a, b = folder_bytes(tmp_path / "a"), folder_bytes(tmp_path / "b")
-    assert set(a) == set(b) and {"config.yaml", "timeseries.csv", "species.csv", "events.csv", "summary.json"} <= set(a)
+    assert set(a) == set(b) and {
+        "config.yaml",
+        "timeseries.csv",
+        "species.csv",
+        "events.csv",
+        "summary.json",
+    } <= set(a)
     for name in a:
         assert a[name] == b[name], f"{name} differs between two identical runs"
 
@@ -36,7 +42,13 @@ def test_a_run_folder_config_repeats_the_run(world, tmp_path):
     again = load_world(tmp_path / "a" / "config.yaml")
     run(again, tmp_path / "b")
     a, b = folder_bytes(tmp_path / "a"), folder_bytes(tmp_path / "b")
-    assert set(a) == set(b) and {"config.yaml", "timeseries.csv", "species.csv", "events.csv", "summary.json"} <= set(a)
+    assert set(a) == set(b) and {
+        "config.yaml",
+        "timeseries.csv",
+        "species.csv",
+        "events.csv",
+        "summary.json",
+    } <= set(a)
     for name in a:
         assert a[name] == b[name], name
 
@@ -96,10 +108,24 @@ def test_advance_in_pieces_equals_advance_at_once(world):
 
 
 def _cli_run(out, env_extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM_THREADS"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM_THREADS"))
+    }
     env.update(env_extra)
-    args = [sys.executable, "-m", "evosim", "run", "-q", "--out", str(out), "--ticks", str(TICKS), "--seed", "5",
-            *set_args(TINY)]
+    args = [
+        sys.executable,
+        "-m",
+        "evosim",
+        "run",
+        "-q",
+        "--out",
+        str(out),
+        "--ticks",
+        str(TICKS),
+        "--seed",
+        "5",
+        *set_args(TINY),
+    ]
     r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     return out / "timeseries.csv"
@@ -116,6 +142,10 @@ def test_thread_count_does_not_change_the_run(world, tmp_path):
     run(world, tmp_path / "here", ticks=TICKS, seed=5)
     here = (tmp_path / "here" / "timeseries.csv").read_bytes()
     assert serial.read_bytes() == here
-    assert parallel.read_bytes() == serial.read_bytes(), "EVOSIM_PARALLEL=1 on 2 threads changed the run"
+    assert parallel.read_bytes() == serial.read_bytes(), (
+        "EVOSIM_PARALLEL=1 on 2 threads changed the run"
+    )
     for name in ("species.csv", "events.csv"):
-        assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
+        assert (tmp_path / "parallel" / name).read_bytes() == (
+            tmp_path / "serial" / name
+        ).read_bytes(), name

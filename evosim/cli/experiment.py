@@ -13,16 +13,39 @@ from evosim.errors import ConfigError
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--workers", type=click.IntRange(1, 4096), default=None,
-              help="Worker processes of the local Dask cluster (default: the CPU count).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Experiment folder (default: runs/<name>). Re-running into it skips finished replicates.")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Use an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster.")
-@click.option("--dry-run", is_flag=True, help="Validate SPEC and print the plan (finished and pending replicates) without running.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 4096),
+    default=None,
+    help="Worker processes of the local Dask cluster (default: the CPU count).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Experiment folder (default: runs/<name>). Re-running into it skips finished replicates.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Use an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate SPEC and print the plan (finished and pending replicates) without running.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @refusals
-def experiment(spec: str, workers: int | None, out: str | None, scheduler: str | None, dry_run: bool, quiet: bool) -> None:
+def experiment(
+    spec: str,
+    workers: int | None,
+    out: str | None,
+    scheduler: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
     """Run the arms x replicates of the experiment file SPEC on a Dask cluster.
 
     Each replicate writes OUT/<arm>/rep-<k>/; OUT/experiment.json records the
@@ -33,7 +56,9 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     from evosim.experiments import experiment as ex
 
     if scheduler and workers is not None:
-        raise ConfigError("--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates")
+        raise ConfigError(
+            "--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates"
+        )
     exp = ex.load_experiment(spec)
     out_path = Path(out) if out else Path("runs") / exp.spec.name
     prep = ex.prepare(exp, out_path)
@@ -46,33 +71,56 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     for note in exp.notes:
         click.echo(f"note: {note}", err=True)
     if p.finished:
-        click.echo(f"{len(p.finished)} replicate(s) already finished in {out_path}: skipped", err=True)
+        click.echo(
+            f"{len(p.finished)} replicate(s) already finished in {out_path}: skipped", err=True
+        )
     if dry_run:
         for k, seed in enumerate(exp.seeds):
             click.echo(f"replicate {k}: seed {seed}")
         for arm, k in p.todo:
             click.echo(f"to run: {out_path / ex.run_folder(arm, k)}")
         return
-    where = f"scheduler {scheduler}" if scheduler else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
+    where = (
+        f"scheduler {scheduler}"
+        if scheduler
+        else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
+    )
     if p.todo:
         click.echo(f"running {len(p.todo)} replicate(s) on {where}", err=True)
     try:
         if quiet or not p.todo:
-            outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler, prepared=prep)
+            outcome = ex.run_experiment(
+                exp, out_path, workers=workers, scheduler=scheduler, prepared=prep
+            )
         else:
             with click.progressbar(length=len(p.finished) + len(p.todo), label="replicates", file=sys.stderr, show_pos=True,
                                    item_show_func=lambda r: r and f"{r['arm']} rep-{r['replicate']} {r['action']}") as bar:  # fmt: skip
-                outcome = ex.run_experiment(exp, out_path, workers=workers, scheduler=scheduler, prepared=prep,
-                                            on_done=lambda r, _o: bar.update(1, r))
+                outcome = ex.run_experiment(
+                    exp,
+                    out_path,
+                    workers=workers,
+                    scheduler=scheduler,
+                    prepared=prep,
+                    on_done=lambda r, _o: bar.update(1, r),
+                )
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; finished replicates are kept. Continue with the same command "
-                   f"(evosim experiment {spec} --out {out_path})", err=True)
+        click.echo(
+            f"\ninterrupted; finished replicates are kept. Continue with the same command "
+            f"(evosim experiment {spec} --out {out_path})",
+            err=True,
+        )
         sys.exit(130)
     ran = {a: outcome.count(a) for a in ("ran", "resumed", "restarted", "skipped")}
-    click.echo(f"{len(outcome.results)} of {outcome.total} replicates finished ("
-               + ", ".join(f"{v} {k}" for k, v in ran.items() if v) + f"); experiment folder: {out_path}")
+    click.echo(
+        f"{len(outcome.results)} of {outcome.total} replicates finished ("
+        + ", ".join(f"{v} {k}" for k, v in ran.items() if v)
+        + f"); experiment folder: {out_path}"
+    )
     if outcome.failures:
-        click.echo(f"{len(outcome.failures)} replicate(s) failed (re-run the same command to retry them):", err=True)
+        click.echo(
+            f"{len(outcome.failures)} replicate(s) failed (re-run the same command to retry them):",
+            err=True,
+        )
         for arm, k, msg in outcome.failures:
             click.echo(f"  {arm} rep-{k}: {msg}", err=True)
         sys.exit(1)
@@ -81,10 +129,26 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, exists=False))
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Where to write the report (default: FOLDER/report).")
-@click.option("--bootstrap", type=click.IntRange(100, 1_000_000), default=2000, show_default=True,
-              help="Bootstrap resamples for the 95% intervals.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write the report (default: FOLDER/report).",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(100, 1_000_000),
+    default=2000,
+    show_default=True,
+    help="Bootstrap resamples for the 95% intervals.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap.",
+)
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @refusals
 def report(folder: str, out: str | None, bootstrap: int, seed: int, no_plots: bool) -> None:

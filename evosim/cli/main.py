@@ -14,10 +14,10 @@ import click
 
 from evosim import __version__
 from evosim.cli.common import refusals, set_option
-from evosim.errors import ConfigError
-from evosim.config.load import load_world
 from evosim.cli.experiment import experiment, report
 from evosim.cli.view import view
+from evosim.config.load import load_world
+from evosim.errors import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,7 +44,12 @@ def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file instead of standard output.",
+)
 @click.option("--parameters", is_flag=True, help="Print the Markdown table of every key instead.")
 @refusals
 def init(output: str | None, parameters: bool) -> None:
@@ -64,63 +69,137 @@ def init(output: str | None, parameters: bool) -> None:
 
 @main.command()
 @click.argument("world_file", required=False, type=click.Path(dir_okay=True))
-@click.option("--ticks", type=click.IntRange(0, 100_000_000), help="Ticks to run (default: sim.ticks of the world).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world).")
-@click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/<world>-seed<seed>-<time>).")
-@click.option("--force", is_flag=True, help="Replace an existing run folder given by --out (with --resume: resume even if the world file changed).")
-@click.option("--checkpoint-every", type=click.IntRange(0, 100_000_000), help="Ticks between checkpoints (0: only on interruption).")
-@click.option("--resume", "resume_folder", type=click.Path(file_okay=False), help="Continue the interrupted run in this folder from its newest valid checkpoint.")
-@click.option("--from", "from_checkpoint", type=click.Path(dir_okay=False), help="Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, with --set, gives the parameters and interventions.")
-@click.option("--record-every", type=click.IntRange(0, 100_000_000), metavar="K",
-              help="Record a replay frame every K ticks into RUN_FOLDER/frames (replay it with `evosim view RUN_FOLDER`); "
-                   "0: none. Same as --set output.record_every=K.")
+@click.option(
+    "--ticks",
+    type=click.IntRange(0, 100_000_000),
+    help="Ticks to run (default: sim.ticks of the world).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Run folder (default: runs/<world>-seed<seed>-<time>).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing run folder given by --out (with --resume: resume even if the world file changed).",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(0, 100_000_000),
+    help="Ticks between checkpoints (0: only on interruption).",
+)
+@click.option(
+    "--resume",
+    "resume_folder",
+    type=click.Path(file_okay=False),
+    help="Continue the interrupted run in this folder from its newest valid checkpoint.",
+)
+@click.option(
+    "--from",
+    "from_checkpoint",
+    type=click.Path(dir_okay=False),
+    help="Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, with --set, gives the parameters and interventions.",
+)
+@click.option(
+    "--record-every",
+    type=click.IntRange(0, 100_000_000),
+    metavar="K",
+    help="Record a replay frame every K ticks into RUN_FOLDER/frames (replay it with `evosim view RUN_FOLDER`); "
+    "0: none. Same as --set output.record_every=K.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @set_option
 @refusals
-def run(world_file, ticks, seed, out, force, checkpoint_every, resume_folder, from_checkpoint, record_every, quiet, overrides) -> None:
+def run(
+    world_file,
+    ticks,
+    seed,
+    out,
+    force,
+    checkpoint_every,
+    resume_folder,
+    from_checkpoint,
+    record_every,
+    quiet,
+    overrides,
+) -> None:
     """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
     from evosim.io import runner
 
     if record_every is not None:
         if resume_folder:
-            raise ConfigError("--resume RUN_FOLDER continues a run as it was configured; it takes no --record-every")
+            raise ConfigError(
+                "--resume RUN_FOLDER continues a run as it was configured; it takes no --record-every"
+            )
         overrides = (*overrides, f"output.record_every={record_every}")
     if from_checkpoint:
         if resume_folder or seed is not None:
-            raise ConfigError("--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed")
+            raise ConfigError(
+                "--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed"
+            )
         base_cfg = Path(from_checkpoint).resolve().parent.parent / "config.yaml"
         source = world_file or (str(base_cfg) if base_cfg.is_file() else None)
         world = load_world(source, overrides)
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
-        job = lambda progress: runner.branch(from_checkpoint, world, out_path, ticks=bar_ticks, force=force,  # noqa: E731
-                                             progress=progress, checkpoint_every=checkpoint_every, world_file=world_file)
+        job = lambda progress: runner.branch(
+            from_checkpoint,
+            world,
+            out_path,
+            ticks=bar_ticks,
+            force=force,  # noqa: E731
+            progress=progress,
+            checkpoint_every=checkpoint_every,
+            world_file=world_file,
+        )
         label = f"{world.name} from {Path(from_checkpoint).name}"
     elif resume_folder:
         if world_file or overrides or seed is not None or out:
-            raise ConfigError("--resume RUN_FOLDER continues a run as it was configured; it takes no world file, --set, --seed or --out")
+            raise ConfigError(
+                "--resume RUN_FOLDER continues a run as it was configured; it takes no world file, --set, --seed or --out"
+            )
         bar_ticks = ticks
-        job = lambda progress: runner.resume(resume_folder, force=force, progress=progress, ticks=ticks)  # noqa: E731
+        job = lambda progress: runner.resume(
+            resume_folder, force=force, progress=progress, ticks=ticks
+        )  # noqa: E731
         label, out_path = f"resume {resume_folder}", Path(resume_folder)
     else:
         world = load_world(world_file, overrides)
         seed = world.sim.seed if seed is None else seed
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, seed)
-        job = lambda progress: runner.run(world, out_path, ticks=bar_ticks, seed=seed, force=force,  # noqa: E731
-                                          progress=progress, checkpoint_every=checkpoint_every, world_file=world_file)
+        job = lambda progress: runner.run(
+            world,
+            out_path,
+            ticks=bar_ticks,
+            seed=seed,
+            force=force,  # noqa: E731
+            progress=progress,
+            checkpoint_every=checkpoint_every,
+            world_file=world_file,
+        )
         label = f"{world.name} seed {seed}"
     if not quiet and not runner.kernels_cached():
         click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
     try:
         result = job(None) if quiet or bar_ticks is None else _with_bar(job, label, bar_ticks)
     except runner.Interrupted as exc:
-        click.echo(f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
-                   f"Continue with: evosim run --resume {out_path}", err=True)
+        click.echo(
+            f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
+            f"Continue with: evosim run --resume {out_path}",
+            err=True,
+        )
         sys.exit(exc.exit_code)
     except OSError as exc:
-        click.echo(f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
-                   f"({getattr(exc, 'filename', '') or out_path}); the newest checkpoint stays valid", err=True)
+        click.echo(
+            f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
+            f"({getattr(exc, 'filename', '') or out_path}); the newest checkpoint stays valid",
+            err=True,
+        )
         sys.exit(1)
     summary = result
     if resume_folder:  # runner.resume also says which checkpoints it skipped and where it started
@@ -142,7 +221,9 @@ def _with_bar(job, label: str, ticks: int):
         rate = bar.pos / max(time.perf_counter() - started, 1e-9)
         return f"{rate:,.0f} ticks/s  population {state['pop']:,}"
 
-    with click.progressbar(length=ticks, label=label, item_show_func=show, file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(
+        length=ticks, label=label, item_show_func=show, file=sys.stderr, show_pos=True
+    ) as bar:
 
         def progress(sim):
             if state["last"] is None:
@@ -158,7 +239,9 @@ def _with_bar(job, label: str, ticks: int):
 
 def _report(summary: dict, out: Path) -> None:
     top = sorted(summary["final_populations"].items(), key=lambda kv: -kv[1])
-    pops = ", ".join(f"{k} {v:,}" for k, v in top[:6]) + (f" and {len(top) - 6} more species" if len(top) > 6 else "")
+    pops = ", ".join(f"{k} {v:,}" for k, v in top[:6]) + (
+        f" and {len(top) - 6} more species" if len(top) > 6 else ""
+    )
     rate = summary["timing"]["agent_steps_per_s"]
     click.echo(
         f"{summary['ended']} after {summary['ticks_run']} ticks: {pops}; "
@@ -168,8 +251,10 @@ def _report(summary: dict, out: Path) -> None:
     for kind in ("intelligent", "technological"):
         first = summary[f"first_{kind}"]
         if first:
-            click.echo(f"{summary[f'{kind}_species']} species became {kind}; first: {first['species']} at tick "
-                       f"{first['tick']} after {first['flop']:.3g} FLOP")
+            click.echo(
+                f"{summary[f'{kind}_species']} species became {kind}; first: {first['species']} at tick "
+                f"{first['tick']} after {first['flop']:.3g} FLOP"
+            )
         else:
             click.echo(f"no species became {kind}")
     if summary["cap_reached_at"] is not None:

@@ -27,15 +27,26 @@ def parse_size(text: str) -> tuple[int, int]:
     """
     m = _SIZE_RE.match(text or "")
     if not m:
-        raise ConfigError(f"--size {text}: expected WIDTHxHEIGHT in pixels, for example --size 1200x800")
+        raise ConfigError(
+            f"--size {text}: expected WIDTHxHEIGHT in pixels, for example --size 1200x800"
+        )
     w, h = int(m.group(1)), int(m.group(2))
     if not (320 <= w <= 8192 and 240 <= h <= 8192):
         raise ConfigError(f"--size {text}: the size must be between 320x240 and 8192x8192")
     return w, h
 
 
-def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, ticks: int | None,
-             screenshot: str | None, frames_dir: str | None, every: int | None, size: str, layer: str) -> None:
+def run_view(
+    source: str | None,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    ticks: int | None,
+    screenshot: str | None,
+    frames_dir: str | None,
+    every: int | None,
+    size: str,
+    layer: str,
+) -> None:
     """What ``evosim view`` does (see its help).
 
     Raises:
@@ -52,19 +63,23 @@ def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, t
 
     if source is not None and Path(source).is_dir():
         if overrides or seed is not None:
-            raise ConfigError(f"{source}: --set and --seed apply to a world file, not to the replay of a run folder")
+            raise ConfigError(
+                f"{source}: --set and --seed apply to a world file, not to the replay of a run folder"
+            )
         from evosim.io.frames import FrameReader
 
         src: Any = ReplaySource(FrameReader(source))
         run_ticks = ticks
     else:
         from evosim.config.load import load_world
-        from evosim.io.runner import kernels_cached
         from evosim.engine.sim import Simulation
+        from evosim.io.runner import kernels_cached
 
         world = load_world(source, overrides)
         if not kernels_cached():
-            click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
+            click.echo(
+                "Compiling the numba kernels (first run only; cached afterwards)...", err=True
+            )
         src = LiveSource(Simulation(world, seed=seed))
         run_ticks = world.sim.ticks if ticks is None and headless else ticks
 
@@ -85,25 +100,54 @@ def run_view(source: str | None, overrides: tuple[str, ...], seed: int | None, t
     try:
         viewer.run(ticks=ticks)
     except pygame.error as exc:
-        click.echo(f"evosim: error: cannot open a window ({exc}); use --screenshot or --frames without a display",
-                   err=True)
+        click.echo(
+            f"evosim: error: cannot open a window ({exc}); use --screenshot or --frames without a display",
+            err=True,
+        )
         sys.exit(1)
 
 
 @click.command(name="view")
 @click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed (default: sim.seed of the world). Live mode only.")
-@click.option("--ticks", type=click.IntRange(0, 100_000_000),
-              help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
-                   "pause the window at this tick. Replay: the tick to show or to stop at.")
-@click.option("--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit.")
-@click.option("--frames", "frames_dir", type=click.Path(file_okay=False),
-              help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.")
-@click.option("--every", type=click.IntRange(1, 100_000_000), help="Ticks between --frames images (default 10).")
-@click.option("--size", default="1200x800", show_default=True, help="Window / image size, WIDTHxHEIGHT pixels.")
-@click.option("--layer", type=click.Choice(LAYER_NAMES), default="species", show_default=True,
-              help="Layer shown first.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    help="Seed (default: sim.seed of the world). Live mode only.",
+)
+@click.option(
+    "--ticks",
+    type=click.IntRange(0, 100_000_000),
+    help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
+    "pause the window at this tick. Replay: the tick to show or to stop at.",
+)
+@click.option(
+    "--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit."
+)
+@click.option(
+    "--frames",
+    "frames_dir",
+    type=click.Path(file_okay=False),
+    help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.",
+)
+@click.option(
+    "--every",
+    type=click.IntRange(1, 100_000_000),
+    help="Ticks between --frames images (default 10).",
+)
+@click.option(
+    "--size",
+    default="1200x800",
+    show_default=True,
+    help="Window / image size, WIDTHxHEIGHT pixels.",
+)
+@click.option(
+    "--layer",
+    type=click.Choice(LAYER_NAMES),
+    default="species",
+    show_default=True,
+    help="Layer shown first.",
+)
 @refusals
 def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
     """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).

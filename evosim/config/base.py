@@ -16,14 +16,18 @@ class Strict(BaseModel):
     """Base: unknown keys are errors, values are checked on assignment too."""
 
     # strict: a YAML boolean (yes/on/true) or a quoted number is not silently taken for a number
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, validate_default=True, strict=True
+    )
 
 
 def _f(default, description, **kw):
     """Shorthand for a documented field."""
-    return Field(default, description=description, allow_inf_nan=False, **kw) if isinstance(
-        default, float
-    ) else Field(default, description=description, **kw)
+    return (
+        Field(default, description=description, allow_inf_nan=False, **kw)
+        if isinstance(default, float)
+        else Field(default, description=description, **kw)
+    )
 
 
 def model_of(annotation: Any) -> type[BaseModel] | None:

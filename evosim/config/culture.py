@@ -12,15 +12,25 @@ class CultureConfig(Strict):
 
     alpha: float = _f(1.0, "alpha0: systematic copying loss per learning attempt", ge=0.0, le=1e6)
     alpha_dexterity: float = _f(
-        1.0, "alpha = alpha0 + alpha_dexterity * (1 - effective dexterity) + alpha_brain * (1 - brain)", ge=0.0, le=1e6
+        1.0,
+        "alpha = alpha0 + alpha_dexterity * (1 - effective dexterity) + alpha_brain * (1 - brain)",
+        ge=0.0,
+        le=1e6,
     )
     alpha_brain: float = _f(1.0, "see alpha_dexterity", ge=0.0, le=1e6)
-    beta: float = _f(0.5, "beta0: Gumbel scale of a learning attempt (inference, experiment)", gt=0.0, le=1e6)
+    beta: float = _f(
+        0.5, "beta0: Gumbel scale of a learning attempt (inference, experiment)", gt=0.0, le=1e6
+    )
     beta_brain: float = _f(0.5, "beta = beta0 + beta_brain * brain", ge=0.0, le=1e6)
     juvenile_rate: float = _f(
-        0.3, "chance per tick that a juvenile makes a learning attempt (more childhood, more attempts)", ge=0.0, le=1.0
+        0.3,
+        "chance per tick that a juvenile makes a learning attempt (more childhood, more attempts)",
+        ge=0.0,
+        le=1.0,
     )
-    adult_rate: float = _f(0.03, "chance per tick that an adult makes a learning attempt", ge=0.0, le=1.0)
+    adult_rate: float = _f(
+        0.03, "chance per tick that an adult makes a learning attempt", ge=0.0, le=1.0
+    )
     innovation_rate: float = _f(
         0.02,
         "innovation chance per adult per tick = innovation_rate * brain**innovation_brain_exponent * "
@@ -32,7 +42,9 @@ class CultureConfig(Strict):
     innovation_dexterity_weight: float = _f(0.8, "see innovation_rate", ge=0.0, le=1.0)
     innovation_step: float = _f(0.5, "skill gained by an innovation", ge=0.0, le=1e6)
     skill_cap: float = _f(2.0, "cap0: most skill an agent can hold at brain 0", ge=0.0, le=1e9)
-    skill_cap_brain: float = _f(28.0, "skill cap = skill_cap + skill_cap_brain * brain", ge=0.0, le=1e9)
+    skill_cap_brain: float = _f(
+        28.0, "skill cap = skill_cap + skill_cap_brain * brain", ge=0.0, le=1e9
+    )
 
 
 class MilestoneConfig(Strict):
@@ -40,14 +52,25 @@ class MilestoneConfig(Strict):
 
     name: str = Field(..., description="milestone name", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
     threshold: float = _f(1.0, "skill at which the milestone is held", gt=0.0, le=1e9)
-    min_dexterity: float = _f(0.0, "effective dexterity needed (else skill is capped just below)", ge=0.0, le=1.0)
-    needs_land: bool = _f(False, "the agent must stand on land (or its species have a fire substitute)")
-    hard_food: bool = _f(False, "effect: access to hard food")
-    energy_multiplier: float = _f(1.0, "effect: energy per food eaten is multiplied by this (cooking)", gt=0.0, le=100.0)
-    regrowth_bonus: float = _f(
-        0.0, "effect: regrowth rate of the cell the holder stands on is multiplied by 1 + this (agriculture)", ge=0.0, le=100.0
+    min_dexterity: float = _f(
+        0.0, "effective dexterity needed (else skill is capped just below)", ge=0.0, le=1.0
     )
-    hard_food_multiplier: float = _f(1.0, "effect: hard-food yield is multiplied by this (metal tools)", gt=0.0, le=100.0)
+    needs_land: bool = _f(
+        False, "the agent must stand on land (or its species have a fire substitute)"
+    )
+    hard_food: bool = _f(False, "effect: access to hard food")
+    energy_multiplier: float = _f(
+        1.0, "effect: energy per food eaten is multiplied by this (cooking)", gt=0.0, le=100.0
+    )
+    regrowth_bonus: float = _f(
+        0.0,
+        "effect: regrowth rate of the cell the holder stands on is multiplied by 1 + this (agriculture)",
+        ge=0.0,
+        le=100.0,
+    )
+    hard_food_multiplier: float = _f(
+        1.0, "effect: hard-food yield is multiplied by this (metal tools)", gt=0.0, le=100.0
+    )
 
 
 def _default_ladder() -> list[MilestoneConfig]:
@@ -56,7 +79,9 @@ def _default_ladder() -> list[MilestoneConfig]:
         MilestoneConfig(name="fire", threshold=5.0, needs_land=True),
         MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.3),
         MilestoneConfig(name="agriculture", threshold=12.0, regrowth_bonus=0.5),
-        MilestoneConfig(name="metallurgy", threshold=18.0, min_dexterity=0.5, hard_food_multiplier=1.5),
+        MilestoneConfig(
+            name="metallurgy", threshold=18.0, min_dexterity=0.5, hard_food_multiplier=1.5
+        ),
     ]
 
 
@@ -78,26 +103,43 @@ class TechnologyConfig(Strict):
             raise ValueError("milestone names must be unique")
         for a, b in zip(v, v[1:]):
             if b.threshold <= a.threshold:
-                raise ValueError(f"thresholds must increase along the ladder: {b.name} ({b.threshold}) <= {a.name} ({a.threshold})")
+                raise ValueError(
+                    f"thresholds must increase along the ladder: {b.name} ({b.threshold}) <= {a.name} ({a.threshold})"
+                )
         return v
 
 
 class DetectorsConfig(Strict):
     """When a species counts as intelligent or technological."""
 
-    brain_threshold: float = _f(0.7, "intelligent: species mean brain above this ...", ge=0.0, le=1.0)
-    intelligence_window: int = _f(100, "... continuously for this many ticks ...", ge=1, le=MAX_TICKS)
+    brain_threshold: float = _f(
+        0.7, "intelligent: species mean brain above this ...", ge=0.0, le=1.0
+    )
+    intelligence_window: int = _f(
+        100, "... continuously for this many ticks ...", ge=1, le=MAX_TICKS
+    )
     min_population: int = _f(50, "... with at least this many members", ge=1, le=MAX_POPULATION_CAP)
     tech_share: float = _f(
         0.5, "technological: this share of its adults hold the final milestone ...", gt=0.0, le=1.0
     )
-    tech_window: int = _f(100, "... continuously for this many ticks (with min_population members)", ge=1, le=MAX_TICKS)
+    tech_window: int = _f(
+        100,
+        "... continuously for this many ticks (with min_population members)",
+        ge=1,
+        le=MAX_TICKS,
+    )
 
 
 class ComputeConfig(Strict):
     """Estimated floating-point operations per event (docs/model.md, "Compute accounting")."""
 
-    flop_per_agent_step: float = _f(1e3, "FLOP per agent per tick (sensing, moving, metabolism)", ge=0.0, le=1e30)
+    flop_per_agent_step: float = _f(
+        1e3, "FLOP per agent per tick (sensing, moving, metabolism)", ge=0.0, le=1e30
+    )
     flop_per_birth: float = _f(1e4, "FLOP per birth (development of a new body)", ge=0.0, le=1e30)
-    flop_per_learning_attempt: float = _f(1e5, "FLOP per learning attempt (observing models)", ge=0.0, le=1e30)
-    flop_per_innovation: float = _f(1e5, "FLOP per innovation (individual exploration that raised a skill)", ge=0.0, le=1e30)
+    flop_per_learning_attempt: float = _f(
+        1e5, "FLOP per learning attempt (observing models)", ge=0.0, le=1e30
+    )
+    flop_per_innovation: float = _f(
+        1e5, "FLOP per innovation (individual exploration that raised a skill)", ge=0.0, le=1e30
+    )

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from evosim.defaults import GENES
 from evosim.config.base import Strict, _f
+from evosim.defaults import GENES
 
 TRIGGERS = ("intelligent", "technological", "milestone", "population_above", "population_below")
 
@@ -24,14 +24,18 @@ class WhenConfig(Strict):
         "or its population goes above / below `value`",
     )
     milestone: str | None = _f(None, "milestone name for trigger: milestone")
-    value: int | None = _f(None, "population for trigger: population_above / population_below", ge=0)
+    value: int | None = _f(
+        None, "population for trigger: population_above / population_below", ge=0
+    )
     once: bool = _f(True, "for triggers: apply at most once per species")
 
     @model_validator(mode="after")
     def _one(self):
         given = [k for k in ("tick", "every", "trigger") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of tick, every, trigger (got {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"give exactly one of tick, every, trigger (got {', '.join(given) or 'none'})"
+            )
         if self.trigger == "milestone" and not self.milestone:
             raise ValueError("trigger: milestone needs `milestone: <name>`")
         if self.trigger in ("population_above", "population_below") and self.value is None:
@@ -52,15 +56,20 @@ class TargetConfig(Strict):
     species: list[str] | None = _f(None, "species names (exact)")
     founder: str | None = _f(None, "a founding species' name: it and all species descended from it")
     selector: dict[Literal[GENES], GeneRange] | None = _f(  # type: ignore[valid-type]
-        None, "extant species whose mean genes lie in these ranges, e.g. {dexterity: {max: 0.3}, brain: {min: 0.7}}"
+        None,
+        "extant species whose mean genes lie in these ranges, e.g. {dexterity: {max: 0.3}, brain: {min: 0.7}}",
     )
     all: bool = _f(False, "every extant species")
 
     @model_validator(mode="after")
     def _one(self):
-        given = [k for k in ("species", "founder", "selector") if getattr(self, k) is not None] + (["all"] if self.all else [])
+        given = [k for k in ("species", "founder", "selector") if getattr(self, k) is not None] + (
+            ["all"] if self.all else []
+        )
         if len(given) != 1:
-            raise ValueError(f"give exactly one of species, founder, selector, all (got {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"give exactly one of species, founder, selector, all (got {', '.join(given) or 'none'})"
+            )
         return self
 
 
@@ -79,19 +88,32 @@ class EffectConfig(Strict):
     kind: Literal["manipulators", "fire_substitute", "gene_bounds", "food", "cull"] = _f(
         "manipulators", "manipulators | fire_substitute | gene_bounds | food | cull"
     )
-    level: float | None = _f(None, "manipulators: effective dexterity granted (max with the gene)", ge=0.0, le=1.0)
-    energy_cost: float = _f(0.0, "manipulators: extra energy per agent per tick for using them", ge=0.0, le=1e6)
+    level: float | None = _f(
+        None, "manipulators: effective dexterity granted (max with the gene)", ge=0.0, le=1.0
+    )
+    energy_cost: float = _f(
+        0.0, "manipulators: extra energy per agent per tick for using them", ge=0.0, le=1e6
+    )
     gene: Literal[GENES] | None = _f(None, "gene_bounds: which gene")  # type: ignore[valid-type]
     min: float | None = _f(None, "gene_bounds: new lower bound", ge=0.0, le=1.0)
     max: float | None = _f(None, "gene_bounds: new upper bound", ge=0.0, le=1.0)
     region: RegionConfig | None = _f(None, "food: the cells changed (default: the whole grid)")
-    amount: float | None = _f(None, "food: added per cell (negative removes), clipped to [0, capacity]", ge=-1e9, le=1e9)
+    amount: float | None = _f(
+        None, "food: added per cell (negative removes), clipped to [0, capacity]", ge=-1e9, le=1e9
+    )
     layer: Literal["easy", "hard"] = _f("easy", "food: which food layer")
-    share: float | None = _f(None, "cull: share of the target species' agents removed", ge=0.0, le=1.0)
+    share: float | None = _f(
+        None, "cull: share of the target species' agents removed", ge=0.0, le=1.0
+    )
 
     @model_validator(mode="after")
     def _needs(self):
-        need = {"manipulators": ["level"], "gene_bounds": ["gene"], "food": ["amount"], "cull": ["share"]}.get(self.kind, [])
+        need = {
+            "manipulators": ["level"],
+            "gene_bounds": ["gene"],
+            "food": ["amount"],
+            "cull": ["share"],
+        }.get(self.kind, [])
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"effect kind '{self.kind}' needs {', '.join(missing)}")
@@ -106,7 +128,11 @@ class EffectConfig(Strict):
 class InterventionConfig(Strict):
     """One intervention."""
 
-    name: str = Field("intervention", description="name (in events.csv and the viewer)", pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+    name: str = Field(
+        "intervention",
+        description="name (in events.csv and the viewer)",
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$",
+    )
     when: WhenConfig = _f(WhenConfig(tick=0), "when it applies")
     target: TargetConfig = _f(TargetConfig(all=True), "to which species")
     effect: EffectConfig = _f(EffectConfig(kind="manipulators", level=0.5), "what it does")

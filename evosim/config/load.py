@@ -20,10 +20,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from evosim.config import yamlsafe
-from evosim.errors import ConfigError
-from evosim.config.schema import World
 from evosim.config.base import model_of
 from evosim.config.maps import load_map
+from evosim.config.schema import World
+from evosim.errors import ConfigError
 
 EMBEDDED = "<embedded default world>"
 
@@ -51,7 +51,9 @@ def _where(loc: tuple, source: str, node: Any, set_paths: Mapping[tuple, str] | 
     return locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
 
 
-def _model_at(model: type[BaseModel] | None, loc: tuple) -> tuple[FieldInfo | None, type[BaseModel] | None]:
+def _model_at(
+    model: type[BaseModel] | None, loc: tuple
+) -> tuple[FieldInfo | None, type[BaseModel] | None]:
     """(field at ``loc`` below ``model``, model of that field's value); (None, None) where ``loc`` leaves the schema."""
     fld = None
     for part in loc:
@@ -91,7 +93,11 @@ def _safe_repr(v: Any, limit: int = 80) -> str:
 
 
 def validation_message(
-    err: ValidationError, source: str, node: Any, set_paths: Mapping[tuple, str] | None = None, model: type[BaseModel] = World
+    err: ValidationError,
+    source: str,
+    node: Any,
+    set_paths: Mapping[tuple, str] | None = None,
+    model: type[BaseModel] = World,
 ) -> str:
     """One paragraph for a failed validation of ``model``: at most three problems, each naming where it is.
 
@@ -106,13 +112,23 @@ def validation_message(
     problems = []
     for e in err.errors(include_url=False):
         raw = tuple(e["loc"])
-        loc = (*_clean_loc(raw[:-1]), raw[-1]) if e["type"] == "extra_forbidden" and raw else _clean_loc(raw)
+        loc = (
+            (*_clean_loc(raw[:-1]), raw[-1])
+            if e["type"] == "extra_forbidden" and raw
+            else _clean_loc(raw)
+        )
         where = _where(loc, source, node, set_paths)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1], model)
-            msg = f"unknown key '{loc[-1]}'" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
-        elif e["type"] not in ("value_error", "assertion_error") and "input" in e and not isinstance(e["input"], (dict, list)):
+            msg = f"unknown key '{loc[-1]}'" + (
+                f"; allowed here: {', '.join(allowed)}" if allowed else ""
+            )
+        elif (
+            e["type"] not in ("value_error", "assertion_error")
+            and "input" in e
+            and not isinstance(e["input"], (dict, list))
+        ):
             msg += f" (got {_safe_repr(e['input'])})"
         help_ = _field_help(model, loc)
         if help_ and e["type"] != "extra_forbidden":
@@ -154,12 +170,16 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
     """
     if value is _NO_VALUE:
         if "=" not in assignment:
-            raise ConfigError(f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128")
+            raise ConfigError(
+                f"--set {assignment}: expected KEY.PATH=VALUE, for example --set world.width=128"
+            )
         key, _, raw = assignment.partition("=")
         try:
             value, _ = yamlsafe.parse(raw) if raw.strip() else (None, None)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})") from None
+            raise ConfigError(
+                f"--set {assignment}: the value is not valid YAML ({_yaml_reason(exc)})"
+            ) from None
         except RecursionError:
             raise ConfigError(f"--set {assignment}: the value is nested too deeply") from None
     else:
@@ -176,12 +196,23 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
             if part.lstrip("-").isdigit():
                 idx = int(part)
             else:  # a list of named things (species): select by name
-                idx = next((j for j, x in enumerate(node) if isinstance(x, dict) and x.get("name") == part), None)
+                idx = next(
+                    (
+                        j
+                        for j, x in enumerate(node)
+                        if isinstance(x, dict) and x.get("name") == part
+                    ),
+                    None,
+                )
                 if idx is None:
                     names = [x.get("name") for x in node if isinstance(x, dict)]
-                    raise ConfigError(f"--set {assignment}: no entry named '{part}' in {format_path(loc)}; names: {names}")
+                    raise ConfigError(
+                        f"--set {assignment}: no entry named '{part}' in {format_path(loc)}; names: {names}"
+                    )
             if not 0 <= idx < len(node):
-                raise ConfigError(f"--set {assignment}: index {idx} is out of range for {format_path(loc)} (length {len(node)})")
+                raise ConfigError(
+                    f"--set {assignment}: index {idx} is out of range for {format_path(loc)} (length {len(node)})"
+                )
             loc.append(idx)
             if last:
                 node[idx] = value
@@ -194,7 +225,9 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
             else:
                 node = node.setdefault(part, {})
         else:
-            raise ConfigError(f"--set {assignment}: {format_path(loc)} is a single value, it has no key '{part}'")
+            raise ConfigError(
+                f"--set {assignment}: {format_path(loc)} is a single value, it has no key '{part}'"
+            )
     return tuple(loc), assignment
 
 
@@ -215,7 +248,9 @@ def _merge(base: dict, top: dict) -> dict:
     return out
 
 
-def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, species:, ...") -> tuple[dict, Any]:
+def read_world_file(
+    path: str | Path, kind: str = "world", keys: str = "world:, species:, ..."
+) -> tuple[dict, Any]:
     """Read a world (or another evosim YAML ``kind``) file into (raw mapping, node tree). Raises ConfigError."""
     p = Path(path)
     try:
@@ -224,7 +259,9 @@ def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, 
         with open(p, "rb") as fh:  # read at most the limit: stat() says 0 for pipes and devices
             raw = fh.read(yamlsafe.MAX_YAML_BYTES + 1)
         if len(raw) > yamlsafe.MAX_YAML_BYTES:
-            raise ConfigError(f"{p}: the file is larger than a {kind} file may be (at most {yamlsafe.MAX_YAML_BYTES} bytes)")
+            raise ConfigError(
+                f"{p}: the file is larger than a {kind} file may be (at most {yamlsafe.MAX_YAML_BYTES} bytes)"
+            )
         text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
@@ -243,7 +280,9 @@ def read_world_file(path: str | Path, kind: str = "world", keys: str = "world:, 
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping of keys ({keys}), got {type(data).__name__}")
+        raise ConfigError(
+            f"{p}: the top level must be a mapping of keys ({keys}), got {type(data).__name__}"
+        )
     return data, node
 
 
@@ -282,7 +321,9 @@ def load_world(path: str | Path | None = None, overrides: Overrides = ()) -> Wor
     return world_from_data(data, node, str(path), overrides, Path(path).parent)
 
 
-def world_from_data(data: dict, node: Any, source: str, overrides: Overrides = (), folder: Path | None = None) -> World:
+def world_from_data(
+    data: dict, node: Any, source: str, overrides: Overrides = (), folder: Path | None = None
+) -> World:
     """Validate a world read by :func:`read_world_file` (``data`` is not changed), with ``overrides`` applied.
 
     Args:
@@ -312,7 +353,9 @@ def world_from_data(data: dict, node: Any, source: str, overrides: Overrides = (
     if world.world.habitat.file and folder is not None:
         world.world.habitat.file = str((folder / world.world.habitat.file).resolve())
     if world.world.habitat.source == "file":
-        load_map(world.world.habitat.file, world.world.width, world.world.height)  # ConfigError if unusable
+        load_map(
+            world.world.habitat.file, world.world.width, world.world.height
+        )  # ConfigError if unusable
     return world
 
 

@@ -46,10 +46,14 @@ def load_map(path: str | Path, width: int, height: int) -> np.ndarray:
         table = {"#": LAND, "1": LAND, ".": WATER, "0": WATER}
         bad = sorted({c for ln in lines for c in ln if c not in table})
         if bad:
-            raise ConfigError(f"{p}: {key}: unknown map characters {bad}; use '#' or '1' for land, '.' or '0' for water")
+            raise ConfigError(
+                f"{p}: {key}: unknown map characters {bad}; use '#' or '1' for land, '.' or '0' for water"
+            )
         if len({len(ln) for ln in lines}) > 1:
             raise ConfigError(f"{p}: {key}: map rows have different lengths")
-        grid = np.array([[table[c] for c in ln] for ln in lines], HABITAT_DTYPE).reshape(len(lines), -1)
+        grid = np.array([[table[c] for c in ln] for ln in lines], HABITAT_DTYPE).reshape(
+            len(lines), -1
+        )
     if grid.shape != (height, width):
         raise ConfigError(
             f"{p}: {key}: the map is {grid.shape[1]}x{grid.shape[0]} but world.width x world.height is {width}x{height}"

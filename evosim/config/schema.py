@@ -13,7 +13,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from evosim.defaults import GENES
 from evosim.config.base import MAX_GRID_SIDE, MAX_POPULATION_CAP, MAX_TICKS, Strict, _f
 from evosim.config.culture import (  # noqa: F401  (re-exported: part of the world schema)
     ComputeConfig,
@@ -23,6 +22,7 @@ from evosim.config.culture import (  # noqa: F401  (re-exported: part of the wor
     TechnologyConfig,
 )
 from evosim.config.interventions import InterventionConfig
+from evosim.defaults import GENES
 
 
 def _physical_memory() -> int:
@@ -35,7 +35,9 @@ def _physical_memory() -> int:
 #: Memory a run may plan for (bytes); checked from grid size and population cap.
 MEMORY_BUDGET = min(16 * 2**30, int(0.8 * _physical_memory()))
 BYTES_PER_AGENT = 350  # arrays + scratch + growth headroom; benchmarks/bench.py measured 230-270 B of arrays, up to 660 B peak RSS
-BYTES_PER_CELL = 64  # food, hard food, richness, bonus and padded grids, census, cell index (about 55 B)
+BYTES_PER_CELL = (
+    64  # food, hard food, richness, bonus and padded grids, census, cell index (about 55 B)
+)
 
 
 # --------------------------------------------------------------------- world
@@ -77,25 +79,34 @@ class FoodLayerConfig(Strict):
 class SeasonConfig(Strict):
     """Seasonal modulation of the regrowth rate: r(t) = r * (1 + A sin(2 pi t / P))."""
 
-    amplitude: float = _f(0.0, "A: 0 = no seasons, 1 = regrowth stops in the low season", ge=0.0, le=1.0)
+    amplitude: float = _f(
+        0.0, "A: 0 = no seasons, 1 = regrowth stops in the low season", ge=0.0, le=1.0
+    )
     period: int = _f(200, "P: ticks per seasonal cycle", ge=1, le=MAX_TICKS)
 
 
 class PatchConfig(Strict):
     """Food patches: a seeded map of rich and poor cells (the capacity of poor cells is scaled down)."""
 
-    fraction: float = _f(1.0, "share of cells that are rich (1 = uniform food, no patches)", gt=0.0, le=1.0)
-    poor: float = _f(0.1, "capacity of poor cells as a share of the habitat's capacity", ge=0.01, le=1.0)
-    scale: float = _f(3.0, "smoothing length of the patch map, in cells (larger = bigger patches)", ge=0.0, le=1024.0)
+    fraction: float = _f(
+        1.0, "share of cells that are rich (1 = uniform food, no patches)", gt=0.0, le=1.0
+    )
+    poor: float = _f(
+        0.1, "capacity of poor cells as a share of the habitat's capacity", ge=0.01, le=1.0
+    )
+    scale: float = _f(
+        3.0,
+        "smoothing length of the patch map, in cells (larger = bigger patches)",
+        ge=0.0,
+        le=1024.0,
+    )
 
 
 class FoodConfig(Strict):
     """Easy food: regrows logistically per cell, with a capacity per habitat."""
 
     land: FoodLayerConfig = _f(FoodLayerConfig(), "food on land cells")
-    water: FoodLayerConfig = _f(
-        FoodLayerConfig(capacity=8.0, regrowth=0.1), "food on water cells"
-    )
+    water: FoodLayerConfig = _f(FoodLayerConfig(capacity=8.0, regrowth=0.1), "food on water cells")
     regrowth_floor: float = _f(
         0.5,
         "an empty cell regrows as if it held this much (re-seeding), so grazed-out cells recover",
@@ -109,13 +120,27 @@ class FoodConfig(Strict):
 class HardFoodConfig(Strict):
     """Hard food (after Kaplan's embodied capital): rich, but only for the skilled and dexterous."""
 
-    land: FoodLayerConfig = _f(FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on land cells")
-    water: FoodLayerConfig = _f(FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on water cells")
-    regrowth_floor: float = _f(0.5, "an empty cell regrows as if it held this much (hard food has no seasons)", ge=0.0, le=1e6)
+    land: FoodLayerConfig = _f(
+        FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on land cells"
+    )
+    water: FoodLayerConfig = _f(
+        FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on water cells"
+    )
+    regrowth_floor: float = _f(
+        0.5,
+        "an empty cell regrows as if it held this much (hard food has no seasons)",
+        ge=0.0,
+        le=1e6,
+    )
     energy: float = _f(2.0, "energy per unit of hard food eaten", gt=0.0, le=1e6)
-    intake: float = _f(3.0, "most hard food an agent extracts per tick at full yield", ge=0.0, le=1e6)
+    intake: float = _f(
+        3.0, "most hard food an agent extracts per tick at full yield", ge=0.0, le=1e6
+    )
     skill_scale: float = _f(
-        6.0, "yield = min(1, skill / skill_scale) * effective dexterity (with a milestone granting access)", gt=0.0, le=1e9
+        6.0,
+        "yield = min(1, skill / skill_scale) * effective dexterity (with a milestone granting access)",
+        gt=0.0,
+        le=1e9,
     )
 
 
@@ -123,12 +148,16 @@ class WorldGridConfig(Strict):
     """The toroidal grid."""
 
     width: int = _f(
-        256, f"cells along x (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
-        ge=4, le=MAX_GRID_SIDE,
+        256,
+        f"cells along x (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
+        ge=4,
+        le=MAX_GRID_SIDE,
     )
     height: int = _f(
-        256, f"cells along y (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
-        ge=4, le=MAX_GRID_SIDE,
+        256,
+        f"cells along y (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
+        ge=4,
+        le=MAX_GRID_SIDE,
     )
     habitat: HabitatConfig = _f(HabitatConfig(), "land and water")
     food: FoodConfig = _f(FoodConfig(), "easy food")
@@ -139,7 +168,9 @@ class WorldGridConfig(Strict):
 class PhysiologyConfig(Strict):
     """Energy budget shared by all species."""
 
-    intake: float = _f(2.0, "most food an agent eats per tick (before habitat efficiency)", gt=0.0, le=1e6)
+    intake: float = _f(
+        2.0, "most food an agent eats per tick (before habitat efficiency)", gt=0.0, le=1e6
+    )
     food_energy: float = _f(1.0, "energy per unit of food eaten", gt=0.0, le=1e6)
     base_metabolism: float = _f(0.4, "energy every agent spends per tick", ge=0.0, le=1e6)
     max_energy: float = _f(60.0, "most energy an agent can store", gt=0.0, le=1e9)
@@ -158,7 +189,9 @@ class PhysiologyConfig(Strict):
 class LifespanTraits(Strict):
     max_age_min: int = _f(60, "maximum age (ticks) at lifespan gene 0", ge=1, le=MAX_TICKS)
     max_age_max: int = _f(600, "maximum age (ticks) at lifespan gene 1", ge=1, le=MAX_TICKS)
-    upkeep: float = _f(0.1, "energy per tick at lifespan gene 1 (somatic maintenance; linear)", ge=0.0, le=1e6)
+    upkeep: float = _f(
+        0.1, "energy per tick at lifespan gene 1 (somatic maintenance; linear)", ge=0.0, le=1e6
+    )
 
 
 class ChildhoodTraits(Strict):
@@ -166,10 +199,16 @@ class ChildhoodTraits(Strict):
     maturity_max: int = _f(120, "age (ticks) of maturity at childhood gene 1", ge=0, le=MAX_TICKS)
     upkeep: float = _f(0.0, "energy per tick at childhood gene 1 (linear)", ge=0.0, le=1e6)
     feed_rate: float = _f(
-        0.6, "energy a parent passes to each dependant child per tick (the parent pays)", ge=0.0, le=1e6
+        0.6,
+        "energy a parent passes to each dependant child per tick (the parent pays)",
+        ge=0.0,
+        le=1e6,
     )
     feed_reserve: float = _f(
-        5.0, "a parent only feeds from energy above this reserve (shared equally among its dependants)", ge=0.0, le=1e9
+        5.0,
+        "a parent only feeds from energy above this reserve (shared equally among its dependants)",
+        ge=0.0,
+        le=1e9,
     )
     juvenile_intake: float = _f(
         0.5, "a juvenile forages at this share of the adult intake", ge=0.0, le=1.0
@@ -185,8 +224,18 @@ class SocialityTraits(Strict):
         ge=0.0,
         le=1e6,
     )
-    attraction_half: float = _f(2.0, "conspecifics at which attraction reaches half its maximum (saturation)", gt=0.0, le=1e6)
-    radius_min: int = _f(1, "social radius (cells) at sociality gene 0: how far an agent sees conspecifics", ge=0, le=MAX_GRID_SIDE)
+    attraction_half: float = _f(
+        2.0,
+        "conspecifics at which attraction reaches half its maximum (saturation)",
+        gt=0.0,
+        le=1e6,
+    )
+    radius_min: int = _f(
+        1,
+        "social radius (cells) at sociality gene 0: how far an agent sees conspecifics",
+        ge=0,
+        le=MAX_GRID_SIDE,
+    )
     radius_max: int = _f(6, "social radius (cells) at sociality gene 1", ge=0, le=MAX_GRID_SIDE)
     share_rate: float = _f(
         0.0,
@@ -224,10 +273,18 @@ class BrainTraits(Strict):
 
 
 class FecundityTraits(Strict):
-    birth_energy_min: float = _f(12.0, "energy needed to reproduce at fecundity gene 1", gt=0.0, le=1e9)
-    birth_energy_max: float = _f(40.0, "energy needed to reproduce at fecundity gene 0", gt=0.0, le=1e9)
-    offspring_share_min: float = _f(0.2, "share of energy given to a child at fecundity gene 1", gt=0.0, lt=1.0)
-    offspring_share_max: float = _f(0.6, "share of energy given to a child at fecundity gene 0", gt=0.0, lt=1.0)
+    birth_energy_min: float = _f(
+        12.0, "energy needed to reproduce at fecundity gene 1", gt=0.0, le=1e9
+    )
+    birth_energy_max: float = _f(
+        40.0, "energy needed to reproduce at fecundity gene 0", gt=0.0, le=1e9
+    )
+    offspring_share_min: float = _f(
+        0.2, "share of energy given to a child at fecundity gene 1", gt=0.0, lt=1.0
+    )
+    offspring_share_max: float = _f(
+        0.6, "share of energy given to a child at fecundity gene 0", gt=0.0, lt=1.0
+    )
 
 
 class TraitsConfig(Strict):
@@ -239,22 +296,30 @@ class TraitsConfig(Strict):
     dexterity: DexterityTraits = _f(DexterityTraits(), "manipulation")
     habitat: HabitatTraits = _f(HabitatTraits(), "aquatic (0) to terrestrial (1)")
     brain: BrainTraits = _f(BrainTraits(), "perception and expensive tissue")
-    fecundity: FecundityTraits = _f(FecundityTraits(), "r/K: energy threshold and investment per child")
+    fecundity: FecundityTraits = _f(
+        FecundityTraits(), "r/K: energy threshold and investment per child"
+    )
 
 
 class GeneSpec(Strict):
     """One gene of a founding species."""
 
     mean: float = _f(0.5, "initial mean", ge=0.0, le=1.0)
-    sd: float = _f(0.05, "initial standard deviation (values are clipped to [min, max])", ge=0.0, le=1.0)
+    sd: float = _f(
+        0.05, "initial standard deviation (values are clipped to [min, max])", ge=0.0, le=1.0
+    )
     min: float = _f(0.0, "hard lower bound (body plan)", ge=0.0, le=1.0)
     max: float = _f(1.0, "hard upper bound (body plan)", ge=0.0, le=1.0)
-    mutation: float = _f(0.02, "standard deviation of a mutation per birth (0 = fixed)", ge=0.0, le=1.0)
+    mutation: float = _f(
+        0.02, "standard deviation of a mutation per birth (0 = fixed)", ge=0.0, le=1.0
+    )
 
     @model_validator(mode="after")
     def _ordered(self):
         if not self.min <= self.mean <= self.max:
-            raise ValueError(f"need min <= mean <= max, got min={self.min}, mean={self.mean}, max={self.max}")
+            raise ValueError(
+                f"need min <= mean <= max, got min={self.min}, mean={self.mean}, max={self.max}"
+            )
         return self
 
 
@@ -310,7 +375,10 @@ class SpeciationConfig(Strict):
         le=10.0,
     )
     max_species: int = _f(
-        20_000, "most species a run may create; further speciations are refused (and logged)", ge=1, le=10_000_000
+        20_000,
+        "most species a run may create; further speciations are refused (and logged)",
+        ge=1,
+        le=10_000_000,
     )
 
 
@@ -336,28 +404,48 @@ class OutputConfig(Strict):
         False, "write a per-individual genealogy (lineage/*.parquet, ALife phylogeny format)"
     )
     checkpoint_every: int = _f(
-        1000, "ticks between checkpoints (0 = none, except on interruption); --checkpoint-every overrides", ge=0, le=MAX_TICKS
+        1000,
+        "ticks between checkpoints (0 = none, except on interruption); --checkpoint-every overrides",
+        ge=0,
+        le=MAX_TICKS,
     )
     checkpoint_keep: int = _f(3, "how many of the newest checkpoints to keep", ge=1, le=1000)
     record_every: int = _f(
-        0, "ticks between replay frames written to frames/ (0 = none); `evosim view RUN_FOLDER` replays them; "
-        "--record-every overrides", ge=0, le=MAX_TICKS
+        0,
+        "ticks between replay frames written to frames/ (0 = none); `evosim view RUN_FOLDER` replays them; "
+        "--record-every overrides",
+        ge=0,
+        le=MAX_TICKS,
     )
     lineage_chunk_rows: int = _f(
-        250_000, "rows buffered before a lineage chunk is written (bounds memory)", ge=1_000, le=50_000_000
+        250_000,
+        "rows buffered before a lineage chunk is written (bounds memory)",
+        ge=1_000,
+        le=50_000_000,
     )
 
 
 class World(Strict):
     """A complete world: grid, physiology, gene mappings, founding species."""
 
-    name: str = Field("default", description="name of the world (used in run folder names)", pattern=r"^[A-Za-z0-9_\-.]{1,64}$")
-    description: str = Field("The embedded default world: a grazer on land, a swimmer in water.", description="free text", max_length=10_000)
+    name: str = Field(
+        "default",
+        description="name of the world (used in run folder names)",
+        pattern=r"^[A-Za-z0-9_\-.]{1,64}$",
+    )
+    description: str = Field(
+        "The embedded default world: a grazer on land, a swimmer in water.",
+        description="free text",
+        max_length=10_000,
+    )
     world: WorldGridConfig = _f(WorldGridConfig(), "grid, habitat and food")
     physiology: PhysiologyConfig = _f(PhysiologyConfig(), "energy budget")
     traits: TraitsConfig = _f(TraitsConfig(), "gene-to-phenotype maps and costs")
     species: list[SpeciesConfig] = Field(
-        default_factory=_default_species, description="founding species", min_length=1, max_length=256
+        default_factory=_default_species,
+        description="founding species",
+        min_length=1,
+        max_length=256,
     )
     culture: CultureConfig = _f(CultureConfig(), "skill learning and innovation")
     technology: TechnologyConfig = _f(TechnologyConfig(), "the technology ladder")
@@ -365,7 +453,9 @@ class World(Strict):
     compute: ComputeConfig = _f(ComputeConfig(), "compute accounting")
     speciation: SpeciationConfig = _f(SpeciationConfig(), "species formation")
     interventions: list[InterventionConfig] = Field(
-        default_factory=list, description="interventions applied during the run (docs/interventions.md)", max_length=256
+        default_factory=list,
+        description="interventions applied during the run (docs/interventions.md)",
+        max_length=256,
     )
     sim: SimConfig = _f(SimConfig(), "seed, length, population cap")
     output: OutputConfig = _f(OutputConfig(), "recording")

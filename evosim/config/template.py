@@ -11,13 +11,17 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from evosim.config.schema import World
 from evosim.config.base import model_of
+from evosim.config.schema import World
 from evosim.config.yamlsafe import dump
 
 
 def _scalar(v: Any) -> str:
-    return dump(v).strip().removesuffix("\n...").strip() if not isinstance(v, str) else dump(v).strip().removesuffix("...").strip()
+    return (
+        dump(v).strip().removesuffix("\n...").strip()
+        if not isinstance(v, str)
+        else dump(v).strip().removesuffix("...").strip()
+    )
 
 
 def _emit(model: BaseModel, indent: int, lines: list[str]) -> None:
@@ -51,7 +55,9 @@ def commented_template(world: World | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str = "") -> list[tuple[str, str, str]]:
+def parameter_rows(
+    model: BaseModel | type[BaseModel] | None = None, prefix: str = ""
+) -> list[tuple[str, str, str]]:
     """(key path, default, description) for every leaf key of the schema.
 
     Defaults are read from an instance, so nested defaults (water food differs
@@ -69,7 +75,9 @@ def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str
     rows: list[tuple[str, str, str]] = []
     for name, field in cls.model_fields.items():
         path = f"{prefix}{name}"
-        value = field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
+        value = (
+            field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
+        )
         item = model_of(field.annotation)
         if isinstance(value, BaseModel):
             rows.extend(parameter_rows(value, f"{path}."))
@@ -77,7 +85,13 @@ def parameter_rows(model: BaseModel | type[BaseModel] | None = None, prefix: str
             rows.append((path, f"{len(value)} entries", field.description or ""))
             rows.extend(parameter_rows(item, f"{path}[]."))
         else:
-            rows.append((path, "(required)" if value is PydanticUndefined else _scalar(value), field.description or ""))
+            rows.append(
+                (
+                    path,
+                    "(required)" if value is PydanticUndefined else _scalar(value),
+                    field.description or "",
+                )
+            )
     return rows
 
 

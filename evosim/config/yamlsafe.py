@@ -69,7 +69,9 @@ def parse(text: str) -> tuple[Any, Node | None]:
             data = loader.construct_document(node) if node is not None else None
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
             # e.g. `!!int word`, `!!timestamp x`, or an integer of > 4300 digits
-            raise ConstructorError(None, None, f"cannot read a value ({exc})", node.start_mark) from None
+            raise ConstructorError(
+                None, None, f"cannot read a value ({exc})", node.start_mark
+            ) from None
     finally:
         loader.dispose()
     return data, node
@@ -87,7 +89,9 @@ def line_of(node: Node | None, loc: tuple) -> int | None:
                     break
             else:
                 return line
-        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        elif (
+            isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

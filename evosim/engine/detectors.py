@@ -69,25 +69,40 @@ class Detectors:
         ok = big & (s.view("centroid")[:, G_BRAIN] > c.brain_threshold)
         self._windows(sim, ok, s.view("brain_since"), c.intelligence_window, "intelligent")
         # technology and milestones
-        adults, holders, top = (a[:n_sp] for a in sim.tech_counts)  # counted over this tick's survivors
-        ok = big & (holders >= c.tech_share * np.maximum(adults, 1)) & (adults > 0) & (len(self.names) > 0)
+        adults, holders, top = (
+            a[:n_sp] for a in sim.tech_counts
+        )  # counted over this tick's survivors
+        ok = (
+            big
+            & (holders >= c.tech_share * np.maximum(adults, 1))
+            & (adults > 0)
+            & (len(self.names) > 0)
+        )
         self._windows(sim, ok, s.view("tech_since"), c.tech_window, "technological")
         max_level = s.view("max_level")
         self.reached_now = []
         for sid in np.flatnonzero(top > max_level):
             for lv in range(max_level[sid] + 1, top[sid] + 1):
-                sim.events.append((t, "milestone", int(sid), f"{s.names[sid]} first reached {self.names[lv - 1]}"))
+                sim.events.append(
+                    (t, "milestone", int(sid), f"{s.names[sid]} first reached {self.names[lv - 1]}")
+                )
                 self.reached_now.append((int(sid), self.names[lv - 1]))
             max_level[sid] = top[sid]
 
-    def _windows(self, sim: Simulation, ok: np.ndarray, since: np.ndarray, window: int, kind: str) -> None:
+    def _windows(
+        self, sim: Simulation, ok: np.ndarray, since: np.ndarray, window: int, kind: str
+    ) -> None:
         """Detect ``kind`` where ``ok`` has held ``window`` consecutive ticks; record tick and compute."""
         t, s = sim.tick, sim.species
         at, flops = s.view(f"{kind}_at"), s.view(f"{kind}_flop")
         since[~ok] = -1
         since[ok & (since < 0)] = t
-        fired = np.flatnonzero(ok & (at < 0) & (t - since + 1 >= window))  # held at `window` consecutive ticks
+        fired = np.flatnonzero(
+            ok & (at < 0) & (t - since + 1 >= window)
+        )  # held at `window` consecutive ticks
         for sid in fired:
             at[sid] = t
             flops[sid] = flop = sim.flop()
-            sim.events.append((t, kind, int(sid), f"{s.names[sid]} became {kind}; compute so far {flop:.4g} FLOP"))
+            sim.events.append(
+                (t, kind, int(sid), f"{s.names[sid]} became {kind}; compute so far {flop:.4g} FLOP")
+            )

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evosim.config.interventions import InterventionConfig, TargetConfig
 from evosim.defaults import DEATH_CULLED, GENES, RNG_CULL
 from evosim.engine.kernels.rng import uniform_array
-from evosim.config.interventions import InterventionConfig, TargetConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from evosim.engine.sim import Simulation
@@ -60,7 +60,11 @@ class Interventions:
         for k, iv in enumerate(self.specs):
             w = iv.when
             if w.tick is not None or w.every is not None:
-                due = t == w.tick if w.tick is not None else (t >= w.start and (t - w.start) % w.every == 0)
+                due = (
+                    t == w.tick
+                    if w.tick is not None
+                    else (t >= w.start and (t - w.start) % w.every == 0)
+                )
                 if due:
                     self.apply(sim, k, select(sim, iv.target))
                 continue
@@ -82,7 +86,9 @@ class Interventions:
         if w.trigger == "milestone":
             return [sid for sid, name in sim.detectors.reached_now if name == w.milestone]
         alive = s.view("alive")
-        cond = alive > w.value if w.trigger == "population_above" else (alive < w.value) & (alive > 0)
+        cond = (
+            alive > w.value if w.trigger == "population_above" else (alive < w.value) & (alive > 0)
+        )
         return np.flatnonzero(cond).tolist()
 
     def apply(self, sim: Simulation, k: int, species: list[int]) -> None:
@@ -91,10 +97,14 @@ class Interventions:
         e = iv.effect
         if e.kind == "food":
             _food(sim, e)
-            sim.events.append((sim.tick, "intervention", -1, f"{iv.name}: {e.layer} food {e.amount:+g} per cell"))
+            sim.events.append(
+                (sim.tick, "intervention", -1, f"{iv.name}: {e.layer} food {e.amount:+g} per cell")
+            )
             return
         if not species:
-            sim.events.append((sim.tick, "intervention_no_match", -1, f"{iv.name}: no species matched"))
+            sim.events.append(
+                (sim.tick, "intervention_no_match", -1, f"{iv.name}: no species matched")
+            )
             return
         s = sim.species
         for sid in species:
@@ -117,7 +127,9 @@ class Interventions:
                     s.hi[sid, g] = e.max
                     s.lo[sid, g] = min(float(s.lo[sid, g]), e.max)
                 rows = np.flatnonzero(sim.pop.live("species") == sid)
-                sim.pop.genome[rows, g] = np.clip(sim.pop.genome[rows, g], s.lo[sid, g], s.hi[sid, g])
+                sim.pop.genome[rows, g] = np.clip(
+                    sim.pop.genome[rows, g], s.lo[sid, g], s.hi[sid, g]
+                )
                 what = f"{e.gene} bounds [{s.lo[sid, g]:g}, {s.hi[sid, g]:g}]"
             else:  # cull
                 p = sim.pop

@@ -67,12 +67,16 @@ class Population:
         """Grow (by ``GROWTH_NUM / GROWTH_DEN``, at most to ``cap``) so ``n + extra`` rows fit."""
         need = self.n + extra
         if need > self.capacity:
-            grown = -(-self.capacity * self.GROWTH_NUM // self.GROWTH_DEN)  # ceil(capacity * GROWTH)
+            grown = -(
+                -self.capacity * self.GROWTH_NUM // self.GROWTH_DEN
+            )  # ceil(capacity * GROWTH)
             self.reserve(min(max(need, grown, 1024), max(cap, need)))
 
     def gather(self, rows: np.ndarray, m: int) -> None:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
-        buf = self._genome_spare.reshape(-1).view(np.uint8)  # the spare genome's bytes serve as scratch first
+        buf = self._genome_spare.reshape(-1).view(
+            np.uint8
+        )  # the spare genome's bytes serve as scratch first
         for name in AGENT_FIELDS:
             arr = getattr(self, name)
             gather_rows(arr, rows, m, buf[: m * arr.itemsize].view(arr.dtype))

@@ -14,8 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from evosim.errors import ConfigError
-from evosim.defaults import GENES, LAND, ROW_DTYPE, RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, WATER
+from evosim.config.schema import World
+from evosim.defaults import (
+    GENES,
+    LAND,
+    RNG_CAP,
+    RNG_INIT_ENERGY,
+    RNG_INIT_GENOME,
+    RNG_INIT_POSITION,
+    ROW_DTYPE,
+    WATER,
+)
 from evosim.engine.detectors import Detectors
 from evosim.engine.interventions import Interventions
 from evosim.engine.kernels import culture as k_culture
@@ -27,9 +36,15 @@ from evosim.engine.kernels import spatial as k_spatial
 from evosim.engine.kernels.rng import normal_array, uniform_array
 from evosim.engine.params import ladder_from_world, params_from_world
 from evosim.engine.population import Population
-from evosim.config.schema import World
 from evosim.engine.species import SpeciesRegistry
-from evosim.engine.world import food_arrays, initial_food, make_habitat, make_richness, regrowth_rate
+from evosim.engine.world import (
+    food_arrays,
+    initial_food,
+    make_habitat,
+    make_richness,
+    regrowth_rate,
+)
+from evosim.errors import ConfigError
 
 
 class Simulation:
@@ -54,14 +69,24 @@ class Simulation:
     def __init__(self, world: World, seed: int | None = None):
         seed = int(world.sim.seed if seed is None else seed)
         g = world.world
-        self._build(world, seed, SpeciesRegistry(world), Population(max(1024, sum(s.count for s in world.species))),
-                    make_habitat(g, seed), make_richness(g.width, g.height, g.food.patches, seed))
+        self._build(
+            world,
+            seed,
+            SpeciesRegistry(world),
+            Population(max(1024, sum(s.count for s in world.species))),
+            make_habitat(g, seed),
+            make_richness(g.width, g.height, g.food.patches, seed),
+        )
         self.food[...] = initial_food(self.habitat, g.food) * self.richness
         self._place_founders()
-        self.interventions.update(self)  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
+        self.interventions.update(
+            self
+        )  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
 
     @classmethod
-    def from_state(cls, world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> Simulation:
+    def from_state(
+        cls, world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]
+    ) -> Simulation:
         """A simulation that continues a saved state (a checkpoint's) under ``world``.
 
         Nothing of a new run's start happens: no founders are placed, nothing
@@ -83,10 +108,19 @@ class Simulation:
 
         grids = part("sim.")
         sim = cls.__new__(cls)
-        sim._build(world, int(scalars["seed"]), SpeciesRegistry.from_state(world, part("species.")),
-                   Population.from_state(part("pop."), int(scalars["next_id"])), grids["habitat"], grids["richness"])
+        sim._build(
+            world,
+            int(scalars["seed"]),
+            SpeciesRegistry.from_state(world, part("species.")),
+            Population.from_state(part("pop."), int(scalars["next_id"])),
+            grids["habitat"],
+            grids["richness"],
+        )
         for k in SIM_ARRAYS:
-            if k in ("food", "census"):  # copied into the grids _build made (the census is a view of its padded grid)
+            if k in (
+                "food",
+                "census",
+            ):  # copied into the grids _build made (the census is a view of its padded grid)
                 getattr(sim, k)[...] = grids[k]
             elif k not in ("habitat", "richness"):
                 setattr(sim, k, np.array(grids[k]))
@@ -95,8 +129,15 @@ class Simulation:
         sim.events = [tuple(e) for e in scalars["pending_events"]]
         return sim
 
-    def _build(self, world: World, seed: int, species: SpeciesRegistry, pop: Population, habitat: np.ndarray,
-               richness: np.ndarray) -> None:
+    def _build(
+        self,
+        world: World,
+        seed: int,
+        species: SpeciesRegistry,
+        pop: Population,
+        habitat: np.ndarray,
+        richness: np.ndarray,
+    ) -> None:
         """Set up everything but the founders (:meth:`__init__`) or the saved state (:meth:`from_state`)."""
         self.world = world
         self.seed = seed
@@ -122,12 +163,16 @@ class Simulation:
         self.cap_refused = 0
         self.species_limit_logged = False
         self.pop = pop
-        self._counts = np.zeros(self.habitat.size + 1, ROW_DTYPE)  # the end of each cell's run in _order
+        self._counts = np.zeros(
+            self.habitat.size + 1, ROW_DTYPE
+        )  # the end of each cell's run in _order
         self._n_indexed = 0  # agents covered by the current spatial index (0: none)
         self._gene_sum = np.zeros((0, len(GENES)), np.float64)
         #: per species, counted over the survivors at each death step (read by the detectors): adults,
         #: adults holding the final milestone, highest milestone level held
-        self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = tuple(np.zeros(0, np.int64) for _ in range(3))
+        self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = tuple(
+            np.zeros(0, np.int64) for _ in range(3)
+        )
         # perception reads padded grids with a wrapped halo (no wrap-around arithmetic): the habitat, the
         # easy food signed by habitat (written by regrow_food) and the census (which lives in the interior
         # of its padded grid); only their halos are refreshed each tick
@@ -137,10 +182,14 @@ class Simulation:
         self._habitat_pad = np.zeros(padded, self.habitat.dtype)
         k_move.pad_torus(self.habitat, self._habitat_pad, halo)
         self.food = np.zeros(self.habitat.shape, np.float32)
-        self._sight_pad = np.zeros(padded, np.float32)  # +food on land, -food on water (regrow_food writes it)
+        self._sight_pad = np.zeros(
+            padded, np.float32
+        )  # +food on land, -food on water (regrow_food writes it)
         self._census_pad = np.full(padded, -1, np.int64)
         self.census = self._census_pad[inner]
-        self._census_cells = np.zeros(0, np.int64)  # flat indices (padded grid) the last census wrote
+        self._census_cells = np.zeros(
+            0, np.int64
+        )  # flat indices (padded grid) the last census wrote
         self._n_census_cells = -1  # < 0: unknown, the next census clears the whole grid
         self._scratch_for(self.pop.capacity)
         self._reset_counts()
@@ -176,46 +225,128 @@ class Simulation:
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
-        k_food.regrow_layers(self.food, self._sight_pad, self._halo, self.hard, self.habitat, self.richness,
-                             self.farmed, self.capacity, regrowth_rate(food, self.tick), food.regrowth_floor,
-                             self.hard_capacity, self.hard_rate, hard.regrowth_floor)
+        k_food.regrow_layers(
+            self.food,
+            self._sight_pad,
+            self._halo,
+            self.hard,
+            self.habitat,
+            self.richness,
+            self.farmed,
+            self.capacity,
+            regrowth_rate(food, self.tick),
+            food.regrowth_floor,
+            self.hard_capacity,
+            self.hard_rate,
+            hard.regrowth_floor,
+        )
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
         p = self.pop
-        k_move.refresh_halo(self._sight_pad, self._halo)  # the food as regrow_food left it, signed by habitat
+        k_move.refresh_halo(
+            self._sight_pad, self._halo
+        )  # the food as regrow_food left it, signed by habitat
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(self._census_pad, self._halo)
-        k_move.sense_and_move(p.x, p.y, p.genome, p.energy, p.id, p.species, p.guardian, p.n, self._sight_pad,
-                              self._habitat_pad, self._census_pad, self._halo, self.seed, self.tick, self.params)
-        k_move.follow_guardians(p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params)
+        k_move.sense_and_move(
+            p.x,
+            p.y,
+            p.genome,
+            p.energy,
+            p.id,
+            p.species,
+            p.guardian,
+            p.n,
+            self._sight_pad,
+            self._habitat_pad,
+            self._census_pad,
+            self._halo,
+            self.seed,
+            self.tick,
+            self.params,
+        )
+        k_move.follow_guardians(
+            p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params
+        )
 
     def index_cells(self) -> None:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p = self.pop
-        self.n_groups = k_spatial.cell_index(p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start)
+        self.n_groups = k_spatial.cell_index(
+            p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start
+        )
         self._n_indexed = p.n
         if self.params.social_attraction > 0.0:
             if len(self._census_cells) < self.n_groups:  # grow, keeping the cells to clear
-                self._census_cells = np.concatenate([self._census_cells, np.zeros(self.n_groups, np.int64)])
-            self._n_census_cells = k_spatial.census(self._order, self._group_start, self.n_groups, p.species, p.x, p.y,
-                                                    self._census_pad, self._halo, self._census_cells,
-                                                    self._n_census_cells)
+                self._census_cells = np.concatenate(
+                    [self._census_cells, np.zeros(self.n_groups, np.int64)]
+                )
+            self._n_census_cells = k_spatial.census(
+                self._order,
+                self._group_start,
+                self.n_groups,
+                p.species,
+                p.x,
+                p.y,
+                self._census_pad,
+                self._halo,
+                self._census_cells,
+                self._n_census_cells,
+            )
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
         p, lad = self.pop, self.ladder  # `farmed` was cleared by regrow_food, which read it
-        k_forage.forage(self._order, self._group_start, self.n_groups, p.x, p.y, p.genome, p.energy, p.age, p.skill,
-                        p.species, self.food, self.hard, self.habitat, self.farmed, self.species.manipulators,
-                        lad.threshold, lad.energy_mult, lad.hard_access, lad.hard_mult, lad.regrowth_bonus, self.params,
-                        self._want, self._gain)
+        k_forage.forage(
+            self._order,
+            self._group_start,
+            self.n_groups,
+            p.x,
+            p.y,
+            p.genome,
+            p.energy,
+            p.age,
+            p.skill,
+            p.species,
+            self.food,
+            self.hard,
+            self.habitat,
+            self.farmed,
+            self.species.manipulators,
+            lad.threshold,
+            lad.energy_mult,
+            lad.hard_access,
+            lad.hard_mult,
+            lad.regrowth_bonus,
+            self.params,
+            self._want,
+            self._gain,
+        )
         if self.params.share_rate > 0.0:
-            k_forage.share_food(self._order, self._group_start, self.n_groups, p.species, p.genome, p.energy, self.params)
+            k_forage.share_food(
+                self._order,
+                self._group_start,
+                self.n_groups,
+                p.species,
+                p.genome,
+                p.energy,
+                self.params,
+            )
 
     def metabolise(self) -> None:
         """Upkeep and ageing; parents feed their dependants."""
         p = self.pop
-        k_life.metabolise(p.genome, p.energy, p.age, p.guardian, p.species, self.species.upkeep_extra, p.n, self.params)
+        k_life.metabolise(
+            p.genome,
+            p.energy,
+            p.age,
+            p.guardian,
+            p.species,
+            self.species.upkeep_extra,
+            p.n,
+            self.params,
+        )
         k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep, self._want)
 
     def learn(self) -> None:
@@ -224,9 +355,31 @@ class Simulation:
         np.copyto(self._skill_prev[: p.n], p.live("skill"))  # models are read from this snapshot
         best, row, second = k_culture.species_top2(p.species, p.skill, p.n, len(s))
         attempts, innovations = k_culture.learn_and_innovate(
-            p.skill, self._skill_prev, p.id, p.species, p.x, p.y, p.genome, p.age, p.guardian, self.habitat, p.n,
-            self._order, self._counts, best, row, second, s.manipulators, s.fire_substitute, lad.threshold,
-            lad.min_dexterity, lad.needs_land, self.seed, self.tick, self.params)
+            p.skill,
+            self._skill_prev,
+            p.id,
+            p.species,
+            p.x,
+            p.y,
+            p.genome,
+            p.age,
+            p.guardian,
+            self.habitat,
+            p.n,
+            self._order,
+            self._counts,
+            best,
+            row,
+            second,
+            s.manipulators,
+            s.fire_substitute,
+            lad.threshold,
+            lad.min_dexterity,
+            lad.needs_land,
+            self.seed,
+            self.tick,
+            self.params,
+        )
         self.learning_attempts += attempts
         self.innovations += innovations
 
@@ -246,9 +399,31 @@ class Simulation:
             self._scratch_for(p.capacity)
         s = self.species
         distant = np.zeros(k, np.uint8)
-        k_life.give_birth(parents, k, p.n, p.next_id, self.tick, self.seed, p.id, p.parent_id, p.species, p.x, p.y,
-                          p.energy, p.age, p.birth_tick, p.guardian, p.skill, p.genome, s.lo, s.hi, s.mutation, s.centroid,
-                          self.params, distant)
+        k_life.give_birth(
+            parents,
+            k,
+            p.n,
+            p.next_id,
+            self.tick,
+            self.seed,
+            p.id,
+            p.parent_id,
+            p.species,
+            p.x,
+            p.y,
+            p.energy,
+            p.age,
+            p.birth_tick,
+            p.guardian,
+            p.skill,
+            p.genome,
+            s.lo,
+            s.hi,
+            s.mutation,
+            s.centroid,
+            self.params,
+            distant,
+        )
         children = np.arange(p.n, p.n + k)
         for c in children[distant.astype(bool)]:
             self._speciate(int(c))
@@ -268,11 +443,26 @@ class Simulation:
         if len(self._gene_sum) < self.species.capacity:
             self._gene_sum = np.zeros((self.species.capacity, len(GENES)), np.float64)
             self.tech_counts = tuple(np.zeros(self.species.capacity, np.int64) for _ in range(3))
-        k_life.select_survivors(p.genome, p.energy, p.age, p.species, p.skill, p.n, self.params, self.ladder.threshold,
-                                self._cause, self.deaths, self.species.alive, self._gene_sum, *self.tech_counts)
+        k_life.select_survivors(
+            p.genome,
+            p.energy,
+            p.age,
+            p.species,
+            p.skill,
+            p.n,
+            self.params,
+            self.ladder.threshold,
+            self._cause,
+            self.deaths,
+            self.species.alive,
+            self._gene_sum,
+            *self.tech_counts,
+        )
         self.species.update_centroids(self._gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
-        m = k_life.cell_ordered_survivors(self._order, self._n_indexed, before, self._cause, self._keep)
+        m = k_life.cell_ordered_survivors(
+            self._order, self._n_indexed, before, self._cause, self._keep
+        )
         self._n_indexed = 0  # the index is spent
         self._drop(before, m)
         self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)
@@ -310,7 +500,9 @@ class Simulation:
     def apply_intervention(self, name: str, species_id: int) -> None:
         """Apply the world's intervention ``name`` to one species now (the viewer's hook); logged as usual."""
         k = self.interventions.names.index(name)
-        self.interventions.apply(self, k, [species_id] if self.species.alive[species_id] > 0 else [])
+        self.interventions.apply(
+            self, k, [species_id] if self.species.alive[species_id] > 0 else []
+        )
 
     def update_species(self) -> None:
         """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
@@ -328,8 +520,12 @@ class Simulation:
     def flop(self) -> float:
         """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
         c = self.world.compute
-        return (self.agent_steps * c.flop_per_agent_step + self.total_births * c.flop_per_birth
-                + self.learning_attempts * c.flop_per_learning_attempt + self.innovations * c.flop_per_innovation)
+        return (
+            self.agent_steps * c.flop_per_agent_step
+            + self.total_births * c.flop_per_birth
+            + self.learning_attempts * c.flop_per_learning_attempt
+            + self.innovations * c.flop_per_innovation
+        )
 
     def _speciate(self, row: int) -> None:
         """Child at ``row`` founds a new species (unless the species limit is reached)."""
@@ -339,17 +535,28 @@ class Simulation:
         if sid < 0:
             if not self.species_limit_logged:
                 self.species_limit_logged = True
-                self.events.append((self.tick, "species_limit", parent_sp, f"max_species={s.max_species} reached; no more speciation"))
+                self.events.append(
+                    (
+                        self.tick,
+                        "species_limit",
+                        parent_sp,
+                        f"max_species={s.max_species} reached; no more speciation",
+                    )
+                )
             return
         p.species[row] = sid
-        self.events.append((self.tick, "speciation", sid, f"{s.names[sid]} split from {s.names[parent_sp]}"))
+        self.events.append(
+            (self.tick, "speciation", sid, f"{s.names[sid]} split from {s.names[parent_sp]}")
+        )
 
     # ------------------------------------------------------------ helpers
     def _cap_births(self, parents: np.ndarray, room: int) -> np.ndarray:
         """At the cap, let a random (id-keyed, order-blind) subset of ``room`` parents breed."""
         if self.cap_reached_at is None:
             self.cap_reached_at = self.tick
-            self.events.append((self.tick, "cap_reached", -1, f"population cap {self.cap} reached; births refused"))
+            self.events.append(
+                (self.tick, "cap_reached", -1, f"population cap {self.cap} reached; births refused")
+            )
         self.cap_refused += len(parents) - max(room, 0)
         if room <= 0:
             return parents[:0]
@@ -390,14 +597,20 @@ class Simulation:
             start = spec.start
             if start == "match":
                 start = "land" if spec.genes.habitat.mean >= 0.5 else "water"
-            cells = np.flatnonzero(flat == {"land": LAND, "water": WATER}[start]) if start != "any" else np.arange(flat.size)
+            cells = (
+                np.flatnonzero(flat == {"land": LAND, "water": WATER}[start])
+                if start != "any"
+                else np.arange(flat.size)
+            )
             if cells.size == 0:
                 raise ConfigError(
                     f"species '{spec.name}' starts on {start} (species[{s_id}].start) but the map has no {start} cells"
                 )
             ids = np.arange(p.n, p.n + spec.count, dtype=np.int64)
             rows = slice(p.n, p.n + spec.count)
-            pick = (uniform_array(self.seed, 0, ids, RNG_INIT_POSITION, 0) * cells.size).astype(np.int64)
+            pick = (uniform_array(self.seed, 0, ids, RNG_INIT_POSITION, 0) * cells.size).astype(
+                np.int64
+            )
             c = cells[np.minimum(pick, cells.size - 1)]
             p.x[rows], p.y[rows] = c % width, c // width
             for g, gene in enumerate(GENES):
@@ -436,7 +649,11 @@ class Simulation:
 
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""
-        return float(self.pop.live("genome")[:, GENES.index(gene)].mean()) if self.pop.n else float("nan")
+        return (
+            float(self.pop.live("genome")[:, GENES.index(gene)].mean())
+            if self.pop.n
+            else float("nan")
+        )
 
 
 def _grow(counter: np.ndarray, n_species: int) -> np.ndarray:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from evosim.defaults import GENES, GENOME_DTYPE, N_GENES
 from evosim.config.schema import World
+from evosim.defaults import GENES, GENOME_DTYPE, N_GENES
 
 
 class SpeciesRegistry:
@@ -69,7 +69,11 @@ class SpeciesRegistry:
             sid = self._new_row(s.name, parent=-1, tick=0)
             for g, gene in enumerate(GENES):
                 spec = getattr(s.genes, gene)
-                self.lo[sid, g], self.hi[sid, g], self.mutation[sid, g] = spec.min, spec.max, spec.mutation
+                self.lo[sid, g], self.hi[sid, g], self.mutation[sid, g] = (
+                    spec.min,
+                    spec.max,
+                    spec.mutation,
+                )
                 self.founder[sid, g] = spec.mean
                 self.centroid[sid, g] = spec.mean
             self.root[sid] = sid

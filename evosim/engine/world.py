@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from evosim.config.maps import load_map
-from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
 from evosim.config.schema import FoodConfig, PatchConfig, WorldGridConfig
+from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND
 
 _HABITAT_STREAM = 0x4841_4249  # SeedSequence spawn key for the map generator
 _PATCH_STREAM = 0x5041_5443  # mixed into the seed for the food-patch map
 
 
-def generate_habitat(width: int, height: int, land_fraction: float, smoothness: float, seed: int) -> np.ndarray:
+def generate_habitat(
+    width: int, height: int, land_fraction: float, smoothness: float, seed: int
+) -> np.ndarray:
     """Seeded toroidal land/water map.
 
     White noise is smoothed with a periodic Gaussian kernel of standard

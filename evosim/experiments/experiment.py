@@ -33,11 +33,17 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from evosim.config.load import (
+    locate,
+    read_world_file,
+    validation_message,
+    world_from_data,
+    world_to_dict,
+)
+from evosim.config.schema import World
 from evosim.errors import ConfigError
-from evosim.config.load import locate, read_world_file, validation_message, world_from_data, world_to_dict
 from evosim.experiments.manifest import check_out, run_folder, save_manifest, write_manifest  # noqa: F401 (re-exported)
 from evosim.experiments.spec import ExperimentSpec, read_spec
-from evosim.config.schema import World
 
 BASE_DIR = "_base"
 FINISHED = ("completed", "extinct")
@@ -79,7 +85,13 @@ def derive_seeds(root: int, n: int) -> list[int]:
 
     Equal to ``SeedSequence(root).spawn(n)[k]``; adding replicates keeps the seeds of the existing ones.
     """
-    out = [int(np.random.SeedSequence(root, spawn_key=(k,)).generate_state(1, np.uint64)[0] >> np.uint64(1)) for k in range(n)]
+    out = [
+        int(
+            np.random.SeedSequence(root, spawn_key=(k,)).generate_state(1, np.uint64)[0]
+            >> np.uint64(1)
+        )
+        for k in range(n)
+    ]
     if len(set(out)) != n:  # pragma: no cover - 63-bit collisions
         raise ConfigError(f"seed {root}: derived replicate seeds collide; choose another seed")
     return out
@@ -94,7 +106,11 @@ def _get(data: dict, dotted: str) -> Any:
 def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec) -> None:
     """Refuse arm interventions timed before the branch (the world schema refuses unknown milestones and founders)."""
     for j, iv in enumerate(spec.arms[i].interventions):
-        if spec.branch_tick is not None and iv.when.tick is not None and iv.when.tick <= spec.branch_tick:
+        if (
+            spec.branch_tick is not None
+            and iv.when.tick is not None
+            and iv.when.tick <= spec.branch_tick
+        ):
             raise ConfigError(
                 f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'tick'), node)}: tick {iv.when.tick} is not "
                 f"after branch_tick {spec.branch_tick}, so it would never apply in the arm (the first tick an arm runs is "
@@ -126,14 +142,18 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
         raise ConfigError(f"{locate(p, ('world',), node)}: {exc}") from None
 
     def world_with(overrides: list[tuple[str, Any]]) -> World:
-        return world_from_data(world_data, world_node, str(world_path), overrides, world_path.parent)
+        return world_from_data(
+            world_data, world_node, str(world_path), overrides, world_path.parent
+        )
 
     common = list(spec.overrides.items())
     try:
         base = world_with(common)
     except ConfigError as exc:
         loc, why = ("world",), exc
-        if common:  # refused with the common overrides: are they the cause, or the world file itself?
+        if (
+            common
+        ):  # refused with the common overrides: are they the cause, or the world file itself?
             try:
                 world_with([])
                 loc = ("overrides",)
@@ -145,11 +165,15 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     for i, arm in enumerate(spec.arms):
         at = f"{locate(p, ('arms', i, 'overrides'), node)}: arm '{arm.name}'"
         try:
-            w = world_with(common + list(arm.overrides.items()))  # pairs: common first, so the arm's win
+            w = world_with(
+                common + list(arm.overrides.items())
+            )  # pairs: common first, so the arm's win
         except ConfigError as exc:
             raise ConfigError(f"{at}: {exc}") from None
         data = world_to_dict(w)
-        data["interventions"] = data["interventions"] + [iv.model_dump(mode="json") for iv in arm.interventions]
+        data["interventions"] = data["interventions"] + [
+            iv.model_dump(mode="json") for iv in arm.interventions
+        ]
         try:
             w = World.model_validate(data)
         except ValidationError as exc:
@@ -179,7 +203,11 @@ def _notes(spec: ExperimentSpec) -> list[str]:
     for arm in spec.arms:
         for iv in arm.interventions:
             if iv.when.trigger in ("intelligent", "technological", "milestone"):
-                what = f"reach {iv.when.milestone}" if iv.when.trigger == "milestone" else f"become {iv.when.trigger}"
+                what = (
+                    f"reach {iv.when.milestone}"
+                    if iv.when.trigger == "milestone"
+                    else f"become {iv.when.trigger}"
+                )
                 out.append(
                     f"arm '{arm.name}': intervention '{iv.name}' (trigger {iv.when.trigger}) only sees species that "
                     f"{what} after branch_tick {spec.branch_tick}; those that did "
@@ -196,7 +224,9 @@ def _build_once(exp: Experiment) -> None:
     starts = {"base": exp.base} if exp.spec.branch_tick is not None else exp.arms
     seen: set[str] = set()
     for name, w in starts.items():
-        key = json.dumps({k: v for k, v in world_to_dict(w).items() if k != "interventions"}, sort_keys=True)
+        key = json.dumps(
+            {k: v for k, v in world_to_dict(w).items() if k != "interventions"}, sort_keys=True
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -268,15 +298,31 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
             try:
                 summary, _, _ = runner.resume(folder, force=True)
                 action = "resumed"
-            except ConfigError:  # no valid checkpoint (CheckpointError) or not a run folder: start afresh
+            except (
+                ConfigError
+            ):  # no valid checkpoint (CheckpointError) or not a run folder: start afresh
                 summary = None
         if summary is None:
             action = "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
             world = World.model_validate(task["world"])
             if base is not None:
-                summary = runner.branch(base["checkpoint"], world, folder, ticks=task["ticks"], force=True, checkpoint_every=task["every"])
+                summary = runner.branch(
+                    base["checkpoint"],
+                    world,
+                    folder,
+                    ticks=task["ticks"],
+                    force=True,
+                    checkpoint_every=task["every"],
+                )
             else:
-                summary = runner.run(world, folder, ticks=task["ticks"], seed=task["seed"], force=True, checkpoint_every=task["every"])
+                summary = runner.run(
+                    world,
+                    folder,
+                    ticks=task["ticks"],
+                    seed=task["seed"],
+                    force=True,
+                    checkpoint_every=task["every"],
+                )
         out = {k: task[k] for k in ("arm", "replicate", "seed", "folder")}
         out.update(action=action, ended=summary["ended"], ticks_run=summary["ticks_run"], wall_s=round(time.perf_counter() - t0, 3),
                    intelligent_species=summary.get("intelligent_species"), technological_species=summary.get("technological_species"),
@@ -360,7 +406,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({exc})") from None
+            raise ConfigError(
+                f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({exc})"
+            ) from None
         try:
             yield client
         finally:
@@ -409,19 +457,34 @@ def run_experiment(
     outcome = Outcome(len(p.finished) + len(p.todo))
     for arm, k in p.finished:
         folder = str(out / run_folder(arm, k))
-        outcome.results.append({"arm": arm, "replicate": k, "seed": exp.seeds[k], "folder": folder, "action": "skipped"})
+        outcome.results.append(
+            {
+                "arm": arm,
+                "replicate": k,
+                "seed": exp.seeds[k],
+                "folder": folder,
+                "action": "skipped",
+            }
+        )
         if on_done:
             on_done(outcome.results[-1], outcome)
     if not p.todo:
         return outcome
     with dask_client(workers, scheduler) as client:
         tag = hashlib.sha256(str(out).encode()).hexdigest()[:8]
-        branched = sorted({k for _, k in p.todo}) if exp.spec.branch_tick is not None else []  # shared bases needed
+        branched = (
+            sorted({k for _, k in p.todo}) if exp.spec.branch_tick is not None else []
+        )  # shared bases needed
         bases = {k: client.submit(ensure_run, make_task(exp, out, BASE_DIR, k), key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}")
                  for k in branched}  # fmt: skip
         futures = []
         for arm, k in p.todo:
-            f = client.submit(ensure_run, make_task(exp, out, arm, k), bases.get(k), key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}")
+            f = client.submit(
+                ensure_run,
+                make_task(exp, out, arm, k),
+                bases.get(k),
+                key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}",
+            )
             futures.append(f)
         which = {f.key: t for f, t in zip(futures, p.todo)}
         for f in as_completed(futures):
@@ -436,4 +499,3 @@ def run_experiment(
             if on_done:
                 on_done(result, outcome)
     return outcome
-

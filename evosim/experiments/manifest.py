@@ -15,16 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evosim import __version__
-from evosim.io.files import atomic_write_json
-from evosim.errors import ConfigError
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
+from evosim.errors import ConfigError
+from evosim.io.files import atomic_write_json
 
 if TYPE_CHECKING:  # pragma: no cover - evosim.experiment imports this module
     from evosim.experiments.experiment import Experiment
 
 MANIFEST = "experiment.json"
-SEED_DERIVATION = "numpy.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, numpy.uint64)[0] >> 1"
+SEED_DERIVATION = (
+    "numpy.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, numpy.uint64)[0] >> 1"
+)
 
 
 def fingerprint(world: World, ticks: int) -> str:
@@ -64,7 +66,10 @@ def manifest(exp: Experiment) -> dict:
 
 def _arm_history(m: dict) -> dict[str, str | None]:
     """Fingerprint of every arm a manifest's folder ever ran, by name: its ``arm_history`` updated by its ``arms``."""
-    return {**m.get("arm_history", {}), **{a["name"]: a.get("fingerprint") for a in m.get("arms", [])}}
+    return {
+        **m.get("arm_history", {}),
+        **{a["name"]: a.get("fingerprint") for a in m.get("arms", [])},
+    }
 
 
 def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[str]:
@@ -75,11 +80,16 @@ def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[
     diff = [k for k in ("name", "ticks") if old.get(k) != new.get(k)]
     if old.get("seeds", {}).get("root") != new["seeds"]["root"]:
         diff.append("seed")
-    base_changed = new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
+    base_changed = (
+        new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
+    )
     if old.get("branch_tick") != new["branch_tick"] or base_changed:
         diff.append("branch_tick or the base world")
-    diff += [f"arm '{a['name']}' (its world or interventions)" for a in new["arms"]
-             if a["name"] in history and history[a["name"]] != a["fingerprint"]]
+    diff += [
+        f"arm '{a['name']}' (its world or interventions)"
+        for a in new["arms"]
+        if a["name"] in history and history[a["name"]] != a["fingerprint"]
+    ]
     return diff
 
 
@@ -100,9 +110,13 @@ def check_out(exp: Experiment, out: str | os.PathLike) -> dict:
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: unreadable manifest ({exc}); choose another --out") from None
+            raise ConfigError(
+                f"{path}: unreadable manifest ({exc}); choose another --out"
+            ) from None
     elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-        raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out")
+        raise ConfigError(
+            f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out"
+        )
     new = manifest(exp)
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)

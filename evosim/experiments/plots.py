@@ -51,7 +51,9 @@ def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: s
         ax.bar(pos, vals, width, yerr=[lo, hi], capsize=3, label=label)
         for p, m in zip(pos, marks):
             if m:
-                ax.annotate(m, (p, 0), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9)
+                ax.annotate(
+                    m, (p, 0), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9
+                )
     ax.set_xticks(x, arms, rotation=20, ha="right")
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
@@ -64,11 +66,34 @@ def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: s
 def plot_outcomes(rep: Report, path: Path) -> Path:
     """Per-arm outcome bars with 95% intervals: counts, n, P(technological), ticks to first technological."""
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    _bars(axes[0, 0], rep, [("intelligent", "intelligent"), ("technological", "technological")], "species per replicate", "species")
-    _bars(axes[0, 1], rep, [("n", "n")], "n = intelligent / technological (∞: none technological)", "n")
-    _bars(axes[1, 0], rep, [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
-          "P(a technological species); share of intelligent never technological", "probability / share")
-    _bars(axes[1, 1], rep, [("ticks_to_first_technological", "ticks")], "ticks to the first technological species", "ticks")
+    _bars(
+        axes[0, 0],
+        rep,
+        [("intelligent", "intelligent"), ("technological", "technological")],
+        "species per replicate",
+        "species",
+    )
+    _bars(
+        axes[0, 1],
+        rep,
+        [("n", "n")],
+        "n = intelligent / technological (∞: none technological)",
+        "n",
+    )
+    _bars(
+        axes[1, 0],
+        rep,
+        [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
+        "P(a technological species); share of intelligent never technological",
+        "probability / share",
+    )
+    _bars(
+        axes[1, 1],
+        rep,
+        [("ticks_to_first_technological", "ticks")],
+        "ticks to the first technological species",
+        "ticks",
+    )
     fig.suptitle(f"{rep.name}: outcomes per arm (95% bootstrap intervals over replicates)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -81,7 +106,12 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     bottom = np.zeros(len(rep.arms))
     for b in rep.bottlenecks:
-        counts = np.array([int(((rep.stuck["arm"] == a) & (rep.stuck["bottleneck"] == b)).sum()) for a in rep.arms])
+        counts = np.array(
+            [
+                int(((rep.stuck["arm"] == a) & (rep.stuck["bottleneck"] == b)).sum())
+                for a in rep.arms
+            ]
+        )
         if counts.any():
             ax.bar(rep.arms, counts, bottom=bottom, label=b)
             bottom += counts
@@ -91,7 +121,13 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
     if bottom.any():
         ax.legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no intelligent species stuck below technology", ha="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no intelligent species stuck below technology",
+            ha="center",
+            transform=ax.transAxes,
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -101,13 +137,15 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
 def plot_trajectories(rep: Report, path: Path) -> Path:
     """Mean brain and mean skill of every intelligent species over time, one column per arm."""
     n = len(rep.arms)
-    fig, axes = plt.subplots(2, n, figsize=(3.6 * n + 1, 6.5), sharex=True, sharey="row", squeeze=False)
+    fig, axes = plt.subplots(
+        2, n, figsize=(3.6 * n + 1, 6.5), sharex=True, sharey="row", squeeze=False
+    )
     tr = rep.trajectories
     det = rep.config.get("detectors", {})
     ladder = rep.config.get("technology", {}).get("ladder", [])
     for j, arm in enumerate(rep.arms):
         sub = tr[tr["arm"] == arm] if len(tr) else tr
-        for (rp, sid), g in (sub.groupby(["replicate", "species"]) if len(sub) else []):
+        for (rp, sid), g in sub.groupby(["replicate", "species"]) if len(sub) else []:
             color = "tab:red" if bool(g["technological"].iloc[0]) else "tab:blue"
             axes[0, j].plot(g["tick"], g["mean_brain"], color=color, lw=0.8, alpha=0.7)
             axes[1, j].plot(g["tick"], g["mean_skill"], color=color, lw=0.8, alpha=0.7)
@@ -118,11 +156,21 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
         axes[0, j].set_title(arm, fontsize=10)
         axes[1, j].set_xlabel("tick")
         if not len(sub):
-            axes[0, j].text(0.5, 0.5, "no intelligent species", ha="center", transform=axes[0, j].transAxes, fontsize=9)
+            axes[0, j].text(
+                0.5,
+                0.5,
+                "no intelligent species",
+                ha="center",
+                transform=axes[0, j].transAxes,
+                fontsize=9,
+            )
     axes[0, 0].set_ylabel("mean brain")
     axes[1, 0].set_ylabel("mean skill")
-    fig.suptitle("Intelligent species: brain and skill (red: became technological; dashed: brain threshold; "
-                 "dotted: milestones)", fontsize=10)
+    fig.suptitle(
+        "Intelligent species: brain and skill (red: became technological; dashed: brain threshold; "
+        "dotted: milestones)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -131,5 +179,8 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
 
 def plot_all(rep: Report, out: Path) -> list[Path]:
     """Write outcomes.png, bottlenecks.png and trajectories.png into ``out``."""
-    return [plot_outcomes(rep, out / "outcomes.png"), plot_bottlenecks(rep, out / "bottlenecks.png"),
-            plot_trajectories(rep, out / "trajectories.png")]
+    return [
+        plot_outcomes(rep, out / "outcomes.png"),
+        plot_bottlenecks(rep, out / "bottlenecks.png"),
+        plot_trajectories(rep, out / "trajectories.png"),
+    ]

@@ -38,14 +38,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evosim.errors import ConfigError
 from evosim.defaults import GENES
+from evosim.errors import ConfigError
 from evosim.experiments.experiment import finished_summary
 from evosim.experiments.spec import control_of
-from evosim.io.logs import Run, load_run
 from evosim.io.files import atomic_write_text
+from evosim.io.logs import Run, load_run
 
-BOTTLENECKS = ("dexterity", "land", "sociality", "childhood", "lifespan", "diffusion", "none identified")
+BOTTLENECKS = (
+    "dexterity",
+    "land",
+    "sociality",
+    "childhood",
+    "lifespan",
+    "diffusion",
+    "none identified",
+)
 #: (metric, label, kind, numerator column, denominator column): kind "mean" averages the column over
 #: replicates where it is defined; "ratio" is sum(numerator) / sum(denominator) over replicates.
 METRICS = [
@@ -54,9 +62,27 @@ METRICS = [
     ("n", "n = intelligent / technological", "ratio", "intelligent", "technological"),
     ("stuck_share", "share of intelligent never technological", "ratio", "stuck", "intelligent"),
     ("p_technological", "P(a technological species)", "mean", "any_technological", None),
-    ("ticks_to_first_intelligent", "ticks to first intelligent", "mean", "first_intelligent_tick", None),
-    ("ticks_to_first_technological", "ticks to first technological", "mean", "first_technological_tick", None),
-    ("flop_to_first_technological", "FLOP to first technological", "mean", "first_technological_flop", None),
+    (
+        "ticks_to_first_intelligent",
+        "ticks to first intelligent",
+        "mean",
+        "first_intelligent_tick",
+        None,
+    ),
+    (
+        "ticks_to_first_technological",
+        "ticks to first technological",
+        "mean",
+        "first_technological_tick",
+        None,
+    ),
+    (
+        "flop_to_first_technological",
+        "FLOP to first technological",
+        "mean",
+        "first_technological_flop",
+        None,
+    ),
 ]
 
 
@@ -115,10 +141,14 @@ def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
     for rep in sorted(folder.glob("*/rep-*")):
         m = re.fullmatch(r"rep-(\d+)", rep.name)
         if rep.is_dir() and m and not rep.parent.name.startswith(("_", ".")):
-            runs.append({"arm": rep.parent.name, "replicate": int(m.group(1)), "seed": None, "path": rep})
+            runs.append(
+                {"arm": rep.parent.name, "replicate": int(m.group(1)), "seed": None, "path": rep}
+            )
     arms = sorted({r["arm"] for r in runs})
     if not arms:
-        raise ConfigError(f"{folder}: not an experiment folder (no experiment.json and no <arm>/rep-<k>/ run folders)")
+        raise ConfigError(
+            f"{folder}: not an experiment folder (no experiment.json and no <arm>/rep-<k>/ run folders)"
+        )
     return folder.name, arms, control_of(arms), runs
 
 
@@ -133,10 +163,15 @@ def _grants(run: Run) -> pd.DataFrame:
     """
     sp = run.species
     if not {"manipulators", "fire_substitute"} <= set(sp.columns):
-        kinds = {(iv.get("effect") or {}).get("kind", "manipulators") for iv in run.config.get("interventions") or []}
+        kinds = {
+            (iv.get("effect") or {}).get("kind", "manipulators")
+            for iv in run.config.get("interventions") or []
+        }
         if kinds & {"manipulators", "fire_substitute"}:
-            raise ConfigError(f"{run.folder / 'species.csv'}: no manipulators / fire_substitute columns (written by an "
-                              "older evosim) although the run has such interventions; re-run it to report on it")
+            raise ConfigError(
+                f"{run.folder / 'species.csv'}: no manipulators / fire_substitute columns (written by an "
+                "older evosim) although the run has such interventions; re-run it to report on it"
+            )
         sp = sp.assign(manipulators=0.0, fire_substitute=False)
     return sp.set_index("id")
 
@@ -167,8 +202,14 @@ def final_genes(run: Run, sid: int) -> dict[str, float]:
     return {g: float(sp[f"founder_{g}"]) for g in GENES}
 
 
-def classify(genes: dict[str, float], level: int, ladder: list[dict], manipulators: float = 0.0,
-             fire_substitute: bool = False, th: Thresholds = Thresholds()) -> tuple[str, list[str]]:
+def classify(
+    genes: dict[str, float],
+    level: int,
+    ladder: list[dict],
+    manipulators: float = 0.0,
+    fire_substitute: bool = False,
+    th: Thresholds = Thresholds(),
+) -> tuple[str, list[str]]:
     """(primary bottleneck, every gate failed) of an intelligent, never technological species (rule: module doc)."""
     eff_dex = max(genes["dexterity"], manipulators)
     aquatic = genes["habitat"] < th.aquatic and not fire_substitute
@@ -185,7 +226,9 @@ def classify(genes: dict[str, float], level: int, ladder: list[dict], manipulato
     return (lacks[0] if lacks else "none identified"), lacks
 
 
-def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds()) -> tuple[dict, list[dict], pd.DataFrame]:
+def analyse_run(
+    run: Run, arm: str, replicate: int, th: Thresholds = Thresholds()
+) -> tuple[dict, list[dict], pd.DataFrame]:
     """Per-run outcomes, the stuck species (intelligent, never technological) and the intelligent species' trajectories.
 
     ``run`` is a finished run (it has its summary).
@@ -224,7 +267,10 @@ def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds(
     if len(sp) and intel.any():
         ids = set(int(i) for i in sp.loc[intel, "id"])
         ts = run.timeseries
-        traj = ts.loc[ts["species"].isin(ids) & (ts["population"] > 0), ["tick", "species", "name", "mean_brain", "mean_skill"]].copy()
+        traj = ts.loc[
+            ts["species"].isin(ids) & (ts["population"] > 0),
+            ["tick", "species", "name", "mean_brain", "mean_skill"],
+        ].copy()
         traj["technological"] = traj["species"].isin(set(int(i) for i in sp.loc[tech, "id"]))
         traj.insert(0, "replicate", replicate)
         traj.insert(0, "arm", arm)
@@ -232,7 +278,9 @@ def analyse_run(run: Run, arm: str, replicate: int, th: Thresholds = Thresholds(
 
 
 # ---------------------------------------------------------------- bootstrap
-def _stat(table: dict[str, np.ndarray], kind: str, num: str, den: str | None, idx: np.ndarray) -> np.ndarray:
+def _stat(
+    table: dict[str, np.ndarray], kind: str, num: str, den: str | None, idx: np.ndarray
+) -> np.ndarray:
     """Metric for each row of replicate-index draws ``idx`` (B, R); NaN where undefined, inf for x/0, x > 0."""
     x = table[num][idx]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -251,7 +299,9 @@ def _ci(draws: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def bootstrap_results(runs: pd.DataFrame, arms: list[str], control: str, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def bootstrap_results(
+    runs: pd.DataFrame, arms: list[str], control: str, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
     """Per arm and metric: value and 95% interval; difference from the control with its interval.
 
     Replicates are resampled with replacement, the same draw for every arm (a
@@ -261,7 +311,11 @@ def bootstrap_results(runs: pd.DataFrame, arms: list[str], control: str, n_boot:
     """
     reps = sorted(runs["replicate"].unique()) if len(runs) else []
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(reps), size=(n_boot, len(reps))) if reps else np.zeros((n_boot, 0), np.int64)
+    idx = (
+        rng.integers(0, len(reps), size=(n_boot, len(reps)))
+        if reps
+        else np.zeros((n_boot, 0), np.int64)
+    )
     full = np.arange(len(reps))[None, :]
     tables, counts = {}, {}
     cols = {m[3] for m in METRICS} | {m[4] for m in METRICS if m[4]}
@@ -271,8 +325,13 @@ def bootstrap_results(runs: pd.DataFrame, arms: list[str], control: str, n_boot:
         counts[arm] = int(d["ended"].notna().sum()) if len(d) else 0
     rows = []
     for metric, label, kind, num, den in METRICS:
-        est = {a: float(_stat(tables[a], kind, num, den, full)[0]) if reps else math.nan for a in arms}
-        draws = {a: _stat(tables[a], kind, num, den, idx) if reps else np.full(n_boot, math.nan) for a in arms}
+        est = {
+            a: float(_stat(tables[a], kind, num, den, full)[0]) if reps else math.nan for a in arms
+        }
+        draws = {
+            a: _stat(tables[a], kind, num, den, idx) if reps else np.full(n_boot, math.nan)
+            for a in arms
+        }
         for a in arms:
             lo, hi = _ci(draws[a])
             defined = int((~np.isnan(tables[a][num])).sum()) if reps else 0
@@ -289,7 +348,9 @@ def bootstrap_results(runs: pd.DataFrame, arms: list[str], control: str, n_boot:
 
 
 # ------------------------------------------------------------------- report
-def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thresholds = Thresholds()) -> Report:
+def build_report(
+    folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thresholds = Thresholds()
+) -> Report:
     """Analyse every finished replicate of an experiment folder.
 
     Raises:
@@ -302,7 +363,9 @@ def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thre
     for r in runs:
         path = Path(r["path"])
         try:
-            run = load_run(path) if finished_summary(path) else None  # summary first: skip loading unfinished runs
+            run = (
+                load_run(path) if finished_summary(path) else None
+            )  # summary first: skip loading unfinished runs
         except FileNotFoundError:  # a summary but no config.yaml: not a run folder evosim wrote
             run = None
         if run is None:
@@ -314,19 +377,40 @@ def build_report(folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thre
         stuck += st
         trajs.append(tr)
     if not rows:
-        raise ConfigError(f"{folder}: no finished replicate (summary.json with ended completed or extinct); run `evosim experiment` first")
+        raise ConfigError(
+            f"{folder}: no finished replicate (summary.json with ended completed or extinct); run `evosim experiment` first"
+        )
     if unfinished:
-        notes.append(f"{len(unfinished)} unfinished replicate(s) left out: {', '.join(unfinished[:10])}"
-                     + (" ..." if len(unfinished) > 10 else "") + "; re-run `evosim experiment` to finish them")
+        notes.append(
+            f"{len(unfinished)} unfinished replicate(s) left out: {', '.join(unfinished[:10])}"
+            + (" ..." if len(unfinished) > 10 else "")
+            + "; re-run `evosim experiment` to finish them"
+        )
     runs_df = pd.DataFrame(rows)
     stuck_df = pd.DataFrame(stuck, columns=["arm", "replicate", "species", "species_id", "milestones_reached", "bottleneck", "lacks",
                                             "manipulators", "fire_substitute", *GENES])  # fmt: skip
-    traj = pd.concat([t for t in trajs if len(t)], ignore_index=True) if any(len(t) for t in trajs) else pd.DataFrame(
-        columns=["arm", "replicate", "tick", "species", "name", "mean_brain", "mean_skill", "technological"])
+    traj = (
+        pd.concat([t for t in trajs if len(t)], ignore_index=True)
+        if any(len(t) for t in trajs)
+        else pd.DataFrame(
+            columns=[
+                "arm",
+                "replicate",
+                "tick",
+                "species",
+                "name",
+                "mean_brain",
+                "mean_skill",
+                "technological",
+            ]
+        )
+    )
     if runs_df.groupby("arm").size().max() < 2:
         notes.append("fewer than 2 replicates per arm: the intervals are degenerate")
     results = bootstrap_results(runs_df, arms, control, n_boot, seed)
-    rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, notes, n_boot, seed)
+    rep = Report(
+        folder, name, arms, control, runs_df, stuck_df, results, traj, config, notes, n_boot, seed
+    )
     rep.markdown = markdown(rep)
     return rep
 
@@ -360,21 +444,44 @@ def markdown(rep: Report) -> str:
         if diff:
             return _cell(r["diff"], r["diff_low"], r["diff_high"])
         c = _cell(r["value"], r["ci_low"], r["ci_high"])
-        return c + (f" (in {r['replicates_defined']})" if metric[0].startswith(("ticks_", "flop_")) else "")
+        return c + (
+            f" (in {r['replicates_defined']})" if metric[0].startswith(("ticks_", "flop_")) else ""
+        )
 
-    out += ["## Outcomes per arm", "", "| | " + " | ".join(f"`{a}`" for a in rep.arms) + " |", "|---|" + "---|" * len(rep.arms)]
+    out += [
+        "## Outcomes per arm",
+        "",
+        "| | " + " | ".join(f"`{a}`" for a in rep.arms) + " |",
+        "|---|" + "---|" * len(rep.arms),
+    ]
     n_reps = rep.runs.groupby("arm").size()
-    out.append("| finished replicates | " + " | ".join(str(int(n_reps.get(a, 0))) for a in rep.arms) + " |")
+    out.append(
+        "| finished replicates | " + " | ".join(str(int(n_reps.get(a, 0))) for a in rep.arms) + " |"
+    )
     out += [f"| {m[1]} | " + " | ".join(cell(a, m) for a in rep.arms) + " |" for m in METRICS]
     others = [a for a in rep.arms if a != rep.control]
     if others:
-        out += ["", f"## Difference from `{rep.control}` (arm − control, paired by replicate)", "",
-                "| | " + " | ".join(f"`{a}`" for a in others) + " |", "|---|" + "---|" * len(others)]
-        out += [f"| {m[1]} | " + " | ".join(cell(a, m, diff=True) for a in others) + " |" for m in METRICS]
-    out += ["", "## What the intelligent species that never became technological lacked", "",
-            "Primary bottleneck of each such species, all replicates pooled (rule: docs/experiments.md, \"Reading the "
-            "report\"); in brackets, how many fail that gate at all (a species can fail several).", "",
-            "| | " + " | ".join(f"`{a}`" for a in rep.arms) + " |", "|---|" + "---|" * len(rep.arms)]
+        out += [
+            "",
+            f"## Difference from `{rep.control}` (arm − control, paired by replicate)",
+            "",
+            "| | " + " | ".join(f"`{a}`" for a in others) + " |",
+            "|---|" + "---|" * len(others),
+        ]
+        out += [
+            f"| {m[1]} | " + " | ".join(cell(a, m, diff=True) for a in others) + " |"
+            for m in METRICS
+        ]
+    out += [
+        "",
+        "## What the intelligent species that never became technological lacked",
+        "",
+        'Primary bottleneck of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
+        'report"); in brackets, how many fail that gate at all (a species can fail several).',
+        "",
+        "| | " + " | ".join(f"`{a}`" for a in rep.arms) + " |",
+        "|---|" + "---|" * len(rep.arms),
+    ]
     stuck = {a: rep.stuck[rep.stuck["arm"] == a] for a in rep.arms}
     out.append("| stuck species | " + " | ".join(str(len(stuck[a])) for a in rep.arms) + " |")
     for b in BOTTLENECKS:
@@ -401,7 +508,12 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    tables = {"results.csv": rep.results, "runs.csv": rep.runs, "stuck_species.csv": rep.stuck, "trajectories.csv": rep.trajectories}
+    tables = {
+        "results.csv": rep.results,
+        "runs.csv": rep.runs,
+        "stuck_species.csv": rep.stuck,
+        "trajectories.csv": rep.trajectories,
+    }
     for name, df in tables.items():
         atomic_write_text(out / name, df.to_csv(index=False))
         files.append(out / name)

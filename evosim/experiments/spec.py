@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
-from evosim.errors import ConfigError
-from evosim.config.load import read_world_file, validation_message
-from evosim.config.schema import MAX_TICKS
 from evosim.config.base import Strict, _f
 from evosim.config.interventions import InterventionConfig
+from evosim.config.load import read_world_file, validation_message
+from evosim.config.schema import MAX_TICKS
+from evosim.errors import ConfigError
 
 #: Most replicates and arms an experiment may ask for (a typo guard, not a hard limit of Dask).
 MAX_REPLICATES = 10_000
@@ -33,7 +33,9 @@ def _check_overrides(v: dict[str, Any]) -> dict[str, Any]:
     for key in v:
         k = ".".join(p.strip() for p in str(key).split("."))
         if k in RESERVED_KEYS:
-            raise ValueError(f"override '{k}' is set by the experiment; use the experiment's `seed` and `ticks` keys instead")
+            raise ValueError(
+                f"override '{k}' is set by the experiment; use the experiment's `seed` and `ticks` keys instead"
+            )
     return v
 
 
@@ -51,7 +53,9 @@ def control_of(arms: list[str], control: str | None = None) -> str:
 class ArmConfig(Strict):
     """One arm: the base world plus this arm's overrides and interventions."""
 
-    name: str = Field(..., description="arm name (its run folders are OUT/<name>/rep-<k>/)", pattern=NAME_PATTERN)
+    name: str = Field(
+        ..., description="arm name (its run folders are OUT/<name>/rep-<k>/)", pattern=NAME_PATTERN
+    )
     description: str = Field("", description="free text", max_length=10_000)
     overrides: OverrideMap = Field(
         default_factory=dict,
@@ -68,20 +72,37 @@ class ArmConfig(Strict):
 class ExperimentSpec(Strict):
     """An experiment: arms x replicates of one base world."""
 
-    name: str = Field(..., description="experiment name (default output folder runs/<name>)", pattern=NAME_PATTERN)
+    name: str = Field(
+        ..., description="experiment name (default output folder runs/<name>)", pattern=NAME_PATTERN
+    )
     description: str = Field("", description="free text", max_length=10_000)
-    world: str = Field(..., description="base world file, relative to the experiment file", min_length=1)
+    world: str = Field(
+        ..., description="base world file, relative to the experiment file", min_length=1
+    )
     overrides: OverrideMap = Field(
         default_factory=dict,
         description="--set style overrides common to every arm, e.g. {world.width: 128, sim.population_cap: 300000}",
     )
-    arms: list[ArmConfig] = Field(..., description="the arms (at least one)", min_length=1, max_length=MAX_ARMS)
-    control: str | None = Field(
-        None, description="name of the control arm that other arms are compared with (default: the arm named "
-        "'control', else the first arm)"
+    arms: list[ArmConfig] = Field(
+        ..., description="the arms (at least one)", min_length=1, max_length=MAX_ARMS
     )
-    replicates: int = _f(1, "replicates per arm; replicate k uses the same seed in every arm", ge=1, le=MAX_REPLICATES)
-    seed: int = _f(0, "root seed; replicate seeds are derived with numpy.random.SeedSequence", ge=0, le=2**63 - 1)
+    control: str | None = Field(
+        None,
+        description="name of the control arm that other arms are compared with (default: the arm named "
+        "'control', else the first arm)",
+    )
+    replicates: int = _f(
+        1,
+        "replicates per arm; replicate k uses the same seed in every arm",
+        ge=1,
+        le=MAX_REPLICATES,
+    )
+    seed: int = _f(
+        0,
+        "root seed; replicate seeds are derived with numpy.random.SeedSequence",
+        ge=0,
+        le=2**63 - 1,
+    )
     ticks: int = _f(..., "ticks each replicate runs (from tick 0)", ge=1, le=MAX_TICKS)
     branch_tick: int | None = _f(
         None,
@@ -91,7 +112,8 @@ class ExperimentSpec(Strict):
         le=MAX_TICKS,
     )
     checkpoint_every: int | None = _f(
-        None, "ticks between checkpoints of each run (default ticks // 10); an interrupted replicate resumes from its newest",
+        None,
+        "ticks between checkpoints of each run (default ticks // 10); an interrupted replicate resumes from its newest",
         ge=1,
         le=MAX_TICKS,
     )

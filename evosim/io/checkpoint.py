@@ -29,14 +29,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evosim import __version__
-from evosim.errors import CheckpointError, ConfigError
+from evosim.errors import CheckpointError
 from evosim.io.files import atomic_write_bytes, atomic_write_json, npz_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from evosim.config.schema import World
     from evosim.engine.sim import Simulation
 
-FORMAT_VERSION = 2  # 2: detector state (max level, compute at detection) moved into the species registry
+FORMAT_VERSION = (
+    2  # 2: detector state (max level, compute at detection) moved into the species registry
+)
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 #: Simulation attributes saved as arrays (grids and per-sample counters).
@@ -51,7 +53,9 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def snapshot(sim: Simulation, extra_arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def snapshot(
+    sim: Simulation, extra_arrays: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Arrays and scalars that make up the state of ``sim`` (no copies are shared with it)."""
     arrays: dict[str, np.ndarray] = {f"pop.{k}": v for k, v in sim.pop.state().items()}
     arrays.update({f"sim.{k}": np.array(getattr(sim, k)) for k in SIM_ARRAYS})
@@ -83,8 +87,15 @@ def restore(world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]
     return sim
 
 
-def write(folder: str | os.PathLike, sim: Simulation, config_sha: str, logs: dict[str, int],
-          extra_arrays: dict[str, np.ndarray] | None = None, extra: dict | None = None, keep: int = 3) -> Path:
+def write(
+    folder: str | os.PathLike,
+    sim: Simulation,
+    config_sha: str,
+    logs: dict[str, int],
+    extra_arrays: dict[str, np.ndarray] | None = None,
+    extra: dict | None = None,
+    keep: int = 3,
+) -> Path:
     """Write a checkpoint of ``sim`` into ``folder`` (created); keep the newest ``keep``.
 
     Args:
@@ -130,7 +141,9 @@ def _prune(folder: Path, keep: int) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def read(header_path: str | os.PathLike, config_sha: str | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+def read(
+    header_path: str | os.PathLike, config_sha: str | None = None
+) -> tuple[dict, dict[str, np.ndarray]]:
     """Read and verify one checkpoint; returns (header, arrays).
 
     Raises:
@@ -149,14 +162,20 @@ def read(header_path: str | os.PathLike, config_sha: str | None = None) -> tuple
         raise CheckpointError(f"{hp}: the checkpoint header is unreadable ({exc})") from None
     if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
         got = header.get("format_version") if isinstance(header, dict) else None
-        raise CheckpointError(f"{hp}: checkpoint format version {got!r}; this evosim reads version {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{hp}: checkpoint format version {got!r}; this evosim reads version {FORMAT_VERSION}"
+        )
     npz = hp.with_suffix(".npz")
     try:
         data = npz.read_bytes()
     except OSError as exc:
-        raise CheckpointError(f"{npz}: cannot read the checkpoint data ({exc.strerror or exc})") from None
+        raise CheckpointError(
+            f"{npz}: cannot read the checkpoint data ({exc.strerror or exc})"
+        ) from None
     if sha256(data) != header.get("npz_sha256"):
-        raise CheckpointError(f"{npz}: checksum mismatch: the checkpoint data is truncated, corrupted or was edited")
+        raise CheckpointError(
+            f"{npz}: checksum mismatch: the checkpoint data is truncated, corrupted or was edited"
+        )
     if config_sha is not None and header.get("config_sha256") != config_sha:
         raise CheckpointError(f"{hp}: this checkpoint belongs to a different config")
     try:
@@ -167,7 +186,9 @@ def read(header_path: str | os.PathLike, config_sha: str | None = None) -> tuple
     return header, arrays
 
 
-def newest_valid(folder: str | os.PathLike, config_sha: str | None = None) -> tuple[Path, dict, dict, list[str]]:
+def newest_valid(
+    folder: str | os.PathLike, config_sha: str | None = None
+) -> tuple[Path, dict, dict, list[str]]:
     """The newest checkpoint in ``folder`` that verifies, falling back to older ones.
 
     Returns:
@@ -177,7 +198,11 @@ def newest_valid(folder: str | os.PathLike, config_sha: str | None = None) -> tu
         CheckpointError: no valid checkpoint.
     """
     folder = Path(folder)
-    headers = sorted((p for p in folder.iterdir() if _NAME.match(p.name)), reverse=True) if folder.is_dir() else []
+    headers = (
+        sorted((p for p in folder.iterdir() if _NAME.match(p.name)), reverse=True)
+        if folder.is_dir()
+        else []
+    )
     refused: list[str] = []
     for hp in headers:
         try:

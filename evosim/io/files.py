@@ -50,7 +50,9 @@ def npz_bytes(arrays: dict[str, np.ndarray], compress: bool = False) -> bytes:
     """
     buf = io.BytesIO()
     mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(buf, mode="w", compression=mode, compresslevel=1 if compress else None, allowZip64=True) as zf:
+    with zipfile.ZipFile(
+        buf, mode="w", compression=mode, compresslevel=1 if compress else None, allowZip64=True
+    ) as zf:
         for name, value in arrays.items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)

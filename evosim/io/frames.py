@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from evosim.errors import ConfigError
 from evosim.defaults import GENES
-from evosim.io.snapshot import ViewState, agent_milestones
+from evosim.errors import ConfigError
 from evosim.io.files import atomic_write_bytes, npz_bytes
+from evosim.io.snapshot import ViewState, agent_milestones
 
 FRAMES_DIR = "frames"
 META_FILE = "meta.npz"
@@ -70,8 +70,14 @@ class FrameRecorder:
         compress: zip-deflate the chunks (smaller files, slower writes).
     """
 
-    def __init__(self, run_folder: str | os.PathLike, every_k: int = 10, chunk_frames: int = 20,
-                 chunk_bytes: int = 64 << 20, compress: bool = True):
+    def __init__(
+        self,
+        run_folder: str | os.PathLike,
+        every_k: int = 10,
+        chunk_frames: int = 20,
+        chunk_bytes: int = 64 << 20,
+        compress: bool = True,
+    ):
         if int(every_k) < 1:
             raise ConfigError(f"--record-every {every_k}: must be at least 1")
         self.folder = Path(run_folder) / FRAMES_DIR
@@ -114,13 +120,18 @@ class FrameRecorder:
             "age": np.maximum(p.age[:n], 0).astype(np.int64),
             "id": np.asarray(p.id[:n]).astype(np.int64),
             "parent_id": np.asarray(p.parent_id[:n]).astype(np.int64) + 1,  # 0 = founder
-            "food": np.round(np.clip(sim.food / self._food_scale, 0.0, 1.0) * 255.0).astype(np.uint8),
+            "food": np.round(np.clip(sim.food / self._food_scale, 0.0, 1.0) * 255.0).astype(
+                np.uint8
+            ),
         }
         frame["skill"] = p.skill[:n].astype(np.float16)
         milestone = agent_milestones(sim)
         if milestone is not None:
             frame["milestone"] = milestone
-        for key in ("manipulators", "fire_substitute"):  # granted by interventions, may change any tick
+        for key in (
+            "manipulators",
+            "fire_substitute",
+        ):  # granted by interventions, may change any tick
             frame[key] = sim.species.view(key).copy()
         self._buffer.append(frame)
         self._buffered_bytes += sum(v.nbytes for v in frame.values() if isinstance(v, np.ndarray))
@@ -153,13 +164,18 @@ class FrameRecorder:
         out["intelligent_at"] = sp.view("intelligent_at").copy()
         out["technological_at"] = sp.view("technological_at").copy()
         out["species_parent"] = sp.view("parent").copy()
-        for key in ("manipulators", "fire_substitute"):  # (frames, species); species founded later are 0
+        for key in (
+            "manipulators",
+            "fire_substitute",
+        ):  # (frames, species); species founded later are 0
             table = np.zeros((len(frames), k), sp.view(key).dtype)
             for i, f in enumerate(frames):  # one per frame
                 table[i, : len(f[key])] = f[key]
             out[key] = table
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.folder / f"chunk-{self._next_chunk:06d}.npz", npz_bytes(out, self.compress))
+        atomic_write_bytes(
+            self.folder / f"chunk-{self._next_chunk:06d}.npz", npz_bytes(out, self.compress)
+        )
         self._next_chunk += 1
         self.chunks_written += 1
         self.frames_written += len(frames)
@@ -183,7 +199,9 @@ class FrameRecorder:
     # ------------------------------------------------------------ helpers
     def _write_meta(self, sim: Any) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        existing = [int(m.group(1)) for p in self.folder.iterdir() if (m := _CHUNK_RE.match(p.name))]
+        existing = [
+            int(m.group(1)) for p in self.folder.iterdir() if (m := _CHUNK_RE.match(p.name))
+        ]
         self._next_chunk = max(existing) + 1 if existing else 0  # a resumed run appends
         capacity = np.asarray(sim.capacity, np.float64)
         self._food_scale = float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
@@ -226,7 +244,9 @@ class FrameReader:
             with np.load(folder / META_FILE, allow_pickle=False) as meta:
                 version = int(meta["format_version"])
                 if version > FORMAT_VERSION:
-                    raise ConfigError(f"{folder}: frames format {version} is newer than this evosim reads ({FORMAT_VERSION})")
+                    raise ConfigError(
+                        f"{folder}: frames format {version} is newer than this evosim reads ({FORMAT_VERSION})"
+                    )
                 self.habitat = np.array(meta["habitat"], np.uint8)
                 self.capacity = np.array(meta["capacity"], np.float64)
                 self.food_scale = float(meta["food_scale"])
@@ -234,11 +254,17 @@ class FrameReader:
                 self.genes = [str(g) for g in meta["genes"]]
                 self.world_name = str(meta["world_name"])
         except (OSError, KeyError, ValueError) as exc:
-            raise ConfigError(f"{folder / META_FILE}: not a readable evosim frames file ({exc})") from None
+            raise ConfigError(
+                f"{folder / META_FILE}: not a readable evosim frames file ({exc})"
+            ) from None
         if self.genes != list(GENES):
-            raise ConfigError(f"{folder}: recorded genes {self.genes} differ from this evosim's {list(GENES)}")
+            raise ConfigError(
+                f"{folder}: recorded genes {self.genes} differ from this evosim's {list(GENES)}"
+            )
         entries: dict[int, tuple[Path, int]] = {}
-        chunks = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _CHUNK_RE.match(p.name)))
+        chunks = sorted(
+            (int(m.group(1)), p) for p in folder.iterdir() if (m := _CHUNK_RE.match(p.name))
+        )
         for _, path in chunks:
             try:
                 with np.load(path, allow_pickle=False) as z:

@@ -23,7 +23,12 @@ import pyarrow.parquet as pq
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 from evosim.io.files import atomic_write_bytes
 
-CAUSES = {DEATH_STARVATION: "starvation", DEATH_OLD_AGE: "old_age", DEATH_CULLED: "culled", 0: "alive"}
+CAUSES = {
+    DEATH_STARVATION: "starvation",
+    DEATH_OLD_AGE: "old_age",
+    DEATH_CULLED: "culled",
+    0: "alive",
+}
 
 
 class LineageWriter:
@@ -69,7 +74,9 @@ class LineageWriter:
             return
         cat = self._joined()
         parent = cat["parent_id"]
-        ancestor = np.where(parent < 0, "[none]", np.char.add(np.char.add("[", parent.astype(str)), "]"))
+        ancestor = np.where(
+            parent < 0, "[none]", np.char.add(np.char.add("[", parent.astype(str)), "]")
+        )
         cols = {
             "id": pa.array(cat["id"]),
             "ancestor_list": pa.array(ancestor.tolist(), pa.string()),
@@ -81,7 +88,9 @@ class LineageWriter:
         }
         sink = pa.BufferOutputStream()
         pq.write_table(pa.table(cols), sink)
-        atomic_write_bytes(self.folder / f"part-{self.chunks:05d}.parquet", sink.getvalue().to_pybytes())
+        atomic_write_bytes(
+            self.folder / f"part-{self.chunks:05d}.parquet", sink.getvalue().to_pybytes()
+        )
         self.chunks += 1
         self._parts, self._rows = [], 0
 
@@ -101,7 +110,9 @@ class LineageWriter:
             if int(path.stem.split("-")[1]) >= chunks:
                 path.unlink()
         self.chunks = chunks
-        part = {k.removeprefix("lineage."): v for k, v in arrays.items() if k.startswith("lineage.")}
+        part = {
+            k.removeprefix("lineage."): v for k, v in arrays.items() if k.startswith("lineage.")
+        }
         self._parts = [part] if part else []
         self._rows = len(part["id"]) if part else 0
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from evosim.config.yamlsafe import parse
 from evosim.defaults import GENES
 from evosim.io.columns import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
-from evosim.config.yamlsafe import parse
 
 
 @dataclass
@@ -47,21 +47,37 @@ class Run:
 def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in dtypes.items()})
-    df = pd.read_csv(path, dtype={k: v for k, v in dtypes.items() if v not in ("bool",)}, keep_default_na=True)
+    df = pd.read_csv(
+        path, dtype={k: v for k, v in dtypes.items() if v not in ("bool",)}, keep_default_na=True
+    )
     for k, v in dtypes.items():
         if v == "bool" and k in df:
             df[k] = df[k].astype(str).str.lower().eq("true")
     return df
 
 
-_COUNTS = {"tick", "species", "population", "births", "deaths_starvation", "deaths_old_age", "deaths_culled"}
+_COUNTS = {
+    "tick",
+    "species",
+    "population",
+    "births",
+    "deaths_starvation",
+    "deaths_old_age",
+    "deaths_culled",
+}
 #: dtypes of the base columns of timeseries.csv (the ``share_<milestone>`` columns are read as float64)
-TIMESERIES_DTYPES = {c: "string" if c == "name" else "int64" if c in _COUNTS else "float64" for c in BASE_TIMESERIES_COLUMNS}
+TIMESERIES_DTYPES = {
+    c: "string" if c == "name" else "int64" if c in _COUNTS else "float64"
+    for c in BASE_TIMESERIES_COLUMNS
+}
 _SPECIES_TYPES = {"ancestor_list": "string", "alive": "bool", "name": "string", "habitat": "category",
                   "intelligent_at": "Int64", "technological_at": "Int64", "manipulators": "float64",
                   "fire_substitute": "bool"}  # fmt: skip
 #: dtypes of species.csv (founder genes float64, other columns int64 unless listed above)
-SPECIES_DTYPES = {c: _SPECIES_TYPES.get(c, "float64" if c.startswith("founder_") else "int64") for c in SPECIES_COLUMNS}
+SPECIES_DTYPES = {
+    c: _SPECIES_TYPES.get(c, "float64" if c.startswith("founder_") else "int64")
+    for c in SPECIES_COLUMNS
+}
 EVENTS_DTYPES = {"tick": "int64", "kind": "category", "species": "Int64", "details": "string"}
 
 
@@ -133,4 +149,8 @@ def trait_trajectories(timeseries: pd.DataFrame, gene: str, stat: str = "mean") 
 
 def populations(timeseries: pd.DataFrame) -> pd.DataFrame:
     """Tick x species-name table of population sizes (0 where a species is absent)."""
-    return timeseries.pivot(index="tick", columns="name", values="population").fillna(0).astype("int64")
+    return (
+        timeseries.pivot(index="tick", columns="name", values="population")
+        .fillna(0)
+        .astype("int64")
+    )

@@ -18,24 +18,36 @@ from pathlib import Path
 import numpy as np
 
 from evosim import __version__
-from evosim.io import checkpoint as ckpt
-from evosim.errors import ConfigError
 from evosim.config.load import load_world, world_to_dict
+from evosim.config.schema import World
+from evosim.config.yamlsafe import dump
 from evosim.defaults import GENES
-from evosim.io.columns import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
 from evosim.engine.kernels.culture import milestone_levels
 from evosim.engine.kernels.stats import species_sums
-from evosim.io.lineage import LineageWriter
-from evosim.config.schema import World
 from evosim.engine.sim import Simulation
-from evosim.io.frames import FrameRecorder
+from evosim.errors import ConfigError
+from evosim.io import checkpoint as ckpt
+from evosim.io.columns import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
 from evosim.io.files import atomic_write_json, atomic_write_text
-from evosim.config.yamlsafe import dump
+from evosim.io.frames import FrameRecorder
+from evosim.io.lineage import LineageWriter
 
 #: Files a run folder may contain; ``--force`` only replaces folders made of these.
-RUN_FILES = {"config.yaml", "timeseries.csv", "summary.json", "species.csv", "events.csv", "lineage", "checkpoints", "frames"}
+RUN_FILES = {
+    "config.yaml",
+    "timeseries.csv",
+    "summary.json",
+    "species.csv",
+    "events.csv",
+    "lineage",
+    "checkpoints",
+    "frames",
+}
 
-def skill_stats(species: np.ndarray, skill: np.ndarray, n_species: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
+def skill_stats(
+    species: np.ndarray, skill: np.ndarray, n_species: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per species: mean, 90th percentile (linear interpolation, as numpy's default) and max skill."""
     counts = np.bincount(species, minlength=n_species)
     mean = np.full(n_species, np.nan)
@@ -69,7 +81,11 @@ def _fmt(v: float) -> str:
 
 def _own_temp(name: str) -> bool:
     """A temp file left by an interrupted atomic write of a run file (``.<name>.*tmp``)."""
-    return name.startswith(".") and name.endswith("tmp") and any(name.startswith(f".{f}.") for f in RUN_FILES)
+    return (
+        name.startswith(".")
+        and name.endswith("tmp")
+        and any(name.startswith(f".{f}.") for f in RUN_FILES)
+    )
 
 
 def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
@@ -84,10 +100,16 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
         raise ConfigError(f"--out {out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not force:
-            raise ConfigError(f"--out {out}: the folder already exists; choose another --out or pass --force to replace it")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not _own_temp(p.name))
+            raise ConfigError(
+                f"--out {out}: the folder already exists; choose another --out or pass --force to replace it"
+            )
+        foreign = sorted(
+            p.name for p in out.iterdir() if p.name not in RUN_FILES and not _own_temp(p.name)
+        )
         if foreign:
-            raise ConfigError(f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force")
+            raise ConfigError(
+                f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force"
+            )
     return out
 
 
@@ -112,8 +134,14 @@ class Recorder:
             (or is the run folder being resumed): do not check it again.
     """
 
-    def __init__(self, folder: str | os.PathLike, sim: Simulation, force: bool = False,
-                 world_file: str | os.PathLike | None = None, checked: bool = False):
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        sim: Simulation,
+        force: bool = False,
+        world_file: str | os.PathLike | None = None,
+        checked: bool = False,
+    ):
         self.folder = Path(folder) if checked else prepare_folder(folder, force)
         self.sim = sim
         self.sample_every = sim.world.output.sample_every
@@ -127,8 +155,10 @@ class Recorder:
 
     def config_text(self) -> str:
         """The resolved config as YAML, with the evosim version and source in comments."""
-        head = [f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run "
-                "(a branch also needs its checkpoint: `evosim run --from`)"]
+        head = [
+            f"# resolved config written by evosim {__version__}; `evosim run` on this file repeats the run "
+            "(a branch also needs its checkpoint: `evosim run --from`)"
+        ]
         if self.world_file:
             head.append(f"# world file: {self.world_file}")
         return "\n".join(head) + "\n" + dump(world_to_dict(self.sim.world))
@@ -171,7 +201,9 @@ class Recorder:
         every = self.sim.world.output.record_every
         self.frames = FrameRecorder(self.folder, every) if every else None
         if self.sim.world.output.lineage:
-            self.lineage = LineageWriter(self.folder / "lineage", self.sim.world.output.lineage_chunk_rows)
+            self.lineage = LineageWriter(
+                self.folder / "lineage", self.sim.world.output.lineage_chunk_rows
+            )
             self.sim.on_death = self.lineage.on_death
 
     def checkpoint(self) -> Path:
@@ -183,11 +215,20 @@ class Recorder:
         os.fsync(self._ts.fileno())
         os.fsync(self._ev.fileno())
         logs = {"timeseries.csv": self._ts.tell(), "events.csv": self._ev.tell()}
-        extra = {"lineage_chunks": self.lineage.chunks if self.lineage else 0,
-                 "world_file": self.world_file, "world_file_sha256": self.world_file_sha}
-        return ckpt.write(self.folder / "checkpoints", self.sim, self.config_sha, logs,
-                          self.lineage.buffered() if self.lineage else None, extra,
-                          keep=self.sim.world.output.checkpoint_keep)
+        extra = {
+            "lineage_chunks": self.lineage.chunks if self.lineage else 0,
+            "world_file": self.world_file,
+            "world_file_sha256": self.world_file_sha,
+        }
+        return ckpt.write(
+            self.folder / "checkpoints",
+            self.sim,
+            self.config_sha,
+            logs,
+            self.lineage.buffered() if self.lineage else None,
+            extra,
+            keep=self.sim.world.output.checkpoint_keep,
+        )
 
     @classmethod
     def resume(cls, folder: str | os.PathLike, force: bool = False) -> tuple[Recorder, list[str]]:
@@ -216,11 +257,17 @@ class Recorder:
                 f"config.yaml, pass --force to resume anyway"
             )
         rec = cls(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)
-        rec.world_file, rec.world_file_sha, rec.config_sha = wf, wsha, config_sha  # the run's, as its checkpoints keep them
+        rec.world_file, rec.world_file_sha, rec.config_sha = (
+            wf,
+            wsha,
+            config_sha,
+        )  # the run's, as its checkpoints keep them
         rec._continue_logs(header["logs"], int(extra.get("lineage_chunks", 0)), arrays)
         return rec, refused
 
-    def _continue_logs(self, logs: dict[str, int], lineage_chunks: int, arrays: dict[str, np.ndarray]) -> None:
+    def _continue_logs(
+        self, logs: dict[str, int], lineage_chunks: int, arrays: dict[str, np.ndarray]
+    ) -> None:
         """Cut the logs back to a checkpoint's extent and reopen them for appending.
 
         Args:
@@ -236,8 +283,14 @@ class Recorder:
             self.lineage.restore(arrays, lineage_chunks)
 
     @classmethod
-    def branch(cls, header_path: str | os.PathLike, world: World, out: str | os.PathLike, force: bool = False,
-               world_file: str | os.PathLike | None = None) -> Recorder:
+    def branch(
+        cls,
+        header_path: str | os.PathLike,
+        world: World,
+        out: str | os.PathLike,
+        force: bool = False,
+        world_file: str | os.PathLike | None = None,
+    ) -> Recorder:
         """Start a new run folder ``out`` from a checkpoint, under ``world`` (e.g. with interventions).
 
         The state (agents, grids, species, counters, tick, seed) is the
@@ -256,7 +309,9 @@ class Recorder:
                 f"{world.world.width}x{world.world.height}; a branch must keep the grid"
             )
         out = prepare_folder(out, force)
-        world = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": header["seed"]})})
+        world = world.model_copy(
+            update={"sim": world.sim.model_copy(update={"seed": header["seed"]})}
+        )
         sim = ckpt.restore(world, arrays, header["scalars"])
         rec = cls(out, sim, world_file=world_file, checked=True)
         rec._start_folder()
@@ -273,7 +328,10 @@ class Recorder:
         if world.output.lineage and (parent / "lineage").is_dir():
             (rec.folder / "lineage").mkdir(exist_ok=True)
             for k in range(chunks):
-                shutil.copyfile(parent / "lineage" / f"part-{k:05d}.parquet", rec.folder / "lineage" / f"part-{k:05d}.parquet")
+                shutil.copyfile(
+                    parent / "lineage" / f"part-{k:05d}.parquet",
+                    rec.folder / "lineage" / f"part-{k:05d}.parquet",
+                )
         else:
             chunks = 0
         if len(logs) == 2:
@@ -305,19 +363,34 @@ class Recorder:
         """Append one row per species (alive or not) for the current tick."""
         sim, p = self.sim, self.sim.pop
         n_sp = len(sim.species)
-        count, s1, s2, on_land, e_sum = species_sums(p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp)
+        count, s1, s2, on_land, e_sum = species_sums(
+            p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp
+        )
         births, deaths = sim.take_counts()
         species, skill = p.live("species"), p.live("skill")
         z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
         n_ms = len(self.milestones)
         levels = milestone_levels(skill, p.n, sim.ladder.threshold).astype(np.int64)
-        by_level = np.bincount(species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1))
-        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[:, ::-1]  # [s, k]: level >= k
+        by_level = np.bincount(
+            species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1)
+        )
+        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[
+            :, ::-1
+        ]  # [s, k]: level >= k
         for s in range(n_sp):
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
                 continue
-            row = [sim.tick, s, sim.species.names[s], int(c), int(births[s]), int(deaths[s, 1]), int(deaths[s, 2]), int(deaths[s, 3])]
+            row = [
+                sim.tick,
+                s,
+                sim.species.names[s],
+                int(c),
+                int(births[s]),
+                int(deaths[s, 1]),
+                int(deaths[s, 2]),
+                int(deaths[s, 3]),
+            ]
             for g in range(len(GENES)):
                 if c:
                     mean = s1[s, g] / c
@@ -340,7 +413,9 @@ class Recorder:
         """
         sim = self.sim
         self.write_events()
-        if self.frames is not None:  # interrupted: frames so far; else the last tick too (the replay ends there)
+        if (
+            self.frames is not None
+        ):  # interrupted: frames so far; else the last tick too (the replay ends there)
             self.frames.flush() if ended == "interrupted" else self.frames.close()
         if ended == "interrupted":
             self.checkpoint()
@@ -380,7 +455,9 @@ class Recorder:
             "births_refused_at_cap": int(sim.cap_refused),
             "timing": {
                 "wall_time_s": round(wall, 3),
-                "agent_steps_per_s": round((sim.agent_steps - self._steps_at_start) / wall, 1) if wall > 0 else None,
+                "agent_steps_per_s": round((sim.agent_steps - self._steps_at_start) / wall, 1)
+                if wall > 0
+                else None,
             },
         }
         atomic_write_json(self.folder / "summary.json", summary)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from evosim.io.recorder import Recorder, prepare_folder
 from evosim.config.schema import World
 from evosim.engine.sim import Simulation
+from evosim.io.recorder import Recorder, prepare_folder
 
 #: Exit codes for interruption by a signal (128 + signal number).
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -56,10 +56,16 @@ def default_out(world: World, seed: int) -> Path:
     return out
 
 
-def resolve(world: World, ticks: int | None = None, seed: int | None = None,
-            checkpoint_every: int | None = None) -> World:
+def resolve(
+    world: World,
+    ticks: int | None = None,
+    seed: int | None = None,
+    checkpoint_every: int | None = None,
+) -> World:
     """The world with the run's seed, length and checkpoint interval written into it."""
-    sim = world.sim.model_copy(update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None})
+    sim = world.sim.model_copy(
+        update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None}
+    )
     out = world.output
     if checkpoint_every is not None:
         out = out.model_copy(update={"checkpoint_every": checkpoint_every})
@@ -142,8 +148,12 @@ def run(
     return _loop(rec, world.sim.ticks, progress)
 
 
-def resume(folder: str | os.PathLike, force: bool = False, progress: Callable[[Simulation], None] | None = None,
-           ticks: int | None = None) -> tuple[dict, list[str], int]:
+def resume(
+    folder: str | os.PathLike,
+    force: bool = False,
+    progress: Callable[[Simulation], None] | None = None,
+    ticks: int | None = None,
+) -> tuple[dict, list[str], int]:
     """Continue an interrupted run from its newest valid checkpoint.
 
     Returns:
@@ -151,12 +161,23 @@ def resume(folder: str | os.PathLike, force: bool = False, progress: Callable[[S
     """
     rec, refused = Recorder.resume(folder, force)
     start = rec.sim.tick
-    return _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress), refused, start
+    return (
+        _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress),
+        refused,
+        start,
+    )
 
 
-def branch(checkpoint: str | os.PathLike, world: World, out: str | os.PathLike, ticks: int | None = None,
-           force: bool = False, progress: Callable[[Simulation], None] | None = None,
-           checkpoint_every: int | None = None, world_file: str | os.PathLike | None = None) -> dict:
+def branch(
+    checkpoint: str | os.PathLike,
+    world: World,
+    out: str | os.PathLike,
+    ticks: int | None = None,
+    force: bool = False,
+    progress: Callable[[Simulation], None] | None = None,
+    checkpoint_every: int | None = None,
+    world_file: str | os.PathLike | None = None,
+) -> dict:
     """Run ``world`` from a checkpoint's state into a new run folder (``evosim run --from``).
 
     Args:

@@ -159,7 +159,11 @@ class ViewState:
 
     def milestone_name(self, level: int) -> str:
         """Name of milestone ``level`` (1 = the first; ``m<level>`` for a level without a name)."""
-        return self.milestone_names[level - 1] if 1 <= level <= len(self.milestone_names) else f"m{level}"
+        return (
+            self.milestone_names[level - 1]
+            if 1 <= level <= len(self.milestone_names)
+            else f"m{level}"
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -237,7 +241,10 @@ class SpeciesStats:
         with np.errstate(invalid="ignore", divide="ignore"):
             denom = np.where(count > 0, count, np.nan)
             g = np.asarray(s.genome)  # bincount takes the float32 columns as they are (fastest)
-            means = np.stack([np.bincount(sp, g[:, j], minlength=k) for j in range(g.shape[1])], axis=1) / denom[:, None]
+            means = (
+                np.stack([np.bincount(sp, g[:, j], minlength=k) for j in range(g.shape[1])], axis=1)
+                / denom[:, None]
+            )
             if s.skill is not None:
                 z = np.asarray(s.skill, np.float64)
                 mean_skill = np.bincount(sp, z, minlength=k) / denom
@@ -321,14 +328,18 @@ class TimeSeries:
         tick, species, population, mean_skill: columns of equal length (any row order).
     """
 
-    def __init__(self, tick: np.ndarray, species: np.ndarray, population: np.ndarray, mean_skill: np.ndarray):
+    def __init__(
+        self, tick: np.ndarray, species: np.ndarray, population: np.ndarray, mean_skill: np.ndarray
+    ):
         order = np.argsort(np.asarray(tick, np.int64), kind="stable")
         self.tick = np.asarray(tick, np.int64)[order]
         self.species = np.asarray(species, np.intp)[order]
         self.population = np.asarray(population, np.float64)[order]
         self.mean_skill = np.asarray(mean_skill, np.float64)[order]
         self.ticks, starts = np.unique(self.tick, return_index=True)
-        self._bounds = np.append(starts, len(self.tick))  # rows of ticks[j]: bounds[j] .. bounds[j + 1]
+        self._bounds = np.append(
+            starts, len(self.tick)
+        )  # rows of ticks[j]: bounds[j] .. bounds[j + 1]
 
     def history(self, upto: int, capacity: int = 400) -> History:
         """A :class:`History` of the samples at ticks ``<= upto``: at most ``capacity``, evenly spaced, the last included."""
@@ -339,7 +350,9 @@ class TimeSeries:
         stride = 1 if k <= out.capacity else -(-k // (out.capacity - 1))  # leaves room for the last
         keep = np.union1d(np.arange(k)[::stride], [k - 1])
         lo, hi = self._bounds[keep], self._bounds[keep + 1]
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())])  # one per kept tick
+        rows = np.concatenate(
+            [np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())]
+        )  # one per kept tick
         at = np.repeat(np.arange(len(keep)), hi - lo)
         sp = self.species[rows]
         out.pop = np.zeros((len(keep), int(sp.max()) + 1))

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pygame
 
+from evosim.io.snapshot import History
 from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
 from evosim.viewer.sources import LiveSource, ReplaySource
-from evosim.io.snapshot import History
 
 #: Ticks (live) or frames (replay) advanced per displayed frame.
 SPEEDS = (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64)
@@ -52,8 +52,13 @@ class Viewer:
         fps: frame-rate cap of the window.
     """
 
-    def __init__(self, source: LiveSource | ReplaySource, size: tuple[int, int] = (1200, 800),
-                 layer: str = "species", fps: int = 30):
+    def __init__(
+        self,
+        source: LiveSource | ReplaySource,
+        size: tuple[int, int] = (1200, 800),
+        layer: str = "species",
+        fps: int = 30,
+    ):
         self.source = source
         self.size = (int(size[0]), int(size[1]))
         self.layer = layer
@@ -62,7 +67,9 @@ class Viewer:
         self.selected: Selection | None = None
         self.history = History()
         self.hud = Hud(mode=source.mode)
-        self.names: list[str] = list(source.sim.interventions.names) if source.mode == "live" else []
+        self.names: list[str] = (
+            list(source.sim.interventions.names) if source.mode == "live" else []
+        )
         self.hud.intervention = self.names[0] if self.names else None
         self.info: RenderInfo | None = None
         self.running = True
@@ -81,11 +88,18 @@ class Viewer:
         done = 0
         for _ in range(n):
             if self.stop_at is not None and self.source.tick >= self.stop_at:
-                self.hud.paused, self.hud.message = True, f"stopped at tick {self.source.tick} (--ticks)"
+                self.hud.paused, self.hud.message = (
+                    True,
+                    f"stopped at tick {self.source.tick} (--ticks)",
+                )
                 break
             if not self.source.step():
                 self.hud.paused = True
-                self.hud.message = "end of the recording" if self.source.mode == "replay" else "all species are extinct"
+                self.hud.message = (
+                    "end of the recording"
+                    if self.source.mode == "replay"
+                    else "all species are extinct"
+                )
                 break
             done += 1
         return done
@@ -116,7 +130,9 @@ class Viewer:
         self.history.add(state)
         self.hud.speed = self.speed
         self.hud.position = self.source.position
-        self.info = render(state, surface, self.layer, self.camera, self.selected, self.history, self.hud)
+        self.info = render(
+            state, surface, self.layer, self.camera, self.selected, self.history, self.hud
+        )
         self.camera = self.info.camera
         return self.info
 
@@ -128,7 +144,7 @@ class Viewer:
         elif event.type == pygame.KEYDOWN:
             self._key(event)
         elif event.type == pygame.MOUSEWHEEL:
-            self._zoom(1.25 ** event.y, pygame.mouse.get_pos() if pygame.display.get_init() else None)
+            self._zoom(1.25**event.y, pygame.mouse.get_pos() if pygame.display.get_init() else None)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
             self._drag = {"start": event.pos, "last": event.pos, "moved": False}
         elif event.type == pygame.MOUSEMOTION and self._drag is not None:
@@ -201,7 +217,11 @@ class Viewer:
             return
         for rect, s in self.info.species_rows:
             if rect.collidepoint(pos):
-                same = self.selected is not None and self.selected.species == s and self.selected.agent_id is None
+                same = (
+                    self.selected is not None
+                    and self.selected.species == s
+                    and self.selected.agent_id is None
+                )
                 self.selected = None if same else Selection(species=s)
                 return
         if self.info.map_rect.collidepoint(pos) and self.camera is not None:
@@ -251,11 +271,15 @@ class Viewer:
             self.hud.message = f"{name} failed: {exc}"
             return
         self.source.invalidate()
-        logged = [e for e in self.drain_events() if "intervention" in e[1]]  # the engine logs every application
+        logged = [
+            e for e in self.drain_events() if "intervention" in e[1]
+        ]  # the engine logs every application
         if logged:
             self.hud.message = f"tick {logged[-1][0]}: {logged[-1][3]}"
         else:
-            self.hud.message = f"applied {name} to {self.source.state().species_name(s)} at tick {sim.tick}"
+            self.hud.message = (
+                f"applied {name} to {self.source.state().species_name(s)} at tick {sim.tick}"
+            )
 
     def _save_screen(self) -> None:
         surf = pygame.display.get_surface() if pygame.display.get_init() else None
@@ -350,7 +374,9 @@ class Viewer:
         pygame.image.save(surface, str(path))
         return path
 
-    def save_frames(self, folder: str | os.PathLike, every: int, ticks: int | None = None) -> list[Path]:
+    def save_frames(
+        self, folder: str | os.PathLike, every: int, ticks: int | None = None
+    ) -> list[Path]:
         """Headless: save a PNG every ``every`` ticks into ``folder`` (for making a video).
 
         Live: runs ``ticks`` ticks (tick 0 included). Replay: the first frame
@@ -380,10 +406,16 @@ class Viewer:
         else:
             src: ReplaySource = self.source  # type: ignore[assignment]
             frame_ticks = src.reader.ticks.tolist()
-            last = len(frame_ticks) if ticks is None else int(np.searchsorted(src.reader.ticks, ticks, side="right"))
+            last = (
+                len(frame_ticks)
+                if ticks is None
+                else int(np.searchsorted(src.reader.ticks, ticks, side="right"))
+            )
             last_bucket = None
             for i, t in enumerate(frame_ticks[:last]):
-                bucket = t // every  # the first frame at or after each multiple of `every` starts a bucket
+                bucket = (
+                    t // every
+                )  # the first frame at or after each multiple of `every` starts a bucket
                 if bucket != last_bucket:
                     last_bucket = bucket
                     if src.series is not None:

@@ -62,10 +62,32 @@ def _lut(anchors: list[tuple[int, int, int]]) -> np.ndarray:
 
 
 #: Perceptual colour maps (approximations of matplotlib's viridis / plasma).
-VIRIDIS = _lut([(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
-                (31, 158, 137), (53, 183, 121), (110, 206, 88), (181, 222, 43), (253, 231, 37)])
-PLASMA = _lut([(13, 8, 135), (84, 2, 163), (139, 10, 165), (185, 50, 137), (219, 92, 104),
-               (244, 136, 73), (254, 188, 43), (240, 249, 33)])
+VIRIDIS = _lut(
+    [
+        (68, 1, 84),
+        (72, 40, 120),
+        (62, 74, 137),
+        (49, 104, 142),
+        (38, 130, 142),
+        (31, 158, 137),
+        (53, 183, 121),
+        (110, 206, 88),
+        (181, 222, 43),
+        (253, 231, 37),
+    ]
+)
+PLASMA = _lut(
+    [
+        (13, 8, 135),
+        (84, 2, 163),
+        (139, 10, 165),
+        (185, 50, 137),
+        (219, 92, 104),
+        (244, 136, 73),
+        (254, 188, 43),
+        (240, 249, 33),
+    ]
+)
 #: Milestone levels 0 (none) .. 8: grey, then warm steps.
 MILESTONE_COLORS = np.array(
     [(120, 120, 120), (230, 230, 90), (255, 150, 40), (255, 80, 40), (120, 255, 120),
@@ -95,10 +117,16 @@ def mapped(surface: pygame.Surface, rgb: np.ndarray) -> np.ndarray:
     uint32 of ``pygame.surfarray.pixels2d``.
     """
     rgb = np.asarray(rgb)
-    return pygame.surfarray.map_array(surface, rgb.reshape(-1, 3)).view(np.uint32).reshape(rgb.shape[:-1])
+    return (
+        pygame.surfarray.map_array(surface, rgb.reshape(-1, 3))
+        .view(np.uint32)
+        .reshape(rgb.shape[:-1])
+    )
 
 
-def background_mapped(surface, habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False) -> np.ndarray:
+def background_mapped(
+    surface, habitat: np.ndarray, food_fraction: np.ndarray, food_layer: bool = False
+) -> np.ndarray:
     """Map colours as (H, W) mapped pixel integers of ``surface``: habitat tinted by food.
 
     Muted tints, or vivid ones on the food layer; one gather through a 512-entry table.

@@ -14,9 +14,9 @@ import numpy as np
 import pygame
 
 from evosim.defaults import GENES
+from evosim.io.snapshot import History, ViewState
 from evosim.viewer import colors as C
 from evosim.viewer.layers import Legend, layer_by_name
-from evosim.io.snapshot import History, ViewState
 
 BG = (22, 24, 30)
 FG = (225, 228, 235)
@@ -38,7 +38,10 @@ FULL_HELP = (
     ("space", "pause / resume"),
     (". or →", "one step while paused (replay: ← steps back)"),
     ("+ / -", "faster / slower (ticks per frame)"),
-    ("1 .. 9, 0", "layer: species, brain, skill, dexterity, food, milestone, sociality, childhood, lifespan, energy"),
+    (
+        "1 .. 9, 0",
+        "layer: species, brain, skill, dexterity, food, milestone, sociality, childhood, lifespan, energy",
+    ),
     ("wheel, z / x", "zoom in / out (wheel: about the pointer)"),
     ("arrows, drag", "pan (→ steps instead while paused)"),
     ("r", "reset the view (whole world)"),
@@ -66,8 +69,15 @@ def _text(s: str, size: int, color: tuple[int, int, int], bold: bool) -> pygame.
     return font(size, bold).render(s, True, color)
 
 
-def text(surf: pygame.Surface, s: str, pos: tuple[int, int], size: int = 13, color=FG, bold: bool = False,
-         right: int | None = None) -> pygame.Rect:
+def text(
+    surf: pygame.Surface,
+    s: str,
+    pos: tuple[int, int],
+    size: int = 13,
+    color=FG,
+    bold: bool = False,
+    right: int | None = None,
+) -> pygame.Rect:
     """Blit one line of text at ``pos`` (or right-aligned to x ``right``); returns its rect."""
     img = _text(s, size, tuple(color), bold)
     x = right - img.get_width() if right is not None else pos[0]
@@ -120,8 +130,16 @@ def _gene_bars(surf: pygame.Surface, x: int, y: int, w: int, values: np.ndarray)
 
 
 def _marks(state: ViewState, s: int, top_milestone: int) -> str:
-    out = [letter for letter, on in (("I", state.intelligent_at[s] >= 0), ("T", state.technological_at[s] >= 0),
-                                     ("M", state.manipulators[s] > 0), ("F", state.fire_substitute[s])) if on]
+    out = [
+        letter
+        for letter, on in (
+            ("I", state.intelligent_at[s] >= 0),
+            ("T", state.technological_at[s] >= 0),
+            ("M", state.manipulators[s] > 0),
+            ("F", state.fire_substitute[s]),
+        )
+        if on
+    ]
     if top_milestone > 0:
         out.append(state.milestone_name(top_milestone))
     return " ".join(out)
@@ -147,8 +165,10 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
         text(surf, _fit(state.species_name(s), 13, w - 170), (x + 18, y), 13, FG, bold=True)
         text(surf, f"{int(st.count[s]):,}", (0, y), 13, FG, right=x + w - 96)
         text(surf, _fit(marks, 12, 92), (0, y + 1), 12, ACCENT, right=x + w)
-        genes = " ".join(f"{GENE_ABBR.get(g, g[:2])}{st.mean_genes[s, j]:.2f}".replace("0.", ".")
-                         for j, g in enumerate(GENES))
+        genes = " ".join(
+            f"{GENE_ABBR.get(g, g[:2])}{st.mean_genes[s, j]:.2f}".replace("0.", ".")
+            for j, g in enumerate(GENES)
+        )
         if np.isfinite(st.mean_skill[s]):
             genes += f" z{st.mean_skill[s]:.2g}"
         text(surf, _fit(genes, 11, w - 8), (x + 18, y + 15), 11, DIM)
@@ -157,7 +177,13 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
     rest = len(order) - len([s for s in shown if st.count[s] > 0])
     extinct = int((st.count[: state.n_species] == 0).sum())
     if rest > 0 or extinct:
-        text(surf, f"+{rest} more alive, {extinct} extinct" if rest > 0 else f"{extinct} extinct", (x + 18, y), 11, DIM)
+        text(
+            surf,
+            f"+{rest} more alive, {extinct} extinct" if rest > 0 else f"{extinct} extinct",
+            (x + 18, y),
+            11,
+            DIM,
+        )
     return rows
 
 
@@ -167,15 +193,26 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
     if selected.agent_id is not None:
         row = state.row_of(selected.agent_id)
         if row is None:
-            text(surf, f"agent #{selected.agent_id}: not alive at tick {state.tick}", (x, y), 12, DIM)
+            text(
+                surf, f"agent #{selected.agent_id}: not alive at tick {state.tick}", (x, y), 12, DIM
+            )
             return
         s = int(state.species[row])
         pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
-        text(surf, f"agent #{selected.agent_id} · {state.species_name(s)}", (x + 18, y), 13, FG, bold=True)
+        text(
+            surf,
+            f"agent #{selected.agent_id} · {state.species_name(s)}",
+            (x + 18, y),
+            13,
+            FG,
+            bold=True,
+        )
         y += 17
-        parts = [f"age {int(state.age[row])}" if state.age is not None else "",
-                 f"energy {float(state.energy[row]):.3g}" if state.energy is not None else "",
-                 f"skill {float(state.skill[row]):.3g}" if state.skill is not None else "skill -"]
+        parts = [
+            f"age {int(state.age[row])}" if state.age is not None else "",
+            f"energy {float(state.energy[row]):.3g}" if state.energy is not None else "",
+            f"skill {float(state.skill[row]):.3g}" if state.skill is not None else "skill -",
+        ]
         text(surf, "  ".join(p for p in parts if p), (x, y), 12)
         y += 15
         pos = f"at ({int(state.x[row])}, {int(state.y[row])})"
@@ -188,7 +225,9 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
             if not line:
                 desc = "founder (no parent)"
             else:
-                desc = "parent " + " ← ".join(f"#{pid}" + ("" if r is not None else " †") for pid, r in line)
+                desc = "parent " + " ← ".join(
+                    f"#{pid}" + ("" if r is not None else " †") for pid, r in line
+                )
             text(surf, _fit(desc, 12, w), (x, y), 12, DIM)
             y += 16
         _gene_bars(surf, x, y, w, np.asarray(state.genome[row], np.float64))
@@ -199,7 +238,11 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
     pygame.draw.rect(surf, tuple(int(c) for c in pal[s]), (x, y + 2, 12, 12))
     text(surf, f"species {state.species_name(s)} (id {s})", (x + 18, y), 13, FG, bold=True)
     y += 17
-    skill = f"  mean skill {st.mean_skill[s]:.3g}, max {st.max_skill[s]:.3g}" if np.isfinite(st.mean_skill[s]) else ""
+    skill = (
+        f"  mean skill {st.mean_skill[s]:.3g}, max {st.max_skill[s]:.3g}"
+        if np.isfinite(st.mean_skill[s])
+        else ""
+    )
     text(surf, _fit(f"population {int(st.count[s]):,}{skill}", 12, w), (x, y), 12)
     y += 15
     marks = []
@@ -254,7 +297,10 @@ def _legend(surf: pygame.Surface, x: int, y: int, w: int, legend: Legend) -> int
     y += 14
     if legend.lut is not None:
         lo, hi = num(legend.lo), num(legend.hi)
-        bar_x, bar_w = x + font(11).size(lo)[0] + 6, w - font(11).size(lo)[0] - font(11).size(hi)[0] - 12
+        bar_x, bar_w = (
+            x + font(11).size(lo)[0] + 6,
+            w - font(11).size(lo)[0] - font(11).size(hi)[0] - 12,
+        )
         text(surf, lo, (x, y), 11, DIM)
         idx = np.linspace(0, 255, max(bar_w, 1)).astype(int)
         strip = np.repeat(legend.lut[idx][:, None, :], 8, axis=1)
@@ -276,8 +322,16 @@ def _legend(surf: pygame.Surface, x: int, y: int, w: int, legend: Legend) -> int
     return y + 18
 
 
-def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, layer: str, legend: Legend,
-               selected: Any, history: History | None, hud: Any) -> list[tuple[pygame.Rect, int]]:
+def draw_panel(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    state: ViewState,
+    layer: str,
+    legend: Legend,
+    selected: Any,
+    history: History | None,
+    hud: Any,
+) -> list[tuple[pygame.Rect, int]]:
     """Draw the side panel in ``rect``; returns (rect, species id) for each species row shown.
 
     Args:
@@ -296,13 +350,25 @@ def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, lay
     x, inner_w = 12, w - 24
     pal = C.species_palette(state.n_ids)
     y = 8
-    text(surf, _fit(f"evosim · {state.world_name or 'world'}", 16, inner_w), (x, y), 16, FG, bold=True)
+    text(
+        surf,
+        _fit(f"evosim · {state.world_name or 'world'}", 16, inner_w),
+        (x, y),
+        16,
+        FG,
+        bold=True,
+    )
     y += 22
     text(surf, f"tick {state.tick:,}   population {state.n:,}", (x, y), 13)
     y += 17
     run = "PAUSED" if hud.paused else f"running ×{hud.speed:g}"
-    text(surf, f"{hud.mode} · {run}" + (f" · {hud.position}" if hud.position else ""), (x, y), 12,
-         ACCENT if hud.paused else DIM)
+    text(
+        surf,
+        f"{hud.mode} · {run}" + (f" · {hud.position}" if hud.position else ""),
+        (x, y),
+        12,
+        ACCENT if hud.paused else DIM,
+    )
     y += 17
     key = layer_by_name(layer).key
     text(surf, f"layer [{key}] {layer}", (x, y), 13, FG, bold=True)
@@ -319,13 +385,24 @@ def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, lay
         text(surf, _fit(hud.message, 12, inner_w), (x, bottom), 12, ACCENT)
     bottom -= 16
     if hud.mode == "live":
-        iv = f"intervention: {hud.intervention}  [n] next  [i] apply" if hud.intervention else "no interventions in this world"
+        iv = (
+            f"intervention: {hud.intervention}  [n] next  [i] apply"
+            if hud.intervention
+            else "no interventions in this world"
+        )
         text(surf, _fit(iv, 11, inner_w), (x, bottom), 11, DIM)
         bottom -= 6
     plot_h = 64 if h >= 760 else 44
     bottom -= 2 * plot_h + 6
     _plot(surf, pygame.Rect(x, bottom, inner_w, plot_h), history, "pop", pal, "population")
-    _plot(surf, pygame.Rect(x, bottom + plot_h + 4, inner_w, plot_h), history, "skill", pal, "mean skill")
+    _plot(
+        surf,
+        pygame.Rect(x, bottom + plot_h + 4, inner_w, plot_h),
+        history,
+        "skill",
+        pal,
+        "mean skill",
+    )
     if selected is not None and (selected.agent_id is not None or selected.species is not None):
         ins_h = 66 + len(GENES) * 14
         bottom -= ins_h + 8
@@ -336,7 +413,9 @@ def draw_panel(surface: pygame.Surface, rect: pygame.Rect, state: ViewState, lay
     text(surf, "marks", (0, y), 12, DIM, right=x + inner_w)
     y += 16
     max_rows = max(0, (bottom - y - 18) // 31)
-    rows = _species_list(surf, pygame.Rect(x, y, inner_w, bottom - y), state, selected, pal, max_rows)
+    rows = _species_list(
+        surf, pygame.Rect(x, y, inner_w, bottom - y), state, selected, pal, max_rows
+    )
     return [(r.move(rect.x, rect.y), s) for r, s in rows]
 
 

@@ -17,13 +17,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pygame
 
+from evosim.io.snapshot import History, ViewState
 from evosim.viewer import colors as C
 from evosim.viewer.layers import GENE_LAYERS, LAYER_NAMES, LAYERS, Layer, Legend, layer_by_name
 from evosim.viewer.panel import draw_help, draw_panel
-from evosim.io.snapshot import History, ViewState
 
-__all__ = ["LAYERS", "LAYER_NAMES", "Camera", "Hud", "Layer", "RenderInfo", "Selection", "agent_color_index",
-           "agent_pixels", "layer_by_name", "pick_agent", "render"]
+__all__ = [
+    "LAYERS",
+    "LAYER_NAMES",
+    "Camera",
+    "Hud",
+    "Layer",
+    "RenderInfo",
+    "Selection",
+    "agent_color_index",
+    "agent_pixels",
+    "layer_by_name",
+    "pick_agent",
+    "render",
+]
 
 
 @dataclass
@@ -138,7 +150,9 @@ class Camera:
         self.cx %= self.world[1]
         self.cy %= self.world[0]
 
-    def _axis(self, n_cells: int, n_px: int, centre: float) -> tuple[np.ndarray, float, bool, int, float]:
+    def _axis(
+        self, n_cells: int, n_px: int, centre: float
+    ) -> tuple[np.ndarray, float, bool, int, float]:
         """Cells drawn along one axis: (cell indices, pixel offset, wraps, first index, first coordinate)."""
         span = n_px / self.scale
         if span >= n_cells - 1e-9:  # the whole axis fits: centre it, no wrap
@@ -199,7 +213,9 @@ def agent_pixels(state: ViewState, cam: Camera) -> tuple[np.ndarray, np.ndarray,
     return rows, px[rows], py[rows]
 
 
-def pick_agent(state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: float = 8.0) -> int | None:
+def pick_agent(
+    state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: float = 8.0
+) -> int | None:
     """Row of the agent nearest to map pixel ``pos`` within ``radius_px`` (or one cell), or ``None``."""
     if state.n == 0:
         return None
@@ -213,7 +229,9 @@ def pick_agent(state: ViewState, cam: Camera, pos: tuple[int, int], radius_px: f
 
 
 # ---------------------------------------------------------------------- colours
-def agent_color_index(state: ViewState, layer: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, Legend]:
+def agent_color_index(
+    state: ViewState, layer: str, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Legend]:
     """Colours of agents ``rows`` on ``layer`` as a small table and an index into it.
 
     Returns:
@@ -237,8 +255,14 @@ def agent_color_index(state: ViewState, layer: str, rows: np.ndarray) -> tuple[n
             return grey, none, Legend(f"{title}: none recorded in this world yet")
         top = len(C.MILESTONE_COLORS) - 1
         names = ["none", *state.milestone_names][: top + 1]
-        items = [(tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)]
-        return C.MILESTONE_COLORS, np.minimum(state.milestone[rows], top), Legend(title, items=items)
+        items = [
+            (tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)
+        ]
+        return (
+            C.MILESTONE_COLORS,
+            np.minimum(state.milestone[rows], top),
+            Legend(title, items=items),
+        )
     if layer == "energy":
         e = state.energy if state.energy is not None else np.zeros(state.n, np.float32)
         hi = float(e.max()) if state.n and e.max() > 0 else 1.0
@@ -253,10 +277,17 @@ def _disc(r: float) -> list[tuple[int, int]]:
     if r < 1.5:
         return [(0, 0), (1, 0), (0, 1), (1, 1)]
     k = math.ceil(r)
-    return [(dx, dy) for dx in range(-k, k + 1) for dy in range(-k, k + 1) if dx * dx + dy * dy <= r * r + 0.5]
+    return [
+        (dx, dy)
+        for dx in range(-k, k + 1)
+        for dy in range(-k, k + 1)
+        if dx * dx + dy * dy <= r * r + 0.5
+    ]
 
 
-def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, values: np.ndarray, r: float) -> None:
+def _paint(
+    target: pygame.Surface, px: np.ndarray, py: np.ndarray, values: np.ndarray, r: float
+) -> None:
     """Paint discs of radius ``r`` at (px, py) in mapped pixel ``values``: one array assignment per disc offset.
 
     Writes 32-bit pixels through ``pygame.surfarray.pixels2d``, as flat indices
@@ -287,13 +318,20 @@ def _paint(target: pygame.Surface, px: np.ndarray, py: np.ndarray, values: np.nd
 
 
 # ---------------------------------------------------------------------- drawing
-def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, selected: Selection | None) -> Legend:
+def draw_map(
+    state: ViewState, target: pygame.Surface, cam: Camera, layer: str, selected: Selection | None
+) -> Legend:
     """Draw background and agents of ``state`` onto ``target`` (the map area). Returns the legend."""
     target.fill(C.VOID)
     ax, ay = cam.axes()
     # visible cells only (the whole grid, unsliced, when everything fits)
-    pick = (slice(None) if not ay[2] else ay[0][:, None], slice(None) if not ax[2] else ax[0][None, :])
-    grid = C.background_mapped(target, state.habitat[pick], state.food_fraction[pick], food_layer=(layer == "food"))
+    pick = (
+        slice(None) if not ay[2] else ay[0][:, None],
+        slice(None) if not ax[2] else ax[0][None, :],
+    )
+    grid = C.background_mapped(
+        target, state.habitat[pick], state.food_fraction[pick], food_layer=(layer == "food")
+    )
     small = pygame.Surface((grid.shape[1], grid.shape[0]), 0, target)
     pygame.surfarray.blit_array(small, grid.T)
     big = pygame.transform.scale(small, (_scaled_size(ax, cam.scale), _scaled_size(ay, cam.scale)))
@@ -302,18 +340,26 @@ def draw_map(state: ViewState, target: pygame.Surface, cam: Camera, layer: str, 
         return Legend("no agents alive")
     rows, px, py = agent_pixels(state, cam)
     table, index, legend = agent_color_index(state, layer, rows)
-    if selected is not None and selected.species is not None:  # dim the others, draw the selected on top
+    if (
+        selected is not None and selected.species is not None
+    ):  # dim the others, draw the selected on top
         mine = state.species[rows] == selected.species
         table = np.concatenate([table, C.dim(table)])
-        index = np.where(mine, index, index.astype(np.intp) + len(table) // 2)  # lut indices are uint8
+        index = np.where(
+            mine, index, index.astype(np.intp) + len(table) // 2
+        )  # lut indices are uint8
         order = np.concatenate([np.flatnonzero(~mine), np.flatnonzero(mine)])
         rows, px, py, index = rows[order], px[order], py[order], index[order]
-    values = C.mapped(target, table)[index]  # map the small table, then gather: no per-agent RGB work
+    values = C.mapped(target, table)[
+        index
+    ]  # map the small table, then gather: no per-agent RGB work
     r = 0.0 if cam.scale < 1.5 else 1.0 if cam.scale < 4.0 else min(cam.scale * 0.33, 7.0)
     if layer == "food":
         r = min(r, 1.0)
     if r >= 2.0:
-        _paint(target, px, py, np.full_like(values, C.mapped(target, np.zeros(3, np.uint8))), r + 1.0)
+        _paint(
+            target, px, py, np.full_like(values, C.mapped(target, np.zeros(3, np.uint8))), r + 1.0
+        )
     _paint(target, px, py, values, r)
     if selected is not None and selected.agent_id is not None:
         row = state.row_of(selected.agent_id)
@@ -364,5 +410,7 @@ def render(
     info = RenderInfo(map_rect=map_rect, camera=cam, legend=legend)
     if panel_w:
         panel_rect = pygame.Rect(map_rect.right, 0, panel_w, h)
-        info.species_rows = draw_panel(surface, panel_rect, state, layer, legend, selected, history, hud)
+        info.species_rows = draw_panel(
+            surface, panel_rect, state, layer, legend, selected, history, hud
+        )
     return info

@@ -106,8 +106,12 @@ class ReplaySource:
             return None
         if ts.empty:
             return None
-        return TimeSeries(ts["tick"].to_numpy(), ts["species"].to_numpy(), ts["population"].to_numpy(),
-                          ts["mean_skill"].to_numpy(np.float64, na_value=np.nan))
+        return TimeSeries(
+            ts["tick"].to_numpy(),
+            ts["species"].to_numpy(),
+            ts["population"].to_numpy(),
+            ts["mean_skill"].to_numpy(np.float64, na_value=np.nan),
+        )
 
     def history(self, tick: int) -> History | None:
         """The plot's history up to ``tick`` from :attr:`series` (``None`` without one)."""

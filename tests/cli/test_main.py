@@ -66,12 +66,31 @@ def test_progress_and_first_run_compile_notice(cli, tiny_sets, tmp_path, monkeyp
 
 
 def test_cap_and_extinction_are_reported(cli, tiny_sets, tmp_path):
-    r = cli("run", "--out", tmp_path / "cap", "--ticks", "200", "-q", *tiny_sets, "--set", "sim.population_cap=130")
+    r = cli(
+        "run",
+        "--out",
+        tmp_path / "cap",
+        "--ticks",
+        "200",
+        "-q",
+        *tiny_sets,
+        "--set",
+        "sim.population_cap=130",
+    )
     assert r.exit_code == 0, r.output
     assert "population cap (130) was reached at tick" in r.stdout
     s = read_summary(tmp_path / "cap")
     assert s["cap_reached_at"] is not None and s["births_refused_at_cap"] > 0
-    r = cli("run", "--out", tmp_path / "dead", "--ticks", "500", "-q", *tiny_sets, *set_args(starving_overrides()))
+    r = cli(
+        "run",
+        "--out",
+        tmp_path / "dead",
+        "--ticks",
+        "500",
+        "-q",
+        *tiny_sets,
+        *set_args(starving_overrides()),
+    )
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("extinct after")
     assert read_summary(tmp_path / "dead")["ended"] == "extinct"
@@ -84,7 +103,9 @@ def test_ticks_zero(cli, tiny_sets, tmp_path):
     assert {r["tick"] for r in rows} == {"0"} and read_summary(tmp_path / "z")["ticks_run"] == 0
 
 
-@pytest.mark.parametrize("args", [["--ticks", "-1"], ["--seed", "-3"], ["--ticks", "many"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "args", [["--ticks", "-1"], ["--seed", "-3"], ["--ticks", "many"], ["--bogus"]]
+)
 def test_bad_options_exit_2(cli, tmp_path, args):
     r = cli("run", "--out", tmp_path / "x", *args)
     assert r.exit_code == 2 and "Traceback" not in r.output
@@ -135,7 +156,9 @@ def test_force_never_wipes_hidden_foreign_files(cli, tiny_sets, tmp_path):
     (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
     (out / "config.yaml").write_text("name: x\n", encoding="utf-8")
     r = _run(cli, out, "--force", tiny_sets=tiny_sets)
-    assert (out / ".git" / "HEAD").is_file(), "--force deleted a hidden folder that is not part of a run"
+    assert (out / ".git" / "HEAD").is_file(), (
+        "--force deleted a hidden folder that is not part of a run"
+    )
     assert r.exit_code == 2
 
 

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from evosim.cli.main import main
 from evosim.cli.view import parse_size, view
 from tests.helpers import set_args
-
 from tests.viewer.conftest import SMALL, record
 
 SETS = set_args(SMALL)
@@ -21,7 +20,19 @@ def invoke(*args):
 
 def test_screenshot(tmp_path):
     out = tmp_path / "shot.png"
-    r = invoke(*SETS, "--seed", 3, "--screenshot", out, "--ticks", 5, "--size", "640x480", "--layer", "brain")
+    r = invoke(
+        *SETS,
+        "--seed",
+        3,
+        "--screenshot",
+        out,
+        "--ticks",
+        5,
+        "--size",
+        "640x480",
+        "--layer",
+        "brain",
+    )
     assert r.exit_code == 0, r.output
     assert "tick 5" in r.output
     assert pygame.image.load(str(out)).get_size() == (640, 480)
@@ -31,7 +42,10 @@ def test_frames_every_k(tmp_path):
     r = invoke(*SETS, "--frames", tmp_path / "f", "--every", 4, "--ticks", 8, "--size", "400x300")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
-        "frame-00000000.png", "frame-00000004.png", "frame-00000008.png"]
+        "frame-00000000.png",
+        "frame-00000004.png",
+        "frame-00000008.png",
+    ]
 
 
 def test_replay_a_run_folder(small_sim, tmp_path):
@@ -41,7 +55,10 @@ def test_replay_a_run_folder(small_sim, tmp_path):
     assert "tick 9" in r.output and (tmp_path / "replay.png").is_file()
     r = invoke(tmp_path / "run", "--frames", tmp_path / "rf", "--every", 6, "--size", "400x300")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "rf").iterdir()) == ["frame-00000000.png", "frame-00000006.png"]
+    assert sorted(p.name for p in (tmp_path / "rf").iterdir()) == [
+        "frame-00000000.png",
+        "frame-00000006.png",
+    ]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -66,10 +83,31 @@ def test_parse_size():
 
 
 def test_run_record_every_then_view(tmp_path):
-    r = CliRunner().invoke(main, ["run", "-q", "--ticks", "12", "--record-every", "5", "--out", str(tmp_path / "run"),
-                                  *SETS])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-q",
+            "--ticks",
+            "12",
+            "--record-every",
+            "5",
+            "--out",
+            str(tmp_path / "run"),
+            *SETS,
+        ],
+    )
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["view", str(tmp_path / "run"), "--screenshot", str(tmp_path / "r.png"),
-                                  "--size", "400x300"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "view",
+            str(tmp_path / "run"),
+            "--screenshot",
+            str(tmp_path / "r.png"),
+            "--size",
+            "400x300",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "tick 12" in r.output

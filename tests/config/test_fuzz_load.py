@@ -21,10 +21,10 @@ import yaml
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from evosim.errors import ConfigError
 from evosim import load_world
 from evosim.cli.main import main
 from evosim.config.schema import World
+from evosim.errors import ConfigError
 from tests.helpers import assert_one_line, set_args
 
 BASE = World().model_dump(mode="json")
@@ -63,7 +63,9 @@ YAMLISH = [
     "`", "|", ">", "- ", "? ", ": ", "\t", "\x00", "\u2028", "\ufeff", "a\nb", "🦖", "ｗｉｄｔｈ", "width ",
 ]  # fmt: skip
 
-KEYS = st.one_of(st.sampled_from(KEY_NAMES), st.text(min_size=1, max_size=12), st.sampled_from(YAMLISH[:30]))
+KEYS = st.one_of(
+    st.sampled_from(KEY_NAMES), st.text(min_size=1, max_size=12), st.sampled_from(YAMLISH[:30])
+)
 
 SCALARS = st.one_of(
     st.none(),
@@ -90,7 +92,9 @@ def _plausible(path: tuple) -> st.SearchStrategy:
     if isinstance(d, int):
         return st.integers(min_value=d // 2, max_value=2 * d + 1)
     if isinstance(d, float):
-        return st.floats(min_value=d / 2, max_value=min(1.5 * d, 1.0) if d <= 1.0 else 2 * d, allow_nan=False)
+        return st.floats(
+            min_value=d / 2, max_value=min(1.5 * d, 1.0) if d <= 1.0 else 2 * d, allow_nan=False
+        )
     if d is None:
         return st.none()
     return st.just(d)
@@ -181,7 +185,11 @@ def mangled_texts(draw) -> str:
             lines[i] = re.sub(r":( |$)", r": &a\1", lines[i], count=1)  # an anchor ...
             lines.append(f"{draw(st.sampled_from(KEY_NAMES))}: *a")  # ... and an alias
         elif op == 2:
-            lines[i] = lines[i].replace(": ", f": !!{draw(st.sampled_from(['str', 'int', 'float', 'binary', 'set', 'python/object', 'omap', 'timestamp']))} ", 1)
+            lines[i] = lines[i].replace(
+                ": ",
+                f": !!{draw(st.sampled_from(['str', 'int', 'float', 'binary', 'set', 'python/object', 'omap', 'timestamp']))} ",
+                1,
+            )
         elif op == 3:
             lines[i] = lines[i] + draw(st.sampled_from(YAMLISH))
         elif op == 4:
@@ -265,7 +273,10 @@ def test_billion_laughs_are_refused(scratch, text):
 
 
 @settings(max_examples=80)
-@given(depth=st.integers(1, 5000), kind=st.sampled_from(["flow-seq", "flow-map", "block-map", "block-seq"]))
+@given(
+    depth=st.integers(1, 5000),
+    kind=st.sampled_from(["flow-seq", "flow-map", "block-map", "block-seq"]),
+)
 @example(depth=320, kind="flow-seq")
 @example(depth=330, kind="flow-map")
 @example(depth=4000, kind="flow-seq")
@@ -275,7 +286,12 @@ def test_deep_nesting(scratch, depth, kind):
     elif kind == "flow-map":
         text = "world:\n  food: " + "{a: " * depth + "1" + "}" * depth + "\n"
     elif kind == "block-map":
-        text = "world:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(depth)) + " " * (depth + 1) + "x: 1\n"
+        text = (
+            "world:\n"
+            + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(depth))
+            + " " * (depth + 1)
+            + "x: 1\n"
+        )
     else:
         text = "species:\n" + "".join(" " * i + "-\n" for i in range(depth)) + " " * depth + "- 1\n"
     _load_text(scratch, text)
@@ -290,18 +306,31 @@ SET_VALUES = st.one_of(
     st.sampled_from(YAMLISH),
     st.text(max_size=30),
     st.integers(-(10**30), 10**30).map(str),
-    VALUES.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()),
+    VALUES.map(
+        lambda v: yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
+    ),
 )
 SET_KEYS = st.one_of(
     st.sampled_from(PATHS).map(_dotted),
-    st.sampled_from(PATHS).map(lambda p: _dotted(p).replace("species.0", "species.grazer").replace("species.1", "species.swimmer")),
+    st.sampled_from(PATHS).map(
+        lambda p: (
+            _dotted(p)
+            .replace("species.0", "species.grazer")
+            .replace("species.1", "species.swimmer")
+        )
+    ),
     st.text(max_size=25),
     st.lists(KEYS, min_size=1, max_size=4).map(".".join),
 )
 
 
 @settings(max_examples=600)
-@given(sets=st.lists(st.one_of(st.builds(lambda k, v: f"{k}={v}", SET_KEYS, SET_VALUES), st.text(max_size=20)), max_size=4))
+@given(
+    sets=st.lists(
+        st.one_of(st.builds(lambda k, v: f"{k}={v}", SET_KEYS, SET_VALUES), st.text(max_size=20)),
+        max_size=4,
+    )
+)
 @example(sets=["species=[]", "species.0.count=3"])
 def test_set_overrides(sets):
     check(lambda: load_world(None, sets))
@@ -317,23 +346,37 @@ def test_mapping_overrides(overrides):
 @pytest.mark.parametrize(
     "text",
     [
-        "world:\n  width: " + "9" * 5000 + "\n",  # Python refuses int() of > 4300 digits: a ValueError
+        "world:\n  width: "
+        + "9" * 5000
+        + "\n",  # Python refuses int() of > 4300 digits: a ValueError
         "sim:\n  seed: -" + "1" * 4500 + "\n",
         "name: x\x00\n",  # a control character: yaml's ReaderError prints on two lines
         "\x1f",
         '"a\\nb": 1\n',  # a key with a line break: the key path is printed raw
-        "world:\n  food:\n    land:\n      \"\\r\": 1\n",
+        'world:\n  food:\n    land:\n      "\\r": 1\n',
         "function: 1\n",  # a key starting with 'function' is dropped from the path: IndexError
         "world:\n  functions: 1\n",
-        "world:\n  \"w[0]\": 1\n",  # a key with '[' likewise
+        'world:\n  "w[0]": 1\n',  # a key with '[' likewise
         "world:\n  width: !!int wide\n",  # explicit tags: the constructor raises ValueError ...
         "world:\n  width: !!int 0.0\n",
         "physiology:\n  intake: !!float fast\n",
         "name: !!timestamp someday\n",  # ... or AttributeError
     ],
-    ids=["huge int", "huge negative int", "NUL", "unit separator", "key with newline", "nested key with CR",
-         "key function", "nested key functions", "key with bracket", "!!int word", "!!int float", "!!float word",
-         "!!timestamp word"],
+    ids=[
+        "huge int",
+        "huge negative int",
+        "NUL",
+        "unit separator",
+        "key with newline",
+        "nested key with CR",
+        "key function",
+        "nested key functions",
+        "key with bracket",
+        "!!int word",
+        "!!int float",
+        "!!float word",
+        "!!timestamp word",
+    ],
 )
 def test_pinned_file_cases(scratch, text):
     assert _load_text(scratch, text) is None
@@ -344,7 +387,9 @@ def test_unknown_key_messages_name_the_key_they_are_about(scratch):
     p.write_text("sim:\n  seed: 1\nworld:\n  functions: 1\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_world(p)
-    assert "world.functions (line 4)" in str(exc.value) and "unknown key 'functions'" in str(exc.value)
+    assert "world.functions (line 4)" in str(exc.value) and "unknown key 'functions'" in str(
+        exc.value
+    )
     with pytest.raises(ConfigError) as exc:
         load_world(None, ["world.func=1"])
     assert str(exc.value).startswith("--set world.func=1: world.func: unknown key 'func'")
@@ -362,8 +407,16 @@ def test_unknown_key_messages_name_the_key_they_are_about(scratch):
         ["[=1"],
         ["world.width=!!int wide"],
     ],
-    ids=["huge int", "deep list", "deep mapping", "key with newline", "NUL value", "key functional", "key [",
-         "!!int word"],
+    ids=[
+        "huge int",
+        "deep list",
+        "deep mapping",
+        "key with newline",
+        "NUL value",
+        "key functional",
+        "key [",
+        "!!int word",
+    ],
 )
 def test_pinned_set_cases(sets):
     assert check(lambda: load_world(None, sets)) is None
@@ -398,9 +451,13 @@ def test_memory_impossible_configs_are_refused_with_a_memory_message(width, heig
     if need <= 32 * GIB:
         return
     with pytest.raises(ConfigError) as exc:
-        load_world(overrides={"world.width": width, "world.height": height, "sim.population_cap": cap})
+        load_world(
+            overrides={"world.width": width, "world.height": height, "sim.population_cap": cap}
+        )
     msg = str(exc.value)
-    assert re.search(r"memory|GiB", msg, re.IGNORECASE), f"the refusal does not say it is about memory: {msg}"
+    assert re.search(r"memory|GiB", msg, re.IGNORECASE), (
+        f"the refusal does not say it is about memory: {msg}"
+    )
     assert_one_line(msg)
 
 
@@ -420,14 +477,18 @@ def test_valid_configs_run_or_exit_2(scratch, cfg):
     out = scratch / f"run{next(_counter)}"
     if world is None:
         event("refused by load_world")
-        r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)])
+        r = CliRunner().invoke(
+            main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)]
+        )
         assert r.exit_code == 2 and isinstance(r.exception, SystemExit), (r.output, r.exception)
         assert not out.exists()
         return
     if sum(s.count for s in world.species) > 3000:
         event("valid, not run (too many founders)")
         return  # keep it fast: founders are allocated up front
-    r = CliRunner().invoke(main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)])
+    r = CliRunner().invoke(
+        main, ["run", str(p), "--ticks", "2", "--out", str(out), "-q", *set_args(TINY_GRID)]
+    )
     event(f"valid, run: exit {r.exit_code}")
     assert r.exit_code in (0, 2), f"exit {r.exit_code}: {r.output} {r.exception!r}"
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)

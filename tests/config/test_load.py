@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from evosim.errors import ConfigError
 from evosim import load_world
 from evosim.config.schema import World
 from evosim.config.yamlsafe import MAX_YAML_BYTES
+from evosim.errors import ConfigError
 from tests.helpers import assert_one_line, set_args
 
 
@@ -38,36 +38,64 @@ CASES = {
     "a folder": Case(special="folder", words=["is a folder"]),
     "not UTF-8": Case(text=b"name: caf\xe9\n", words=["not UTF-8"]),
     "unreadable": Case(special="unreadable", words=["cannot be read"]),
-    "too large": Case(text="# padding\n" * (MAX_YAML_BYTES // 10 + 1), words=[f"at most {MAX_YAML_BYTES}"]),
+    "too large": Case(
+        text="# padding\n" * (MAX_YAML_BYTES // 10 + 1), words=[f"at most {MAX_YAML_BYTES}"]
+    ),
     # YAML syntax and safety
     "malformed YAML": Case(text="world:\n  width: [32, 64\n", words=["not valid YAML", "line 3"]),
-    "bad indentation": Case(text="world:\n  width: 32\n height: 32\n", words=["not valid YAML", "line 3"]),
+    "bad indentation": Case(
+        text="world:\n  width: 32\n height: 32\n", words=["not valid YAML", "line 3"]
+    ),
     "tab": Case(text="world:\n\twidth: 32\n", words=["not valid YAML", "line 2"]),
     "duplicate key": Case(
         text="world:\n  width: 32\n  height: 32\n  width: 64\n",
         words=["duplicate key 'width'", "line 4", "first given on line 2"],
     ),
-    "duplicate top-level key": Case(text="name: a\nsim:\n  seed: 1\nname: b\n", words=["duplicate key 'name'", "line 4"]),
+    "duplicate top-level key": Case(
+        text="name: a\nsim:\n  seed: 1\nname: b\n", words=["duplicate key 'name'", "line 4"]
+    ),
     "alias": Case(text="world:\n  width: &w 32\n  height: *w\n", words=["aliases", "line 3"]),
-    "unsafe tag": Case(text="name: !!python/object/apply:os.system ['true']\n", words=["not valid YAML", "line 1"]),
+    "unsafe tag": Case(
+        text="name: !!python/object/apply:os.system ['true']\n", words=["not valid YAML", "line 1"]
+    ),
     "two documents": Case(text="name: a\n---\nname: b\n", words=["not valid YAML"]),
-    "top level not a mapping": Case(text="- world\n- species\n", words=["top level must be a mapping"]),
+    "top level not a mapping": Case(
+        text="- world\n- species\n", words=["top level must be a mapping"]
+    ),
     # schema
     "unknown key": Case(
         text="world:\n  food:\n    land:\n      capacty: 3\n",
-        words=["world.food.land.capacty", "line 4", "unknown key 'capacty'", "allowed here", "capacity"],
+        words=[
+            "world.food.land.capacty",
+            "line 4",
+            "unknown key 'capacty'",
+            "allowed here",
+            "capacity",
+        ],
     ),
-    "unknown top-level key": Case(text="sim:\n  seed: 1\nspecie: []\n", words=["specie", "line 3", "allowed here"]),
+    "unknown top-level key": Case(
+        text="sim:\n  seed: 1\nspecie: []\n", words=["specie", "line 3", "allowed here"]
+    ),
     "unknown gene": Case(
         text="species:\n  - name: ape\n    genes:\n      brains: {mean: 0.5}\n",
         words=["species[0].genes.brains", "line 4", "brain"],
     ),
-    "wrong type": Case(text="world:\n  width: wide\n", words=["world.width", "line 2", "integer", "'wide'"]),
+    "wrong type": Case(
+        text="world:\n  width: wide\n", words=["world.width", "line 2", "integer", "'wide'"]
+    ),
     "wrong type (mapping)": Case(text="world: 32\n", words=["world", "line 1", "dictionary"]),
     "wrong type (list)": Case(text="species:\n  name: ape\n", words=["species", "line 1", "list"]),
-    "wrong type (float for int)": Case(text="sim:\n  ticks: 10.5\n", words=["sim.ticks", "line 2", "integer"]),
-    "out of range": Case(text="world:\n  width: 100000\n", words=["world.width", "line 2", "less than or equal to 4096"]),
-    "negative": Case(text="sim:\n  seed: 1\n  ticks: -5\n", words=["sim.ticks", "line 3", "greater than or equal to 0"]),
+    "wrong type (float for int)": Case(
+        text="sim:\n  ticks: 10.5\n", words=["sim.ticks", "line 2", "integer"]
+    ),
+    "out of range": Case(
+        text="world:\n  width: 100000\n",
+        words=["world.width", "line 2", "less than or equal to 4096"],
+    ),
+    "negative": Case(
+        text="sim:\n  seed: 1\n  ticks: -5\n",
+        words=["sim.ticks", "line 3", "greater than or equal to 0"],
+    ),
     "share above one": Case(
         text="traits:\n  fecundity:\n    offspring_share_min: 1.5\n",
         words=["traits.fecundity.offspring_share_min", "line 3", "less than 1"],
@@ -76,8 +104,12 @@ CASES = {
         text="species:\n  - name: ape\n    genes:\n      brain:\n        mean: 0.9\n        max: 0.5\n",
         words=["species[0].genes.brain", "line 4", "min <= mean <= max"],
     ),
-    "bad species name": Case(text="species:\n  - name: 'two words'\n", words=["species[0].name", "line 2", "pattern"]),
-    "repeated species": Case(text="species:\n  - name: a\n  - name: a\n", words=["species", "unique", "a"]),
+    "bad species name": Case(
+        text="species:\n  - name: 'two words'\n", words=["species[0].name", "line 2", "pattern"]
+    ),
+    "repeated species": Case(
+        text="species:\n  - name: a\n  - name: a\n", words=["species", "unique", "a"]
+    ),
     "no species": Case(text="species: []\n", words=["species", "at least 1"]),
     "founders above the cap": Case(
         text="sim:\n  population_cap: 100\n", words=["population_cap", "4000", "100"]
@@ -86,23 +118,54 @@ CASES = {
         text="world:\n  habitat:\n    source: file\n", words=["world.habitat", "no habitat.file"]
     ),
     "unknown choice": Case(
-        text="world:\n  habitat:\n    source: perlin\n", words=["world.habitat.source", "line 3", "'generate'", "'file'"]
+        text="world:\n  habitat:\n    source: perlin\n",
+        words=["world.habitat.source", "line 3", "'generate'", "'file'"],
     ),
-    "NaN": Case(text="physiology:\n  intake: .nan\n", words=["physiology.intake", "line 2", "finite"]),
-    "infinity": Case(text="world:\n  food:\n    land:\n      capacity: .inf\n", words=["world.food.land.capacity", "line 4", "finite"]),
-    "minus infinity": Case(text="species:\n  - name: a\n    energy: -.inf\n", words=["species[0].energy", "line 3", "finite"]),
+    "NaN": Case(
+        text="physiology:\n  intake: .nan\n", words=["physiology.intake", "line 2", "finite"]
+    ),
+    "infinity": Case(
+        text="world:\n  food:\n    land:\n      capacity: .inf\n",
+        words=["world.food.land.capacity", "line 4", "finite"],
+    ),
+    "minus infinity": Case(
+        text="species:\n  - name: a\n    energy: -.inf\n",
+        words=["species[0].energy", "line 3", "finite"],
+    ),
     # --set
     "--set without =": Case(sets=["world.width"], words=["--set world.width", "KEY.PATH=VALUE"]),
-    "--set empty key part": Case(sets=["world..width=3"], words=["--set world..width=3", "empty part"]),
-    "--set unknown path": Case(sets=["world.widht=64"], words=["--set world.widht=64", "world.widht", "allowed here", "width"]),
-    "--set index out of range": Case(sets=["species.5.count=3"], words=["--set species.5.count=3", "out of range", "length 2"]),
-    "--set negative index": Case(sets=["species.-1.count=3"], words=["--set species.-1.count=3", "out of range"]),
-    "--set unknown species": Case(sets=["species.ape.count=3"], words=["--set species.ape.count=3", "'ape'", "grazer"]),
-    "--set below a single value": Case(sets=["world.width.x=3"], words=["--set world.width.x=3", "single value"]),
-    "--set bad value": Case(sets=["world.width=wide"], words=["--set world.width=wide", "world.width", "integer"]),
-    "--set out of range": Case(sets=["physiology.sight_discount=2"], words=["--set physiology.sight_discount=2", "less than or equal to 1"]),
-    "--set malformed YAML": Case(sets=["world.width=[1"], words=["--set world.width=[1", "not valid YAML"]),
-    "--set NaN": Case(sets=["physiology.intake=.nan"], words=["--set physiology.intake=.nan", "finite"]),
+    "--set empty key part": Case(
+        sets=["world..width=3"], words=["--set world..width=3", "empty part"]
+    ),
+    "--set unknown path": Case(
+        sets=["world.widht=64"],
+        words=["--set world.widht=64", "world.widht", "allowed here", "width"],
+    ),
+    "--set index out of range": Case(
+        sets=["species.5.count=3"], words=["--set species.5.count=3", "out of range", "length 2"]
+    ),
+    "--set negative index": Case(
+        sets=["species.-1.count=3"], words=["--set species.-1.count=3", "out of range"]
+    ),
+    "--set unknown species": Case(
+        sets=["species.ape.count=3"], words=["--set species.ape.count=3", "'ape'", "grazer"]
+    ),
+    "--set below a single value": Case(
+        sets=["world.width.x=3"], words=["--set world.width.x=3", "single value"]
+    ),
+    "--set bad value": Case(
+        sets=["world.width=wide"], words=["--set world.width=wide", "world.width", "integer"]
+    ),
+    "--set out of range": Case(
+        sets=["physiology.sight_discount=2"],
+        words=["--set physiology.sight_discount=2", "less than or equal to 1"],
+    ),
+    "--set malformed YAML": Case(
+        sets=["world.width=[1"], words=["--set world.width=[1", "not valid YAML"]
+    ),
+    "--set NaN": Case(
+        sets=["physiology.intake=.nan"], words=["--set physiology.intake=.nan", "finite"]
+    ),
     "--set alias": Case(sets=["world.width=*w"], words=["--set world.width=*w", "aliases"]),
 }
 
@@ -124,7 +187,9 @@ def make_case(tmp_path, world_file):
         elif case.text is None or case.sets and case.text == Case.text:
             path = None  # --set on the embedded world
         else:
-            path = world_file(case.text, "bad world.yaml")  # a space in the name, to be sure it is quoted right
+            path = world_file(
+                case.text, "bad world.yaml"
+            )  # a space in the name, to be sure it is quoted right
         if path is not None:
             words.append(str(path))
         return path, case.sets, words
@@ -176,7 +241,15 @@ def test_cli_validate_refuses(name, make_case, cli):
 def test_cli_run_refuses_and_leaves_no_folder(name, make_case, cli, tmp_path):
     path, sets, words = make_case(CASES[name])
     out = tmp_path / "runs" / "X"
-    args = ["run", *([str(path)] if path else []), "--out", str(out), "--ticks", "2", *set_args(sets)]
+    args = [
+        "run",
+        *([str(path)] if path else []),
+        "--out",
+        str(out),
+        "--ticks",
+        "2",
+        *set_args(sets),
+    ]
     assert_one_line(_cli_error(cli(*args)), *words)
     assert not out.exists() and not (tmp_path / "runs").exists()
     assert not (cli.cwd / "runs").exists() or not any((cli.cwd / "runs").iterdir())
@@ -190,7 +263,10 @@ WRONG_SIZE_WORDS = ("map.txt", "world.habitat.file", "4x2", "8x8")
 @pytest.fixture
 def wrong_size_map(world_file):
     world_file("####\n....\n", "map.txt")  # 4x2
-    return world_file("world:\n  width: 8\n  height: 8\n  habitat:\n    source: file\n    file: map.txt\n", "island.yaml")
+    return world_file(
+        "world:\n  width: 8\n  height: 8\n  habitat:\n    source: file\n    file: map.txt\n",
+        "island.yaml",
+    )
 
 
 def test_load_world_refuses_a_map_of_the_wrong_size(wrong_size_map):
@@ -214,7 +290,9 @@ def test_cli_run_refuses_a_map_of_the_wrong_size(wrong_size_map, cli, tmp_path):
 def test_missing_map_file(tmp_path, cli, world_file):
     w = world_file("world:\n  habitat:\n    source: file\n    file: nowhere.png\n")
     out = tmp_path / "X"
-    assert_one_line(_cli_error(cli("run", w, "--out", out, "-q")), "nowhere.png", "world.habitat.file")
+    assert_one_line(
+        _cli_error(cli("run", w, "--out", out, "-q")), "nowhere.png", "world.habitat.file"
+    )
     assert not out.exists()
 
 
@@ -224,7 +302,15 @@ def test_valid_files_and_sets_load(world_file):
         "# a comment\nname: ok-world\nworld:\n  width: 48\nspecies:\n  - name: ape\n    count: 10\n"
         "    genes:\n      brain: {mean: 0.7, min: 0.2, max: 0.9}\n"
     )
-    w = load_world(p, ["world.height=40", "species.ape.genes.brain.mutation=0", "species.0.count=12", "sim.seed=9"])
+    w = load_world(
+        p,
+        [
+            "world.height=40",
+            "species.ape.genes.brain.mutation=0",
+            "species.0.count=12",
+            "sim.seed=9",
+        ],
+    )
     assert (w.world.width, w.world.height, w.sim.seed) == (48, 40, 9)
     assert [s.name for s in w.species] == ["ape"] and w.species[0].count == 12
     b = w.species[0].genes.brain
@@ -242,8 +328,14 @@ def test_all_problems_are_reported_in_one_paragraph(world_file):
 
 
 def test_set_values_are_typed_as_yaml():
-    w = load_world(None, ["physiology.intake=3", "output.lineage=true", "world.food.season.amplitude=0.5"])
-    assert w.physiology.intake == 3.0 and w.output.lineage is True and w.world.food.season.amplitude == 0.5
+    w = load_world(
+        None, ["physiology.intake=3", "output.lineage=true", "world.food.season.amplitude=0.5"]
+    )
+    assert (
+        w.physiology.intake == 3.0
+        and w.output.lineage is True
+        and w.world.food.season.amplitude == 0.5
+    )
 
 
 def test_overrides_as_values_apply_in_order():

@@ -45,7 +45,13 @@ def test_template_loads_back_to_the_default_world(tmp_path):
 
 
 def test_template_of_another_world_round_trips(tmp_path):
-    w = load_world(overrides={"world.width": 40, "species.grazer.genes.brain.max": 0.6, "physiology.intake": 2.5})
+    w = load_world(
+        overrides={
+            "world.width": 40,
+            "species.grazer.genes.brain.max": 0.6,
+            "physiology.intake": 2.5,
+        }
+    )
     p = tmp_path / "w.yaml"
     p.write_text(commented_template(w), encoding="utf-8")
     assert load_world(p) == w
@@ -70,7 +76,12 @@ def test_parameter_table_lists_every_leaf_key():
     assert len(lines) == 2 + len(rows)
     keys = [r[0] for r in rows]
     assert len(keys) == len(set(keys))
-    for k in ("world.width", "physiology.intake", "species[].genes.brain.mutation", "sim.population_cap"):
+    for k in (
+        "world.width",
+        "physiology.intake",
+        "species[].genes.brain.mutation",
+        "sim.population_cap",
+    ):
         assert k in keys
     for ln in lines[2:]:
         cells = ln.replace("\\|", "").split("|")
@@ -84,5 +95,9 @@ def test_docs_parameter_table_is_current():
 
     from evosim.config.template import parameter_table
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "parameters.md").read_text(encoding="utf-8")
-    assert parameter_table().strip() in doc, "docs/parameters.md is stale: see its header for the regenerate command"
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "parameters.md").read_text(
+        encoding="utf-8"
+    )
+    assert parameter_table().strip() in doc, (
+        "docs/parameters.md is stale: see its header for the regenerate command"
+    )

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from evosim import Simulation, load_world
-from evosim.errors import ConfigError
 from evosim.defaults import GENES
+from evosim.errors import ConfigError
 
 BASE = {
     "world.width": 32, "world.height": 32,
@@ -19,7 +19,9 @@ BASE = {
 
 
 def sim_with(*interventions, ticks: int = 0, seed: int = 1) -> Simulation:
-    sim = Simulation(load_world(overrides={**BASE, "interventions": list(interventions)}), seed=seed)
+    sim = Simulation(
+        load_world(overrides={**BASE, "interventions": list(interventions)}), seed=seed
+    )
     sim.advance(ticks)
     return sim
 
@@ -29,61 +31,141 @@ def logged(sim: Simulation, kind: str = "intervention") -> list[tuple]:
 
 
 def test_tick_zero_and_every_apply_on_schedule():
-    sim = sim_with({"name": "a", "when": {"tick": 0}, "target": {"species": ["fish"]}, "effect": {"kind": "fire_substitute"}},
-                   {"name": "b", "when": {"every": 5, "start": 3}, "target": {"species": ["fish"]},
-                    "effect": {"kind": "fire_substitute"}}, ticks=14)
+    sim = sim_with(
+        {
+            "name": "a",
+            "when": {"tick": 0},
+            "target": {"species": ["fish"]},
+            "effect": {"kind": "fire_substitute"},
+        },
+        {
+            "name": "b",
+            "when": {"every": 5, "start": 3},
+            "target": {"species": ["fish"]},
+            "effect": {"kind": "fire_substitute"},
+        },
+        ticks=14,
+    )
     assert sim.species.fire_substitute[1] == 1
     ticks = [e[0] for e in logged(sim)]
     assert ticks == [0, 3, 8, 13]
 
 
 def test_manipulators_raise_effective_dexterity_and_cost_energy():
-    sim = sim_with({"name": "hands", "when": {"tick": 2}, "target": {"founder": "fish"},
-                    "effect": {"kind": "manipulators", "level": 0.8, "energy_cost": 0.05}}, ticks=3)
-    assert sim.species.manipulators[1] == pytest.approx(0.8) and sim.species.upkeep_extra[1] == pytest.approx(0.05)
+    sim = sim_with(
+        {
+            "name": "hands",
+            "when": {"tick": 2},
+            "target": {"founder": "fish"},
+            "effect": {"kind": "manipulators", "level": 0.8, "energy_cost": 0.05},
+        },
+        ticks=3,
+    )
+    assert sim.species.manipulators[1] == pytest.approx(0.8) and sim.species.upkeep_extra[
+        1
+    ] == pytest.approx(0.05)
     assert sim.species.manipulators[0] == 0.0
-    weaker = {"name": "weak", "when": {"tick": 3}, "target": {"founder": "fish"}, "effect": {"kind": "manipulators", "level": 0.3}}
-    sim2 = sim_with({"name": "hands", "when": {"tick": 2}, "target": {"founder": "fish"},
-                     "effect": {"kind": "manipulators", "level": 0.8, "energy_cost": 0.05}}, weaker, ticks=4)
-    assert sim2.species.manipulators[1] == pytest.approx(0.8) and sim2.species.upkeep_extra[1] == pytest.approx(0.05)
+    weaker = {
+        "name": "weak",
+        "when": {"tick": 3},
+        "target": {"founder": "fish"},
+        "effect": {"kind": "manipulators", "level": 0.3},
+    }
+    sim2 = sim_with(
+        {
+            "name": "hands",
+            "when": {"tick": 2},
+            "target": {"founder": "fish"},
+            "effect": {"kind": "manipulators", "level": 0.8, "energy_cost": 0.05},
+        },
+        weaker,
+        ticks=4,
+    )
+    assert sim2.species.manipulators[1] == pytest.approx(0.8) and sim2.species.upkeep_extra[
+        1
+    ] == pytest.approx(0.05)
 
 
 def test_selector_targets_by_mean_genes_and_no_match_is_logged():
-    sim = sim_with({"name": "clumsy", "when": {"tick": 1}, "target": {"selector": {"dexterity": {"max": 0.2}}},
-                    "effect": {"kind": "fire_substitute"}},
-                   {"name": "nobody", "when": {"tick": 1}, "target": {"selector": {"brain": {"min": 0.99}}},
-                    "effect": {"kind": "fire_substitute"}}, ticks=2)
+    sim = sim_with(
+        {
+            "name": "clumsy",
+            "when": {"tick": 1},
+            "target": {"selector": {"dexterity": {"max": 0.2}}},
+            "effect": {"kind": "fire_substitute"},
+        },
+        {
+            "name": "nobody",
+            "when": {"tick": 1},
+            "target": {"selector": {"brain": {"min": 0.99}}},
+            "effect": {"kind": "fire_substitute"},
+        },
+        ticks=2,
+    )
     assert [e[2] for e in logged(sim)] == [1]
     assert [e[3] for e in logged(sim, "intervention_no_match")] == ["nobody: no species matched"]
 
 
 def test_gene_bounds_clip_current_agents_and_stay_ordered():
-    sim = sim_with({"name": "b", "when": {"tick": 1}, "target": {"species": ["lander"]},
-                    "effect": {"kind": "gene_bounds", "gene": "brain", "min": 0.9}}, ticks=2)
+    sim = sim_with(
+        {
+            "name": "b",
+            "when": {"tick": 1},
+            "target": {"species": ["lander"]},
+            "effect": {"kind": "gene_bounds", "gene": "brain", "min": 0.9},
+        },
+        ticks=2,
+    )
     brain = sim.pop.live("genome")[:, GENES.index("brain")]
     mine = sim.pop.live("species") == 0
-    assert (brain[mine] >= 0.9 - 1e-6).all() and sim.species.lo[0, GENES.index("brain")] <= sim.species.hi[0, GENES.index("brain")]
+    assert (brain[mine] >= 0.9 - 1e-6).all() and sim.species.lo[
+        0, GENES.index("brain")
+    ] <= sim.species.hi[0, GENES.index("brain")]
 
 
 def test_cull_removes_the_share_and_records_the_cause():
     sim = sim_with(ticks=5)
     before = sim.species.alive[0]
-    sim2 = sim_with({"name": "c", "when": {"tick": 5}, "target": {"species": ["lander"]}, "effect": {"kind": "cull", "share": 0.5}},
-                    ticks=5)
+    sim2 = sim_with(
+        {
+            "name": "c",
+            "when": {"tick": 5},
+            "target": {"species": ["lander"]},
+            "effect": {"kind": "cull", "share": 0.5},
+        },
+        ticks=5,
+    )
     n_culled = int(logged(sim2)[0][3].split()[2])
     assert 0.35 * before < n_culled < 0.65 * before
     assert sim2.species.alive[0] == int((sim2.pop.live("species") == 0).sum())
 
 
 def test_food_effect_changes_the_region_within_capacity():
-    sim = sim_with({"name": "f", "when": {"tick": 0}, "target": {"all": True},
-                    "effect": {"kind": "food", "amount": -100, "region": {"x": 0, "y": 0, "width": 4, "height": 4}}})
+    sim = sim_with(
+        {
+            "name": "f",
+            "when": {"tick": 0},
+            "target": {"all": True},
+            "effect": {
+                "kind": "food",
+                "amount": -100,
+                "region": {"x": 0, "y": 0, "width": 4, "height": 4},
+            },
+        }
+    )
     assert (sim.food[:4, :4] == 0).all() and sim.food[10:, 10:].min() > 0
 
 
 def test_triggers_fire_once_per_species():
-    sim = sim_with({"name": "big", "when": {"trigger": "population_above", "value": 100}, "target": {"all": True},
-                    "effect": {"kind": "fire_substitute"}}, ticks=10)
+    sim = sim_with(
+        {
+            "name": "big",
+            "when": {"trigger": "population_above", "value": 100},
+            "target": {"all": True},
+            "effect": {"kind": "fire_substitute"},
+        },
+        ticks=10,
+    )
     assert sorted(e[2] for e in logged(sim)) == [0, 1]
 
 
@@ -102,7 +184,12 @@ def test_impossible_interventions_are_refused(bad, words):
 
 
 def test_sharing_never_overfills():
-    o = {**BASE, "traits.sociality.share_rate": 1.0, "traits.sociality.share_below": 59.0, "traits.sociality.share_above": 1.0}
+    o = {
+        **BASE,
+        "traits.sociality.share_rate": 1.0,
+        "traits.sociality.share_below": 59.0,
+        "traits.sociality.share_above": 1.0,
+    }
     sim = Simulation(load_world(overrides=o), seed=2)
     sim.advance(30)
     assert sim.pop.live("energy").max() <= sim.params.max_energy + 1e-3

@@ -13,7 +13,9 @@ def filled(n: int, capacity: int = 16) -> Population:
     p.reserve(n)
     for f in Population.FIELDS:
         a = getattr(p, f)
-        a[:n] = (np.arange(n) * 10).reshape((n,) + (1,) * (a.ndim - 1)) + (np.arange(N_GENES) if a.ndim == 2 else 0)
+        a[:n] = (np.arange(n) * 10).reshape((n,) + (1,) * (a.ndim - 1)) + (
+            np.arange(N_GENES) if a.ndim == 2 else 0
+        )
     p.n = n
     p.next_id = n
     return p
@@ -68,7 +70,11 @@ def test_gather_keeps_the_given_rows_of_every_field():
     p.gather(np.arange(3), 3)  # keeping everyone changes nothing
     assert p.live("id").tolist() == [0, 20, 50]
     p.gather(np.array([2, 0, 1]), 3)  # any order, e.g. the order of the cell index
-    assert p.live("id").tolist() == [50, 0, 20] and p.live("genome")[:, 1].tolist() == [51.0, 1.0, 21.0]
+    assert p.live("id").tolist() == [50, 0, 20] and p.live("genome")[:, 1].tolist() == [
+        51.0,
+        1.0,
+        21.0,
+    ]
     for f in Population.FIELDS:  # every field, whatever its dtype
         col = p.live(f)[:, 0] if f == "genome" else p.live(f)
         assert col.tolist() == [50, 0, 20], f
@@ -86,4 +92,7 @@ def test_state_round_trip_and_views():
         assert np.array_equal(q.live(f), p.live(f))
     assert np.shares_memory(p.live("x"), p.x)
     rows = p.capacity  # the agent arrays, plus gather's spare genome
-    assert p.nbytes() == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * p.genome[0].nbytes
+    assert (
+        p.nbytes()
+        == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * p.genome[0].nbytes
+    )

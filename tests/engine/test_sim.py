@@ -7,13 +7,20 @@ import doctest
 import numpy as np
 import pytest
 
-from evosim.errors import ConfigError
 from evosim import Simulation, load_world
 from evosim.defaults import GENES, LAND, WATER
 from evosim.engine.kernels.phenotype import max_age
+from evosim.errors import ConfigError
 from evosim.io.runner import run as run_world
-from tests.helpers import (TINY, assert_one_line, food_bound, plain_food_overrides, read_csv, read_summary,
-                           starving_overrides)
+from tests.helpers import (
+    TINY,
+    assert_one_line,
+    food_bound,
+    plain_food_overrides,
+    read_csv,
+    read_summary,
+    starving_overrides,
+)
 
 
 def test_founders(tiny_world):
@@ -38,7 +45,9 @@ def test_founders(tiny_world):
 
 
 def test_start_habitat_options_and_impossible_start():
-    w = load_world(overrides={**TINY, "species.grazer.start": "water", "species.swimmer.start": "any"})
+    w = load_world(
+        overrides={**TINY, "species.grazer.start": "water", "species.swimmer.start": "any"}
+    )
     sim = Simulation(w, seed=1)
     p = sim.pop
     hab = sim.habitat[p.live("y"), p.live("x")]
@@ -56,7 +65,9 @@ def test_seed_argument_overrides_the_world_seed(tiny_world):
     b = Simulation(tiny_world, seed=5)
     assert b.seed == 5
     assert not np.array_equal(a.habitat, b.habitat)  # the map is seeded too
-    c = Simulation(tiny_world.model_copy(update={"sim": tiny_world.sim.model_copy(update={"seed": 5})}))
+    c = Simulation(
+        tiny_world.model_copy(update={"sim": tiny_world.sim.model_copy(update={"seed": 5})})
+    )
     assert np.array_equal(b.habitat, c.habitat) and np.array_equal(b.pop.live("x"), c.pop.live("x"))
 
 
@@ -85,7 +96,9 @@ def test_food_is_conserved_in_the_first_tick_process_by_process():
     eaten = (e1 - e0).sum() / fe
     left = sim.food.astype(np.float64).sum()
     assert eaten > 0
-    assert abs(eaten + left - (before + regrown)) <= _tolerance(sim.food, sim.pop.live("energy"), fe)
+    assert abs(eaten + left - (before + regrown)) <= _tolerance(
+        sim.food, sim.pop.live("energy"), fe
+    )
 
 
 def test_food_is_conserved_every_tick():
@@ -155,7 +168,9 @@ def test_invariants_over_a_run(tiny_world):
         g = p.live("guardian")
         dep = g >= 0
         assert (g[dep] < n).all()
-        assert (p.live("id")[g[dep]] == p.live("parent_id")[dep]).all()  # guardian row is the parent
+        assert (
+            p.live("id")[g[dep]] == p.live("parent_id")[dep]
+        ).all()  # guardian row is the parent
         assert (p.live("birth_tick") <= sim.tick).all()
         seen_ids.update(ids.tolist())
     assert sim.total_births > 0 and sim.total_deaths > 0
@@ -249,7 +264,10 @@ def test_python_api_as_documented(tmp_path):
     from evosim import run
 
     f = tmp_path / "earthlike.yaml"
-    f.write_text("world:\n  width: 64\n  height: 64\nspecies:\n  - name: grazer\n    count: 50\n", encoding="utf-8")
+    f.write_text(
+        "world:\n  width: 64\n  height: 64\nspecies:\n  - name: grazer\n    count: 50\n",
+        encoding="utf-8",
+    )
     world = lw(f, overrides={"world.width": 40})
     assert world.world.width == 40 and world.world.height == 64
     sim = S(world, seed=1)
@@ -263,7 +281,9 @@ def test_python_api_as_documented(tmp_path):
 
 def test_overrides_as_list_or_mapping_agree():
     a = load_world(overrides=["world.width=40", "species.grazer.count=7", "physiology.intake=2.5"])
-    b = load_world(overrides={"world.width": 40, "species.grazer.count": 7, "physiology.intake": 2.5})
+    b = load_world(
+        overrides={"world.width": 40, "species.grazer.count": 7, "physiology.intake": 2.5}
+    )
     assert a == b and a.species[0].count == 7
 
 

@@ -42,7 +42,9 @@ def run(overrides: dict, seed: int, ticks: int) -> Simulation:
     return sim
 
 
-def across_seeds(overrides: dict, ticks: int, measure: Callable[[Simulation], float]) -> list[float]:
+def across_seeds(
+    overrides: dict, ticks: int, measure: Callable[[Simulation], float]
+) -> list[float]:
     """``measure`` of the world ``overrides`` after ``ticks`` ticks, for each of SEEDS."""
     return [measure(run(overrides, seed, ticks)) for seed in SEEDS]
 
@@ -89,7 +91,17 @@ def test_gene_upkeep_selects_against_the_gene(gene):
 
 
 def test_old_age_kills():
-    sim = run(small({"traits.lifespan.max_age_min": 30, "traits.lifespan.max_age_max": 30, "traits.childhood.maturity_max": 10}), 1, 200)
+    sim = run(
+        small(
+            {
+                "traits.lifespan.max_age_min": 30,
+                "traits.lifespan.max_age_max": 30,
+                "traits.childhood.maturity_max": 10,
+            }
+        ),
+        1,
+        200,
+    )
     assert sim.pop.live("age").max() < 30
     _, deaths = sim.take_counts()
     assert deaths[:, DEATH_OLD_AGE].sum() > 0, "nobody died of old age"
@@ -98,20 +110,31 @@ def test_old_age_kills():
 def test_aquatic_agents_stay_in_water():
     """With habitat mismatch on, an aquatic species stays in water; with it off it spreads onto land."""
     spec = [{"name": "fish", "count": 400, "genes": {"habitat": fixed(0.0, min=0.0, max=0.0)}}]
-    on = across_seeds(small({"species": spec, "traits.habitat.mismatch": 1.0}), 300, Simulation.land_share)
-    off = across_seeds(small({"species": spec, "traits.habitat.mismatch": 0.0}), 300, Simulation.land_share)
+    on = across_seeds(
+        small({"species": spec, "traits.habitat.mismatch": 1.0}), 300, Simulation.land_share
+    )
+    off = across_seeds(
+        small({"species": spec, "traits.habitat.mismatch": 0.0}), 300, Simulation.land_share
+    )
     assert on == [0.0] * len(SEEDS), on
     assert min(off) > 0.2, off
 
 
 def test_sociality_aggregates_conspecifics():
     """Attraction on: more conspecifics per occupied cell than with attraction off."""
+
     def crowding(sim: Simulation) -> float:
         occ = np.bincount(sim.pop.live("y").astype(np.int64) * 48 + sim.pop.live("x"))
         occ = occ[occ > 0]
         return float((occ**2).sum() / occ.sum())  # mean group size seen by an agent
 
-    spec = [{"name": "a", "count": 400, "genes": {"habitat": fixed(0.5), "sociality": fixed(1.0, min=1.0)}}]
+    spec = [
+        {
+            "name": "a",
+            "count": 400,
+            "genes": {"habitat": fixed(0.5), "sociality": fixed(1.0, min=1.0)},
+        }
+    ]
     a = across_seeds(small({"species": spec, "traits.sociality.attraction": 3.0}), 150, crowding)
     b = across_seeds(small({"species": spec, "traits.sociality.attraction": 0.0}), 150, crowding)
     assert min(a) > max(b), (a, b)
@@ -128,9 +151,13 @@ def test_food_sharing_moves_energy_to_hungry_conspecifics():
     total = p.energy[: p.n].astype(np.float64).sum()
     from evosim.engine.kernels.forage import share_food
 
-    share_food(sim._order, sim._group_start, sim.n_groups, p.species, p.genome, p.energy, sim.params)
+    share_food(
+        sim._order, sim._group_start, sim.n_groups, p.species, p.genome, p.energy, sim.params
+    )
     assert p.energy[0] < before[0] and p.energy[1] > before[1]
-    assert p.energy[: p.n].astype(np.float64).sum() == pytest.approx(total, rel=1e-6), "energy is passed on, not made"
+    assert p.energy[: p.n].astype(np.float64).sum() == pytest.approx(total, rel=1e-6), (
+        "energy is passed on, not made"
+    )
 
 
 def test_orphaned_juveniles_starve_more_often():
@@ -144,7 +171,14 @@ def test_orphaned_juveniles_starve_more_often():
     for seed in SEEDS:
         sim = Simulation(load_world(overrides=o), seed=seed)
         for _ in range(400):
-            for process in (sim.regrow_food, sim.sense_and_move, sim.index_cells, sim.forage, sim.metabolise, sim.reproduce):
+            for process in (
+                sim.regrow_food,
+                sim.sense_and_move,
+                sim.index_cells,
+                sim.forage,
+                sim.metabolise,
+                sim.reproduce,
+            ):
                 process()
             p = sim.pop
             juvenile = p.live("age") < np.array([maturity(g, sim.params) for g in p.live("genome")])
@@ -178,7 +212,17 @@ def test_fecundity_trades_threshold_for_investment():
     """High fecundity reproduces at lower energy (more births) and gives each child a smaller share."""
     births = {}
     for f in (0.1, 0.9):
-        o = small({"species": [{"name": "a", "count": 400, "genes": {"habitat": fixed(0.5), "fecundity": fixed(f)}}]})
+        o = small(
+            {
+                "species": [
+                    {
+                        "name": "a",
+                        "count": 400,
+                        "genes": {"habitat": fixed(0.5), "fecundity": fixed(f)},
+                    }
+                ]
+            }
+        )
         births[f] = sum(across_seeds(o, 60, lambda sim: sim.total_births))
     assert births[0.9] > births[0.1]
     o = small({"species": [{"name": "a", "count": 2, "genes": {"childhood": fixed(0.0)}}]})

@@ -8,12 +8,18 @@ from collections import deque
 import numpy as np
 import pytest
 
-from evosim.errors import ConfigError
 from evosim import load_world
-from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
-from evosim.config.schema import FoodConfig, World
-from evosim.engine.world import food_arrays, generate_habitat, initial_food, make_habitat, regrowth_rate
 from evosim.config.maps import load_map
+from evosim.config.schema import FoodConfig, World
+from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
+from evosim.engine.world import (
+    food_arrays,
+    generate_habitat,
+    initial_food,
+    make_habitat,
+    regrowth_rate,
+)
+from evosim.errors import ConfigError
 from tests.helpers import assert_one_line
 
 
@@ -115,7 +121,8 @@ def test_map_file_is_relative_to_the_world_file(tmp_path):
     sub.mkdir()
     (sub / "island.txt").write_text("....\n.##.\n.##.\n....\n", encoding="utf-8")
     (sub / "w.yaml").write_text(
-        "world:\n  width: 4\n  height: 4\n  habitat:\n    source: file\n    file: island.txt\n", encoding="utf-8"
+        "world:\n  width: 4\n  height: 4\n  habitat:\n    source: file\n    file: island.txt\n",
+        encoding="utf-8",
     )
     w = load_world(sub / "w.yaml")
     assert w.world.habitat.file == str((sub / "island.txt").resolve())
@@ -125,7 +132,10 @@ def test_map_file_is_relative_to_the_world_file(tmp_path):
 
 def test_initial_food_and_arrays():
     cfg = FoodConfig.model_validate(
-        {"land": {"capacity": 10.0, "initial": 0.5, "regrowth": 0.3}, "water": {"capacity": 4.0, "initial": 1.0}}
+        {
+            "land": {"capacity": 10.0, "initial": 0.5, "regrowth": 0.3},
+            "water": {"capacity": 4.0, "initial": 1.0},
+        }
     )
     hab = np.array([[0, 1], [1, 1]], HABITAT_DTYPE)
     f = initial_food(hab, cfg)
@@ -135,14 +145,18 @@ def test_initial_food_and_arrays():
 
 
 def test_seasons_modulate_regrowth():
-    cfg = FoodConfig.model_validate({"season": {"amplitude": 0.5, "period": 4}, "land": {"regrowth": 0.2}})
+    cfg = FoodConfig.model_validate(
+        {"season": {"amplitude": 0.5, "period": 4}, "land": {"regrowth": 0.2}}
+    )
     r = [regrowth_rate(cfg, t) for t in range(5)]
     assert r[0].tolist() == pytest.approx([0.1, 0.2])
     assert r[1].tolist() == pytest.approx([0.15, 0.3])  # high season
     assert r[3].tolist() == pytest.approx([0.05, 0.1])  # low season
     assert r[4].tolist() == pytest.approx(r[0].tolist())
     full = FoodConfig.model_validate({"season": {"amplitude": 1.0, "period": 8}})
-    assert regrowth_rate(full, 6).tolist() == pytest.approx([0.0, 0.0], abs=1e-12)  # stops, never negative
+    assert regrowth_rate(full, 6).tolist() == pytest.approx(
+        [0.0, 0.0], abs=1e-12
+    )  # stops, never negative
     assert (regrowth_rate(full, 6) >= 0).all()
     flat = FoodConfig()
     assert all(regrowth_rate(flat, t).tolist() == [0.1, 0.1] for t in range(0, 1000, 37))

@@ -14,11 +14,20 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evosim.io import runner
-from evosim.errors import ConfigError
-from evosim.experiments.experiment import derive_seeds, ensure_run, load_experiment, lock_path, make_task, plan, run_experiment, write_manifest
 from evosim.cli.experiment import experiment as experiment_cmd
 from evosim.cli.experiment import report as report_cmd
+from evosim.errors import ConfigError
+from evosim.experiments.experiment import (
+    derive_seeds,
+    ensure_run,
+    load_experiment,
+    lock_path,
+    make_task,
+    plan,
+    run_experiment,
+    write_manifest,
+)
+from evosim.io import runner
 from evosim.io.logs import load_run
 from tests.helpers import one_paragraph, read_summary
 
@@ -57,7 +66,10 @@ def spec_text(ticks: int = 60, replicates: int = 2, extra: str = "", arms: str =
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    return {n: (folder / n).read_bytes() for n in ("timeseries.csv", "species.csv", "events.csv", "config.yaml")}
+    return {
+        n: (folder / n).read_bytes()
+        for n in ("timeseries.csv", "species.csv", "events.csv", "config.yaml")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +77,9 @@ def scheduler():
     """A loopback LocalCluster of 2 worker processes, shared by this module's tests."""
     from dask.distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    )
     try:
         yield cluster.scheduler_address
     finally:
@@ -111,17 +125,25 @@ def test_bad_specs_exit_2_with_one_paragraph_before_anything_runs(tmp_path, body
         load_experiment(spec)
     for part in expected:
         assert part in str(err.value), str(err.value)
-    res = CliRunner().invoke(experiment_cmd, [str(spec), "--workers", "1", "--out", str(tmp_path / "out")])
+    res = CliRunner().invoke(
+        experiment_cmd, [str(spec), "--workers", "1", "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 2, res.output
     assert one_paragraph(res.output) and not (tmp_path / "out").exists()
 
 
 def test_a_huge_bad_value_gives_a_short_message(tmp_path):
-    spec = write_spec(tmp_path, spec_text(arms="arms:\n  - name: a\n    description: " + "x" * 10_001 + "\n"))
+    spec = write_spec(
+        tmp_path, spec_text(arms="arms:\n  - name: a\n    description: " + "x" * 10_001 + "\n")
+    )
     with pytest.raises(ConfigError) as err:
         load_experiment(spec)
     msg = str(err.value)
-    assert "exp.yaml: arms[0].description (line 8)" in msg and "at most 10000 characters" in msg and len(msg) < 400, msg
+    assert (
+        "exp.yaml: arms[0].description (line 8)" in msg
+        and "at most 10000 characters" in msg
+        and len(msg) < 400
+    ), msg
 
 
 def test_a_bad_world_file_is_named_even_with_common_overrides(tmp_path):
@@ -129,16 +151,22 @@ def test_a_bad_world_file_is_named_even_with_common_overrides(tmp_path):
     (tmp_path / "tiny.yaml").write_text(WORLD + "colour: red\n", encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_experiment(spec)
-    assert "exp.yaml: world (line 2):" in str(err.value) and "tiny.yaml: colour (line 7): unknown key" in str(err.value)
+    assert "exp.yaml: world (line 2):" in str(
+        err.value
+    ) and "tiny.yaml: colour (line 7): unknown key" in str(err.value)
 
 
 def test_arm_worlds_carry_common_and_arm_settings(tmp_path):
-    arms = ARMS.replace("  - name: control\n", "  - name: control\n    overrides: {culture.beta: 0.7}\n")
+    arms = ARMS.replace(
+        "  - name: control\n", "  - name: control\n    overrides: {culture.beta: 0.7}\n"
+    )
     spec = write_spec(tmp_path, spec_text(extra="overrides: {culture.alpha: 1.5}\n", arms=arms))
     exp = load_experiment(spec)
     assert exp.control == "control" and list(exp.arms) == ["control", "hands"]
     assert exp.arms["control"].culture.alpha == 1.5 and exp.arms["control"].culture.beta == 0.7
-    assert exp.arms["hands"].culture.beta == 0.5 and [iv.name for iv in exp.arms["hands"].interventions] == ["grant"]
+    assert exp.arms["hands"].culture.beta == 0.5 and [
+        iv.name for iv in exp.arms["hands"].interventions
+    ] == ["grant"]
     assert exp.base.interventions == [] and exp.base.culture.alpha == 1.5
 
 
@@ -146,13 +174,18 @@ def test_arm_overrides_apply_after_all_the_common_ones(tmp_path):
     common = "overrides: {world: {width: 36, height: 48}, world.height: 40}\n"
     arms = "arms:\n  - name: a\n    overrides: {world: {width: 40, height: 32}}\n  - name: b\n"
     exp = load_experiment(write_spec(tmp_path, spec_text(extra=common, arms=arms)))
-    assert (exp.arms["a"].world.width, exp.arms["a"].world.height) == (40, 32)  # not 40x40: world.height came before
+    assert (exp.arms["a"].world.width, exp.arms["a"].world.height) == (
+        40,
+        32,
+    )  # not 40x40: world.height came before
     assert (exp.arms["b"].world.width, exp.arms["b"].world.height) == (36, 40)
 
 
 def test_workers_and_scheduler_together_are_refused(tmp_path):
     spec = write_spec(tmp_path, spec_text())
-    res = CliRunner().invoke(experiment_cmd, [str(spec), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    res = CliRunner().invoke(
+        experiment_cmd, [str(spec), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
+    )
     assert res.exit_code == 2 and "--workers" in res.output
 
 
@@ -161,15 +194,34 @@ def test_out_holding_another_experiment_is_refused(tmp_path):
     exp = load_experiment(spec)
     out = tmp_path / "out"
     write_manifest(exp, out)
-    write_manifest(load_experiment(write_spec(tmp_path, spec_text(replicates=3), "more.yaml")), out)  # more replicates: fine
+    write_manifest(
+        load_experiment(write_spec(tmp_path, spec_text(replicates=3), "more.yaml")), out
+    )  # more replicates: fine
     with pytest.raises(ConfigError, match="different ticks"):
-        write_manifest(load_experiment(write_spec(tmp_path, spec_text(ticks=61), "other.yaml")), out)
+        write_manifest(
+            load_experiment(write_spec(tmp_path, spec_text(ticks=61), "other.yaml")), out
+        )
     with pytest.raises(ConfigError, match="arm 'hands'"):
-        write_manifest(load_experiment(write_spec(tmp_path, spec_text(arms=ARMS.replace("0.8", "0.9")), "x.yaml")), out)
+        write_manifest(
+            load_experiment(
+                write_spec(tmp_path, spec_text(arms=ARMS.replace("0.8", "0.9")), "x.yaml")
+            ),
+            out,
+        )
     # an arm removed and then re-added with another world would mix runs in its old folders
-    write_manifest(load_experiment(write_spec(tmp_path, spec_text(arms="arms:\n  - name: control\n"), "fewer.yaml")), out)
+    write_manifest(
+        load_experiment(
+            write_spec(tmp_path, spec_text(arms="arms:\n  - name: control\n"), "fewer.yaml")
+        ),
+        out,
+    )
     with pytest.raises(ConfigError, match="arm 'hands'"):
-        write_manifest(load_experiment(write_spec(tmp_path, spec_text(arms=ARMS.replace("0.8", "0.9")), "y.yaml")), out)
+        write_manifest(
+            load_experiment(
+                write_spec(tmp_path, spec_text(arms=ARMS.replace("0.8", "0.9")), "y.yaml")
+            ),
+            out,
+        )
     write_manifest(exp, out)  # the original arms are fine again
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "file.txt").write_text("x")
@@ -188,7 +240,9 @@ def test_runs_every_replicate_records_seeds_and_rerun_skips_or_redoes(tmp_path, 
     manifest = json.loads((out / "experiment.json").read_text())
     seeds = manifest["seeds"]["replicates"]
     assert seeds == exp.seeds and len(set(seeds)) == 2 and manifest["evosim_version"]
-    assert {r["folder"] for r in manifest["runs"]} == {f"{a}/rep-{k}" for a in ("control", "hands") for k in (0, 1)}
+    assert {r["folder"] for r in manifest["runs"]} == {
+        f"{a}/rep-{k}" for a in ("control", "hands") for k in (0, 1)
+    }
     for arm in ("control", "hands"):
         for k in (0, 1):
             folder = out / arm / f"rep-{k}"
@@ -197,10 +251,18 @@ def test_runs_every_replicate_records_seeds_and_rerun_skips_or_redoes(tmp_path, 
     assert "grant: manipulators 0.8" in (out / "hands" / "rep-0" / "events.csv").read_text()
 
     # a re-run skips everything (no cluster needed) and touches nothing
-    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and not p.name.endswith(".lock")}
-    again = run_experiment(exp, out, scheduler="tcp://127.0.0.1:1")  # unreachable: must not be contacted
+    before = {
+        p: p.stat().st_mtime_ns
+        for p in out.rglob("*")
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+    again = run_experiment(
+        exp, out, scheduler="tcp://127.0.0.1:1"
+    )  # unreachable: must not be contacted
     assert again.count("skipped") == 4 and not again.failures
-    assert {p: p.stat().st_mtime_ns for p in before if p.name != "experiment.json"} == {p: t for p, t in before.items() if p.name != "experiment.json"}
+    assert {p: p.stat().st_mtime_ns for p in before if p.name != "experiment.json"} == {
+        p: t for p, t in before.items() if p.name != "experiment.json"
+    }
 
     # a folder without summary.json is redone (resumed from its final checkpoint), one without anything re-run
     ref0, ref1 = outputs(out / "hands" / "rep-1"), outputs(out / "control" / "rep-0")
@@ -210,13 +272,20 @@ def test_runs_every_replicate_records_seeds_and_rerun_skips_or_redoes(tmp_path, 
     assert sorted(plan(exp, out).todo) == [("control", 0), ("hands", 1)]
     third = run_experiment(exp, out, scheduler=scheduler)
     actions = {(r["arm"], r["replicate"]): r["action"] for r in third.results}
-    assert actions == {("control", 0): "ran", ("control", 1): "skipped", ("hands", 0): "skipped", ("hands", 1): "resumed"}
+    assert actions == {
+        ("control", 0): "ran",
+        ("control", 1): "skipped",
+        ("hands", 0): "skipped",
+        ("hands", 1): "resumed",
+    }
     assert outputs(out / "hands" / "rep-1") == ref0 and outputs(out / "control" / "rep-0") == ref1
     assert read_summary(out / "hands" / "rep-1")["ended"] == "completed"
 
 
 def test_branch_control_equals_an_unbranched_run(tmp_path, scheduler):
-    spec = write_spec(tmp_path, spec_text(ticks=80, replicates=1, extra="branch_tick: 30\ncheckpoint_every: 20\n"))
+    spec = write_spec(
+        tmp_path, spec_text(ticks=80, replicates=1, extra="branch_tick: 30\ncheckpoint_every: 20\n")
+    )
     exp = load_experiment(spec)
     out = tmp_path / "out"
     outcome = run_experiment(exp, out, scheduler=scheduler)
@@ -233,23 +302,35 @@ def test_branch_control_equals_an_unbranched_run(tmp_path, scheduler):
     # the intervention arm shares the history up to the branch, then differs
     hands = load_run(out / "hands" / "rep-0").timeseries
     base = load_run(ctrl).timeseries
-    assert hands[hands.tick <= 30].reset_index(drop=True).equals(base[base.tick <= 30].reset_index(drop=True))
+    assert (
+        hands[hands.tick <= 30]
+        .reset_index(drop=True)
+        .equals(base[base.tick <= 30].reset_index(drop=True))
+    )
     assert "grant: manipulators 0.8" in (out / "hands" / "rep-0" / "events.csv").read_text()
 
 
 def test_killed_worker_loses_no_result_and_duplicates_none(tmp_path, scheduler):
     arms = "arms:\n  - name: control\n"
-    spec = write_spec(tmp_path, spec_text(ticks=1200, replicates=2, extra="checkpoint_every: 50\n", arms=arms))
+    spec = write_spec(
+        tmp_path, spec_text(ticks=1200, replicates=2, extra="checkpoint_every: 50\n", arms=arms)
+    )
     exp = load_experiment(spec)
     out = tmp_path / "out"
     box: dict = {}
-    th = threading.Thread(target=lambda: box.setdefault("outcome", run_experiment(exp, out, scheduler=scheduler)))
+    th = threading.Thread(
+        target=lambda: box.setdefault("outcome", run_experiment(exp, out, scheduler=scheduler))
+    )
     th.start()
     folder = out / "control" / "rep-0"
     killed = None
     deadline = time.monotonic() + 60
     while killed is None and time.monotonic() < deadline and th.is_alive():
-        ckpts = sorted((folder / "checkpoints").glob("ckpt-*.json")) if (folder / "checkpoints").is_dir() else []
+        ckpts = (
+            sorted((folder / "checkpoints").glob("ckpt-*.json"))
+            if (folder / "checkpoints").is_dir()
+            else []
+        )
         if ckpts and int(ckpts[-1].stem[5:]) >= 100 and not (folder / "summary.json").exists():
             killed = int(lock_path(folder).read_text().split()[0])
             os.kill(killed, signal.SIGKILL)
@@ -295,14 +376,22 @@ def test_ensure_run_is_idempotent_in_process(tmp_path):
 def test_branch_with_event_triggers_warns_that_earlier_events_are_missed(tmp_path):
     arms = ARMS.replace("tick: 40", "trigger: intelligent")
     exp = load_experiment(write_spec(tmp_path, spec_text(extra="branch_tick: 30\n", arms=arms)))
-    assert len(exp.notes) == 1 and "only sees species that become intelligent after branch_tick 30" in exp.notes[0]
+    assert (
+        len(exp.notes) == 1
+        and "only sees species that become intelligent after branch_tick 30" in exp.notes[0]
+    )
     assert load_experiment(write_spec(tmp_path, spec_text(arms=arms), "nobranch.yaml")).notes == []
 
 
 def test_the_hard_paths_experiment_is_valid():
     spec = Path(__file__).parents[2] / "worlds" / "experiments" / "hard_paths.yaml"
     exp = load_experiment(spec)
-    assert exp.control == "control" and list(exp.arms) == ["control", "manipulators", "fire_substitute", "both"]
+    assert exp.control == "control" and list(exp.arms) == [
+        "control",
+        "manipulators",
+        "fire_substitute",
+        "both",
+    ]
     kinds = {a: sorted(iv.effect.kind for iv in w.interventions) for a, w in exp.arms.items()}
     assert kinds == {"control": [], "manipulators": ["manipulators"], "fire_substitute": ["fire_substitute"],
                      "both": ["fire_substitute", "manipulators"]}  # fmt: skip
@@ -310,7 +399,9 @@ def test_the_hard_paths_experiment_is_valid():
 
 
 def test_a_failing_replicate_does_not_stop_the_others(tmp_path, scheduler):
-    spec = write_spec(tmp_path, spec_text(ticks=20, replicates=2, arms="arms:\n  - name: control\n"))
+    spec = write_spec(
+        tmp_path, spec_text(ticks=20, replicates=2, arms="arms:\n  - name: control\n")
+    )
     exp = load_experiment(spec)
     out = tmp_path / "out"
     write_manifest(exp, out)
@@ -319,4 +410,7 @@ def test_a_failing_replicate_does_not_stop_the_others(tmp_path, scheduler):
     outcome = run_experiment(exp, out, scheduler=scheduler)
     assert [(a, k) for a, k, _ in outcome.failures] == [("control", 1)]
     assert "holds files that are not a run's" in outcome.failures[0][2]
-    assert outcome.count("ran") == 1 and (out / "control" / "rep-1" / "notes.txt").read_text() == "mine"
+    assert (
+        outcome.count("ran") == 1
+        and (out / "control" / "rep-1" / "notes.txt").read_text() == "mine"
+    )

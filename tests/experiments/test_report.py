@@ -10,31 +10,79 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from evosim.errors import ConfigError
-from evosim.config.load import world_to_dict
-from evosim.defaults import GENES
 from evosim.cli.experiment import report as report_cmd
-from evosim.io.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
-from evosim.experiments.report import Thresholds, bootstrap_results, build_report, classify, discover, write_report
+from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.config.yamlsafe import dump
+from evosim.defaults import GENES
+from evosim.errors import ConfigError
+from evosim.experiments.report import (
+    Thresholds,
+    bootstrap_results,
+    build_report,
+    classify,
+    discover,
+    write_report,
+)
+from evosim.io.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
 from tests.helpers import csv_text, one_paragraph
 
-LADDER = [m.model_dump() for m in World().technology.ladder]  # stone_tools .3, fire (land), cooking, agriculture, metallurgy .5
-PRIMATE = dict(lifespan=0.5, childhood=0.5, sociality=0.6, dexterity=0.6, habitat=0.9, brain=0.8, fecundity=0.5)
-CETACEAN = dict(lifespan=0.55, childhood=0.5, sociality=0.7, dexterity=0.05, habitat=0.05, brain=0.8, fecundity=0.4)
-CEPHALOPOD = dict(lifespan=0.1, childhood=0.02, sociality=0.1, dexterity=0.7, habitat=0.05, brain=0.8, fecundity=0.8)
-CORVID = dict(lifespan=0.4, childhood=0.35, sociality=0.5, dexterity=0.45, habitat=0.85, brain=0.8, fecundity=0.6)
+LADDER = [
+    m.model_dump() for m in World().technology.ladder
+]  # stone_tools .3, fire (land), cooking, agriculture, metallurgy .5
+PRIMATE = dict(
+    lifespan=0.5, childhood=0.5, sociality=0.6, dexterity=0.6, habitat=0.9, brain=0.8, fecundity=0.5
+)
+CETACEAN = dict(
+    lifespan=0.55,
+    childhood=0.5,
+    sociality=0.7,
+    dexterity=0.05,
+    habitat=0.05,
+    brain=0.8,
+    fecundity=0.4,
+)
+CEPHALOPOD = dict(
+    lifespan=0.1,
+    childhood=0.02,
+    sociality=0.1,
+    dexterity=0.7,
+    habitat=0.05,
+    brain=0.8,
+    fecundity=0.8,
+)
+CORVID = dict(
+    lifespan=0.4,
+    childhood=0.35,
+    sociality=0.5,
+    dexterity=0.45,
+    habitat=0.85,
+    brain=0.8,
+    fecundity=0.6,
+)
 
 
-def sp(name, genes, intel=None, tech=None, level=0, parent=-1, origin=0, grants=(), manip=0.0, fire=False):
+def sp(
+    name,
+    genes,
+    intel=None,
+    tech=None,
+    level=0,
+    parent=-1,
+    origin=0,
+    grants=(),
+    manip=0.0,
+    fire=False,
+):
     """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)] logged
     in events.csv, and its final manipulators / fire substitute (species.csv)."""
     return dict(name=name, genes=genes, intel=intel, tech=tech, level=level, parent=parent, origin=origin, grants=grants,
                 manip=manip, fire=fire)  # fmt: skip
 
 
-def write_run(folder: Path, species: list[dict], seed: int = 1, ticks: int = 500, flop_per_tick: float = 1e10) -> None:
+def write_run(
+    folder: Path, species: list[dict], seed: int = 1, ticks: int = 500, flop_per_tick: float = 1e10
+) -> None:
     """A run folder as evosim writes it (config, summary, species, timeseries, events), with known contents."""
     folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(dump(world_to_dict(World())), encoding="utf-8")
@@ -49,10 +97,14 @@ def write_run(folder: Path, species: list[dict], seed: int = 1, ticks: int = 500
             row = [tick, i, s["name"], 100, 0, 0, 0, 0]
             for g in GENES:
                 row += [s["genes"][g], 0.01]
-            row += [s["genes"]["habitat"], 20.0, 3.0, 4.0, 5.0] + [0.5 if k < s["level"] else 0.0 for k in range(len(milestones))]
+            row += [s["genes"]["habitat"], 20.0, 3.0, 4.0, 5.0] + [
+                0.5 if k < s["level"] else 0.0 for k in range(len(milestones))
+            ]
             ts_rows.append(row)
         for k in range(s["level"]):
-            ev_rows.append([s["origin"] + 1 + k, "milestone", i, f"{s['name']} first reached {milestones[k]}"])
+            ev_rows.append(
+                [s["origin"] + 1 + k, "milestone", i, f"{s['name']} first reached {milestones[k]}"]
+            )
         for tick, details in s["grants"]:
             ev_rows.append([tick, "intervention", i, details])
     ev_rows[1:] = sorted(ev_rows[1:], key=lambda r: r[0])
@@ -82,10 +134,19 @@ ARMS = {
         [sp("cetacean", CETACEAN, 150), sp("cephalopod", CEPHALOPOD, 120, level=1)],
     ],
     "hands": [
-        [sp("primate", PRIMATE, 100, 200, 5), sp("cetacean", CETACEAN, 150, grants=[(150, GRANT)], manip=0.8)],
-        [sp("cetacean", CETACEAN, 150, 400, 5, grants=[(150, GRANT)], manip=0.8), sp("cephalopod", CEPHALOPOD, 120, level=1)],
+        [
+            sp("primate", PRIMATE, 100, 200, 5),
+            sp("cetacean", CETACEAN, 150, grants=[(150, GRANT)], manip=0.8),
+        ],
+        [
+            sp("cetacean", CETACEAN, 150, 400, 5, grants=[(150, GRANT)], manip=0.8),
+            sp("cephalopod", CEPHALOPOD, 120, level=1),
+        ],
     ],
-    "never": [[sp("cetacean", CETACEAN, 150)], [sp("cetacean", CETACEAN, 160), sp("primate", PRIMATE)]],
+    "never": [
+        [sp("cetacean", CETACEAN, 150)],
+        [sp("cetacean", CETACEAN, 160), sp("primate", PRIMATE)],
+    ],
     "nothing": [[sp("primate", PRIMATE)], [sp("cetacean", CETACEAN)]],
 }
 
@@ -99,7 +160,12 @@ def synthetic(tmp_path) -> Path:
         for k, species in enumerate(reps):
             write_run(root / arm / f"rep-{k}", species, seed=100 + k)
             runs.append({"arm": arm, "replicate": k, "seed": 100 + k, "folder": f"{arm}/rep-{k}"})
-    manifest = {"name": "synthetic", "control": "control", "arms": [{"name": a} for a in ARMS], "runs": runs}
+    manifest = {
+        "name": "synthetic",
+        "control": "control",
+        "arms": [{"name": a} for a in ARMS],
+        "runs": runs,
+    }
     (root / "experiment.json").write_text(json.dumps(manifest), encoding="utf-8")
     return root
 
@@ -122,7 +188,9 @@ def test_known_outcomes_per_arm(synthetic):
     for arm, metrics in expected.items():
         for metric, v in metrics.items():
             assert value(rep, arm, metric) == pytest.approx(v), (arm, metric)
-    assert math.isnan(value(rep, "nothing", "n")) and math.isnan(value(rep, "nothing", "stuck_share"))
+    assert math.isnan(value(rep, "nothing", "n")) and math.isnan(
+        value(rep, "nothing", "stuck_share")
+    )
     assert math.isnan(value(rep, "never", "ticks_to_first_technological"))
     assert value(rep, "control", "ticks_to_first_technological", "replicates_defined") == 1
     # differences from control
@@ -135,13 +203,30 @@ def test_known_outcomes_per_arm(synthetic):
 def test_bootstrap_intervals(synthetic):
     rep = build_report(synthetic, n_boot=2000, seed=3)
     # two replicates: the resampled means are over {0,0}, {0,1}, {1,1}
-    assert (value(rep, "control", "technological", "ci_low"), value(rep, "control", "technological", "ci_high")) == (0, 1)
-    assert value(rep, "control", "n", "ci_low") == 2 and value(rep, "control", "n", "ci_high") == math.inf
+    assert (
+        value(rep, "control", "technological", "ci_low"),
+        value(rep, "control", "technological", "ci_high"),
+    ) == (0, 1)
+    assert (
+        value(rep, "control", "n", "ci_low") == 2
+        and value(rep, "control", "n", "ci_high") == math.inf
+    )
     assert value(rep, "never", "n", "ci_low") == math.inf  # honest: no technological species at all
-    assert value(rep, "control", "intelligent", "ci_low") == value(rep, "control", "intelligent", "ci_high") == 2
+    assert (
+        value(rep, "control", "intelligent", "ci_low")
+        == value(rep, "control", "intelligent", "ci_high")
+        == 2
+    )
     # paired: hands - control over the same replicate draws
-    assert value(rep, "hands", "intelligent", "diff_low") == value(rep, "hands", "intelligent", "diff_high") == 0
-    lo, hi = value(rep, "hands", "p_technological", "diff_low"), value(rep, "hands", "p_technological", "diff_high")
+    assert (
+        value(rep, "hands", "intelligent", "diff_low")
+        == value(rep, "hands", "intelligent", "diff_high")
+        == 0
+    )
+    lo, hi = (
+        value(rep, "hands", "p_technological", "diff_low"),
+        value(rep, "hands", "p_technological", "diff_high"),
+    )
     assert (lo, hi) == (0, 1)
     again = build_report(synthetic, n_boot=2000, seed=3)
     pd.testing.assert_frame_equal(rep.results, again.results)  # seeded
@@ -173,7 +258,10 @@ def test_bottlenecks_of_stuck_species(synthetic):
     assert granted["bottleneck"] == "land" and granted["manipulators"] == pytest.approx(0.8)
     assert ("hands", 1, "cetacean") not in st.index  # it became technological
     counts = rep.runs.set_index(["arm", "replicate"])
-    assert counts.loc[("control", 1), "stuck_dexterity"] == 1 and counts.loc[("control", 1), "stuck_land"] == 1
+    assert (
+        counts.loc[("control", 1), "stuck_dexterity"] == 1
+        and counts.loc[("control", 1), "stuck_land"] == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -201,23 +289,40 @@ def test_grants_come_from_species_csv(tmp_path):
     child_before = sp("cetacean.3", CETACEAN, 300, parent=0, origin=100)
     # formed at 200 from cetacean.3, which split off before the grant: the old ancestry walk gave it 0.8
     grandchild = sp("cetacean.4", CETACEAN, 300, parent=2, origin=200)
-    fire = sp("cetacean.5", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True)  # its grant is in no log here
-    write_run(tmp_path / "exp" / "control" / "rep-0", [root, child_after, child_before, grandchild, fire])
+    fire = sp(
+        "cetacean.5", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True
+    )  # its grant is in no log here
+    write_run(
+        tmp_path / "exp" / "control" / "rep-0", [root, child_after, child_before, grandchild, fire]
+    )
     rep = build_report(tmp_path / "exp", n_boot=100)  # no manifest: arms found by scanning
     st = rep.stuck.set_index("species")
-    assert st.loc["cetacean.2", "bottleneck"] == "land" and st.loc["cetacean.3", "bottleneck"] == "dexterity"
-    assert st.loc["cetacean.4", "bottleneck"] == "dexterity" and st.loc["cetacean.4", "manipulators"] == 0.0
-    assert st.loc["cetacean.5", "bottleneck"] == "none identified" and bool(st.loc["cetacean.5", "fire_substitute"])
+    assert (
+        st.loc["cetacean.2", "bottleneck"] == "land"
+        and st.loc["cetacean.3", "bottleneck"] == "dexterity"
+    )
+    assert (
+        st.loc["cetacean.4", "bottleneck"] == "dexterity"
+        and st.loc["cetacean.4", "manipulators"] == 0.0
+    )
+    assert st.loc["cetacean.5", "bottleneck"] == "none identified" and bool(
+        st.loc["cetacean.5", "fire_substitute"]
+    )
 
 
 def test_a_refused_grant_is_not_a_grant(tmp_path):
     """interventions.py logs a weaker grant it refuses as "manipulators 0.4 ignored: ..."; that is no grant of 0.4
     (here the 0.8 it already had was granted before a branch whose logs start fresh, so no event records it)."""
     refused = "weak: manipulators 0.4 ignored: the species already has 0.8"
-    write_run(tmp_path / "exp" / "control" / "rep-0", [sp("cetacean", CETACEAN, 300, grants=[(200, refused)], manip=0.8)])
+    write_run(
+        tmp_path / "exp" / "control" / "rep-0",
+        [sp("cetacean", CETACEAN, 300, grants=[(200, refused)], manip=0.8)],
+    )
     st = build_report(tmp_path / "exp", n_boot=100).stuck.set_index("species")
     assert st.loc["cetacean", "manipulators"] == pytest.approx(0.8)
-    assert st.loc["cetacean", "lacks"] == "land"  # with 0.4, metallurgy (min_dexterity 0.5) would fail too
+    assert (
+        st.loc["cetacean", "lacks"] == "land"
+    )  # with 0.4, metallurgy (min_dexterity 0.5) would fail too
 
 
 def test_species_csv_without_grant_columns(tmp_path):
@@ -227,7 +332,9 @@ def test_species_csv_without_grant_columns(tmp_path):
     old = pd.read_csv(folder / "species.csv").drop(columns=["manipulators", "fire_substitute"])
     old.to_csv(folder / "species.csv", index=False)
     assert build_report(tmp_path / "exp", n_boot=100).stuck["manipulators"].tolist() == [0.0]
-    world = World.model_validate({"interventions": [{"name": "hands", "when": {"tick": 5}, "target": {"all": True}}]})
+    world = World.model_validate(
+        {"interventions": [{"name": "hands", "when": {"tick": 5}, "target": {"all": True}}]}
+    )
     (folder / "config.yaml").write_text(dump(world_to_dict(world)), encoding="utf-8")
     with pytest.raises(ConfigError, match="no manipulators / fire_substitute columns"):
         build_report(tmp_path / "exp", n_boot=100)
@@ -242,7 +349,9 @@ def test_written_files_and_markdown(synthetic, tmp_path):
     for png in ("outcomes.png", "bottlenecks.png", "trajectories.png"):
         assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     res = pd.read_csv(tmp_path / "report" / "results.csv")
-    assert {"arm", "metric", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"} <= set(res.columns)
+    assert {"arm", "metric", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"} <= set(
+        res.columns
+    )
     md = (tmp_path / "report" / "summary.md").read_text()
     assert "| n = intelligent / technological | 4 [2, ∞] | 2 [" in md
     assert "| ∞ [∞, ∞] | — |" in md  # never: infinite; nothing: undefined
@@ -256,7 +365,10 @@ def test_unfinished_replicates_are_left_out_with_a_note(synthetic):
     (synthetic / "hands" / "rep-1" / "summary.json").write_text(json.dumps(s))
     (synthetic / "never" / "rep-0" / "summary.json").unlink()
     rep = build_report(synthetic, n_boot=200)
-    assert len(rep.runs) == 6 and "2 unfinished replicate(s) left out: hands/rep-1, never/rep-0" in rep.markdown
+    assert (
+        len(rep.runs) == 6
+        and "2 unfinished replicate(s) left out: hands/rep-1, never/rep-0" in rep.markdown
+    )
     assert value(rep, "hands", "technological") == 1
 
 
@@ -278,7 +390,9 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
         "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
         "  - {name: grazer, count: 150, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}\n"
         "  - {name: swimmer, count: 150, genes: {habitat: {mean: 0.1}, brain: {mean: 0.85}}}\n"
-        "detectors: {intelligence_window: 10, tech_window: 10, min_population: 20, tech_share: 0.2}\n", encoding="utf-8")
+        "detectors: {intelligence_window: 10, tech_window: 10, min_population: 20, tech_share: 0.2}\n",
+        encoding="utf-8",
+    )
     (tmp_path / "e.yaml").write_text(
         "name: quick\nworld: w.yaml\nticks: 120\nreplicates: 2\nseed: 5\narms:\n  - name: control\n  - name: fire\n"
         "    interventions:\n      - {name: fire, when: {trigger: intelligent}, target: {selector: {habitat: {max: 0.5}}},"
@@ -290,10 +404,16 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
         for k in range(2):
             assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
     rep = build_report(out, n_boot=200)
-    summaries = {(r.arm, r.replicate): json.loads((Path(r.folder) / "summary.json").read_text()) for r in rep.runs.itertuples()}
+    summaries = {
+        (r.arm, r.replicate): json.loads((Path(r.folder) / "summary.json").read_text())
+        for r in rep.runs.itertuples()
+    }
     for (arm, k), s in summaries.items():
         row = rep.runs[(rep.runs.arm == arm) & (rep.runs.replicate == k)].iloc[0]
-        assert row.intelligent == s["intelligent_species"] and row.technological == s["technological_species"]
+        assert (
+            row.intelligent == s["intelligent_species"]
+            and row.technological == s["technological_species"]
+        )
     total_i = sum(s["intelligent_species"] for (a, _), s in summaries.items() if a == "control")
     total_t = sum(s["technological_species"] for (a, _), s in summaries.items() if a == "control")
     assert total_i > 0

@@ -85,7 +85,9 @@ def test_atomic_writes(tmp_path):
     files.atomic_write_bytes(p, b"two")
     assert p.read_bytes() == b"two"
     with pytest.raises(TypeError):
-        files.atomic_write_bytes(p, "not bytes")  # a failed write keeps the old file and leaves no temp file
+        files.atomic_write_bytes(
+            p, "not bytes"
+        )  # a failed write keeps the old file and leaves no temp file
     assert p.read_bytes() == b"two"
     assert [x.name for x in tmp_path.iterdir()] == ["f.txt"]
     j = tmp_path / "s.json"
@@ -101,7 +103,11 @@ def test_npz_bytes_round_trip_without_pickles(compress):
 
     import numpy as np
 
-    arrays = {"a": np.arange(12, dtype=np.int64).reshape(3, 4), "names": np.array(["x", "yz"]), "s": np.array(2.5)}
+    arrays = {
+        "a": np.arange(12, dtype=np.int64).reshape(3, 4),
+        "names": np.array(["x", "yz"]),
+        "s": np.array(2.5),
+    }
     data = files.npz_bytes(arrays, compress=compress)
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         assert sorted(z.files) == sorted(arrays)

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from evosim import load_world
-from evosim.io.logs import line_of_descent, load_run, populations, species_ancestry, trait_trajectories
+from evosim.io.logs import (
+    line_of_descent,
+    load_run,
+    populations,
+    species_ancestry,
+    trait_trajectories,
+)
 from evosim.io.runner import run
 
 
@@ -83,7 +89,9 @@ def test_lineage_is_complete_and_consistent(speciating_run):
     out, summary = speciating_run
     lin = load_run(out).lineage
     assert lin is not None
-    assert len(list((out / "lineage").glob("part-*.parquet"))) > 1, "chunks should be written during the run"
+    assert len(list((out / "lineage").glob("part-*.parquet"))) > 1, (
+        "chunks should be written during the run"
+    )
     assert lin.id.is_unique
     assert len(lin) == summary["births"] + 600  # every founder and every child, exactly once
     assert (lin.cause == "alive").sum() == summary["final_population"]
@@ -131,14 +139,29 @@ def test_species_table_records_grants_and_their_inheritance(tmp_path):
     r = load_run(tmp_path / "r")
     sp, ev = r.species, r.events
     assert sp.dtypes["manipulators"] == np.float64 and sp.dtypes["fire_substitute"] == bool
-    assert ev.details.str.contains("manipulators 0.3 ignored").any(), "the weak grant should be refused"
+    assert ev.details.str.contains("manipulators 0.3 ignored").any(), (
+        "the weak grant should be refused"
+    )
     grazer, swimmer = sp[sp.root == 0], sp[sp.root == 1]
     assert set(grazer.manipulators) == {0.5, 0.8} and not grazer.fire_substitute.any()
-    assert (swimmer.manipulators == 0.0).all() and swimmer.fire_substitute.any() and not swimmer.fire_substitute.all()
-    for lineage, col, before, after in ((grazer, "manipulators", 0.5, 0.8), (swimmer, "fire_substitute", False, True)):
-        gone = lineage[lineage.destruction_time < 199]  # extinct before the grant at tick 200: keep the older value
-        born = lineage[lineage.origin_time > 200]  # formed after it, from a granted parent: inherit it
-        assert len(gone) and len(born) and (gone[col] == before).all() and (born[col] == after).all()
+    assert (
+        (swimmer.manipulators == 0.0).all()
+        and swimmer.fire_substitute.any()
+        and not swimmer.fire_substitute.all()
+    )
+    for lineage, col, before, after in (
+        (grazer, "manipulators", 0.5, 0.8),
+        (swimmer, "fire_substitute", False, True),
+    ):
+        gone = lineage[
+            lineage.destruction_time < 199
+        ]  # extinct before the grant at tick 200: keep the older value
+        born = lineage[
+            lineage.origin_time > 200
+        ]  # formed after it, from a granted parent: inherit it
+        assert (
+            len(gone) and len(born) and (gone[col] == before).all() and (born[col] == after).all()
+        )
 
 
 def test_a_species_dies_out_at_the_tick_its_last_member_dies(speciating_run):

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import evosim
-from evosim.errors import ConfigError
 from evosim import Simulation, load_world
 from evosim.defaults import GENES
+from evosim.errors import ConfigError
 from evosim.io.recorder import Recorder, prepare_folder
 from evosim.io.runner import run
 from tests.helpers import TINY, read_csv, read_summary
@@ -45,7 +45,9 @@ def test_config_yaml_is_the_resolved_world(folder):
     assert evosim.__version__ in text.split("\n", 1)[0]
     loaded = load_world(out / "config.yaml")
     assert loaded.sim.seed == 5 and loaded.sim.ticks == 123
-    resolved = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": 5, "ticks": 123})})
+    resolved = world.model_copy(
+        update={"sim": world.sim.model_copy(update={"seed": 5, "ticks": 123})}
+    )
     assert loaded.model_dump(exclude={"sim"}) == resolved.model_dump(exclude={"sim"})
     assert loaded.sim.population_cap == world.sim.population_cap
 
@@ -99,7 +101,9 @@ def test_summary(folder):
     assert summary["world"] == world.name and summary["evosim_version"] == evosim.__version__
     assert summary["final_population"] == sum(summary["final_populations"].values())
     assert summary["agent_steps"] > 120 * 100
-    assert summary["population_cap"] == world.sim.population_cap and summary["cap_reached_at"] is None
+    assert (
+        summary["population_cap"] == world.sim.population_cap and summary["cap_reached_at"] is None
+    )
     t = summary["timing"]
     assert t["wall_time_s"] >= 0 and (t["agent_steps_per_s"] is None or t["agent_steps_per_s"] > 0)
     assert all(isinstance(v, int) for v in summary["final_populations"].values())
@@ -124,7 +128,10 @@ def test_species_and_events_logs(folder):
     assert all(int(e["tick"]) <= 123 for e in ev)
 
 
-@pytest.mark.parametrize("every,ticks,expected", [(7, 30, [0, 7, 14, 21, 28, 30]), (1, 3, [0, 1, 2, 3]), (50, 20, [0, 20])])
+@pytest.mark.parametrize(
+    "every,ticks,expected",
+    [(7, 30, [0, 7, 14, 21, 28, 30]), (1, 3, [0, 1, 2, 3]), (50, 20, [0, 20])],
+)
 def test_sample_every(tmp_path, every, ticks, expected):
     w = load_world(overrides={**TINY, "output.sample_every": every})
     run(w, tmp_path / "r", ticks=ticks, seed=1)
@@ -136,7 +143,11 @@ def test_lineage_records_every_individual_once(tmp_path):
     s = run(w, tmp_path / "r", ticks=150, seed=2)
     parts = sorted((tmp_path / "r" / "lineage").glob("*.parquet"))
     assert parts
-    table = pq.ParquetDataset([str(p) for p in parts]).read() if len(parts) > 1 else pq.read_table(parts[0])
+    table = (
+        pq.ParquetDataset([str(p) for p in parts]).read()
+        if len(parts) > 1
+        else pq.read_table(parts[0])
+    )
     ids = table.column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 120 + s["births"]
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from evosim import load_world
+from evosim.errors import CheckpointError, ConfigError
 from evosim.io import runner
-from evosim.errors import CheckpointError
 from evosim.io.checkpoint import newest_valid, read
-from evosim.errors import ConfigError
 from tests.helpers import assert_one_line, folder_bytes, read_summary, set_args
 
 OVERRIDES = {
@@ -48,7 +47,9 @@ def interrupt_at(stop: int):
 def test_interrupted_and_resumed_run_is_byte_identical(tmp_path, reference, stop):
     out = tmp_path / "run"
     with pytest.raises(runner.Interrupted) as info:
-        runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(stop))
+        runner.run(
+            load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(stop)
+        )
     assert info.value.exit_code == 130
     summary = read_summary(out)
     assert summary["ended"] == "interrupted" and summary["ticks_run"] == stop
@@ -61,7 +62,9 @@ def test_interrupted_and_resumed_run_is_byte_identical(tmp_path, reference, stop
 def test_corrupt_newest_checkpoint_falls_back_to_previous(tmp_path, reference):
     out = tmp_path / "run"
     with pytest.raises(runner.Interrupted):
-        runner.run(load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(130))
+        runner.run(
+            load_world(overrides=OVERRIDES), out, ticks=TICKS, seed=4, progress=interrupt_at(130)
+        )
     ckpts = sorted((out / "checkpoints").glob("*.npz"))
     newest = ckpts[-1]
     data = bytearray(newest.read_bytes())
@@ -115,8 +118,20 @@ def test_changed_world_file_is_refused_unless_forced(tmp_path, world_file):
 def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
     """A real process, killed with SIGKILL at a random moment while writing, resumes to the same bytes."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "evosim", "run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q",
-           *set_args(OVERRIDES)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "evosim",
+        "run",
+        "--out",
+        str(out),
+        "--ticks",
+        str(TICKS),
+        "--seed",
+        "4",
+        "-q",
+        *set_args(OVERRIDES),
+    ]
     for attempt in range(20):
         if out.exists():
             import shutil
@@ -126,7 +141,11 @@ def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
         # wait until the run has written a checkpoint beyond tick 0, then kill at once
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
-            if len(list((out / "checkpoints").glob("ckpt-*.json"))) >= 2 if (out / "checkpoints").exists() else False:
+            if (
+                len(list((out / "checkpoints").glob("ckpt-*.json"))) >= 2
+                if (out / "checkpoints").exists()
+                else False
+            ):
                 time.sleep(0.01 * attempt)
                 break
             time.sleep(0.005)
@@ -143,7 +162,18 @@ def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path, reference):
 
 def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "evosim", "run", "--out", str(out), "--ticks", "100000", "-q", *set_args(OVERRIDES)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "evosim",
+        "run",
+        "--out",
+        str(out),
+        "--ticks",
+        "100000",
+        "-q",
+        *set_args(OVERRIDES),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "timeseries.csv").exists():
@@ -172,13 +202,27 @@ def test_write_failure_gives_a_clear_message_and_keeps_the_last_checkpoint(tmp_p
 
     def failing_sample(self):
         if self.sim.tick >= 60:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self.folder / "timeseries.csv"))
+            raise OSError(
+                errno.ENOSPC, "No space left on device", str(self.folder / "timeseries.csv")
+            )
         real_sample(self)
 
     monkeypatch.setattr(Recorder, "sample", failing_sample)
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", "--out", str(out), "--ticks", str(TICKS), "--seed", "4", "-q",
-                                       *set_args(OVERRIDES)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--out",
+            str(out),
+            "--ticks",
+            str(TICKS),
+            "--seed",
+            "4",
+            "-q",
+            *set_args(OVERRIDES),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "No space left on device" in result.output and "Traceback" not in result.output
     assert "checkpoint stays valid" in result.output
@@ -196,19 +240,45 @@ def test_unwritable_output_folder_is_refused_without_traceback(tmp_path):
 
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    result = CliRunner().invoke(main, ["run", "--out", str(blocker / "run"), "--ticks", "5", "-q",
-                                       *set_args({"world.width": 16, "world.height": 16})])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--out",
+            str(blocker / "run"),
+            "--ticks",
+            "5",
+            "-q",
+            *set_args({"world.width": 16, "world.height": 16}),
+        ],
+    )
     assert result.exit_code in (1, 2) and "Traceback" not in result.output
     assert str(blocker) in result.output
 
 
 def test_second_sigint_exits_at_once_and_the_last_checkpoint_stays_valid(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "evosim", "run", "--out", str(out), "--ticks", "100000", "-q",
-           *set_args({**OVERRIDES, "output.checkpoint_every": 5})]
+    cmd = [
+        sys.executable,
+        "-m",
+        "evosim",
+        "run",
+        "--out",
+        str(out),
+        "--ticks",
+        "100000",
+        "-q",
+        *set_args({**OVERRIDES, "output.checkpoint_every": 5}),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "checkpoints").glob("*.json")) if (out / "checkpoints").exists() else []) < 3:
+    while (
+        time.time() < deadline
+        and len(
+            list((out / "checkpoints").glob("*.json")) if (out / "checkpoints").exists() else []
+        )
+        < 3
+    ):
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)
@@ -222,8 +292,14 @@ def test_second_sigint_exits_at_once_and_the_last_checkpoint_stays_valid(tmp_pat
 
 def test_resume_and_branch_when_the_population_shrank_below_the_founders(tmp_path):
     """Regression: restoring a checkpoint whose population is smaller than the founder count."""
-    o = {**OVERRIDES, "species.grazer.count": 900, "species.swimmer.count": 900, "world.food.land.regrowth": 0.02,
-         "world.food.water.regrowth": 0.02, "output.checkpoint_every": 20}
+    o = {
+        **OVERRIDES,
+        "species.grazer.count": 900,
+        "species.swimmer.count": 900,
+        "world.food.land.regrowth": 0.02,
+        "world.food.water.regrowth": 0.02,
+        "output.checkpoint_every": 20,
+    }
     out = tmp_path / "run"
     with pytest.raises(runner.Interrupted):
         runner.run(load_world(overrides=o), out, ticks=200, seed=4, progress=interrupt_at(60))
@@ -239,21 +315,35 @@ def _intervention_rows(folder: Path) -> list[tuple[int, str, str]]:
     import csv
 
     with open(folder / "events.csv", newline="", encoding="utf-8") as fh:
-        return [(int(r["tick"]), r["species"], r["details"]) for r in csv.DictReader(fh) if r["kind"] == "intervention"]
+        return [
+            (int(r["tick"]), r["species"], r["details"])
+            for r in csv.DictReader(fh)
+            if r["kind"] == "intervention"
+        ]
 
 
 def test_branch_with_a_new_trigger_fires_it_for_founders_after_the_branch(tmp_path):
     """Regression: building the branch ran the tick-0 interventions, whose trigger state the branch kept."""
     o = {"world.width": 32, "world.height": 32, "output.checkpoint_every": 10}
-    mark = {"name": "mark", "when": {"trigger": "population_above", "value": 1}, "target": {"founder": "grazer"},
-            "effect": {"kind": "fire_substitute"}}
+    mark = {
+        "name": "mark",
+        "when": {"trigger": "population_above", "value": 1},
+        "target": {"founder": "grazer"},
+        "effect": {"kind": "fire_substitute"},
+    }
     runner.run(load_world(overrides=o), tmp_path / "base", ticks=20, seed=2)
     hp = tmp_path / "base" / "checkpoints" / "ckpt-0000000010.json"
-    runner.branch(hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "new", ticks=30)
+    runner.branch(
+        hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "new", ticks=30
+    )
     assert _intervention_rows(tmp_path / "new") == [(11, "0", "mark: fire substitute")]
     # the same interventions as the run that wrote the checkpoint: what has fired stays fired
-    runner.run(load_world(overrides={**o, "interventions": [mark]}), tmp_path / "marked", ticks=20, seed=2)
+    runner.run(
+        load_world(overrides={**o, "interventions": [mark]}), tmp_path / "marked", ticks=20, seed=2
+    )
     assert _intervention_rows(tmp_path / "marked") == [(0, "0", "mark: fire substitute")]
     hp = tmp_path / "marked" / "checkpoints" / "ckpt-0000000010.json"
-    runner.branch(hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "same", ticks=30)
+    runner.branch(
+        hp, load_world(overrides={**o, "interventions": [mark]}), tmp_path / "same", ticks=30
+    )
     assert _intervention_rows(tmp_path / "same") == [(0, "0", "mark: fire substitute")]

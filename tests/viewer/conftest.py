@@ -29,8 +29,14 @@ def _pygame():
     pygame.display.quit()
 
 
-def record(sim: Any, folder, ticks: int, every: int, watch: Callable[[FrameRecorder], None] | None = None,
-           **kw: Any) -> FrameRecorder:
+def record(
+    sim: Any,
+    folder,
+    ticks: int,
+    every: int,
+    watch: Callable[[FrameRecorder], None] | None = None,
+    **kw: Any,
+) -> FrameRecorder:
     """Record ``sim`` into ``folder``: a frame of its current tick, then ``ticks`` ticks (a frame every ``every``).
 
     The recorder (``kw``: more :class:`FrameRecorder` options) is closed on

@@ -7,8 +7,8 @@ import pygame
 import pytest
 
 from evosim import Simulation, load_world
-from evosim.viewer.app import Viewer
 from evosim.io.frames import FrameReader
+from evosim.viewer.app import Viewer
 from evosim.viewer.render import agent_pixels
 from evosim.viewer.sources import LiveSource, ReplaySource
 
@@ -18,7 +18,9 @@ SIZE = (800, 600)
 
 
 def key(k, **kw):
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="", scancode=0, **kw))
+    pygame.event.post(
+        pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="", scancode=0, **kw)
+    )
 
 
 def click(pos):
@@ -99,14 +101,20 @@ def test_zoom_pan_reset_help_quit(viewer):
     key(pygame.K_z)
     frame(viewer)
     assert viewer.camera.scale == pytest.approx(s0 * 1.5)
-    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1, flipped=False, precise_x=0.0, precise_y=1.0))
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1, flipped=False, precise_x=0.0, precise_y=1.0)
+    )
     frame(viewer)
     assert viewer.camera.scale == pytest.approx(s0 * 1.5 * 1.25)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(200, 200), button=1))
-    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(240, 200), rel=(40, 0), buttons=(1, 0, 0)))
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=(240, 200), rel=(40, 0), buttons=(1, 0, 0))
+    )
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(240, 200), button=1))
     frame(viewer)
-    assert viewer.camera.cx != pytest.approx(cx0) and viewer.selected is None  # a drag is not a click
+    assert (
+        viewer.camera.cx != pytest.approx(cx0) and viewer.selected is None
+    )  # a drag is not a click
     key(pygame.K_x)
     key(pygame.K_r)
     key(pygame.K_h)
@@ -137,7 +145,9 @@ FIRE = "{name: fire, when: {tick: 100000}, target: {all: true}, effect: {kind: f
 
 def live_viewer(*interventions: str) -> tuple[Simulation, Viewer]:
     """A small world offering ``interventions`` (YAML mappings), and a viewer stepping it."""
-    sim = Simulation(load_world(overrides=[*SMALL, f"interventions=[{', '.join(interventions)}]"]), seed=1)
+    sim = Simulation(
+        load_world(overrides=[*SMALL, f"interventions=[{', '.join(interventions)}]"]), seed=1
+    )
     return sim, Viewer(LiveSource(sim), size=SIZE, fps=1000)
 
 
@@ -176,7 +186,11 @@ def test_replay_steps_forward_and_back(small_sim, tmp_path):
     assert viewer.source.tick == 2
     key(pygame.K_SPACE)
     frame(viewer, 10)  # runs to the end, then pauses
-    assert viewer.source.tick == 8 and viewer.hud.paused and "end of the recording" in viewer.hud.message
+    assert (
+        viewer.source.tick == 8
+        and viewer.hud.paused
+        and "end of the recording" in viewer.hud.message
+    )
     key(pygame.K_i)
     frame(viewer)
     assert "live mode" in viewer.hud.message
@@ -188,7 +202,11 @@ def test_headless_screenshot_and_frames(small_sim, tmp_path):
     out = viewer.screenshot(tmp_path / "shot.png", ticks=6)
     assert small_sim.tick == 6 and pygame.image.load(str(out)).get_size() == (640, 480)
     written = viewer.save_frames(tmp_path / "frames", every=3, ticks=6)
-    assert [p.name for p in written] == ["frame-00000006.png", "frame-00000009.png", "frame-00000012.png"]
+    assert [p.name for p in written] == [
+        "frame-00000006.png",
+        "frame-00000009.png",
+        "frame-00000012.png",
+    ]
     assert not pygame.display.get_init()  # nothing opened a window
 
 
@@ -223,7 +241,11 @@ def test_headless_replay_plots_from_the_time_series(tmp_path):
     viewer.screenshot(tmp_path / "r.png", ticks=6)
     assert viewer.history.ticks.tolist() == list(range(7)) and src.tick == 6
     written = viewer.save_frames(tmp_path / "frames", every=6)
-    assert [p.name for p in written] == ["frame-00000000.png", "frame-00000006.png", "frame-00000012.png"]
+    assert [p.name for p in written] == [
+        "frame-00000000.png",
+        "frame-00000006.png",
+        "frame-00000012.png",
+    ]
     assert viewer.history.ticks[-1] == 12 and len(viewer.history) == 13
 
 
@@ -232,4 +254,9 @@ def test_headless_replay_without_a_time_series(small_sim, tmp_path):
     viewer = Viewer(ReplaySource(FrameReader(tmp_path)), size=(640, 480))
     assert viewer.source.series is None
     viewer.screenshot(tmp_path / "r.png", ticks=5)
-    assert viewer.history.ticks.tolist() == [0, 2, 4, 6]  # decoded frames, up to the frame at/after tick 5
+    assert viewer.history.ticks.tolist() == [
+        0,
+        2,
+        4,
+        6,
+    ]  # decoded frames, up to the frame at/after tick 5

@@ -14,8 +14,17 @@ from .conftest import record
 
 def test_record_and_read_back(small_sim, tmp_path):
     held = []
-    rec = record(small_sim, tmp_path, ticks=23, every=5, chunk_frames=3, watch=lambda r: held.append(len(r._buffer)))
-    assert len(held) == 23 and max(held) < 3  # never more than chunk_frames frames held: memory stays bounded
+    rec = record(
+        small_sim,
+        tmp_path,
+        ticks=23,
+        every=5,
+        chunk_frames=3,
+        watch=lambda r: held.append(len(r._buffer)),
+    )
+    assert (
+        len(held) == 23 and max(held) < 3
+    )  # never more than chunk_frames frames held: memory stays bounded
     frames = tmp_path / "frames"
     names = sorted(p.name for p in frames.iterdir())
     assert names == ["chunk-000000.npz", "chunk-000001.npz", "meta.npz"]  # no temp files left

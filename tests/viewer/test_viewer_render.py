@@ -8,9 +8,17 @@ import pytest
 
 from evosim import Simulation, load_world
 from evosim.defaults import GENES
-from evosim.viewer import colors as C
-from evosim.viewer.render import LAYER_NAMES, Camera, Hud, Selection, agent_pixels, pick_agent, render
 from evosim.io.snapshot import History, TimeSeries, ViewState
+from evosim.viewer import colors as C
+from evosim.viewer.render import (
+    LAYER_NAMES,
+    Camera,
+    Hud,
+    Selection,
+    agent_pixels,
+    pick_agent,
+    render,
+)
 
 from .conftest import SMALL
 
@@ -59,8 +67,11 @@ def test_layer_switch_changes_the_picture(make_state):
 
 @pytest.mark.parametrize("layer", LAYER_NAMES)
 def test_every_layer_draws(make_state, layer):
-    full = make_state(skill=np.array([0.0, 2.0, 4.0], np.float32), milestone=np.array([0, 1, 3], np.uint8),
-                      milestone_names=["stone tools", "fire", "cooking"])
+    full = make_state(
+        skill=np.array([0.0, 2.0, 4.0], np.float32),
+        milestone=np.array([0, 1, 3], np.uint8),
+        milestone_names=["stone tools", "fire", "cooking"],
+    )
     for state in (make_state(), full):
         surf = pygame.Surface(SIZE)
         info = render(state, surf, layer=layer)
@@ -99,8 +110,11 @@ def test_selected_species_dims_the_others(make_state):
 
 
 def test_selected_agent_and_panel_inspector(make_state):
-    state = make_state(skill=np.array([0.5, 1.5, 2.5], np.float32),
-                       intelligent_at=np.array([-1, 3]), technological_at=np.array([-1, -1]))
+    state = make_state(
+        skill=np.array([0.5, 1.5, 2.5], np.float32),
+        intelligent_at=np.array([-1, 3]),
+        technological_at=np.array([-1, -1]),
+    )
     surf = pygame.Surface(SIZE)
     render(state, surf, selected=Selection(agent_id=102))
     assert state.ancestry(2) == [(101, 1), (100, 0)]
@@ -151,16 +165,30 @@ def test_pick_agent(make_state):
 
 
 def test_empty_world_and_many_species(make_state):
-    empty = make_state(x=np.zeros(0, np.int32), y=np.zeros(0, np.int32), species=np.zeros(0, np.int32),
-                       genome=np.zeros((0, len(GENES)), np.float32), energy=np.zeros(0, np.float32),
-                       age=np.zeros(0, np.int32), id=np.zeros(0, np.int64), parent_id=np.zeros(0, np.int64))
+    empty = make_state(
+        x=np.zeros(0, np.int32),
+        y=np.zeros(0, np.int32),
+        species=np.zeros(0, np.int32),
+        genome=np.zeros((0, len(GENES)), np.float32),
+        energy=np.zeros(0, np.float32),
+        age=np.zeros(0, np.int32),
+        id=np.zeros(0, np.int64),
+        parent_id=np.zeros(0, np.int64),
+    )
     surf = pygame.Surface(SIZE)
     assert render(empty, surf).legend.text == "no agents alive"
     n = 40
-    many = make_state(x=np.arange(n, dtype=np.int32) % 8, y=np.arange(n, dtype=np.int32) // 8 % 8,
-                      species=np.arange(n, dtype=np.int32), genome=np.full((n, len(GENES)), 0.3, np.float32),
-                      energy=None, age=None, id=None, parent_id=None,
-                      species_names=[f"s{i}" for i in range(n)])
+    many = make_state(
+        x=np.arange(n, dtype=np.int32) % 8,
+        y=np.arange(n, dtype=np.int32) // 8 % 8,
+        species=np.arange(n, dtype=np.int32),
+        genome=np.full((n, len(GENES)), 0.3, np.float32),
+        energy=None,
+        age=None,
+        id=None,
+        parent_id=None,
+        species_names=[f"s{i}" for i in range(n)],
+    )
     info = render(many, surf)
     assert 0 < len(info.species_rows) < n
     assert len({tuple(c) for c in C.species_palette(n)}) == n
@@ -200,7 +228,9 @@ def test_from_sim_without_a_ladder():
 def test_from_sim_reads_skill_milestones_marks_and_grants(small_sim):
     sim = small_sim
     n = sim.pop.n
-    sim.pop.skill[:n] = np.resize(np.array([0.0, 2.0, 5.5, 30.0], np.float32), n)  # ladder: 2, 5, 8, 12, 18
+    sim.pop.skill[:n] = np.resize(
+        np.array([0.0, 2.0, 5.5, 30.0], np.float32), n
+    )  # ladder: 2, 5, 8, 12, 18
     sp = sim.species
     sp.intelligent_at[0], sp.technological_at[0] = 12, 40
     sp.manipulators[0], sp.fire_substitute[0] = 0.8, 1
@@ -210,7 +240,10 @@ def test_from_sim_reads_skill_milestones_marks_and_grants(small_sim):
     assert state.milestone_names == ["stone_tools", "fire", "cooking", "agriculture", "metallurgy"]
     assert state.milestone_name(2) == "fire" and state.species_name(1) == "swimmer"
     assert state.intelligent_at.tolist() == [12, -1] and state.technological_at.tolist() == [40, -1]
-    assert state.manipulators.tolist() == [pytest.approx(0.8), 0] and state.fire_substitute.tolist() == [1, 0]
+    assert state.manipulators.tolist() == [
+        pytest.approx(0.8),
+        0,
+    ] and state.fire_substitute.tolist() == [1, 0]
     assert state.stats.top_milestone.tolist() == [5, 5] and state.n_ids == 2
     sp.manipulators[0] = 0.0  # a copy: the simulation may change on
     assert state.manipulators[0] == pytest.approx(0.8)
@@ -220,8 +253,12 @@ def test_from_sim_reads_skill_milestones_marks_and_grants(small_sim):
 
 
 def test_time_series_history():
-    ts = TimeSeries(tick=np.array([10, 0, 0, 10, 20]), species=np.array([0, 0, 1, 1, 1]),
-                    population=np.array([4, 5, 6, 7, 8]), mean_skill=np.array([1.0, 0.5, np.nan, 2.0, 3.0]))
+    ts = TimeSeries(
+        tick=np.array([10, 0, 0, 10, 20]),
+        species=np.array([0, 0, 1, 1, 1]),
+        population=np.array([4, 5, 6, 7, 8]),
+        mean_skill=np.array([1.0, 0.5, np.nan, 2.0, 3.0]),
+    )
     h = ts.history(15)
     assert h.ticks.tolist() == [0, 10]
     assert h.pop.tolist() == [[5, 6], [4, 7]]
@@ -229,5 +266,7 @@ def test_time_series_history():
     last = ts.history(20)
     assert last.pop[-1].tolist() == [0, 8] and np.isnan(last.skill[-1, 0])  # no row: extinct
     assert len(ts.history(-1)) == 0
-    many = TimeSeries(np.arange(1000), np.zeros(1000), np.arange(1000), np.zeros(1000)).history(10_000, capacity=8)
+    many = TimeSeries(np.arange(1000), np.zeros(1000), np.arange(1000), np.zeros(1000)).history(
+        10_000, capacity=8
+    )
     assert len(many) <= 8 and many.ticks[0] == 0 and many.ticks[-1] == 999

@@ -110,7 +110,9 @@ def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, spe
     for _dy in range(2 * r + 1):
         base = cy * width
         if x0 < 0:
-            zb = _best_in_rows(i, sp, zb, base, x0 + width, width - 1, order, cell_end, species, skill_prev)
+            zb = _best_in_rows(
+                i, sp, zb, base, x0 + width, width - 1, order, cell_end, species, skill_prev
+            )
             zb = _best_in_rows(i, sp, zb, base, 0, x1, order, cell_end, species, skill_prev)
         elif x1 >= width:
             zb = _best_in_rows(i, sp, zb, base, x0, width - 1, order, cell_end, species, skill_prev)
@@ -124,9 +126,32 @@ def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, spe
 
 
 @nb.njit(**JIT_PARALLEL)
-def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guardian, habitat, n, order, cell_end,
-                       best, best_row, second, manipulators, fire_substitute,
-                       threshold, min_dexterity, needs_land, seed, tick, p):
+def learn_and_innovate(
+    skill,
+    skill_prev,
+    ids,
+    species,
+    x,
+    y,
+    genome,
+    age,
+    guardian,
+    habitat,
+    n,
+    order,
+    cell_end,
+    best,
+    best_row,
+    second,
+    manipulators,
+    fire_substitute,
+    threshold,
+    min_dexterity,
+    needs_land,
+    seed,
+    tick,
+    p,
+):
     """One tick of learning and innovation for every agent (see the module docstring).
 
     ``skill_prev`` must hold a copy of ``skill``; ``order`` and ``cell_end``
@@ -157,8 +182,20 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
                 if zs > zb:
                     zb = zs
             else:
-                zb = _best_model_nearby(i, sp, zb, np.int64(x[i]), np.int64(y[i]), r, width, height, order, cell_end,
-                                        species, skill_prev)
+                zb = _best_model_nearby(
+                    i,
+                    sp,
+                    zb,
+                    np.int64(x[i]),
+                    np.int64(y[i]),
+                    r,
+                    width,
+                    height,
+                    order,
+                    cell_end,
+                    species,
+                    skill_prev,
+                )
             if zb > -np.inf:
                 learned = True
                 attempts += 1
@@ -169,7 +206,11 @@ def learn_and_innovate(skill, skill_prev, ids, species, x, y, genome, age, guard
                     z = attempt
         if not juvenile and p.innovation_rate > 0.0:
             w = p.innovation_dexterity_weight
-            chance = p.innovation_rate * power(brain, p.innovation_brain_exponent) * ((1.0 - w) + w * d_eff)
+            chance = (
+                p.innovation_rate
+                * power(brain, p.innovation_brain_exponent)
+                * ((1.0 - w) + w * d_eff)
+            )
             if uniform(seed, tick, ids[i], RNG_INNOVATE, 0) < chance:
                 innovated = True
                 innovations += 1

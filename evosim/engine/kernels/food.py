@@ -44,8 +44,12 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
         acc = 0.0
         for xx in range(w):
             f = np.float64(food[yy, xx])
-            new32 = logistic(f, capacity[habitat[yy, xx]] * richness[yy, xx],
-                             rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]), floor)
+            new32 = logistic(
+                f,
+                capacity[habitat[yy, xx]] * richness[yy, xx],
+                rate[habitat[yy, xx]] * (1.0 + bonus[yy, xx]),
+                floor,
+            )
             acc += np.float64(new32) - f
             food[yy, xx] = new32
         row_total[yy] = acc
@@ -56,8 +60,21 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
 
 
 @nb.njit(**JIT)
-def regrow_layers(food, sight_pad, halo, hard, habitat, richness, bonus, capacity, rate, floor, hard_capacity,
-                  hard_rate, hard_floor):
+def regrow_layers(
+    food,
+    sight_pad,
+    halo,
+    hard,
+    habitat,
+    richness,
+    bonus,
+    capacity,
+    rate,
+    floor,
+    hard_capacity,
+    hard_rate,
+    hard_floor,
+):
     """Regrow easy and hard food in one pass; clear the agriculture bonus as it is used.
 
     The new easy food is also written, signed by habitat (+F on land, -F on
@@ -95,9 +112,15 @@ def regrow_layers(food, sight_pad, halo, hard, habitat, richness, bonus, capacit
         bon = bonus[yy]
         for xx in range(w):
             land = hab[xx] == 1
-            v = logistic(np.float64(frow[xx]), (c1 if land else c0) * rich[xx], (r1 if land else r0) * (1.0 + bon[xx]),
-                         floor)
+            v = logistic(
+                np.float64(frow[xx]),
+                (c1 if land else c0) * rich[xx],
+                (r1 if land else r0) * (1.0 + bon[xx]),
+                floor,
+            )
             frow[xx] = v
             srow[xx] = v if land else -v
             bon[xx] = 0.0
-            hrow[xx] = logistic(np.float64(hrow[xx]), hc1 if land else hc0, hr1 if land else hr0, hard_floor)
+            hrow[xx] = logistic(
+                np.float64(hrow[xx]), hc1 if land else hc0, hr1 if land else hr0, hard_floor
+            )

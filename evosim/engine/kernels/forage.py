@@ -66,8 +66,31 @@ def _share(order, s, e, stock, total, want, gain, energy):
 
 
 @nb.njit(**JIT_PARALLEL)
-def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, species, food, hard, habitat, farmed,
-           manipulators, threshold, energy_mult, hard_access, hard_mult, regrowth_bonus, p, want, gain):
+def forage(
+    order,
+    group_start,
+    n_groups,
+    x,
+    y,
+    genome,
+    energy,
+    age,
+    skill,
+    species,
+    food,
+    hard,
+    habitat,
+    farmed,
+    manipulators,
+    threshold,
+    energy_mult,
+    hard_access,
+    hard_mult,
+    regrowth_bonus,
+    p,
+    want,
+    gain,
+):
     """Share each occupied cell's easy food, then its hard food, among its agents (in place).
 
     Energy per unit is ``food_energy`` (easy) or ``hard_food.energy`` (hard),
@@ -92,7 +115,10 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
             i = order[j]
             lv = level_of(np.float64(skill[i]), threshold)
             gain[i] = p.food_energy * energy_mult[lv]
-            want[i] = min(demand(genome[i], energy[i], age[i], land, p), _room(np.float64(energy[i]), gain[i], p))
+            want[i] = min(
+                demand(genome[i], energy[i], age[i], land, p),
+                _room(np.float64(energy[i]), gain[i], p),
+            )
             total += want[i]
             if regrowth_bonus[lv] > bonus:
                 bonus = regrowth_bonus[lv]
@@ -111,7 +137,16 @@ def forage(order, group_start, n_groups, x, y, genome, energy, age, skill, speci
             i = order[j]
             lv = level_of(np.float64(skill[i]), threshold)
             gain[i] = p.hard_energy * energy_mult[lv]
-            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, manipulators[species[i]], hard_access, hard_mult, p)
+            d = hard_demand(
+                genome[i],
+                np.float64(skill[i]),
+                age[i],
+                lv,
+                manipulators[species[i]],
+                hard_access,
+                hard_mult,
+                p,
+            )
             want[i] = min(d, _room(np.float64(energy[i]), gain[i], p))
             total += want[i]
         take = _share(order, s, e, h, total, want, gain, energy)
@@ -168,4 +203,6 @@ def share_food(order, group_start, n_groups, species, genome, energy, p):
             for jj in range(j, e):
                 i = order[jj]
                 if species[i] == sp and energy[i] > p.share_above:
-                    energy[i] -= (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY] * paid
+                    energy[i] -= (
+                        (energy[i] - p.share_above) * p.share_rate * genome[i, G_SOCIALITY] * paid
+                    )

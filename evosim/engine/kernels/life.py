@@ -8,7 +8,7 @@ import numpy as np
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
 from evosim.engine.kernels.culture import level_of
-from evosim.engine.kernels.phenotype import birth_energy, max_age, maturity, offspring_share, upkeep
+from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
 
 
@@ -51,7 +51,9 @@ def feed_dependants(energy, guardian, n, p, n_dep, share):
         g = guardian[i]
         if g < 0 or share[g] <= 0.0:
             continue
-        give = min(share[g], p.max_energy - np.float64(energy[i]))  # a child's store is not overfilled
+        give = min(
+            share[g], p.max_energy - np.float64(energy[i])
+        )  # a child's store is not overfilled
         if give <= 0.0:
             continue
         energy[i] += give
@@ -63,15 +65,42 @@ def find_parents(genome, energy, age, n, p, out):
     """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count."""
     k = 0
     for i in range(n):
-        if age[i] >= maturity(genome[i], p) and energy[i] >= birth_energy(genome[i], p) and energy[i] > 0.0:
+        if (
+            age[i] >= maturity(genome[i], p)
+            and energy[i] >= birth_energy(genome[i], p)
+            and energy[i] > 0.0
+        ):
             out[k] = i
             k += 1
     return k
 
 
 @nb.njit(**JIT_PARALLEL)
-def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, species, x, y,
-               energy, age, birth_tick, guardian, skill, genome, lo, hi, mutation, centroid, p, distant):
+def give_birth(
+    parents,
+    n_births,
+    n,
+    next_id,
+    tick,
+    seed,
+    ids,
+    parent_ids,
+    species,
+    x,
+    y,
+    energy,
+    age,
+    birth_tick,
+    guardian,
+    skill,
+    genome,
+    lo,
+    hi,
+    mutation,
+    centroid,
+    p,
+    distant,
+):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
     The child gets ``offspring_share`` of the parent's energy, the parent's
@@ -117,8 +146,23 @@ def give_birth(parents, n_births, n, next_id, tick, seed, ids, parent_ids, speci
 
 
 @nb.njit(**JIT)
-def select_survivors(genome, energy, age, species, skill, n, p, threshold, cause, deaths, alive, gene_sum,
-                     adults, holders, top):
+def select_survivors(
+    genome,
+    energy,
+    age,
+    species,
+    skill,
+    n,
+    p,
+    threshold,
+    cause,
+    deaths,
+    alive,
+    gene_sum,
+    adults,
+    holders,
+    top,
+):
     """Decide who dies this tick, and count the survivors per species for the detectors.
 
     Writes the cause of death per agent to ``cause`` (0: survives; the

@@ -130,8 +130,23 @@ def _better(seen, e_first, noise, kin, best, best_d, d):
 
 
 @nb.njit(**JIT_PARALLEL)
-def sense_and_move(x, y, genome, energy, ids, species, guardian, n, sight_pad, habitat_pad, census_pad, halo,
-                   seed, tick, p):
+def sense_and_move(
+    x,
+    y,
+    genome,
+    energy,
+    ids,
+    species,
+    guardian,
+    n,
+    sight_pad,
+    habitat_pad,
+    census_pad,
+    halo,
+    seed,
+    tick,
+    p,
+):
     """Move every agent one step (or not), in place; charge the move cost.
 
     ``sight_pad`` (easy food signed by habitat: +F on land, -F on water, as

@@ -54,7 +54,9 @@ def test_henrich_mean_change_of_best_skill(alpha, beta, n):
     trials = 3000
     dz = best_skill_changes(sim, 100.0, trials)
     expected = -alpha + beta * (EULER_GAMMA + math.log(n))
-    se = beta * math.pi / math.sqrt(6) / math.sqrt(trials)  # sd of a Gumbel maximum is beta * pi / sqrt(6)
+    se = (
+        beta * math.pi / math.sqrt(6) / math.sqrt(trials)
+    )  # sd of a Gumbel maximum is beta * pi / sqrt(6)
     assert abs(dz.mean() - expected) < 4 * se, (dz.mean(), expected, se)
     n_star = math.exp(alpha / beta - EULER_GAMMA)
     if n > n_star:
@@ -90,7 +92,11 @@ def test_skill_accumulates_in_the_full_model_only_above_the_threshold():
 def test_innovation_grows_with_brain_and_dexterity():
     def innovations(brain: float, dex: float) -> int:
         genes = {"brain": fixed(brain), "dexterity": fixed(dex), "childhood": fixed(0.0)}
-        o = _skill_world(alpha=50.0, innovation=0.2, extra={"species": [{"name": "a", "count": 600, "genes": genes}]})
+        o = _skill_world(
+            alpha=50.0,
+            innovation=0.2,
+            extra={"species": [{"name": "a", "count": 600, "genes": genes}]},
+        )
         sim = Simulation(load_world(overrides=o), seed=3)
         sim.advance(30)
         return sim.innovations
@@ -101,8 +107,15 @@ def test_innovation_grows_with_brain_and_dexterity():
 
 def test_skill_cap_grows_with_brain():
     genes = {"brain": {"mean": 0.5, "sd": 0.3, "mutation": 0.0}, "childhood": fixed(0.0)}
-    o = _skill_world(alpha=0.0, innovation=1.0, extra={"species": [{"name": "a", "count": 400, "genes": genes}],
-                                                       "culture.skill_cap": 1.0, "culture.skill_cap_brain": 10.0})
+    o = _skill_world(
+        alpha=0.0,
+        innovation=1.0,
+        extra={
+            "species": [{"name": "a", "count": 400, "genes": genes}],
+            "culture.skill_cap": 1.0,
+            "culture.skill_cap_brain": 10.0,
+        },
+    )
     sim = Simulation(load_world(overrides=o), seed=4)
     sim.advance(100)
     brain = sim.pop.live("genome")[:, GENES.index("brain")]
@@ -110,15 +123,32 @@ def test_skill_cap_grows_with_brain():
     assert np.corrcoef(brain, sim.pop.live("skill"))[0, 1] > 0.5
 
 
-def _ladder_world(habitat: float, dex: float, land_fraction: float, fire_substitute: bool = False) -> Simulation:
-    genes = {"habitat": fixed(habitat, min=habitat, max=habitat), "dexterity": fixed(dex), "brain": fixed(1.0)}
-    o = _skill_world(alpha=0.5, innovation=0.5, extra={
-        "species": [{"name": "a", "count": 400, "genes": genes}], "world.habitat.land_fraction": land_fraction,
-        "world.width": 48, "world.height": 48, "world.food.land.regrowth": 0.3, "world.food.water.regrowth": 0.3,
-        "culture.skill_cap": 100.0, "technology.ladder": [
-            {"name": "tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True},
-            {"name": "fire", "threshold": 5.0, "needs_land": True},
-            {"name": "metal", "threshold": 9.0, "min_dexterity": 0.5}]})
+def _ladder_world(
+    habitat: float, dex: float, land_fraction: float, fire_substitute: bool = False
+) -> Simulation:
+    genes = {
+        "habitat": fixed(habitat, min=habitat, max=habitat),
+        "dexterity": fixed(dex),
+        "brain": fixed(1.0),
+    }
+    o = _skill_world(
+        alpha=0.5,
+        innovation=0.5,
+        extra={
+            "species": [{"name": "a", "count": 400, "genes": genes}],
+            "world.habitat.land_fraction": land_fraction,
+            "world.width": 48,
+            "world.height": 48,
+            "world.food.land.regrowth": 0.3,
+            "world.food.water.regrowth": 0.3,
+            "culture.skill_cap": 100.0,
+            "technology.ladder": [
+                {"name": "tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True},
+                {"name": "fire", "threshold": 5.0, "needs_land": True},
+                {"name": "metal", "threshold": 9.0, "min_dexterity": 0.5},
+            ],
+        },
+    )
     sim = Simulation(load_world(overrides=o), seed=5)
     if fire_substitute:
         sim.species.fire_substitute[0] = 1
@@ -149,9 +179,13 @@ def test_milestone_events_and_detectors_are_recorded():
 
 
 def test_detectors_fire_after_their_windows_with_compute_recorded():
-    sim = _ladder_world(habitat=1.0, dex=0.9, land_fraction=0.6)  # brain fixed at 1.0 > 0.7 from tick 1
+    sim = _ladder_world(
+        habitat=1.0, dex=0.9, land_fraction=0.6
+    )  # brain fixed at 1.0 > 0.7 from tick 1
     w = sim.world.detectors
-    assert sim.species.intelligent_at[0] == w.intelligence_window  # held from tick 1 through tick `window`
+    assert (
+        sim.species.intelligent_at[0] == w.intelligence_window
+    )  # held from tick 1 through tick `window`
     tech_at = int(sim.species.technological_at[0])
     assert tech_at > w.tech_window, "technology needs the final milestone held for a whole window"
     events = [e for e in sim.events if e[1] == "technological"]
@@ -159,7 +193,9 @@ def test_detectors_fire_after_their_windows_with_compute_recorded():
     tick, flop, sid = sim.detectors.first_intelligent
     assert sid == 0 and tick == sim.species.intelligent_at[0] and 0 < flop < sim.flop()
     assert sim.detectors.first_technological[1] > flop
-    blind = _ladder_world(habitat=0.0, dex=0.9, land_fraction=0.4)  # capped below fire: never technological
+    blind = _ladder_world(
+        habitat=0.0, dex=0.9, land_fraction=0.4
+    )  # capped below fire: never technological
     assert blind.species.intelligent_at[0] > 0 and blind.species.technological_at[0] == -1
 
 
@@ -174,21 +210,51 @@ def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
     ag.species[:n] = rng.integers(0, 3, n)
     ag.skill[:n] = rng.random(n).astype(ag.skill.dtype) * 10.0
     ag.genome[:n, G_SOCIALITY] = rng.random(n)  # the radius does not depend on it here
-    p = params(juvenile_rate=1.0, adult_rate=1.0, alpha0=0.0, alpha_dexterity=0.0, alpha_brain=0.0, beta0=0.0,
-               beta_brain=0.0, innovation_rate=0.0, skill_cap0=1e9, social_radius_min=r, social_radius_max=r)
+    p = params(
+        juvenile_rate=1.0,
+        adult_rate=1.0,
+        alpha0=0.0,
+        alpha_dexterity=0.0,
+        alpha_brain=0.0,
+        beta0=0.0,
+        beta_brain=0.0,
+        innovation_rate=0.0,
+        skill_cap0=1e9,
+        social_radius_min=r,
+        social_radius_max=r,
+    )
     index = cell_groups(ag.x, ag.y, width, height, n)
     before = ag.skill[:n].copy()
     best, row, second = culture.species_top2(ag.species, ag.skill, n, 3)
     none = np.zeros(0, np.float64)
-    attempts, innovations = call(culture.learn_and_innovate, **kargs(
-        ag, (height, width), skill_prev=before.copy(), habitat=np.ones((height, width), np.uint8), n=n,
-        order=index["order"], cell_end=index["cell_end"], best=best, best_row=row, second=second, threshold=none, min_dexterity=none,
-        needs_land=np.zeros(0, np.uint8), seed=3, tick=5, p=p))
+    attempts, innovations = call(
+        culture.learn_and_innovate,
+        **kargs(
+            ag,
+            (height, width),
+            skill_prev=before.copy(),
+            habitat=np.ones((height, width), np.uint8),
+            n=n,
+            order=index["order"],
+            cell_end=index["cell_end"],
+            best=best,
+            best_row=row,
+            second=second,
+            threshold=none,
+            min_dexterity=none,
+            needs_land=np.zeros(0, np.uint8),
+            seed=3,
+            tick=5,
+            p=p,
+        ),
+    )
     dx = np.abs(ag.x[:n, None].astype(int) - ag.x[None, :n])
     dy = np.abs(ag.y[:n, None].astype(int) - ag.y[None, :n])
     near = (np.minimum(dx, width - dx) <= r) & (np.minimum(dy, height - dy) <= r)
     models = near & (ag.species[:n, None] == ag.species[None, :n]) & ~np.eye(n, dtype=bool)
-    want = np.maximum(before, np.where(models, before[None, :], -np.inf).max(axis=1)).astype(before.dtype)
+    want = np.maximum(before, np.where(models, before[None, :], -np.inf).max(axis=1)).astype(
+        before.dtype
+    )
     assert models.any(axis=1).sum() > n // 2  # most learners have a model
     assert attempts == models.any(axis=1).sum() and innovations == 0  # an attempt needs a model
     np.testing.assert_array_equal(ag.skill[:n], want)

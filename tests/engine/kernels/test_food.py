@@ -17,8 +17,16 @@ def regrow(food, habitat, capacity, rate, floor, bonus=None, richness=None):
     """The regrowth kernel with no per-cell bonus and uniform richness unless given."""
     bonus = np.zeros(food.shape, np.float32) if bonus is None else bonus
     richness = np.ones(food.shape, np.float32) if richness is None else richness
-    return call(_regrow, food=food, habitat=habitat, capacity=capacity, richness=richness, rate=rate, floor=floor,
-                bonus=bonus)
+    return call(
+        _regrow,
+        food=food,
+        habitat=habitat,
+        capacity=capacity,
+        richness=richness,
+        rate=rate,
+        floor=floor,
+        bonus=bonus,
+    )
 
 
 def grid(rows, dtype=FOOD_DTYPE):
@@ -32,7 +40,10 @@ def test_regrow_2x2_hand_checked():
     total = regrow(food, habitat, CAP, RATE, 0.5)
     expected = np.array(
         [
-            [0.0 + 0.2 * 0.5 * (1 - 0.0 / 10), 5.0 + 0.2 * 5.0 * (1 - 5.0 / 10)],  # empty land cell uses the floor
+            [
+                0.0 + 0.2 * 0.5 * (1 - 0.0 / 10),
+                5.0 + 0.2 * 5.0 * (1 - 5.0 / 10),
+            ],  # empty land cell uses the floor
             [8.0, 2.0 + 0.1 * 2.0 * (1 - 2.0 / 8)],  # above capacity: clipped to K = 8
         ]
     )
@@ -80,7 +91,9 @@ def test_large_grid_total_matches_sum_of_changes():
     food = (rng.random((64, 48)) * CAP[habitat]).astype(FOOD_DTYPE)
     before = food.astype(np.float64)
     total = regrow(food, habitat, CAP, RATE, 0.5)
-    assert total == pytest.approx(float((food.astype(np.float64) - before).sum()), rel=1e-12, abs=1e-9)
+    assert total == pytest.approx(
+        float((food.astype(np.float64) - before).sum()), rel=1e-12, abs=1e-9
+    )
     assert total > 0
 
 
@@ -128,13 +141,31 @@ def test_regrow_layers_equals_regrow_per_layer_and_clears_the_bonus(halo):
     regrow(want_food, habitat, CAP, RATE, 0.5, bonus=bonus, richness=richness)
     regrow(want_hard, habitat, hard_cap, hard_rate, 0.3)
     sight = np.full((shape[0] + 2 * halo, shape[1] + 2 * halo), -7.0, FOOD_DTYPE)
-    call(regrow_layers, food=food, sight_pad=sight, halo=halo, hard=hard, habitat=habitat, richness=richness,
-         bonus=bonus, capacity=CAP, rate=RATE, floor=0.5, hard_capacity=hard_cap, hard_rate=hard_rate, hard_floor=0.3)
+    call(
+        regrow_layers,
+        food=food,
+        sight_pad=sight,
+        halo=halo,
+        hard=hard,
+        habitat=habitat,
+        richness=richness,
+        bonus=bonus,
+        capacity=CAP,
+        rate=RATE,
+        floor=0.5,
+        hard_capacity=hard_cap,
+        hard_rate=hard_rate,
+        hard_floor=0.3,
+    )
     np.testing.assert_array_equal(food, want_food)
     inner = sight[halo : halo + shape[0], halo : halo + shape[1]]
-    np.testing.assert_array_equal(inner, np.where(habitat == 1, want_food, -want_food))  # signed by habitat
+    np.testing.assert_array_equal(
+        inner, np.where(habitat == 1, want_food, -want_food)
+    )  # signed by habitat
     assert (np.signbit(inner) == (habitat == 0)).all()  # even an empty water cell is -0.0
     np.testing.assert_array_equal(hard, want_hard)
     assert not bonus.any()  # used up
     if halo:
-        assert (sight[:halo] == -7.0).all() and (sight[:, :halo] == -7.0).all()  # the halo is not the kernel's business
+        assert (sight[:halo] == -7.0).all() and (
+            sight[:, :halo] == -7.0
+        ).all()  # the halo is not the kernel's business

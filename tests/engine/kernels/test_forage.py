@@ -12,7 +12,18 @@ from tests.helpers import Agents, call, cell_groups, kargs, params, world_arrays
 
 def eat(ag: Agents, food, habitat, p, **extra):
     h, w = food.shape
-    call(k_forage.forage, **kargs(ag, food.shape, **cell_groups(ag.x, ag.y, w, h, ag.n), food=food, habitat=habitat, p=p, **extra))
+    call(
+        k_forage.forage,
+        **kargs(
+            ag,
+            food.shape,
+            **cell_groups(ag.x, ag.y, w, h, ag.n),
+            food=food,
+            habitat=habitat,
+            p=p,
+            **extra,
+        ),
+    )
 
 
 def cell(value, land=True, shape=(1, 1)):
@@ -99,7 +110,9 @@ def test_many_cells_order_blind_and_conserving():
     hab = (rng.random((h, w)) < 0.5).astype(HABITAT_DTYPE)
     food0 = (rng.random((h, w)) * 6).astype(FOOD_DTYPE)
     p = params(max_energy=60.0, food_energy=1.25)
-    base = Agents(n, x=rng.integers(0, w, n), y=rng.integers(0, h, n), energy=rng.random(n) * 70, genome=0.5)
+    base = Agents(
+        n, x=rng.integers(0, w, n), y=rng.integers(0, h, n), energy=rng.random(n) * 70, genome=0.5
+    )
     base.set_gene("habitat", rng.random(n))
     base.a["age"][:n] = rng.integers(0, 200, n)
     results = []
@@ -117,7 +130,9 @@ def test_many_cells_order_blind_and_conserving():
         eaten_per_cell = np.zeros((h, w))
         np.add.at(eaten_per_cell, (ag.y[:n], ag.x[:n]), gain / p.food_energy)
         tol = np.spacing(np.maximum(food0, food)).astype(np.float64) + 1e-5
-        assert (np.abs(eaten_per_cell + food - food0) <= tol).all()  # per cell: eaten + left = before
+        assert (
+            np.abs(eaten_per_cell + food - food0) <= tol
+        ).all()  # per cell: eaten + left = before
         back = np.empty(n)
         back[perm] = ag.energy[:n]
         results.append((back, food.copy()))
@@ -130,7 +145,13 @@ def test_share_food_among_conspecifics_on_a_cell():
     p = params(neutral=False, share_rate=0.5, share_above=30.0, share_below=10.0)
     # species 0: a rich giver (40 -> gives (40 - 30) * 0.5 * sociality 1 = 5) and two hungry takers (2.5 each);
     # species 1 on the same cell is hungry too but gets nothing; a lone giver elsewhere keeps its energy
-    ag = Agents(5, x=[0, 0, 0, 0, 1], energy=[5.0, 40.0, 5.0, 5.0, 40.0], species=[0, 0, 1, 0, 0], genome=1.0)
+    ag = Agents(
+        5,
+        x=[0, 0, 0, 0, 1],
+        energy=[5.0, 40.0, 5.0, 5.0, 40.0],
+        species=[0, 0, 1, 0, 0],
+        genome=1.0,
+    )
     g = cell_groups(ag.x, ag.y, 2, 1, ag.n)
     call(k_forage.share_food, **kargs(ag, (1, 2), **g, p=p))
     assert ag.energy[:5].tolist() == pytest.approx([7.5, 35.0, 5.0, 7.5, 40.0])
@@ -140,7 +161,9 @@ def test_hard_food_needs_a_milestone_skill_and_dexterity():
     """Hard food: demand hard_intake * min(1, skill / skill_scale) * effective dexterity, for milestone holders."""
     p = params(hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0)
     arrays = world_arrays((1, 1))
-    first = float(arrays["threshold"][0])  # the first milestone grants hard food in the default ladder
+    first = float(
+        arrays["threshold"][0]
+    )  # the first milestone grants hard food in the default ladder
     assert arrays["hard_access"][1] and not arrays["hard_access"][0]
     # skills: none (no access), 3 (half yield), 6 (full yield), 6 with dexterity 0.5; dexterity 1 unless said
     ag = Agents(4, energy=10.0, genome=1.0)
@@ -152,6 +175,11 @@ def test_hard_food_needs_a_milestone_skill_and_dexterity():
     eat(ag, food, hab, p, hard=hard)
     mult = arrays["energy_mult"]  # energy per unit is multiplied by the milestones held (cooking)
     lv = [int(np.searchsorted(arrays["threshold"], z, side="right")) for z in ag.skill[:4]]
-    want = [0.0, 3.0 * 0.5 * 2.0 * mult[lv[1]], 3.0 * 2.0 * mult[lv[2]], 3.0 * 0.5 * 2.0 * mult[lv[3]]]
+    want = [
+        0.0,
+        3.0 * 0.5 * 2.0 * mult[lv[1]],
+        3.0 * 2.0 * mult[lv[2]],
+        3.0 * 0.5 * 2.0 * mult[lv[3]],
+    ]
     assert (ag.energy[:4] - 10.0).tolist() == pytest.approx(want, rel=1e-6)
     assert hard[0, 0] == pytest.approx(100.0 - (3.0 * 0.5 + 3.0 + 1.5))

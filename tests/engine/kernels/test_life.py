@@ -10,12 +10,27 @@ from evosim.engine.kernels import life
 from evosim.engine.kernels.rng import normal_array
 from tests.helpers import Agents, call, kargs, params
 
-GENOME = [0.5, 0.25, 1.0, 0.2, 0.9, 0.5, 0.3]  # lifespan childhood sociality dexterity habitat brain fecundity
+GENOME = [
+    0.5,
+    0.25,
+    1.0,
+    0.2,
+    0.9,
+    0.5,
+    0.3,
+]  # lifespan childhood sociality dexterity habitat brain fecundity
 
 
 def test_metabolise_charges_the_upkeep_of_every_gene_and_ages():
-    p = params(base_metabolism=0.4, lifespan_upkeep=0.1, childhood_upkeep=0.2, sociality_upkeep=0.02,
-               dexterity_upkeep=0.05, brain_upkeep=0.4, brain_exponent=2.0)
+    p = params(
+        base_metabolism=0.4,
+        lifespan_upkeep=0.1,
+        childhood_upkeep=0.2,
+        sociality_upkeep=0.02,
+        dexterity_upkeep=0.05,
+        brain_upkeep=0.4,
+        brain_exponent=2.0,
+    )
     ag = Agents(2, energy=10.0, age=[0, 41], genome=GENOME)
     ag.genome[1] = 0.0  # all genes 0: base metabolism only
     call(life.metabolise, **kargs(ag, p=p))
@@ -25,8 +40,15 @@ def test_metabolise_charges_the_upkeep_of_every_gene_and_ages():
 
 
 def test_brain_upkeep_is_steep():
-    p = params(base_metabolism=0.0, lifespan_upkeep=0, childhood_upkeep=0, sociality_upkeep=0, dexterity_upkeep=0,
-               brain_upkeep=1.0, brain_exponent=3.0)
+    p = params(
+        base_metabolism=0.0,
+        lifespan_upkeep=0,
+        childhood_upkeep=0,
+        sociality_upkeep=0,
+        dexterity_upkeep=0,
+        brain_upkeep=1.0,
+        brain_exponent=3.0,
+    )
     ag = Agents(3, energy=10.0, genome=0.0)
     ag.set_gene("brain", [0.0, 0.5, 1.0])
     call(life.metabolise, **kargs(ag, p=p))
@@ -49,7 +71,9 @@ def test_feed_dependants_hand_checked():
     g = [-1, 0, 0, -1, 3, 3, 3, 3, -1, 8]
     ag = Agents(10, energy=e, guardian=g)
     call(life.feed_dependants, **kargs(ag, p=p, n_dep=np.zeros(10, np.int64), share=np.zeros(10)))
-    assert ag.energy[:10].tolist() == pytest.approx([18.8, 1.6, 1.6, 5.0, 1.25, 1.25, 1.25, 1.25, 4.0, 1.0])
+    assert ag.energy[:10].tolist() == pytest.approx(
+        [18.8, 1.6, 1.6, 5.0, 1.25, 1.25, 1.25, 1.25, 4.0, 1.0]
+    )
     # energy is passed on, not made
     assert ag.energy[:10].sum() == pytest.approx(sum(e))
 
@@ -66,26 +90,58 @@ def test_find_parents_needs_maturity_and_energy():
     assert out[:k].tolist() == [1, 2, 3]
 
 
-def births(ag: Agents, parents, *, next_id=100, tick=7, seed=3, lo=0.0, hi=1.0, mutation=0.0, centroid=None,
-           p=None, n_species=2):
+def births(
+    ag: Agents,
+    parents,
+    *,
+    next_id=100,
+    tick=7,
+    seed=3,
+    lo=0.0,
+    hi=1.0,
+    mutation=0.0,
+    centroid=None,
+    p=None,
+    n_species=2,
+):
     """Give birth to a child of each of ``parents``; ``lo``, ``hi``, ``mutation``: one value, or one per gene."""
     parents = np.asarray(parents, np.int64)
     k = len(parents)
     shape = (n_species, N_GENES)
     centroid = np.full(shape, 0.5) if centroid is None else np.asarray(centroid, np.float64)
     distant = np.zeros(k, np.uint8)
-    call(life.give_birth, **kargs(ag, parents=parents, n_births=k, next_id=next_id, tick=tick, seed=seed,
-                                  lo=np.full(shape, lo, np.float32), hi=np.full(shape, hi, np.float32),
-                                  mutation=np.full(shape, mutation, np.float32), centroid=centroid, p=p or params(),
-                                  distant=distant))
+    call(
+        life.give_birth,
+        **kargs(
+            ag,
+            parents=parents,
+            n_births=k,
+            next_id=next_id,
+            tick=tick,
+            seed=seed,
+            lo=np.full(shape, lo, np.float32),
+            hi=np.full(shape, hi, np.float32),
+            mutation=np.full(shape, mutation, np.float32),
+            centroid=centroid,
+            p=p or params(),
+            distant=distant,
+        ),
+    )
     ag.n += k
     return distant
 
 
 def test_give_birth_hand_checked():
     p = params(offspring_share_min=0.2, offspring_share_max=0.6, maturity_min=5, maturity_max=5)
-    ag = Agents(4, capacity=6, x=[1, 2, 3, 4], y=[5, 6, 7, 8], energy=[30.0, 26.0, 1.0, 20.0], species=[0, 1, 0, 1],
-                genome=GENOME)
+    ag = Agents(
+        4,
+        capacity=6,
+        x=[1, 2, 3, 4],
+        y=[5, 6, 7, 8],
+        energy=[30.0, 26.0, 1.0, 20.0],
+        species=[0, 1, 0, 1],
+        genome=GENOME,
+    )
     ag.id[:4] = [10, 11, 12, 13]
     births(ag, [1, 3], p=p)
     # fecundity 0.3: share 0.6 + (0.2 - 0.6) * 0.3 = 0.48
@@ -133,8 +189,16 @@ def test_fixed_genes_do_not_mutate():
     ag = Agents(n, capacity=2 * n, genome=0.37)
     mutation = np.zeros(N_GENES)
     mutation[GENES.index("brain")] = 0.2
-    births(ag, np.arange(n), next_id=n, tick=1, seed=1, mutation=mutation, centroid=np.full((1, N_GENES), 0.37),
-           n_species=1)
+    births(
+        ag,
+        np.arange(n),
+        next_id=n,
+        tick=1,
+        seed=1,
+        mutation=mutation,
+        centroid=np.full((1, N_GENES), 0.37),
+        n_species=1,
+    )
     child = ag.genome[n : 2 * n]
     b = GENES.index("brain")
     assert (np.delete(child, b, axis=1) == np.float32(0.37)).all()
@@ -152,16 +216,31 @@ def test_distant_children_are_flagged_for_speciation():
 
 def test_select_survivors_hand_checked():
     p = params(max_age_min=100, max_age_max=100)
-    ag = Agents(6, energy=[1.0, 0.0, -2.0, 5.0, -1.0, 3.0], age=[5, 5, 5, 100, 100, 99], species=[0, 1, 0, 1, 1, 0],
-                genome=0.5)
+    ag = Agents(
+        6,
+        energy=[1.0, 0.0, -2.0, 5.0, -1.0, 3.0],
+        age=[5, 5, 5, 100, 100, 99],
+        species=[0, 1, 0, 1, 1, 0],
+        genome=0.5,
+    )
     cause = np.full(6, -1, np.int8)
     deaths = np.zeros((2, 3), np.int64)
     alive = np.array([3, 3], np.int64)
     gene_sum = np.full((2, N_GENES), 99.0)
-    m = call(life.select_survivors, **kargs(ag, p=p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum))
+    m = call(
+        life.select_survivors,
+        **kargs(ag, p=p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum),
+    )
     assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 5]
     # starvation (energy <= 0) comes before old age (age >= max age)
-    assert cause.tolist() == [0, DEATH_STARVATION, DEATH_STARVATION, DEATH_OLD_AGE, DEATH_STARVATION, 0]
+    assert cause.tolist() == [
+        0,
+        DEATH_STARVATION,
+        DEATH_STARVATION,
+        DEATH_OLD_AGE,
+        DEATH_STARVATION,
+        0,
+    ]
     assert deaths.tolist() == [[0, 1, 0], [0, 2, 1]]
     assert alive.tolist() == [2, 0]
     np.testing.assert_allclose(gene_sum, [[1.0] * N_GENES, [0.0] * N_GENES])
@@ -172,8 +251,17 @@ def test_lifespan_gene_sets_the_age_of_death():
     ag = Agents(3, energy=1.0, age=[59, 60, 329], genome=0.0)
     ag.set_gene("lifespan", [0.0, 0.0, 0.5])  # max ages 60, 60, 330
     cause = np.full(3, -1, np.int8)
-    m = call(life.select_survivors, **kargs(ag, p=p, cause=cause, deaths=np.zeros((1, 3), np.int64),
-                                            alive=np.array([3]), gene_sum=np.zeros((1, N_GENES))))
+    m = call(
+        life.select_survivors,
+        **kargs(
+            ag,
+            p=p,
+            cause=cause,
+            deaths=np.zeros((1, 3), np.int64),
+            alive=np.array([3]),
+            gene_sum=np.zeros((1, N_GENES)),
+        ),
+    )
     assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 2]
 
 
@@ -184,14 +272,31 @@ def test_select_survivors_counts_adults_final_milestone_holders_and_top_level_pe
     rng = np.random.default_rng(4)
     n = 300
     p = params(max_age_min=60, max_age_max=60)
-    ag = Agents(n, energy=rng.uniform(-1, 5, n), age=rng.integers(0, 70, n), species=rng.integers(0, 3, n),
-                genome=0.5)
+    ag = Agents(
+        n,
+        energy=rng.uniform(-1, 5, n),
+        age=rng.integers(0, 70, n),
+        species=rng.integers(0, 3, n),
+        genome=0.5,
+    )
     ag.skill[:n] = rng.uniform(0, 8, n)
     threshold = np.array([1.0, 3.0, 6.0])
     adults, holders, top = np.full(5, 9, np.int64), np.full(5, 9, np.int64), np.full(5, 9, np.int64)
-    m = call(life.select_survivors, **kargs(ag, p=p, threshold=threshold, cause=np.zeros(n, np.int8),
-                                            deaths=np.zeros((3, 4), np.int64), alive=np.zeros(3, np.int64),
-                                            gene_sum=np.zeros((3, N_GENES)), adults=adults, holders=holders, top=top))
+    m = call(
+        life.select_survivors,
+        **kargs(
+            ag,
+            p=p,
+            threshold=threshold,
+            cause=np.zeros(n, np.int8),
+            deaths=np.zeros((3, 4), np.int64),
+            alive=np.zeros(3, np.int64),
+            gene_sum=np.zeros((3, N_GENES)),
+            adults=adults,
+            holders=holders,
+            top=top,
+        ),
+    )
     live = (ag.energy[:n] > 0) & (ag.age[:n] < 60)
     assert m == live.sum() and 0 < m < n
     adult = ag.age[:n] >= maturity(ag.genome[0], p)

@@ -22,8 +22,20 @@ def sense(ag: Agents, food, habitat, p, seed=1, tick=0):
     move.pad_torus(np.asarray(signed, FOOD_DTYPE), fp, halo)
     move.pad_torus(np.asarray(habitat, HABITAT_DTYPE), hp, halo)
     census = np.full(fp.shape, -1, np.int64)  # no census: no aggregation
-    call(move.sense_and_move, **kargs(ag, (h, w), sight_pad=fp, habitat_pad=hp, census_pad=census, halo=halo,
-                                      seed=seed, tick=tick, p=p))
+    call(
+        move.sense_and_move,
+        **kargs(
+            ag,
+            (h, w),
+            sight_pad=fp,
+            habitat_pad=hp,
+            census_pad=census,
+            halo=halo,
+            seed=seed,
+            tick=tick,
+            p=p,
+        ),
+    )
 
 
 def land(h, w):
@@ -39,7 +51,9 @@ def test_pad_torus_wraps():
             assert out[yy, xx] == g[(yy - 2) % 3, (xx - 2) % 4]
 
 
-@pytest.mark.parametrize("shape,halo", [((3, 4), 2), ((5, 7), 3), ((2, 3), 5), ((1, 1), 2), ((4, 4), 0)])
+@pytest.mark.parametrize(
+    "shape,halo", [((3, 4), 2), ((5, 7), 3), ((2, 3), 5), ((1, 1), 2), ((4, 4), 0)]
+)
 def test_refresh_halo_equals_a_full_pad(shape, halo):
     """Rewriting only the halo of a padded grid gives what padding the interior from scratch gives."""
     g = np.random.default_rng(1).random(shape).astype(np.float32)
@@ -52,7 +66,9 @@ def test_refresh_halo_equals_a_full_pad(shape, halo):
 
 
 @pytest.mark.parametrize("dx,dy", DIRS)
-@pytest.mark.parametrize("start", [(2, 2), (0, 0), (4, 4)])  # the middle and both corners (wrap-around)
+@pytest.mark.parametrize(
+    "start", [(2, 2), (0, 0), (4, 4)]
+)  # the middle and both corners (wrap-around)
 def test_noise_free_agent_steps_to_the_food_rich_neighbour(dx, dy, start):
     p = params(move_noise=0.0, radius_min=1, radius_max=1, move_cost=0.25)
     ag = Agents(1, x=start[0], y=start[1], energy=10.0, genome=1.0)  # terrestrial, on land
@@ -105,7 +121,14 @@ def test_brain_gene_sets_the_radius():
 
 
 def test_step_into_mismatched_habitat_costs_more():
-    p = params(move_noise=0.0, radius_min=1, radius_max=1, move_cost=0.1, habitat_move_cost=2.0, habitat_mismatch=0.5)
+    p = params(
+        move_noise=0.0,
+        radius_min=1,
+        radius_max=1,
+        move_cost=0.1,
+        habitat_move_cost=2.0,
+        habitat_mismatch=0.5,
+    )
     hab = land(5, 5)
     hab[2, 3] = WATER
     food = np.zeros((5, 5), FOOD_DTYPE)

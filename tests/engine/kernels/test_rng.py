@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from evosim.defaults import RNG_CAP, RNG_INIT_ENERGY, RNG_INIT_GENOME, RNG_INIT_POSITION, RNG_MOVE, RNG_MUTATE
+from evosim.defaults import (
+    RNG_CAP,
+    RNG_INIT_ENERGY,
+    RNG_INIT_GENOME,
+    RNG_INIT_POSITION,
+    RNG_MOVE,
+    RNG_MUTATE,
+)
 from evosim.engine.kernels import rng
 
 M64 = (1 << 64) - 1
@@ -31,7 +38,13 @@ def reference_hash(seed: int, tick: int, agent_id: int, purpose: int, k: int) ->
 
 
 @pytest.mark.parametrize(
-    "key", [(0, 0, 0, 0, 0), (1, 2, 3, 4, 5), (7, 100, 123456789, RNG_MUTATE, 6), (2**63 - 1, 99_999_999, 2**40, 7, 17)]
+    "key",
+    [
+        (0, 0, 0, 0, 0),
+        (1, 2, 3, 4, 5),
+        (7, 100, 123456789, RNG_MUTATE, 6),
+        (2**63 - 1, 99_999_999, 2**40, 7, 17),
+    ],
 )
 def test_hash_matches_the_documented_splitmix_chain(key):
     assert int(rng.hash64(*key)) == reference_hash(*key)
