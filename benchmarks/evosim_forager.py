@@ -6,7 +6,8 @@ cell of its Moore neighbourhood or stays (:func:`random_walk`);
 agents are grouped by cell (:func:`evosim.engine.kernels.spatial.cell_index`) and eat
 (:func:`forage_simple`: a cell's ``min(F, k * intake)``
 shared equally by its k agents -- evosim's order-blind rule, where Mesa's
-agents eat first come, first served); then :func:`metabolise_split_die` charges metabolism, splits and marks the dead, and
+agents eat first come, first served); then :func:`metabolise_split_die`
+charges metabolism, splits and marks the dead, and
 :func:`evosim.engine.kernels.life.compact` removes them.
 """
 

@@ -1,4 +1,6 @@
-"""Option and error handling shared by the ``evosim`` commands (:mod:`evosim.cli.main` and the modules adding commands to it).
+"""Option and error handling shared by the ``evosim`` commands.
+
+Used by :mod:`evosim.cli.main` and the modules adding commands to it.
 
 Imports nothing of the command modules, so each of them can import it at the top.
 """

@@ -93,8 +93,13 @@ def experiment(
                 exp, out_path, workers=workers, scheduler=scheduler, prepared=prep
             )
         else:
-            with click.progressbar(length=len(p.finished) + len(p.todo), label="replicates", file=sys.stderr, show_pos=True,
-                                   item_show_func=lambda r: r and f"{r['arm']} rep-{r['replicate']} {r['action']}") as bar:  # fmt: skip
+            with click.progressbar(
+                length=len(p.finished) + len(p.todo),
+                label="replicates",
+                file=sys.stderr,
+                show_pos=True,
+                item_show_func=lambda r: r and f"{r['arm']} rep-{r['replicate']} {r['action']}",
+            ) as bar:
                 outcome = ex.run_experiment(
                     exp,
                     out_path,

@@ -102,7 +102,10 @@ def init(output: str | None, parameters: bool) -> None:
     "--from",
     "from_checkpoint",
     type=click.Path(dir_okay=False),
-    help="Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, with --set, gives the parameters and interventions.",
+    help=(
+        "Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, "
+        "with --set, gives the parameters and interventions."
+    ),
 )
 @click.option(
     "--record-every",
@@ -146,42 +149,50 @@ def run(
         world = load_world(source, overrides)
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
-        job = lambda progress: runner.branch(
-            from_checkpoint,
-            world,
-            out_path,
-            ticks=bar_ticks,
-            force=force,  # noqa: E731
-            progress=progress,
-            checkpoint_every=checkpoint_every,
-            world_file=world_file,
-        )
+
+        def job(progress):
+            return runner.branch(
+                from_checkpoint,
+                world,
+                out_path,
+                ticks=bar_ticks,
+                force=force,
+                progress=progress,
+                checkpoint_every=checkpoint_every,
+                world_file=world_file,
+            )
+
         label = f"{world.name} from {Path(from_checkpoint).name}"
     elif resume_folder:
         if world_file or overrides or seed is not None or out:
             raise ConfigError(
-                "--resume RUN_FOLDER continues a run as it was configured; it takes no world file, --set, --seed or --out"
+                "--resume RUN_FOLDER continues a run as it was configured; "
+                "it takes no world file, --set, --seed or --out"
             )
         bar_ticks = ticks
-        job = lambda progress: runner.resume(
-            resume_folder, force=force, progress=progress, ticks=ticks
-        )  # noqa: E731
+
+        def job(progress):
+            return runner.resume(resume_folder, force=force, progress=progress, ticks=ticks)
+
         label, out_path = f"resume {resume_folder}", Path(resume_folder)
     else:
         world = load_world(world_file, overrides)
         seed = world.sim.seed if seed is None else seed
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, seed)
-        job = lambda progress: runner.run(
-            world,
-            out_path,
-            ticks=bar_ticks,
-            seed=seed,
-            force=force,  # noqa: E731
-            progress=progress,
-            checkpoint_every=checkpoint_every,
-            world_file=world_file,
-        )
+
+        def job(progress):
+            return runner.run(
+                world,
+                out_path,
+                ticks=bar_ticks,
+                seed=seed,
+                force=force,
+                progress=progress,
+                checkpoint_every=checkpoint_every,
+                world_file=world_file,
+            )
+
         label = f"{world.name} seed {seed}"
     if not quiet and not runner.kernels_cached():
         click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)

@@ -34,10 +34,11 @@ def _physical_memory() -> int:
 
 #: Memory a run may plan for (bytes); checked from grid size and population cap.
 MEMORY_BUDGET = min(16 * 2**30, int(0.8 * _physical_memory()))
-BYTES_PER_AGENT = 350  # arrays + scratch + growth headroom; benchmarks/bench.py measured 230-270 B of arrays, up to 660 B peak RSS
-BYTES_PER_CELL = (
-    64  # food, hard food, richness, bonus and padded grids, census, cell index (about 55 B)
-)
+# arrays + scratch + growth headroom; benchmarks/bench.py measured 230-270 B of arrays,
+# up to 660 B peak RSS
+BYTES_PER_AGENT = 350
+# food, hard food, richness, bonus and padded grids, census, cell index (about 55 B)
+BYTES_PER_CELL = 64
 
 
 # --------------------------------------------------------------------- world
@@ -481,7 +482,8 @@ class World(Strict):
                 )
             if iv.target.founder is not None and iv.target.founder not in names:
                 raise ValueError(
-                    f"interventions[{k}].target.founder '{iv.target.founder}' is not a founding species ({', '.join(sorted(names))})"
+                    f"interventions[{k}].target.founder '{iv.target.founder}' is not a founding species "
+                    f"({', '.join(sorted(names))})"
                 )
         return self
 

@@ -49,9 +49,11 @@ class SpeciesRegistry:
 
     _ARRAYS = {
         "lo": (GENOME_DTYPE, N_GENES), "hi": (GENOME_DTYPE, N_GENES), "mutation": (GENOME_DTYPE, N_GENES),
-        "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES), "manipulators": (np.float32, 0), "parent": (np.int64, 0),
+        "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES),
+        "manipulators": (np.float32, 0), "parent": (np.int64, 0),
         "root": (np.int64, 0), "origin": (np.int64, 0), "destruction": (np.int64, 0),
-        "alive": (np.int64, 0), "peak": (np.int64, 0), "fire_substitute": (np.uint8, 0), "upkeep_extra": (np.float32, 0),
+        "alive": (np.int64, 0), "peak": (np.int64, 0),
+        "fire_substitute": (np.uint8, 0), "upkeep_extra": (np.float32, 0),
         "intelligent_at": (np.int64, 0), "technological_at": (np.int64, 0),
         "brain_since": (np.int64, 0), "tech_since": (np.int64, 0), "max_level": (np.int64, 0),
         "intelligent_flop": (np.float64, 0), "technological_flop": (np.float64, 0),

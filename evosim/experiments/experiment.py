@@ -112,8 +112,9 @@ def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec
             and iv.when.tick <= spec.branch_tick
         ):
             raise ConfigError(
-                f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'tick'), node)}: tick {iv.when.tick} is not "
-                f"after branch_tick {spec.branch_tick}, so it would never apply in the arm (the first tick an arm runs is "
+                f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'tick'), node)}: "
+                f"tick {iv.when.tick} is not after branch_tick {spec.branch_tick}, "
+                f"so it would never apply in the arm (the first tick an arm runs is "
                 f"{spec.branch_tick + 1})"
             )
 
@@ -211,14 +212,19 @@ def _notes(spec: ExperimentSpec) -> list[str]:
                 out.append(
                     f"arm '{arm.name}': intervention '{iv.name}' (trigger {iv.when.trigger}) only sees species that "
                     f"{what} after branch_tick {spec.branch_tick}; those that did "
-                    f"so in the shared base are not targeted (add a `when: {{tick: {spec.branch_tick + 1}}}` intervention "
-                    f"for them, or drop branch_tick: arms sharing a seed are identical until an intervention first fires)"
+                    f"so in the shared base are not targeted "
+                    f"(add a `when: {{tick: {spec.branch_tick + 1}}}` intervention "
+                    f"for them, or drop branch_tick: "
+                    f"arms sharing a seed are identical until an intervention first fires)"
                 )
     return out
 
 
 def _build_once(exp: Experiment) -> None:
-    """Construct each distinct starting world (interventions aside) with the first replicate's seed (ConfigError if it cannot start)."""
+    """Construct each distinct starting world (interventions aside) with the first replicate's seed.
+
+    Raises ConfigError if one cannot start.
+    """
     from evosim.engine.sim import Simulation
 
     starts = {"base": exp.base} if exp.spec.branch_tick is not None else exp.arms
@@ -324,9 +330,15 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
                     checkpoint_every=task["every"],
                 )
         out = {k: task[k] for k in ("arm", "replicate", "seed", "folder")}
-        out.update(action=action, ended=summary["ended"], ticks_run=summary["ticks_run"], wall_s=round(time.perf_counter() - t0, 3),
-                   intelligent_species=summary.get("intelligent_species"), technological_species=summary.get("technological_species"),
-                   worker=f"{socket.gethostname()}:{os.getpid()}")  # fmt: skip
+        out.update(
+            action=action,
+            ended=summary["ended"],
+            ticks_run=summary["ticks_run"],
+            wall_s=round(time.perf_counter() - t0, 3),
+            intelligent_species=summary.get("intelligent_species"),
+            technological_species=summary.get("technological_species"),
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+        )
         if task["arm"] == BASE_DIR:  # a shared base: its branches start from its checkpoint
             out["checkpoint"] = newest_checkpoint(folder)
         return out
@@ -342,7 +354,10 @@ class Plan:
 
 
 def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
-    """The plain-data task of replicate ``k`` of ``arm`` (or of the shared base, ``arm == "_base"``) for :func:`ensure_run`."""
+    """The plain-data task of replicate ``k`` of ``arm`` for :func:`ensure_run`.
+
+    ``arm == "_base"`` is the shared base.
+    """
     s = exp.spec
     if arm == BASE_DIR:
         world, ticks, every = exp.base, s.branch_tick, min(s.every, s.branch_tick)
@@ -414,8 +429,14 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=":0", silence_logs=logging.ERROR)  # fmt: skip
+    cluster = LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     try:
         with Client(cluster) as client:
             yield client
@@ -475,8 +496,14 @@ def run_experiment(
         branched = (
             sorted({k for _, k in p.todo}) if exp.spec.branch_tick is not None else []
         )  # shared bases needed
-        bases = {k: client.submit(ensure_run, make_task(exp, out, BASE_DIR, k), key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}")
-                 for k in branched}  # fmt: skip
+        bases = {
+            k: client.submit(
+                ensure_run,
+                make_task(exp, out, BASE_DIR, k),
+                key=f"evosim-{tag}-base-rep{k}-{os.urandom(4).hex()}",
+            )
+            for k in branched
+        }
         futures = []
         for arm, k in p.todo:
             f = client.submit(

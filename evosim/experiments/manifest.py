@@ -1,4 +1,6 @@
-"""The manifest of an experiment folder, ``experiment.json`` (docs/experiments.md), and the check that a folder may take it.
+"""The manifest of an experiment folder, ``experiment.json`` (docs/experiments.md).
+
+Also the check that a folder may take it.
 
 The manifest records the spec, the derived seeds, a fingerprint of each arm's
 resolved world and the run folders; a re-run into the same folder is refused

@@ -30,7 +30,10 @@ class Report(Protocol):
 
 
 def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> None:
-    """Grouped bars (one group per arm, one bar per metric) with 95% interval error bars; '∞'/'n/a' written where undefined."""
+    """Grouped bars (one group per arm, one bar per metric) with 95% interval error bars.
+
+    '∞'/'n/a' is written where a value is undefined.
+    """
     arms = rep.arms
     width = 0.8 / len(metrics)
     x = np.arange(len(arms))
@@ -145,7 +148,7 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
     ladder = rep.config.get("technology", {}).get("ladder", [])
     for j, arm in enumerate(rep.arms):
         sub = tr[tr["arm"] == arm] if len(tr) else tr
-        for (rp, sid), g in sub.groupby(["replicate", "species"]) if len(sub) else []:
+        for _, g in sub.groupby(["replicate", "species"]) if len(sub) else []:
             color = "tab:red" if bool(g["technological"].iloc[0]) else "tab:blue"
             axes[0, j].plot(g["tick"], g["mean_brain"], color=color, lw=0.8, alpha=0.7)
             axes[1, j].plot(g["tick"], g["mean_skill"], color=color, lw=0.8, alpha=0.7)

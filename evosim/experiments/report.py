@@ -124,7 +124,10 @@ class Report:
 
 # ----------------------------------------------------------------- discovery
 def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
-    """(name, arms, control, runs) of an experiment folder, from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``."""
+    """(name, arms, control, runs) of an experiment folder.
+
+    Read from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such experiment folder")
@@ -258,9 +261,20 @@ def analyse_run(
             has_fire = bool(grants.at[sid, "fire_substitute"])
             genes = final_genes(run, sid)
             primary, lacks = classify(genes, levels.get(sid, 0), ladder, level_m, has_fire, th)
-            stuck_rows.append({"arm": arm, "replicate": replicate, "species": str(grants.at[sid, "name"]), "species_id": sid,
-                               "milestones_reached": levels.get(sid, 0), "bottleneck": primary, "lacks": ";".join(lacks),
-                               "manipulators": level_m, "fire_substitute": has_fire, **{g: genes[g] for g in GENES}})  # fmt: skip
+            stuck_rows.append(
+                {
+                    "arm": arm,
+                    "replicate": replicate,
+                    "species": str(grants.at[sid, "name"]),
+                    "species_id": sid,
+                    "milestones_reached": levels.get(sid, 0),
+                    "bottleneck": primary,
+                    "lacks": ";".join(lacks),
+                    "manipulators": level_m,
+                    "fire_substitute": has_fire,
+                    **{g: genes[g] for g in GENES},
+                }
+            )
     for b in BOTTLENECKS:
         row[f"stuck_{b.replace(' ', '_')}"] = sum(r["bottleneck"] == b for r in stuck_rows)
     traj = pd.DataFrame()
@@ -378,7 +392,8 @@ def build_report(
         trajs.append(tr)
     if not rows:
         raise ConfigError(
-            f"{folder}: no finished replicate (summary.json with ended completed or extinct); run `evosim experiment` first"
+            f"{folder}: no finished replicate (summary.json with ended completed or extinct); "
+            "run `evosim experiment` first"
         )
     if unfinished:
         notes.append(
@@ -387,8 +402,21 @@ def build_report(
             + "; re-run `evosim experiment` to finish them"
         )
     runs_df = pd.DataFrame(rows)
-    stuck_df = pd.DataFrame(stuck, columns=["arm", "replicate", "species", "species_id", "milestones_reached", "bottleneck", "lacks",
-                                            "manipulators", "fire_substitute", *GENES])  # fmt: skip
+    stuck_df = pd.DataFrame(
+        stuck,
+        columns=[
+            "arm",
+            "replicate",
+            "species",
+            "species_id",
+            "milestones_reached",
+            "bottleneck",
+            "lacks",
+            "manipulators",
+            "fire_substitute",
+            *GENES,
+        ],
+    )
     traj = (
         pd.concat([t for t in trajs if len(t)], ignore_index=True)
         if any(len(t) for t in trajs)
@@ -433,11 +461,15 @@ def _cell(value: float, lo: float, hi: float) -> str:
 def markdown(rep: Report) -> str:
     """The Markdown summary: outcomes, differences from control, bottlenecks, notes."""
     ticks = rep.runs["ticks_run"].max()
-    out = [f"# Hard-paths report: {rep.name}", "",
-           f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
-           f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
-           f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
-           "became technological, and — when none became intelligent either.", ""]  # fmt: skip
+    out = [
+        f"# Hard-paths report: {rep.name}",
+        "",
+        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
+        f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
+        f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
+        "became technological, and — when none became intelligent either.",
+        "",
+    ]
 
     def cell(arm: str, metric: tuple, diff: bool = False) -> str:
         r = rep.result(arm, metric[0])

@@ -1,4 +1,6 @@
-"""The columns of a run folder's CSV logs, shared by the writer (:mod:`evosim.io.recorder`) and the reader (:mod:`evosim.io.logs`).
+"""The columns of a run folder's CSV logs.
+
+Shared by the writer (:mod:`evosim.io.recorder`) and the reader (:mod:`evosim.io.logs`).
 
 Imports nothing but the gene names, so reading a run folder never loads numba.
 """

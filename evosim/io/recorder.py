@@ -108,7 +108,8 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
         )
         if foreign:
             raise ConfigError(
-                f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); refusing to replace it even with --force"
+                f"--out {out}: holds files that are not a run's ({', '.join(foreign[:5])}); "
+                "refusing to replace it even with --force"
             )
     return out
 
@@ -464,7 +465,10 @@ class Recorder:
         return summary
 
     def write_species(self) -> None:
-        """Write species.csv (ALife phylogeny format; extant species end at the final tick; grants as of now or extinction)."""
+        """Write species.csv (ALife phylogeny format).
+
+        Extant species end at the final tick; grants are as of now or of the extinction.
+        """
         sim, sp = self.sim, self.sim.species
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -342,7 +342,10 @@ class TimeSeries:
         )  # rows of ticks[j]: bounds[j] .. bounds[j + 1]
 
     def history(self, upto: int, capacity: int = 400) -> History:
-        """A :class:`History` of the samples at ticks ``<= upto``: at most ``capacity``, evenly spaced, the last included."""
+        """A :class:`History` of the samples at ticks ``<= upto``.
+
+        At most ``capacity`` of them, evenly spaced, the last included.
+        """
         out = History(capacity)
         k = int(np.searchsorted(self.ticks, upto, side="right"))
         if k == 0:

@@ -28,6 +28,7 @@ from evosim.errors import ConfigError
 from tests.helpers import assert_one_line, set_args
 
 BASE = World().model_dump(mode="json")
+YAML_TAGS = ["str", "int", "float", "binary", "set", "python/object", "omap", "timestamp"]
 
 
 # ------------------------------------------------------------------ the schema's key paths
@@ -187,7 +188,7 @@ def mangled_texts(draw) -> str:
         elif op == 2:
             lines[i] = lines[i].replace(
                 ": ",
-                f": !!{draw(st.sampled_from(['str', 'int', 'float', 'binary', 'set', 'python/object', 'omap', 'timestamp']))} ",
+                f": !!{draw(st.sampled_from(YAML_TAGS))} ",
                 1,
             )
         elif op == 3:

@@ -73,7 +73,10 @@ def test_seed_argument_overrides_the_world_seed(tiny_world):
 
 # ------------------------------------------------------------------ food conservation
 def _no_full_stores():
-    """The tiny world where agents never reach max_energy (and nothing multiplies food energy): energy gained = food eaten x food_energy."""
+    """The tiny world where agents never reach max_energy (and nothing multiplies food energy).
+
+    There, energy gained = food eaten x food_energy.
+    """
     return load_world(overrides={**TINY, **plain_food_overrides()})
 
 

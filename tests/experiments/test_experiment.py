@@ -99,26 +99,64 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
 @pytest.mark.parametrize(
     "body, expected",
     [
-        (spec_text(extra="colour: red\n"), ["exp.yaml: colour (line 6): unknown key 'colour'", "allowed here: name"]),
-        (spec_text(arms="arms:\n  - name: control\n  - name: bad\n    overrides: {world.width: -4}\n"),
-         ["exp.yaml: arms[1].overrides (line 9): arm 'bad':", "world.width"]),
-        (spec_text(arms="arms:\n  - name: control\n    overrides: {species.nobody.count: 3}\n"), ["arms[0].overrides", "nobody"]),
-        (spec_text(arms="arms:\n  - name: a\n    interventions:\n      - {name: x, effect: {kind: manipulators, level: 2}}\n"),
-         ["arms[0].interventions[0].effect.level (line 9)", "less than or equal to 1"]),
-        (spec_text(extra="overrides: {sim.seed: 3}\n"), ["overrides", "use the experiment's `seed` and `ticks`"]),
+        (
+            spec_text(extra="colour: red\n"),
+            ["exp.yaml: colour (line 6): unknown key 'colour'", "allowed here: name"],
+        ),
+        (
+            spec_text(
+                arms="arms:\n  - name: control\n  - name: bad\n    overrides: {world.width: -4}\n"
+            ),
+            ["exp.yaml: arms[1].overrides (line 9): arm 'bad':", "world.width"],
+        ),
+        (
+            spec_text(arms="arms:\n  - name: control\n    overrides: {species.nobody.count: 3}\n"),
+            ["arms[0].overrides", "nobody"],
+        ),
+        (
+            spec_text(
+                arms="arms:\n  - name: a\n    interventions:\n"
+                "      - {name: x, effect: {kind: manipulators, level: 2}}\n"
+            ),
+            ["arms[0].interventions[0].effect.level (line 9)", "less than or equal to 1"],
+        ),
+        (
+            spec_text(extra="overrides: {sim.seed: 3}\n"),
+            ["overrides", "use the experiment's `seed` and `ticks`"],
+        ),
         (spec_text(extra="branch_tick: 60\n"), ["branch_tick (60) must be below ticks (60)"]),
-        (spec_text(extra="branch_tick: 30\n", arms="arms:\n  - name: a\n    overrides: {world.width: 40}\n"),
-         ["arm 'a' changes world.width", "only act at tick 0"]),
-        (spec_text(extra="branch_tick: 30\n", arms=ARMS.replace("tick: 40", "tick: 30")), ["when.tick", "not after branch_tick 30"]),
-        (spec_text(arms=ARMS.replace("tick: 40", "trigger: milestone, milestone: fir")), ["'fir' is not on the technology ladder"]),
+        (
+            spec_text(
+                extra="branch_tick: 30\n",
+                arms="arms:\n  - name: a\n    overrides: {world.width: 40}\n",
+            ),
+            ["arm 'a' changes world.width", "only act at tick 0"],
+        ),
+        (
+            spec_text(extra="branch_tick: 30\n", arms=ARMS.replace("tick: 40", "tick: 30")),
+            ["when.tick", "not after branch_tick 30"],
+        ),
+        (
+            spec_text(arms=ARMS.replace("tick: 40", "trigger: milestone, milestone: fir")),
+            ["'fir' is not on the technology ladder"],
+        ),
         (spec_text(extra="control: nobody\n"), ["control 'nobody' is not an arm"]),
         (spec_text(arms="arms:\n  - name: a\n  - name: a\n"), ["arm names must be unique"]),
-        ("name: x\nworld: missing.yaml\nticks: 5\narms: [{name: a}]\n", ["exp.yaml: world (line 2):", "missing.yaml: no such file"]),
+        (
+            "name: x\nworld: missing.yaml\nticks: 5\narms: [{name: a}]\n",
+            ["exp.yaml: world (line 2):", "missing.yaml: no such file"],
+        ),
         ("name: x\nname: y\n", ["not valid YAML", "duplicate key"]),
-        (spec_text(extra="overrides: {world.width: -4}\n"), ["exp.yaml: overrides (line 6): --set world.width=-4: world.width"]),
-        (spec_text(extra="overrides: {world..width: 40}\n"), ["exp.yaml: overrides (line 6)", "'world..width' has an empty part"]),
+        (
+            spec_text(extra="overrides: {world.width: -4}\n"),
+            ["exp.yaml: overrides (line 6): --set world.width=-4: world.width"],
+        ),
+        (
+            spec_text(extra="overrides: {world..width: 40}\n"),
+            ["exp.yaml: overrides (line 6)", "'world..width' has an empty part"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_specs_exit_2_with_one_paragraph_before_anything_runs(tmp_path, body, expected):
     spec = write_spec(tmp_path, body)
     with pytest.raises(ConfigError) as err:

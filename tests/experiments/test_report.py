@@ -76,8 +76,18 @@ def sp(
 ):
     """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)] logged
     in events.csv, and its final manipulators / fire substitute (species.csv)."""
-    return dict(name=name, genes=genes, intel=intel, tech=tech, level=level, parent=parent, origin=origin, grants=grants,
-                manip=manip, fire=fire)  # fmt: skip
+    return dict(
+        name=name,
+        genes=genes,
+        intel=intel,
+        tech=tech,
+        level=level,
+        parent=parent,
+        origin=origin,
+        grants=grants,
+        manip=manip,
+        fire=fire,
+    )
 
 
 def write_run(
@@ -90,9 +100,25 @@ def write_run(
     sp_rows, ts_rows, ev_rows = [SPECIES_COLUMNS], [timeseries_columns(milestones)], [EVENT_COLUMNS]
     for i, s in enumerate(species):
         parent = s["parent"]
-        sp_rows.append([i, "[none]" if parent < 0 else f"[{parent}]", s["origin"], ticks, True, i if parent < 0 else parent, s["name"],
-                        i if parent < 0 else parent, *[s["genes"][g] for g in GENES], 100, "land" if s["genes"]["habitat"] >= 0.5 else "water",
-                        "" if s["intel"] is None else s["intel"], "" if s["tech"] is None else s["tech"], s["manip"], s["fire"]])  # fmt: skip
+        sp_rows.append(
+            [
+                i,
+                "[none]" if parent < 0 else f"[{parent}]",
+                s["origin"],
+                ticks,
+                True,
+                i if parent < 0 else parent,
+                s["name"],
+                i if parent < 0 else parent,
+                *[s["genes"][g] for g in GENES],
+                100,
+                "land" if s["genes"]["habitat"] >= 0.5 else "water",
+                "" if s["intel"] is None else s["intel"],
+                "" if s["tech"] is None else s["tech"],
+                s["manip"],
+                s["fire"],
+            ]
+        )
         for tick in (s["origin"], ticks):
             row = [tick, i, s["name"], 100, 0, 0, 0, 0]
             for g in GENES:
@@ -120,10 +146,19 @@ def write_run(
         s = min(group, key=lambda x: x[key])
         return {"tick": s[key], "flop": s[key] * flop_per_tick, "species": s["name"]}
 
-    summary = {"seed": seed, "ended": "completed", "ticks_run": ticks, "intelligent_species": len(intel), "technological_species": len(tech),
-               "intelligent": [s["name"] for s in intel], "technological": [s["name"] for s in tech],
-               "first_intelligent": first(intel, "intel"), "first_technological": first(tech, "tech"),
-               "compute": {"flop_total": ticks * flop_per_tick}, "timing": {"wall_time_s": 1.0}}  # fmt: skip
+    summary = {
+        "seed": seed,
+        "ended": "completed",
+        "ticks_run": ticks,
+        "intelligent_species": len(intel),
+        "technological_species": len(tech),
+        "intelligent": [s["name"] for s in intel],
+        "technological": [s["name"] for s in tech],
+        "first_intelligent": first(intel, "intel"),
+        "first_technological": first(tech, "tech"),
+        "compute": {"flop_total": ticks * flop_per_tick},
+        "timing": {"wall_time_s": 1.0},
+    }
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
 
 
@@ -237,9 +272,20 @@ def test_bootstrap_interval_covers_a_known_mean():
 
     rng = np.random.default_rng(0)
     x = rng.poisson(3.0, 200).astype(float)
-    runs = pd.DataFrame({"arm": "a", "replicate": range(200), "ended": "completed", "intelligent": x, "technological": 1.0,
-                         "stuck": 0.0, "any_technological": 1.0, "first_intelligent_tick": 1.0, "first_technological_tick": 1.0,
-                         "first_technological_flop": 1.0})  # fmt: skip
+    runs = pd.DataFrame(
+        {
+            "arm": "a",
+            "replicate": range(200),
+            "ended": "completed",
+            "intelligent": x,
+            "technological": 1.0,
+            "stuck": 0.0,
+            "any_technological": 1.0,
+            "first_intelligent_tick": 1.0,
+            "first_technological_tick": 1.0,
+            "first_technological_flop": 1.0,
+        }
+    )
     res = bootstrap_results(runs, ["a"], "a", n_boot=4000, seed=1)
     r = res[res.metric == "intelligent"].iloc[0]
     se = x.std(ddof=1) / math.sqrt(len(x))
@@ -326,7 +372,10 @@ def test_a_refused_grant_is_not_a_grant(tmp_path):
 
 
 def test_species_csv_without_grant_columns(tmp_path):
-    """A species.csv written before the manipulators / fire_substitute columns: no grants, unless the config has some."""
+    """A species.csv written before the manipulators / fire_substitute columns.
+
+    It has no grants, unless the config has some.
+    """
     folder = tmp_path / "exp" / "control" / "rep-0"
     write_run(folder, [sp("cetacean", CETACEAN, 300)])
     old = pd.read_csv(folder / "species.csv").drop(columns=["manipulators", "fire_substitute"])
@@ -395,8 +444,11 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
     )
     (tmp_path / "e.yaml").write_text(
         "name: quick\nworld: w.yaml\nticks: 120\nreplicates: 2\nseed: 5\narms:\n  - name: control\n  - name: fire\n"
-        "    interventions:\n      - {name: fire, when: {trigger: intelligent}, target: {selector: {habitat: {max: 0.5}}},"
-        " effect: {kind: fire_substitute}}\n", encoding="utf-8")  # fmt: skip
+        "    interventions:\n      - {name: fire, when: {trigger: intelligent},"
+        " target: {selector: {habitat: {max: 0.5}}},"
+        " effect: {kind: fire_substitute}}\n",
+        encoding="utf-8",
+    )
     exp = load_experiment(tmp_path / "e.yaml")
     out = tmp_path / "out"
     write_manifest(exp, out)

@@ -58,7 +58,10 @@ def test_billion_laughs_is_refused_quickly():
 
 
 def test_line_of():
-    text = "name: x\nworld:\n  width: 3\n  food:\n    land:\n      capacity: 2\nspecies:\n  - name: a\n  - name: b\n    count: 4\n"
+    text = (
+        "name: x\nworld:\n  width: 3\n  food:\n    land:\n      capacity: 2\n"
+        "species:\n  - name: a\n  - name: b\n    count: 4\n"
+    )
     _, node = yamlsafe.parse(text)
     assert yamlsafe.line_of(node, ("name",)) == 1
     assert yamlsafe.line_of(node, ("world", "width")) == 3

@@ -45,7 +45,7 @@ def test_species_table_is_an_alife_phylogeny(speciating_run):
     assert (sp.destruction_time >= sp.origin_time).all()
     assert (sp.loc[sp.alive, "destruction_time"] == summary["ticks_run"]).all()
     assert (~sp.alive).any(), "some species should have gone extinct in this world"
-    assert sp.dtypes["alive"] == bool and sp.dtypes["id"] == np.int64
+    assert sp.dtypes["alive"] == np.dtype(bool) and sp.dtypes["id"] == np.int64
 
 
 def test_events_record_every_speciation_and_extinction(speciating_run):
@@ -123,14 +123,37 @@ def test_timeseries_helpers(speciating_run):
 
 
 def test_species_table_records_grants_and_their_inheritance(tmp_path):
-    """species.csv's manipulators / fire_substitute: the registry's values at the end (or at extinction); daughters
-    formed after a grant inherit it, species extinct before it never had it, and a refused weaker grant changes nothing."""
+    """species.csv's manipulators / fire_substitute: the registry's values at the end (or at extinction).
+
+    Daughters formed after a grant inherit it, species extinct before it never had it, and a refused
+    weaker grant changes nothing.
+    """
     ivs = [
-        {"name": "hands", "when": {"tick": 0}, "target": {"species": ["grazer"]}, "effect": {"kind": "manipulators", "level": 0.5}},
-        {"name": "strong", "when": {"tick": 200}, "target": {"founder": "grazer"}, "effect": {"kind": "manipulators", "level": 0.8}},
-        {"name": "fire", "when": {"tick": 200}, "target": {"founder": "swimmer"}, "effect": {"kind": "fire_substitute"}},
-        {"name": "weak", "when": {"tick": 300}, "target": {"founder": "grazer"}, "effect": {"kind": "manipulators", "level": 0.3}},
-    ]  # fmt: skip
+        {
+            "name": "hands",
+            "when": {"tick": 0},
+            "target": {"species": ["grazer"]},
+            "effect": {"kind": "manipulators", "level": 0.5},
+        },
+        {
+            "name": "strong",
+            "when": {"tick": 200},
+            "target": {"founder": "grazer"},
+            "effect": {"kind": "manipulators", "level": 0.8},
+        },
+        {
+            "name": "fire",
+            "when": {"tick": 200},
+            "target": {"founder": "swimmer"},
+            "effect": {"kind": "fire_substitute"},
+        },
+        {
+            "name": "weak",
+            "when": {"tick": 300},
+            "target": {"founder": "grazer"},
+            "effect": {"kind": "manipulators", "level": 0.3},
+        },
+    ]
     world = load_world(overrides={
         "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
         "species.grazer.count": 300, "species.swimmer.count": 300, "output.sample_every": 5, "interventions": ivs,
@@ -138,7 +161,9 @@ def test_species_table_records_grants_and_their_inheritance(tmp_path):
     run(world, tmp_path / "r", ticks=400, seed=3)
     r = load_run(tmp_path / "r")
     sp, ev = r.species, r.events
-    assert sp.dtypes["manipulators"] == np.float64 and sp.dtypes["fire_substitute"] == bool
+    assert sp.dtypes["manipulators"] == np.float64 and sp.dtypes["fire_substitute"] == np.dtype(
+        bool
+    )
     assert ev.details.str.contains("manipulators 0.3 ignored").any(), (
         "the weak grant should be refused"
     )

@@ -190,7 +190,10 @@ def test_sigterm_writes_checkpoint_and_exits_143(tmp_path):
 
 
 def test_write_failure_gives_a_clear_message_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
-    """A full disk mid-run (injected ENOSPC): exit 1, one clear line, the newest checkpoint still valid and resumable."""
+    """A full disk mid-run (injected ENOSPC): exit 1, one clear line.
+
+    The newest checkpoint is still valid and resumable.
+    """
     import errno
 
     from click.testing import CliRunner

@@ -193,7 +193,8 @@ def test_noise_spreads_choices_over_all_options_when_food_is_flat():
 
 def test_follow_guardians_takes_the_short_way_round_the_torus():
     p = params(move_cost=0.5, habitat_move_cost=0.0)
-    # rows: 0 parent at (0,0); 1 child at (4,4) -> wraps to (0,0); 2 child at (2,0) -> (1,0); 3 child on the parent's cell
+    # rows: 0 parent at (0,0); 1 child at (4,4) -> wraps to (0,0); 2 child at (2,0) -> (1,0);
+    # 3 child on the parent's cell
     ag = Agents(4, x=[0, 4, 2, 0], y=[0, 4, 0, 0], energy=10.0, genome=1.0)
     ag.guardian[1:4] = 0
     call(move.follow_guardians, **kargs(ag, (5, 5), habitat=land(5, 5), p=p))
