@@ -232,9 +232,12 @@ def _with_bar(job, label: str, ticks: int):
         rate = bar.pos / max(time.perf_counter() - started, 1e-9)
         return f"{rate:,.0f} ticks/s  population {state['pop']:,}"
 
-    with click.progressbar(
+    # the bar must exist before `show` can run: click renders it (calling
+    # `show`) as the `with` block is entered, before `as bar` would bind it
+    bar = click.progressbar(
         length=ticks, label=label, item_show_func=show, file=sys.stderr, show_pos=True
-    ) as bar:
+    )
+    with bar:
 
         def progress(sim):
             if state["last"] is None:
