@@ -1,4 +1,4 @@
-"""``evosim experiment`` and ``evosim report`` (click commands added to :data:`evosim.cli.main.main`)."""
+"""``evosim experiment``, ``evosim sweep`` and ``evosim report`` (click commands of :data:`evosim.cli.main.main`)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def experiment(
         )
     exp = ex.load_experiment(spec)
     out_path = Path(out) if out else Path("runs") / exp.spec.name
-    prep = ex.prepare(exp, out_path)
+    prep = ex.prepare(exp, out_path)  # refuses a spec with a sweep block
     p = prep.plan
     n_arms, n_rep = len(exp.arms), len(exp.seeds)
     head = (f"experiment '{exp.spec.name}': {n_arms} arm(s) x {n_rep} replicate(s) of {exp.spec.ticks} ticks "
@@ -155,17 +155,191 @@ def experiment(
     help="Seed of the bootstrap.",
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option(
+    "--brain-thresholds",
+    metavar="LIST",
+    default=None,
+    help="detectors.brain_threshold values to re-detect intelligence at, from the logs (e.g. 0.6,0.65,0.7; "
+    "default 0.50 to 0.90 by 0.02).",
+)
+@click.option(
+    "--tech-shares",
+    metavar="LIST",
+    default=None,
+    help="detectors.tech_share values to re-detect technology at, from the logs (default 0.1 to 0.9 by 0.1).",
+)
 @refusals
-def report(folder: str, out: str | None, bootstrap: int, seed: int, no_plots: bool) -> None:
-    """Hard-paths report of the experiment FOLDER: per-arm outcomes with bootstrap 95% intervals.
+def report(
+    folder: str,
+    out: str | None,
+    bootstrap: int,
+    seed: int,
+    no_plots: bool,
+    brain_thresholds: str | None,
+    tech_shares: str | None,
+) -> None:
+    """Hard-paths report of the experiment or sweep FOLDER.
 
-    Writes results.csv, runs.csv, stuck_species.csv, summary.md and PNG plots,
-    and prints the per-arm table.
+    An experiment: per-arm outcomes with bootstrap 95% intervals (results.csv,
+    runs.csv, stuck_species.csv, summary.md, PNG plots). A sweep: per-sample
+    outcomes (samples.csv) and SALib's sensitivity indices (sensitivity.csv).
+    Both: the detections recomputed at other thresholds (thresholds.csv).
+    Prints the Markdown summary.
     """
     from evosim.experiments import report as rp
+    from evosim.experiments import sensitivity as sa
+    from evosim.experiments import sensitivity_thresholds as th
 
     out_path = Path(out) if out else Path(folder) / "report"
-    rep = rp.build_report(folder, n_boot=bootstrap, seed=seed)
-    files = rp.write_report(rep, out_path, plots=not no_plots)
-    click.echo(rep.markdown)
+    grids = th.grids(brain_thresholds, tech_shares)
+    if sa.is_sweep(folder):
+        srep = sa.build_sweep_report(folder, n_boot=bootstrap, seed=seed, grids=grids)
+        files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
+        click.echo(srep.markdown)
+    else:
+        rep = rp.build_report(folder, n_boot=bootstrap, seed=seed)
+        files = rp.write_report(rep, out_path, plots=not no_plots)
+        table, notes = th.experiment_thresholds(rep.runs, grids)
+        files += th.write_thresholds(table, out_path, plots=not no_plots)
+        click.echo(rep.markdown)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {', '.join(str(f) for f in files)}", err=True)
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 4096),
+    default=None,
+    help="Worker processes of the local Dask cluster (default: the CPU count).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Sweep folder (default: runs/<name>). Re-running into it skips finished runs.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Use an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate SPEC, print the design, the number of runs and an estimate of the core-hours; run nothing.",
+)
+@click.option(
+    "--probe-ticks",
+    type=click.IntRange(0, 100_000),
+    default=500,
+    show_default=True,
+    help="--dry-run: ticks of the probe run that measures the world's size and speed (0: no estimate).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@refusals
+def sweep(
+    spec: str,
+    workers: int | None,
+    out: str | None,
+    scheduler: str | None,
+    dry_run: bool,
+    probe_ticks: int,
+    quiet: bool,
+) -> None:
+    """Run the sweep of the experiment file SPEC (its `sweep:` block) on a Dask cluster.
+
+    Every sample of the design runs every arm and replicate, into
+    OUT/sample-<i>/<arm>/rep-<k>/; OUT/experiment.json records the design (sampler,
+    seed, ranges, the sample matrix). Interrupted? Run the same command again.
+    Then: evosim report OUT.
+    """
+    from evosim.experiments import sweep as sw_
+
+    if scheduler and workers is not None:
+        raise ConfigError(
+            "--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates"
+        )
+    sw = sw_.load_sweep(spec)
+    exp, d = sw.exp, sw.design
+    out_path = Path(out) if out else Path("runs") / exp.spec.name
+    prep = sw_.prepare(sw, out_path)
+    p = prep.plan
+    click.echo(
+        f"sweep '{exp.spec.name}': {d.sampler} design of {d.n} sample(s) over {len(d.names)} parameter(s) x "
+        f"{len(exp.arms)} arm(s) ({', '.join(exp.arms)}) x {len(exp.seeds)} replicate(s) = {sw.runs} runs of "
+        f"{exp.spec.ticks} ticks",
+        err=True,
+    )
+    for note in exp.notes:
+        click.echo(f"note: {note}", err=True)
+    if p.finished:
+        click.echo(f"{len(p.finished)} run(s) already finished in {out_path}: skipped", err=True)
+    if dry_run:
+        for j, name in enumerate(d.names):
+            col = d.matrix[:, j]
+            click.echo(
+                f"parameter {name}: {d.problem['dists'][j]} over [{d.problem['bounds'][j][0]:.6g}, "
+                f"{d.problem['bounds'][j][1]:.6g}], {len(set(col.tolist()))} distinct value(s) in the design"
+            )
+        for k, seed in enumerate(exp.seeds):
+            click.echo(f"replicate {k}: seed {seed}")
+        click.echo(f"{len(p.todo)} run(s) to run")
+        if p.todo and (probe_ticks or p.finished):
+            click.echo(sw_.estimate(sw, prep, probe_ticks).text(workers))
+        return
+    where = (
+        f"scheduler {scheduler}"
+        if scheduler
+        else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
+    )
+    if p.todo:
+        click.echo(f"running {len(p.todo)} run(s) on {where}", err=True)
+    try:
+        if quiet or not p.todo:
+            outcome = sw_.run_sweep(
+                sw, out_path, workers=workers, scheduler=scheduler, prepared=prep
+            )
+        else:
+            with click.progressbar(
+                length=len(p.finished) + len(p.todo),
+                label="runs",
+                file=sys.stderr,
+                show_pos=True,
+                item_show_func=lambda r: (
+                    r and f"{sw_.run_id(r)} rep-{r['replicate']} {r['action']}"
+                ),
+            ) as bar:
+                outcome = sw_.run_sweep(
+                    sw,
+                    out_path,
+                    workers=workers,
+                    scheduler=scheduler,
+                    prepared=prep,
+                    on_done=lambda r, _o: bar.update(1, r),
+                )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted; finished runs are kept. Continue with the same command (evosim sweep {spec} --out "
+            f"{out_path})",
+            err=True,
+        )
+        sys.exit(130)
+    ran = {a: outcome.count(a) for a in ("ran", "resumed", "restarted", "skipped")}
+    click.echo(
+        f"{len(outcome.results)} of {outcome.total} runs finished ("
+        + ", ".join(f"{v} {k}" for k, v in ran.items() if v)
+        + f"); sweep folder: {out_path}"
+    )
+    if outcome.failures:
+        click.echo(
+            f"{len(outcome.failures)} run(s) failed (re-run the same command to retry them):",
+            err=True,
+        )
+        for arm, k, msg in outcome.failures:
+            click.echo(f"  {arm} rep-{k}: {msg}", err=True)
+        sys.exit(1)
+    click.echo(f"next: evosim report {out_path}")

@@ -14,7 +14,7 @@ import click
 
 from evosim import __version__
 from evosim.cli.common import refusals, set_option
-from evosim.cli.experiment import experiment, report
+from evosim.cli.experiment import experiment, report, sweep
 from evosim.cli.view import view
 from evosim.config.load import load_world
 from evosim.errors import ConfigError
@@ -282,6 +282,7 @@ def _report(summary: dict, out: Path) -> None:
 main.add_command(view)
 main.add_command(experiment)
 main.add_command(report)
+main.add_command(sweep)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

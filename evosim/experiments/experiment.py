@@ -390,8 +390,11 @@ def prepare(exp: Experiment, out: str | os.PathLike) -> Prepared:
     """Check that ``out`` may take ``exp`` (:func:`check_out`) and :func:`plan` the run; nothing is written.
 
     Raises:
-        ConfigError: as :func:`check_out`.
+        ConfigError: as :func:`check_out`; or the spec has a ``sweep`` block
+            (:mod:`evosim.experiments.sweep` runs it).
     """
+    if exp.spec.sweep is not None:
+        raise ConfigError(f"{exp.path}: has a `sweep` block; run it with `evosim sweep {exp.path}`")
     return Prepared(Path(out).resolve(), check_out(exp, out), plan(exp, out))
 
 
@@ -470,8 +473,6 @@ def run_experiment(
     Raises:
         ConfigError: ``out`` holds another experiment, or the scheduler is unreachable.
     """
-    from dask.distributed import as_completed
-
     prep = prepared or prepare(exp, out)
     out, p = prep.out, prep.plan
     save_manifest(out, prep.manifest)
@@ -513,16 +514,32 @@ def run_experiment(
                 key=f"evosim-{tag}-{arm}-rep{k}-{os.urandom(4).hex()}",
             )
             futures.append(f)
-        which = {f.key: t for f, t in zip(futures, p.todo)}
-        for f in as_completed(futures):
-            arm, k = which[f.key]
-            try:
-                result = f.result()
-            except Exception as exc:  # noqa: BLE001 - one failed replicate must not stop the others
-                outcome.failures.append((arm, k, f"{type(exc).__name__}: {exc}"))
-                result = None
-            else:
-                outcome.results.append(result)
-            if on_done:
-                on_done(result, outcome)
+        collect(futures, p.todo, outcome, on_done)
     return outcome
+
+
+def collect(
+    futures: list,
+    ids: list[tuple[str, int]],
+    outcome: Outcome,
+    on_done: Callable[[dict | None, Outcome], None] | None = None,
+) -> None:
+    """Wait for Dask ``futures`` (of :func:`ensure_run` tasks; ``ids``: their (arm, replicate)) as they finish.
+
+    Each result is appended to ``outcome.results``, each failure (an exception in the task) to
+    ``outcome.failures`` without stopping the others; ``on_done`` is called after each.
+    """
+    from dask.distributed import as_completed
+
+    which = {f.key: t for f, t in zip(futures, ids)}
+    for f in as_completed(futures):
+        arm, k = which[f.key]
+        try:
+            result = f.result()
+        except Exception as exc:  # noqa: BLE001 - one failed replicate must not stop the others
+            outcome.failures.append((arm, k, f"{type(exc).__name__}: {exc}"))
+            result = None
+        else:
+            outcome.results.append(result)
+        if on_done:
+            on_done(result, outcome)

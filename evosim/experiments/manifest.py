@@ -20,10 +20,12 @@ from evosim import __version__
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
+from evosim.experiments.sweep_design import design_differences
 from evosim.io.files import atomic_write_json
 
 if TYPE_CHECKING:  # pragma: no cover - evosim.experiment imports this module
     from evosim.experiments.experiment import Experiment
+    from evosim.experiments.sweep import Sweep
 
 MANIFEST = "experiment.json"
 SEED_DERIVATION = (
@@ -66,6 +68,30 @@ def manifest(exp: Experiment) -> dict:
     }  # fmt: skip
 
 
+def sample_folder(i: int) -> str:
+    """Relative folder of sample ``i`` of a sweep (its runs are ``<sample folder>/<arm>/rep-<k>``)."""
+    return f"sample-{i:04d}"
+
+
+def sweep_manifest(sw: Sweep) -> dict:
+    """A sweep's manifest: an experiment's, with the design (``sweep``) and a run per sample, arm and replicate."""
+    m = manifest(sw.exp)
+    m["sweep"] = {**sw.design.record(), "replicates": len(sw.exp.seeds)}
+    m["runs"] = [
+        {
+            "sample": i,
+            "arm": a,
+            "replicate": k,
+            "seed": seed,
+            "folder": f"{sample_folder(i)}/{run_folder(a, k)}",
+        }
+        for i in range(sw.design.n)
+        for a in sw.exp.arms
+        for k, seed in enumerate(sw.exp.seeds)
+    ]
+    return m
+
+
 def _arm_history(m: dict) -> dict[str, str | None]:
     """Fingerprint of every arm a manifest's folder ever ran, by name: its ``arm_history`` updated by its ``arms``."""
     return {
@@ -92,11 +118,17 @@ def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[
         for a in new["arms"]
         if a["name"] in history and history[a["name"]] != a["fingerprint"]
     ]
+    if ("sweep" in old) != ("sweep" in new):
+        diff.append("kind of design (a sweep and an experiment without one)")
+    elif "sweep" in new:
+        diff += [f"sweep {d}" for d in design_differences(old["sweep"], new["sweep"])]
     return diff
 
 
-def check_out(exp: Experiment, out: str | os.PathLike) -> dict:
+def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) -> dict:
     """The manifest ``exp`` would write into ``out``, after checking that ``out`` may take it (nothing is written).
+
+    ``new``: the manifest to write, if not :func:`manifest` of ``exp`` (a sweep's, :func:`sweep_manifest`).
 
     Raises:
         ConfigError: ``out`` is a file, a non-empty folder that is not an
@@ -119,14 +151,20 @@ def check_out(exp: Experiment, out: str | os.PathLike) -> dict:
         raise ConfigError(
             f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out"
         )
-    new = manifest(exp)
+    new = new if new is not None else manifest(exp)
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)
     diff = _incompatible(old, new, history) if rerun else []
     if diff:
+        may = (
+            "only `sweep.replicates`, descriptions, the arm list and the `samples` of a morris or sobol design "
+            "(SALib appends to those) may change between re-runs"
+            if "sweep" in new
+            else "only `replicates`, descriptions and the arm list may change between re-runs"
+        )
         raise ConfigError(
             f"--out {out}: holds experiment runs made with a different {', '.join(diff)}; re-running there would mix "
-            f"them. Choose another --out (only `replicates`, descriptions and the arm list may change between re-runs)"
+            f"them. Choose another --out ({may})"
         )
     new["created"] = old.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")
     new["arm_history"] = _arm_history({**new, "arm_history": history})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
@@ -69,6 +69,143 @@ class ArmConfig(Strict):
     )
 
 
+#: Most runs (samples x arms x replicates) a sweep may ask for, and most parameters it may vary.
+MAX_SWEEP_RUNS = 1_000_000
+MAX_SWEEP_PARAMETERS = 64
+SAMPLERS = ("grid", "latin", "morris", "sobol")
+
+
+class SweepParameter(Strict):
+    """One swept parameter: a range (every sampler) or a list of values (grid only)."""
+
+    range: list[float] | None = Field(
+        None,
+        description="[low, high]: the interval the sampler draws from (grid: `levels` evenly spaced points)",
+        min_length=2,
+        max_length=2,
+    )
+    values: list[int | float] | None = Field(
+        None,
+        description="the values a grid takes for this parameter, in order (grid sampler only)",
+        min_length=1,
+        max_length=1000,
+    )
+    scale: Literal["linear", "log"] = Field(
+        "linear",
+        description="linear: uniform over the range; log: uniform in log(value) (SALib's 'logunif'; needs low > 0)",
+    )
+    integer: bool = Field(
+        False,
+        description="round sampled values to integers (for integer keys such as detectors.tech_window); the "
+        "analysis uses the design's unrounded values",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.range is None) == (self.values is None):
+            raise ValueError("give exactly one of `range: [low, high]` and `values: [...]`")
+        if self.range is not None:
+            lo, hi = self.range
+            if not lo < hi:
+                raise ValueError(f"range [{lo}, {hi}]: low must be below high")
+            if self.scale == "log" and lo <= 0:
+                raise ValueError(f"scale log needs a positive range (got low {lo})")
+        elif len(set(self.values or [])) != len(self.values or []):
+            raise ValueError("values must be distinct")
+        return self
+
+
+def _check_sweep_keys(v: dict[str, SweepParameter]) -> dict[str, SweepParameter]:
+    """Refuse sweeping :data:`RESERVED_KEYS` and keys given twice (``a.b`` and ``a . b``, or one inside another)."""
+    _check_overrides(v)
+    keys = [".".join(p.strip() for p in str(k).split(".")) for k in v]
+    for a in keys:
+        for b in keys:
+            if a != b and b.startswith(a + "."):
+                raise ValueError(f"'{b}' lies inside '{a}'; sweep one or the other")
+    if len(set(keys)) != len(keys):
+        raise ValueError("a parameter is given twice (spaces around dots do not count)")
+    return v
+
+
+class SweepConfig(Strict):
+    """A sweep: a design over some world parameters; every sample runs every arm and replicate."""
+
+    parameters: Annotated[dict[str, SweepParameter], AfterValidator(_check_sweep_keys)] = Field(
+        ...,
+        description="the swept parameters: key path as for --set (e.g. traits.brain.upkeep) -> {range: [low, "
+        "high]} or {values: [...]} (grid)",
+        min_length=1,
+        max_length=MAX_SWEEP_PARAMETERS,
+    )
+    sampler: Literal["grid", "latin", "morris", "sobol"] = Field(
+        "grid",
+        description="grid: every combination; latin: Latin hypercube (SALib.sample.latin); morris: Morris "
+        "trajectories (SALib.sample.morris); sobol: Saltelli's scheme on a Sobol' sequence (SALib.sample.sobol)",
+    )
+    samples: int | None = _f(
+        None,
+        "latin: number of samples (required); morris: number of trajectories (default 10; each has parameters + 1 "
+        "samples); sobol: base sample N, a power of 2 (default 16; N * (parameters + 2) samples); not for grid",
+        ge=1,
+        le=MAX_SWEEP_RUNS,
+    )
+    levels: int | None = _f(
+        None,
+        "morris: grid levels of the trajectories (even; default 4); grid: points per `range` parameter (default 3)",
+        ge=2,
+        le=1000,
+    )
+    second_order: bool = Field(
+        False,
+        description="sobol: also sample for second-order indices (N * (2 * parameters + 2) samples)",
+    )
+    replicates: int = _f(
+        1,
+        "replicates per sample and arm; replicate k has the same seed in every sample and arm",
+        ge=1,
+        le=MAX_REPLICATES,
+    )
+    seed: int = _f(
+        0,
+        "seed of the sampler (the design); replicate seeds come from the top-level `seed`",
+        ge=0,
+        le=2**32 - 1,
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        s = self.sampler
+        if s == "grid" and self.samples is not None:
+            raise ValueError(
+                "a grid has no `samples`: it runs every combination (set `levels` or `values`)"
+            )
+        if s == "latin" and self.samples is None:
+            raise ValueError("sampler latin needs `samples` (how many points of the hypercube)")
+        if s == "sobol" and self.samples is not None and self.samples & (self.samples - 1):
+            raise ValueError(
+                f"sampler sobol needs `samples` a power of 2 (got {self.samples}; Sobol' sequences "
+                "are balanced at powers of 2)"
+            )
+        if s == "morris" and self.levels is not None and self.levels % 2:
+            raise ValueError(f"sampler morris needs an even number of `levels` (got {self.levels})")
+        if s in ("latin", "sobol") and self.levels is not None:
+            raise ValueError(f"sampler {s} has no `levels`")
+        if s != "sobol" and self.second_order:
+            raise ValueError("second_order is for sampler sobol")
+        return self
+
+    @property
+    def n_levels(self) -> int:
+        """Levels of a morris design or of a grid's ranges."""
+        return self.levels or (4 if self.sampler == "morris" else 3)
+
+    @property
+    def n_samples(self) -> int:
+        """``samples`` with the sampler's default (latin has none; grid: unused)."""
+        return self.samples or {"morris": 10, "sobol": 16}.get(self.sampler, 0)
+
+
 class ExperimentSpec(Strict):
     """An experiment: arms x replicates of one base world."""
 
@@ -117,6 +254,19 @@ class ExperimentSpec(Strict):
         ge=1,
         le=MAX_TICKS,
     )
+    sweep: SweepConfig | None = Field(
+        None,
+        description="a parameter sweep (run with `evosim sweep`): every sample of its design runs every arm and "
+        "replicate; docs/experiments.md, 'Sweeps and sensitivity'",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sweep_arms(cls, data: Any) -> Any:
+        """A sweep without arms has one arm, ``control``, with no settings of its own."""
+        if isinstance(data, dict) and data.get("sweep") is not None and "arms" not in data:
+            return {**data, "arms": [{"name": "control"}]}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -128,6 +278,17 @@ class ExperimentSpec(Strict):
             raise ValueError(f"control '{self.control}' is not an arm; arms: {', '.join(names)}")
         if self.branch_tick is not None and self.branch_tick >= self.ticks:
             raise ValueError(f"branch_tick ({self.branch_tick}) must be below ticks ({self.ticks})")
+        if self.sweep is not None:
+            if "replicates" in self.model_fields_set:
+                raise ValueError(
+                    "a sweep sets its replicates per sample in `sweep.replicates`; drop the top-level "
+                    "`replicates`"
+                )
+            if self.branch_tick is not None:
+                raise ValueError(
+                    "branch_tick is not supported in a sweep (every sample would need its own base); "
+                    "drop it"
+                )
         return self
 
     @property

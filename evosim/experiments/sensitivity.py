@@ -1,0 +1,372 @@
+"""The report of a sweep (``evosim report`` on a sweep folder; docs/experiments.md, "Sweeps and sensitivity").
+
+Every finished run is measured by the experiment report's own per-run function
+(:func:`evosim.experiments.report.analyse_run`), and every sample's runs are
+summarised by its bootstrap (:func:`evosim.experiments.report.bootstrap_results`:
+each metric per arm with a 95% interval, and each arm's paired difference from
+the control), so the sweep reports exactly the experiment report's metrics,
+whatever they become. Then, per outcome (a metric of an arm, or an arm's
+difference from the control), the sensitivity indices of the design
+(:mod:`evosim.experiments.sensitivity_indices`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evosim.errors import ConfigError
+from evosim.experiments import report as rp
+from evosim.experiments.experiment import finished_summary
+from evosim.experiments.manifest import MANIFEST
+from evosim.experiments.sensitivity_indices import INDICES, METHOD, sensitivity_table
+from evosim.experiments.sensitivity_thresholds import (
+    Grids,
+    aggregate,
+    agreement,
+    agreement_notes,
+    run_rows,
+)
+from evosim.experiments.spec import control_of
+from evosim.io.files import atomic_write_text
+from evosim.io.logs import load_run
+
+#: Outcomes the Markdown summary and the plots show (all of them are in the CSV files).
+KEY_OUTCOMES = ("intelligent", "technological", "p_technological")
+
+
+@dataclass
+class SweepReport:
+    """Everything ``evosim report`` writes for a sweep."""
+
+    folder: Path
+    name: str
+    arms: list[str]
+    control: str
+    design: dict
+    runs: pd.DataFrame
+    samples: pd.DataFrame
+    sensitivity: pd.DataFrame
+    thresholds: pd.DataFrame
+    metrics: list[tuple[str, str]]
+    notes: list[str] = field(default_factory=list)
+    n_boot: int = 2000
+    seed: int = 0
+    markdown: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        """The swept parameters."""
+        return list(self.design["problem"]["names"])
+
+
+def read_manifest(folder: str | Path) -> dict:
+    """The folder's ``experiment.json`` ({} if there is none). Raises ConfigError if it is unreadable."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a readable experiment manifest ({exc})") from None
+    if not isinstance(m, dict):
+        raise ConfigError(f"{path}: not a readable experiment manifest (not a mapping)")
+    return m
+
+
+def is_sweep(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a sweep (its manifest records a design)."""
+    return "sweep" in read_manifest(folder)
+
+
+# ------------------------------------------------------------------ samples
+def sample_table(
+    runs: pd.DataFrame, design: dict, arms: list[str], control: str, n_boot: int, seed: int
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """One row per sample and arm: the parameter values, finished replicates, every metric with its interval,
+    and (other arms) the paired difference from the control with its interval.
+
+    Returns:
+        (the table, the metrics as (name, label) in the report's order).
+    """
+    names = design["problem"]["names"]
+    x = np.asarray(design["matrix"], np.float64)
+    rows, metrics = [], []
+    for i in range(x.shape[0]):
+        sub = runs[runs["sample"] == i] if len(runs) else runs
+        res = rp.bootstrap_results(sub, arms, control, n_boot, seed) if len(sub) else None
+        if res is not None and not metrics:
+            metrics = list(dict.fromkeys(zip(res["metric"], res["label"])))
+        for a in arms:
+            row = {
+                "sample": i,
+                "arm": a,
+                **{n: x[i, j] for j, n in enumerate(names)},
+                "replicates": int((sub["arm"] == a).sum()) if len(sub) else 0,
+            }
+            if res is not None:
+                for _, r in res[res["arm"] == a].iterrows():
+                    m = r["metric"]
+                    row.update({m: r["value"], f"{m}_low": r["ci_low"], f"{m}_high": r["ci_high"]})
+                    if a != control:
+                        row.update(
+                            {
+                                f"{m}_diff": r["diff"],
+                                f"{m}_diff_low": r["diff_low"],
+                                f"{m}_diff_high": r["diff_high"],
+                            }
+                        )
+            rows.append(row)
+    return pd.DataFrame(rows), metrics
+
+
+# ------------------------------------------------------------------- report
+def build_sweep_report(
+    folder: str | Path,
+    n_boot: int = 2000,
+    seed: int = 0,
+    grids: Grids | None = None,
+    th: rp.Thresholds | None = None,
+) -> SweepReport:
+    """Analyse every finished run of a sweep folder.
+
+    Raises:
+        ConfigError: not a sweep folder, or no finished run in it.
+    """
+    folder = Path(folder)
+    m = read_manifest(folder)
+    if "sweep" not in m:
+        raise ConfigError(f"{folder}: not a sweep folder (no {MANIFEST} with a `sweep` design)")
+    try:
+        design = m["sweep"]
+        arms = [a["name"] for a in m["arms"]]
+        runs = [
+            (int(r["sample"]), r["arm"], int(r["replicate"]), folder / r["folder"])
+            for r in m["runs"]
+        ]
+        _ = design["problem"]["names"], design["matrix"], design["sampler"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{folder / MANIFEST}: not a readable sweep manifest ({exc})") from None
+    control = control_of(arms, m.get("control"))
+    grids = grids or Grids()
+    rows, trows, agree, unfinished = [], [], [], []
+    for i, arm, k, path in runs:
+        if not finished_summary(path):
+            unfinished.append(f"sample-{i:04d}/{arm}/rep-{k}")
+            continue
+        run = load_run(path)
+        row = rp.analyse_run(run, arm, k, th or rp.Thresholds())[0]
+        rows.append({"sample": i, **row})
+        trows += run_rows(run, grids, {"sample": i, "arm": arm, "replicate": k})
+        agree.append(agreement(run))
+    if not rows:
+        raise ConfigError(
+            f"{folder}: no finished run (summary.json with ended completed or extinct); run `evosim sweep` first"
+        )
+    runs_df = pd.DataFrame(rows)
+    samples, metrics = sample_table(runs_df, design, arms, control, n_boot, seed)
+    sens = sensitivity_table(samples, design, arms, control, metrics, seed)
+    thresholds = aggregate(pd.DataFrame(trows), ["sample", "arm"])
+    notes = []
+    if unfinished:
+        notes.append(
+            f"{len(unfinished)} unfinished run(s) left out: {', '.join(unfinished[:10])}"
+            + (" ..." if len(unfinished) > 10 else "")
+            + "; re-run `evosim sweep` to finish them"
+        )
+    notes += agreement_notes(agree)
+    rep = SweepReport(
+        folder,
+        m.get("name", folder.name),
+        arms,
+        control,
+        design,
+        runs_df,
+        samples,
+        sens,
+        thresholds,
+        metrics,
+        notes,
+        n_boot,
+        seed,
+    )
+    rep.markdown = markdown(rep)
+    return rep
+
+
+def _share(mask: pd.Series, of: pd.Series) -> str:
+    n = int(of.sum())
+    return f"{int((mask & of).sum())} of {n} ({(mask & of).sum() / n:.0%})" if n else "—"
+
+
+def space_table(rep: SweepReport) -> list[str]:
+    """Markdown rows: in what share of the swept space things happened, per arm."""
+    s = rep.samples
+    out = ["| | " + " | ".join(f"`{a}`" for a in rep.arms) + " |", "|---|" + "---|" * len(rep.arms)]
+    per = {a: s[s["arm"] == a] for a in rep.arms}
+
+    def row(label: str, f) -> str:
+        return f"| {label} | " + " | ".join(f(per[a], a) for a in rep.arms) + " |"
+
+    have = {a: per[a]["replicates"] > 0 for a in rep.arms}
+    col = {
+        a: (lambda c, a=a: per[a][c] if c in per[a] else pd.Series(np.nan, index=per[a].index))
+        for a in rep.arms
+    }
+    out.append(
+        row(
+            "samples with a finished replicate",
+            lambda d, a: _share(have[a], pd.Series(True, index=d.index)),
+        )
+    )
+    out.append(
+        row(
+            "P(a technological species), mean over samples",
+            lambda d, a: rp.fmt(float(col[a]("p_technological")[have[a]].mean())),
+        )
+    )
+    out.append(
+        row(
+            "samples where some replicate became technological",
+            lambda d, a: _share(col[a]("p_technological") > 0, have[a]),
+        )
+    )
+    out.append(
+        row(
+            "samples where every replicate did",
+            lambda d, a: _share(col[a]("p_technological") >= 1, have[a]),
+        )
+    )
+    out.append(
+        row(
+            "intelligent species / replicate, mean over samples",
+            lambda d, a: rp.fmt(float(col[a]("intelligent")[have[a]].mean())),
+        )
+    )
+    others = [a for a in rep.arms if a != rep.control]
+    if others:
+
+        def diff(c: str, sign: int):
+            def f(d, a):
+                if a == rep.control:
+                    return ""
+                v, lo, hi = col[a](f"{c}_diff"), col[a](f"{c}_diff_low"), col[a](f"{c}_diff_high")
+                defined = have[a] & v.notna()
+                moved = (v * sign > 0) & defined
+                sure = ((lo if sign > 0 else -hi) > 0) & defined
+                return f"{_share(moved, defined)}; interval excludes 0 in {int(sure.sum())}"
+
+            return f
+
+        out.append(
+            row("samples where the arm raised technological species", diff("technological", 1))
+        )
+        out.append(
+            row(
+                "samples where it lowered FLOP to the first technological species (of those where both "
+                "arms got there)",
+                diff("flop_to_first_technological", -1),
+            )
+        )
+    return out
+
+
+def markdown(rep: SweepReport) -> str:
+    """The Markdown summary: design, share of the swept space, key sensitivity indices, notes."""
+    d = rep.design
+    p = d["problem"]
+    n = len(d["matrix"])
+    ticks = rep.runs["ticks_run"].max()
+    out = [
+        f"# Sweep report: {rep.name}",
+        "",
+        f"{d['sampler']} design (seed {d['seed']}) of {n} sample(s) over {len(p['names'])} parameter(s) x "
+        f"{len(rep.arms)} arm(s) x {d.get('replicates', '?')} replicate(s); {len(rep.runs)} finished run(s), up to "
+        f"{ticks} ticks; control arm `{rep.control}`. Per-sample values (samples.csv) carry 95% bootstrap "
+        f"intervals over replicates ({rep.n_boot} resamples, seed {rep.seed}); differences are paired by "
+        "replicate.",
+        "",
+        "| parameter | range | scale |",
+        "|---|---|---|",
+    ]
+    for name, (lo, hi), dist in zip(p["names"], p["bounds"], p["dists"]):
+        out.append(
+            f"| `{name}` | [{lo:.6g}, {hi:.6g}] | {'log' if dist == 'logunif' else 'linear'} |"
+        )
+    out += ["", "## Share of the swept space", ""] + space_table(rep)
+    cols = INDICES[d["sampler"]]
+    main, conf = cols[0], (cols[1] if cols[1].endswith("_conf") else None)
+    sens = rep.sensitivity
+    shown = [(a, "value", m) for a in rep.arms[:1] for m in KEY_OUTCOMES] + [
+        (a, "diff", "technological") for a in rep.arms if a != rep.control
+    ]
+    shown = [
+        (a, k, m)
+        for a, k, m in shown
+        if ((sens["arm"] == a) & (sens["kind"] == k) & (sens["outcome"] == m)).any()
+    ]
+    if shown:
+        head = [f"{m} ({a})" if k == "value" else f"{m}: {a} − {rep.control}" for a, k, m in shown]
+        out += [
+            "",
+            f"## Sensitivity ({METHOD[d['sampler']]}: {main}{f' ± {conf}' if conf else ''})",
+            "",
+            "| parameter | " + " | ".join(head) + " |",
+            "|---|" + "---|" * len(shown),
+        ]
+        for name in p["names"]:
+            cells = []
+            for a, k, m in shown:
+                r = sens[
+                    (sens["arm"] == a)
+                    & (sens["kind"] == k)
+                    & (sens["outcome"] == m)
+                    & (sens["parameter"] == name)
+                ].iloc[0]
+                cells.append(
+                    "—"
+                    if r["note"].startswith("not analysed")
+                    else rp.fmt(r[main]) + (f" ± {rp.fmt(r[conf])}" if conf else "")
+                )
+            out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+        skipped = {
+            (a, k, m): sens[(sens["arm"] == a) & (sens["kind"] == k) & (sens["outcome"] == m)][
+                "note"
+            ].iloc[0]
+            for a, k, m in shown
+        }
+        out += [""] + [f"- {h}: {why}" for h, why in zip(head, skipped.values()) if why]
+    if rep.notes:
+        out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]
+    return "\n".join(out) + "\n"
+
+
+def write_sweep_report(rep: SweepReport, out: str | Path, plots: bool = True) -> list[Path]:
+    """Write samples.csv, sensitivity.csv, runs.csv, thresholds.csv, summary.md and (optionally) PNG plots."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, df in (
+        ("samples.csv", rep.samples),
+        ("sensitivity.csv", rep.sensitivity),
+        ("runs.csv", rep.runs),
+        ("thresholds.csv", rep.thresholds),
+    ):
+        atomic_write_text(out / name, df.to_csv(index=False))
+        files.append(out / name)
+    text = rep.markdown
+    if plots:
+        from evosim.experiments.sensitivity_plots import (
+            plot_sweep,
+        )  # matplotlib is loaded only to plot
+
+        pngs = plot_sweep(rep, out)
+        files += pngs
+        text += "\n## Plots\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in pngs) + "\n"
+    atomic_write_text(out / "summary.md", text)
+    files.append(out / "summary.md")
+    return files

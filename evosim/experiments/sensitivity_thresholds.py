@@ -1,0 +1,259 @@
+"""Post-hoc detector thresholds: intelligence and technology re-detected from a run's logs at other thresholds.
+
+The detectors (:mod:`evosim.engine.detectors`) run after every tick;
+``timeseries.csv`` holds one row per species every ``output.sample_every``
+ticks, written after the same tick's detectors, so the re-detection sees
+what they saw at the sampled ticks:
+
+* **intelligence** (``detectors.brain_threshold``): a species counts at the
+  first tick its ``mean_brain`` (the live members' mean, the detectors'
+  centroid) has stayed above the threshold with ``population >=
+  min_population`` for ``intelligence_window`` ticks. Exact when
+  ``sample_every`` is 1. Otherwise the condition is known at the sampled ticks
+  only: a run of satisfying samples is taken to hold from its first sample,
+  and a species counts when the run spans the window (a dip between two
+  samples is missed, and a detection may come up to ``sample_every - 1``
+  ticks later than the detector would have fired).
+* **technology** (``detectors.tech_share``): the detector compares the share
+  of *adults* holding the final milestone; the logs hold the share of *all
+  members* (``share_<final milestone>``) and no adult count, so this is an
+  approximation (adults and juveniles pooled) besides the sampling one above.
+  Where juveniles hold the final milestone as often as adults the two agree.
+
+Interventions triggered by a detection (``when: {trigger: intelligent}``)
+fired at the run's own thresholds; re-detection does not re-run them.
+:func:`agreement` measures the re-detection against the logged detections at
+each run's own thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evosim.errors import ConfigError
+from evosim.io.files import atomic_write_text
+from evosim.io.logs import Run, load_run
+
+DETECTORS = ("brain_threshold", "tech_share")
+
+
+@dataclass
+class Grids:
+    """Threshold values to re-detect at."""
+
+    brain_threshold: list[float] = field(
+        default_factory=lambda: [round(0.5 + 0.02 * i, 2) for i in range(21)]
+    )
+    tech_share: list[float] = field(
+        default_factory=lambda: [round(0.1 * i, 1) for i in range(1, 10)]
+    )
+
+
+def _parse(text: str | None, option: str, low: float, low_open: bool) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        vals = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise ConfigError(
+            f"{option} {text}: expected numbers separated by commas, e.g. 0.6,0.65,0.7"
+        ) from None
+    bad = [
+        v for v in vals if not (v > low if low_open else v >= low) or v > 1 or not math.isfinite(v)
+    ]
+    if not vals or bad:
+        raise ConfigError(
+            f"{option} {text}: values must lie in {'(' if low_open else '['}{low}, 1] (the detector's "
+            "allowed range)"
+        )
+    return vals
+
+
+def grids(brain: str | None = None, tech: str | None = None) -> Grids:
+    """Grids from the CLI's comma lists (None: the default grid).
+
+    Raises:
+        ConfigError: not numbers, or outside the detector's range.
+    """
+    g = Grids()
+    g.brain_threshold = _parse(brain, "--brain-thresholds", 0.0, False) or g.brain_threshold
+    g.tech_share = _parse(tech, "--tech-shares", 0.0, True) or g.tech_share
+    return g
+
+
+def first_held(ticks: np.ndarray, ok: np.ndarray, window: int, step: int) -> np.ndarray:
+    """First detection tick per threshold (-1: never), for one species' sampled rows.
+
+    Args:
+        ticks: (R,) sampled ticks, increasing.
+        ok: (T, R) whether the condition held at each sample, per threshold.
+        window: ticks the condition must hold.
+        step: ticks between samples; a larger gap (the species missing from the logs) breaks a run.
+    """
+    r = len(ticks)
+    out = np.full(ok.shape[0], -1, np.int64)
+    if r == 0:
+        return out
+    brk = np.ones(r, bool)
+    brk[1:] = np.diff(ticks) > step
+    idx = np.arange(r)
+    for j in range(ok.shape[0]):
+        o = ok[j]
+        starts = o & (brk | ~np.r_[False, o[:-1]])
+        st = np.maximum.accumulate(np.where(starts, idx, -1))
+        held = o & (st >= 0) & (ticks - ticks[np.maximum(st, 0)] + 1 >= window)
+        if held.any():
+            out[j] = ticks[st[int(np.argmax(held))]] + window - 1
+    return out
+
+
+def species_ticks(run: Run, detector: str, values: list[float]) -> dict[int, np.ndarray]:
+    """Per species id: its re-detected tick (-1: never) at each of ``values`` of ``detector``, from the logs."""
+    cfg = run.config.get("detectors", {})
+    ladder = run.config.get("technology", {}).get("ladder", [])
+    step = int(run.config.get("output", {}).get("sample_every", 1))
+    th = np.asarray(values, np.float64)[:, None]
+    ts = run.timeseries
+    ts = ts[ts["tick"] > 0]  # the detectors first run after tick 1; tick 0 is the founders' sample
+    if detector == "brain_threshold":
+        col, window = "mean_brain", int(cfg.get("intelligence_window", 100))
+    elif ladder:
+        col, window = f"share_{ladder[-1]['name']}", int(cfg.get("tech_window", 100))
+    else:
+        return {}
+    min_pop = int(cfg.get("min_population", 50))
+    out = {}
+    for sid, g in ts.groupby("species", sort=True):
+        v = g[col].to_numpy(np.float64)
+        big = g["population"].to_numpy(np.float64) >= min_pop
+        with np.errstate(invalid="ignore"):
+            ok = big & ((v > th) if detector == "brain_threshold" else (v >= th)) & ~np.isnan(v)
+        out[int(sid)] = first_held(g["tick"].to_numpy(np.int64), ok, window, step)
+    return out
+
+
+def redetect(run: Run, detector: str, values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(species detected, first detection tick or -1) at each of ``values`` of ``detector``, from the run's logs."""
+    at = np.array(list(species_ticks(run, detector, values).values()), np.int64).reshape(
+        -1, len(values)
+    )
+    count = (at >= 0).sum(axis=0)
+    first = np.where(at >= 0, at, np.iinfo(np.int64).max).min(
+        axis=0, initial=np.iinfo(np.int64).max
+    )
+    return count, np.where(count > 0, first, -1)
+
+
+def run_rows(run: Run, grids: Grids, ident: dict) -> list[dict]:
+    """One row per detector and value for one run: ``ident`` plus species detected and the first tick."""
+    rows = []
+    for det in DETECTORS:
+        vals = getattr(grids, det)
+        count, first = redetect(run, det, vals)
+        for v, c, f in zip(vals, count, first):
+            rows.append(
+                {
+                    **ident,
+                    "detector": det,
+                    "value": v,
+                    "species": int(c),
+                    "first_tick": float(f) if f >= 0 else math.nan,
+                }
+            )
+    return rows
+
+
+def agreement(run: Run) -> dict[str, tuple[bool, bool]]:
+    """Re-detection at the run's own thresholds against its logged detections (species.csv).
+
+    Returns:
+        Per kind (intelligent, technological): (the same species detected, each at its logged tick).
+    """
+    cfg = run.config.get("detectors", {})
+    sp = run.species
+    out = {}
+    for det, kind in (("brain_threshold", "intelligent"), ("tech_share", "technological")):
+        own = float(cfg.get(det, 0.7 if det == "brain_threshold" else 0.5))
+        re_ = {sid: int(t[0]) for sid, t in species_ticks(run, det, [own]).items() if t[0] >= 0}
+        logged = (
+            {int(i): int(t) for i, t in zip(sp["id"], sp[f"{kind}_at"]) if pd.notna(t)}
+            if len(sp)
+            else {}
+        )
+        out[kind] = (set(re_) == set(logged), re_ == logged)
+    return out
+
+
+def agreement_notes(agree: list[dict]) -> list[str]:
+    """One note per detector: in how many runs re-detection at the run's own threshold matched the logs."""
+    notes = []
+    for kind, what in (("intelligent", "brain_threshold"), ("technological", "tech_share")):
+        same = sum(a[kind][0] for a in agree)
+        ticks = sum(a[kind][1] for a in agree)
+        notes.append(
+            f"{kind} species re-detected from the logs at each run's own {what}: the logged species in "
+            f"{same} of {len(agree)} run(s), each at its logged tick in {ticks}"
+        )
+    return notes
+
+
+def aggregate(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per group of ``by`` (+ detector, value): replicates, species per replicate, P(any), mean first tick."""
+    if rows.empty:
+        return pd.DataFrame(
+            columns=[
+                *by,
+                "detector",
+                "value",
+                "replicates",
+                "species_per_replicate",
+                "p_any",
+                "first_tick_mean",
+                "first_tick_in",
+            ]
+        )
+    g = rows.groupby([*by, "detector", "value"], sort=True)
+    out = g.agg(
+        replicates=("species", "size"),
+        species_per_replicate=("species", "mean"),
+        p_any=("species", lambda s: float((s > 0).mean())),
+        first_tick_mean=("first_tick", "mean"),
+        first_tick_in=("first_tick", "count"),
+    )
+    return out.reset_index()
+
+
+def experiment_thresholds(runs: pd.DataFrame, grids: Grids) -> tuple[pd.DataFrame, list[str]]:
+    """Re-detection over the finished runs of an experiment report (``Report.runs``: arm, replicate, folder).
+
+    Returns:
+        (thresholds table per arm, detector and value; notes on the agreement with the logged detections).
+    """
+    rows, agree = [], []
+    for arm, k, folder in zip(runs["arm"], runs["replicate"], runs["folder"]):
+        run = load_run(folder)
+        rows += run_rows(run, grids, {"arm": arm, "replicate": int(k)})
+        agree.append(agreement(run))
+    return aggregate(pd.DataFrame(rows), ["arm"]), agreement_notes(agree)
+
+
+def write_thresholds(
+    df: pd.DataFrame, out: str | Path, plots: bool = True, by: str = "arm"
+) -> list[Path]:
+    """Write ``thresholds.csv`` (and ``thresholds.png``); returns the files written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "thresholds.csv", df.to_csv(index=False))
+    files = [out / "thresholds.csv"]
+    if plots and len(df):
+        from evosim.experiments.sensitivity_plots import (
+            plot_thresholds,
+        )  # matplotlib is loaded only to plot
+
+        files.append(plot_thresholds(df, out / "thresholds.png", by))
+    return files
