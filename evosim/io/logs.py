@@ -27,7 +27,8 @@ class Run:
         config: the resolved config (plain dict; the seed is ``config["sim"]["seed"]``).
         summary: ``summary.json`` (``None`` while the run is unfinished).
         timeseries: one row per sampled tick and species.
-        species: the species phylogeny (ALife Data Standards columns first).
+        species: the species phylogeny (ALife Data Standards columns first;
+            ``destruction_time`` is ``<NA>`` for species extant at the end).
         events: speciation, extinction, cap reached, ...
     """
 
@@ -44,11 +45,14 @@ class Run:
         return load_lineage(self.folder)
 
 
-def _read_csv(path: Path, dtypes: dict) -> pd.DataFrame:
+def _read_csv(path: Path, dtypes: dict, na_values: dict | None = None) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in dtypes.items()})
     df = pd.read_csv(
-        path, dtype={k: v for k, v in dtypes.items() if v not in ("bool",)}, keep_default_na=True
+        path,
+        dtype={k: v for k, v in dtypes.items() if v not in ("bool",)},
+        keep_default_na=True,
+        na_values=na_values,
     )
     for k, v in dtypes.items():
         if v == "bool" and k in df:
@@ -71,9 +75,10 @@ TIMESERIES_DTYPES = {
     for c in BASE_TIMESERIES_COLUMNS
 }
 _SPECIES_TYPES = {"ancestor_list": "string", "alive": "bool", "name": "string", "habitat": "category",
-                  "intelligent_at": "Int64", "technological_at": "Int64", "manipulators": "float64",
-                  "fire_substitute": "bool"}  # fmt: skip
-#: dtypes of species.csv (founder genes float64, other columns int64 unless listed above)
+                  "destruction_time": "Int64", "intelligent_at": "Int64", "technological_at": "Int64",
+                  "manipulators": "float64", "fire_substitute": "bool"}  # fmt: skip
+#: dtypes of species.csv (founder genes float64, other columns int64 unless listed above);
+#: ``destruction_time`` is missing (``<NA>``) for extant species, written ``none`` as the ALife standard says
 SPECIES_DTYPES = {
     c: _SPECIES_TYPES.get(c, "float64" if c.startswith("founder_") else "int64")
     for c in SPECIES_COLUMNS
@@ -102,7 +107,9 @@ def load_run(folder: str | Path) -> Run:
         config=config,
         summary=summary,
         timeseries=_read_csv(folder / "timeseries.csv", TIMESERIES_DTYPES),
-        species=_read_csv(folder / "species.csv", SPECIES_DTYPES),
+        species=_read_csv(
+            folder / "species.csv", SPECIES_DTYPES, na_values={"destruction_time": ["none"]}
+        ),
         events=_read_csv(folder / "events.csv", EVENTS_DTYPES),
     )
 

@@ -465,11 +465,12 @@ class Recorder:
         return summary
 
     def write_species(self) -> None:
-        """Write species.csv (ALife phylogeny format).
+        """Write species.csv (ALife phylogeny format; grants are as of now or of the extinction).
 
-        Extant species end at the final tick; grants are as of now or of the extinction.
+        An extant species' ``destruction_time`` is ``none``, the ALife Data
+        Standards' value for "not destroyed" (its ``alive`` column says so too).
         """
-        sim, sp = self.sim, self.sim.species
+        sp = self.sim.species
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(SPECIES_COLUMNS)
@@ -479,7 +480,7 @@ class Recorder:
             founder = sp.founder[s]
             w.writerow([
                 s, "[none]" if parent < 0 else f"[{parent}]", int(sp.origin[s]),
-                sim.tick if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
+                "none" if extant else int(sp.destruction[s]), extant, s if parent < 0 else parent,
                 sp.names[s], int(sp.root[s]), *[_fmt(v) for v in founder], int(sp.peak[s]),
                 "land" if founder[GENES.index("habitat")] >= 0.5 else "water",
                 int(sp.intelligent_at[s]) if sp.intelligent_at[s] >= 0 else "",
