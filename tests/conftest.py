@@ -74,3 +74,26 @@ def world_file(tmp_path):
         return p
 
     return write
+
+
+@pytest.fixture(scope="session")
+def four_founders_run(tmp_path_factory) -> Path:
+    """A finished 300-tick run of a 48x48 cut of the earthlike world: four founders, ~30 species.
+
+    A low speciation threshold makes species split and die; a low brain
+    threshold makes some species intelligent, so plots have detections to mark.
+    """
+    from evosim.io.runner import run
+
+    out = tmp_path_factory.mktemp("runs") / "four"
+    world = load_world(
+        Path(__file__).resolve().parents[1] / "worlds" / "earthlike.yaml",
+        overrides={
+            "world.width": 48, "world.height": 48, "speciation.threshold": 0.25,
+            **{f"species.{n}.count": 100 for n in ("primate", "cetacean", "corvid", "cephalopod")},
+            "detectors.brain_threshold": 0.42, "detectors.intelligence_window": 20,
+            "detectors.min_population": 20, "output.sample_every": 5,
+        },
+    )  # fmt: skip
+    run(world, out, ticks=300, seed=1)
+    return out

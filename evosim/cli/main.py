@@ -15,6 +15,7 @@ import click
 from evosim import __version__
 from evosim.cli.common import refusals, set_option
 from evosim.cli.experiment import experiment, report, sweep
+from evosim.cli.plot import plot
 from evosim.cli.view import view
 from evosim.config.load import load_world
 from evosim.errors import ConfigError
@@ -283,6 +284,7 @@ main.add_command(view)
 main.add_command(experiment)
 main.add_command(report)
 main.add_command(sweep)
+main.add_command(plot)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,132 @@
+"""``evosim plot``'s figures: every PNG written and sensible, groups pooled right, empty panels in words."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evosim.analysis import groups as G
+from evosim.analysis.runplots import (
+    PLOTS,
+    RunView,
+    genes_figure,
+    milestones_figure,
+    plot_run,
+    population_figure,
+)
+from evosim.analysis.style import NO_SPECIES
+from evosim.analysis.treeplot import phylogeny_figure, tree_rows
+from evosim.io.logs import load_run
+
+
+@pytest.fixture(scope="module")
+def run(four_founders_run):
+    return load_run(four_founders_run)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def texts(fig) -> list[str]:
+    """Every text drawn in a figure's axes."""
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_plot_run_writes_every_png(run, tmp_path):
+    out = tmp_path / "plots"
+    written = plot_run(run, out)
+    assert [p.name for p, _ in written] == list(PLOTS)
+    for path, what in written:
+        data = path.read_bytes()
+        w, h = png_size(data)
+        assert 900 <= w <= 2500 and 400 <= h <= 3500, (path.name, w, h)
+        assert 20_000 < len(data) < 3_000_000, (path.name, len(data))
+        assert what
+    assert sorted(p.name for p in out.iterdir()) == sorted(PLOTS)  # no temp files left
+
+
+def test_tree_has_one_row_per_species(run):
+    rows = tree_rows(run)
+    raw = pd.read_csv(run.folder / "species.csv")
+    assert len(rows) == len(raw) and sorted(rows["id"]) == sorted(raw["id"])
+    assert rows["row"].tolist() == list(range(len(raw)))
+    assert (rows["end"] >= rows["origin"]).all()
+    # one colour per founder, and the detections the plot marks
+    assert rows["founder_rank"].nunique() == 4
+    assert rows["intelligent_at"].notna().sum() == run.species["intelligent_at"].notna().sum() > 0
+    fig = phylogeny_figure(run)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(lb.startswith("detected intelligent (") for lb in labels)
+    assert sum("lineage (" in lb for lb in labels) == 4
+
+
+def test_groups_name_the_top_species_and_pool_the_rest(run):
+    sp, ts = run.species, run.timeseries
+    groups = G.select(sp, top=2)
+    for root in sp.loc[sp["id"] == sp["root"], "name"]:
+        mine = [g for g in groups if g.founder == root]
+        n = int((G.founders(sp) == root).sum())
+        assert len([g for g in mine if not g.pooled]) == min(2, n)
+        assert sum(g.size for g in mine) == n
+    detected = set(sp.loc[sp["intelligent_at"].notna(), "name"])
+    assert detected
+    for root in sp.loc[sp["id"] == sp["root"], "name"]:  # detected species first in their lineage
+        named = [g for g in groups if g.founder == root and not g.pooled]
+        flags = [g.key in detected for g in named]
+        assert flags == sorted(flags, reverse=True)
+        want = min(
+            len(named), int((G.founders(sp)[sp["name"].isin(detected).to_numpy()] == root).sum())
+        )
+        assert sum(flags) == want
+        for g in named:
+            assert ("(intelligent at " in g.label) == (g.key in detected)
+    pooled = G.grouped(ts, sp, groups)
+    total = ts.groupby("tick")["population"].sum()
+    assert (pooled.groupby("tick")["population"].sum() == total).all()
+    # a named species' statistics are its own; a pooled group's are population-weighted
+    name = groups[0].key
+    own = ts[ts["name"] == name].set_index("tick")["mean_brain"]
+    mine = pooled[pooled["group"] == name].set_index("tick")["mean_brain"]
+    assert np.allclose(mine.loc[own.index], own, equal_nan=True)
+    other = next(g for g in groups if g.pooled)
+    members = ts[
+        ts["species"].map(G.founders(sp)).eq(other.founder)
+        & ~ts["name"].isin([g.key for g in groups])
+    ]
+    tick = members.groupby("tick")["population"].sum().idxmax()
+    at = members[members["tick"] == tick]
+    want = (at["mean_brain"] * at["population"]).sum() / at["population"].sum()
+    got = pooled[(pooled["group"] == other.key) & (pooled["tick"] == tick)]["mean_brain"].item()
+    assert got == pytest.approx(want)
+
+
+def test_a_milestone_nobody_held_says_so(run):
+    fig = milestones_figure(RunView(run))
+    said = texts(fig)
+    ladder = [m["name"] for m in run.config["technology"]["ladder"]]
+    never = [m for m in ladder if run.timeseries[f"share_{m}"].max() == 0]
+    assert never, "in 300 ticks some milestone should stay out of reach"
+    assert sorted(t for t in said if t.startswith("no member")) == sorted(
+        f"no member of any species\nheld {m}" for m in never
+    )
+
+
+def test_an_unfinished_run_plots_with_words_for_what_is_missing(four_founders_run, tmp_path):
+    """No species.csv (an interrupted run): every PNG is still written, and the panels say why they are empty."""
+    folder = tmp_path / "run"
+    shutil.copytree(
+        four_founders_run, folder, ignore=shutil.ignore_patterns("checkpoints", "plots")
+    )
+    (folder / "species.csv").unlink()
+    run = load_run(folder)
+    assert texts(phylogeny_figure(run)) == [NO_SPECIES]
+    assert texts(population_figure(RunView(run))) == [NO_SPECIES]
+    assert texts(genes_figure(RunView(run))) == [NO_SPECIES] * 7
+    assert len(plot_run(run)) == len(PLOTS)
