@@ -139,10 +139,13 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
 
 def plot_trajectories(rep: Report, path: Path) -> Path:
     """Mean brain and mean skill of every intelligent species over time, one column per arm."""
+    from matplotlib.lines import Line2D
+
     n = len(rep.arms)
     fig, axes = plt.subplots(
-        2, n, figsize=(3.6 * n + 1, 6.5), sharex=True, sharey="row", squeeze=False
-    )
+        2, n, figsize=(3.6 * n + 1, 7), sharex=True, sharey="row", squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     tr = rep.trajectories
     det = rep.config.get("detectors", {})
     ladder = rep.config.get("technology", {}).get("ladder", [])
@@ -159,22 +162,27 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
         axes[0, j].set_title(arm, fontsize=10)
         axes[1, j].set_xlabel("tick")
         if not len(sub):
-            axes[0, j].text(
-                0.5,
-                0.5,
-                "no intelligent species",
-                ha="center",
-                transform=axes[0, j].transAxes,
-                fontsize=9,
-            )
+            for ax in axes[:, j]:
+                ax.text(0.5, 0.5, "no intelligent species\nin any replicate", ha="center",
+                        va="center", transform=ax.transAxes, fontsize=9, color="0.3")  # fmt: skip
     axes[0, 0].set_ylabel("mean brain")
     axes[1, 0].set_ylabel("mean skill")
-    fig.suptitle(
-        "Intelligent species: brain and skill (red: became technological; dashed: brain threshold; "
-        "dotted: milestones)",
-        fontsize=10,
-    )
-    fig.tight_layout()
+    if ladder:  # name the milestones at their thresholds on the right of the last column
+        names = axes[1, -1].secondary_yaxis("right")
+        names.set_yticks([m["threshold"] for m in ladder], labels=[m["name"] for m in ladder],
+                         fontsize=7)  # fmt: skip
+    handles = [
+        Line2D([], [], color="tab:red", lw=1.2, label="intelligent, became technological"),
+        Line2D([], [], color="tab:blue", lw=1.2, label="intelligent, never technological"),
+    ]
+    if "brain_threshold" in det:
+        handles.append(Line2D([], [], color="grey", ls="--", lw=0.8,
+                              label=f"intelligence threshold ({det['brain_threshold']:g})"))  # fmt: skip
+    if ladder:
+        handles.append(Line2D([], [], color="grey", ls=":", lw=0.8, label="milestone thresholds"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
+    fig.suptitle("Intelligent species of every replicate: mean brain and mean skill over time",
+                 fontsize=10)  # fmt: skip
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
