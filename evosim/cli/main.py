@@ -16,6 +16,7 @@ from evosim import __version__
 from evosim.cli.common import refusals, set_option
 from evosim.cli.experiment import experiment, report, sweep
 from evosim.cli.plot import plot
+from evosim.cli.schema import schema
 from evosim.cli.view import view
 from evosim.config.load import load_world
 from evosim.errors import ConfigError
@@ -285,6 +286,7 @@ main.add_command(experiment)
 main.add_command(report)
 main.add_command(sweep)
 main.add_command(plot)
+main.add_command(schema)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

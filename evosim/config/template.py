@@ -1,11 +1,16 @@
-"""A commented world template and a parameter table, both generated from the schema.
+"""A commented world template, a parameter table and a JSON Schema, all generated from the schema.
 
 ``evosim init`` prints :func:`commented_template`: every key with its default
 and, above it, the field's description (MABE2-style self-documenting config).
+Its first line points YAML editors (yaml-language-server: VS Code's YAML
+extension, neovim, Helix, ...) at the JSON Schema of a world file, which the
+package ships as :data:`SCHEMA_FILE` and ``evosim schema`` prints.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -45,9 +50,49 @@ def _emit(model: BaseModel, indent: int, lines: list[str]) -> None:
             lines.append(f"{pad}{name}: {_scalar(value)}")
 
 
-def commented_template(world: World | None = None) -> str:
-    """YAML text of ``world`` (default: the embedded default world) with a comment on every key."""
-    lines = [
+#: The JSON Schema of a world file as shipped with the package (regenerate it with
+#: ``evosim schema -o evosim/config/world.schema.json`` when the schema changes; a test checks).
+SCHEMA_FILE = Path(__file__).with_name("world.schema.json")
+#: JSON Schema dialect declared: pydantic's output uses only draft-07 keywords (its ``$defs``
+#: are reached by JSON pointers), and draft 7 is what yaml-language-server validates.
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+
+
+def world_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a world file: pydantic's ``World.model_json_schema()`` with its dialect.
+
+    Unknown keys are refused (``additionalProperties: false``, from the
+    models' ``extra="forbid"``). Checks that need code (memory budget,
+    cross-field rules) are only made by ``evosim validate``.
+    """
+    return {"$schema": SCHEMA_DIALECT, **World.model_json_schema()}
+
+
+def world_json_schema_text() -> str:
+    """:func:`world_json_schema` as indented JSON text (what ``evosim schema`` prints)."""
+    return json.dumps(world_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_modeline(schema: str | Path = SCHEMA_FILE) -> str:
+    """The comment that makes yaml-language-server check and complete a file against ``schema``.
+
+    Args:
+        schema: a URL, an absolute path, or a path relative to the YAML file.
+    """
+    return f"# yaml-language-server: $schema={schema}"
+
+
+def commented_template(world: World | None = None, schema: str | Path | None = SCHEMA_FILE) -> str:
+    """YAML text of ``world`` (default: the embedded default world) with a comment on every key.
+
+    Args:
+        world: the world to write out.
+        schema: where the first line points editors for the JSON Schema
+            (default: the copy shipped with the installed package); None: no
+            such line.
+    """
+    lines = [schema_modeline(schema)] if schema is not None else []
+    lines += [
         "# evosim world file. Every key is optional: a missing key takes the default shown here.",
         "# Validate with `evosim validate FILE`; run with `evosim run FILE`.",
     ]

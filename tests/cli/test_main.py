@@ -179,7 +179,8 @@ def test_run_files_list_covers_what_a_run_writes(cli, tiny_sets, tmp_path):
 # ------------------------------------------------------------------ init
 def test_init_prints_and_writes_the_template(cli, tmp_path):
     r = cli("init")
-    assert r.exit_code == 0 and r.stdout.startswith("# evosim world file")
+    assert r.exit_code == 0 and r.stdout.startswith("# yaml-language-server: $schema=")
+    assert r.stdout.splitlines()[1].startswith("# evosim world file")
     f = tmp_path / "mine.yaml"
     r = cli("init", "-o", f)
     assert r.exit_code == 0 and f.read_text(encoding="utf-8") == cli("init").stdout
