@@ -37,3 +37,22 @@ def model_of(annotation: Any) -> type[BaseModel] | None:
         if isinstance(a, type) and issubclass(a, BaseModel):
             return a
     return None
+
+
+class Located(ValueError):
+    """A validation problem at a key path below the model whose validator raises it.
+
+    Pydantic places a model validator's errors at the model itself (for the
+    whole world: the top level); the error keeps this exception (its ``ctx``),
+    so :func:`evosim.config.load.validation_message` names ``loc`` instead,
+    with its line and the ``--set`` that set it.
+
+    Args:
+        loc: key path below the validated model, e.g. ``("interventions", 0, "target")``.
+        msg: the problem.
+    """
+
+    def __init__(self, loc: tuple, msg: str):
+        super().__init__(msg)
+        self.loc = tuple(loc)
+        self.msg = msg

@@ -136,3 +136,33 @@ class InterventionConfig(Strict):
     when: WhenConfig = _f(WhenConfig(tick=0), "when it applies")
     target: TargetConfig = _f(TargetConfig(all=True), "to which species")
     effect: EffectConfig = _f(EffectConfig(kind="manipulators", level=0.5), "what it does")
+
+
+def never_applies(interventions: list[InterventionConfig], first: int, last: int) -> list[str]:
+    """Interventions timed so that no tick of ``first .. last`` applies them (one message each).
+
+    Ticks ``tick`` or ``every``/``start`` are checked; triggers depend on the run and are not.
+
+    Args:
+        interventions: a world's interventions.
+        first: the first tick the run applies interventions at (0 for a new run, the
+            checkpoint's tick + 1 for a branch).
+        last: the run's last tick.
+    """
+    out = []
+    for k, iv in enumerate(interventions):
+        w = iv.when
+        if w.tick is not None:
+            due, what = w.tick, f"when.tick {w.tick}"
+        elif w.every is not None:
+            t0 = max(first, w.start)
+            due = w.start + -(-(t0 - w.start) // w.every) * w.every  # first due tick >= t0
+            what = f"when.every {w.every} from start {w.start} (first due at tick {due})"
+        else:
+            continue
+        if not first <= due <= last:
+            span = f"ticks {first}..{last}" if first else f"up to tick {last}"
+            out.append(
+                f"interventions[{k}] '{iv.name}': {what} lies outside the {span} this run simulates"
+            )
+    return out

@@ -8,6 +8,7 @@ is allowed. The CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import os
 import re
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from evosim.config import yamlsafe
-from evosim.config.base import model_of
+from evosim.config.base import Located, model_of
 from evosim.config.maps import load_map
 from evosim.config.schema import World
 from evosim.errors import ConfigError
@@ -117,13 +118,18 @@ def validation_message(
             if e["type"] == "extra_forbidden" and raw
             else _clean_loc(raw)
         )
-        where = _where(loc, source, node, set_paths)
         msg = e["msg"].removeprefix("Value error, ")
+        located = (e.get("ctx") or {}).get("error")
+        if isinstance(located, Located):  # a model validator's problem below the model
+            loc, msg = (*loc, *located.loc), located.msg
+        where = _where(loc, source, node, set_paths)
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1], model)
-            msg = f"unknown key '{loc[-1]}'" + (
-                f"; allowed here: {', '.join(allowed)}" if allowed else ""
-            )
+            guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            msg = f"unknown key '{loc[-1]}'" + (f" (did you mean '{guess[0]}'?)" if guess else "")
+            msg += f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        elif e["type"] in ("model_type", "model_attributes_type", "dict_type"):
+            msg = _mapping_expected(model, loc, e.get("input"))
         elif (
             e["type"] not in ("value_error", "assertion_error")
             and "input" in e
@@ -141,15 +147,49 @@ def validation_message(
     return text
 
 
+def _mapping_expected(model: type[BaseModel], loc: tuple, got: Any) -> str:
+    """The message for a single value (or list) where a mapping of keys belongs: its keys and an example."""
+    _, at = _model_at(model, loc)
+    keys = list(getattr(at, "model_fields", {}))
+    number = isinstance(got, (int, float)) and not isinstance(got, bool)
+    if "mean" in keys and number:  # a gene given as its mean
+        field, value = "mean", got
+    else:  # the first key with a plain default
+        plain = [(k, f.default) for k, f in getattr(at, "model_fields", {}).items()
+                 if isinstance(f.default, (str, int, float)) and not isinstance(f.default, bool)]  # fmt: skip
+        field, value = plain[0] if plain else (keys[0] if keys else "key", "...")
+    return (
+        f"expected a mapping of keys ({', '.join(keys)}), got {_safe_repr(got)}; "
+        f"for example {{{field}: {value}}}"
+    )
+
+
 def _allowed_keys(loc: tuple, model: type[BaseModel] = World) -> list[str]:
     """Keys allowed in the mapping at ``loc`` below ``model`` (none if ``loc`` is not a mapping of the schema)."""
     _, at = _model_at(model, loc)
     return list(getattr(at, "model_fields", {}))
 
 
+def _unknown_key(loc: tuple, model: type[BaseModel] | None = World) -> bool:
+    """True if ``loc`` passes through a key the schema does not have (validation reports those)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None:  # a free-form mapping (e.g. a selector): its keys are checked by type
+            return False
+        fields = model.model_fields
+        if part not in fields:
+            return True
+        model = model_of(fields[part].annotation)
+    return False
+
+
 def _check_finite(data: Any, loc: tuple = ()) -> None:
-    """Refuse NaN and infinities anywhere (YAML's .nan / .inf)."""
-    if isinstance(data, float) and not math.isfinite(data):
+    """Refuse NaN and infinities (YAML's .nan / .inf) under the schema's keys.
+
+    An unknown key is left to validation, which names it as such.
+    """
+    if isinstance(data, float) and not math.isfinite(data) and not _unknown_key(loc):
         raise ValueError((loc, f"{data} is not allowed; give a finite number"))
     if isinstance(data, Mapping):
         for k, v in data.items():
@@ -278,7 +318,13 @@ def read_world_file(
     except RecursionError:
         raise ConfigError(f"{p}: the YAML is nested too deeply") from None
     if data is None:
-        data = {}
+        hint = (
+            "; run without a file for the default world (evosim run), or start from the "
+            "commented template: evosim init > my_world.yaml"
+            if kind == "world"
+            else ""
+        )
+        raise ConfigError(f"{p}: empty {kind} file (nothing but blank lines or comments){hint}")
     if not isinstance(data, dict):
         raise ConfigError(
             f"{p}: the top level must be a mapping of keys ({keys}), got {type(data).__name__}"

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from evosim.config.base import MAX_GRID_SIDE, MAX_POPULATION_CAP, MAX_TICKS, Strict, _f
+from evosim.config.base import MAX_GRID_SIDE, MAX_POPULATION_CAP, MAX_TICKS, Located, Strict, _f
 from evosim.config.culture import (  # noqa: F401  (re-exported: part of the world schema)
     ComputeConfig,
     CultureConfig,
@@ -324,6 +324,12 @@ class GeneSpec(Strict):
         return self
 
 
+def _can_be_species(name: str, founders: list[str]) -> bool:
+    """True if a species of a world founded by ``founders`` can have ``name`` (``<founder>.<id>`` later)."""
+    root, _, number = name.rpartition(".")
+    return name in founders or (root in founders and number.isdigit())
+
+
 def _gene_field(gene: str, mean: float = 0.5):
     return _f(GeneSpec(mean=mean), f"the {gene} gene")
 
@@ -472,18 +478,49 @@ class World(Strict):
 
     @model_validator(mode="after")
     def _interventions_can_fire(self):
-        names = {s.name for s in self.species}
+        """Refuse interventions that no run of this world could ever apply."""
+        names = [s.name for s in self.species]
         milestones = {m.name for m in self.technology.ladder}
+        w, h = self.world.width, self.world.height
         for k, iv in enumerate(self.interventions):
+            at = ("interventions", k)
             if iv.when.trigger == "milestone" and iv.when.milestone not in milestones:
-                raise ValueError(
-                    f"interventions[{k}].when.milestone '{iv.when.milestone}' is not on the technology ladder "
-                    f"({', '.join(sorted(milestones)) or 'empty'})"
+                raise Located(
+                    (*at, "when", "milestone"),
+                    f"'{iv.when.milestone}' is not on the technology ladder "
+                    f"({', '.join(sorted(milestones)) or 'empty'})",
+                )
+            if iv.when.trigger == "population_below" and iv.when.value == 0:
+                raise Located(
+                    (*at, "when", "value"),
+                    "population_below 0 can never happen (a species with no members is extinct); "
+                    "give a value of 1 or more",
                 )
             if iv.target.founder is not None and iv.target.founder not in names:
-                raise ValueError(
-                    f"interventions[{k}].target.founder '{iv.target.founder}' is not a founding species "
-                    f"({', '.join(sorted(names))})"
+                raise Located(
+                    (*at, "target", "founder"),
+                    f"'{iv.target.founder}' is not a founding species ({', '.join(sorted(names))})",
+                )
+            ghosts = [n for n in iv.target.species or [] if not _can_be_species(n, names)]
+            if ghosts:
+                raise Located(
+                    (*at, "target", "species"),
+                    f"{', '.join(repr(g) for g in ghosts)} can never name a species of this world: "
+                    f"founding species are {', '.join(names)}, and a species formed later is named "
+                    f"<founder>.<number>, e.g. {names[0]}.7 (see species.csv)",
+                )
+            for gene, r in (iv.target.selector or {}).items():
+                if r.min > r.max:
+                    raise Located(
+                        (*at, "target", "selector", gene),
+                        f"min {r.min} > max {r.max}: no species can match",
+                    )
+            r = iv.effect.region
+            if iv.effect.kind == "food" and r is not None and (r.x >= w or r.y >= h):
+                raise Located(
+                    (*at, "effect", "region"),
+                    f"the region starts at ({r.x}, {r.y}), outside the {w}x{h} grid, so it "
+                    "would change nothing",
                 )
         return self
 
