@@ -24,3 +24,10 @@ class ConfigError(Exception):
 
 class CheckpointError(ConfigError):
     """A checkpoint that cannot be used (missing, corrupt, foreign, wrong version)."""
+
+
+class RunFolderError(ConfigError):
+    """A run folder that cannot be written or continued as asked: logs that no checkpoint
+    matches, or another process writing it. Exit code 1: the input is fine, the folder is not."""
+
+    exit_code = 1

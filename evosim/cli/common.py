@@ -27,7 +27,7 @@ set_option = click.option(
 
 
 def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ConfigError into the one-paragraph message and exit code 2."""
+    """Turn a ConfigError into the one-paragraph message and its exit code (2; 1 for a RunFolderError)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -35,6 +35,6 @@ def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except ConfigError as exc:
             click.echo(f"evosim: error: {exc}", err=True)
-            sys.exit(ConfigError.exit_code)
+            sys.exit(exc.exit_code)
 
     return wrapper

@@ -6,6 +6,7 @@ as one paragraph on stderr, exit code 2, no traceback, nothing written.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,21 @@ def main() -> None:
     Start with `evosim run` (the embedded default world) or `evosim init >
     my_world.yaml` for a commented world file to edit.
     """
+    _show_warnings()
+
+
+def _show_warnings() -> None:
+    """Print the library's warnings (e.g. a stale run-folder lock taken over) as one line each on stderr."""
+    log = logging.getLogger("evosim")
+    if not any(isinstance(h, _EchoHandler) for h in log.handlers):
+        log.addHandler(_EchoHandler(logging.WARNING))
+
+
+class _EchoHandler(logging.Handler):
+    """Writes a log record as ``evosim: warning: ...`` to the stderr of the moment (click.echo)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"evosim: warning: {record.getMessage()}", err=True)
 
 
 @main.command()
@@ -171,7 +187,8 @@ def run(
                 "--resume RUN_FOLDER continues a run as it was configured; "
                 "it takes no world file, --set, --seed or --out"
             )
-        bar_ticks = ticks
+        cfg = Path(resume_folder) / "config.yaml"
+        bar_ticks = ticks if ticks is not None or not cfg.is_file() else load_world(cfg).sim.ticks
 
         def job(progress):
             return runner.resume(resume_folder, force=force, progress=progress, ticks=ticks)
@@ -210,7 +227,7 @@ def run(
     except OSError as exc:
         click.echo(
             f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
-            f"({getattr(exc, 'filename', '') or out_path}); the newest checkpoint stays valid",
+            f"({getattr(exc, 'filename', '') or out_path}); {_what_is_kept(out_path)}",
             err=True,
         )
         sys.exit(1)
@@ -220,7 +237,28 @@ def run(
         for msg in refused:
             click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
         click.echo(f"resumed from tick {start}")
+        if start == summary["ticks_run"] and summary["ended"] == "completed":
+            click.echo(
+                f"note: the run was already at tick {start}, its length: nothing to simulate "
+                "(give --ticks N to extend it)",
+                err=True,
+            )
     _report(summary, out_path)
+    for line in runner.interventions_never_applied(out_path):
+        click.echo(f"warning: {line}", err=True)
+
+
+def _what_is_kept(out: Path) -> str:
+    """What a failed write leaves usable in run folder ``out`` (for the error message)."""
+    from evosim.io.checkpoint import headers
+
+    newest = headers(out / "checkpoints")
+    if not newest:
+        return "no checkpoint was written, so the run cannot be resumed; run it again"
+    return (
+        f"the newest checkpoint stays valid ({newest[0].name}): "
+        f"continue with evosim run --resume {out} once the cause is fixed"
+    )
 
 
 def _with_bar(job, label: str, ticks: int):

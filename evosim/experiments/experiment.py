@@ -17,7 +17,6 @@ arguments.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -44,6 +43,7 @@ from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import check_out, run_folder, save_manifest, write_manifest  # noqa: F401 (re-exported)
 from evosim.experiments.spec import ExperimentSpec, read_spec
+from evosim.io.lock import locked
 
 BASE_DIR = "_base"
 FINISHED = ("completed", "extinct")
@@ -253,20 +253,6 @@ def finished_summary(folder: str | os.PathLike) -> dict | None:
     return s if isinstance(s, dict) and s.get("ended") in FINISHED else None
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (which records the holder's pid and host)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-        yield
-    finally:
-        os.close(fd)
-
-
 def lock_path(folder: str | os.PathLike) -> Path:
     """The lock file of a run folder: ``.<name>.lock`` beside it."""
     f = Path(folder)
@@ -298,7 +284,9 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
 
     folder = Path(task["folder"])
     t0 = time.perf_counter()
-    with _locked(lock_path(folder)):
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # waits for another task of the same replicate (a Dask retry); removed when this one ends
+    with locked(lock_path(folder), wait=True, what=str(folder)):
         summary, action = finished_summary(folder), "skipped"
         if summary is None and (folder / "config.yaml").is_file():
             try:

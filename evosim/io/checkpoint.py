@@ -127,9 +127,48 @@ def write(
         "scalars": scalars,
         "extra": extra or {},
     }
+    header["header_sha256"] = _header_sha(header)
     atomic_write_json(folder / f"{stem}.json", header)
     _prune(folder, keep)
     return folder / f"{stem}.json"
+
+
+def _header_sha(header: dict) -> str:
+    """SHA-256 of a header's content (all but this checksum): the scalars of the state live there."""
+    body = {k: v for k, v in header.items() if k != "header_sha256"}
+    return sha256(json.dumps(body, sort_keys=True).encode("utf-8"))
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _header_problem(hp: Path, header: dict) -> str | None:
+    """What is wrong with a header's fields (types, consistency, checksum), or None."""
+    if "header_sha256" in header and header["header_sha256"] != _header_sha(header):
+        return "its checksum does not match its content: the header was edited or damaged"
+    fields = {
+        "tick": (_whole, "a whole number"),
+        "seed": (_whole, "a whole number"),
+        "npz_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a SHA-256 in hex"),
+        "logs": (
+            lambda v: isinstance(v, dict) and all(_whole(n) for n in v.values()),
+            "a mapping of log files to sizes in bytes",
+        ),
+        "scalars": (lambda v: isinstance(v, dict), "a mapping"),
+        "extra": (lambda v: isinstance(v, dict), "a mapping"),
+    }
+    for key, (ok, what) in fields.items():
+        if key not in header or not ok(header[key]):
+            got = f"is {header[key]!r}"[:60] if key in header else "is missing"
+            return f"'{key}' {got}, expected {what}"
+    for key in ("tick", "seed"):
+        if header["scalars"].get(key) != header[key]:
+            return f"scalars.{key} {header['scalars'].get(key)!r} differs from {key} {header[key]}"
+    m = _NAME.match(hp.name)
+    if m and int(m.group(1)) != header["tick"]:
+        return f"its file name says tick {int(m.group(1))}, its content tick {header['tick']}"
+    return None
 
 
 def _prune(folder: Path, keep: int) -> None:
@@ -148,7 +187,8 @@ def read(
 
     Raises:
         CheckpointError: missing or unreadable files, a wrong format version,
-            a checksum mismatch (truncated, corrupted or hand-edited data), or
+            a header whose fields are damaged or edited, a checksum mismatch
+            (truncated, corrupted or hand-edited data), or
             (with ``config_sha``) a checkpoint of another config.
     """
     hp = Path(header_path)
@@ -165,6 +205,9 @@ def read(
         raise CheckpointError(
             f"{hp}: checkpoint format version {got!r}; this evosim reads version {FORMAT_VERSION}"
         )
+    problem = _header_problem(hp, header)
+    if problem:
+        raise CheckpointError(f"{hp}: the checkpoint header is not usable: {problem}")
     npz = hp.with_suffix(".npz")
     try:
         data = npz.read_bytes()
@@ -186,6 +229,14 @@ def read(
     return header, arrays
 
 
+def headers(folder: str | os.PathLike) -> list[Path]:
+    """Checkpoint header paths in ``folder``, newest first (none if it is not a folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if _NAME.match(p.name)), reverse=True)
+
+
 def newest_valid(
     folder: str | os.PathLike, config_sha: str | None = None
 ) -> tuple[Path, dict, dict, list[str]]:
@@ -198,13 +249,8 @@ def newest_valid(
         CheckpointError: no valid checkpoint.
     """
     folder = Path(folder)
-    headers = (
-        sorted((p for p in folder.iterdir() if _NAME.match(p.name)), reverse=True)
-        if folder.is_dir()
-        else []
-    )
     refused: list[str] = []
-    for hp in headers:
+    for hp in headers(folder):
         try:
             header, arrays = read(hp, config_sha)
             return hp, header, arrays, refused

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import time
@@ -18,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from evosim import __version__
-from evosim.config.load import load_world, world_to_dict
-from evosim.config.schema import World
+from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import GENES
 from evosim.engine.kernels.culture import milestone_levels
@@ -27,10 +27,17 @@ from evosim.engine.kernels.stats import species_sums
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
-from evosim.io.columns import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
+from evosim.io.columns import (
+    BASE_TIMESERIES_COLUMNS,
+    EVENT_COLUMNS,
+    SPECIES_COLUMNS,
+    timeseries_columns,
+)
 from evosim.io.files import atomic_write_json, atomic_write_text
 from evosim.io.frames import FrameRecorder
+from evosim.io.integrity import LogLedger
 from evosim.io.lineage import LineageWriter
+from evosim.io.lock import LOCK_NAME
 
 #: Files a run folder may contain; ``--force`` only replaces folders made of these.
 RUN_FILES = {
@@ -42,7 +49,11 @@ RUN_FILES = {
     "lineage",
     "checkpoints",
     "frames",
+    LOCK_NAME,
 }
+#: Keys of a world that act only at tick 0 (the grid, its habitat and the founders):
+#: a run continued from a checkpoint keeps the checkpoint's, whatever its world says.
+TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species")
 
 
 def skill_stats(
@@ -98,7 +109,7 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()):
         if not force:
             raise ConfigError(
                 f"--out {out}: the folder already exists; choose another --out or pass --force to replace it"
@@ -114,7 +125,24 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     return out
 
 
-def _file_sha(path: str | os.PathLike | None) -> str | None:
+def _get(data: dict, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def tick0_part(world: dict) -> dict:
+    """The :data:`TICK0_KEYS` of a world dict (:func:`world_to_dict`), by key."""
+    return {k: _get(world, k) for k in TICK0_KEYS}
+
+
+def world_sha(world: dict) -> str:
+    """SHA-256 of a world dict without ``sim.ticks``: the run a checkpoint belongs to, whatever its length."""
+    data = {**world, "sim": {k: v for k, v in world["sim"].items() if k != "ticks"}}
+    return ckpt.sha256(json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def file_sha(path: str | os.PathLike | None) -> str | None:
     try:
         return ckpt.sha256(Path(path).read_bytes()) if path else None
     except OSError:
@@ -150,8 +178,12 @@ class Recorder:
         self._steps_at_start = sim.agent_steps
         self.lineage: LineageWriter | None = None
         self.milestones = [m.name for m in sim.world.technology.ladder]
+        # the share_<milestone> columns of timeseries.csv: this run's milestones, unless it
+        # continues logs that name others (a branch under another ladder; see continuation.py)
+        self.share_names = list(self.milestones)
+        self.ledger = LogLedger(self.folder)
         self.world_file = str(Path(world_file).resolve()) if world_file else None
-        self.world_file_sha = _file_sha(world_file)
+        self.world_file_sha = file_sha(world_file)
         self.config_sha = ""
 
     def config_text(self) -> str:
@@ -168,7 +200,8 @@ class Recorder:
         """Empty (an already checked) folder and write ``config.yaml``."""
         if self.folder.exists():
             for p in self.folder.iterdir():
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
+                if p.name != LOCK_NAME:  # held by this run (io/lock.py)
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
         self.folder.mkdir(parents=True, exist_ok=True)
         text = self.config_text()
         atomic_write_text(self.folder / "config.yaml", text)
@@ -185,7 +218,7 @@ class Recorder:
     def _fresh_logs(self) -> None:
         """Open new logs, write their headers and sample the current tick."""
         self._open_logs("w")
-        self._csv.writerow(timeseries_columns(self.milestones))
+        self._csv.writerow(timeseries_columns(self.share_names))
         self._evcsv.writerow(EVENT_COLUMNS)
         self.sample()
 
@@ -215,11 +248,17 @@ class Recorder:
         self._ev.flush()
         os.fsync(self._ts.fileno())
         os.fsync(self._ev.fileno())
-        logs = {"timeseries.csv": self._ts.tell(), "events.csv": self._ev.tell()}
+        logs, log_sha = (
+            self.ledger.record()
+        )  # every log's extent and checksum, for a resume to verify
+        world = world_to_dict(self.sim.world)
         extra = {
             "lineage_chunks": self.lineage.chunks if self.lineage else 0,
             "world_file": self.world_file,
             "world_file_sha256": self.world_file_sha,
+            "log_sha256": log_sha,
+            "world_sha256": world_sha(world),
+            "tick0": tick0_part(world),
         }
         return ckpt.write(
             self.folder / "checkpoints",
@@ -231,118 +270,21 @@ class Recorder:
             keep=self.sim.world.output.checkpoint_keep,
         )
 
-    @classmethod
-    def resume(cls, folder: str | os.PathLike, force: bool = False) -> tuple[Recorder, list[str]]:
-        """Reopen an interrupted run folder at its newest valid checkpoint.
-
-        Logs are truncated back to the checkpoint's tick, so no row is lost or
-        duplicated. Returns the recorder (its ``sim`` restored) and messages
-        about newer checkpoints that were refused.
-
-        Raises:
-            ConfigError: not a run folder, no valid checkpoint, or the world
-                file changed since the run started (unless ``force``).
-        """
-        folder = Path(folder)
-        cfg = folder / "config.yaml"
-        if not cfg.is_file():
-            raise ConfigError(f"--resume {folder}: not a run folder (no config.yaml)")
-        world = load_world(cfg)
-        config_sha = ckpt.sha256(cfg.read_bytes())
-        _, header, arrays, refused = ckpt.newest_valid(folder / "checkpoints", config_sha)
-        extra = header.get("extra", {})
-        wf, wsha = extra.get("world_file"), extra.get("world_file_sha256")
-        if wf and wsha and Path(wf).exists() and _file_sha(wf) != wsha and not force:
-            raise ConfigError(
-                f"{wf}: the world file changed since this run started; the run continues from its resolved "
-                f"config.yaml, pass --force to resume anyway"
-            )
-        rec = cls(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)
-        rec.world_file, rec.world_file_sha, rec.config_sha = (
-            wf,
-            wsha,
-            config_sha,
-        )  # the run's, as its checkpoints keep them
-        rec._continue_logs(header["logs"], int(extra.get("lineage_chunks", 0)), arrays)
-        return rec, refused
-
-    def _continue_logs(
-        self, logs: dict[str, int], lineage_chunks: int, arrays: dict[str, np.ndarray]
-    ) -> None:
-        """Cut the logs back to a checkpoint's extent and reopen them for appending.
+    def continue_logs(self, lineage_chunks: int, arrays: dict[str, np.ndarray]) -> None:
+        """Reopen logs already cut back to a checkpoint (see :mod:`evosim.io.continuation`) for appending.
 
         Args:
-            logs: log file name -> its size in bytes at the checkpoint.
             lineage_chunks: lineage chunks written by the checkpoint's tick (later ones are dropped).
             arrays: the checkpoint's arrays (its buffered lineage rows are reloaded).
         """
-        for name, size in logs.items():
-            with open(self.folder / name, "r+b") as fh:
-                fh.truncate(size)
+        with open(self.folder / "timeseries.csv", encoding="utf-8") as fh:
+            columns = fh.readline().rstrip("\n").split(",")
+        self.share_names = [
+            c.removeprefix("share_") for c in columns[len(BASE_TIMESERIES_COLUMNS) :]
+        ]
         self._open_logs("a")
         if self.lineage is not None:
             self.lineage.restore(arrays, lineage_chunks)
-
-    @classmethod
-    def branch(
-        cls,
-        header_path: str | os.PathLike,
-        world: World,
-        out: str | os.PathLike,
-        force: bool = False,
-        world_file: str | os.PathLike | None = None,
-    ) -> Recorder:
-        """Start a new run folder ``out`` from a checkpoint, under ``world`` (e.g. with interventions).
-
-        The state (agents, grids, species, counters, tick, seed) is the
-        checkpoint's; only the world's parameters and interventions may
-        differ. When the checkpoint lies in a run folder, that run's logs up
-        to the checkpoint are copied, so the branch has the whole history.
-
-        Raises:
-            ConfigError: unusable checkpoint, another grid size, or ``out`` taken.
-        """
-        header, arrays = ckpt.read(header_path)
-        hab = arrays["sim.habitat"]
-        if hab.shape != (world.world.height, world.world.width):
-            raise ConfigError(
-                f"{header_path}: the checkpoint's grid is {hab.shape[1]}x{hab.shape[0]}, the world's is "
-                f"{world.world.width}x{world.world.height}; a branch must keep the grid"
-            )
-        out = prepare_folder(out, force)
-        world = world.model_copy(
-            update={"sim": world.sim.model_copy(update={"seed": header["seed"]})}
-        )
-        sim = ckpt.restore(world, arrays, header["scalars"])
-        rec = cls(out, sim, world_file=world_file, checked=True)
-        rec._start_folder()
-        parent = Path(header_path).resolve().parent.parent
-        logs = {}
-        for name in ("timeseries.csv", "events.csv"):
-            src = parent / name
-            if src.is_file() and name in header["logs"]:
-                with open(src, "rb") as fh:
-                    data = fh.read(header["logs"][name])
-                (rec.folder / name).write_bytes(data)
-                logs[name] = len(data)
-        chunks = int(header.get("extra", {}).get("lineage_chunks", 0))
-        if world.output.lineage and (parent / "lineage").is_dir():
-            (rec.folder / "lineage").mkdir(exist_ok=True)
-            for k in range(chunks):
-                shutil.copyfile(
-                    parent / "lineage" / f"part-{k:05d}.parquet",
-                    rec.folder / "lineage" / f"part-{k:05d}.parquet",
-                )
-        else:
-            chunks = 0
-        if len(logs) == 2:
-            rec._continue_logs(logs, chunks, arrays)
-        else:  # no parent logs: start fresh logs at the branch tick
-            rec._fresh_logs()
-        sim.events.append((sim.tick, "branch", -1, f"branched from {Path(header_path).name}"))
-        rec.write_events()
-        rec._periodic_checkpoint()
-        return rec
 
     def on_tick(self, sim: Simulation) -> None:
         """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""
@@ -401,29 +343,33 @@ class Recorder:
                     row += ["", ""]
             row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
             row += [_fmt(z_mean[s]), _fmt(z_p90[s]), _fmt(z_max[s])]
-            row += [_fmt(holding[s, k] / c) if c else "" for k in range(1, n_ms + 1)]
+            share = {
+                m: _fmt(holding[s, k] / c) if c else "" for k, m in enumerate(self.milestones, 1)
+            }
+            row += [share.get(m, "") for m in self.share_names]
             self._csv.writerow(row)
         self._ts.flush()
 
     def close(self, ended: str) -> dict:
         """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted.
 
-        An interrupted run gets a checkpoint and a summary but keeps its logs
+        Every run ends with a checkpoint of its last tick (whatever
+        ``output.checkpoint_every``), so it can be resumed, extended or branched.
+        An interrupted run gets that checkpoint and a summary but keeps its logs
         open-ended (no final sample, no survivors in the lineage), so that
         ``--resume`` continues it exactly.
         """
         sim = self.sim
         self.write_events()
-        if (
-            self.frames is not None
-        ):  # interrupted: frames so far; else the last tick too (the replay ends there)
-            self.frames.flush() if ended == "interrupted" else self.frames.close()
+        # the state at the last tick, taken before the outputs only an end writes (a final
+        # sample, the last frame, the survivors' lineage), so `--resume --ticks` can extend it
+        self.checkpoint()
         if ended == "interrupted":
-            self.checkpoint()
             self._ts.close()
             self._ev.close()
             return self._write_summary(ended)
-        self._periodic_checkpoint()
+        if self.frames is not None:
+            self.frames.close()  # the last tick too: the replay ends there
         if sim.tick % self.sample_every != 0 and not sim.extinct:
             self.sample()
         self._ts.close()

@@ -4,19 +4,29 @@ SIGINT and SIGTERM finish the current tick, write a checkpoint and a summary
 marked ``interrupted``, and end the run with :class:`Interrupted` (the CLI
 exits 130 or 143). A second signal exits at once; the newest checkpoint stays
 valid because every checkpoint is written atomically.
+
+Each function holds the run folder's lock (:mod:`evosim.io.lock`) while it
+writes: a second process writing the same folder is refused.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from evosim.config.load import load_world
 from evosim.config.schema import World
 from evosim.engine.sim import Simulation
+from evosim.errors import ConfigError
+from evosim.io import continuation
+from evosim.io.continuation import check_interventions
+from evosim.io.lock import run_folder_lock
 from evosim.io.recorder import Recorder, prepare_folder
 
 #: Exit codes for interruption by a signal (128 + signal number).
@@ -142,10 +152,13 @@ def run(
         Interrupted: a signal stopped the run (checkpoint and summary written).
     """
     world = resolve(world, ticks, seed, checkpoint_every)
-    folder = prepare_folder(out, force)  # before building the world: a refused folder costs nothing
-    rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
-    rec.open()
-    return _loop(rec, world.sim.ticks, progress)
+    check_interventions(world, 0)
+    prepare_folder(out, force)  # before building the world: a refused folder costs nothing
+    with run_folder_lock(out) as folder:
+        prepare_folder(folder, force)  # again: another process may have written it meanwhile
+        rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
+        rec.open()
+        return _loop(rec, world.sim.ticks, progress)
 
 
 def resume(
@@ -154,18 +167,27 @@ def resume(
     progress: Callable[[Simulation], None] | None = None,
     ticks: int | None = None,
 ) -> tuple[dict, list[str], int]:
-    """Continue an interrupted run from its newest valid checkpoint.
+    """Continue a run from its newest checkpoint whose logs match (see :mod:`evosim.io.continuation`).
+
+    Args:
+        folder: the run folder.
+        force: resume even if the world file changed since the run started.
+        progress: as for :func:`run`.
+        ticks: the run's new length (recorded in its config.yaml); default: its own.
 
     Returns:
-        (summary, messages about refused newer checkpoints, tick resumed from).
+        (summary, messages about newer checkpoints passed over, tick resumed from).
+
+    Raises:
+        ConfigError: see :func:`evosim.io.continuation.resume`.
+        RunFolderError: the logs match no checkpoint, or another process writes the folder.
     """
-    rec, refused = Recorder.resume(folder, force)
-    start = rec.sim.tick
-    return (
-        _loop(rec, ticks if ticks is not None else rec.sim.world.sim.ticks, progress),
-        refused,
-        start,
-    )
+    if not Path(folder).is_dir():
+        raise ConfigError(f"--resume {folder}: no such run folder")
+    with run_folder_lock(folder, create=False):
+        rec, refused = continuation.resume(folder, force, ticks)
+        start = rec.sim.tick
+        return _loop(rec, rec.sim.world.sim.ticks, progress), refused, start
 
 
 def branch(
@@ -191,5 +213,45 @@ def branch(
         The summary.
     """
     world = resolve(world, ticks, None, checkpoint_every)
-    rec = Recorder.branch(checkpoint, world, out, force=force, world_file=world_file)
-    return _loop(rec, world.sim.ticks, progress)
+    prepare_folder(out, force)
+    with run_folder_lock(out):
+        rec = continuation.branch(checkpoint, world, out, force=force, world_file=world_file)
+        return _loop(rec, world.sim.ticks, progress)
+
+
+def interventions_never_applied(folder: str | os.PathLike) -> list[str]:
+    """One line per intervention of the run in ``folder`` that its events.csv never shows applying.
+
+    Timed interventions outside the run are refused before it starts; these
+    are the ones whose trigger never fired, whose target matched no species
+    when they came due, or that the run did not reach (it ended early).
+    """
+    folder = Path(folder)
+    try:
+        world = load_world(folder / "config.yaml")
+        with open(folder / "events.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, ConfigError):
+        return []
+    applied: set[str] = set()
+    unmatched: Counter[str] = Counter()
+    for r in rows:
+        name = r["details"].split(":", 1)[0]
+        if r["kind"] == "intervention":
+            applied.add(name)
+        elif r["kind"] == "intervention_no_match":
+            unmatched[name] += 1
+    out = []
+    for iv in world.interventions:
+        if iv.name in applied:
+            continue
+        w = iv.when
+        if unmatched[iv.name]:
+            why = f"it came due {unmatched[iv.name]} time(s) but its target matched no species"
+        elif w.trigger is not None:
+            what = f"{w.trigger} {w.milestone or w.value or ''}".strip()
+            why = f"its trigger ({what}) never fired for a species it targets"
+        else:
+            why = "the run ended before it came due"
+        out.append(f"intervention '{iv.name}' never applied: {why}")
+    return out
