@@ -173,19 +173,20 @@ def make_world_sim(
 def world_agent_bytes(sim: Simulation) -> int:
     """Bytes of the agent arrays plus every per-agent scratch array of a Simulation (all rows).
 
-    Scratch = every ndarray attribute of the Simulation whose length equals the
-    population capacity (or capacity + 1), e.g. the spatial index and the keep list.
+    Scratch = every distinct ndarray of ``sim.scratch`` whose length equals the
+    population capacity (or capacity + 1), e.g. the spatial index and the survivor list
+    (buffers sharing memory, such as ``survivors`` and ``dependants``, count once).
     """
     cap = sim.pop.capacity
-    scratch = [
-        a
-        for a in vars(sim).values()
+    scratch = {
+        id(a): a
+        for a in vars(sim.scratch).values()
         if isinstance(a, np.ndarray)
         and a.ndim == 1
         and len(a) in (cap, cap + 1)
-        and len(a) != sim.habitat.size + 1
-    ]
-    return sim.pop.nbytes() + sum(a.nbytes for a in scratch)
+        and len(a) != sim.grids.habitat.size + 1
+    }
+    return sim.pop.nbytes() + sum(a.nbytes for a in scratch.values())
 
 
 # ----------------------------------------------------------------- measuring

@@ -117,7 +117,7 @@ def profile_world(
     """
     sim = bench.make_world_sim(n, dense, seed, overrides)
     sim.advance(warmup)
-    return {**time_phases(sim, ticks, lambda: sim.pop.n), "cells": sim.habitat.size}
+    return {**time_phases(sim, ticks, lambda: sim.pop.n), "cells": sim.grids.habitat.size}
 
 
 def profile_forager(n: int, warmup: int, ticks: int, seed: int = 1) -> dict[str, float]:

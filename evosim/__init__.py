@@ -23,8 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from evosim.errors import ConfigError
-
-__version__ = "0.1.0"
+from evosim.version import __version__
 
 #: public name -> the module that defines it (imported on first use)
 _LAZY = {

@@ -57,7 +57,9 @@ RNG_LEARN = 7
 RNG_INNOVATE = 8
 RNG_CULL = 9
 
-#: Causes of death (reported in lineage logs).
+#: Causes of death (reported in lineage logs); 0 in a cause array means "survives".
 DEATH_STARVATION = 1
 DEATH_OLD_AGE = 2
 DEATH_CULLED = 3
+#: Columns of the per-species death counters, indexed by cause (column 0 unused).
+N_DEATH_COLUMNS = 4

@@ -76,9 +76,10 @@ def test_state_is_identical_after_each_tick(world):
     for _ in range(60):
         a.step()
         b.step()
-    for f, v in a.pop.state().items():
-        assert np.array_equal(v, b.pop.state()[f]), f
-    assert np.array_equal(a.food, b.food)
+    (arrays_a, scalars_a), (arrays_b, scalars_b) = a.state(), b.state()
+    assert arrays_a.keys() == arrays_b.keys() and scalars_a == scalars_b
+    for k, v in arrays_a.items():
+        assert np.array_equal(v, arrays_b[k]), k
 
 
 def test_recording_does_not_change_the_run(world, tmp_path):

@@ -10,21 +10,23 @@ intervention whose target matches no species is logged as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from evosim.config.interventions import InterventionConfig, TargetConfig
+from evosim.config.schema import World
 from evosim.defaults import DEATH_CULLED, GENES, RNG_CULL
+from evosim.engine.detectors import Event
+from evosim.engine.grids import Grids
 from evosim.engine.kernels.rng import uniform_array
+from evosim.engine.population import Population
+from evosim.engine.species import SpeciesRegistry
 
-if TYPE_CHECKING:  # pragma: no cover
-    from evosim.engine.sim import Simulation
 
-
-def select(sim: Simulation, target: TargetConfig) -> list[int]:
-    """Ids of extant species matching ``target``."""
-    s = sim.species
+def select(s: SpeciesRegistry, target: TargetConfig) -> list[int]:
+    """Ids of extant species of ``s`` matching ``target``."""
     extant = s.extant()
     if target.all:
         return extant.tolist()
@@ -36,6 +38,7 @@ def select(sim: Simulation, target: TargetConfig) -> list[int]:
         return extant[s.root[extant] == roots[0]].tolist() if roots else []
     means = s.centroid[extant]
     ok = np.ones(len(extant), bool)
+    assert target.selector is not None  # the schema requires one target kind
     for g, r in target.selector.items():
         m = means[:, GENES.index(g)]
         ok &= (r.min <= m) & (m <= r.max)
@@ -43,72 +46,125 @@ def select(sim: Simulation, target: TargetConfig) -> list[int]:
 
 
 class Interventions:
-    """The world's interventions and their firing state."""
+    """The world's interventions and their firing state.
 
-    def __init__(self, sim: Simulation):
-        self.specs: list[InterventionConfig] = list(sim.world.interventions)
-        self.fired: list[set[int]] = [set() for _ in self.specs]  # species a trigger fired for
+    Args:
+        world: gives the interventions, in order.
+        seed: the run's seed (keys a cull's random draws).
+        species: the registry (targets are chosen from it; grants and bounds are written to it).
+        pop: the agents (a ``gene_bounds`` effect clips their genomes).
+        grids: the food layers a ``food`` effect changes.
+        events: the list applications are appended to.
+        remove: ``remove(mask, cause)`` removes the live agents where ``mask`` is true
+            (:meth:`evosim.engine.sim.Simulation.remove`; a cull).
+
+    Attributes:
+        specs: the interventions.
+        fired: per intervention, the species a trigger has fired for.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        seed: int,
+        species: SpeciesRegistry,
+        pop: Population,
+        grids: Grids,
+        events: list[Event],
+        remove: Callable[[np.ndarray, int], None],
+    ):
+        self.specs: list[InterventionConfig] = list(world.interventions)
+        self.fired: list[set[int]] = [set() for _ in self.specs]
+        self.seed = seed
+        self.species = species
+        self.pop = pop
+        self.grids = grids
+        self.events = events
+        self.remove = remove
+
+    def state(self) -> dict[str, Any]:
+        """The interventions (as JSON data) and which species each trigger has fired for."""
+        return {
+            "interventions_fired": [sorted(f) for f in self.fired],
+            "interventions": [iv.model_dump(mode="json") for iv in self.specs],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Carry over :meth:`state`'s firing record when the interventions are the same.
+
+        A branch with other interventions starts with none fired.
+        """
+        if state.get("interventions") == [iv.model_dump(mode="json") for iv in self.specs]:
+            self.fired = [set(f) for f in state.get("interventions_fired", [])]
+        else:
+            self.fired = [set() for _ in self.specs]
 
     @property
     def names(self) -> list[str]:
         """Names, in order (the viewer lists them)."""
         return [iv.name for iv in self.specs]
 
-    def update(self, sim: Simulation) -> None:
-        """Apply whatever is due at the end of tick ``sim.tick``."""
-        t = sim.tick
+    def update(self, t: int, reached_now: list[tuple[int, str]]) -> None:
+        """Apply whatever is due at the end of tick ``t``.
+
+        Args:
+            t: the tick just completed.
+            reached_now: ``(species, milestone)`` pairs first reached this tick (the detectors').
+        """
         for k, iv in enumerate(self.specs):
             w = iv.when
             if w.tick is not None or w.every is not None:
+                every = w.every
                 due = (
-                    t == w.tick
-                    if w.tick is not None
-                    else (t >= w.start and (t - w.start) % w.every == 0)
+                    t == w.tick if every is None else (t >= w.start and (t - w.start) % every == 0)
                 )
                 if due:
-                    self.apply(sim, k, select(sim, iv.target))
+                    self.apply(t, k, select(self.species, iv.target))
                 continue
-            hits = [sid for sid in self._triggered(sim, w) if not (w.once and sid in self.fired[k])]
+            hits = [
+                sid
+                for sid in self._triggered(t, w, reached_now)
+                if not (w.once and sid in self.fired[k])
+            ]
             if not hits:
                 continue
-            matching = set(select(sim, iv.target))
+            matching = set(select(self.species, iv.target))
             hits = [sid for sid in hits if sid in matching]
             if hits:
                 self.fired[k].update(hits)
-                self.apply(sim, k, hits)
+                self.apply(t, k, hits)
 
-    def _triggered(self, sim: Simulation, w) -> list[int]:
-        s, t = sim.species, sim.tick
+    def _triggered(self, t: int, w: Any, reached_now: list[tuple[int, str]]) -> list[int]:
+        s = self.species
         if w.trigger == "intelligent":
             return np.flatnonzero(s.view("intelligent_at") == t).tolist()
         if w.trigger == "technological":
             return np.flatnonzero(s.view("technological_at") == t).tolist()
         if w.trigger == "milestone":
-            return [sid for sid, name in sim.detectors.reached_now if name == w.milestone]
+            return [sid for sid, name in reached_now if name == w.milestone]
         alive = s.view("alive")
         cond = (
             alive > w.value if w.trigger == "population_above" else (alive < w.value) & (alive > 0)
         )
         return np.flatnonzero(cond).tolist()
 
-    def apply(self, sim: Simulation, k: int, species: list[int]) -> None:
-        """Apply intervention ``k`` to ``species`` (ids) now, logging each application."""
+    def apply(self, t: int, k: int, species: list[int]) -> None:
+        """Apply intervention ``k`` to ``species`` (ids) at the end of tick ``t``, logging each application."""
         iv = self.specs[k]
         e = iv.effect
         if e.kind == "food":
-            _food(sim, e)
-            sim.events.append(
-                (sim.tick, "intervention", -1, f"{iv.name}: {e.layer} food {e.amount:+g} per cell")
+            _food(self.grids, e)
+            self.events.append(
+                (t, "intervention", -1, f"{iv.name}: {e.layer} food {e.amount:+g} per cell")
             )
             return
         if not species:
-            sim.events.append(
-                (sim.tick, "intervention_no_match", -1, f"{iv.name}: no species matched")
-            )
+            self.events.append((t, "intervention_no_match", -1, f"{iv.name}: no species matched"))
             return
-        s = sim.species
+        s, p = self.species, self.pop
         for sid in species:
             if e.kind == "manipulators":
+                assert e.level is not None  # the schema requires a level for manipulators
                 if e.level >= float(s.manipulators[sid]):  # the strongest grant sets level and cost
                     s.manipulators[sid] = e.level
                     s.upkeep_extra[sid] = e.energy_cost
@@ -126,26 +182,24 @@ class Interventions:
                 if e.max is not None:
                     s.hi[sid, g] = e.max
                     s.lo[sid, g] = min(float(s.lo[sid, g]), e.max)
-                rows = np.flatnonzero(sim.pop.live("species") == sid)
-                sim.pop.genome[rows, g] = np.clip(
-                    sim.pop.genome[rows, g], s.lo[sid, g], s.hi[sid, g]
-                )
+                rows = np.flatnonzero(p.live("species") == sid)
+                p.genome[rows, g] = np.clip(p.genome[rows, g], s.lo[sid, g], s.hi[sid, g])
                 what = f"{e.gene} bounds [{s.lo[sid, g]:g}, {s.hi[sid, g]:g}]"
             else:  # cull
-                p = sim.pop
                 mine = p.live("species") == sid
-                u = uniform_array(sim.seed, sim.tick, p.live("id"), RNG_CULL, k)
+                u = uniform_array(self.seed, t, p.live("id"), RNG_CULL, k)
                 culled = mine & (u < e.share)
-                sim.remove(culled, DEATH_CULLED)
+                self.remove(culled, DEATH_CULLED)
                 what = f"culled {int(culled.sum())} of {int(mine.sum())}"
-            sim.events.append((sim.tick, "intervention", sid, f"{iv.name}: {what}"))
+            self.events.append((t, "intervention", sid, f"{iv.name}: {what}"))
 
 
-def _food(sim: Simulation, e) -> None:
-    grid, cap = (sim.food, sim.capacity) if e.layer == "easy" else (sim.hard, sim.hard_capacity)
+def _food(g: Grids, e: Any) -> None:
+    """Add ``e.amount`` to a food layer over ``e.region`` (or everywhere), within [0, capacity]."""
+    grid, cap = (g.food, g.capacity) if e.layer == "easy" else (g.hard, g.hard_capacity)
     h, w = grid.shape
     r = e.region
     ys = slice(r.y, min(r.y + r.height, h)) if r else slice(0, h)
     xs = slice(r.x, min(r.x + r.width, w)) if r else slice(0, w)
-    k = cap[sim.habitat[ys, xs]] * (sim.richness[ys, xs] if e.layer == "easy" else 1.0)
+    k = cap[g.habitat[ys, xs]] * (g.richness[ys, xs] if e.layer == "easy" else 1.0)
     grid[ys, xs] = np.clip(grid[ys, xs].astype(np.float64) + e.amount, 0.0, k).astype(grid.dtype)

@@ -29,6 +29,8 @@ class Population:
     #: Growth factor of the arrays, 5/4 as an exact fraction: 1.25x rather than 2x keeps spare rows (memory) at
     #: most a quarter of the live ones after a growth; the copies stay amortised O(1) per row.
     GROWTH_NUM, GROWTH_DEN = 5, 4
+    #: Rows allocated at least (a small world does not regrow its arrays tick after tick).
+    MIN_CAPACITY = 1024
 
     def __init__(self, capacity: int):
         self.n = 0
@@ -49,6 +51,8 @@ class Population:
     energy: np.ndarray
     age: np.ndarray
     birth_tick: np.ndarray
+    guardian: np.ndarray
+    skill: np.ndarray
     genome: np.ndarray
 
     def reserve(self, capacity: int) -> None:
@@ -70,7 +74,7 @@ class Population:
             grown = -(
                 -self.capacity * self.GROWTH_NUM // self.GROWTH_DEN
             )  # ceil(capacity * GROWTH)
-            self.reserve(min(max(need, grown, 1024), max(cap, need)))
+            self.reserve(min(max(need, grown, self.MIN_CAPACITY), max(cap, need)))
 
     def gather(self, rows: np.ndarray, m: int) -> None:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
@@ -100,7 +104,7 @@ class Population:
     def from_state(cls, arrays: dict[str, np.ndarray], next_id: int) -> Population:
         """Rebuild from :meth:`state` output."""
         n = len(arrays["id"])
-        pop = cls(max(n, 1024))
+        pop = cls(max(n, cls.MIN_CAPACITY))
         for f in cls.FIELDS:
             getattr(pop, f)[:n] = arrays[f]
         pop.n = n

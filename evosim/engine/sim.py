@@ -22,10 +22,11 @@ from evosim.defaults import (
     RNG_INIT_ENERGY,
     RNG_INIT_GENOME,
     RNG_INIT_POSITION,
-    ROW_DTYPE,
     WATER,
 )
-from evosim.engine.detectors import Detectors
+from evosim.engine.counters import Counters
+from evosim.engine.detectors import Detectors, Event
+from evosim.engine.grids import Grids
 from evosim.engine.interventions import Interventions
 from evosim.engine.kernels import culture as k_culture
 from evosim.engine.kernels import food as k_food
@@ -34,172 +35,155 @@ from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
 from evosim.engine.kernels.rng import normal_array, uniform_array
-from evosim.engine.params import ladder_from_world, params_from_world
+from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
+from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
-from evosim.engine.world import (
-    food_arrays,
-    initial_food,
-    make_habitat,
-    make_richness,
-    regrowth_rate,
-)
+from evosim.engine.world import regrowth_rate
 from evosim.errors import ConfigError
+
+#: Called with ``(pop, rows, cause, tick)`` for the agents about to be removed: their rows of
+#: ``pop``, their causes of death (``evosim.defaults.DEATH_*``) and the tick they die at.
+DeathHook = Callable[[Population, np.ndarray, np.ndarray, int], None]
 
 
 class Simulation:
     """A world in motion.
+
+    The state is held by a few objects, each able to save and rebuild itself
+    (``state()`` / ``from_state()``): :attr:`pop` (the agents), :attr:`species`
+    (the registry), :attr:`grids` (habitat and food layers), :attr:`counters`
+    (tick and totals), plus the interventions' firing record and the pending
+    events. :attr:`scratch` holds a tick's working arrays (not state).
 
     Args:
         world: a validated world (see :func:`evosim.load_world`).
         seed: overrides ``world.sim.seed``.
 
     Attributes:
-        tick: ticks completed.
-        pop: the agents (:class:`~evosim.population.Population`).
-        habitat, food: the (H, W) grids.
-        species: the :class:`~evosim.species.SpeciesRegistry`.
-        births, deaths: per-species counters since the last :meth:`take_counts`
-            (deaths has one column per cause: 0 unused, 1 starvation, 2 old age, 3 culled).
+        world, seed: the run's world and seed.
+        params, ladder: the world's parameters and technology ladder as the kernels take them.
+        cap: the population cap.
+        pop: the agents (:class:`~evosim.engine.population.Population`).
+        species: the :class:`~evosim.engine.species.SpeciesRegistry`.
+        grids: the :class:`~evosim.engine.grids.Grids`.
+        counters: the :class:`~evosim.engine.counters.Counters` (``births`` and ``deaths``
+            are per species since the last :meth:`take_counts`).
+        scratch: the :class:`~evosim.engine.scratch.Scratch` buffers of a tick.
+        detectors, interventions: checked at the end of every tick.
         events: ``(tick, kind, species, details)`` tuples not yet taken by a recorder.
-        on_death: optional ``f(sim, rows)`` called with the rows of the agents
-            about to be removed (their ``_cause`` is set), e.g. for lineage logs.
+        on_death: optional :data:`DeathHook` called with the agents about to be removed
+            (e.g. for lineage logs).
     """
 
     def __init__(self, world: World, seed: int | None = None):
         seed = int(world.sim.seed if seed is None else seed)
-        g = world.world
+        params = params_from_world(world)
         self._build(
             world,
             seed,
+            params,
             SpeciesRegistry(world),
-            Population(max(1024, sum(s.count for s in world.species))),
-            make_habitat(g, seed),
-            make_richness(g.width, g.height, g.food.patches, seed),
+            Population(max(Population.MIN_CAPACITY, sum(s.count for s in world.species))),
+            Grids.new(world, seed, _halo(params)),
+            Counters(len(world.species)),
         )
-        self.food[...] = initial_food(self.habitat, g.food) * self.richness
         self._place_founders()
-        self.interventions.update(
-            self
-        )  # `when: {tick: 0}` (and `every` from 0) apply before the first tick
+        # `when: {tick: 0}` (and `every` from 0) apply before the first tick
+        self.interventions.update(0, self.detectors.reached_now)
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The complete state between ticks, as (arrays, JSON-able scalars); no array is shared.
+
+        Arrays: ``pop.<field>`` (:meth:`Population.state`), ``sim.<name>`` for the grids
+        (:meth:`Grids.state`) and the per-species counts (:meth:`Counters.state`),
+        ``species.<array>`` (:meth:`SpeciesRegistry.state`). Scalars: the counters', the
+        seed, the next agent id, the pending events and the interventions' firing record.
+        """
+        counts, scalars = self.counters.state()
+        arrays = {f"pop.{k}": v for k, v in self.pop.state().items()}
+        arrays.update({f"sim.{k}": v for k, v in self.grids.state().items()})
+        arrays.update({f"sim.{k}": v for k, v in counts.items()})
+        arrays.update({f"species.{k}": v for k, v in self.species.state().items()})
+        out = {"tick": scalars.pop("tick"), "seed": self.seed, **scalars}
+        out["next_id"] = int(self.pop.next_id)
+        out["pending_events"] = list(self.events)
+        out.update(self.interventions.state())
+        return arrays, out
 
     @classmethod
     def from_state(
         cls, world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]
     ) -> Simulation:
-        """A simulation that continues a saved state (a checkpoint's) under ``world``.
+        """A simulation that continues a saved state (:meth:`state`'s output) under ``world``.
 
-        Nothing of a new run's start happens: no founders are placed, nothing
-        is applied at tick 0, and no trigger has fired for any species yet
-        (:func:`evosim.io.checkpoint.restore` carries that record over when it applies).
+        Nothing of a new run's start happens: no founders are placed and nothing
+        is applied at tick 0. Which species each trigger has fired for is carried
+        over only when ``world`` has the same interventions as the run that saved
+        the state; a branch with other interventions starts with none fired.
 
         Args:
             world: the world to continue under; same grid size as the saved state (its
                 parameters and interventions may differ: a branch).
-            arrays: ``pop.<field>`` (:meth:`Population.state`), ``species.<array>``
-                (:meth:`SpeciesRegistry.state`) and ``sim.<name>`` for each of
-                :data:`evosim.io.checkpoint.SIM_ARRAYS`.
-            scalars: :data:`evosim.io.checkpoint.SIM_SCALARS`, ``next_id`` and ``pending_events``.
+            arrays, scalars: as :meth:`state` returns them (other arrays are ignored).
         """
-        from evosim.io.checkpoint import SIM_ARRAYS, SIM_SCALARS
 
         def part(prefix: str) -> dict[str, np.ndarray]:
             return {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
 
-        grids = part("sim.")
+        own = part("sim.")
+        params = params_from_world(world)
         sim = cls.__new__(cls)
         sim._build(
             world,
             int(scalars["seed"]),
+            params,
             SpeciesRegistry.from_state(world, part("species.")),
             Population.from_state(part("pop."), int(scalars["next_id"])),
-            grids["habitat"],
-            grids["richness"],
+            Grids.from_state(world, own, _halo(params)),
+            Counters.from_state(own, scalars),
         )
-        for k in SIM_ARRAYS:
-            if k in (
-                "food",
-                "census",
-            ):  # copied into the grids _build made (the census is a view of its padded grid)
-                getattr(sim, k)[...] = grids[k]
-            elif k not in ("habitat", "richness"):
-                setattr(sim, k, np.array(grids[k]))
-        for k in SIM_SCALARS:
-            setattr(sim, k, scalars[k])
-        sim.events = [tuple(e) for e in scalars["pending_events"]]
+        sim.events.extend(tuple(e) for e in scalars["pending_events"])
+        sim.interventions.restore(scalars)
         return sim
 
     def _build(
         self,
         world: World,
         seed: int,
+        params: Params,
         species: SpeciesRegistry,
         pop: Population,
-        habitat: np.ndarray,
-        richness: np.ndarray,
+        grids: Grids,
+        counters: Counters,
     ) -> None:
         """Set up everything but the founders (:meth:`__init__`) or the saved state (:meth:`from_state`)."""
         self.world = world
         self.seed = seed
-        self.params = params_from_world(world)
-        self.species = species
-        self.events: list[tuple[int, str, int, str]] = []
-        self.on_death: Callable[[Simulation, np.ndarray], None] | None = None
-        self.habitat = np.array(habitat)
-        self.richness = np.array(richness)
-        self.capacity, _ = food_arrays(world.world.food)
-        self.hard = initial_food(self.habitat, world.world.hard_food)
-        self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
-        self.farmed = np.zeros(self.habitat.shape, np.float32)
+        self.params = params
         self.ladder = ladder_from_world(world)
-        self.learning_attempts = 0
-        self.innovations = 0
         self.cap = world.sim.population_cap
-        self.tick = 0
-        self.agent_steps = 0
-        self.total_births = 0
-        self.total_deaths = 0
-        self.cap_reached_at: int | None = None
-        self.cap_refused = 0
-        self.species_limit_logged = False
+        self.species = species
         self.pop = pop
-        self._counts = np.zeros(
-            self.habitat.size + 1, ROW_DTYPE
-        )  # the end of each cell's run in _order
-        self._n_indexed = 0  # agents covered by the current spatial index (0: none)
-        self._gene_sum = np.zeros((0, len(GENES)), np.float64)
-        #: per species, counted over the survivors at each death step (read by the detectors): adults,
-        #: adults holding the final milestone, highest milestone level held
-        self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = tuple(
-            np.zeros(0, np.int64) for _ in range(3)
+        self.grids = grids
+        self.counters = counters
+        self.scratch = Scratch(grids.habitat.size, pop.capacity)
+        self.events: list[Event] = []
+        self.on_death: DeathHook | None = None
+        self.detectors = Detectors(world, species, self.events)
+        self.interventions = Interventions(
+            world, seed, species, pop, grids, self.events, self.remove
         )
-        # perception reads padded grids with a wrapped halo (no wrap-around arithmetic): the habitat, the
-        # easy food signed by habitat (written by regrow_food) and the census (which lives in the interior
-        # of its padded grid); only their halos are refreshed each tick
-        self._halo = halo = int(max(self.params.radius_min, self.params.radius_max))
-        padded = (self.habitat.shape[0] + 2 * halo, self.habitat.shape[1] + 2 * halo)
-        inner = (slice(halo, padded[0] - halo), slice(halo, padded[1] - halo))
-        self._habitat_pad = np.zeros(padded, self.habitat.dtype)
-        k_move.pad_torus(self.habitat, self._habitat_pad, halo)
-        self.food = np.zeros(self.habitat.shape, np.float32)
-        self._sight_pad = np.zeros(
-            padded, np.float32
-        )  # +food on land, -food on water (regrow_food writes it)
-        self._census_pad = np.full(padded, -1, np.int64)
-        self.census = self._census_pad[inner]
-        self._census_cells = np.zeros(
-            0, np.int64
-        )  # flat indices (padded grid) the last census wrote
-        self._n_census_cells = -1  # < 0: unknown, the next census clears the whole grid
-        self._scratch_for(self.pop.capacity)
-        self._reset_counts()
-        self.detectors = Detectors(self)
-        self.interventions = Interventions(self)
+
+    @property
+    def tick(self) -> int:
+        """Ticks completed."""
+        return self.counters.tick
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:
         """Advance one tick (docs/model.md, "Process overview and scheduling")."""
-        self.agent_steps += self.pop.n
+        self.counters.agent_steps += self.pop.n
         self.regrow_food()
         self.sense_and_move()
         self.index_cells()
@@ -208,9 +192,9 @@ class Simulation:
         self.learn()
         self.reproduce()
         self.die()
-        self.tick += 1
+        self.counters.tick += 1
         self.update_species()
-        self.interventions.update(self)
+        self.interventions.update(self.tick, self.detectors.reached_now)
 
     def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
         """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
@@ -224,31 +208,31 @@ class Simulation:
     # ------------------------------------------------------------ the processes
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
-        food, hard = self.world.world.food, self.world.world.hard_food
+        food, hard, g = self.world.world.food, self.world.world.hard_food, self.grids
         k_food.regrow_layers(
-            self.food,
-            self._sight_pad,
-            self._halo,
-            self.hard,
-            self.habitat,
-            self.richness,
-            self.farmed,
-            self.capacity,
+            g.food,
+            g.sight_pad,
+            g.halo,
+            g.hard,
+            g.habitat,
+            g.richness,
+            g.farmed,
+            g.capacity,
             regrowth_rate(food, self.tick),
             food.regrowth_floor,
-            self.hard_capacity,
-            self.hard_rate,
+            g.hard_capacity,
+            g.hard_rate,
             hard.regrowth_floor,
         )
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
-        p = self.pop
+        p, g = self.pop, self.grids
         k_move.refresh_halo(
-            self._sight_pad, self._halo
+            g.sight_pad, g.halo
         )  # the food as regrow_food left it, signed by habitat
         if self.params.social_attraction > 0.0:
-            k_move.refresh_halo(self._census_pad, self._halo)
+            k_move.refresh_halo(g.census_pad, g.halo)
         k_move.sense_and_move(
             p.x,
             p.y,
@@ -258,50 +242,49 @@ class Simulation:
             p.species,
             p.guardian,
             p.n,
-            self._sight_pad,
-            self._habitat_pad,
-            self._census_pad,
-            self._halo,
+            g.sight_pad,
+            g.habitat_pad,
+            g.census_pad,
+            g.halo,
             self.seed,
             self.tick,
             self.params,
         )
         k_move.follow_guardians(
-            p.x, p.y, p.genome, p.energy, p.guardian, p.n, self.habitat, self.params
+            p.x, p.y, p.genome, p.energy, p.guardian, p.n, g.habitat, self.params
         )
 
     def index_cells(self) -> None:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
-        p = self.pop
-        self.n_groups = k_spatial.cell_index(
-            p.x, p.y, p.n, self.habitat.shape[1], self._counts, self._order, self._group_start
+        p, g, sc = self.pop, self.grids, self.scratch
+        sc.n_groups = k_spatial.cell_index(
+            p.x, p.y, p.n, g.shape[1], sc.cell_end, sc.order, sc.group_start
         )
-        self._n_indexed = p.n
+        sc.n_indexed = p.n
         if self.params.social_attraction > 0.0:
-            if len(self._census_cells) < self.n_groups:  # grow, keeping the cells to clear
-                self._census_cells = np.concatenate(
-                    [self._census_cells, np.zeros(self.n_groups, np.int64)]
-                )
-            self._n_census_cells = k_spatial.census(
-                self._order,
-                self._group_start,
-                self.n_groups,
+            if len(g.census_cells) < sc.n_groups:  # grow, keeping the cells to clear
+                g.census_cells = np.concatenate([g.census_cells, np.zeros(sc.n_groups, np.int64)])
+            g.n_census_cells = k_spatial.census(
+                sc.order,
+                sc.group_start,
+                sc.n_groups,
                 p.species,
                 p.x,
                 p.y,
-                self._census_pad,
-                self._halo,
-                self._census_cells,
-                self._n_census_cells,
+                g.census_pad,
+                g.halo,
+                g.census_cells,
+                g.n_census_cells,
             )
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
         p, lad = self.pop, self.ladder  # `farmed` was cleared by regrow_food, which read it
+        g, sc = self.grids, self.scratch
         k_forage.forage(
-            self._order,
-            self._group_start,
-            self.n_groups,
+            sc.order,
+            sc.group_start,
+            sc.n_groups,
             p.x,
             p.y,
             p.genome,
@@ -309,10 +292,10 @@ class Simulation:
             p.age,
             p.skill,
             p.species,
-            self.food,
-            self.hard,
-            self.habitat,
-            self.farmed,
+            g.food,
+            g.hard,
+            g.habitat,
+            g.farmed,
             self.species.manipulators,
             lad.threshold,
             lad.energy_mult,
@@ -320,14 +303,14 @@ class Simulation:
             lad.hard_mult,
             lad.regrowth_bonus,
             self.params,
-            self._want,
-            self._gain,
+            sc.demand,
+            sc.unit_energy,
         )
         if self.params.share_rate > 0.0:
             k_forage.share_food(
-                self._order,
-                self._group_start,
-                self.n_groups,
+                sc.order,
+                sc.group_start,
+                sc.n_groups,
                 p.species,
                 p.genome,
                 p.energy,
@@ -347,16 +330,17 @@ class Simulation:
             p.n,
             self.params,
         )
-        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, self._keep, self._want)
+        sc = self.scratch
+        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, sc.dependants, sc.offer)
 
     def learn(self) -> None:
         """Social learning (Henrich 2004) and innovation, capped by brain and the technology ladder."""
-        p, s, lad = self.pop, self.species, self.ladder
-        np.copyto(self._skill_prev[: p.n], p.live("skill"))  # models are read from this snapshot
+        p, s, lad, sc = self.pop, self.species, self.ladder, self.scratch
+        np.copyto(sc.skill_prev[: p.n], p.live("skill"))  # models are read from this snapshot
         best, row, second = k_culture.species_top2(p.species, p.skill, p.n, len(s))
         attempts, innovations = k_culture.learn_and_innovate(
             p.skill,
-            self._skill_prev,
+            sc.skill_prev,
             p.id,
             p.species,
             p.x,
@@ -364,10 +348,10 @@ class Simulation:
             p.genome,
             p.age,
             p.guardian,
-            self.habitat,
+            self.grids.habitat,
             p.n,
-            self._order,
-            self._counts,
+            sc.order,
+            sc.cell_end,
             best,
             row,
             second,
@@ -380,14 +364,14 @@ class Simulation:
             self.tick,
             self.params,
         )
-        self.learning_attempts += attempts
-        self.innovations += innovations
+        self.counters.learning_attempts += attempts
+        self.counters.innovations += innovations
 
     def reproduce(self) -> None:
         """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
-        p = self.pop
-        k = k_life.find_parents(p.genome, p.energy, p.age, p.n, self.params, self._parents)
-        parents = self._parents[:k]
+        p, sc, c = self.pop, self.scratch, self.counters
+        k = k_life.find_parents(p.genome, p.energy, p.age, p.n, self.params, sc.parents)
+        parents = sc.parents[:k]
         room = self.cap - p.n
         if k > room:
             parents = self._cap_births(parents, room)
@@ -395,8 +379,8 @@ class Simulation:
         if k == 0:
             return
         p.ensure_room(k, self.cap)
-        if p.capacity > len(self._keep):
-            self._scratch_for(p.capacity)
+        if p.capacity > sc.capacity:
+            sc.reserve(p.capacity)
         s = self.species
         distant = np.zeros(k, np.uint8)
         k_life.give_birth(
@@ -406,43 +390,28 @@ class Simulation:
             p.next_id,
             self.tick,
             self.seed,
-            p.id,
-            p.parent_id,
-            p.species,
-            p.x,
-            p.y,
-            p.energy,
-            p.age,
-            p.birth_tick,
-            p.guardian,
-            p.skill,
-            p.genome,
-            s.lo,
-            s.hi,
-            s.mutation,
-            s.centroid,
+            tuple(getattr(p, f) for f in k_life.BIRTH_FIELDS),
+            tuple(getattr(s, a) for a in k_life.BIRTH_SPECIES_ARRAYS),
             self.params,
             distant,
         )
         children = np.arange(p.n, p.n + k)
-        for c in children[distant.astype(bool)]:
-            self._speciate(int(c))
+        for child in children[distant.astype(bool)]:
+            self._speciate(int(child))
         born = np.bincount(p.species[children], minlength=len(s))
-        self.births = _grow(self.births, len(s))
-        self.births[: len(born)] += born
+        c.grow(len(s))
+        c.births[: len(born)] += born
         s.alive[: len(born)] += born
-        self.total_births += k
+        c.total_births += k
         p.n += k
         p.next_id += k
 
     def die(self) -> None:
         """Starvation and old age; dead rows are removed, dependants of the dead are orphaned."""
-        p = self.pop
+        p, sc = self.pop, self.scratch
         before = p.n
-        self.deaths = _grow(self.deaths, len(self.species))
-        if len(self._gene_sum) < self.species.capacity:
-            self._gene_sum = np.zeros((self.species.capacity, len(GENES)), np.float64)
-            self.tech_counts = tuple(np.zeros(self.species.capacity, np.int64) for _ in range(3))
+        self.counters.grow(len(self.species))
+        sc.reserve_species(self.species.capacity)
         k_life.select_survivors(
             p.genome,
             p.energy,
@@ -452,48 +421,47 @@ class Simulation:
             p.n,
             self.params,
             self.ladder.threshold,
-            self._cause,
-            self.deaths,
+            sc.cause,
+            self.counters.deaths,
             self.species.alive,
-            self._gene_sum,
-            *self.tech_counts,
+            sc.gene_sum,
+            *sc.tech_counts,
         )
-        self.species.update_centroids(self._gene_sum)
+        self.species.update_centroids(sc.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
-        m = k_life.cell_ordered_survivors(
-            self._order, self._n_indexed, before, self._cause, self._keep
-        )
-        self._n_indexed = 0  # the index is spent
+        m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, sc.cause, sc.survivors)
+        sc.n_indexed = 0  # the index is spent
         self._drop(before, m)
         self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)
 
     def _drop(self, before: int, m: int) -> None:
-        """Remove the rows whose ``_cause`` is set, keeping rows ``_keep[:m]`` in that order.
+        """Remove the rows whose ``scratch.cause`` is set, keeping rows ``scratch.survivors[:m]`` in that order.
 
-        The lineage hook sees the dead before they go; dependants of the dead
+        The death hook sees the dead before they go; dependants of the dead
         are orphaned.
         """
-        p = self.pop
+        p, sc = self.pop, self.scratch
         if self.on_death is not None and m < before:
-            self.on_death(self, np.flatnonzero(self._cause[:before]))
-        self.total_deaths += before - m
-        p.gather(self._keep, m)
-        k_life.remap_guardians(p.guardian, self._keep, m, before, self._new_row)
+            dead = np.flatnonzero(sc.cause[:before])
+            self.on_death(p, dead, sc.cause[dead], self.tick)
+        self.counters.total_deaths += before - m
+        p.gather(sc.survivors, m)
+        k_life.remap_guardians(p.guardian, sc.survivors, m, before, sc.new_row)
 
     def remove(self, mask: np.ndarray, cause: int) -> None:
         """Remove the live agents where ``mask`` is true (e.g. a cull), recording ``cause``."""
-        p = self.pop
+        p, sc, c = self.pop, self.scratch, self.counters
         before = p.n
         dead = np.flatnonzero(mask[:before])
         if len(dead) == 0:
             return
-        self._cause[:before] = 0
-        self._cause[dead] = cause
-        self.deaths = _grow(self.deaths, len(self.species))
-        np.add.at(self.deaths, (p.species[dead], cause), 1)
+        sc.cause[:before] = 0
+        sc.cause[dead] = cause
+        c.grow(len(self.species))
+        np.add.at(c.deaths[:, cause], p.species[dead], 1)
         np.subtract.at(self.species.alive, p.species[dead], 1)
         keep = np.flatnonzero(~mask[:before])
-        self._keep[: len(keep)] = keep
+        sc.survivors[: len(keep)] = keep
         self._drop(before, len(keep))
         self._record_extinctions()
 
@@ -501,12 +469,12 @@ class Simulation:
         """Apply the world's intervention ``name`` to one species now (the viewer's hook); logged as usual."""
         k = self.interventions.names.index(name)
         self.interventions.apply(
-            self, k, [species_id] if self.species.alive[species_id] > 0 else []
+            self.tick, k, [species_id] if self.species.alive[species_id] > 0 else []
         )
 
     def update_species(self) -> None:
         """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
-        self.detectors.update(self)
+        self.detectors.update(self.tick, self.scratch.tech_counts, self.flop())
 
     def _record_extinctions(self) -> None:
         """Update peaks; stamp species left without members extinct at the current tick (once)."""
@@ -519,22 +487,16 @@ class Simulation:
 
     def flop(self) -> float:
         """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
-        c = self.world.compute
-        return (
-            self.agent_steps * c.flop_per_agent_step
-            + self.total_births * c.flop_per_birth
-            + self.learning_attempts * c.flop_per_learning_attempt
-            + self.innovations * c.flop_per_innovation
-        )
+        return self.counters.flop(self.world.compute)
 
     def _speciate(self, row: int) -> None:
         """Child at ``row`` founds a new species (unless the species limit is reached)."""
-        p, s = self.pop, self.species
+        p, s, c = self.pop, self.species, self.counters
         parent_sp = int(p.species[row])
         sid = s.found(parent_sp, p.genome[row], self.tick)
         if sid < 0:
-            if not self.species_limit_logged:
-                self.species_limit_logged = True
+            if not c.species_limit_logged:
+                c.species_limit_logged = True
                 self.events.append(
                     (
                         self.tick,
@@ -552,47 +514,27 @@ class Simulation:
     # ------------------------------------------------------------ helpers
     def _cap_births(self, parents: np.ndarray, room: int) -> np.ndarray:
         """At the cap, let a random (id-keyed, order-blind) subset of ``room`` parents breed."""
-        if self.cap_reached_at is None:
-            self.cap_reached_at = self.tick
+        c = self.counters
+        if c.cap_reached_at is None:
+            c.cap_reached_at = self.tick
             self.events.append(
                 (self.tick, "cap_reached", -1, f"population cap {self.cap} reached; births refused")
             )
-        self.cap_refused += len(parents) - max(room, 0)
+        c.cap_refused += len(parents) - max(room, 0)
         if room <= 0:
             return parents[:0]
         u = uniform_array(self.seed, self.tick, self.pop.id[parents], RNG_CAP, 0)
         return np.sort(parents[np.argsort(u, kind="stable")[:room]])
 
-    def _scratch_for(self, capacity: int) -> None:
-        """Per-agent scratch arrays for ``capacity`` rows (row indices are int32: the cap is at most 50 M)."""
-        old_order = getattr(self, "_order", np.zeros(0, ROW_DTYPE))
-        self._order = np.zeros(capacity, ROW_DTYPE)
-        k = min(len(old_order), capacity)
-        self._order[:k] = old_order[:k]  # the spatial index survives growth within a tick
-        self._group_start = np.zeros(capacity + 1, ROW_DTYPE)
-        self._keep = np.zeros(capacity, ROW_DTYPE)
-        self._cause = np.zeros(capacity, np.int8)
-        self._parents = np.zeros(capacity, ROW_DTYPE)
-        self._new_row = np.zeros(capacity, ROW_DTYPE)
-        self._skill_prev = np.zeros(capacity, np.float32)
-        self._want = np.zeros(capacity, np.float64)
-        self._gain = np.zeros(capacity, np.float64)
-
-    def _reset_counts(self) -> None:
-        self.births = np.zeros(len(self.species), np.int64)
-        self.deaths = np.zeros((len(self.species), 4), np.int64)
-
     def take_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Births and deaths per species since the last call; resets them."""
-        out = (self.births, self.deaths)
-        self._reset_counts()
-        return out
+        return self.counters.take(len(self.species))
 
     def _place_founders(self) -> None:
         """Founders: ids 0.., positions uniform over their start habitat, genes ~ N(mean, sd) clipped."""
         p = self.pop
-        flat = self.habitat.ravel()
-        width = self.habitat.shape[1]
+        flat = self.grids.habitat.ravel()
+        width = self.grids.shape[1]
         for s_id, spec in enumerate(self.world.species):
             start = spec.start
             if start == "match":
@@ -645,7 +587,7 @@ class Simulation:
     def land_share(self) -> float:
         """Share of live agents standing on land."""
         p = self.pop
-        return float(self.habitat[p.live("y"), p.live("x")].mean()) if p.n else 0.0
+        return float((self.grids.habitat[p.live("y"), p.live("x")] == LAND).mean()) if p.n else 0.0
 
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""
@@ -656,9 +598,6 @@ class Simulation:
         )
 
 
-def _grow(counter: np.ndarray, n_species: int) -> np.ndarray:
-    """Pad a per-species counter with zero rows up to ``n_species``."""
-    if len(counter) >= n_species:
-        return counter
-    pad = np.zeros((n_species - len(counter), *counter.shape[1:]), counter.dtype)
-    return np.concatenate([counter, pad])
+def _halo(params: Params) -> int:
+    """Width of the wrapped halo of the padded grids: the longest sight radius."""
+    return int(max(params.radius_min, params.radius_max))

@@ -13,6 +13,8 @@ manipulators; its founder genome (recorded in species.csv) is the child's.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from evosim.config.schema import World
@@ -47,7 +49,7 @@ class SpeciesRegistry:
         alive, peak: (S,) int64 live count and peak count.
     """
 
-    _ARRAYS = {
+    _ARRAYS: dict[str, tuple[Any, int]] = {
         "lo": (GENOME_DTYPE, N_GENES), "hi": (GENOME_DTYPE, N_GENES), "mutation": (GENOME_DTYPE, N_GENES),
         "founder": (GENOME_DTYPE, N_GENES), "centroid": (np.float64, N_GENES),
         "manipulators": (np.float32, 0), "parent": (np.int64, 0),
@@ -58,6 +60,29 @@ class SpeciesRegistry:
         "brain_since": (np.int64, 0), "tech_since": (np.int64, 0), "max_level": (np.int64, 0),
         "intelligent_flop": (np.float64, 0), "technological_flop": (np.float64, 0),
     }  # fmt: skip
+
+    # typed attribute declarations (the arrays are made from _ARRAYS) for readers and type checkers
+    lo: np.ndarray
+    hi: np.ndarray
+    mutation: np.ndarray
+    founder: np.ndarray
+    centroid: np.ndarray
+    manipulators: np.ndarray
+    parent: np.ndarray
+    root: np.ndarray
+    origin: np.ndarray
+    destruction: np.ndarray
+    alive: np.ndarray
+    peak: np.ndarray
+    fire_substitute: np.ndarray
+    upkeep_extra: np.ndarray
+    intelligent_at: np.ndarray
+    technological_at: np.ndarray
+    brain_since: np.ndarray
+    tech_since: np.ndarray
+    max_level: np.ndarray
+    intelligent_flop: np.ndarray
+    technological_flop: np.ndarray
 
     def __init__(self, world: World, capacity: int = 64, roots: bool = True):
         self.names: list[str] = []

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from evosim.config.maps import load_map
-from evosim.config.schema import FoodConfig, PatchConfig, WorldGridConfig
+from evosim.config.schema import FoodConfig, HardFoodConfig, PatchConfig, WorldGridConfig
 from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND
 
 _HABITAT_STREAM = 0x4841_4249  # SeedSequence spawn key for the map generator
@@ -61,18 +61,19 @@ def make_habitat(cfg: WorldGridConfig, seed: int) -> np.ndarray:
     """Habitat grid for a world config (generated with ``seed`` or read from its file)."""
     h = cfg.habitat
     if h.source == "file":
+        assert h.file is not None  # the schema requires a file for `source: file`
         return load_map(h.file, cfg.width, cfg.height)
     return generate_habitat(cfg.width, cfg.height, h.land_fraction, h.smoothness, seed)
 
 
-def food_arrays(cfg: FoodConfig) -> tuple[np.ndarray, np.ndarray]:
+def food_arrays(cfg: FoodConfig | HardFoodConfig) -> tuple[np.ndarray, np.ndarray]:
     """(capacity, base regrowth rate) indexed by habitat (0 water, 1 land)."""
     cap = np.array([cfg.water.capacity, cfg.land.capacity], np.float64)
     rate = np.array([cfg.water.regrowth, cfg.land.regrowth], np.float64)
     return cap, rate
 
 
-def initial_food(habitat: np.ndarray, cfg: FoodConfig) -> np.ndarray:
+def initial_food(habitat: np.ndarray, cfg: FoodConfig | HardFoodConfig) -> np.ndarray:
     """Food at tick 0: ``initial`` x capacity per habitat."""
     start = np.array(
         [cfg.water.initial * cfg.water.capacity, cfg.land.initial * cfg.land.capacity], np.float64

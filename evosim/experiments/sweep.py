@@ -367,11 +367,11 @@ def estimate(sw: Sweep, prep: PreparedSweep, probe_ticks: int = 500) -> Estimate
     world = world_from_data(world_to_dict(sw.exp.arms[control]), None, "sweep", sw.design.centre())
     sim = Simulation(world, seed=sw.exp.seeds[0])
     sim.advance(1)
-    steps0, t0 = sim.agent_steps, time.process_time()
+    steps0, t0 = sim.counters.agent_steps, time.process_time()
     sim.advance(max(0, min(probe_ticks, ticks) - 1))
     cpu = time.process_time() - t0
-    rate = (sim.agent_steps - steps0) / cpu if cpu > 0 else float("nan")
-    agents = (sim.agent_steps + sim.pop.n * max(0, ticks - sim.tick)) / ticks
+    rate = (sim.counters.agent_steps - steps0) / cpu if cpu > 0 else float("nan")
+    agents = (sim.counters.agent_steps + sim.pop.n * max(0, ticks - sim.tick)) / ticks
     source = (
         f"from a {sim.tick}-tick probe of arm '{control}' at the centre of the design: agents per tick = "
         f"(its agent-steps + its final {sim.pop.n:,} agents x the remaining ticks) / ticks, agent-steps per "

@@ -24,28 +24,19 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from evosim import __version__
+from evosim.config.schema import World
+from evosim.engine.sim import Simulation
 from evosim.errors import CheckpointError
 from evosim.io.files import atomic_write_bytes, atomic_write_json, npz_bytes
+from evosim.version import __version__
 
-if TYPE_CHECKING:  # pragma: no cover
-    from evosim.config.schema import World
-    from evosim.engine.sim import Simulation
-
-FORMAT_VERSION = (
-    2  # 2: detector state (max level, compute at detection) moved into the species registry
-)
+#: 2: detector state (max level, compute at detection) moved into the species registry
+FORMAT_VERSION = 2
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
-
-#: Simulation attributes saved as arrays (grids and per-sample counters).
-SIM_ARRAYS = ("habitat", "richness", "food", "hard", "farmed", "census", "births", "deaths")
-#: Simulation attributes saved as scalars in the header.
-SIM_SCALARS = ("tick", "seed", "agent_steps", "total_births", "total_deaths", "cap_reached_at", "cap_refused",
-               "learning_attempts", "innovations", "species_limit_logged")  # fmt: skip
 
 
 def sha256(data: bytes) -> str:
@@ -56,35 +47,18 @@ def sha256(data: bytes) -> str:
 def snapshot(
     sim: Simulation, extra_arrays: dict[str, np.ndarray] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Arrays and scalars that make up the state of ``sim`` (no copies are shared with it)."""
-    arrays: dict[str, np.ndarray] = {f"pop.{k}": v for k, v in sim.pop.state().items()}
-    arrays.update({f"sim.{k}": np.array(getattr(sim, k)) for k in SIM_ARRAYS})
-    arrays.update({f"species.{k}": v for k, v in sim.species.state().items()})
+    """Arrays and scalars that make up the state of ``sim`` (:meth:`Simulation.state`), plus ``extra_arrays``."""
+    arrays, scalars = sim.state()
     arrays.update(extra_arrays or {})
-    scalars = {k: getattr(sim, k) for k in SIM_SCALARS}
-    scalars["next_id"] = int(sim.pop.next_id)
-    scalars["pending_events"] = list(sim.events)
-    scalars["interventions_fired"] = [sorted(f) for f in sim.interventions.fired]
-    scalars["interventions"] = [iv.model_dump(mode="json") for iv in sim.interventions.specs]
     return arrays, scalars
 
 
 def restore(world: World, arrays: dict[str, np.ndarray], scalars: dict[str, Any]) -> Simulation:
-    """A :class:`~evosim.sim.Simulation` that continues a snapshot under ``world`` (same grid).
+    """A :class:`~evosim.engine.sim.Simulation` that continues a snapshot under ``world`` (same grid).
 
-    Which species each trigger has fired for is carried over only when
-    ``world`` has the same interventions as the run that saved the state; a
-    branch with other interventions starts with none fired.
+    See :meth:`Simulation.from_state` (a branch with other interventions starts with none fired).
     """
-    from evosim.engine.sim import Simulation
-
-    sim = Simulation.from_state(world, arrays, scalars)
-    ivs = sim.interventions
-    if scalars.get("interventions") == [iv.model_dump(mode="json") for iv in ivs.specs]:
-        ivs.fired = [set(f) for f in scalars.get("interventions_fired", [])]
-    else:
-        ivs.fired = [set() for _ in ivs.specs]
-    return sim
+    return Simulation.from_state(world, arrays, scalars)
 
 
 def write(

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from evosim.defaults import GENES
+from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io.files import atomic_write_bytes, npz_bytes
 from evosim.io.snapshot import ViewState, agent_milestones
@@ -90,19 +91,19 @@ class FrameRecorder:
         self._buffer: list[dict[str, Any]] = []
         self._buffered_bytes = 0
         self._last_tick: int | None = None
-        self._sim: Any = None
+        self._sim: Simulation | None = None
         self._meta_written = False
         self._next_chunk = 0
         self._closed = False
 
     # ------------------------------------------------------------ hooks
-    def on_tick(self, sim: Any) -> None:
+    def on_tick(self, sim: Simulation) -> None:
         """Record ``sim`` if its tick is a multiple of ``every_k`` (hook for ``Simulation.advance``)."""
         self._sim = sim
         if sim.tick % self.every == 0 and sim.tick != self._last_tick:
             self.capture(sim)
 
-    def capture(self, sim: Any) -> None:
+    def capture(self, sim: Simulation) -> None:
         """Record ``sim`` now, whatever its tick."""
         if self._closed:
             raise RuntimeError("FrameRecorder is closed")
@@ -120,7 +121,7 @@ class FrameRecorder:
             "age": np.maximum(p.age[:n], 0).astype(np.int64),
             "id": np.asarray(p.id[:n]).astype(np.int64),
             "parent_id": np.asarray(p.parent_id[:n]).astype(np.int64) + 1,  # 0 = founder
-            "food": np.round(np.clip(sim.food / self._food_scale, 0.0, 1.0) * 255.0).astype(
+            "food": np.round(np.clip(sim.grids.food / self._food_scale, 0.0, 1.0) * 255.0).astype(
                 np.uint8
             ),
         }
@@ -156,6 +157,7 @@ class FrameRecorder:
             out[key] = _uint(np.concatenate([f[key] for f in frames]).astype(np.int64))
         if "milestone" in frames[0]:  # the ladder is the same for every frame
             out["milestone"] = np.concatenate([f["milestone"] for f in frames])
+        assert sim is not None  # set by the capture that buffered the frames
         sp = sim.species
         names = list(sp.names)
         k = len(names)
@@ -197,17 +199,17 @@ class FrameRecorder:
         self.close()
 
     # ------------------------------------------------------------ helpers
-    def _write_meta(self, sim: Any) -> None:
+    def _write_meta(self, sim: Simulation) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         existing = [
             int(m.group(1)) for p in self.folder.iterdir() if (m := _CHUNK_RE.match(p.name))
         ]
         self._next_chunk = max(existing) + 1 if existing else 0  # a resumed run appends
-        capacity = np.asarray(sim.capacity, np.float64)
+        capacity = np.asarray(sim.grids.capacity, np.float64)
         self._food_scale = float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
         atomic_write_bytes(self.folder / META_FILE, npz_bytes({
             "format_version": np.array(FORMAT_VERSION),
-            "habitat": np.asarray(sim.habitat, np.uint8),
+            "habitat": np.asarray(sim.grids.habitat, np.uint8),
             "capacity": capacity,
             "food_scale": np.array(self._food_scale),
             "every": np.array(self.every),
@@ -288,7 +290,7 @@ class FrameReader:
 
     def index_at(self, tick: int) -> int:
         """Index of the first frame at or after ``tick`` (the last frame if none)."""
-        return int(min(np.searchsorted(self.ticks, tick, side="left"), len(self.ticks) - 1))
+        return min(int(np.searchsorted(self.ticks, tick, side="left")), len(self.ticks) - 1)
 
     def _chunk(self, path: Path) -> dict[str, np.ndarray]:
         if self._cache is None or self._cache[0] != path:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
+from evosim.engine.population import Population
 from evosim.io.files import atomic_write_bytes
 
 CAUSES = {
@@ -47,18 +48,16 @@ class LineageWriter:
         self._rows = 0
         self.chunks = 0
 
-    def on_death(self, sim, rows: np.ndarray) -> None:
-        """Hook for :attr:`Simulation.on_death`: record the agents at ``rows``."""
-        self.add(sim, rows, sim._cause[rows])
+    def add(self, p: Population, rows: np.ndarray, cause: np.ndarray, tick: int) -> None:
+        """Record the agents at ``rows`` of ``p`` that end at ``tick`` with ``cause``.
 
-    def add(self, sim, rows: np.ndarray, cause: np.ndarray) -> None:
-        """Record agents at ``rows`` of ``sim.pop`` that end now (at ``sim.tick``) with ``cause``."""
-        p = sim.pop
+        Also the :data:`~evosim.engine.sim.DeathHook` of a recorded simulation.
+        """
         part = {
             "id": p.id[rows].copy(),
             "parent_id": p.parent_id[rows].copy(),
             "origin_time": p.birth_tick[rows].astype(np.int64),
-            "destruction_time": np.full(len(rows), sim.tick, np.int64),
+            "destruction_time": np.full(len(rows), tick, np.int64),
             "species": p.species[rows].astype(np.int64),
             "genome": p.genome[rows].copy(),
             "cause": np.asarray(cause, np.int8).copy(),
@@ -116,9 +115,9 @@ class LineageWriter:
         self._parts = [part] if part else []
         self._rows = len(part["id"]) if part else 0
 
-    def close(self, sim) -> None:
-        """Record the survivors (cause ``alive``, destruction_time = final tick) and flush."""
-        rows = np.arange(sim.pop.n)
+    def close(self, p: Population, tick: int) -> None:
+        """Record the survivors of ``p`` (cause ``alive``, destruction_time = the final ``tick``) and flush."""
+        rows = np.arange(p.n)
         if len(rows):
-            self.add(sim, rows, np.zeros(len(rows), np.int8))
+            self.add(p, rows, np.zeros(len(rows), np.int8), tick)
         self.flush()

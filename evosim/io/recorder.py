@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evosim import __version__
 from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
-from evosim.defaults import GENES
+from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 from evosim.engine.kernels.culture import milestone_levels
 from evosim.engine.kernels.stats import species_sums
 from evosim.engine.sim import Simulation
@@ -38,6 +37,7 @@ from evosim.io.frames import FrameRecorder
 from evosim.io.integrity import LogLedger
 from evosim.io.lineage import LineageWriter
 from evosim.io.lock import LOCK_NAME
+from evosim.version import __version__
 
 #: Files a run folder may contain; ``--force`` only replaces folders made of these.
 RUN_FILES = {
@@ -175,7 +175,7 @@ class Recorder:
         self.sim = sim
         self.sample_every = sim.world.output.sample_every
         self._started = time.perf_counter()
-        self._steps_at_start = sim.agent_steps
+        self._steps_at_start = sim.counters.agent_steps
         self.lineage: LineageWriter | None = None
         self.milestones = [m.name for m in sim.world.technology.ladder]
         # the share_<milestone> columns of timeseries.csv: this run's milestones, unless it
@@ -238,7 +238,7 @@ class Recorder:
             self.lineage = LineageWriter(
                 self.folder / "lineage", self.sim.world.output.lineage_chunk_rows
             )
-            self.sim.on_death = self.lineage.on_death
+            self.sim.on_death = self.lineage.add
 
     def checkpoint(self) -> Path:
         """Write a checkpoint of the simulation and of the logs' extent at this tick."""
@@ -307,7 +307,7 @@ class Recorder:
         sim, p = self.sim, self.sim.pop
         n_sp = len(sim.species)
         count, s1, s2, on_land, e_sum = species_sums(
-            p.species, p.genome, p.energy, p.x, p.y, sim.habitat, p.n, n_sp
+            p.species, p.genome, p.energy, p.x, p.y, sim.grids.habitat, p.n, n_sp
         )
         births, deaths = sim.take_counts()
         species, skill = p.live("species"), p.live("skill")
@@ -330,9 +330,9 @@ class Recorder:
                 sim.species.names[s],
                 int(c),
                 int(births[s]),
-                int(deaths[s, 1]),
-                int(deaths[s, 2]),
-                int(deaths[s, 3]),
+                int(deaths[s, DEATH_STARVATION]),
+                int(deaths[s, DEATH_OLD_AGE]),
+                int(deaths[s, DEATH_CULLED]),
             ]
             for g in range(len(GENES)):
                 if c:
@@ -375,12 +375,12 @@ class Recorder:
         self._ts.close()
         self._ev.close()
         if self.lineage is not None:
-            self.lineage.close(sim)
+            self.lineage.close(sim.pop, sim.tick)
         self.write_species()
         return self._write_summary(ended)
 
     def _write_summary(self, ended: str) -> dict:
-        sim = self.sim
+        sim, c = self.sim, self.sim.counters
         wall = time.perf_counter() - self._started
         pops = sim.populations(extant_only=True)
         summary = {
@@ -394,15 +394,15 @@ class Recorder:
             "species_formed": len(sim.species),
             "species_extant": len(pops),
             **self._outcomes(),
-            "agent_steps": int(sim.agent_steps),
-            "births": int(sim.total_births),
-            "deaths": int(sim.total_deaths),
+            "agent_steps": int(c.agent_steps),
+            "births": int(c.total_births),
+            "deaths": int(c.total_deaths),
             "population_cap": sim.cap,
-            "cap_reached_at": sim.cap_reached_at,
-            "births_refused_at_cap": int(sim.cap_refused),
+            "cap_reached_at": c.cap_reached_at,
+            "births_refused_at_cap": int(c.cap_refused),
             "timing": {
                 "wall_time_s": round(wall, 3),
-                "agent_steps_per_s": round((sim.agent_steps - self._steps_at_start) / wall, 1)
+                "agent_steps_per_s": round((c.agent_steps - self._steps_at_start) / wall, 1)
                 if wall > 0
                 else None,
             },
@@ -437,7 +437,7 @@ class Recorder:
 
     def _outcomes(self) -> dict:
         """Detector results and compute for summary.json."""
-        sim, sp, det = self.sim, self.sim.species, self.sim.detectors
+        sim, sp, det, c = self.sim, self.sim.species, self.sim.detectors, self.sim.counters
 
         def first(hit):
             if hit is None:
@@ -456,9 +456,9 @@ class Recorder:
             "first_technological": first(det.first_technological),
             "compute": {
                 "flop_total": sim.flop(),
-                "agent_steps": int(sim.agent_steps),
-                "births": int(sim.total_births),
-                "learning_attempts": int(sim.learning_attempts),
-                "innovations": int(sim.innovations),
+                "agent_steps": int(c.agent_steps),
+                "births": int(c.total_births),
+                "learning_attempts": int(c.learning_attempts),
+                "innovations": int(c.innovations),
             },
         }

@@ -30,7 +30,7 @@ from evosim.io.lock import run_folder_lock
 from evosim.io.recorder import Recorder, prepare_folder
 
 #: Exit codes for interruption by a signal (128 + signal number).
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Interrupted(Exception):

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
 from evosim.defaults import GENES
 from evosim.engine.kernels.culture import milestone_levels
+from evosim.engine.sim import Simulation
 
 #: Per-agent fields of a state, copied from the live rows of the population (same names, same dtypes).
 AGENT_ARRAYS = ("x", "y", "species", "genome", "energy", "age", "id", "parent_id", "skill")
@@ -31,7 +31,7 @@ SPECIES_ARRAYS = {"intelligent_at": (np.int64, -1), "technological_at": (np.int6
                   "fire_substitute": (np.uint8, 0)}  # fmt: skip
 
 
-def agent_milestones(sim: Any) -> np.ndarray | None:
+def agent_milestones(sim: Simulation) -> np.ndarray | None:
     """Per live agent the number of milestones held (0 none), or ``None`` if the world has no ladder.
 
     The level is the number of ``sim.ladder.threshold`` values at or below the
@@ -111,7 +111,7 @@ class ViewState:
 
     # ------------------------------------------------------------ builders
     @classmethod
-    def from_sim(cls, sim: Any) -> ViewState:
+    def from_sim(cls, sim: Simulation) -> ViewState:
         """Snapshot a live simulation (copies of the live rows; the sim may step on afterwards).
 
         Args:
@@ -121,9 +121,9 @@ class ViewState:
         arrays = {name: p.live(name).copy() for name in AGENT_ARRAYS}
         return cls(
             tick=int(sim.tick),
-            habitat=sim.habitat,
-            food=sim.food.copy(),
-            capacity=np.asarray(sim.capacity, np.float64),
+            habitat=sim.grids.habitat,
+            food=sim.grids.food.copy(),
+            capacity=np.asarray(sim.grids.capacity, np.float64),
             milestone=agent_milestones(sim),
             species_names=list(sp.names),
             milestone_names=list(sim.detectors.names),

@@ -153,7 +153,7 @@ def test_food_effect_changes_the_region_within_capacity():
             },
         }
     )
-    assert (sim.food[:4, :4] == 0).all() and sim.food[10:, 10:].min() > 0
+    assert (sim.grids.food[:4, :4] == 0).all() and sim.grids.food[10:, 10:].min() > 0
 
 
 def test_triggers_fire_once_per_species():

@@ -30,7 +30,7 @@ def test_founders(tiny_world):
     assert p.live("id").tolist() == list(range(120))
     assert (p.live("parent_id") == -1).all() and (p.live("age") == 0).all()
     assert sim.populations() == {"grazer": 60, "swimmer": 60}
-    hab = sim.habitat[p.live("y"), p.live("x")]
+    hab = sim.grids.habitat[p.live("y"), p.live("x")]
     sp = p.live("species")
     assert (hab[sp == 0] == LAND).all()  # grazer: habitat mean 0.9 -> starts on land
     assert (hab[sp == 1] == WATER).all()  # swimmer: habitat mean 0.1 -> starts in water
@@ -50,7 +50,7 @@ def test_start_habitat_options_and_impossible_start():
     )
     sim = Simulation(w, seed=1)
     p = sim.pop
-    hab = sim.habitat[p.live("y"), p.live("x")]
+    hab = sim.grids.habitat[p.live("y"), p.live("x")]
     assert (hab[p.live("species") == 0] == WATER).all()
     assert set(hab[p.live("species") == 1].tolist()) == {WATER, LAND}
     w = load_world(overrides={**TINY, "world.habitat.land_fraction": 0.0})
@@ -64,11 +64,13 @@ def test_seed_argument_overrides_the_world_seed(tiny_world):
     assert a.seed == tiny_world.sim.seed == 0
     b = Simulation(tiny_world, seed=5)
     assert b.seed == 5
-    assert not np.array_equal(a.habitat, b.habitat)  # the map is seeded too
+    assert not np.array_equal(a.grids.habitat, b.grids.habitat)  # the map is seeded too
     c = Simulation(
         tiny_world.model_copy(update={"sim": tiny_world.sim.model_copy(update={"seed": 5})})
     )
-    assert np.array_equal(b.habitat, c.habitat) and np.array_equal(b.pop.live("x"), c.pop.live("x"))
+    assert np.array_equal(b.grids.habitat, c.grids.habitat) and np.array_equal(
+        b.pop.live("x"), c.pop.live("x")
+    )
 
 
 # ------------------------------------------------------------------ food conservation
@@ -88,19 +90,19 @@ def _tolerance(food: np.ndarray, energy: np.ndarray, food_energy: float) -> floa
 def test_food_is_conserved_in_the_first_tick_process_by_process():
     sim = Simulation(_no_full_stores(), seed=2)
     fe = sim.params.food_energy
-    before = sim.food.astype(np.float64).sum()
+    before = sim.grids.food.astype(np.float64).sum()
     sim.regrow_food()
-    regrown = sim.food.astype(np.float64).sum() - before
+    regrown = sim.grids.food.astype(np.float64).sum() - before
     sim.sense_and_move()
     sim.index_cells()
     e0 = sim.pop.live("energy").astype(np.float64)
     sim.forage()
     e1 = sim.pop.live("energy").astype(np.float64)
     eaten = (e1 - e0).sum() / fe
-    left = sim.food.astype(np.float64).sum()
+    left = sim.grids.food.astype(np.float64).sum()
     assert eaten > 0
     assert abs(eaten + left - (before + regrown)) <= _tolerance(
-        sim.food, sim.pop.live("energy"), fe
+        sim.grids.food, sim.pop.live("energy"), fe
     )
 
 
@@ -115,25 +117,25 @@ def test_food_is_conserved_every_tick():
         e0 = sim.pop.live("energy").astype(np.float64)
         forage()
         rec["eaten"] = (sim.pop.live("energy").astype(np.float64) - e0).sum() / fe
-        rec["tol"] = _tolerance(sim.food, sim.pop.live("energy"), fe)
+        rec["tol"] = _tolerance(sim.grids.food, sim.pop.live("energy"), fe)
 
     regrow_food = sim.regrow_food
 
     def instrumented_regrow():
-        f0 = sim.food.astype(np.float64).sum()
+        f0 = sim.grids.food.astype(np.float64).sum()
         regrow_food()
-        rec["regrown"] = sim.food.astype(np.float64).sum() - f0
+        rec["regrown"] = sim.grids.food.astype(np.float64).sum() - f0
 
     sim.forage = instrumented_forage
     sim.regrow_food = instrumented_regrow
     checked = 0
     for _ in range(150):
-        before = sim.food.astype(np.float64).sum()
+        before = sim.grids.food.astype(np.float64).sum()
         rec.clear()
         sim.step()
         if "eaten" not in rec:
             continue
-        left = sim.food.astype(np.float64).sum()
+        left = sim.grids.food.astype(np.float64).sum()
         err = rec["eaten"] + left - (before + rec["regrown"])
         assert abs(err) <= rec["tol"], f"tick {sim.tick}: food not conserved (error {err})"
         checked += 1
@@ -151,9 +153,9 @@ def test_invariants_over_a_run(tiny_world):
         steps += p.n
         sim.step()
         n = p.n
-        assert sim.agent_steps == steps
+        assert sim.counters.agent_steps == steps
         assert n <= sim.cap
-        assert founders + sim.total_births - sim.total_deaths == n
+        assert founders + sim.counters.total_births - sim.counters.total_deaths == n
         x, y = p.live("x"), p.live("y")
         assert ((x >= 0) & (x < w.world.width) & (y >= 0) & (y < w.world.height)).all()
         ids = p.live("id")
@@ -176,7 +178,7 @@ def test_invariants_over_a_run(tiny_world):
         ).all()  # guardian row is the parent
         assert (p.live("birth_tick") <= sim.tick).all()
         seen_ids.update(ids.tolist())
-    assert sim.total_births > 0 and sim.total_deaths > 0
+    assert sim.counters.total_births > 0 and sim.counters.total_deaths > 0
     assert len(seen_ids) > founders
 
 
@@ -203,7 +205,7 @@ def test_take_counts_matches_totals(tiny_world):
         born += int(b.sum())
         dead += int(d.sum())
         assert d[:, 0].sum() == 0  # column 0 is unused
-    assert born == sim.total_births and dead == sim.total_deaths
+    assert born == sim.counters.total_births and dead == sim.counters.total_deaths
     b, d = sim.take_counts()
     assert b.sum() == 0 and d.sum() == 0
 
@@ -212,7 +214,7 @@ def test_take_counts_matches_totals(tiny_world):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_population_grows_to_a_food_limited_size(tiny_world, seed):
     sim = Simulation(tiny_world, seed=seed)
-    bound = food_bound(tiny_world, sim.habitat)
+    bound = food_bound(tiny_world, sim.grids.habitat)
     founders = sim.pop.n
     sizes = []
     for _ in range(400):
@@ -222,7 +224,7 @@ def test_population_grows_to_a_food_limited_size(tiny_world, seed):
     assert sizes.max() > 1.5 * founders, "the population never grew from its founders"
     assert sizes.max() < bound, f"population {sizes.max()} above the food bound {bound:.0f}"
     assert sizes[-100:].min() > 0, "the population did not persist"
-    assert sim.cap_reached_at is None
+    assert sim.counters.cap_reached_at is None
 
 
 def test_extinction_ends_the_run_cleanly(tmp_path):
@@ -230,9 +232,9 @@ def test_extinction_ends_the_run_cleanly(tmp_path):
     sim = Simulation(starve, seed=1)
     sim.advance(1000)
     assert sim.extinct and 0 < sim.tick < 1000 and sim.populations() == {"grazer": 0, "swimmer": 0}
-    t, steps = sim.tick, sim.agent_steps
+    t, steps = sim.tick, sim.counters.agent_steps
     sim.advance(10)  # nothing happens after extinction
-    assert sim.tick == t and sim.agent_steps == steps and sim.pop.n == 0
+    assert sim.tick == t and sim.counters.agent_steps == steps and sim.pop.n == 0
     summary = run_world(starve, tmp_path / "run", ticks=1000, seed=1)
     assert summary["ended"] == "extinct" and summary["ticks_run"] == sim.tick
     assert summary == read_summary(tmp_path / "run")
@@ -248,10 +250,10 @@ def test_population_cap_is_reported_never_a_crash(tmp_path):
     for _ in range(300):
         sim.step()
         assert sim.pop.n <= 150
-    assert sim.cap_reached_at is not None and sim.cap_refused > 0
+    assert sim.counters.cap_reached_at is not None and sim.counters.cap_refused > 0
     summary = run_world(w, tmp_path / "run", ticks=300, seed=2)
-    assert summary["cap_reached_at"] == sim.cap_reached_at
-    assert summary["births_refused_at_cap"] == sim.cap_refused > 0
+    assert summary["cap_reached_at"] == sim.counters.cap_reached_at
+    assert summary["births_refused_at_cap"] == sim.counters.cap_refused > 0
     assert summary["population_cap"] == 150 and summary["ended"] == "completed"
     # a cap equal to the founders: no birth is ever possible, still no crash
     w = load_world(overrides={**TINY, "sim.population_cap": 120})

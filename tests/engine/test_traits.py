@@ -152,7 +152,13 @@ def test_food_sharing_moves_energy_to_hungry_conspecifics():
     from evosim.engine.kernels.forage import share_food
 
     share_food(
-        sim._order, sim._group_start, sim.n_groups, p.species, p.genome, p.energy, sim.params
+        sim.scratch.order,
+        sim.scratch.group_start,
+        sim.scratch.n_groups,
+        p.species,
+        p.genome,
+        p.energy,
+        sim.params,
     )
     assert p.energy[0] < before[0] and p.energy[1] > before[1]
     assert p.energy[: p.n].astype(np.float64).sum() == pytest.approx(total, rel=1e-6), (
@@ -188,7 +194,7 @@ def test_orphaned_juveniles_starve_more_often():
             orphan += [is_orphan.sum(), (is_orphan & starving).sum()]
             fed += [is_fed.sum(), (is_fed & starving).sum()]
             sim.die()
-            sim.tick += 1
+            sim.counters.tick += 1
             sim.update_species()
     assert orphan[0] > 50 and fed[0] > 50, (orphan, fed)
     assert orphan[1] / orphan[0] > 2 * fed[1] / fed[0], (orphan, fed)
@@ -223,7 +229,7 @@ def test_fecundity_trades_threshold_for_investment():
                 ]
             }
         )
-        births[f] = sum(across_seeds(o, 60, lambda sim: sim.total_births))
+        births[f] = sum(across_seeds(o, 60, lambda sim: sim.counters.total_births))
     assert births[0.9] > births[0.1]
     o = small({"species": [{"name": "a", "count": 2, "genes": {"childhood": fixed(0.0)}}]})
     sim = Simulation(load_world(overrides=o), seed=1)

@@ -115,7 +115,7 @@ def test_summary_matches_the_simulation(tmp_path):
     sim.advance(123)
     s = run(world, tmp_path / "r", ticks=123, seed=5)
     assert s["final_populations"] == sim.populations(extant_only=True)
-    assert s["agent_steps"] == sim.agent_steps and s["births"] == sim.total_births
+    assert s["agent_steps"] == sim.counters.agent_steps and s["births"] == sim.counters.total_births
 
 
 def test_species_and_events_logs(folder):

@@ -44,8 +44,10 @@ def test_record_and_read_back(small_sim, tmp_path):
     np.testing.assert_array_equal(last.age, p.live("age"))
     np.testing.assert_allclose(last.genome, p.live("genome"), atol=0.5 / 255 + 1e-6)
     np.testing.assert_allclose(last.energy, p.live("energy"), rtol=2e-3, atol=1e-3)
-    np.testing.assert_allclose(last.food, small_sim.food, atol=small_sim.capacity.max() / 255)
-    np.testing.assert_array_equal(last.habitat, small_sim.habitat)
+    np.testing.assert_allclose(
+        last.food, small_sim.grids.food, atol=small_sim.grids.capacity.max() / 255
+    )
+    np.testing.assert_array_equal(last.habitat, small_sim.grids.habitat)
     assert last.species_names == list(small_sim.species.names) and last.source == "replay"
     assert [s.tick for s in reader] == reader.ticks.tolist()
     assert reader.index_at(11) == 3 and reader.index_at(10_000) == len(reader) - 1

@@ -10,13 +10,14 @@ agent id, never by iteration order.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 PARALLEL: bool = os.environ.get("EVOSIM_PARALLEL", "0") not in ("", "0", "false", "False")
 
 #: Flags for serial kernels. ``fastmath`` stays off: it would let LLVM
 #: reassociate sums and break bit-identical runs across machines.
-JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
+JIT: dict[str, Any] = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 
 #: Flags for kernels whose outer loop is a ``prange`` over agents or cells.
 #: Parallel builds are not cached (one cache must not serve both builds).
-JIT_PARALLEL = dict(JIT, parallel=PARALLEL, cache=not PARALLEL)
+JIT_PARALLEL: dict[str, Any] = dict(JIT, parallel=PARALLEL, cache=not PARALLEL)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from evosim.defaults import LAND
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
 
 
@@ -111,7 +112,7 @@ def regrow_layers(
         rich = richness[yy]
         bon = bonus[yy]
         for xx in range(w):
-            land = hab[xx] == 1
+            land = hab[xx] == LAND
             v = logistic(
                 np.float64(frow[xx]),
                 (c1 if land else c0) * rich[xx],

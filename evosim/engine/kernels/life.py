@@ -75,32 +75,26 @@ def find_parents(genome, energy, age, n, p, out):
     return k
 
 
+#: The population fields :func:`give_birth` writes, in the order of its ``agents`` tuple.
+BIRTH_FIELDS = (
+    "id",
+    "parent_id",
+    "species",
+    "x",
+    "y",
+    "energy",
+    "age",
+    "birth_tick",
+    "guardian",
+    "skill",
+    "genome",
+)
+#: The species-registry arrays :func:`give_birth` reads, in the order of its ``bounds`` tuple.
+BIRTH_SPECIES_ARRAYS = ("lo", "hi", "mutation", "centroid")
+
+
 @nb.njit(**JIT_PARALLEL)
-def give_birth(
-    parents,
-    n_births,
-    n,
-    next_id,
-    tick,
-    seed,
-    ids,
-    parent_ids,
-    species,
-    x,
-    y,
-    energy,
-    age,
-    birth_tick,
-    guardian,
-    skill,
-    genome,
-    lo,
-    hi,
-    mutation,
-    centroid,
-    p,
-    distant,
-):
+def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, distant):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
     The child gets ``offspring_share`` of the parent's energy, the parent's
@@ -110,7 +104,19 @@ def give_birth(
     (``guardian``) until maturity.
     ``distant[k]`` is set to 1 when child k's genome lies farther than the
     speciation threshold from its species' centroid genome.
+
+    Args:
+        parents: rows of the parents (``n_births`` of them).
+        n_births, n: children to add; live rows before them.
+        next_id, tick, seed: the first child's id; the tick and seed keying the mutations.
+        agents: the population's arrays named by :data:`BIRTH_FIELDS`, in that order.
+        bounds: per species (S, G) gene bounds ``lo``, ``hi``, mutation sizes and centroid
+            genomes (:data:`BIRTH_SPECIES_ARRAYS`).
+        p: :class:`~evosim.engine.params.Params`.
+        distant: uint8 output, one per child.
     """
+    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, genome = agents
+    lo, hi, mutation, centroid = bounds
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
         i = parents[k]

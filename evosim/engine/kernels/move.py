@@ -27,6 +27,7 @@ from evosim.defaults import G_HABITAT, G_SOCIALITY, RNG_MOVE
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
 from evosim.engine.kernels.phenotype import habitat_efficiency, radius
 from evosim.engine.kernels.rng import hash64
+from evosim.engine.kernels.spatial import census_count, census_species
 
 #: Direction 0 is "stay"; 1..8 the Moore neighbours.
 DX = np.array([0, 1, 1, 0, -1, -1, -1, 0, 1], np.int64)
@@ -95,13 +96,13 @@ def wrap(v, size):
 def _kin(code, sp, self_count, half):
     """Saturating pull m / (m + half) of the conspecifics m on a cell at the last census.
 
-    ``code`` is the cell's census code (``species * 65536 + count`` of its
-    majority species, -1 if empty); m is 0 unless the agent's species is the
+    ``code`` is the cell's census code (:func:`~evosim.engine.kernels.spatial.census_code`
+    of its majority species, -1 if empty); m is 0 unless the agent's species is the
     majority; ``self_count`` (1 for the agent's own cell) removes the agent.
     Branch-free (which cells hold kin is unpredictable).
     """
-    m = np.float64((code & 0xFFFF) - self_count)
-    ok = (code >= 0) & ((code >> 16) == sp) & (m > 0.0)
+    m = np.float64(census_count(code) - self_count)
+    ok = (code >= 0) & (census_species(code) == sp) & (m > 0.0)
     v = m / (m + half) if m + half != 0.0 else 0.0
     return v if ok else 0.0
 

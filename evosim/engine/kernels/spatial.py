@@ -7,6 +7,29 @@ import numpy as np
 
 from evosim.engine.kernels.conf import JIT
 
+#: A census code packs a cell's majority species and its count: ``species << CENSUS_BITS | count``
+#: (the count saturates at :data:`CENSUS_MAX_COUNT`); -1 marks an empty cell.
+CENSUS_BITS = 16
+CENSUS_MAX_COUNT = (1 << CENSUS_BITS) - 1
+
+
+@nb.njit(inline="always", **JIT)
+def census_code(species, count):
+    """The census code of a cell whose majority ``species`` has ``count`` members there."""
+    return species * (CENSUS_MAX_COUNT + 1) + min(count, CENSUS_MAX_COUNT)
+
+
+@nb.njit(inline="always", **JIT)
+def census_species(code):
+    """The majority species of a (non-empty) census code."""
+    return code >> CENSUS_BITS
+
+
+@nb.njit(inline="always", **JIT)
+def census_count(code):
+    """The (saturated) member count of a (non-empty) census code."""
+    return code & CENSUS_MAX_COUNT
+
 
 @nb.njit(**JIT)
 def cell_index(x, y, n, width, counts, order, group_start):
@@ -52,14 +75,14 @@ def cell_index(x, y, n, width, counts, order, group_start):
 
 @nb.njit(**JIT)
 def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
-    """Per cell: ``species * 65536 + count`` of its majority species (ties: lowest id), -1 where empty.
+    """Per cell: the :func:`census_code` of its majority species (ties: lowest id), -1 where empty.
 
     ``code`` is a padded grid (shape (H + 2 halo, W + 2 halo)) whose interior
     is the census; its halo is left to :func:`evosim.engine.kernels.move.refresh_halo`.
     Only the cells written by the previous call are cleared: ``written[:n_written]``
     holds their flat indices into ``code`` (``n_written < 0`` clears the whole
     grid, e.g. after a restore); the cells written now are stored there.
-    Counts saturate at 65535. Read by the next tick's movement (aggregation
+    Counts saturate at :data:`CENSUS_MAX_COUNT`. Read by the next tick's movement (aggregation
     toward conspecifics). Returns the number of cells written.
     """
     flat = code.ravel()
@@ -85,6 +108,6 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
                 best_sp = sp
         i0 = order[s]
         cell = (np.int64(y[i0]) + halo) * stride + np.int64(x[i0]) + halo
-        flat[cell] = best_sp * 65536 + min(best_c, 65535)
+        flat[cell] = census_code(best_sp, best_c)
         written[g] = cell
     return n_groups

@@ -41,7 +41,7 @@ def best_skill_changes(sim: Simulation, z_model: float, trials: int) -> np.ndarr
     for t in range(trials):
         p.skill[: p.n] = 0.0
         p.skill[model] = z_model
-        sim.tick = t + 1  # fresh random keys
+        sim.counters.tick = t + 1  # fresh random keys
         sim.learn()
         out[t] = p.skill[1 : p.n].max() - z_model
     return out
@@ -63,7 +63,7 @@ def test_henrich_mean_change_of_best_skill(alpha, beta, n):
         assert dz.mean() > 0, "above the threshold N* skill must accumulate"
     else:
         assert dz.mean() < 0, "below the threshold N* skill must be lost"
-    assert sim.learning_attempts == trials * n
+    assert sim.counters.learning_attempts == trials * n
 
 
 def _skill_world(alpha: float, innovation: float = 0.0, extra: dict | None = None) -> dict:
@@ -99,7 +99,7 @@ def test_innovation_grows_with_brain_and_dexterity():
         )
         sim = Simulation(load_world(overrides=o), seed=3)
         sim.advance(30)
-        return sim.innovations
+        return sim.counters.innovations
 
     assert innovations(0.9, 0.5) > innovations(0.3, 0.5) > 0
     assert innovations(0.6, 0.9) > innovations(0.6, 0.1)
@@ -175,7 +175,7 @@ def test_milestone_events_and_detectors_are_recorded():
     kinds = [(e[1], e[3]) for e in sim.events]
     reached = [d for k, d in kinds if k == "milestone"]
     assert any("tools" in d for d in reached) and any("metal" in d for d in reached)
-    assert sim.flop() > 0 and sim.learning_attempts > 0 and sim.innovations > 0
+    assert sim.flop() > 0 and sim.counters.learning_attempts > 0 and sim.counters.innovations > 0
 
 
 def test_detectors_fire_after_their_windows_with_compute_recorded():

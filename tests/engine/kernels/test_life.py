@@ -110,6 +110,12 @@ def births(
     shape = (n_species, N_GENES)
     centroid = np.full(shape, 0.5) if centroid is None else np.asarray(centroid, np.float64)
     distant = np.zeros(k, np.uint8)
+    bounds = {
+        "lo": np.full(shape, lo, np.float32),
+        "hi": np.full(shape, hi, np.float32),
+        "mutation": np.full(shape, mutation, np.float32),
+        "centroid": centroid,
+    }
     call(
         life.give_birth,
         **kargs(
@@ -119,10 +125,8 @@ def births(
             next_id=next_id,
             tick=tick,
             seed=seed,
-            lo=np.full(shape, lo, np.float32),
-            hi=np.full(shape, hi, np.float32),
-            mutation=np.full(shape, mutation, np.float32),
-            centroid=centroid,
+            agents=tuple(ag.a[f] for f in life.BIRTH_FIELDS),
+            bounds=tuple(bounds[a] for a in life.BIRTH_SPECIES_ARRAYS),
             p=p or params(),
             distant=distant,
         ),
