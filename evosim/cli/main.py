@@ -13,14 +13,16 @@ from pathlib import Path
 
 import click
 
-from evosim import __version__
 from evosim.cli.common import refusals, set_option
 from evosim.cli.experiment import experiment, report, sweep
 from evosim.cli.plot import plot
 from evosim.cli.schema import schema
 from evosim.cli.view import view
 from evosim.config.load import load_world
+from evosim.config.template import commented_template, parameter_table
 from evosim.errors import ConfigError
+from evosim.io.files import atomic_write_text
+from evosim.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,9 +74,6 @@ def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
 @refusals
 def init(output: str | None, parameters: bool) -> None:
     """Print a commented world template (every key, its default and its meaning)."""
-    from evosim.config.template import commented_template, parameter_table
-    from evosim.io.files import atomic_write_text
-
     text = parameter_table() if parameters else commented_template()
     if output:
         if Path(output).exists():
@@ -149,7 +148,7 @@ def run(
     overrides,
 ) -> None:
     """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
-    from evosim.io import runner
+    from evosim.io import runner  # numba: loaded only when a run starts, not for --help
 
     if record_every is not None:
         if resume_folder:

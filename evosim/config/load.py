@@ -236,7 +236,7 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
             if part.lstrip("-").isdigit():
                 idx = int(part)
             else:  # a list of named things (species): select by name
-                idx = next(
+                found = next(
                     (
                         j
                         for j, x in enumerate(node)
@@ -244,11 +244,12 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
                     ),
                     None,
                 )
-                if idx is None:
+                if found is None:
                     names = [x.get("name") for x in node if isinstance(x, dict)]
                     raise ConfigError(
                         f"--set {assignment}: no entry named '{part}' in {format_path(loc)}; names: {names}"
                     )
+                idx = found
             if not 0 <= idx < len(node):
                 raise ConfigError(
                     f"--set {assignment}: index {idx} is out of range for {format_path(loc)} (length {len(node)})"
@@ -399,6 +400,7 @@ def world_from_data(
     if world.world.habitat.file and folder is not None:
         world.world.habitat.file = str((folder / world.world.habitat.file).resolve())
     if world.world.habitat.source == "file":
+        assert world.world.habitat.file is not None  # the schema requires a file for `source: file`
         load_map(
             world.world.habitat.file, world.world.width, world.world.height
         )  # ConfigError if unusable

@@ -515,11 +515,11 @@ class World(Strict):
                         (*at, "target", "selector", gene),
                         f"min {r.min} > max {r.max}: no species can match",
                     )
-            r = iv.effect.region
-            if iv.effect.kind == "food" and r is not None and (r.x >= w or r.y >= h):
+            region = iv.effect.region
+            if iv.effect.kind == "food" and region is not None and (region.x >= w or region.y >= h):
                 raise Located(
                     (*at, "effect", "region"),
-                    f"the region starts at ({r.x}, {r.y}), outside the {w}x{h} grid, so it "
+                    f"the region starts at ({region.x}, {region.y}), outside the {w}x{h} grid, so it "
                     "would change nothing",
                 )
         return self

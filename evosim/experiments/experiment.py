@@ -42,7 +42,7 @@ from evosim.config.load import (
 from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import check_out, run_folder, save_manifest, write_manifest  # noqa: F401 (re-exported)
-from evosim.experiments.spec import ExperimentSpec, read_spec
+from evosim.experiments.spec import Experiment, ExperimentSpec, read_spec
 from evosim.io.lock import locked
 
 BASE_DIR = "_base"
@@ -52,34 +52,6 @@ TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species")
 
 
 # ------------------------------------------------------------------ loading
-@dataclass
-class Experiment:
-    """A validated experiment.
-
-    Attributes:
-        spec: the parsed experiment file.
-        path: the experiment file.
-        world_path: the base world file (resolved against the experiment file).
-        base: the base world (common overrides; no arm settings).
-        arms: each arm's world (base + arm overrides + arm interventions), by name.
-        seeds: one seed per replicate, shared by all arms.
-        notes: warnings about the design (printed by the CLI), e.g. triggers a branch can miss.
-    """
-
-    spec: ExperimentSpec
-    path: Path
-    world_path: Path
-    base: World
-    arms: dict[str, World]
-    seeds: list[int]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def control(self) -> str:
-        """Name of the control arm."""
-        return self.spec.control_arm
-
-
 def derive_seeds(root: int, n: int) -> list[int]:
     """Replicate seeds: ``SeedSequence(root, spawn_key=(k,))`` -> 63-bit int, k = 0..n-1.
 
@@ -97,7 +69,7 @@ def derive_seeds(root: int, n: int) -> list[int]:
     return out
 
 
-def _get(data: dict, dotted: str) -> Any:
+def _get(data: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         data = data.get(part) if isinstance(data, dict) else None
     return data
@@ -225,7 +197,7 @@ def _build_once(exp: Experiment) -> None:
 
     Raises ConfigError if one cannot start.
     """
-    from evosim.engine.sim import Simulation
+    from evosim.engine.sim import Simulation  # numba: loaded by the tasks, not by reading a spec
 
     starts = {"base": exp.base} if exp.spec.branch_tick is not None else exp.arms
     seen: set[str] = set()
@@ -261,7 +233,7 @@ def lock_path(folder: str | os.PathLike) -> Path:
 
 def newest_checkpoint(folder: str | os.PathLike) -> str:
     """Header path of the newest valid checkpoint of a run folder (CheckpointError if none)."""
-    from evosim.io import checkpoint as ckpt
+    from evosim.io import checkpoint as ckpt  # numba: loaded by the tasks, not by reading a spec
 
     hp, _, _, _ = ckpt.newest_valid(Path(folder) / "checkpoints")
     return str(hp)
@@ -280,7 +252,7 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
         restarted), ``ended``, ``ticks_run``, ``wall_s``, detector counts and,
         for a base, the ``checkpoint`` to branch from.
     """
-    from evosim.io import runner
+    from evosim.io import runner  # numba: loaded by the tasks, not by reading a spec
 
     folder = Path(task["folder"])
     t0 = time.perf_counter()
@@ -348,6 +320,7 @@ def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
     """
     s = exp.spec
     if arm == BASE_DIR:
+        assert s.branch_tick is not None  # only a branched experiment has a shared base
         world, ticks, every = exp.base, s.branch_tick, min(s.every, s.branch_tick)
     else:
         world, ticks, every = exp.arms[arm], s.ticks, s.every

@@ -14,18 +14,14 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from evosim import __version__
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
-from evosim.experiments.sweep_design import design_differences
+from evosim.experiments.spec import Experiment
+from evosim.experiments.sweep_design import Design, design_differences
 from evosim.io.files import atomic_write_json
-
-if TYPE_CHECKING:  # pragma: no cover - evosim.experiment imports this module
-    from evosim.experiments.experiment import Experiment
-    from evosim.experiments.sweep import Sweep
+from evosim.version import __version__
 
 MANIFEST = "experiment.json"
 SEED_DERIVATION = (
@@ -73,10 +69,10 @@ def sample_folder(i: int) -> str:
     return f"sample-{i:04d}"
 
 
-def sweep_manifest(sw: Sweep) -> dict:
-    """A sweep's manifest: an experiment's, with the design (``sweep``) and a run per sample, arm and replicate."""
-    m = manifest(sw.exp)
-    m["sweep"] = {**sw.design.record(), "replicates": len(sw.exp.seeds)}
+def sweep_manifest(exp: Experiment, design: Design) -> dict:
+    """A sweep's manifest: ``exp``'s, with the ``design`` (``sweep``) and a run per sample, arm and replicate."""
+    m = manifest(exp)
+    m["sweep"] = {**design.record(), "replicates": len(exp.seeds)}
     m["runs"] = [
         {
             "sample": i,
@@ -85,9 +81,9 @@ def sweep_manifest(sw: Sweep) -> dict:
             "seed": seed,
             "folder": f"{sample_folder(i)}/{run_folder(a, k)}",
         }
-        for i in range(sw.design.n)
-        for a in sw.exp.arms
-        for k, seed in enumerate(sw.exp.seeds)
+        for i in range(design.n)
+        for a in exp.arms
+        for k, seed in enumerate(exp.seeds)
     ]
     return m
 

@@ -237,6 +237,7 @@ def analyse_run(
     ``run`` is a finished run (it has its summary).
     """
     s = run.summary
+    assert s is not None  # a finished run has its summary
     sp = run.species
     ladder = run.config.get("technology", {}).get("ladder", [])
     intel = sp["intelligent_at"].notna() if len(sp) else pd.Series(dtype=bool)
@@ -299,6 +300,7 @@ def _stat(
     x = table[num][idx]
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "ratio":
+            assert den is not None  # a ratio has a denominator
             y = table[den][idx]
             return np.nansum(x, axis=1) / np.nansum(y, axis=1)
         n = (~np.isnan(x)).sum(axis=1)
@@ -372,7 +374,8 @@ def build_report(
     """
     folder = Path(folder)
     name, arms, control, runs = discover(folder)
-    rows, stuck, trajs, notes, config = [], [], [], [], {}
+    rows, stuck, trajs, notes = [], [], [], []
+    config: dict = {}
     unfinished: list[str] = []
     for r in runs:
         path = Path(r["path"])

@@ -13,7 +13,6 @@ difference from the control), the sensitivity indices of the design
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,36 +31,12 @@ from evosim.experiments.sensitivity_thresholds import (
     run_rows,
 )
 from evosim.experiments.spec import control_of
+from evosim.experiments.sweep_report import SweepReport
 from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
 
 #: Outcomes the Markdown summary and the plots show (all of them are in the CSV files).
 KEY_OUTCOMES = ("intelligent", "technological", "p_technological")
-
-
-@dataclass
-class SweepReport:
-    """Everything ``evosim report`` writes for a sweep."""
-
-    folder: Path
-    name: str
-    arms: list[str]
-    control: str
-    design: dict
-    runs: pd.DataFrame
-    samples: pd.DataFrame
-    sensitivity: pd.DataFrame
-    thresholds: pd.DataFrame
-    metrics: list[tuple[str, str]]
-    notes: list[str] = field(default_factory=list)
-    n_boot: int = 2000
-    seed: int = 0
-    markdown: str = ""
-
-    @property
-    def names(self) -> list[str]:
-        """The swept parameters."""
-        return list(self.design["problem"]["names"])
 
 
 def read_manifest(folder: str | Path) -> dict:
@@ -95,7 +70,8 @@ def sample_table(
     """
     names = design["problem"]["names"]
     x = np.asarray(design["matrix"], np.float64)
-    rows, metrics = [], []
+    rows: list[dict] = []
+    metrics: list[tuple[str, str]] = []
     for i in range(x.shape[0]):
         sub = runs[runs["sample"] == i] if len(runs) else runs
         res = rp.bootstrap_results(sub, arms, control, n_boot, seed) if len(sub) else None

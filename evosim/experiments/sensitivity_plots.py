@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.ticker
@@ -16,10 +15,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from evosim.experiments.sensitivity_indices import INDICES  # noqa: E402
+from evosim.experiments.sweep_report import SweepReport  # noqa: E402
 from evosim.io.files import atomic_write_bytes  # noqa: E402
-
-if TYPE_CHECKING:  # pragma: no cover
-    from evosim.experiments.sensitivity import SweepReport
 
 KEY = (
     ("intelligent", "intelligent species / replicate"),

@@ -9,6 +9,7 @@ file, the key path and its line.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from evosim.config.base import Strict, _f
 from evosim.config.interventions import InterventionConfig
 from evosim.config.load import read_world_file, validation_message
-from evosim.config.schema import MAX_TICKS
+from evosim.config.schema import MAX_TICKS, World
 from evosim.errors import ConfigError
 
 #: Most replicates and arms an experiment may ask for (a typo guard, not a hard limit of Dask).
@@ -314,3 +315,31 @@ def read_spec(path: str | os.PathLike) -> tuple[ExperimentSpec, Any]:
         return ExperimentSpec.model_validate(data), node
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, str(p), node, model=ExperimentSpec)) from None
+
+
+@dataclass
+class Experiment:
+    """A validated experiment.
+
+    Attributes:
+        spec: the parsed experiment file.
+        path: the experiment file.
+        world_path: the base world file (resolved against the experiment file).
+        base: the base world (common overrides; no arm settings).
+        arms: each arm's world (base + arm overrides + arm interventions), by name.
+        seeds: one seed per replicate, shared by all arms.
+        notes: warnings about the design (printed by the CLI), e.g. triggers a branch can miss.
+    """
+
+    spec: ExperimentSpec
+    path: Path
+    world_path: Path
+    base: World
+    arms: dict[str, World]
+    seeds: list[int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def control(self) -> str:
+        """Name of the control arm."""
+        return self.spec.control_arm

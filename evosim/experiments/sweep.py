@@ -96,6 +96,7 @@ def _check_parameters(exp: Experiment, design: Design, node: Any) -> None:
     """Refuse swept keys that other settings also set, and values that no arm's world takes (each bound alone)."""
     p = exp.path
     spec = exp.spec
+    assert spec.sweep is not None  # a sweep's spec has its sweep block
     keys = list(spec.sweep.parameters)  # as written: their lines in the file are found by these
     for written, key in zip(keys, design.names):
         where = ("sweep", "parameters", written)
@@ -110,6 +111,7 @@ def _check_parameters(exp: Experiment, design: Design, node: Any) -> None:
                 )
         pv = spec.sweep.parameters[written]
         values = pv.values if pv.values is not None else pv.range
+        assert values is not None  # the spec requires values or a range
         sub = "values" if pv.values is not None else "range"
         for v in values:
             v = int(round(v)) if pv.integer and pv.values is None else v
@@ -222,7 +224,7 @@ def prepare(sw: Sweep, out: str | os.PathLike) -> PreparedSweep:
     Raises:
         ConfigError: ``out`` holds other runs or another design, or a sample's world is invalid.
     """
-    new = check_out(sw.exp, out, sweep_manifest(sw))
+    new = check_out(sw.exp, out, sweep_manifest(sw.exp, sw.design))
     out = Path(out).resolve()
     p = plan(sw, out)
     worlds: dict[tuple[int, str], World] = {}

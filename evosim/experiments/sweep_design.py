@@ -68,8 +68,9 @@ class Design:
     def value(self, i: int, j: int) -> Any:
         """The value run for parameter ``j`` at sample ``i`` (rounded if integer, as written if a grid value)."""
         x = float(self.matrix[i, j])
-        if self.typed[j] is not None:
-            return self.typed[j][x]
+        typed = self.typed[j]
+        if typed is not None:
+            return typed[x]
         return int(round(x)) if self.integer[j] else x
 
     def overrides(self, i: int) -> dict[str, Any]:
@@ -90,8 +91,9 @@ class Design:
         for j, name in enumerate(self.names):
             col = np.unique(self.matrix[:, j])
             lo, hi = self.problem["bounds"][j]
-            if self.typed[j] is not None:
-                out[name] = self.typed[j][float(col[len(col) // 2])]
+            typed = self.typed[j]
+            if typed is not None:
+                out[name] = typed[float(col[len(col) // 2])]
                 continue
             mid = math.sqrt(lo * hi) if self.problem["dists"][j] == "logunif" else (lo + hi) / 2
             out[name] = int(round(mid)) if self.integer[j] else mid
@@ -147,11 +149,11 @@ def make_design(cfg: SweepConfig) -> Design:
     typed: list[dict[float, Any] | None] = [None] * len(params)
     if cfg.sampler == "grid":
         axes = []
-        for j, (n, p) in enumerate(zip(names, params)):
+        for j, (name, p) in enumerate(zip(names, params)):
             try:
                 pts, typed[j] = _grid_points(p, cfg.n_levels, p.integer)
             except ValueError as exc:
-                raise ConfigError(f"parameters.{n}: {exc}") from None
+                raise ConfigError(f"parameters.{name}: {exc}") from None
             axes.append(pts)
         rows = math.prod(len(a) for a in axes)
         if rows > MAX_SWEEP_RUNS:
@@ -161,7 +163,9 @@ def make_design(cfg: SweepConfig) -> Design:
         matrix = np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(rows, len(axes))
         bounds = [[min(a), max(a)] for a in axes]
     else:
-        bounds = [[float(p.range[0]), float(p.range[1])] for p in params]
+        ranges = [p.range for p in params]
+        assert all(r is not None for r in ranges)  # the spec refuses values for a non-grid sampler
+        bounds = [[float(r[0]), float(r[1])] for r in ranges if r is not None]
     problem = {
         "num_vars": len(names),
         "names": names,

@@ -132,7 +132,7 @@ def resume(
             f"{world.sim.ticks} ticks. Nothing was changed"
         )
     length_changed = ticks is not None and ticks != world.sim.ticks
-    if length_changed:
+    if length_changed and ticks is not None:
         world = _with_ticks(world, ticks)
         check_interventions(world, 0)
     rec = Recorder(folder, ckpt.restore(world, arrays, header["scalars"]), checked=True)

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ def prepare_folder(out: str | os.PathLike, force: bool = False) -> Path:
     return out
 
 
-def _get(data: dict, dotted: str) -> object:
+def _get(data: Any, dotted: str) -> object:
     for part in dotted.split("."):
         data = data.get(part) if isinstance(data, dict) else None
     return data

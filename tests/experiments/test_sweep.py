@@ -181,22 +181,24 @@ def test_sweep_and_experiment_commands_refuse_each_others_files(tmp_path):
 def test_a_changed_design_is_refused_and_appended_samples_are_not(tmp_path):
     out = tmp_path / "out"
     sw = load_sweep(write_spec(tmp_path, spec_text(MORRIS)))
-    check_out(sw.exp, out, sweep_manifest(sw))
+    check_out(sw.exp, out, sweep_manifest(sw.exp, sw.design))
     (out).mkdir()
-    (out / "experiment.json").write_text(json.dumps(sweep_manifest(sw)))
+    (out / "experiment.json").write_text(json.dumps(sweep_manifest(sw.exp, sw.design)))
     more = load_sweep(
         write_spec(tmp_path, spec_text(MORRIS.replace("samples: 3", "samples: 5")), "more.yaml")
     )
     assert (
         more.design.matrix[:9].tolist() == sw.design.matrix.tolist()
     )  # SALib appends trajectories
-    check_out(more.exp, out, sweep_manifest(more))  # fine: the finished samples keep their values
+    check_out(
+        more.exp, out, sweep_manifest(more.exp, more.design)
+    )  # fine: the finished samples keep their values
     for change, what in (("seed: 5", "seed: 6"), ("[0.2, 0.6]", "[0.2, 0.7]"), ("morris", "latin")):
         other = load_sweep(
             write_spec(tmp_path, spec_text(MORRIS.replace(change, what)), "other.yaml")
         )
         with pytest.raises(ConfigError, match="different sweep"):
-            check_out(other.exp, out, sweep_manifest(other))
+            check_out(other.exp, out, sweep_manifest(other.exp, other.design))
 
 
 def test_dry_run_counts_runs_and_estimates_core_hours_writing_nothing(tmp_path):
