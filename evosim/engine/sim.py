@@ -15,17 +15,10 @@ from typing import Any
 import numpy as np
 
 from evosim.config.schema import World
-from evosim.defaults import (
-    GENES,
-    LAND,
-    RNG_CAP,
-    RNG_INIT_ENERGY,
-    RNG_INIT_GENOME,
-    RNG_INIT_POSITION,
-    WATER,
-)
+from evosim.defaults import GENES, LAND, RNG_CAP
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
+from evosim.engine.founders import place_founders
 from evosim.engine.grids import Grids
 from evosim.engine.interventions import Interventions
 from evosim.engine.kernels import culture as k_culture
@@ -34,13 +27,12 @@ from evosim.engine.kernels import forage as k_forage
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
-from evosim.engine.kernels.rng import normal_array, uniform_array
+from evosim.engine.kernels.rng import uniform_array
 from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
 from evosim.engine.world import regrowth_rate
-from evosim.errors import ConfigError
 
 #: Called with ``(pop, rows, cause, tick)`` for the agents about to be removed: their rows of
 #: ``pop``, their causes of death (``evosim.defaults.DEATH_*``) and the tick they die at.
@@ -88,7 +80,7 @@ class Simulation:
             Grids.new(world, seed, _halo(params)),
             Counters(len(world.species)),
         )
-        self._place_founders()
+        place_founders(world, seed, self.pop, self.species, self.grids.habitat)
         # `when: {tick: 0}` (and `every` from 0) apply before the first tick
         self.interventions.update(0, self.detectors.reached_now)
 
@@ -529,49 +521,6 @@ class Simulation:
     def take_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Births and deaths per species since the last call; resets them."""
         return self.counters.take(len(self.species))
-
-    def _place_founders(self) -> None:
-        """Founders: ids 0.., positions uniform over their start habitat, genes ~ N(mean, sd) clipped."""
-        p = self.pop
-        flat = self.grids.habitat.ravel()
-        width = self.grids.shape[1]
-        for s_id, spec in enumerate(self.world.species):
-            start = spec.start
-            if start == "match":
-                start = "land" if spec.genes.habitat.mean >= 0.5 else "water"
-            cells = (
-                np.flatnonzero(flat == {"land": LAND, "water": WATER}[start])
-                if start != "any"
-                else np.arange(flat.size)
-            )
-            if cells.size == 0:
-                raise ConfigError(
-                    f"species '{spec.name}' starts on {start} (species[{s_id}].start) but the map has no {start} cells"
-                )
-            ids = np.arange(p.n, p.n + spec.count, dtype=np.int64)
-            rows = slice(p.n, p.n + spec.count)
-            pick = (uniform_array(self.seed, 0, ids, RNG_INIT_POSITION, 0) * cells.size).astype(
-                np.int64
-            )
-            c = cells[np.minimum(pick, cells.size - 1)]
-            p.x[rows], p.y[rows] = c % width, c // width
-            for g, gene in enumerate(GENES):
-                gs = getattr(spec.genes, gene)
-                v = gs.mean + gs.sd * normal_array(self.seed, 0, ids, RNG_INIT_GENOME, g)
-                p.genome[rows, g] = np.clip(v, gs.min, gs.max)
-            jitter = uniform_array(self.seed, 0, ids, RNG_INIT_ENERGY, 0)
-            p.energy[rows] = spec.energy * (0.5 + jitter)
-            p.id[rows] = ids
-            p.parent_id[rows] = -1
-            p.species[rows] = s_id
-            p.age[rows] = 0
-            p.birth_tick[rows] = 0
-            p.guardian[rows] = -1
-            p.skill[rows] = 0.0
-            p.n += spec.count
-            self.species.alive[s_id] = spec.count
-            self.species.peak[s_id] = spec.count
-        p.next_id = p.n
 
     # ------------------------------------------------------------ queries
     @property
