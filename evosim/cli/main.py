@@ -1,6 +1,6 @@
 """The ``evosim`` command line (click).
 
-Every refusal of user input is a :class:`~evosim.config.ConfigError`: printed
+Every refusal of user input is a :class:`~evosim.errors.ConfigError`: printed
 as one paragraph on stderr, exit code 2, no traceback, nothing written.
 """
 

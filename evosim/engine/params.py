@@ -2,7 +2,7 @@
 
 After gymnax's ``EnvParams``: :class:`Params` is an immutable tuple of floats
 (numba sees it as a homogeneous named tuple) built once from a validated
-:class:`~evosim.schema.World`. Per-species arrays (gene bounds, mutation
+:class:`~evosim.config.schema.World`. Per-species arrays (gene bounds, mutation
 sizes, founder genomes) live in :class:`evosim.engine.species.SpeciesRegistry`.
 """
 

@@ -2,7 +2,7 @@
 
 Like the world schema, unknown keys are errors and every field carries the
 description that the error messages quote; :func:`read_spec` turns every
-problem into one :class:`~evosim.config.ConfigError` paragraph naming the
+problem into one :class:`~evosim.errors.ConfigError` paragraph naming the
 file, the key path and its line.
 """
 

@@ -1,13 +1,13 @@
 """What the viewer draws: a snapshot of a world at one tick.
 
 A :class:`ViewState` is built either from a live
-:class:`~evosim.sim.Simulation` (:meth:`ViewState.from_sim`) or from a recorded
+:class:`~evosim.engine.sim.Simulation` (:meth:`ViewState.from_sim`) or from a recorded
 frame (:mod:`evosim.io.frames`). Both read the engine's attributes
 directly: the agent fields of :data:`evosim.defaults.AGENT_FIELDS` (skill
 included), milestone levels from skill and ``sim.ladder.threshold``
 (:func:`evosim.engine.kernels.culture.milestone_levels`, as the run recorder does),
 milestone names from ``sim.detectors.names``, and per species the arrays of
-:class:`~evosim.species.SpeciesRegistry` (``intelligent_at`` /
+:class:`~evosim.engine.species.SpeciesRegistry` (``intelligent_at`` /
 ``technological_at``, -1 = not yet; ``parent``; ``manipulators`` /
 ``fire_substitute`` granted by interventions).
 """

@@ -1,7 +1,7 @@
 """The side panel: status, species list, inspector, live plot and key help.
 
 Loops here run over species, genes and text lines — never over agents (the
-per-species figures come from :class:`~evosim.viewer.state.SpeciesStats`,
+per-species figures come from :class:`~evosim.io.snapshot.SpeciesStats`,
 computed with ``np.bincount``).
 """
 

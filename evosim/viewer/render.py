@@ -1,4 +1,4 @@
-"""Drawing a :class:`~evosim.viewer.state.ViewState` onto a pygame surface.
+"""Drawing a :class:`~evosim.io.snapshot.ViewState` onto a pygame surface.
 
 :func:`render` is pure: it reads a state and a :class:`Camera` and draws; it
 keeps no state between calls and needs no display (any ``pygame.Surface``

@@ -1,6 +1,6 @@
 """Where the viewer's states come from: a live simulation or a recorded run.
 
-A live source steps a :class:`~evosim.sim.Simulation`; the viewer applies
+A live source steps a :class:`~evosim.engine.sim.Simulation`; the viewer applies
 interventions through the engine's own ``sim.apply_intervention(name,
 species_id)`` (names: ``sim.interventions.names``). A replay source plays the
 frames of a run folder, and fills the plot's history from the run's
@@ -19,7 +19,7 @@ from evosim.io.snapshot import History, TimeSeries, ViewState
 
 
 class LiveSource:
-    """Steps a :class:`~evosim.sim.Simulation`.
+    """Steps a :class:`~evosim.engine.sim.Simulation`.
 
     Args:
         sim: the simulation.
@@ -65,7 +65,7 @@ class LiveSource:
 
 
 class ReplaySource:
-    """Plays the frames of a recorded run (:class:`~evosim.viewer.record.FrameReader`)."""
+    """Plays the frames of a recorded run (:class:`~evosim.io.frames.FrameReader`)."""
 
     mode = "replay"
 
