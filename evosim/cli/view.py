@@ -5,6 +5,7 @@ pygame is imported only when the command runs, so ``evosim --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -36,6 +37,51 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+#: SDL video drivers that draw nowhere a user can see.
+NO_WINDOW_DRIVERS = ("dummy", "offscreen")
+_NO_WINDOW_HINT = (
+    "render off-screen instead: --screenshot FILE.png (one image) or --frames DIR (one every "
+    "--every ticks)"
+)
+
+
+def no_window_reason(environ: dict[str, str] | None = None) -> str | None:
+    """Why no window can open here, judged from the environment (None: one may).
+
+    SDL falls back to its off-screen driver when there is no display, and a
+    window loop on it would run unseen forever.
+    """
+    env = os.environ if environ is None else environ
+    driver = env.get("SDL_VIDEODRIVER", "")
+    if driver in NO_WINDOW_DRIVERS:
+        return f"SDL_VIDEODRIVER={driver} draws no window"
+    if sys.platform.startswith("linux") and not driver:
+        if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+            return "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    return None
+
+
+def _check_outputs(screenshot: str | None, frames_dir: str | None, force: bool) -> None:
+    """Refuse a --screenshot that is not a .png or exists, and a --frames folder holding frames (without --force)."""
+    if screenshot:
+        if Path(screenshot).suffix.lower() != ".png":
+            raise ConfigError(
+                f"--screenshot {screenshot}: the image is written as PNG; give a name ending in .png"
+            )
+        if Path(screenshot).exists() and not force:
+            raise ConfigError(
+                f"--screenshot {screenshot}: the file already exists; choose another name or pass "
+                "--force to replace it"
+            )
+    if frames_dir and not force:
+        old = sorted(Path(frames_dir).glob("frame-*.png")) if Path(frames_dir).is_dir() else []
+        if old:
+            raise ConfigError(
+                f"--frames {frames_dir}: the folder already holds {len(old)} frame image(s) "
+                f"({old[0].name} ...); choose another folder or pass --force to replace them"
+            )
+
+
 def run_view(
     source: str | None,
     overrides: tuple[str, ...],
@@ -46,17 +92,22 @@ def run_view(
     every: int | None,
     size: str,
     layer: str,
+    force: bool = False,
 ) -> None:
     """What ``evosim view`` does (see its help).
 
     Raises:
-        ConfigError: a refused argument or world (the CLI prints it and exits with code 2).
+        ConfigError: a refused argument or world, or no window can open and
+            neither --screenshot nor --frames was given (exit code 2).
     """
     width_height = parse_size(size)
     if every is not None and not frames_dir:
         raise ConfigError("--every applies to --frames; give --frames DIR too")
     every = every or 10
     headless = bool(screenshot or frames_dir)
+    _check_outputs(screenshot, frames_dir, force)
+    if not headless and (why := no_window_reason()):  # before building anything: answer at once
+        raise ConfigError(f"evosim view: cannot open a window: {why}; {_NO_WINDOW_HINT}")
 
     from evosim.viewer.app import Viewer
     from evosim.viewer.sources import LiveSource, ReplaySource
@@ -92,19 +143,32 @@ def run_view(
             run_ticks = 0  # the frames already advanced the simulation
         path = viewer.screenshot(screenshot, run_ticks)
         state = src.state()
+        if src.mode == "replay" and ticks is not None and state.tick != ticks:
+            click.echo(
+                f"note: no frame was recorded at tick {ticks} (the run recorded every "
+                f"{src.reader.every} ticks); showing the nearest recorded frame, tick {state.tick}",
+                err=True,
+            )
         click.echo(f"wrote {path} (tick {state.tick}, population {state.n:,})")
     if headless:
         return
     import pygame
 
+    pygame.display.init()
+    driver = pygame.display.get_driver()
+    if driver in NO_WINDOW_DRIVERS:  # SDL fell back to drawing nowhere
+        pygame.display.quit()
+        raise ConfigError(
+            f"evosim view: cannot open a window: SDL found no display (video driver '{driver}'); "
+            f"{_NO_WINDOW_HINT}"
+        )
     try:
         viewer.run(ticks=ticks)
     except pygame.error as exc:
-        click.echo(
-            f"evosim: error: cannot open a window ({exc}); use --screenshot or --frames without a display",
-            err=True,
-        )
+        click.echo(f"evosim: error: cannot open a window ({exc}); {_NO_WINDOW_HINT}", err=True)
         sys.exit(1)
+    finally:
+        pygame.display.quit()
 
 
 @click.command(name="view")
@@ -119,10 +183,13 @@ def run_view(
     "--ticks",
     type=click.IntRange(0, 100_000_000),
     help="Live: ticks to run before the screenshot / while saving frames (default: sim.ticks), or "
-    "pause the window at this tick. Replay: the tick to show or to stop at.",
+    "pause the window at this tick. Replay: the tick to show (the nearest recorded frame) or to "
+    "stop at.",
 )
 @click.option(
-    "--screenshot", type=click.Path(dir_okay=False), help="Headless: render to this PNG and exit."
+    "--screenshot",
+    type=click.Path(dir_okay=False),
+    help="Headless: render to this PNG (a new .png file) and exit.",
 )
 @click.option(
     "--frames",
@@ -148,8 +215,11 @@ def run_view(
     show_default=True,
     help="Layer shown first.",
 )
+@click.option(
+    "--force", is_flag=True, help="Replace an existing --screenshot file or --frames images."
+)
 @refusals
-def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer) -> None:
+def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer, force) -> None:
     """Watch WORLD_FILE live, or replay RUN_FOLDER (a run recorded with --record-every).
 
     Without an argument the embedded default world runs. In the window:
@@ -159,4 +229,4 @@ def view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, la
     --screenshot or --frames nothing is opened: images are rendered
     off-screen (no display needed).
     """
-    run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer)
+    run_view(source, overrides, seed, ticks, screenshot, frames_dir, every, size, layer, force)

@@ -42,6 +42,14 @@ HISTORY_SAMPLES = 300
 __all__ = ["HISTORY_SAMPLES", "SPEEDS", "Viewer"]
 
 
+def _nearest(ticks: np.ndarray, tick: int) -> int:
+    """Index of the recorded tick nearest ``tick`` (the earlier one of two as near)."""
+    i = int(np.searchsorted(ticks, tick))
+    if i == 0 or (i < len(ticks) and ticks[i] - tick < tick - ticks[i - 1]):
+        return min(i, len(ticks) - 1)
+    return i - 1
+
+
 class Viewer:
     """The interactive viewer (and its headless modes).
 
@@ -352,7 +360,8 @@ class Viewer:
             self._sample(i, index + 1)
 
     def screenshot(self, path: str | os.PathLike, ticks: int | None = None) -> Path:
-        """Headless: advance ``ticks`` ticks (live) or go to that tick (replay; default: the last frame), save a PNG."""
+        """Headless: advance ``ticks`` ticks (live) or show that tick (replay: the nearest recorded frame;
+        default: the last), save a PNG."""
         pygame.font.init()
         if self.source.mode == "live":
             span = int(ticks or 0)
@@ -363,7 +372,7 @@ class Viewer:
                 self._sample(t, span)
         else:
             src: ReplaySource = self.source  # type: ignore[assignment]
-            target = len(src.reader) - 1 if ticks is None else src.reader.index_at(ticks)
+            target = len(src.reader) - 1 if ticks is None else _nearest(src.reader.ticks, ticks)
             self._replay_history(target)
             src.seek(target)
         self.hud.paused = False

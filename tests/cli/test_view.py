@@ -111,3 +111,68 @@ def test_run_record_every_then_view(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "tick 12" in r.output
+
+
+# ------------------------------------------------------------------ no silent failure (issue 13)
+def test_no_display_exits_2_at_once_with_a_hint(tmp_path):
+    """Without a display the window loop used to run unseen forever on SDL's off-screen driver."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "evosim", "view", *SETS],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot open a window" in proc.stderr and "no display" in proc.stderr
+    assert "--screenshot" in proc.stderr and "--frames" in proc.stderr
+
+
+def test_dummy_video_driver_is_refused_for_the_window(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    r = invoke(*SETS)
+    assert r.exit_code == 2 and "SDL_VIDEODRIVER=dummy draws no window" in r.output, r.output
+
+
+def test_screenshot_must_be_a_new_png(tmp_path):
+    r = invoke(*SETS, "--screenshot", tmp_path / "x.txt", "--ticks", 1)
+    assert r.exit_code == 2 and "ending in .png" in r.output and not (tmp_path / "x.txt").exists()
+    shot = tmp_path / "x.png"
+    shot.write_bytes(b"precious")
+    r = invoke(*SETS, "--screenshot", shot, "--ticks", 1)
+    assert r.exit_code == 2 and "already exists" in r.output and "--force" in r.output
+    assert shot.read_bytes() == b"precious"
+    r = invoke(*SETS, "--screenshot", shot, "--ticks", 1, "--force", "--size", "400x300")
+    assert r.exit_code == 0, r.output
+    assert pygame.image.load(str(shot)).get_size() == (400, 300)
+
+
+def test_frames_refuse_a_folder_with_frames_unless_forced(tmp_path):
+    args = (*SETS, "--frames", tmp_path / "f", "--every", 2, "--ticks", 2, "--size", "400x300")
+    assert invoke(*args).exit_code == 0
+    r = invoke(*args)
+    assert r.exit_code == 2 and "already holds 2 frame image(s)" in r.output
+    assert invoke(*args, "--force").exit_code == 0
+
+
+def test_replay_at_an_unrecorded_tick_shows_the_nearest_frame_and_says_so(small_sim, tmp_path):
+    record(small_sim, tmp_path / "run", ticks=60, every=20)
+    r = invoke(
+        tmp_path / "run", "--screenshot", tmp_path / "a.png", "--ticks", 45, "--size", "400x300"
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        "no frame was recorded at tick 45" in r.output
+        and "nearest recorded frame, tick 40" in r.output
+    )
+    assert "(tick 40," in r.output
+    r = invoke(
+        tmp_path / "run", "--screenshot", tmp_path / "b.png", "--ticks", 40, "--size", "400x300"
+    )
+    assert r.exit_code == 0 and "no frame was recorded" not in r.output and "(tick 40," in r.output
