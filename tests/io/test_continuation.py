@@ -234,3 +234,24 @@ def test_checkpoint_header_with_a_bad_tick_is_named_as_such(cli, base, tmp_path)
     assert r.exit_code == 2, r.output
     assert "checkpoint header is not usable" in r.output and "checksum mismatch" not in r.output
     assert "Traceback" not in r.output
+
+
+def test_experiment_arm_with_another_ladder_branches_and_reports(cli, tmp_path):
+    """An arm changing the ladder, branched from a shared base: one header per file; the report runs."""
+    (tmp_path / "tiny.yaml").write_text(
+        "world: {width: 32, height: 32}\nspecies:\n  - {name: grazer, count: 100}\n"
+        "  - {name: swimmer, count: 100}\noutput: {sample_every: 5}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "exp.yaml").write_text(
+        "name: ladder\nworld: tiny.yaml\nseed: 1\nticks: 40\nreplicates: 1\nbranch_tick: 20\n"
+        "arms:\n  - name: control\n  - name: ladder2\n    overrides:\n      technology.ladder: "
+        "[{name: knots, threshold: 0.001}, {name: wheels, threshold: 500}]\n",
+        encoding="utf-8",
+    )
+    ok(cli("experiment", tmp_path / "exp.yaml", "--workers", 1, "--out", tmp_path / "out", "-q"))
+    table = rows(tmp_path / "out" / "ladder2" / "rep-0" / "timeseries.csv")
+    assert table[0][-2:] == ["share_knots", "share_wheels"]
+    assert {len(r) for r in table} == {len(table[0])}
+    r = ok(cli("report", tmp_path / "out"))
+    assert "Traceback" not in r.output and (tmp_path / "out" / "report" / "results.csv").is_file()
