@@ -107,7 +107,7 @@ def init(output: str | None, parameters: bool) -> None:
 @click.option(
     "--checkpoint-every",
     type=click.IntRange(0, 100_000_000),
-    help="Ticks between checkpoints (0: only on interruption).",
+    help="Ticks between checkpoints (0: none between; the last tick and an interruption always get one).",
 )
 @click.option(
     "--resume",

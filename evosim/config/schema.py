@@ -412,7 +412,8 @@ class OutputConfig(Strict):
     )
     checkpoint_every: int = _f(
         1000,
-        "ticks between checkpoints (0 = none, except on interruption); --checkpoint-every overrides",
+        "ticks between checkpoints (0 = none between; the last tick and an interruption always get "
+        "one); --checkpoint-every overrides",
         ge=0,
         le=MAX_TICKS,
     )

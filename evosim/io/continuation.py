@@ -283,7 +283,7 @@ def branch(
     parent = header_path.resolve().parent.parent
     chunks = _copy_history(rec, parent, header, header_path)
     if chunks is not None:
-        rec.continue_logs(chunks, arrays)
+        rec.continue_logs(chunks, arrays, frames=False)
     else:  # no parent logs: start fresh logs at the branch tick
         rec._fresh_logs()
     sim.events.append((sim.tick, "branch", -1, f"branched from {header_path.name}"))

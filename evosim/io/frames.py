@@ -192,6 +192,41 @@ class FrameRecorder:
         self.flush()
         self._closed = True
 
+    def buffered(self) -> dict[str, np.ndarray]:
+        """The frames captured but not written yet, and the last captured tick, as arrays (for a checkpoint)."""
+        out = {"frames.last_tick": np.array(-1 if self._last_tick is None else self._last_tick)}
+        for i, frame in enumerate(self._buffer):
+            out.update({f"frames.{i}.{k}": np.asarray(v) for k, v in frame.items()})
+        return out
+
+    def restore(self, arrays: dict[str, np.ndarray], sim: Simulation) -> None:
+        """Continue after a checkpoint of :meth:`buffered`: reload its frames; later chunks follow those on disk.
+
+        Does nothing for a checkpoint that saved no frames (they were all written before it).
+        """
+        if "frames.last_tick" not in arrays:
+            return
+        last = int(arrays["frames.last_tick"])
+        self._last_tick = None if last < 0 else last
+        self._sim = sim
+        frames: dict[int, dict[str, Any]] = {}
+        for key, value in arrays.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "frames":
+                frames.setdefault(int(parts[1]), {})[parts[2]] = value
+        self._buffer = [
+            {k: int(v) if k == "tick" else v for k, v in frames[i].items()} for i in sorted(frames)
+        ]
+        self._buffered_bytes = sum(
+            v.nbytes for f in self._buffer for v in f.values() if isinstance(v, np.ndarray)
+        )
+        if (
+            self.folder / META_FILE
+        ).is_file():  # as _write_meta would find it, without rewriting it
+            self._next_chunk = self._chunks_on_disk()
+            self._food_scale = self._scale(sim)
+            self._meta_written = True
+
     def __enter__(self) -> FrameRecorder:
         return self
 
@@ -199,14 +234,24 @@ class FrameRecorder:
         self.close()
 
     # ------------------------------------------------------------ helpers
-    def _write_meta(self, sim: Simulation) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def _chunks_on_disk(self) -> int:
+        """The number of the next chunk: after the ones in the folder (a resumed run appends)."""
         existing = [
             int(m.group(1)) for p in self.folder.iterdir() if (m := _CHUNK_RE.match(p.name))
         ]
-        self._next_chunk = max(existing) + 1 if existing else 0  # a resumed run appends
+        return max(existing) + 1 if existing else 0
+
+    @staticmethod
+    def _scale(sim: Simulation) -> float:
+        """The food value stored as 255: the largest capacity."""
         capacity = np.asarray(sim.grids.capacity, np.float64)
-        self._food_scale = float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
+        return float(capacity.max()) if capacity.size and capacity.max() > 0 else 1.0
+
+    def _write_meta(self, sim: Simulation) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._next_chunk = self._chunks_on_disk()
+        capacity = np.asarray(sim.grids.capacity, np.float64)
+        self._food_scale = self._scale(sim)
         atomic_write_bytes(self.folder / META_FILE, npz_bytes({
             "format_version": np.array(FORMAT_VERSION),
             "habitat": np.asarray(sim.grids.habitat, np.uint8),

@@ -242,9 +242,22 @@ class Recorder:
             self.sim.on_death = self.lineage.add
 
     def checkpoint(self) -> Path:
-        """Write a checkpoint of the simulation and of the logs' extent at this tick."""
+        """Write a checkpoint of the simulation and of the logs' extent at this tick.
+
+        Replay frames are written out at the periodic checkpoints (where every
+        run, interrupted or not, ends a frame chunk); at any other tick (an
+        interruption, the last tick) the frames not yet written go into the
+        checkpoint instead, like the buffered lineage rows, so a resumed run
+        writes the same chunks as one that never stopped.
+        """
+        every = self.sim.world.output.checkpoint_every
+        periodic = bool(every) and self.sim.tick % every == 0
+        arrays = self.lineage.buffered() if self.lineage else {}
         if self.frames is not None:
-            self.frames.flush()  # every frame up to the checkpoint is on disk before it
+            if periodic:
+                self.frames.flush()
+            else:
+                arrays.update(self.frames.buffered())
         self._ts.flush()
         self._ev.flush()
         os.fsync(self._ts.fileno())
@@ -266,17 +279,20 @@ class Recorder:
             self.sim,
             self.config_sha,
             logs,
-            self.lineage.buffered() if self.lineage else None,
+            arrays,
             extra,
             keep=self.sim.world.output.checkpoint_keep,
         )
 
-    def continue_logs(self, lineage_chunks: int, arrays: dict[str, np.ndarray]) -> None:
+    def continue_logs(
+        self, lineage_chunks: int, arrays: dict[str, np.ndarray], frames: bool = True
+    ) -> None:
         """Reopen logs already cut back to a checkpoint (see :mod:`evosim.io.continuation`) for appending.
 
         Args:
             lineage_chunks: lineage chunks written by the checkpoint's tick (later ones are dropped).
-            arrays: the checkpoint's arrays (its buffered lineage rows are reloaded).
+            arrays: the checkpoint's arrays (its buffered lineage rows and frames are reloaded).
+            frames: reload its buffered frames (a branch starts its own frames instead).
         """
         with open(self.folder / "timeseries.csv", encoding="utf-8") as fh:
             columns = fh.readline().rstrip("\n").split(",")
@@ -286,6 +302,8 @@ class Recorder:
         self._open_logs("a")
         if self.lineage is not None:
             self.lineage.restore(arrays, lineage_chunks)
+        if frames and self.frames is not None:
+            self.frames.restore(arrays, self.sim)
 
     def on_tick(self, sim: Simulation) -> None:
         """Hook for :meth:`Simulation.advance`: events every tick, a sample every ``sample_every`` ticks."""

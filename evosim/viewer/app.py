@@ -43,9 +43,9 @@ __all__ = ["HISTORY_SAMPLES", "SPEEDS", "Viewer"]
 
 
 def _nearest(ticks: np.ndarray, tick: int) -> int:
-    """Index of the recorded tick nearest ``tick`` (the earlier one of two as near)."""
+    """Index of the recorded tick nearest ``tick`` (the later one of two as near)."""
     i = int(np.searchsorted(ticks, tick))
-    if i == 0 or (i < len(ticks) and ticks[i] - tick < tick - ticks[i - 1]):
+    if i == 0 or (i < len(ticks) and ticks[i] - tick <= tick - ticks[i - 1]):
         return min(i, len(ticks) - 1)
     return i - 1
 

@@ -255,3 +255,28 @@ def test_experiment_arm_with_another_ladder_branches_and_reports(cli, tmp_path):
     assert {len(r) for r in table} == {len(table[0])}
     r = ok(cli("report", tmp_path / "out"))
     assert "Traceback" not in r.output and (tmp_path / "out" / "report" / "results.csv").is_file()
+
+
+# ---------------------------------------------------------------- replay frames across a stop
+@pytest.mark.parametrize("stop", [33, 50, 79])
+def test_frames_of_a_run_stopped_at_any_tick_resume_byte_identical(tmp_path, stop):
+    """Frames not yet written at an interruption go into its checkpoint, so the chunks come out the same."""
+    import os
+    import signal
+
+    from evosim import load_world
+    from evosim.io import runner
+
+    o = {**TINY, "output.record_every": 5, "output.checkpoint_every": 25, "output.lineage": True}
+
+    def progress(sim):
+        if sim.tick == stop:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    runner.run(load_world(overrides=o), tmp_path / "ref", ticks=80, seed=2)
+    with pytest.raises(runner.Interrupted):
+        runner.run(load_world(overrides=o), tmp_path / "run", ticks=80, seed=2, progress=progress)
+    runner.resume(tmp_path / "run")
+    ref = folder_bytes(tmp_path / "ref", exclude=["checkpoints"])
+    assert sum(k.startswith("frames/chunk") for k in ref) >= 3
+    assert folder_bytes(tmp_path / "run", exclude=["checkpoints"]) == ref
