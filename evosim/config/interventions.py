@@ -161,8 +161,8 @@ def never_applies(interventions: list[InterventionConfig], first: int, last: int
         else:
             continue
         if not first <= due <= last:
-            span = f"ticks {first}..{last}" if first else f"up to tick {last}"
             out.append(
-                f"interventions[{k}] '{iv.name}': {what} lies outside the {span} this run simulates"
+                f"interventions[{k}] '{iv.name}': {what} lies outside ticks {first}..{last}, "
+                "the ticks at which this run applies interventions"
             )
     return out

@@ -165,8 +165,8 @@ def test_branch_under_another_ladder_keeps_one_header_and_no_value_under_old_nam
 @pytest.mark.parametrize(
     "when, words",
     [
-        ("{tick: 25}", ["interventions[0] 'late': when.tick 25", "up to tick 20"]),
-        ("{every: 30, start: 21}", ["when.every 30 from start 21", "up to tick 20"]),
+        ("{tick: 25}", ["interventions[0] 'late': when.tick 25", "outside ticks 0..20"]),
+        ("{every: 30, start: 21}", ["when.every 30 from start 21", "outside ticks 0..20"]),
     ],
 )
 def test_run_refuses_interventions_after_its_last_tick(cli, tmp_path, when, words):
@@ -191,7 +191,7 @@ def test_branch_refuses_interventions_before_its_checkpoint(cli, base, tmp_path)
             "--set", f"interventions=[{IV % ('early', '{tick: 10}')}]")  # fmt: skip
     assert r.exit_code == 2, r.output
     assert (
-        "when.tick 10 lies outside the ticks 11..30" in r.output
+        "when.tick 10 lies outside ticks 11..30" in r.output
         and "after its checkpoint's tick 10" in r.output
     )
     ok(cli("run", "--from", base, "--out", tmp_path / "c", "--ticks", 30, "-q",
