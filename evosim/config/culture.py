@@ -8,28 +8,52 @@ from evosim.config.base import MAX_POPULATION_CAP, MAX_TICKS, Strict, _f
 
 
 class CultureConfig(Strict):
-    """Skill transmission after Henrich (2004) and innovation."""
+    """Cumulative culture at the group level (after Henrich 2004), and innovation (docs/model.md §7.9)."""
 
     alpha: float = _f(1.0, "alpha0: systematic copying loss per learning attempt", ge=0.0, le=1e6)
     alpha_dexterity: float = _f(
         1.0,
-        "alpha = alpha0 + alpha_dexterity * (1 - effective dexterity) + alpha_brain * (1 - brain)",
+        "alpha = alpha0 + alpha_dexterity * (1 - effective dexterity) + alpha_brain * (1 - brain) "
+        "+ complexity * model skill",
         ge=0.0,
         le=1e6,
     )
     alpha_brain: float = _f(1.0, "see alpha_dexterity", ge=0.0, le=1e6)
+    complexity: float = _f(
+        0.1,
+        "extra copying loss per unit of the model's skill: advanced skill is harder to copy, so a "
+        "group's skill settles at an equilibrium set by its effective size (0: Henrich's constant loss)",
+        ge=0.0,
+        le=1.0,
+    )
     beta: float = _f(
         0.5, "beta0: Gumbel scale of a learning attempt (inference, experiment)", gt=0.0, le=1e6
     )
     beta_brain: float = _f(0.5, "beta = beta0 + beta_brain * brain", ge=0.0, le=1e6)
     juvenile_rate: float = _f(
         0.3,
-        "chance per tick that a juvenile makes a learning attempt (more childhood, more attempts)",
+        "chance per tick that a juvenile makes a learning attempt (a longer childhood takes in more models)",
         ge=0.0,
         le=1.0,
     )
     adult_rate: float = _f(
-        0.03, "chance per tick that an adult makes a learning attempt", ge=0.0, le=1.0
+        0.0, "chance per tick that an adult makes a learning attempt (relearning)", ge=0.0, le=1.0
+    )
+    learning_rate: float = _f(
+        1.0,
+        "rho = min(1, learning_rate + learning_rate_brain * brain): share of the gap to a lesson's "
+        "target (when above the learner's skill) closed by the lesson; rho = 1 keeps the best attempt "
+        "(Henrich 2004), below 1 skill grows along a learning curve, so more lessons (a longer "
+        "childhood, more models) mean more skill",
+        ge=0.0,
+        le=1.0,
+    )
+    learning_rate_brain: float = _f(0.0, "see learning_rate", ge=0.0, le=1.0)
+    max_models: int = _f(
+        32,
+        "most learning attempts per life: attempt a copies the model of prestige rank a + 1 in view",
+        ge=1,
+        le=64,
     )
     innovation_rate: float = _f(
         0.02,
@@ -41,9 +65,15 @@ class CultureConfig(Strict):
     innovation_brain_exponent: float = _f(2.0, "see innovation_rate", ge=0.0, le=16.0)
     innovation_dexterity_weight: float = _f(0.8, "see innovation_rate", ge=0.0, le=1.0)
     innovation_step: float = _f(0.5, "skill gained by an innovation", ge=0.0, le=1e6)
-    skill_cap: float = _f(2.0, "cap0: most skill an agent can hold at brain 0", ge=0.0, le=1e9)
-    skill_cap_brain: float = _f(
-        28.0, "skill cap = skill_cap + skill_cap_brain * brain", ge=0.0, le=1e9
+    skill_payoff: float = _f(
+        0.3,
+        "foraging skill: easy food gives 1 + skill_payoff * skill / (skill + skill_payoff_half) times "
+        "its energy, whether or not any milestone is held (brains pay without hands or land)",
+        ge=0.0,
+        le=100.0,
+    )
+    skill_payoff_half: float = _f(
+        5.0, "skill at which the foraging-skill payoff is half of skill_payoff", gt=0.0, le=1e6
     )
 
 
@@ -53,10 +83,10 @@ class MilestoneConfig(Strict):
     name: str = Field(..., description="milestone name", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
     threshold: float = _f(1.0, "skill at which the milestone is held", gt=0.0, le=1e9)
     min_dexterity: float = _f(
-        0.0, "effective dexterity needed (else skill is capped just below)", ge=0.0, le=1.0
+        0.0, "effective dexterity needed to hold it (skill itself is not capped)", ge=0.0, le=1.0
     )
     needs_land: bool = _f(
-        False, "the agent must stand on land (or its species have a fire substitute)"
+        False, "held only by an agent standing on land (or whose species has a fire substitute)"
     )
     hard_food: bool = _f(False, "effect: access to hard food")
     energy_multiplier: float = _f(
@@ -74,13 +104,22 @@ class MilestoneConfig(Strict):
 
 
 def _default_ladder() -> list[MilestoneConfig]:
+    # every rung pays its holder privately (energy per food), so selection has a gradient up the ladder
     return [
-        MilestoneConfig(name="stone_tools", threshold=2.0, min_dexterity=0.3, hard_food=True),
-        MilestoneConfig(name="fire", threshold=5.0, needs_land=True),
-        MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.3),
-        MilestoneConfig(name="agriculture", threshold=12.0, regrowth_bonus=0.5),
         MilestoneConfig(
-            name="metallurgy", threshold=18.0, min_dexterity=0.5, hard_food_multiplier=1.5
+            name="stone_tools", threshold=2.0, min_dexterity=0.3, hard_food=True, energy_multiplier=1.05
+        ),
+        MilestoneConfig(name="fire", threshold=5.0, needs_land=True, energy_multiplier=1.05),
+        MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.3),
+        MilestoneConfig(
+            name="agriculture", threshold=12.0, regrowth_bonus=0.5, energy_multiplier=1.1
+        ),
+        MilestoneConfig(
+            name="metallurgy",
+            threshold=18.0,
+            min_dexterity=0.5,
+            hard_food_multiplier=1.5,
+            energy_multiplier=1.1,
         ),
     ]
 
@@ -90,8 +129,8 @@ class TechnologyConfig(Strict):
 
     ladder: list[MilestoneConfig] = Field(
         default_factory=_default_ladder,
-        description="milestones in order of increasing threshold; an unmet requirement caps skill just below "
-        "that milestone, so each milestone needs all earlier ones",
+        description="milestones in order of increasing threshold; an agent holds a milestone when its "
+        "skill reaches the threshold, it meets the requirements and it holds every earlier one",
         max_length=64,
     )
 

@@ -361,6 +361,11 @@ class SpeciesConfig(Strict):
         "match",
         "where founders are placed: 'match' = land if the habitat mean >= 0.5 else water",
     )
+    adult: bool = _f(
+        False,
+        "founders start as adults (age = the maturity their childhood gene sets), so no founding "
+        "species waits out a childhood before it can breed (the start-up boom does not decide who lives)",
+    )
     genes: GenesConfig = _f(GenesConfig(), "genes")
 
 

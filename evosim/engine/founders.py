@@ -6,6 +6,7 @@ import numpy as np
 
 from evosim.config.schema import World
 from evosim.defaults import (
+    G_CHILDHOOD,
     GENES,
     LAND,
     RNG_INIT_ENERGY,
@@ -25,7 +26,8 @@ def place_founders(
     """Add each species' founders to ``p`` (ids 0..), as the world file lists them.
 
     Positions are uniform over the species' start habitat, genes ~ N(mean, sd) clipped
-    to the bounds, energy ``energy * (0.5 + U)``; all keyed by (seed, tick 0, id).
+    to the bounds, energy ``energy * (0.5 + U)``; all keyed by (seed, tick 0, id). Age 0, or
+    the age of maturity their childhood gene sets if the species starts ``adult``.
 
     Raises:
         ConfigError: a species starts on a habitat the map does not have.
@@ -60,9 +62,14 @@ def place_founders(
         p.parent_id[rows] = -1
         p.species[rows] = s_id
         p.age[rows] = 0
+        if spec.adult:  # the first age at which age >= maturity (kernels/phenotype.maturity)
+            ch = world.traits.childhood
+            g = p.genome[rows, G_CHILDHOOD].astype(np.float64)
+            p.age[rows] = np.ceil(ch.maturity_min + (ch.maturity_max - ch.maturity_min) * g)
         p.birth_tick[rows] = 0
         p.guardian[rows] = -1
         p.skill[rows] = 0.0
+        p.lessons[rows] = 0
         p.n += spec.count
         species.alive[s_id] = spec.count
         species.peak[s_id] = spec.count

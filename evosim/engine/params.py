@@ -65,8 +65,12 @@ class Params(NamedTuple):
     innovation_brain_exponent: float
     innovation_dexterity_weight: float
     innovation_step: float
-    skill_cap0: float
-    skill_cap_brain: float
+    complexity: float
+    learning_rate: float
+    learning_rate_brain: float
+    max_models: float
+    skill_payoff: float
+    skill_payoff_half: float
     hard_energy: float
     hard_intake: float
     hard_skill_scale: float
@@ -123,8 +127,12 @@ def params_from_world(w: World) -> Params:
         innovation_brain_exponent=w.culture.innovation_brain_exponent,
         innovation_dexterity_weight=w.culture.innovation_dexterity_weight,
         innovation_step=w.culture.innovation_step,
-        skill_cap0=w.culture.skill_cap,
-        skill_cap_brain=w.culture.skill_cap_brain,
+        complexity=w.culture.complexity,
+        learning_rate=w.culture.learning_rate,
+        learning_rate_brain=w.culture.learning_rate_brain,
+        max_models=float(w.culture.max_models),
+        skill_payoff=w.culture.skill_payoff,
+        skill_payoff_half=w.culture.skill_payoff_half,
         hard_energy=w.world.hard_food.energy,
         hard_intake=w.world.hard_food.intake,
         hard_skill_scale=w.world.hard_food.skill_scale,
@@ -134,7 +142,7 @@ def params_from_world(w: World) -> Params:
 class Ladder(NamedTuple):
     """The technology ladder as arrays (M milestones; cumulative effects indexed by level 0..M).
 
-    ``level`` of an agent = number of milestones whose threshold its skill reaches.
+    ``level`` of an agent = number of milestones it holds (:func:`evosim.engine.kernels.ladder.held_level`).
     """
 
     threshold: np.ndarray  # float64[M]

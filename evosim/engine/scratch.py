@@ -32,7 +32,9 @@ class Scratch:
         cause: per row, its cause of death this tick (0: survives).
         parents: rows of this tick's parents.
         new_row: per old row, its row after the deaths (-1: dead).
-        skill_prev: skills before this tick's learning (the models learners copy).
+        model_skill: per row, its skill if it is an adult (a model learners may copy), else -inf,
+            taken before this tick's learning.
+        level: per row, the milestones it holds where it forages this tick.
         demand: per agent, the food it wants from the layer being shared.
         unit_energy: per agent, the energy per unit of the layer being shared.
         offer: per parent, what it gives each dependant (the same memory as ``demand``).
@@ -71,7 +73,8 @@ class Scratch:
         self.cause = np.zeros(capacity, np.int8)
         self.parents = np.zeros(capacity, ROW_DTYPE)
         self.new_row = np.zeros(capacity, ROW_DTYPE)
-        self.skill_prev = np.zeros(capacity, np.float32)
+        self.model_skill = np.zeros(capacity, np.float32)
+        self.level = np.zeros(capacity, np.uint8)
         self.demand = np.zeros(capacity, np.float64)
         self.offer = self.demand
         self.unit_energy = np.zeros(capacity, np.float64)

@@ -24,6 +24,7 @@ from evosim.engine.interventions import Interventions
 from evosim.engine.kernels import culture as k_culture
 from evosim.engine.kernels import food as k_food
 from evosim.engine.kernels import forage as k_forage
+from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
@@ -154,6 +155,10 @@ class Simulation:
         self.seed = seed
         self.params = params
         self.ladder = ladder_from_world(world)
+        # learners whose social radius covers the grid draw their models from their whole species
+        soc = world.traits.sociality
+        r_max = int(max(soc.radius_min, soc.radius_max) + 0.5)
+        self._well_mixed = 2 * r_max >= min(grids.habitat.shape)
         self.cap = world.sim.population_cap
         self.species = species
         self.pop = pop
@@ -274,29 +279,15 @@ class Simulation:
         p, lad = self.pop, self.ladder  # `farmed` was cleared by regrow_food, which read it
         g, sc = self.grids, self.scratch
         k_forage.forage(
-            sc.order,
-            sc.group_start,
-            sc.n_groups,
-            p.x,
-            p.y,
-            p.genome,
-            p.energy,
-            p.age,
-            p.skill,
-            p.species,
-            g.food,
-            g.hard,
-            g.habitat,
-            g.farmed,
-            self.species.manipulators,
-            lad.threshold,
-            lad.energy_mult,
-            lad.hard_access,
-            lad.hard_mult,
-            lad.regrowth_bonus,
+            (sc.order, sc.group_start, sc.n_groups),
+            (p.x, p.y, p.genome, p.energy, p.age, p.skill, p.species),
+            (g.food, g.hard, g.habitat, g.farmed),
+            (self.species.manipulators, self.species.fire_substitute),
+            lad,
             self.params,
             sc.demand,
             sc.unit_energy,
+            sc.level,
         )
         if self.params.share_rate > 0.0:
             k_forage.share_food(
@@ -326,32 +317,21 @@ class Simulation:
         k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, sc.dependants, sc.offer)
 
     def learn(self) -> None:
-        """Social learning (Henrich 2004) and innovation, capped by brain and the technology ladder."""
-        p, s, lad, sc = self.pop, self.species, self.ladder, self.scratch
-        np.copyto(sc.skill_prev[: p.n], p.live("skill"))  # models are read from this snapshot
-        best, row, second = k_culture.species_top2(p.species, p.skill, p.n, len(s))
+        """Juveniles copy the adults around them (Henrich 2004); adults innovate."""
+        p, s, sc = self.pop, self.species, self.scratch
+        k_culture.model_skills(p.skill, p.genome, p.age, p.n, self.params, sc.model_skill)
+        if self._well_mixed:  # some social radius covers the grid: rank each species' adults once
+            depth = int(self.params.max_models) + 1  # + 1: the learner itself may be among them
+            top = k_culture.species_top_models(p.species, sc.model_skill, p.n, len(s), depth)
+        else:
+            top = _NO_TOP
         attempts, innovations = k_culture.learn_and_innovate(
-            p.skill,
-            sc.skill_prev,
-            p.id,
-            p.species,
-            p.x,
-            p.y,
-            p.genome,
-            p.age,
-            p.guardian,
-            self.grids.habitat,
-            p.n,
-            sc.order,
-            sc.cell_end,
-            best,
-            row,
-            second,
+            (p.skill, p.lessons, p.id, p.species, p.x, p.y, p.genome, p.age, p.n),
+            sc.model_skill,
+            self.grids.habitat.shape,
+            (sc.order, sc.cell_end),
+            top,
             s.manipulators,
-            s.fire_substitute,
-            lad.threshold,
-            lad.min_dexterity,
-            lad.needs_land,
             self.seed,
             self.tick,
             self.params,
@@ -405,14 +385,11 @@ class Simulation:
         self.counters.grow(len(self.species))
         sc.reserve_species(self.species.capacity)
         k_life.select_survivors(
-            p.genome,
-            p.energy,
-            p.age,
-            p.species,
-            p.skill,
+            (p.genome, p.energy, p.age, p.species, p.skill, p.x, p.y),
             p.n,
             self.params,
-            self.ladder.threshold,
+            (self.grids.habitat, self.species.manipulators, self.species.fire_substitute),
+            self.ladder,
             sc.cause,
             self.counters.deaths,
             self.species.alive,
@@ -538,6 +515,12 @@ class Simulation:
         p = self.pop
         return float((self.grids.habitat[p.live("y"), p.live("x")] == LAND).mean()) if p.n else 0.0
 
+    def milestone_levels(self) -> np.ndarray:
+        """Milestones each live agent holds where it stands now (uint8; docs/model.md §7.10)."""
+        p, s = self.pop, self.species
+        return k_ladder.held_levels(p.skill, p.genome, p.species, p.x, p.y, self.grids.habitat,
+                                    s.manipulators, s.fire_substitute, p.n, self.ladder)  # fmt: skip
+
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""
         return (
@@ -545,6 +528,10 @@ class Simulation:
             if self.pop.n
             else float("nan")
         )
+
+
+#: The per-species model ranking of well-mixed learning, when no learner is well mixed (unused).
+_NO_TOP = (np.zeros((0, 1)), np.zeros((0, 1), np.int64), np.zeros(0, np.int64))
 
 
 def _halo(params: Params) -> int:

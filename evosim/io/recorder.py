@@ -22,7 +22,6 @@ import numpy as np
 from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
-from evosim.engine.kernels.culture import milestone_levels
 from evosim.engine.kernels.stats import species_sums
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
@@ -332,7 +331,7 @@ class Recorder:
         species, skill = p.live("species"), p.live("skill")
         z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
         n_ms = len(self.milestones)
-        levels = milestone_levels(skill, p.n, sim.ladder.threshold).astype(np.int64)
+        levels = sim.milestone_levels().astype(np.int64)
         by_level = np.bincount(
             species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1)
         )

@@ -4,8 +4,7 @@ A :class:`ViewState` is built either from a live
 :class:`~evosim.engine.sim.Simulation` (:meth:`ViewState.from_sim`) or from a recorded
 frame (:mod:`evosim.io.frames`). Both read the engine's attributes
 directly: the agent fields of :data:`evosim.defaults.AGENT_FIELDS` (skill
-included), milestone levels from skill and ``sim.ladder.threshold``
-(:func:`evosim.engine.kernels.culture.milestone_levels`, as the run recorder does),
+included), milestone levels from :meth:`Simulation.milestone_levels` (as the run recorder does),
 milestone names from ``sim.detectors.names``, and per species the arrays of
 :class:`~evosim.engine.species.SpeciesRegistry` (``intelligent_at`` /
 ``technological_at``, -1 = not yet; ``parent``; ``manipulators`` /
@@ -20,7 +19,6 @@ from functools import cached_property
 import numpy as np
 
 from evosim.defaults import GENES
-from evosim.engine.kernels.culture import milestone_levels
 from evosim.engine.sim import Simulation
 
 #: Per-agent fields of a state, copied from the live rows of the population (same names, same dtypes).
@@ -34,13 +32,12 @@ SPECIES_ARRAYS = {"intelligent_at": (np.int64, -1), "technological_at": (np.int6
 def agent_milestones(sim: Simulation) -> np.ndarray | None:
     """Per live agent the number of milestones held (0 none), or ``None`` if the world has no ladder.
 
-    The level is the number of ``sim.ladder.threshold`` values at or below the
-    agent's skill (:func:`evosim.engine.kernels.culture.milestone_levels`).
+    The level counts the milestones the agent holds where it stands
+    (:meth:`evosim.engine.sim.Simulation.milestone_levels`).
     """
-    threshold = sim.ladder.threshold
-    if not len(threshold):
+    if not len(sim.ladder.threshold):
         return None
-    return milestone_levels(sim.pop.skill, int(sim.pop.n), threshold)
+    return sim.milestone_levels()
 
 
 @dataclass

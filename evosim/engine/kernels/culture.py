@@ -1,23 +1,42 @@
-"""Skill: social learning after Henrich (2004), innovation, and the technology ladder.
+"""Skill: cumulative culture at the group level (after Henrich 2004), and innovation.
 
-Learning attempt (one per tick with probability ``juvenile_rate`` before
-maturity, ``adult_rate`` after): the learner takes the best skill z_b among its
-models -- its parent while dependent, and conspecifics within its social
-radius (all conspecifics when the radius reaches half the grid's width or
-height: well mixed) --
-and draws ``z_b - alpha + beta * G`` with G ~ Gumbel(0, 1); it keeps the larger
-of that and its own skill. alpha and beta depend on the learner:
-``alpha = alpha0 + alpha_dexterity (1 - d_eff) + alpha_brain (1 - brain)``,
-``beta = beta0 + beta_brain * brain``.
+**Models.** A learner's models are the *adults* of its species (other than
+itself) within its social radius (Chebyshev, from sociality), or all adults of
+its species when that radius reaches half the grid (well mixed). Skill lives
+in the group: a learner can only copy what adults around it hold.
 
-Innovation: an adult raises its skill by ``innovation_step`` with probability
-``innovation_rate * brain**k * ((1 - w) + w * d_eff)``.
+**Learning (prestige-biased, distinct models).** Each tick a juvenile makes
+one learning attempt with probability ``juvenile_rate`` (an adult with
+``adult_rate``, 0 by default). Its a-th attempt (a = 0, 1, ...; counted per
+agent in ``lessons``) copies the model of prestige rank a + 1 in view now --
+the best model first, then the second best, and so on -- so the k attempts a
+long childhood affords are spread over k distinct models, and a learner that
+sees fewer than a + 1 models makes no further attempt until it sees more.
+At most ``max_models`` attempts are made. An attempt on a model of skill z_m
+aims at
 
-Ceiling: skill never exceeds ``skill_cap + skill_cap_brain * brain`` nor, for
-the first milestone whose requirement the agent does not meet (effective
-dexterity, standing on land unless its species has a fire substitute), that
-milestone's threshold minus ``CAP_MARGIN``. Models are read from a snapshot
-taken before anyone learns this tick, so the result is order- and
+    target = z_m - alpha(z_m) + beta * G,   G ~ Gumbel(0, 1),
+    alpha(z_m) = alpha0 + alpha_dexterity (1 - d_eff) + alpha_brain (1 - brain) + complexity * z_m,
+    beta = beta0 + beta_brain * brain,
+
+and, if the target lies above the learner's skill z, closes the share
+rho = min(1, learning_rate + learning_rate_brain * brain) of the gap:
+z <- z + rho (target - z) (a learning curve, after Kaplan et al. 2000: skill
+approaches what the models offer as lessons accumulate, faster with a bigger
+brain). With rho = 1 the learner keeps its best attempt, Henrich's rule. The complexity term makes advanced
+skill harder to copy, so a group's skill settles where copying losses balance
+the gains of selecting among many attempts (docs/model.md derives the
+equilibrium z* and the group size N* below which skill is lost).
+
+**Innovation.** An adult raises its skill by ``innovation_step`` with
+probability ``innovation_rate * brain**k * ((1 - w) + w * d_eff)`` per tick.
+
+There is no per-individual cap on skill. Requirements of the technology
+ladder (dexterity, land) gate which milestones an agent *holds*
+(:mod:`evosim.engine.kernels.ladder`), not the skill itself.
+
+Models are read from ``model_z``, a snapshot taken before anyone learns this
+tick (the skill of adults, -inf for juveniles), so the result is order- and
 thread-independent.
 """
 
@@ -26,82 +45,97 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.defaults import G_BRAIN, G_DEXTERITY, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
+from evosim.defaults import G_BRAIN, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.ladder import effective_dexterity
 from evosim.engine.kernels.phenotype import lerp, maturity, power
 from evosim.engine.kernels.rng import gumbel, uniform
 
-CAP_MARGIN = 1e-3
+#: The most models a learner can take in (size of the rank buffer; ``culture.max_models`` <= this).
+MAX_MODELS = 64
+#: Agents per block of the parallel learning loop (each block owns one rank buffer).
+BLOCK = 512
+
+
+@nb.njit(**JIT_PARALLEL)
+def model_skills(skill, genome, age, n, p, out):
+    """``out[i]`` = skill of agent i if it is an adult (a possible model), else -inf."""
+    for i in nb.prange(n):
+        out[i] = skill[i] if age[i] >= maturity(genome[i], p) else -np.inf
 
 
 @nb.njit(inline="always", **JIT)
-def effective_dexterity(genome_row, manipulators):
-    """max(dexterity gene, manipulators granted to the species)."""
-    d = np.float64(genome_row[G_DEXTERITY])
-    return d if d > manipulators else np.float64(manipulators)
-
-
-@nb.njit(inline="always", **JIT)
-def level_of(z, threshold):
-    """Number of milestones held at skill z."""
-    k = 0
-    while k < threshold.shape[0] and z >= threshold[k]:
-        k += 1
-    return k
-
-
-@nb.njit(inline="always", **JIT)
-def skill_ceiling(brain, d_eff, land_ok, threshold, min_dexterity, needs_land, p):
-    """Most skill an agent can hold (brain cap, and the first unmet milestone)."""
-    cap = p.skill_cap0 + p.skill_cap_brain * brain
-    for m in range(threshold.shape[0]):
-        if d_eff < min_dexterity[m] or (needs_land[m] and not land_ok):
-            c = threshold[m] - CAP_MARGIN
-            if c < cap:
-                cap = c
-            break
-    return cap if cap > 0.0 else 0.0
+def _insert(buf, cnt, depth, v):
+    """Insert ``v`` into ``buf[:cnt]`` (sorted, largest first), keeping at most ``depth`` values."""
+    if cnt == depth:
+        if v <= buf[depth - 1]:
+            return cnt
+        j = depth - 1
+    else:
+        j = cnt
+        cnt += 1
+    while j > 0 and buf[j - 1] < v:
+        buf[j] = buf[j - 1]
+        j -= 1
+    buf[j] = v
+    return cnt
 
 
 @nb.njit(**JIT)
-def species_top2(species, skill, n, n_species):
-    """Per species: best skill, its row, and the second-best skill (for well-mixed learning)."""
-    best = np.full(n_species, -np.inf)
-    second = np.full(n_species, -np.inf)
-    row = np.full(n_species, -1, np.int64)
+def species_top_models(species, model_z, n, n_species, depth):
+    """Per species, the ``depth`` best model skills (largest first) and their rows (for well-mixed learning).
+
+    Returns:
+        (values float64[n_species, depth], rows int64[n_species, depth], counts int64[n_species]).
+    """
+    vals = np.full((n_species, depth), -np.inf)
+    rows = np.full((n_species, depth), -1, np.int64)
+    cnt = np.zeros(n_species, np.int64)
     for i in range(n):
+        v = np.float64(model_z[i])
+        if v == -np.inf:
+            continue
         s = species[i]
-        z = np.float64(skill[i])
-        if z > best[s]:
-            second[s] = best[s]
-            best[s] = z
-            row[s] = i
-        elif z > second[s]:
-            second[s] = z
-    return best, row, second
+        c = cnt[s]
+        if c == depth and v <= vals[s, depth - 1]:
+            continue
+        j = depth - 1 if c == depth else c
+        if c < depth:
+            cnt[s] = c + 1
+        while j > 0 and vals[s, j - 1] < v:
+            vals[s, j] = vals[s, j - 1]
+            rows[s, j] = rows[s, j - 1]
+            j -= 1
+        vals[s, j] = v
+        rows[s, j] = i
+    return vals, rows, cnt
 
 
 @nb.njit(inline="always", **JIT)
-def _best_in_rows(i, sp, zb, row_start_cell, c0, c1, order, cell_end, species, skill_prev):
-    """Best conspecific skill among agents in cells ``c0..c1`` of one row (one contiguous run of ``order``)."""
+def _scan_row(i, sp, buf, cnt, depth, row_start_cell, c0, c1, order, cell_end, species, model_z):
+    """Offer the models in cells ``c0..c1`` of one grid row (one run of ``order``) to the rank buffer."""
     a0 = row_start_cell + c0
     start = cell_end[a0 - 1] if a0 > 0 else 0
     stop = cell_end[row_start_cell + c1]
     for j in range(start, stop):
         a = order[j]
-        ok = (species[a] == sp) & (a != i)  # branch-free: who is kin is unpredictable
-        zb = max(zb, np.float64(skill_prev[a]) if ok else -np.inf)
-    return zb
+        if species[a] == sp and a != i:
+            v = np.float64(model_z[a])
+            if v > -np.inf:
+                cnt = _insert(buf, cnt, depth, v)
+    return cnt
 
 
 @nb.njit(inline="always", **JIT)
-def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, species, skill_prev):
-    """Best skill among conspecifics (other than i) within Chebyshev radius r of (xi, yi).
+def _rank_nearby(
+    i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, species, model_z
+):
+    """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
 
     Agents are sorted by cell (row-major), so the cells of one row segment
-    hold one contiguous run of ``order``: each row costs two lookups plus its
-    agents. Requires 2 r < width and 2 r < height (larger radii are well mixed).
+    hold one contiguous run of ``order``. Requires 2 r < width and 2 r < height.
     """
+    cnt = 0
     x0 = xi - r
     x1 = xi + r
     cy = yi - r
@@ -110,126 +144,94 @@ def _best_model_nearby(i, sp, zb, xi, yi, r, width, height, order, cell_end, spe
     for _dy in range(2 * r + 1):
         base = cy * width
         if x0 < 0:
-            zb = _best_in_rows(
-                i, sp, zb, base, x0 + width, width - 1, order, cell_end, species, skill_prev
-            )
-            zb = _best_in_rows(i, sp, zb, base, 0, x1, order, cell_end, species, skill_prev)
+            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0 + width, width - 1, order, cell_end,
+                            species, model_z)  # fmt: skip
+            cnt = _scan_row(i, sp, buf, cnt, depth, base, 0, x1, order, cell_end, species, model_z)
         elif x1 >= width:
-            zb = _best_in_rows(i, sp, zb, base, x0, width - 1, order, cell_end, species, skill_prev)
-            zb = _best_in_rows(i, sp, zb, base, 0, x1 - width, order, cell_end, species, skill_prev)
+            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0, width - 1, order, cell_end, species,
+                            model_z)  # fmt: skip
+            cnt = _scan_row(i, sp, buf, cnt, depth, base, 0, x1 - width, order, cell_end, species,
+                            model_z)  # fmt: skip
         else:
-            zb = _best_in_rows(i, sp, zb, base, x0, x1, order, cell_end, species, skill_prev)
+            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0, x1, order, cell_end, species, model_z)
         cy += 1
         if cy == height:
             cy = 0
-    return zb
+    return buf[depth - 1] if cnt == depth else -np.inf
+
+
+@nb.njit(inline="always", **JIT)
+def _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt):
+    """Skill of the model of prestige rank ``depth`` among all adults of the species but ``i``."""
+    k = 0
+    for j in range(top_cnt[sp]):
+        if top_rows[sp, j] == i:
+            continue
+        k += 1
+        if k == depth:
+            return top_vals[sp, j]
+    return -np.inf
 
 
 @nb.njit(**JIT_PARALLEL)
-def learn_and_innovate(
-    skill,
-    skill_prev,
-    ids,
-    species,
-    x,
-    y,
-    genome,
-    age,
-    guardian,
-    habitat,
-    n,
-    order,
-    cell_end,
-    best,
-    best_row,
-    second,
-    manipulators,
-    fire_substitute,
-    threshold,
-    min_dexterity,
-    needs_land,
-    seed,
-    tick,
-    p,
-):
+def learn_and_innovate(pop, model_z, habitat_shape, index, top, manipulators, seed, tick, p):
     """One tick of learning and innovation for every agent (see the module docstring).
 
-    ``skill_prev`` must hold a copy of ``skill``; ``order`` and ``cell_end``
-    are the cell index of :func:`evosim.engine.kernels.spatial.cell_index` (agents
-    sorted by cell, and the end of each cell's run in ``order``).
-    Returns (learning attempts, innovations) made this tick (for the compute accounting).
+    Args:
+        pop: (skill, lessons, ids, species, x, y, genome, age, n): the agent arrays
+            (skill and lessons are updated in place).
+        model_z: skill of each adult, -inf for juveniles (:func:`model_skills`, before learning).
+        habitat_shape: (height, width) of the grid.
+        index: (order, cell_end): agents sorted by cell and the end of each cell's run
+            (:func:`evosim.engine.kernels.spatial.cell_index`).
+        top: (values, rows, counts) of :func:`species_top_models` (used where the social
+            radius covers the grid; may be empty otherwise).
+        manipulators: effective-dexterity grants per species.
+
+    Returns:
+        (learning attempts, innovations) made this tick (for the compute accounting).
     """
-    height, width = habitat.shape
+    skill, lessons, ids, species, x, y, genome, age, n = pop
+    order, cell_end = index
+    top_vals, top_rows, top_cnt = top
+    height, width = habitat_shape
+    depth_max = min(int(p.max_models), MAX_MODELS)
+    n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
-    for i in nb.prange(n):
-        learned = False
-        innovated = False
-        sp = species[i]
-        brain = np.float64(genome[i, G_BRAIN])
-        d_eff = effective_dexterity(genome[i], manipulators[sp])
-        juvenile = age[i] < maturity(genome[i], p)
-        z = np.float64(skill_prev[i])
-        rate = p.juvenile_rate if juvenile else p.adult_rate
-        if rate > 0.0 and uniform(seed, tick, ids[i], RNG_LEARN, 0) < rate:
-            zb = -np.inf
-            g = guardian[i]
-            if g >= 0:
-                zb = np.float64(skill_prev[g])
-            r = int(lerp(p.social_radius_min, p.social_radius_max, genome[i, G_SOCIALITY]) + 0.5)
-            if 2 * r >= width or 2 * r >= height:
-                zs = second[sp] if best_row[sp] == i else best[sp]
-                if zs > zb:
-                    zb = zs
-            else:
-                zb = _best_model_nearby(
-                    i,
-                    sp,
-                    zb,
-                    np.int64(x[i]),
-                    np.int64(y[i]),
-                    r,
-                    width,
-                    height,
-                    order,
-                    cell_end,
-                    species,
-                    skill_prev,
-                )
-            if zb > -np.inf:
-                learned = True
-                attempts += 1
-                alpha = p.alpha0 + p.alpha_dexterity * (1.0 - d_eff) + p.alpha_brain * (1.0 - brain)
-                beta = p.beta0 + p.beta_brain * brain
-                attempt = zb - alpha + beta * gumbel(seed, tick, ids[i], RNG_LEARN, 1)
-                if attempt > z:
-                    z = attempt
-        if not juvenile and p.innovation_rate > 0.0:
-            w = p.innovation_dexterity_weight
-            chance = (
-                p.innovation_rate
-                * power(brain, p.innovation_brain_exponent)
-                * ((1.0 - w) + w * d_eff)
-            )
-            if uniform(seed, tick, ids[i], RNG_INNOVATE, 0) < chance:
-                innovated = True
-                innovations += 1
-                z += p.innovation_step
-        if learned or innovated:
-            land_ok = habitat[y[i], x[i]] == 1 or fire_substitute[sp] != 0
-            cap = skill_ceiling(brain, d_eff, land_ok, threshold, min_dexterity, needs_land, p)
-            if z > cap:
-                z = cap if cap > skill_prev[i] else np.float64(skill_prev[i])
-            if z < 0.0:
-                z = 0.0
+    for b in nb.prange(n_blocks):
+        buf = np.empty(MAX_MODELS)
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            sp = species[i]
+            brain = np.float64(genome[i, G_BRAIN])
+            d_eff = effective_dexterity(genome[i], manipulators[sp])
+            juvenile = age[i] < maturity(genome[i], p)
+            z = np.float64(skill[i])
+            rate = p.juvenile_rate if juvenile else p.adult_rate
+            depth = np.int64(lessons[i]) + 1  # this attempt copies the model of this prestige rank
+            if rate > 0.0 and depth <= depth_max and uniform(seed, tick, ids[i], RNG_LEARN, 0) < rate:
+                r = int(lerp(p.social_radius_min, p.social_radius_max, genome[i, G_SOCIALITY]) + 0.5)
+                if 2 * r >= width or 2 * r >= height:
+                    zm = _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt)
+                else:
+                    zm = _rank_nearby(i, sp, depth, buf, np.int64(x[i]), np.int64(y[i]), r, width,
+                                      height, order, cell_end, species, model_z)  # fmt: skip
+                if zm > -np.inf:
+                    attempts += 1
+                    lessons[i] += 1
+                    alpha = (p.alpha0 + p.alpha_dexterity * (1.0 - d_eff)
+                             + p.alpha_brain * (1.0 - brain) + p.complexity * zm)  # fmt: skip
+                    beta = p.beta0 + p.beta_brain * brain
+                    target = zm - alpha + beta * gumbel(seed, tick, ids[i], RNG_LEARN, 1)
+                    if target > z:  # a lesson closes part of the gap (all of it at rate 1)
+                        rate = p.learning_rate + p.learning_rate_brain * brain
+                        z += (rate if rate < 1.0 else 1.0) * (target - z)
+            if not juvenile and p.innovation_rate > 0.0:
+                w = p.innovation_dexterity_weight
+                chance = (p.innovation_rate * power(brain, p.innovation_brain_exponent)
+                          * ((1.0 - w) + w * d_eff))  # fmt: skip
+                if uniform(seed, tick, ids[i], RNG_INNOVATE, 0) < chance:
+                    innovations += 1
+                    z += p.innovation_step
             skill[i] = z
     return attempts, innovations
-
-
-@nb.njit(**JIT)
-def milestone_levels(skill, n, threshold):
-    """Level (milestones held) of every live agent, as uint8."""
-    out = np.empty(n, np.uint8)
-    for i in range(n):
-        out[i] = level_of(np.float64(skill[i]), threshold)
-    return out

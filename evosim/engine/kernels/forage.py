@@ -9,6 +9,11 @@ everyone gets the same fraction F / D of its demand. The cell loses exactly
 what was eaten. Hard food is then shared by the same rule, with demand
 ``hard_intake * min(1, skill / skill_scale) * d_eff * hard_mult * j_i`` for agents
 holding a milestone that grants access (0 for the others).
+
+Energy per unit eaten is private: the product of the energy multipliers of
+the milestones the agent holds where it stands (cooking needs land, so an
+agent on water cooks nothing), times its foraging-skill payoff on easy food
+(:func:`evosim.engine.kernels.ladder.skill_payoff`).
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.defaults import G_HABITAT, G_SOCIALITY
+from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
-from evosim.engine.kernels.culture import effective_dexterity, level_of
+from evosim.engine.kernels.ladder import effective_dexterity, held_level, skill_payoff
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
 
 
@@ -39,14 +44,14 @@ def _room(e, gain, p):
 
 
 @nb.njit(inline="always", **JIT)
-def hard_demand(genome_row, z, a, level, manipulators, hard_access, hard_mult, p):
+def hard_demand(genome_row, z, a, level, d_eff, lad, p):
     """Hard food an agent would extract if there were plenty: needs access, skill and dexterity."""
-    if not hard_access[level]:
+    if not lad.hard_access[level]:
         return 0.0
     y = z / p.hard_skill_scale
     if y > 1.0:
         y = 1.0
-    d = p.hard_intake * y * effective_dexterity(genome_row, manipulators) * hard_mult[level]
+    d = p.hard_intake * y * d_eff * lad.hard_mult[level]
     if a < maturity(genome_row, p):
         d *= p.juvenile_intake
     return d
@@ -66,40 +71,28 @@ def _share(order, s, e, stock, total, want, gain, energy):
 
 
 @nb.njit(**JIT_PARALLEL)
-def forage(
-    order,
-    group_start,
-    n_groups,
-    x,
-    y,
-    genome,
-    energy,
-    age,
-    skill,
-    species,
-    food,
-    hard,
-    habitat,
-    farmed,
-    manipulators,
-    threshold,
-    energy_mult,
-    hard_access,
-    hard_mult,
-    regrowth_bonus,
-    p,
-    want,
-    gain,
-):
+def forage(index, pop, grids, abilities, lad, p, want, gain, level):
     """Share each occupied cell's easy food, then its hard food, among its agents (in place).
 
-    Energy per unit is ``food_energy`` (easy) or ``hard_food.energy`` (hard),
-    times the product of the held milestones' energy multipliers (cooking).
-    ``farmed`` gets each occupied cell's largest regrowth bonus among its
-    agents (agriculture), read by the next regrowth. ``want`` and ``gain``
-    are float64 scratch arrays (size >= number of agents) holding each
-    agent's demand and energy per unit for the layer being shared.
+    Args:
+        index: (order, group_start, n_groups): agents grouped by cell.
+        pop: (x, y, genome, energy, age, skill, species): the agent arrays.
+        grids: (food, hard, habitat, farmed).
+        abilities: (manipulators, fire_substitute) per species.
+        lad: the ladder (:class:`evosim.engine.params.Ladder`).
+        want, gain: float64 scratch (size >= number of agents): each agent's demand and energy
+            per unit for the layer being shared.
+        level: uint8 scratch (size >= number of agents): each agent's milestone level here.
+
+    Energy per unit is ``food_energy`` (easy; times the foraging-skill payoff)
+    or ``hard_food.energy`` (hard), times the product of the held milestones'
+    energy multipliers. ``farmed`` gets each occupied cell's largest regrowth
+    bonus among its agents (agriculture), read by the next regrowth.
     """
+    order, group_start, n_groups = index
+    x, y, genome, energy, age, skill, species = pop
+    food, hard, habitat, farmed = grids
+    manipulators, fire_substitute = abilities
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -113,16 +106,20 @@ def forage(
         access = False
         for j in range(s, e):
             i = order[j]
-            lv = level_of(np.float64(skill[i]), threshold)
-            gain[i] = p.food_energy * energy_mult[lv]
+            sp = species[i]
+            z = np.float64(skill[i])
+            lv = held_level(z, effective_dexterity(genome[i], manipulators[sp]), land == LAND
+                            or fire_substitute[sp] != 0, lad)  # fmt: skip
+            level[i] = lv
+            gain[i] = p.food_energy * lad.energy_mult[lv] * skill_payoff(z, p)
             want[i] = min(
                 demand(genome[i], energy[i], age[i], land, p),
                 _room(np.float64(energy[i]), gain[i], p),
             )
             total += want[i]
-            if regrowth_bonus[lv] > bonus:
-                bonus = regrowth_bonus[lv]
-            access |= hard_access[lv] != 0
+            if lad.regrowth_bonus[lv] > bonus:
+                bonus = lad.regrowth_bonus[lv]
+            access |= lad.hard_access[lv] != 0
         farmed[cy, cx] = bonus
         f = np.float64(food[cy, cx])
         take = _share(order, s, e, f, total, want, gain, energy)
@@ -135,18 +132,10 @@ def forage(
         total = 0.0
         for j in range(s, e):
             i = order[j]
-            lv = level_of(np.float64(skill[i]), threshold)
-            gain[i] = p.hard_energy * energy_mult[lv]
-            d = hard_demand(
-                genome[i],
-                np.float64(skill[i]),
-                age[i],
-                lv,
-                manipulators[species[i]],
-                hard_access,
-                hard_mult,
-                p,
-            )
+            lv = level[i]
+            gain[i] = p.hard_energy * lad.energy_mult[lv]
+            d_eff = effective_dexterity(genome[i], manipulators[species[i]])
+            d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, d_eff, lad, p)
             want[i] = min(d, _room(np.float64(energy[i]), gain[i], p))
             total += want[i]
         take = _share(order, s, e, h, total, want, gain, energy)

@@ -7,7 +7,7 @@ import numpy as np
 
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
 from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
-from evosim.engine.kernels.culture import level_of
+from evosim.engine.kernels.ladder import agent_level
 from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
 
@@ -87,6 +87,7 @@ BIRTH_FIELDS = (
     "birth_tick",
     "guardian",
     "skill",
+    "lessons",
     "genome",
 )
 #: The species-registry arrays :func:`give_birth` reads, in the order of its ``bounds`` tuple.
@@ -115,7 +116,7 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
         p: :class:`~evosim.engine.params.Params`.
         distant: uint8 output, one per child.
     """
-    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, genome = agents
+    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, lessons, genome = agents
     lo, hi, mutation, centroid = bounds
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
@@ -134,6 +135,7 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
         age[c] = 0
         birth_tick[c] = tick
         skill[c] = 0.0
+        lessons[c] = 0
         d2 = 0.0
         for g in range(n_genes):
             v = np.float64(genome[i, g])
@@ -152,41 +154,31 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
 
 
 @nb.njit(**JIT)
-def select_survivors(
-    genome,
-    energy,
-    age,
-    species,
-    skill,
-    n,
-    p,
-    threshold,
-    cause,
-    deaths,
-    alive,
-    gene_sum,
-    adults,
-    holders,
-    top,
-):
+def select_survivors(pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top):
     """Decide who dies this tick, and count the survivors per species for the detectors.
+
+    Args:
+        pop: (genome, energy, age, species, skill, x, y): the agent arrays.
+        where: (habitat, manipulators, fire_substitute): what decides which milestones an agent
+            holds where it stands (:func:`evosim.engine.kernels.ladder.agent_level`).
+        lad: the ladder.
 
     Writes the cause of death per agent to ``cause`` (0: survives; the
     survivors are then listed by :func:`cell_ordered_survivors`); adds deaths per species and cause
     to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``.
     Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
     the genomes (for the species centroids); ``adults`` counts adults,
-    ``holders`` the adults whose skill reaches the final milestone of
-    ``threshold``, and ``top`` is the highest milestone level anyone holds.
-    Returns the number of survivors.
+    ``holders`` the adults holding the final milestone, and ``top`` is the
+    highest milestone level anyone holds. Returns the number of survivors.
     """
+    genome, energy, age, species, skill, x, y = pop
+    habitat, manipulators, fire_substitute = where
     gene_sum[:] = 0.0
     adults[:] = 0
     holders[:] = 0
     top[:] = 0
     n_genes = genome.shape[1]
-    m_ = threshold.shape[0]
-    final = threshold[m_ - 1] if m_ > 0 else np.inf
+    final = lad.threshold.shape[0]
     m = 0
     for i in range(n):
         s = species[i]
@@ -199,13 +191,13 @@ def select_survivors(
             m += 1
             for g in range(n_genes):
                 gene_sum[s, g] += genome[i, g]
-            z = np.float64(skill[i])
-            lv = level_of(z, threshold)
+            lv = agent_level(i, skill, genome, species, x, y, habitat, manipulators,
+                             fire_substitute, lad)  # fmt: skip
             if lv > top[s]:
                 top[s] = lv
             if age[i] >= maturity(genome[i], p):
                 adults[s] += 1
-                if z >= final:
+                if lv == final and final > 0:
                     holders[s] += 1
             continue
         deaths[s, cause[i]] += 1
