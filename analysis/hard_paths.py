@@ -46,11 +46,18 @@ def main() -> None:
             ["arm", "replicate", "seed", "intelligent", "technological", "first_technological_tick"]
         ].to_string(index=False)
     )
-    # The n of the hypothesis with its interval, one row per arm.
+    # The n of the hypothesis (clades and species) and the compute saving factor, with intervals.
     print(
-        rep.results.query("metric == 'n'")[
-            ["arm", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+        rep.results.query("metric in ['n_clades', 'n', 'compute_saving']")[
+            ["arm", "metric", "value", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
         ].to_string(index=False)
+    )
+    # Which founding lineages became intelligent, technological, or died out without technology.
+    print(
+        rep.clades[rep.clades["counted"]]
+        .groupby(["arm", "clade"])[["intelligent_species", "technological_species", "lost"]]
+        .agg(lambda x: int((x > 0).sum()))
+        .to_string()
     )
     # Which founding body plan the stuck species came from, per arm and bottleneck.
     if len(rep.stuck):

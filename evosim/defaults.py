@@ -35,7 +35,9 @@ AGENT_FIELDS: dict[str, np.dtype] = {
     "birth_tick": np.dtype(np.int32),
     "guardian": np.dtype(np.int32),  # row of the parent while dependent, else -1
     "skill": np.dtype(np.float32),  # cultural skill z >= 0, lost at death
-    "lessons": np.dtype(np.int16),  # learning attempts made so far (the next copies the model of rank lessons + 1)
+    "lessons": np.dtype(
+        np.int16
+    ),  # learning attempts made so far (the next copies the model of rank lessons + 1)
 }
 GENOME_DTYPE = np.dtype(np.float32)  # genome is (n, N_GENES)
 

@@ -140,6 +140,7 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
         ),  # per-species outputs of select_survivors (tests use few species)
         "holders": np.zeros(64, np.int64),
         "top": np.zeros(64, np.int64),
+        "gated": np.zeros((64, 64), np.int64),  # species x milestone
         "want": np.zeros(
             4096, np.float64
         ),  # per-agent scratch of forage (tests use far fewer agents)

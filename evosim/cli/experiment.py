@@ -168,6 +168,13 @@ def experiment(
     default=None,
     help="detectors.tech_share values to re-detect technology at, from the logs (default 0.1 to 0.9 by 0.1).",
 )
+@click.option(
+    "--clade-size",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Peak population from which a founding lineage counts as a clade (default: each run's "
+    "detectors.min_population).",
+)
 @refusals
 def report(
     folder: str,
@@ -177,6 +184,7 @@ def report(
     no_plots: bool,
     brain_thresholds: str | None,
     tech_shares: str | None,
+    clade_size: int | None,
 ) -> None:
     """Hard-paths report of the experiment or sweep FOLDER.
 
@@ -192,12 +200,15 @@ def report(
 
     out_path = Path(out) if out else Path(folder) / "report"
     grids = th.grids(brain_thresholds, tech_shares)
+    conventions = rp.Thresholds(min_clade_population=clade_size)
     if sa.is_sweep(folder):
-        srep = sa.build_sweep_report(folder, n_boot=bootstrap, seed=seed, grids=grids)
+        srep = sa.build_sweep_report(
+            folder, n_boot=bootstrap, seed=seed, grids=grids, th=conventions
+        )
         files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
         click.echo(srep.markdown)
     else:
-        rep = rp.build_report(folder, n_boot=bootstrap, seed=seed)
+        rep = rp.build_report(folder, n_boot=bootstrap, seed=seed, th=conventions)
         files = rp.write_report(rep, out_path, plots=not no_plots)
         table, notes = th.experiment_thresholds(rep.runs, grids)
         files += th.write_thresholds(table, out_path, plots=not no_plots)

@@ -107,7 +107,11 @@ def _default_ladder() -> list[MilestoneConfig]:
     # every rung pays its holder privately (energy per food), so selection has a gradient up the ladder
     return [
         MilestoneConfig(
-            name="stone_tools", threshold=2.0, min_dexterity=0.3, hard_food=True, energy_multiplier=1.05
+            name="stone_tools",
+            threshold=2.0,
+            min_dexterity=0.3,
+            hard_food=True,
+            energy_multiplier=1.05,
         ),
         MilestoneConfig(name="fire", threshold=5.0, needs_land=True, energy_multiplier=1.05),
         MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.3),

@@ -6,10 +6,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from evosim.config.base import Strict, _f
+from evosim.config.base import MAX_TICKS, Strict, _f
 from evosim.defaults import GENES
 
-TRIGGERS = ("intelligent", "technological", "milestone", "population_above", "population_below")
+TRIGGERS = (
+    "intelligent",
+    "technological",
+    "milestone",
+    "population_above",
+    "population_below",
+    "gated",
+    "stuck",
+)
 
 
 class WhenConfig(Strict):
@@ -21,11 +29,27 @@ class WhenConfig(Strict):
     trigger: Literal[TRIGGERS] | None = _f(  # type: ignore[valid-type]
         None,
         "apply to a species when it becomes intelligent or technological, first reaches `milestone`, "
-        "or its population goes above / below `value`",
+        "its population goes above / below `value`, is held below `milestone` by that milestone's own "
+        "requirement for `window` ticks (gated), or has been intelligent for `window` ticks without "
+        "becoming technological (stuck)",
     )
-    milestone: str | None = _f(None, "milestone name for trigger: milestone")
+    milestone: str | None = _f(None, "milestone name for trigger: milestone or gated")
     value: int | None = _f(
         None, "population for trigger: population_above / population_below", ge=0
+    )
+    share: float | None = _f(
+        None,
+        "for trigger: gated: share of the species' adults that must be held below `milestone` "
+        "(default: detectors.tech_share)",
+        gt=0.0,
+        le=1.0,
+    )
+    window: int | None = _f(
+        None,
+        "for trigger: gated (default: detectors.tech_window) and stuck (required): ticks the "
+        "condition must hold",
+        ge=1,
+        le=MAX_TICKS,
     )
     once: bool = _f(True, "for triggers: apply at most once per species")
 
@@ -36,8 +60,16 @@ class WhenConfig(Strict):
             raise ValueError(
                 f"give exactly one of tick, every, trigger (got {', '.join(given) or 'none'})"
             )
-        if self.trigger == "milestone" and not self.milestone:
-            raise ValueError("trigger: milestone needs `milestone: <name>`")
+        if self.trigger in ("milestone", "gated") and not self.milestone:
+            raise ValueError(f"trigger: {self.trigger} needs `milestone: <name>`")
+        if self.trigger == "stuck" and self.window is None:
+            raise ValueError("trigger: stuck needs `window: <ticks>`")
+        if self.share is not None and self.trigger != "gated":
+            raise ValueError("`share` applies to trigger: gated only")
+        if self.window is not None and self.trigger not in ("gated", "stuck"):
+            raise ValueError("`window` applies to triggers gated and stuck only")
+        if self.milestone is not None and self.trigger not in ("milestone", "gated"):
+            raise ValueError("`milestone` applies to triggers milestone and gated only")
         if self.trigger in ("population_above", "population_below") and self.value is None:
             raise ValueError(f"trigger: {self.trigger} needs `value: <population>`")
         return self
@@ -91,8 +123,13 @@ class EffectConfig(Strict):
     level: float | None = _f(
         None, "manipulators: effective dexterity granted (max with the gene)", ge=0.0, le=1.0
     )
-    energy_cost: float = _f(
-        0.0, "manipulators: extra energy per agent per tick for using them", ge=0.0, le=1e6
+    energy_cost: float | None = _f(
+        None,
+        "manipulators: extra energy per member per tick for using them (default: the dexterity upkeep "
+        "at the granted level, traits.dexterity.upkeep * level, so hands granted cost what evolved "
+        "hands cost)",
+        ge=0.0,
+        le=1e6,
     )
     gene: Literal[GENES] | None = _f(None, "gene_bounds: which gene")  # type: ignore[valid-type]
     min: float | None = _f(None, "gene_bounds: new lower bound", ge=0.0, le=1.0)

@@ -486,15 +486,22 @@ class World(Strict):
     def _interventions_can_fire(self):
         """Refuse interventions that no run of this world could ever apply."""
         names = [s.name for s in self.species]
-        milestones = {m.name for m in self.technology.ladder}
+        ladder = {m.name: m for m in self.technology.ladder}
         w, h = self.world.width, self.world.height
         for k, iv in enumerate(self.interventions):
             at = ("interventions", k)
-            if iv.when.trigger == "milestone" and iv.when.milestone not in milestones:
+            if iv.when.trigger in ("milestone", "gated") and iv.when.milestone not in ladder:
                 raise Located(
                     (*at, "when", "milestone"),
                     f"'{iv.when.milestone}' is not on the technology ladder "
-                    f"({', '.join(sorted(milestones)) or 'empty'})",
+                    f"({', '.join(sorted(ladder)) or 'empty'})",
+                )
+            m = ladder.get(iv.when.milestone or "")
+            if iv.when.trigger == "gated" and m and m.min_dexterity <= 0.0 and not m.needs_land:
+                raise Located(
+                    (*at, "when", "milestone"),
+                    f"trigger gated on '{m.name}' can never fire: that milestone has no requirement "
+                    "(min_dexterity 0, needs_land false), so no agent is ever held below it",
                 )
             if iv.when.trigger == "population_below" and iv.when.value == 0:
                 raise Located(

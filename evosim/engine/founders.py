@@ -64,8 +64,8 @@ def place_founders(
         p.age[rows] = 0
         if spec.adult:  # the first age at which age >= maturity (kernels/phenotype.maturity)
             ch = world.traits.childhood
-            g = p.genome[rows, G_CHILDHOOD].astype(np.float64)
-            p.age[rows] = np.ceil(ch.maturity_min + (ch.maturity_max - ch.maturity_min) * g)
+            g_child = p.genome[rows, G_CHILDHOOD].astype(np.float64)
+            p.age[rows] = np.ceil(ch.maturity_min + (ch.maturity_max - ch.maturity_min) * g_child)
         p.birth_tick[rows] = 0
         p.guardian[rows] = -1
         p.skill[rows] = 0.0

@@ -61,6 +61,8 @@ class Interventions:
     Attributes:
         specs: the interventions.
         fired: per intervention, the species a trigger has fired for.
+        since: per intervention, for trigger ``gated``: species -> first tick of its current run of
+            ticks meeting the condition (saved with ``fired``).
     """
 
     def __init__(
@@ -75,6 +77,10 @@ class Interventions:
     ):
         self.specs: list[InterventionConfig] = list(world.interventions)
         self.fired: list[set[int]] = [set() for _ in self.specs]
+        self.since: list[dict[int, int]] = [{} for _ in self.specs]
+        self.detectors = world.detectors
+        self.milestones = [m.name for m in world.technology.ladder]
+        self.dexterity_upkeep = world.traits.dexterity.upkeep
         self.seed = seed
         self.species = species
         self.pop = pop
@@ -86,6 +92,7 @@ class Interventions:
         """The interventions (as JSON data) and which species each trigger has fired for."""
         return {
             "interventions_fired": [sorted(f) for f in self.fired],
+            "interventions_since": [sorted(s.items()) for s in self.since],
             "interventions": [iv.model_dump(mode="json") for iv in self.specs],
         }
 
@@ -96,20 +103,32 @@ class Interventions:
         """
         if state.get("interventions") == [iv.model_dump(mode="json") for iv in self.specs]:
             self.fired = [set(f) for f in state.get("interventions_fired", [])]
+            since = state.get("interventions_since") or [[] for _ in self.specs]
+            self.since = [{int(sid): int(t0) for sid, t0 in s} for s in since]
         else:
             self.fired = [set() for _ in self.specs]
+            self.since = [{} for _ in self.specs]
 
     @property
     def names(self) -> list[str]:
         """Names, in order (the viewer lists them)."""
         return [iv.name for iv in self.specs]
 
-    def update(self, t: int, reached_now: list[tuple[int, str]]) -> None:
+    def update(
+        self,
+        t: int,
+        reached_now: list[tuple[int, str]],
+        adults: np.ndarray | None = None,
+        gated: np.ndarray | None = None,
+    ) -> None:
         """Apply whatever is due at the end of tick ``t``.
 
         Args:
             t: the tick just completed.
             reached_now: ``(species, milestone)`` pairs first reached this tick (the detectors').
+            adults, gated: per species, the adults counted over this tick's survivors, and per
+                species and milestone those held below it by its own requirement
+                (:func:`evosim.engine.kernels.life.select_survivors`); None before the first tick.
         """
         for k, iv in enumerate(self.specs):
             w = iv.when
@@ -123,7 +142,7 @@ class Interventions:
                 continue
             hits = [
                 sid
-                for sid in self._triggered(t, w, reached_now)
+                for sid in self._triggered(t, k, w, reached_now, adults, gated)
                 if not (w.once and sid in self.fired[k])
             ]
             if not hits:
@@ -134,8 +153,41 @@ class Interventions:
                 self.fired[k].update(hits)
                 self.apply(t, k, hits)
 
-    def _triggered(self, t: int, w: Any, reached_now: list[tuple[int, str]]) -> list[int]:
+    def _gated(
+        self, t: int, k: int, w: Any, adults: np.ndarray | None, gated: np.ndarray | None
+    ) -> list[int]:
+        """Species held below ``w.milestone`` (share of adults) for ``w.window`` consecutive ticks."""
+        c, n = self.detectors, len(self.species)
+        if adults is None or gated is None or len(adults) < n:  # nothing counted yet (tick 0)
+            return []
+        below = gated[:n, self.milestones.index(w.milestone)]
+        share = c.tech_share if w.share is None else w.share
+        ok = (
+            (self.species.view("alive") >= c.min_population)
+            & (adults[:n] > 0)
+            & (below >= share * adults[:n])
+        )
+        since = self.since[k]
+        self.since[k] = since = {sid: since.get(sid, t) for sid in np.flatnonzero(ok).tolist()}
+        window = c.tech_window if w.window is None else w.window
+        return [sid for sid, t0 in since.items() if t - t0 + 1 >= window]
+
+    def _triggered(
+        self,
+        t: int,
+        k: int,
+        w: Any,
+        reached_now: list[tuple[int, str]],
+        adults: np.ndarray | None,
+        gated: np.ndarray | None,
+    ) -> list[int]:
         s = self.species
+        if w.trigger == "gated":
+            return self._gated(t, k, w, adults, gated)
+        if w.trigger == "stuck":
+            at = s.view("intelligent_at")
+            stuck = (at >= 0) & (s.view("technological_at") < 0) & (t - at >= w.window)
+            return np.flatnonzero(stuck & (s.view("alive") > 0)).tolist()
         if w.trigger == "intelligent":
             return np.flatnonzero(s.view("intelligent_at") == t).tolist()
         if w.trigger == "technological":
@@ -165,10 +217,12 @@ class Interventions:
         for sid in species:
             if e.kind == "manipulators":
                 assert e.level is not None  # the schema requires a level for manipulators
+                # default cost: what evolved hands at that level cost (the dexterity upkeep)
+                cost = self.dexterity_upkeep * e.level if e.energy_cost is None else e.energy_cost
                 if e.level >= float(s.manipulators[sid]):  # the strongest grant sets level and cost
                     s.manipulators[sid] = e.level
-                    s.upkeep_extra[sid] = e.energy_cost
-                    what = f"manipulators {e.level:g} (energy cost {e.energy_cost:g}/tick)"
+                    s.upkeep_extra[sid] = cost
+                    what = f"manipulators {e.level:g} (energy cost {cost:g}/tick)"
                 else:
                     what = f"manipulators {e.level:g} ignored: the species already has {float(s.manipulators[sid]):g}"
             elif e.kind == "fire_substitute":

@@ -53,6 +53,7 @@ class Population:
     birth_tick: np.ndarray
     guardian: np.ndarray
     skill: np.ndarray
+    lessons: np.ndarray
     genome: np.ndarray
 
     def reserve(self, capacity: int) -> None:

@@ -41,14 +41,19 @@ class Scratch:
         gene_sum: (S, G) per species, genome sums of the survivors (for the centroids).
         tech_counts: per species, over the survivors: adults, adults holding the
             final milestone, highest milestone level held (read by the detectors).
+        gated_counts: (S, M) per species and milestone m, counted with ``tech_counts``: adults
+            held below m by m's own requirement (they hold every milestone before m and have
+            its skill; read by the ``gated`` trigger).
     """
 
-    def __init__(self, n_cells: int, capacity: int):
+    def __init__(self, n_cells: int, capacity: int, n_milestones: int = 0):
         self.cell_end = np.zeros(n_cells + 1, ROW_DTYPE)
         self.n_groups = 0
         self.n_indexed = 0
         self.order = np.zeros(0, ROW_DTYPE)
         self.gene_sum = np.zeros((0, N_GENES), np.float64)
+        self.n_milestones = n_milestones
+        self.gated_counts = np.zeros((0, n_milestones), np.int64)
         self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = (
             np.zeros(0, np.int64),
             np.zeros(0, np.int64),
@@ -83,6 +88,7 @@ class Scratch:
         """Per-species buffers for ``capacity`` species (grown when the registry grows)."""
         if len(self.gene_sum) < capacity:
             self.gene_sum = np.zeros((capacity, N_GENES), np.float64)
+            self.gated_counts = np.zeros((capacity, self.n_milestones), np.int64)
             self.tech_counts = (
                 np.zeros(capacity, np.int64),
                 np.zeros(capacity, np.int64),

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from evosim.config.schema import World
-from evosim.defaults import GENES, LAND, RNG_CAP
+from evosim.defaults import G_CHILDHOOD, GENES, LAND, RNG_CAP
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
 from evosim.engine.founders import place_founders
@@ -164,7 +164,7 @@ class Simulation:
         self.pop = pop
         self.grids = grids
         self.counters = counters
-        self.scratch = Scratch(grids.habitat.size, pop.capacity)
+        self.scratch = Scratch(grids.habitat.size, pop.capacity, len(self.ladder.threshold))
         self.events: list[Event] = []
         self.on_death: DeathHook | None = None
         self.detectors = Detectors(world, species, self.events)
@@ -191,7 +191,12 @@ class Simulation:
         self.die()
         self.counters.tick += 1
         self.update_species()
-        self.interventions.update(self.tick, self.detectors.reached_now)
+        self.interventions.update(
+            self.tick,
+            self.detectors.reached_now,
+            self.scratch.tech_counts[0],
+            self.scratch.gated_counts,
+        )
 
     def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
         """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
@@ -395,6 +400,7 @@ class Simulation:
             self.species.alive,
             sc.gene_sum,
             *sc.tech_counts,
+            sc.gated_counts,
         )
         self.species.update_centroids(sc.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
@@ -520,6 +526,12 @@ class Simulation:
         p, s = self.pop, self.species
         return k_ladder.held_levels(p.skill, p.genome, p.species, p.x, p.y, self.grids.habitat,
                                     s.manipulators, s.fire_substitute, p.n, self.ladder)  # fmt: skip
+
+    def adults(self) -> np.ndarray:
+        """Whether each live agent is an adult: age >= maturity (kernels/phenotype.maturity)."""
+        p, q = self.pop, self.params
+        g = p.live("genome")[:, G_CHILDHOOD].astype(np.float64)
+        return p.live("age") >= q.maturity_min + (q.maturity_max - q.maturity_min) * g
 
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""

@@ -76,8 +76,17 @@ def _get(data: Any, dotted: str) -> Any:
 
 
 def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec) -> None:
-    """Refuse arm interventions timed before the branch (the world schema refuses unknown milestones and founders)."""
+    """Refuse arm interventions timed before the branch, or whose window outlasts the run.
+
+    (The world schema refuses unknown milestones and founders.)
+    """
     for j, iv in enumerate(spec.arms[i].interventions):
+        if iv.when.window is not None and iv.when.window >= spec.ticks:
+            raise ConfigError(
+                f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'window'), node)}: "
+                f"window {iv.when.window} is not shorter than the {spec.ticks} ticks each replicate runs, "
+                f"so trigger {iv.when.trigger} could never fire"
+            )
         if (
             spec.branch_tick is not None
             and iv.when.tick is not None

@@ -67,36 +67,61 @@ def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: s
 
 
 def plot_outcomes(rep: Report, path: Path) -> Path:
-    """Per-arm outcome bars with 95% intervals: counts, n, P(technological), ticks to first technological."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    """Per-arm outcome bars with 95% intervals: clades, n, P(technological), compute and ticks, saving factor."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     _bars(
         axes[0, 0],
         rep,
-        [("intelligent", "intelligent"), ("technological", "technological")],
-        "species per replicate",
-        "species",
+        [
+            ("intelligent_clades", "intelligent"),
+            ("technological_clades", "technological"),
+            ("lost_clades", "lost (extinct, never tech.)"),
+        ],
+        "clades per replicate",
+        "clades",
     )
     _bars(
         axes[0, 1],
         rep,
-        [("n", "n")],
+        [("n_clades", "clades"), ("n", "species")],
         "n = intelligent / technological (∞: none technological)",
         "n",
     )
     _bars(
-        axes[1, 0],
+        axes[0, 2],
         rep,
         [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
-        "P(a technological species); share of intelligent never technological",
+        "P(a technological species); stuck share",
         "probability / share",
+    )
+    _bars(
+        axes[1, 0],
+        rep,
+        [
+            ("flop_to_first_intelligent_rmean", "first intelligent"),
+            ("flop_to_first_technological_rmean", "first technological"),
+        ],
+        "FLOP to the first intelligent / technological species (restricted means)",
+        "FLOP",
     )
     _bars(
         axes[1, 1],
         rep,
-        [("ticks_to_first_technological", "ticks")],
+        [
+            ("ticks_to_first_technological_rmean", "restricted mean"),
+            ("ticks_to_first_technological", "conditional mean"),
+        ],
         "ticks to the first technological species",
         "ticks",
     )
+    _bars(
+        axes[1, 2],
+        rep,
+        [("compute_saving", "saving factor")],
+        "compute saving factor (control ÷ arm; > 1: less compute)",
+        "factor",
+    )
+    axes[1, 2].axhline(1.0, color="grey", ls="--", lw=0.8)
     fig.suptitle(f"{rep.name}: outcomes per arm (95% bootstrap intervals over replicates)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -243,9 +243,8 @@ def space_table(rep: SweepReport) -> list[str]:
         )
         out.append(
             row(
-                "samples where it lowered FLOP to the first technological species (of those where both "
-                "arms got there)",
-                diff("flop_to_first_technological", -1),
+                "samples where it lowered the restricted-mean FLOP to the first technological species",
+                diff("flop_to_first_technological_rmean", -1),
             )
         )
     return out
@@ -277,9 +276,12 @@ def markdown(rep: SweepReport) -> str:
     cols = INDICES[d["sampler"]]
     main, conf = cols[0], (cols[1] if cols[1].endswith("_conf") else None)
     sens = rep.sensitivity
-    shown = [(a, "value", m) for a in rep.arms[:1] for m in KEY_OUTCOMES] + [
-        (a, "diff", "technological") for a in rep.arms if a != rep.control
-    ]
+    others = [a for a in rep.arms if a != rep.control]
+    shown = (
+        [(rep.control, "value", m) for m in KEY_OUTCOMES]
+        + [(a, "diff", "technological") for a in others]
+        + [(a, "value", "compute_saving") for a in others]
+    )
     shown = [
         (a, k, m)
         for a, k, m in shown

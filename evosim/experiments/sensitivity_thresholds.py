@@ -14,11 +14,15 @@ what they saw at the sampled ticks:
   and a species counts when the run spans the window (a dip between two
   samples is missed, and a detection may come up to ``sample_every - 1``
   ticks later than the detector would have fired).
-* **technology** (``detectors.tech_share``): the detector compares the share
-  of *adults* holding the final milestone; the logs hold the share of *all
-  members* (``share_<final milestone>``) and no adult count, so this is an
-  approximation (adults and juveniles pooled) besides the sampling one above.
-  Where juveniles hold the final milestone as often as adults the two agree.
+* **technology** (``detectors.tech_share``): the detector compares the number
+  of adults holding the final milestone with ``tech_share`` times the number
+  of adults, both counted over the same tick's survivors; timeseries.csv logs
+  both (``adults``, ``adults_final``), so the re-detection is exact at the
+  sampled ticks, as for intelligence. Logs written before those columns
+  existed hold only the share of *all members* holding it
+  (``share_<final milestone>``): the re-detection then pools adults and
+  juveniles, an approximation besides the sampling one above (where
+  juveniles hold the final milestone as often as adults the two agree).
 
 Interventions triggered by a detection (``when: {trigger: intelligent}``)
 fired at the run's own thresholds; re-detection does not re-run them.
@@ -126,13 +130,21 @@ def species_ticks(run: Run, detector: str, values: list[float]) -> dict[int, np.
         col, window = f"share_{ladder[-1]['name']}", int(cfg.get("tech_window", 100))
     else:
         return {}
+    # exact technology: the detector's own counts (adults, adults holding the final milestone)
+    counts = detector == "tech_share" and {"adults", "adults_final"} <= set(ts.columns)
     min_pop = int(cfg.get("min_population", 50))
     out = {}
     for sid, g in ts.groupby("species", sort=True):
-        v = g[col].to_numpy(np.float64)
         big = g["population"].to_numpy(np.float64) >= min_pop
         with np.errstate(invalid="ignore"):
-            ok = big & ((v > th) if detector == "brain_threshold" else (v >= th)) & ~np.isnan(v)
+            if counts:
+                adults = g["adults"].to_numpy(np.float64)
+                final = g["adults_final"].to_numpy(np.float64)
+                ok = big & (adults > 0) & (final >= th * np.maximum(adults, 1.0))
+            else:
+                v = g[col].to_numpy(np.float64)
+                hit = (v > th) if detector == "brain_threshold" else (v >= th)
+                ok = big & hit & ~np.isnan(v)
         out[int(sid)] = first_held(g["tick"].to_numpy(np.int64), ok, window, step)
     return out
 

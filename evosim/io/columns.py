@@ -18,7 +18,7 @@ SPECIES_COLUMNS = [
 BASE_TIMESERIES_COLUMNS = [
     "tick", "species", "name", "population", "births", "deaths_starvation", "deaths_old_age", "deaths_culled",
     *[f"{stat}_{g}" for g in GENES for stat in ("mean", "sd")],
-    "land_share", "mean_energy", "mean_skill", "p90_skill", "max_skill",
+    "land_share", "mean_energy", "mean_skill", "p90_skill", "max_skill", "adults", "adults_final",
 ]  # fmt: skip
 
 

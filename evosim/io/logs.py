@@ -68,6 +68,8 @@ _COUNTS = {
     "deaths_starvation",
     "deaths_old_age",
     "deaths_culled",
+    "adults",
+    "adults_final",
 }
 #: dtypes of the base columns of timeseries.csv (the ``share_<milestone>`` columns are read as float64)
 TIMESERIES_DTYPES = {

@@ -83,6 +83,25 @@ def skill_stats(
     return mean, p90, top
 
 
+def tech_counts(
+    sim: Simulation, species: np.ndarray, levels: np.ndarray, n_species: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per species: adults, and adults holding the final milestone, as the technology detector counted them.
+
+    After a tick these are the counts of that tick's death step (``sim.scratch.tech_counts``, over the
+    survivors, before the interventions); before the first death step of a simulation (tick 0,
+    a branch's first sample) they are counted here over the live agents, by the same rule.
+    """
+    adults, holders = sim.scratch.tech_counts[0], sim.scratch.tech_counts[1]
+    if len(adults) >= n_species:
+        return adults[:n_species], holders[:n_species]
+    adult = sim.adults()
+    m = len(sim.ladder.threshold)
+    sp = species.astype(np.int64)
+    final = adult & (levels == m) if m else np.zeros_like(adult)
+    return np.bincount(sp[adult], minlength=n_species), np.bincount(sp[final], minlength=n_species)
+
+
 def _fmt(v: float) -> str:
     """Shortest round-trip text of a float (deterministic); float32 values keep their float32 digits."""
     if not np.isfinite(v):
@@ -338,6 +357,7 @@ class Recorder:
         holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[
             :, ::-1
         ]  # [s, k]: level >= k
+        adults, adults_final = tech_counts(sim, species, levels, n_sp)
         for s in range(n_sp):
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
@@ -360,7 +380,13 @@ class Recorder:
                 else:
                     row += ["", ""]
             row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
-            row += [_fmt(z_mean[s]), _fmt(z_p90[s]), _fmt(z_max[s])]
+            row += [
+                _fmt(z_mean[s]),
+                _fmt(z_p90[s]),
+                _fmt(z_max[s]),
+                int(adults[s]),
+                int(adults_final[s]),
+            ]
             share = {
                 m: _fmt(holding[s, k] / c) if c else "" for k, m in enumerate(self.milestones, 1)
             }

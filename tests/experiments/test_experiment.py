@@ -140,6 +140,18 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
             spec_text(arms=ARMS.replace("tick: 40", "trigger: milestone, milestone: fir")),
             ["'fir' is not on the technology ladder"],
         ),
+        (
+            spec_text(arms=ARMS.replace("tick: 40", "trigger: stuck, window: 60")),
+            [
+                "when.window (line",
+                "window 60 is not shorter than the 60 ticks",
+                "stuck could never",
+            ],
+        ),
+        (
+            spec_text(arms=ARMS.replace("tick: 40", "trigger: gated, milestone: cooking")),
+            ["trigger gated on 'cooking' can never fire: that milestone has no requirement"],
+        ),
         (spec_text(extra="control: nobody\n"), ["control 'nobody' is not an arm"]),
         (spec_text(arms="arms:\n  - name: a\n  - name: a\n"), ["arm names must be unique"]),
         (
@@ -429,11 +441,28 @@ def test_the_hard_paths_experiment_is_valid():
         "manipulators",
         "fire_substitute",
         "both",
+        "soft_relief",
+        "clamp_sociality",
+        "clamp_childhood",
     ]
-    kinds = {a: sorted(iv.effect.kind for iv in w.interventions) for a, w in exp.arms.items()}
-    assert kinds == {"control": [], "manipulators": ["manipulators"], "fire_substitute": ["fire_substitute"],
-                     "both": ["fire_substitute", "manipulators"]}  # fmt: skip
-    assert not exp.notes and len(set(exp.seeds)) == exp.spec.replicates
+    ivs = {a: [(iv.when.trigger or f"tick {iv.when.tick}", iv.effect.kind) for iv in w.interventions]
+           for a, w in exp.arms.items()}  # fmt: skip
+    assert ivs == {
+        "control": [],
+        "manipulators": [("intelligent", "manipulators")],
+        "fire_substitute": [("gated", "fire_substitute")],
+        "both": [("intelligent", "manipulators"), ("gated", "fire_substitute")],
+        "soft_relief": [("stuck", "gene_bounds")] * 3,
+        "clamp_sociality": [("tick 0", "gene_bounds")],
+        "clamp_childhood": [("tick 0", "gene_bounds")],
+    }
+    hands = exp.arms["manipulators"].interventions[0].effect
+    assert hands.energy_cost is None  # the default: the dexterity upkeep at the granted level
+    ladder = {m.name: m for m in exp.arms["control"].technology.ladder}
+    assert ladder["fire"].needs_land and max(m.min_dexterity for m in ladder.values()) <= 0.6
+    assert (
+        not exp.notes and exp.spec.replicates >= 24 and len(set(exp.seeds)) == exp.spec.replicates
+    )
 
 
 def test_a_failing_replicate_does_not_stop_the_others(tmp_path, scheduler):

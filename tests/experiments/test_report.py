@@ -73,9 +73,13 @@ def sp(
     grants=(),
     manip=0.0,
     fire=False,
+    skill=5.0,
+    pop=100,
+    extinct=None,
 ):
-    """One synthetic species: genes, detection ticks, milestones reached, interventions [(tick, details)] logged
-    in events.csv, and its final manipulators / fire substitute (species.csv)."""
+    """One synthetic species: genes, detection ticks, milestones held, interventions [(tick, details)] logged
+    in events.csv, its final manipulators / fire substitute (species.csv), its highest skill and population
+    (timeseries.csv), and the tick it went extinct (None: extant at the end)."""
     return dict(
         name=name,
         genes=genes,
@@ -87,31 +91,49 @@ def sp(
         grants=grants,
         manip=manip,
         fire=fire,
+        skill=skill,
+        pop=pop,
+        extinct=extinct,
     )
 
 
 def write_run(
-    folder: Path, species: list[dict], seed: int = 1, ticks: int = 500, flop_per_tick: float = 1e10
+    folder: Path,
+    species: list[dict],
+    seed: int = 1,
+    ticks: int = 500,
+    flop_per_tick: float = 1e10,
+    ended: str = "completed",
+    horizon: int | None = None,
 ) -> None:
-    """A run folder as evosim writes it (config, summary, species, timeseries, events), with known contents."""
+    """A run folder as evosim writes it (config, summary, species, timeseries, events), with known contents.
+
+    The run lasted ``ticks`` ticks of a planned ``horizon`` (default: ``ticks``) and spent
+    ``flop_per_tick`` per tick; a detection at tick t is logged with compute t * ``flop_per_tick``.
+    """
     folder.mkdir(parents=True)
-    (folder / "config.yaml").write_text(dump(world_to_dict(World())), encoding="utf-8")
+    world = World().model_copy(
+        update={"sim": World().sim.model_copy(update={"ticks": horizon or ticks})}
+    )
+    (folder / "config.yaml").write_text(dump(world_to_dict(world)), encoding="utf-8")
     milestones = [m["name"] for m in LADDER]
     sp_rows, ts_rows, ev_rows = [SPECIES_COLUMNS], [timeseries_columns(milestones)], [EVENT_COLUMNS]
+    roots: list[int] = []
     for i, s in enumerate(species):
         parent = s["parent"]
+        roots.append(i if parent < 0 else roots[parent])
         sp_rows.append(
             [
                 i,
                 "[none]" if parent < 0 else f"[{parent}]",
                 s["origin"],
-                ticks,
-                True,
+                "none" if s["extinct"] is None else s["extinct"],
+                s["extinct"] is None,
                 i if parent < 0 else parent,
                 s["name"],
-                i if parent < 0 else parent,
+                roots[i],
                 *[s["genes"][g] for g in GENES],
-                100,
+                s["pop"],
                 "land" if s["genes"]["habitat"] >= 0.5 else "water",
                 "" if s["intel"] is None else s["intel"],
                 "" if s["tech"] is None else s["tech"],
@@ -119,11 +141,11 @@ def write_run(
                 s["fire"],
             ]
         )
-        for tick in (s["origin"], ticks):
-            row = [tick, i, s["name"], 100, 0, 0, 0, 0]
+        for tick in (s["origin"], ticks if s["extinct"] is None else s["extinct"]):
+            row = [tick, i, s["name"], s["pop"], 0, 0, 0, 0]
             for g in GENES:
                 row += [s["genes"][g], 0.01]
-            row += [s["genes"]["habitat"], 20.0, 3.0, 4.0, 5.0] + [
+            row += [s["genes"]["habitat"], 20.0, 3.0, 4.0, s["skill"], s["pop"], 0] + [
                 0.5 if k < s["level"] else 0.0 for k in range(len(milestones))
             ]
             ts_rows.append(row)
@@ -148,7 +170,7 @@ def write_run(
 
     summary = {
         "seed": seed,
-        "ended": "completed",
+        "ended": ended,
         "ticks_run": ticks,
         "intelligent_species": len(intel),
         "technological_species": len(tech),
@@ -297,9 +319,13 @@ def test_bottlenecks_of_stuck_species(synthetic):
     rep = build_report(synthetic, n_boot=200)
     st = rep.stuck.set_index(["arm", "replicate", "species"])
     assert st.loc[("control", 0, "cetacean"), "bottleneck"] == "dexterity"
-    assert st.loc[("control", 0, "cetacean"), "lacks"] == "dexterity;land"
+    # skill 5 (the default of sp) never reached metallurgy's 18: the culture fell short too
+    assert st.loc[("control", 0, "cetacean"), "lacks"] == "dexterity;land;brain/transmission"
     assert st.loc[("control", 1, "cephalopod"), "bottleneck"] == "land"
-    assert st.loc[("control", 1, "cephalopod"), "lacks"] == "land;sociality;childhood;lifespan"
+    assert (
+        st.loc[("control", 1, "cephalopod"), "lacks"]
+        == "land;sociality;childhood;lifespan;brain/transmission"
+    )
     granted = st.loc[("hands", 0, "cetacean")]
     assert granted["bottleneck"] == "land" and granted["manipulators"] == pytest.approx(0.8)
     assert ("hands", 1, "cetacean") not in st.index  # it became technological
@@ -338,8 +364,12 @@ def test_grants_come_from_species_csv(tmp_path):
     fire = sp(
         "cetacean.5", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True
     )  # its grant is in no log here
+    skilled = sp(
+        "cetacean.6", CETACEAN, 300, parent=0, origin=250, manip=0.8, fire=True, skill=20.0
+    )
     write_run(
-        tmp_path / "exp" / "control" / "rep-0", [root, child_after, child_before, grandchild, fire]
+        tmp_path / "exp" / "control" / "rep-0",
+        [root, child_after, child_before, grandchild, fire, skilled],
     )
     rep = build_report(tmp_path / "exp", n_boot=100)  # no manifest: arms found by scanning
     st = rep.stuck.set_index("species")
@@ -351,9 +381,12 @@ def test_grants_come_from_species_csv(tmp_path):
         st.loc["cetacean.4", "bottleneck"] == "dexterity"
         and st.loc["cetacean.4", "manipulators"] == 0.0
     )
-    assert st.loc["cetacean.5", "bottleneck"] == "none identified" and bool(
+    # every gate met: its culture (skill 5 < 18) held it; with the skill, nothing is identified
+    assert st.loc["cetacean.5", "bottleneck"] == "brain/transmission" and bool(
         st.loc["cetacean.5", "fire_substitute"]
     )
+    assert st.loc["cetacean.6", "bottleneck"] == "none identified"
+    assert st.loc["cetacean.6", "lacks"] == "" and st.loc["cetacean.6", "max_skill"] == 20.0
 
 
 def test_a_refused_grant_is_not_a_grant(tmp_path):
@@ -367,7 +400,7 @@ def test_a_refused_grant_is_not_a_grant(tmp_path):
     st = build_report(tmp_path / "exp", n_boot=100).stuck.set_index("species")
     assert st.loc["cetacean", "manipulators"] == pytest.approx(0.8)
     assert (
-        st.loc["cetacean", "lacks"] == "land"
+        st.loc["cetacean", "lacks"] == "land;brain/transmission"
     )  # with 0.4, metallurgy (min_dexterity 0.5) would fail too
 
 
@@ -474,3 +507,179 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
     assert set(rep.trajectories["arm"]) <= {"control", "fire"} and len(rep.trajectories) > 0
     files = write_report(rep, out / "report")
     assert (out / "report" / "summary.md") in files
+
+
+@pytest.mark.parametrize(
+    "genes, level, manip, fire, skill, expected",
+    [
+        # every gate met, no member ever had metallurgy's skill (18): held by the culture
+        (PRIMATE, 2, 0.0, False, 10.0, ("brain/transmission", ["brain/transmission"])),
+        (CEPHALOPOD, 1, 0.0, True, 3.0,
+         ("sociality", ["sociality", "childhood", "lifespan", "brain/transmission"])),
+        # the skill was there and no gate fails on the mean genes: nothing identified
+        (PRIMATE, 2, 0.0, False, 25.0, ("none identified", [])),
+        # gates block holding, not skill: skill enough for everything, land still holds it at fire
+        (CETACEAN, 0, 0.8, False, 25.0, ("land", ["land"])),
+        (CETACEAN, 0, 0.0, False, 3.0, ("dexterity", ["dexterity", "land", "brain/transmission"])),
+        (PRIMATE, 5, 0.0, False, 25.0, ("diffusion", [])),
+    ],
+)  # fmt: skip
+def test_classification_with_the_culture(genes, level, manip, fire, skill, expected):
+    got = classify(genes, level, LADDER, manip, fire, Thresholds(), max_skill=skill)
+    assert got == (expected[0], expected[1])
+
+
+CLADE_RUN = [
+    sp("primate", PRIMATE, 100, pop=120),
+    sp("primate.1", PRIMATE, 150, 300, parent=0, origin=100, pop=90),  # the clade peaks at 210
+    sp("cetacean", CETACEAN, 150, extinct=400, pop=100),  # intelligent, died out: lost
+    sp("cetacean.3", CETACEAN, parent=2, origin=200, extinct=450, pop=60),
+    sp("corvid", CORVID, 200, pop=30),  # intelligent, but the clade never reaches 50
+    sp("cephalopod", CEPHALOPOD, pop=100),
+]
+
+
+def test_clades_count_founding_lineages_above_the_clade_size(tmp_path):
+    write_run(tmp_path / "exp" / "control" / "rep-0", CLADE_RUN)
+    rep = build_report(tmp_path / "exp", n_boot=100)
+    row = rep.runs.iloc[0]
+    counts = (row.clades, row.intelligent_clades, row.technological_clades, row.lost_clades)
+    assert counts == (3, 2, 1, 1)
+    assert row.intelligent == 4 and row.lost_species == 1  # species level: the corvid counts
+    cl = rep.clades.set_index("clade")
+    assert (
+        cl.loc["primate", "peak_population"] == 210 and cl.loc["cetacean", "peak_population"] == 100
+    )
+    assert cl.loc["cetacean", "species"] == 2 and bool(cl.loc["cetacean", "lost"])
+    assert not cl.loc["corvid", "counted"] and not cl.loc["primate", "extinct"]
+    assert value(rep, "control", "n_clades") == 2 and value(rep, "control", "n") == 4
+    # the clade size is a report option (default: the run's detectors.min_population, 50 here)
+    small = build_report(tmp_path / "exp", n_boot=100, th=Thresholds(min_clade_population=20))
+    assert (small.runs.iloc[0].clades, small.runs.iloc[0].intelligent_clades) == (4, 3)
+    big = build_report(tmp_path / "exp", n_boot=100, th=Thresholds(min_clade_population=150))
+    assert (big.runs.iloc[0].clades, big.runs.iloc[0].lost_clades) == (1, 0)
+    files = write_report(rep, tmp_path / "report", plots=False)
+    assert pd.read_csv(tmp_path / "report" / "clades.csv").shape[0] == 4 and files
+    res = CliRunner().invoke(report_cmd, [str(tmp_path / "exp"), "--clade-size", "20", "--no-plots",
+                                          "--bootstrap", "100", "--out", str(tmp_path / "cli")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "cli" / "runs.csv")["clades"].tolist() == [4]
+    assert (
+        "| primate | 1 / 1 / 1 / 0 |" in rep.markdown
+        and "| cetacean | 1 / 1 / 0 / 1 |" in rep.markdown
+    )
+
+
+def test_restricted_means_and_the_paired_compute_saving_factor(tmp_path):
+    """Known first detections; a replicate that never got there counts at the horizon, at its total FLOP."""
+    reps = {
+        "control": [[sp("primate", PRIMATE, 100, 300)], [sp("primate", PRIMATE, 100)]],
+        "fast": [[sp("primate", PRIMATE, 50, 100)], [sp("primate", PRIMATE, 100, 250)]],
+        "doomed": [None, [sp("primate", PRIMATE, 100, 400)]],
+    }
+    for arm, runs in reps.items():
+        for k, species in enumerate(runs):
+            folder = tmp_path / "exp" / arm / f"rep-{k}"
+            if species is None:  # extinct at tick 200 of 500, never technological
+                write_run(folder, [sp("primate", PRIMATE, 100, extinct=200)], ticks=200,
+                          ended="extinct", horizon=500)  # fmt: skip
+            else:
+                write_run(folder, species)
+    rep = build_report(tmp_path / "exp", n_boot=2000, seed=1)
+    assert rep.control == "control"
+    r = rep.runs.set_index(["arm", "replicate"])
+    # the horizon (not its last tick), and its compute at its last tick
+    assert r.loc[("doomed", 0), "first_technological_tick_r"] == 500
+    assert r.loc[("doomed", 0), "first_technological_flop_r"] == 2e12
+    expected = {
+        "control": dict(ticks_to_first_technological=300, ticks_to_first_technological_rmean=400,
+                        flop_to_first_technological=3e12, flop_to_first_technological_rmean=4e12,
+                        flop_to_first_intelligent_rmean=1e12, compute_saving=1.0),
+        "fast": dict(ticks_to_first_technological=175, ticks_to_first_technological_rmean=175,
+                     flop_to_first_technological_rmean=1.75e12, flop_to_first_intelligent_rmean=0.75e12,
+                     compute_saving=4 / 1.75),
+        "doomed": dict(ticks_to_first_technological=400, ticks_to_first_technological_rmean=450,
+                       flop_to_first_technological_rmean=3e12, compute_saving=4 / 3),
+    }  # fmt: skip
+    for arm, metrics in expected.items():
+        for metric, v in metrics.items():
+            assert value(rep, arm, metric) == pytest.approx(v), (arm, metric)
+    # paired: replicate k of both arms is resampled together, so the draws are 3/1, 5/2.5 and 8/3.5
+    assert (value(rep, "fast", "compute_saving", "ci_low"), value(rep, "fast", "compute_saving", "ci_high")) \
+        == (pytest.approx(2.0), pytest.approx(3.0))  # fmt: skip
+    assert math.isnan(value(rep, "fast", "compute_saving", "diff"))
+    assert value(rep, "fast", "flop_to_first_technological_rmean", "diff") == pytest.approx(
+        -2.25e12
+    )
+    md = rep.markdown
+    assert md.index("## The seed's quantity") < md.index("## Outcomes per arm")
+    saving = next(line for line in md.splitlines() if line.startswith("| compute saving factor"))
+    # arms found by scanning: sorted
+    assert saving.endswith("| 1 [1, 1] | 1.33 [1.25, 1.5] | 2.29 [2, 3] |")
+    assert "| ticks to first technological | 300 [300, 300] (in 1) |" in md
+
+
+def test_report_on_a_tiny_real_experiment_with_gated_and_stuck_arms(tmp_path):
+    """Real runs where the repaired arms fire: a fire substitute for swimmers held below fire, relief for the stuck."""
+    from evosim.experiments.experiment import ensure_run, load_experiment, make_task, write_manifest
+
+    (tmp_path / "w.yaml").write_text(
+        "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
+        "  - {name: lander, count: 300, adult: true, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}\n"
+        "  - {name: swimmer, count: 300, adult: true, genes: {habitat: {mean: 0.1}, brain: {mean: 0.85}}}\n"
+        "culture: {innovation_rate: 1.0, innovation_brain_exponent: 0.0, innovation_dexterity_weight: 0.0}\n"
+        "technology: {ladder: [{name: fire, threshold: 1.0, needs_land: true}, {name: writing, threshold: 2.0}]}\n"
+        "detectors: {brain_threshold: 0.5, intelligence_window: 3, min_population: 20, tech_share: 0.5,"
+        " tech_window: 5}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "e.yaml").write_text(
+        "name: quick\nworld: w.yaml\nticks: 40\nreplicates: 2\nseed: 5\narms:\n  - name: control\n"
+        "  - name: fire\n    interventions:\n"
+        "      - {name: ember, when: {trigger: gated, milestone: fire, window: 4},"
+        " target: {selector: {habitat: {max: 0.5}}}, effect: {kind: fire_substitute}}\n"
+        "  - name: relief\n    interventions:\n"
+        "      - {name: social, when: {trigger: stuck, window: 10}, target: {all: true},"
+        " effect: {kind: gene_bounds, gene: sociality, min: 0.8}}\n",
+        encoding="utf-8",
+    )
+    exp = load_experiment(tmp_path / "e.yaml")
+    out = tmp_path / "out"
+    write_manifest(exp, out)
+    for arm in exp.arms:
+        for k in range(2):
+            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
+    rep = build_report(out, n_boot=200)
+    for r in rep.runs.itertuples():
+        s = json.loads((Path(r.folder) / "summary.json").read_text())
+        ft = s["first_technological"]
+        assert r.first_technological_flop_r == (ft["flop"] if ft else s["compute"]["flop_total"])
+        assert r.first_technological_tick_r == (ft["tick"] if ft else 40) and r.horizon == 40
+        events = pd.read_csv(Path(r.folder) / "events.csv")
+        fired = events[events["kind"] == "intervention"]
+        # fire: the swimmers, held below fire on water, get the substitute and then hold it
+        if r.arm == "fire":
+            assert fired["details"].str.startswith("ember: fire substitute").tolist() == [True]
+            assert r.technological_clades == 2
+        elif r.arm == "control":
+            assert fired.empty and r.technological_clades == 1  # the landers only
+        else:  # relief: the swimmers are intelligent and never technological, so they are stuck
+            assert fired["details"].str.startswith("social: sociality bounds [0.8, ").any()
+    assert value(rep, "fire", "technological_clades", "diff") == 1
+    assert (value(rep, "fire", "n_clades"), value(rep, "control", "n_clades")) == (1, 2)
+    st = rep.stuck[rep.stuck["arm"] == "control"]
+    assert (st["bottleneck"] == "land").all() and len(st) == 2  # the swimmers of both replicates
+    assert rep.result("fire", "compute_saving")["value"] > 0
+    write_report(rep, out / "report")
+    assert (out / "report" / "outcomes.png").stat().st_size > 0
+
+
+def test_the_land_gate_reads_where_the_members_stood():
+    """An agent holds a needs_land milestone only where it stands on land: land_share decides, not the gene."""
+    ashore = classify(CETACEAN, 1, LADDER, 0.8, False, Thresholds(), 3.0, land_share=0.8)
+    assert ashore == ("brain/transmission", ["brain/transmission"])
+    afloat = classify(dict(PRIMATE, dexterity=0.7), 1, LADDER, 0.0, False, Thresholds(), 3.0, 0.2)
+    assert afloat == ("land", ["land", "brain/transmission"])
+    assert (
+        classify(CETACEAN, 1, LADDER, 0.8, False, Thresholds(), 3.0)[0] == "land"
+    )  # unknown: the gene

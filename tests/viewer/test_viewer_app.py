@@ -220,7 +220,12 @@ def test_engine_intervention_from_the_keyboard():
     key(pygame.K_i)
     frame(viewer)
     assert sim.species.manipulators[s] == pytest.approx(0.9)
-    assert viewer.hud.message == f"tick {sim.tick}: hands: manipulators 0.9 (energy cost 0/tick)"
+    # granted hands cost the dexterity upkeep at their level by default: 0.05 x 0.9
+    cost = sim.world.traits.dexterity.upkeep * 0.9
+    assert (
+        viewer.hud.message
+        == f"tick {sim.tick}: hands: manipulators 0.9 (energy cost {cost:g}/tick)"
+    )
     assert sim.events == []  # drained each frame: a long session does not accumulate them
     assert viewer.source.state().manipulators[s] == pytest.approx(0.9)
 

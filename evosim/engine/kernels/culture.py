@@ -127,9 +127,7 @@ def _scan_row(i, sp, buf, cnt, depth, row_start_cell, c0, c1, order, cell_end, s
 
 
 @nb.njit(inline="always", **JIT)
-def _rank_nearby(
-    i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, species, model_z
-):
+def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, species, model_z):
     """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
 
     Agents are sorted by cell (row-major), so the cells of one row segment
@@ -209,8 +207,14 @@ def learn_and_innovate(pop, model_z, habitat_shape, index, top, manipulators, se
             z = np.float64(skill[i])
             rate = p.juvenile_rate if juvenile else p.adult_rate
             depth = np.int64(lessons[i]) + 1  # this attempt copies the model of this prestige rank
-            if rate > 0.0 and depth <= depth_max and uniform(seed, tick, ids[i], RNG_LEARN, 0) < rate:
-                r = int(lerp(p.social_radius_min, p.social_radius_max, genome[i, G_SOCIALITY]) + 0.5)
+            if (
+                rate > 0.0
+                and depth <= depth_max
+                and uniform(seed, tick, ids[i], RNG_LEARN, 0) < rate
+            ):
+                r = int(
+                    lerp(p.social_radius_min, p.social_radius_max, genome[i, G_SOCIALITY]) + 0.5
+                )
                 if 2 * r >= width or 2 * r >= height:
                     zm = _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt)
                 else:

@@ -116,7 +116,9 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
         p: :class:`~evosim.engine.params.Params`.
         distant: uint8 output, one per child.
     """
-    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, lessons, genome = agents
+    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, lessons, genome = (
+        agents
+    )
     lo, hi, mutation, centroid = bounds
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
@@ -154,7 +156,9 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
 
 
 @nb.njit(**JIT)
-def select_survivors(pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top):
+def select_survivors(
+    pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top, gated
+):
     """Decide who dies this tick, and count the survivors per species for the detectors.
 
     Args:
@@ -169,7 +173,10 @@ def select_survivors(pop, n, p, where, lad, cause, deaths, alive, gene_sum, adul
     Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
     the genomes (for the species centroids); ``adults`` counts adults,
     ``holders`` the adults holding the final milestone, and ``top`` is the
-    highest milestone level anyone holds. Returns the number of survivors.
+    highest milestone level anyone holds; ``gated`` (n_species x M) counts the
+    adults held below milestone m by m's own requirement: they hold every
+    milestone before m and have m's skill, but not m (for the ``gated``
+    trigger). Returns the number of survivors.
     """
     genome, energy, age, species, skill, x, y = pop
     habitat, manipulators, fire_substitute = where
@@ -177,6 +184,7 @@ def select_survivors(pop, n, p, where, lad, cause, deaths, alive, gene_sum, adul
     adults[:] = 0
     holders[:] = 0
     top[:] = 0
+    gated[:] = 0
     n_genes = genome.shape[1]
     final = lad.threshold.shape[0]
     m = 0
@@ -199,6 +207,8 @@ def select_survivors(pop, n, p, where, lad, cause, deaths, alive, gene_sum, adul
                 adults[s] += 1
                 if lv == final and final > 0:
                     holders[s] += 1
+                elif lv < final and np.float64(skill[i]) >= lad.threshold[lv]:
+                    gated[s, lv] += 1  # has the next milestone's skill: its requirement is unmet
             continue
         deaths[s, cause[i]] += 1
         alive[s] -= 1

@@ -1,0 +1,168 @@
+"""The Markdown summary of the hard-paths report (``summary.md``; docs/experiments.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from evosim.experiments.bootstrap import CONDITIONAL, METRICS
+from evosim.experiments.outcomes import BOTTLENECKS, CULTURE, GATES
+from evosim.experiments.report_data import Report
+
+#: the metrics the report leads with: the seed's quantity
+HEADLINE = (
+    "n_clades",
+    "intelligent_clades",
+    "technological_clades",
+    "lost_clades",
+    "n",
+    "flop_to_first_intelligent_rmean",
+    "flop_to_first_technological_rmean",
+    "flop_to_first_technological",
+    "ticks_to_first_technological_rmean",
+    "ticks_to_first_technological",
+    "compute_saving",
+)
+LABELS = {m[0]: m[1] for m in METRICS}
+
+
+def fmt(v: float) -> str:
+    """Compact number: 3 significant digits, '∞' for infinity, '—' for undefined."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-2):
+        return f"{v:.2e}"
+    return f"{v:.3g}"
+
+
+def _cell(value: float, lo: float, hi: float) -> str:
+    return fmt(value) if math.isnan(lo) else f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def _table(arms: list[str]) -> list[str]:
+    return ["| | " + " | ".join(f"`{a}`" for a in arms) + " |", "|---|" + "---|" * len(arms)]
+
+
+def markdown(rep: Report) -> str:
+    """The Markdown summary: the seed's quantity, all outcomes, differences, clades, bottlenecks, notes."""
+    ticks = rep.runs["ticks_run"].max()
+    out = [
+        f"# Hard-paths report: {rep.name}",
+        "",
+        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
+        f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
+        f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
+        "became technological, and — when none became intelligent either.",
+        "",
+    ]
+
+    def cell(arm: str, metric: str, diff: bool = False) -> str:
+        r = rep.result(arm, metric)
+        if diff:
+            return _cell(r["diff"], r["diff_low"], r["diff_high"])
+        c = _cell(r["value"], r["ci_low"], r["ci_high"])
+        return c + (f" (in {r['replicates_defined']})" if metric in CONDITIONAL else "")
+
+    n_reps = rep.runs.groupby("arm").size()
+    finished = (
+        "| finished replicates | " + " | ".join(str(int(n_reps.get(a, 0))) for a in rep.arms) + " |"
+    )
+    out += [
+        "## The seed's quantity",
+        "",
+        "n: intelligent per technological clade (a clade is a founding lineage whose peak population "
+        "reached the clade size) and per species. Restricted means count a replicate that never got there "
+        "at the horizon: its ticks, and its total compute at its last tick; conditional means are over the "
+        "replicates that got there (in k). Compute saving factor: the control's restricted-mean FLOP to the "
+        "first technological species ÷ the arm's (> 1: the arm got there with less compute), with a paired "
+        "bootstrap interval.",
+        "",
+        *_table(rep.arms),
+        finished,
+    ]
+    out += [f"| {LABELS[m]} | " + " | ".join(cell(a, m) for a in rep.arms) + " |" for m in HEADLINE]
+    out += ["", "## Outcomes per arm", "", *_table(rep.arms), finished]
+    out += [f"| {m[1]} | " + " | ".join(cell(a, m[0]) for a in rep.arms) + " |" for m in METRICS]
+    others = [a for a in rep.arms if a != rep.control]
+    if others:
+        out += [
+            "",
+            f"## Difference from `{rep.control}` (arm − control, paired by replicate)",
+            "",
+            *_table(others),
+        ]
+        out += [
+            f"| {m[1]} | " + " | ".join(cell(a, m[0], diff=True) for a in others) + " |"
+            for m in METRICS
+            if m[2] != "saving"
+        ]
+    out += _clades(rep) + _bottlenecks(rep)
+    if rep.notes:
+        out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]
+    return "\n".join(out) + "\n"
+
+
+def _clades(rep: Report) -> list[str]:
+    """Per founding clade and arm: in how many replicates it counted, became intelligent, technological, was lost."""
+    cl = rep.clades
+    if not len(cl):
+        return []
+    counted = cl[cl["counted"].astype(bool)]
+    out = [
+        "",
+        "## Clades",
+        "",
+        "Per founding lineage, over the replicates: counted (peak population at least the clade size) / "
+        "intelligent / technological / lost (intelligent, extinct, never technological).",
+        "",
+        *_table(rep.arms),
+    ]
+    for name in pd.unique(cl["clade"]):
+        cells = []
+        for a in rep.arms:
+            c = counted[(counted["arm"] == a) & (counted["clade"] == name)]
+            cells.append(
+                f"{len(c)} / {int((c['intelligent_species'] > 0).sum())} / "
+                f"{int((c['technological_species'] > 0).sum())} / {int(c['lost'].astype(bool).sum())}"
+            )
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _bottlenecks(rep: Report) -> list[str]:
+    """Primary bottleneck of every stuck species per arm, grouped by gate and culture."""
+    out = [
+        "",
+        "## What held the intelligent species that never became technological",
+        "",
+        'Primary bottleneck of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
+        'report"); in brackets, how many lack it at all (a species can lack several).',
+        "",
+        *_table(rep.arms),
+    ]
+    stuck = {a: rep.stuck[rep.stuck["arm"] == a] for a in rep.arms}
+    out.append("| stuck species | " + " | ".join(str(len(stuck[a])) for a in rep.arms) + " |")
+
+    def count(st: pd.DataFrame, group: tuple[str, ...]) -> str:
+        c = int(st["bottleneck"].isin(group).sum())
+        return f"{c} ({c / len(st):.0%})" if len(st) else "0"
+
+    for b in BOTTLENECKS:
+        cells = []
+        for a in rep.arms:
+            st = stuck[a]
+            txt = count(st, (b,))
+            if (b in GATES or b in CULTURE) and len(st):
+                txt += f" [{int(st['lacks'].str.split(';').apply(lambda x, b=b: b in x).sum())}]"
+            cells.append(txt)
+        out.append(f"| {b} | " + " | ".join(cells) + " |")
+    for label, group in (("held by a gate", GATES), ("held by the culture", CULTURE)):
+        out.append(
+            f"| **{label}** ({', '.join(group)}) | "
+            + " | ".join(count(stuck[a], group) for a in rep.arms)
+            + " |"
+        )
+    return out
