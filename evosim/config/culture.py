@@ -10,15 +10,15 @@ from evosim.config.base import MAX_POPULATION_CAP, MAX_TICKS, Strict, _f
 class CultureConfig(Strict):
     """Cumulative culture at the group level (after Henrich 2004), and innovation (docs/model.md §7.9)."""
 
-    alpha: float = _f(1.0, "alpha0: systematic copying loss per learning attempt", ge=0.0, le=1e6)
+    alpha: float = _f(0.2, "alpha0: systematic copying loss per learning attempt", ge=0.0, le=1e6)
     alpha_dexterity: float = _f(
-        1.0,
+        0.2,
         "alpha = alpha0 + alpha_dexterity * (1 - effective dexterity) + alpha_brain * (1 - brain) "
         "+ complexity * model skill",
         ge=0.0,
         le=1e6,
     )
-    alpha_brain: float = _f(1.0, "see alpha_dexterity", ge=0.0, le=1e6)
+    alpha_brain: float = _f(2.5, "see alpha_dexterity", ge=0.0, le=1e6)
     complexity: float = _f(
         0.1,
         "extra copying loss per unit of the model's skill: advanced skill is harder to copy, so a "
@@ -31,7 +31,7 @@ class CultureConfig(Strict):
     )
     beta_brain: float = _f(0.5, "beta = beta0 + beta_brain * brain", ge=0.0, le=1e6)
     juvenile_rate: float = _f(
-        0.3,
+        0.4,
         "chance per tick that a juvenile makes a learning attempt (a longer childhood takes in more models)",
         ge=0.0,
         le=1.0,
@@ -40,7 +40,7 @@ class CultureConfig(Strict):
         0.0, "chance per tick that an adult makes a learning attempt (relearning)", ge=0.0, le=1.0
     )
     learning_rate: float = _f(
-        1.0,
+        0.05,
         "rho = min(1, learning_rate + learning_rate_brain * brain): share of the gap to a lesson's "
         "target (when above the learner's skill) closed by the lesson; rho = 1 keeps the best attempt "
         "(Henrich 2004), below 1 skill grows along a learning curve, so more lessons (a longer "
@@ -48,7 +48,7 @@ class CultureConfig(Strict):
         ge=0.0,
         le=1.0,
     )
-    learning_rate_brain: float = _f(0.0, "see learning_rate", ge=0.0, le=1.0)
+    learning_rate_brain: float = _f(0.25, "see learning_rate", ge=0.0, le=1.0)
     max_models: int = _f(
         32,
         "most learning attempts per life: attempt a copies the model of prestige rank a + 1 in view",
@@ -63,17 +63,17 @@ class CultureConfig(Strict):
         le=1.0,
     )
     innovation_brain_exponent: float = _f(2.0, "see innovation_rate", ge=0.0, le=16.0)
-    innovation_dexterity_weight: float = _f(0.8, "see innovation_rate", ge=0.0, le=1.0)
+    innovation_dexterity_weight: float = _f(0.3, "see innovation_rate", ge=0.0, le=1.0)
     innovation_step: float = _f(0.5, "skill gained by an innovation", ge=0.0, le=1e6)
     skill_payoff: float = _f(
-        0.3,
+        2.0,
         "foraging skill: easy food gives 1 + skill_payoff * skill / (skill + skill_payoff_half) times "
         "its energy, whether or not any milestone is held (brains pay without hands or land)",
         ge=0.0,
         le=100.0,
     )
     skill_payoff_half: float = _f(
-        5.0, "skill at which the foraging-skill payoff is half of skill_payoff", gt=0.0, le=1e6
+        8.0, "skill at which the foraging-skill payoff is half of skill_payoff", gt=0.0, le=1e6
     )
 
 
