@@ -64,10 +64,15 @@ def starving_overrides() -> dict[str, float]:
 def plain_food_overrides() -> dict[str, Any]:
     """A world where the energy an agent gains is exactly food_energy x the easy food it eats.
 
-    Stores never fill (huge max_energy) and the technology ladder is empty (no
-    cooking multiplier, no hard food).
+    Stores never fill (huge max_energy), the technology ladder is empty (no
+    cooking multiplier, no hard food) and skill does not pay on food.
     """
-    return {"physiology.max_energy": 1e9, "physiology.food_energy": 1.5, "technology.ladder": []}
+    return {
+        "physiology.max_energy": 1e9,
+        "physiology.food_energy": 1.5,
+        "technology.ladder": [],
+        "culture.skill_payoff": 0.0,
+    }
 
 
 def food_bound(world: World, habitat: np.ndarray) -> float:
@@ -76,8 +81,9 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
     Every cell of every food layer regrowing at its fastest -- logistic
     r (1 + season amplitude) (1 + farming bonus) max(F, floor) (1 - F/K) is
     at most that rate times max(K/4, floor) -- converted to energy at the
-    best multiplier any milestone gives, shared by agents that each pay at
-    least base_metabolism per tick.
+    best multiplier any milestone gives (times the largest foraging-skill
+    payoff, 1 + ``culture.skill_payoff``, on easy food), shared by agents
+    that each pay at least base_metabolism per tick.
     """
     lad = ladder_from_world(world)
     mult = float(np.max(lad.energy_mult))
@@ -91,7 +97,8 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
         if isinstance(group, HardFoodConfig):  # no seasons; its own energy per unit
             season, unit = 0.0, group.energy
         else:  # easy food
-            season, unit = group.season.amplitude, world.physiology.food_energy
+            season = group.season.amplitude
+            unit = world.physiology.food_energy * (1 + world.culture.skill_payoff)
         floor = group.regrowth_floor
         per_cell = rate * (1 + season) * (1 + bonus) * np.maximum(cap / 4, np.minimum(floor, cap))
         energy_per_tick += float(per_cell[habitat].sum()) * unit * mult

@@ -1,4 +1,10 @@
-"""Culture: Henrich's (2004) analytic result, innovation, ceilings and the technology ladder."""
+"""Culture kernels: ranked distinct adult models, the learning curve, complexity, innovation.
+
+Hand-checked cases first, then the kernel against a plain-Python statement of
+the rule (docs/model.md §7.9) on random populations, local (torus wrap
+included) and well mixed. The full model's group-level behaviour (Henrich's
+result, the equilibrium z*) is tested in ``tests/engine/test_culture_model.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,254 +13,384 @@ import math
 import numpy as np
 import pytest
 
-from evosim import Simulation, load_world
-from evosim.defaults import G_SOCIALITY, GENES
+from evosim.defaults import G_BRAIN, G_DEXTERITY, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
 from evosim.engine.kernels import culture
-from tests.helpers import Agents, call, cell_groups, fixed, kargs, params
+from evosim.engine.kernels.phenotype import maturity
+from evosim.engine.kernels.rng import gumbel, uniform
+from tests.helpers import Agents, cell_groups, params
 
-EULER_GAMMA = 0.5772156649
+#: Juveniles are younger than this (maturity_min = maturity_max), adults older.
+MATURITY = 10
+JUVENILE, ADULT = 0, 100
 
-
-def henrich_world(alpha: float, beta: float, n_learners: int) -> Simulation:
-    """Well-mixed single species: one skilled model and ``n_learners`` juveniles, one attempt each per tick."""
-    o = {
-        "world.width": 16, "world.height": 16, "world.habitat.land_fraction": 1.0,
-        "species": [{"name": "a", "count": n_learners + 1}],
-        "traits.sociality.radius_min": 64, "traits.sociality.radius_max": 64,  # covers the world: well mixed
-        "culture.alpha": alpha, "culture.beta": beta,
-        "culture.alpha_dexterity": 0.0, "culture.alpha_brain": 0.0, "culture.beta_brain": 0.0,
-        "culture.innovation_rate": 0.0, "culture.juvenile_rate": 1.0, "culture.adult_rate": 0.0,
-        "culture.skill_cap": 1e6, "technology.ladder": [],
-        "traits.childhood.maturity_min": 1000, "traits.childhood.maturity_max": 1000,
-    }  # fmt: skip
-    return Simulation(load_world(overrides=o), seed=11)
+#: Copying is exact (no loss, no noise) and complete (rho = 1) unless a test says otherwise.
+EXACT = {
+    "juvenile_rate": 1.0, "adult_rate": 0.0, "alpha0": 0.0, "alpha_dexterity": 0.0,
+    "alpha_brain": 0.0, "complexity": 0.0, "beta0": 0.0, "beta_brain": 0.0, "learning_rate": 1.0,
+    "learning_rate_brain": 0.0, "innovation_rate": 0.0, "max_models": 32,
+    "maturity_min": MATURITY, "maturity_max": MATURITY,
+}  # fmt: skip
 
 
-def best_skill_changes(sim: Simulation, z_model: float, trials: int) -> np.ndarray:
-    """Change of the best skill over one learning generation, repeated ``trials`` times."""
-    p = sim.pop
-    model = 0
-    p.age[model] = 5000  # the adult model; everyone else is a juvenile learner
-    p.guardian[: p.n] = -1
-    sim.index_cells()
-    out = np.empty(trials)
-    for t in range(trials):
-        p.skill[: p.n] = 0.0
-        p.skill[model] = z_model
-        sim.counters.tick = t + 1  # fresh random keys
-        sim.learn()
-        out[t] = p.skill[1 : p.n].max() - z_model
-    return out
+def cparams(**kw: float):
+    """Culture params: :data:`EXACT` with ``kw`` replaced."""
+    return params(**{**EXACT, **kw})
 
 
-@pytest.mark.parametrize(("alpha", "beta", "n"), [(2.0, 1.0, 20), (5.0, 1.0, 20), (3.0, 0.5, 50)])
-def test_henrich_mean_change_of_best_skill(alpha, beta, n):
-    """E[dz] = -alpha + beta (gamma + ln N), within 4 standard errors, on both sides of N*."""
-    sim = henrich_world(alpha, beta, n)
-    trials = 3000
-    dz = best_skill_changes(sim, 100.0, trials)
-    expected = -alpha + beta * (EULER_GAMMA + math.log(n))
-    se = (
-        beta * math.pi / math.sqrt(6) / math.sqrt(trials)
-    )  # sd of a Gumbel maximum is beta * pi / sqrt(6)
-    assert abs(dz.mean() - expected) < 4 * se, (dz.mean(), expected, se)
-    n_star = math.exp(alpha / beta - EULER_GAMMA)
-    if n > n_star:
-        assert dz.mean() > 0, "above the threshold N* skill must accumulate"
-    else:
-        assert dz.mean() < 0, "below the threshold N* skill must be lost"
-    assert sim.counters.learning_attempts == trials * n
-
-
-def _skill_world(alpha: float, innovation: float = 0.0, extra: dict | None = None) -> dict:
-    o = {
-        "world.width": 32, "world.height": 32,
-        "species.grazer.count": 500, "species.swimmer.count": 500,
-        "traits.sociality.radius_min": 64, "traits.sociality.radius_max": 64,
-        "culture.alpha": alpha, "culture.beta": 1.0, "culture.alpha_dexterity": 0.0, "culture.alpha_brain": 0.0,
-        "culture.beta_brain": 0.0, "culture.innovation_rate": innovation, "culture.skill_cap": 1e6,
-        "technology.ladder": [], "traits.sociality.attraction": 0.0,
-    }  # fmt: skip
-    o.update(extra or {})
-    return o
-
-
-def test_skill_accumulates_in_the_full_model_only_above_the_threshold():
-    """From zero skill, learning alone (no innovation): easy skills accumulate, hard ones do not."""
-    easy = Simulation(load_world(overrides=_skill_world(alpha=1.0)), seed=2)
-    hard = Simulation(load_world(overrides=_skill_world(alpha=12.0)), seed=2)
-    easy.advance(200)
-    hard.advance(200)
-    assert easy.pop.live("skill").mean() > 5.0
-    assert hard.pop.live("skill").max() < 1.0
-
-
-def test_innovation_grows_with_brain_and_dexterity():
-    def innovations(brain: float, dex: float) -> int:
-        genes = {"brain": fixed(brain), "dexterity": fixed(dex), "childhood": fixed(0.0)}
-        o = _skill_world(
-            alpha=50.0,
-            innovation=0.2,
-            extra={"species": [{"name": "a", "count": 600, "genes": genes}]},
-        )
-        sim = Simulation(load_world(overrides=o), seed=3)
-        sim.advance(30)
-        return sim.counters.innovations
-
-    assert innovations(0.9, 0.5) > innovations(0.3, 0.5) > 0
-    assert innovations(0.6, 0.9) > innovations(0.6, 0.1)
-
-
-def test_skill_cap_grows_with_brain():
-    genes = {"brain": {"mean": 0.5, "sd": 0.3, "mutation": 0.0}, "childhood": fixed(0.0)}
-    o = _skill_world(
-        alpha=0.0,
-        innovation=1.0,
-        extra={
-            "species": [{"name": "a", "count": 400, "genes": genes}],
-            "culture.skill_cap": 1.0,
-            "culture.skill_cap_brain": 10.0,
-        },
+def learn(ag: Agents, shape, p, *, manipulators=None, seed=3, tick=5, n_species=None):
+    """One tick of ``learn_and_innovate`` on ``ag`` as the simulation calls it; returns (attempts, innovations)."""
+    height, width = shape
+    n = ag.n
+    n_species = n_species or int(ag.species[:n].max()) + 1
+    model_z = np.zeros(n, np.float32)
+    culture.model_skills(ag.skill, ag.genome, ag.age, n, p, model_z)
+    index = cell_groups(ag.x, ag.y, width, height, n)
+    top = culture.species_top_models(ag.species, model_z, n, n_species, int(p.max_models) + 1)
+    grants = np.zeros(n_species) if manipulators is None else np.asarray(manipulators, np.float64)
+    pop = (ag.skill, ag.lessons, ag.id, ag.species, ag.x, ag.y, ag.genome, ag.age, n)
+    return culture.learn_and_innovate(
+        pop,
+        model_z,
+        (height, width),
+        (index["order"], index["cell_end"]),
+        top,
+        grants,
+        seed,
+        tick,
+        p,
     )
-    sim = Simulation(load_world(overrides=o), seed=4)
-    sim.advance(100)
-    brain = sim.pop.live("genome")[:, GENES.index("brain")]
-    assert (sim.pop.live("skill") <= 1.0 + 10.0 * brain + 1e-4).all()
-    assert np.corrcoef(brain, sim.pop.live("skill"))[0, 1] > 0.5
 
 
-def _ladder_world(
-    habitat: float, dex: float, land_fraction: float, fire_substitute: bool = False
-) -> Simulation:
-    genes = {
-        "habitat": fixed(habitat, min=habitat, max=habitat),
-        "dexterity": fixed(dex),
-        "brain": fixed(1.0),
-    }
-    o = _skill_world(
-        alpha=0.5,
-        innovation=0.5,
-        extra={
-            "species": [{"name": "a", "count": 400, "genes": genes}],
-            "world.habitat.land_fraction": land_fraction,
-            "world.width": 48,
-            "world.height": 48,
-            "world.food.land.regrowth": 0.3,
-            "world.food.water.regrowth": 0.3,
-            "culture.skill_cap": 100.0,
-            "technology.ladder": [
-                {"name": "tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True},
-                {"name": "fire", "threshold": 5.0, "needs_land": True},
-                {"name": "metal", "threshold": 9.0, "min_dexterity": 0.5},
-            ],
-        },
-    )
-    sim = Simulation(load_world(overrides=o), seed=5)
-    if fire_substitute:
-        sim.species.fire_substitute[0] = 1
-    sim.advance(150)
-    return sim
+# ------------------------------------------------------------------ models and their ranking
+def test_model_skills_lists_adults_only():
+    p = cparams()
+    ag = Agents(4, age=[JUVENILE, MATURITY - 1, MATURITY, ADULT], genome=0.5)
+    ag.skill[:4] = [1.0, 2.0, 3.0, 4.0]
+    out = np.zeros(4, np.float32)
+    culture.model_skills(ag.skill, ag.genome, ag.age, 4, p, out)
+    assert out.tolist() == [-np.inf, -np.inf, 3.0, 4.0]  # adult from the age of maturity on
 
 
-def test_unmet_requirements_cap_skill_just_below_the_milestone():
-    water = _ladder_world(habitat=0.0, dex=0.9, land_fraction=0.4)
-    assert water.land_share() == 0.0
-    assert 4.9 < water.pop.live("skill").max() < 5.0, "aquatic agents stop just below fire"
-    clumsy = _ladder_world(habitat=1.0, dex=0.1, land_fraction=0.6)
-    assert 1.9 < clumsy.pop.live("skill").max() < 2.0, "no hands: stopped below tools"
-    handy = _ladder_world(habitat=1.0, dex=0.9, land_fraction=0.6)
-    assert handy.pop.live("skill").max() > 9.0, "land and hands: the whole ladder"
-    mid = _ladder_world(habitat=1.0, dex=0.4, land_fraction=0.6)
-    assert 8.9 < mid.pop.live("skill").max() < 9.0, "dexterity 0.4: fire yes, metal no"
-    sub = _ladder_world(habitat=0.0, dex=0.9, land_fraction=0.4, fire_substitute=True)
-    assert sub.pop.live("skill").max() > 9.0, "a fire substitute lifts the land requirement"
+def test_species_top_models_hand_checked():
+    z = np.array([5.0, -np.inf, 7.0, 1.0, 9.0, 3.0, 7.0, -np.inf], np.float32)
+    sp = np.array([0, 0, 0, 1, 0, 1, 2, 2], np.int32)
+    vals, rows, cnt = culture.species_top_models(sp, z, 8, 4, 2)
+    # species 0 has 3 models, kept to depth 2; juveniles are skipped
+    assert cnt.tolist() == [2, 2, 1, 0]
+    assert vals[0].tolist() == [9.0, 7.0] and rows[0].tolist() == [4, 2]
+    assert vals[1].tolist() == [3.0, 1.0] and rows[1].tolist() == [5, 3]
+    assert vals[2].tolist() == [7.0, -np.inf] and rows[2].tolist() == [6, -1]
+    assert (vals[3] == -np.inf).all() and (rows[3] == -1).all()
 
 
-def test_milestone_events_and_detectors_are_recorded():
-    sim = _ladder_world(habitat=1.0, dex=0.9, land_fraction=0.6)
-    kinds = [(e[1], e[3]) for e in sim.events]
-    reached = [d for k, d in kinds if k == "milestone"]
-    assert any("tools" in d for d in reached) and any("metal" in d for d in reached)
-    assert sim.flop() > 0 and sim.counters.learning_attempts > 0 and sim.counters.innovations > 0
+def test_species_top_models_matches_sorting():
+    rng = np.random.default_rng(1)
+    n, depth = 500, 7
+    z = rng.random(n).astype(np.float32) * 10
+    z[rng.random(n) < 0.3] = -np.inf
+    sp = rng.integers(0, 5, n).astype(np.int32)
+    vals, rows, cnt = culture.species_top_models(sp, z, n, 5, depth)
+    for s in range(5):
+        mine = np.flatnonzero((sp == s) & (z > -np.inf))
+        want = np.sort(z[mine].astype(np.float64))[::-1][:depth]
+        assert cnt[s] == len(want) == depth
+        np.testing.assert_array_equal(vals[s], want)
+        np.testing.assert_array_equal(z[rows[s]], want)  # each row holds its value
+        assert len(set(rows[s].tolist())) == depth  # distinct models
 
 
-def test_detectors_fire_after_their_windows_with_compute_recorded():
-    sim = _ladder_world(
-        habitat=1.0, dex=0.9, land_fraction=0.6
-    )  # brain fixed at 1.0 > 0.7 from tick 1
-    w = sim.world.detectors
+def test_the_a_th_lesson_copies_the_model_of_rank_a_plus_1_in_view_with_torus_wrap():
+    """Learners on cell (0, 0) of a 10 x 10 torus, social radius 1: the models in view are the adults of
+    its species on the 3 x 3 square around it, which wraps to x = 9 and y = 9."""
+    p = cparams(social_radius_min=1, social_radius_max=1)
+    # rows 0-4: juvenile learners on (0, 0) with 0..4 lessons made; then the models:
+    ag = Agents(10, age=JUVENILE, genome=0.5)
+    ag.lessons[:5] = [0, 1, 2, 3, 4]
+    ag.skill[:5] = [0.0, 0.0, 0.0, 0.0, 6.5]
+    models = [  # (x, y, age, species, skill)
+        (9, 9, ADULT, 0, 9.0),  # diagonal neighbour across both wraps: rank 1
+        (1, 0, ADULT, 0, 7.0),  # rank 2
+        (0, 9, ADULT, 0, 5.0),  # across the y wrap: rank 3
+        (2, 0, ADULT, 0, 8.0),  # two cells away: out of view
+        (0, 0, ADULT, 1, 6.0),  # same cell, another species: not a model
+    ]
+    for k, (x, y, a, s, z) in enumerate(models, start=5):
+        ag.x[k], ag.y[k], ag.age[k], ag.species[k], ag.skill[k] = x, y, a, s, z
+    attempts, innovations = learn(ag, (10, 10), p)
+    # ranks 1, 2, 3; the learner with 3 lessons sees no 4th model: no lesson (not counted);
+    # the learner with 4 lessons and skill 6.5 sees no 5th either and keeps its skill
+    assert ag.skill[:5].tolist() == [9.0, 7.0, 5.0, 0.0, 6.5]
+    assert ag.lessons[:5].tolist() == [1, 2, 3, 3, 4]
+    assert attempts == 3 and innovations == 0
+    # adults do not learn (adult_rate 0)
+    assert ag.skill[5:10].tolist() == [9.0, 7.0, 5.0, 8.0, 6.0]
+    assert ag.lessons[5:10].tolist() == [0] * 5
+
+
+def test_a_lesson_below_the_learners_skill_changes_nothing_but_counts():
+    p = cparams(social_radius_min=1, social_radius_max=1)
+    ag = Agents(2, age=[JUVENILE, ADULT], genome=0.5)
+    ag.skill[:2] = [8.0, 5.0]
+    attempts, _ = learn(ag, (5, 5), p)
     assert (
-        sim.species.intelligent_at[0] == w.intelligence_window
-    )  # held from tick 1 through tick `window`
-    tech_at = int(sim.species.technological_at[0])
-    assert tech_at > w.tech_window, "technology needs the final milestone held for a whole window"
-    events = [e for e in sim.events if e[1] == "technological"]
-    assert [e[0] for e in events] == [tech_at]
-    tick, flop, sid = sim.detectors.first_intelligent
-    assert sid == 0 and tick == sim.species.intelligent_at[0] and 0 < flop < sim.flop()
-    assert sim.detectors.first_technological[1] > flop
-    blind = _ladder_world(
-        habitat=0.0, dex=0.9, land_fraction=0.4
-    )  # capped below fire: never technological
-    assert blind.species.intelligent_at[0] > 0 and blind.species.technological_at[0] == -1
+        ag.skill[0] == 8.0 and ag.lessons[0] == 1 and attempts == 1
+    )  # learning never lowers skill
 
 
-@pytest.mark.parametrize("r", [1, 2, 5])  # 2 r < 11: local (a larger radius is well mixed)
-def test_local_learners_copy_the_best_conspecific_within_their_social_radius(r):
-    """With no copying loss or noise, a learner ends with the best skill among conspecifics (itself excluded)
-    within Chebyshev distance r on the torus -- checked against brute force, wrap-around included."""
+def test_juveniles_are_not_models():
+    p = cparams(social_radius_min=1, social_radius_max=1)
+    ag = Agents(2, age=[JUVENILE, JUVENILE], genome=0.5)
+    ag.skill[:2] = [0.0, 5.0]
+    assert learn(ag, (5, 5), p) == (0, 0)
+    assert ag.skill[:2].tolist() == [0.0, 5.0] and ag.lessons[:2].tolist() == [0, 0]
+
+
+def test_well_mixed_learners_rank_every_adult_of_their_species_but_themselves():
+    """Social radius 3 on a 6-cell-high grid (2 r >= height): the whole species is in view wherever it is."""
+    p = cparams(social_radius_min=3, social_radius_max=3, adult_rate=1.0)
+    ag = Agents(7, age=ADULT, genome=0.5, x=[0, 0, 50, 99, 20, 20, 7], y=[0, 5, 3, 1, 2, 2, 0])
+    ag.species[:7] = [0, 0, 0, 0, 1, 0, 0]
+    ag.age[5:7] = JUVENILE
+    ag.skill[:7] = [1.0, 4.0, 3.0, 2.0, 50.0, 0.0, 0.0]
+    ag.lessons[:7] = [0, 0, 1, 3, 0, 2, 4]
+    attempts, _ = learn(ag, (6, 100), p)
+    # adults 0-3 (skills 1, 4, 3, 2) rank among the others: row 0 copies rank 1 = 4; row 1 (the best)
+    # copies rank 1 among the others = 3; row 2 rank 2 among (1, 4, 2) = 2 < 3: kept; row 3 wants rank 4
+    # among three others: none. Species 1 has no other adult. Juvenile 5 copies rank 3 = 2, juvenile 6
+    # wants rank 5 of four: none.
+    assert ag.skill[:7].tolist() == [4.0, 4.0, 3.0, 2.0, 50.0, 2.0, 0.0]
+    assert ag.lessons[:7].tolist() == [1, 1, 2, 3, 0, 3, 4]
+    assert attempts == 4
+
+
+def test_max_models_ends_learning():
+    p = cparams(social_radius_min=1, social_radius_max=1, max_models=2)
+    ag = Agents(5, age=ADULT, genome=0.5)
+    ag.age[:2] = JUVENILE
+    ag.lessons[:2] = [1, 2]
+    ag.skill[2:5] = [9.0, 8.0, 7.0]
+    assert learn(ag, (5, 5), p)[0] == 1
+    assert ag.skill[:2].tolist() == [8.0, 0.0] and ag.lessons[:2].tolist() == [2, 2]
+
+
+# ------------------------------------------------------------------ the lesson's target and the learning curve
+def test_the_learning_curve_approaches_the_target_geometrically():
+    """k models of skill 10, alpha0 = 1, complexity 0.1, no noise: target T = 10 - 1 - 0.1 * 10 = 8;
+    rho = 0.1 + 0.3 * brain 0.5 = 0.25, so after k lessons z = T (1 - 0.75^k); the 4th tick finds no 4th model."""
+    p = cparams(alpha0=1.0, complexity=0.1, learning_rate=0.1, learning_rate_brain=0.3,
+                social_radius_min=1, social_radius_max=1)  # fmt: skip
+    ag = Agents(4, age=ADULT, genome=0.5)
+    ag.age[0] = JUVENILE
+    ag.skill[1:4] = 10.0
+    curve = []
+    for tick in range(1, 6):
+        learn(ag, (5, 5), p, tick=tick)
+        curve.append(float(ag.skill[0]))
+    want = [8.0 * (1 - 0.75**k) for k in (1, 2, 3, 3, 3)]
+    assert curve == pytest.approx(want, rel=1e-6)
+    assert ag.lessons[0] == 3
+
+
+def test_rho_is_capped_at_one():
+    p = cparams(
+        learning_rate=0.8, learning_rate_brain=0.6, social_radius_min=1, social_radius_max=1
+    )
+    ag = Agents(2, age=[JUVENILE, ADULT], genome=1.0)
+    ag.skill[:2] = [2.0, 6.0]
+    learn(ag, (5, 5), p)
+    assert ag.skill[0] == 6.0  # 0.8 + 0.6 > 1: the whole gap, never beyond the target
+
+
+def test_copying_loss_and_noise_hand_checked():
+    """alpha = alpha0 + alpha_d (1 - d_eff) + alpha_b (1 - brain) + complexity z_m; beta = beta0 + beta_b brain;
+    the noise is the Gumbel draw (seed, tick, id, RNG_LEARN, 1); d_eff includes the species' manipulators."""
+    p = cparams(alpha0=0.3, alpha_dexterity=0.7, alpha_brain=1.1, complexity=0.05, beta0=0.4,
+                beta_brain=0.9, learning_rate=0.2, learning_rate_brain=0.4,
+                social_radius_min=1, social_radius_max=1)  # fmt: skip
+    ag = Agents(4, age=[JUVENILE, ADULT, JUVENILE, ADULT], genome=0.5, species=[0, 0, 1, 1])
+    ag.id[:4] = [17, 18, 19, 20]
+    ag.genome[[0, 2], G_BRAIN] = 0.6
+    ag.genome[[0, 2], G_DEXTERITY] = 0.2  # species 1 is granted manipulators 0.5 > 0.2
+    ag.skill[:4] = [1.0, 12.0, 1.0, 12.0]
+    seed, tick = 9, 4
+    learn(ag, (5, 5), p, manipulators=[0.0, 0.5], seed=seed, tick=tick)
+    brain = float(np.float32(0.6))  # genes are float32
+    for row, d_eff in ((0, float(np.float32(0.2))), (2, 0.5)):
+        alpha = 0.3 + 0.7 * (1 - d_eff) + 1.1 * (1 - brain) + 0.05 * 12.0
+        beta = 0.4 + 0.9 * brain
+        target = 12.0 - alpha + beta * gumbel(seed, tick, int(ag.id[row]), RNG_LEARN, 1)
+        rho = 0.2 + 0.4 * brain
+        want = 1.0 + rho * (target - 1.0) if target > 1.0 else 1.0
+        assert ag.skill[row] == pytest.approx(want, rel=1e-6), row
+    assert ag.skill[0] < ag.skill[2]  # manipulators lower the copying loss
+
+
+def test_complexity_makes_advanced_skill_harder_to_copy():
+    """The loss grows with the model's skill: with complexity c a noiseless lesson aims at (1 - c) z_m - alpha0."""
+    p = cparams(alpha0=0.5, complexity=0.2, social_radius_min=1, social_radius_max=1)
+    skills = [1.0, 5.0, 20.0, 100.0]
+    ag = Agents(8, age=ADULT, genome=0.5, species=[0, 0, 1, 1, 2, 2, 3, 3])
+    ag.age[[0, 2, 4, 6]] = JUVENILE
+    ag.skill[[1, 3, 5, 7]] = skills
+    learn(ag, (5, 5), p)
+    got = ag.skill[[0, 2, 4, 6]].tolist()
+    assert got == pytest.approx([max(0.0, 0.8 * z - 0.5) for z in skills], rel=1e-6)
+    loss = np.array(skills) - np.array(got)
+    assert (np.diff(loss) > 0).all()
+
+
+def test_lessons_are_made_at_the_juvenile_and_adult_rates():
+    p = cparams(juvenile_rate=0.3, adult_rate=0.1, social_radius_min=2, social_radius_max=2)
+    n = 4000
+    ag = Agents(n, age=JUVENILE, genome=0.5)
+    ag.age[n // 2 :] = ADULT
+    ag.skill[:n] = 1.0
+    ag.id[:n] = np.arange(n) + 1000
+    seed, tick = 2, 8
+    attempts, _ = learn(ag, (5, 5), p, seed=seed, tick=tick)
+    u = np.array([uniform(seed, tick, int(i), RNG_LEARN, 0) for i in ag.id[:n]])
+    rate = np.where(np.arange(n) < n // 2, 0.3, 0.1)
+    np.testing.assert_array_equal(ag.lessons[:n], (u < rate).astype(ag.lessons.dtype))
+    assert attempts == (u < rate).sum()
+    assert (
+        abs(ag.lessons[: n // 2].mean() - 0.3) < 0.03
+        and abs(ag.lessons[n // 2 :].mean() - 0.1) < 0.02
+    )
+
+
+# ------------------------------------------------------------------ innovation
+def test_innovation_hand_checked():
+    """Adults innovate with chance rate * brain^k * ((1 - w) + w d_eff), gaining the step; juveniles never."""
+    p = cparams(juvenile_rate=0.0, innovation_rate=0.6, innovation_brain_exponent=2.0,
+                innovation_dexterity_weight=0.5, innovation_step=0.75)  # fmt: skip
+    rng = np.random.default_rng(0)
+    n = 3000
+    ag = Agents(n, age=ADULT, genome=0.5, species=rng.integers(0, 2, n))
+    ag.age[: n // 3] = JUVENILE
+    ag.genome[:n, G_BRAIN] = rng.random(n)
+    ag.genome[:n, G_DEXTERITY] = rng.random(n)
+    ag.skill[:n] = 2.0
+    seed, tick = 4, 6
+    _, innovations = learn(ag, (7, 7), p, manipulators=[0.0, 0.7], seed=seed, tick=tick)
+    brain = ag.genome[:n, G_BRAIN].astype(np.float64)
+    d_eff = np.maximum(ag.genome[:n, G_DEXTERITY], np.where(ag.species[:n] == 1, 0.7, 0.0))
+    chance = 0.6 * brain**2 * (0.5 + 0.5 * d_eff.astype(np.float64))
+    u = np.array([uniform(seed, tick, int(i), RNG_INNOVATE, 0) for i in ag.id[:n]])
+    hit = (u < chance) & (np.arange(n) >= n // 3)
+    np.testing.assert_array_equal(ag.skill[:n], np.where(hit, 2.75, 2.0).astype(np.float32))
+    assert innovations == hit.sum() > 200
+    assert (ag.lessons[:n] == 0).all()
+
+
+def test_no_per_individual_cap_on_skill():
+    """Skill has no ceiling: a brain-0 adult with dexterity 0 keeps innovating past any old cap."""
+    p = cparams(juvenile_rate=0.0, innovation_rate=1.0, innovation_brain_exponent=0.0,
+                innovation_dexterity_weight=0.0, innovation_step=7.0)  # fmt: skip
+    ag = Agents(1, age=ADULT, genome=0.0)
+    for tick in range(10):
+        learn(ag, (3, 3), p, tick=tick)
+    assert ag.skill[0] == 70.0
+
+
+# ------------------------------------------------------------------ against the rule stated in plain Python
+def reference(ag: Agents, shape, p, manipulators, seed, tick):
+    """The rule of docs/model.md §7.9, agent by agent, from the models' skills before anyone learns."""
+    height, width = shape
+    n = ag.n
+    adult = ag.age[:n] >= np.array([maturity(ag.genome[i], p) for i in range(n)])
+    z0 = ag.skill[:n].astype(np.float64)
+    skill, lessons = z0.copy(), ag.lessons[:n].astype(np.int64).copy()
+    for i in range(n):
+        sp, idx = int(ag.species[i]), int(ag.id[i])
+        brain = float(ag.genome[i, G_BRAIN])
+        d_eff = max(float(ag.genome[i, G_DEXTERITY]), float(manipulators[sp]))
+        z = skill[i]
+        rate = p.adult_rate if adult[i] else p.juvenile_rate
+        rank = lessons[i] + 1
+        if rate > 0 and rank <= p.max_models and uniform(seed, tick, idx, RNG_LEARN, 0) < rate:
+            r = int(p.social_radius_min + (p.social_radius_max - p.social_radius_min)
+                    * ag.genome[i, G_SOCIALITY] + 0.5)  # fmt: skip
+            dx = np.abs(ag.x[:n].astype(int) - int(ag.x[i]))
+            dy = np.abs(ag.y[:n].astype(int) - int(ag.y[i]))
+            near = (np.minimum(dx, width - dx) <= r) & (np.minimum(dy, height - dy) <= r)
+            if 2 * r >= width or 2 * r >= height:
+                near[:] = True
+            mine = near & (ag.species[:n] == sp) & adult & (np.arange(n) != i)
+            ranked = np.sort(z0[mine])[::-1]
+            if len(ranked) >= rank:
+                zm = ranked[rank - 1]
+                lessons[i] += 1
+                alpha = (p.alpha0 + p.alpha_dexterity * (1 - d_eff) + p.alpha_brain * (1 - brain)
+                         + p.complexity * zm)  # fmt: skip
+                beta = p.beta0 + p.beta_brain * brain
+                target = zm - alpha + beta * gumbel(seed, tick, idx, RNG_LEARN, 1)
+                if target > z:
+                    z += min(1.0, p.learning_rate + p.learning_rate_brain * brain) * (target - z)
+        if adult[i] and p.innovation_rate > 0:
+            w = p.innovation_dexterity_weight
+            chance = p.innovation_rate * brain**p.innovation_brain_exponent * ((1 - w) + w * d_eff)
+            if uniform(seed, tick, idx, RNG_INNOVATE, 0) < chance:
+                z += p.innovation_step
+        skill[i] = z
+    return skill, lessons
+
+
+@pytest.mark.parametrize("r", [1, 2, 4, 9])  # 2 r < 11 for r <= 5: local (r = 9 is well mixed)
+def test_kernel_matches_the_rule_on_random_populations(r):
     rng = np.random.default_rng(r)
-    width, height, n = 19, 11, 160
-    ag = Agents(n, age=0, genome=0.5)  # juveniles (age 0 < maturity) learn at juvenile_rate = 1
+    width, height, n = 19, 11, 400
+    p = cparams(juvenile_rate=0.7, adult_rate=0.2, alpha0=0.2, alpha_dexterity=0.5, alpha_brain=1.0,
+                complexity=0.05, beta0=0.5, beta_brain=0.5, learning_rate=0.1, learning_rate_brain=0.5,
+                innovation_rate=0.3, max_models=6, social_radius_min=r - 1 if r > 1 else r,
+                social_radius_max=r, maturity_min=5, maturity_max=50)  # fmt: skip
+    ag = Agents(n, genome=0.5)
     ag.x[:n], ag.y[:n] = rng.integers(0, width, n), rng.integers(0, height, n)
     ag.species[:n] = rng.integers(0, 3, n)
-    ag.skill[:n] = rng.random(n).astype(ag.skill.dtype) * 10.0
-    ag.genome[:n, G_SOCIALITY] = rng.random(n)  # the radius does not depend on it here
-    p = params(
-        juvenile_rate=1.0,
-        adult_rate=1.0,
-        alpha0=0.0,
-        alpha_dexterity=0.0,
-        alpha_brain=0.0,
-        beta0=0.0,
-        beta_brain=0.0,
-        innovation_rate=0.0,
-        skill_cap0=1e9,
-        social_radius_min=r,
-        social_radius_max=r,
-    )
-    index = cell_groups(ag.x, ag.y, width, height, n)
-    before = ag.skill[:n].copy()
-    best, row, second = culture.species_top2(ag.species, ag.skill, n, 3)
-    none = np.zeros(0, np.float64)
-    attempts, innovations = call(
-        culture.learn_and_innovate,
-        **kargs(
-            ag,
-            (height, width),
-            skill_prev=before.copy(),
-            habitat=np.ones((height, width), np.uint8),
-            n=n,
-            order=index["order"],
-            cell_end=index["cell_end"],
-            best=best,
-            best_row=row,
-            second=second,
-            threshold=none,
-            min_dexterity=none,
-            needs_land=np.zeros(0, np.uint8),
-            seed=3,
-            tick=5,
-            p=p,
-        ),
-    )
-    dx = np.abs(ag.x[:n, None].astype(int) - ag.x[None, :n])
-    dy = np.abs(ag.y[:n, None].astype(int) - ag.y[None, :n])
-    near = (np.minimum(dx, width - dx) <= r) & (np.minimum(dy, height - dy) <= r)
-    models = near & (ag.species[:n, None] == ag.species[None, :n]) & ~np.eye(n, dtype=bool)
-    want = np.maximum(before, np.where(models, before[None, :], -np.inf).max(axis=1)).astype(
-        before.dtype
-    )
-    assert models.any(axis=1).sum() > n // 2  # most learners have a model
-    assert attempts == models.any(axis=1).sum() and innovations == 0  # an attempt needs a model
-    np.testing.assert_array_equal(ag.skill[:n], want)
+    ag.age[:n] = rng.integers(0, 60, n)
+    ag.genome[:n] = rng.random((n, ag.genome.shape[1]))
+    ag.skill[:n] = rng.random(n) * 10
+    ag.lessons[:n] = rng.integers(0, 7, n)  # some at max_models (6)
+    ag.id[:n] = rng.permutation(10 * n)[:n]
+    grants = np.array([0.0, 0.6, 0.0])
+    want_z, want_lessons = reference(ag, (height, width), p, grants, 7, 3)
+    before = ag.lessons[:n].copy()
+    attempts, innovations = learn(ag, (height, width), p, manipulators=grants, seed=7, tick=3)
+    np.testing.assert_allclose(ag.skill[:n], want_z.astype(np.float32), rtol=1e-6)
+    np.testing.assert_array_equal(ag.lessons[:n], want_lessons)
+    assert attempts == (want_lessons - before).sum() > n // 10
+    assert innovations > 0
+
+
+def test_result_does_not_depend_on_row_order():
+    rng = np.random.default_rng(5)
+    width, height, n = 16, 12, 600
+    p = cparams(juvenile_rate=0.8, adult_rate=0.3, alpha0=0.4, beta0=0.6, complexity=0.02,
+                learning_rate=0.3, innovation_rate=0.2, social_radius_min=1, social_radius_max=3,
+                maturity_min=5, maturity_max=40)  # fmt: skip
+    base = Agents(n, genome=0.5)
+    base.x[:n], base.y[:n] = rng.integers(0, width, n), rng.integers(0, height, n)
+    base.species[:n] = rng.integers(0, 2, n)
+    base.age[:n] = rng.integers(0, 50, n)
+    base.genome[:n] = rng.random((n, base.genome.shape[1]))
+    base.skill[:n] = rng.random(n) * 5
+    base.lessons[:n] = rng.integers(0, 4, n)
+    results = []
+    for perm in (np.arange(n), rng.permutation(n)):
+        ag = Agents(n)
+        for k, v in base.a.items():
+            v_ = v.copy()
+            v_[:n] = v[:n][perm]
+            ag.a[k] = v_
+        learn(ag, (height, width), p)
+        by_id = np.argsort(ag.id[:n])
+        results.append((ag.skill[:n][by_id], ag.lessons[:n][by_id]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_gumbel_draws_have_the_moments_the_theory_uses():
+    """The mean change of the best of N lessons, -alpha + beta (gamma + ln N), rests on G ~ Gumbel(0, 1)."""
+    g = np.array([gumbel(1, 2, i, RNG_LEARN, 1) for i in range(40000)])
+    se = math.pi / math.sqrt(6) / math.sqrt(len(g))
+    assert abs(g.mean() - 0.5772156649) < 4 * se
+    assert g.std() == pytest.approx(math.pi / math.sqrt(6), rel=0.02)

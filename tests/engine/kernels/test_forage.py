@@ -1,29 +1,54 @@
-"""Foraging: a cell's food shared among its agents by an order-blind rule; food sharing."""
+"""Foraging: a cell's food shared among its agents by an order-blind rule; private payoffs; food sharing."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
+from evosim.config.schema import World
+from evosim.defaults import FOOD_DTYPE, G_DEXTERITY, HABITAT_DTYPE, LAND, WATER
 from evosim.engine.kernels import forage as k_forage
-from tests.helpers import Agents, call, cell_groups, kargs, params, world_arrays
+from evosim.engine.kernels.ladder import held_level, skill_payoff
+from evosim.engine.params import Ladder, ladder_from_world
+from tests.helpers import Agents, call, cell_groups, kargs, params
 
 
-def eat(ag: Agents, food, habitat, p, **extra):
+def eat(
+    ag: Agents,
+    food,
+    habitat,
+    p,
+    *,
+    hard=None,
+    lad: Ladder | None = None,
+    manipulators=None,
+    fire_substitute=None,
+):
+    """One call of ``forage`` on ``ag`` (default ladder, no hard food, no grants); returns the levels it wrote."""
     h, w = food.shape
-    call(
-        k_forage.forage,
-        **kargs(
-            ag,
-            food.shape,
-            **cell_groups(ag.x, ag.y, w, h, ag.n),
-            food=food,
-            habitat=habitat,
-            p=p,
-            **extra,
-        ),
+    g = cell_groups(ag.x, ag.y, w, h, ag.n)
+    n_sp = int(ag.species[: ag.n].max()) + 1 if ag.n else 1
+    grants = np.zeros(n_sp) if manipulators is None else np.asarray(manipulators, np.float64)
+    fire = (
+        np.zeros(n_sp, np.uint8)
+        if fire_substitute is None
+        else np.asarray(fire_substitute, np.uint8)
     )
+    cap = max(ag.n, 1)
+    level = np.full(cap, 99, np.uint8)  # junk: forage must write every agent's level
+    k_forage.forage(
+        (g["order"], g["group_start"], g["n_groups"]),
+        (ag.x, ag.y, ag.genome, ag.energy, ag.age, ag.skill, ag.species),
+        (food, np.zeros(food.shape, FOOD_DTYPE) if hard is None else hard, habitat,
+         np.zeros(food.shape, FOOD_DTYPE)),
+        (grants, fire),
+        ladder_from_world(World()) if lad is None else lad,
+        p,
+        np.full(cap, np.nan),
+        np.full(cap, np.nan),
+        level,
+    )  # fmt: skip
+    return level
 
 
 def cell(value, land=True, shape=(1, 1)):
@@ -160,11 +185,9 @@ def test_share_food_among_conspecifics_on_a_cell():
 def test_hard_food_needs_a_milestone_skill_and_dexterity():
     """Hard food: demand hard_intake * min(1, skill / skill_scale) * effective dexterity, for milestone holders."""
     p = params(hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0)
-    arrays = world_arrays((1, 1))
-    first = float(
-        arrays["threshold"][0]
-    )  # the first milestone grants hard food in the default ladder
-    assert arrays["hard_access"][1] and not arrays["hard_access"][0]
+    lad = ladder_from_world(World())
+    first = float(lad.threshold[0])  # the first milestone grants hard food in the default ladder
+    assert lad.hard_access[1] and not lad.hard_access[0]
     # skills: none (no access), 3 (half yield), 6 (full yield), 6 with dexterity 0.5; dexterity 1 unless said
     ag = Agents(4, energy=10.0, genome=1.0)
     ag.a["skill"][:4] = [first - 0.5, 3.0, 6.0, 6.0]
@@ -172,9 +195,14 @@ def test_hard_food_needs_a_milestone_skill_and_dexterity():
     ag.set_gene("habitat", 1.0)
     food, hab = cell(0.0)  # no easy food
     hard = np.full((1, 1), 100.0, FOOD_DTYPE)
-    eat(ag, food, hab, p, hard=hard)
-    mult = arrays["energy_mult"]  # energy per unit is multiplied by the milestones held (cooking)
-    lv = [int(np.searchsorted(arrays["threshold"], z, side="right")) for z in ag.skill[:4]]
+    level = eat(ag, food, hab, p, hard=hard, lad=lad)
+    # energy per unit is multiplied by the milestones held (here on land: tools, then fire)
+    lv = [
+        held_level(float(z), float(d), True, lad)
+        for z, d in zip(ag.skill[:4], ag.genome[:4, G_DEXTERITY])
+    ]
+    assert level[:4].tolist() == lv == [0, 1, 2, 2]
+    mult = lad.energy_mult
     want = [
         0.0,
         3.0 * 0.5 * 2.0 * mult[lv[1]],
@@ -183,3 +211,68 @@ def test_hard_food_needs_a_milestone_skill_and_dexterity():
     ]
     assert (ag.energy[:4] - 10.0).tolist() == pytest.approx(want, rel=1e-6)
     assert hard[0, 0] == pytest.approx(100.0 - (3.0 * 0.5 + 3.0 + 1.5))
+
+
+def test_a_dexterity_gate_blocks_hard_food_whatever_the_skill():
+    """Skill 30 with dexterity 0.2 holds no milestone (stone tools need 0.3): no hard food, no multiplier;
+    manipulators of 0.6 granted to its species lift the gate."""
+    p = params(
+        hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0, skill_payoff=0.0
+    )
+    lad = ladder_from_world(World())
+    for grant, want_level in ((0.0, 0), (0.6, len(lad.threshold))):
+        ag = Agents(1, energy=10.0, genome=1.0)
+        ag.skill[0] = 30.0
+        ag.set_gene("dexterity", 0.2)
+        food, hab = cell(0.0)
+        hard = np.full((1, 1), 100.0, FOOD_DTYPE)
+        level = eat(ag, food, hab, p, hard=hard, lad=lad, manipulators=[grant])
+        assert level[0] == want_level
+        d_eff = max(float(np.float32(0.2)), grant)
+        gained = (
+            0.0
+            if grant == 0.0
+            else 3.0 * d_eff * lad.hard_mult[want_level] * 2.0 * lad.energy_mult[want_level]
+        )
+        assert ag.energy[0] - 10.0 == pytest.approx(gained, rel=1e-6)
+
+
+# ------------------------------------------------------------------ private payoffs
+def test_easy_food_energy_is_private_milestones_held_here_times_the_skill_payoff():
+    """Three agents share one land cell's food by the same fraction of their demand, but each turns a unit into
+    food_energy x (its held milestones' multipliers) x (1 + payoff z / (z + half))."""
+    p = params(
+        intake=2.0, food_energy=1.0, max_energy=1000.0, skill_payoff=2.0, skill_payoff_half=8.0
+    )
+    lad = ladder_from_world(World.model_validate({"technology": {"ladder": [
+        {"name": "fire", "threshold": 5.0, "needs_land": True, "energy_multiplier": 1.1},
+        {"name": "cooking", "threshold": 8.0, "energy_multiplier": 1.5},
+    ]}}))  # fmt: skip
+    ag = Agents(3, energy=0.0, genome=1.0)
+    ag.skill[:3] = [0.0, 6.0, 12.0]
+    food, hab = cell(3.0)  # demand 6 > 3: each eats half its demand, 1 unit
+    level = eat(ag, food, hab, p, lad=lad)
+    assert level[:3].tolist() == [0, 1, 2]
+    want = [1.0, 1.1 * (1 + 2 * 6 / 14), 1.1 * 1.5 * (1 + 2 * 12 / 20)]
+    assert ag.energy[:3].tolist() == pytest.approx(want, rel=1e-6)
+    assert food[0, 0] == 0.0
+
+
+def test_on_water_skill_pays_as_foraging_skill_but_land_milestones_do_not():
+    """An aquatic agent with the skill for cooking holds neither fire nor cooking in water: only its skill pays.
+    A fire substitute for its species gives it both."""
+    p = params(
+        intake=2.0, food_energy=1.0, max_energy=1000.0, skill_payoff=1.0, skill_payoff_half=4.0
+    )
+    lad = ladder_from_world(World.model_validate({"technology": {"ladder": [
+        {"name": "fire", "threshold": 5.0, "needs_land": True},
+        {"name": "cooking", "threshold": 8.0, "energy_multiplier": 1.5},
+    ]}}))  # fmt: skip
+    for substitute, lv, mult in ((0, 0, 1.0), (1, 2, 1.5)):
+        ag = Agents(1, energy=0.0, genome=0.0)  # habitat gene 0: fully aquatic
+        ag.skill[0] = 12.0
+        food, hab = cell(10.0, land=False)
+        level = eat(ag, food, hab, p, lad=lad, fire_substitute=[substitute])
+        assert level[0] == lv
+        assert ag.energy[0] == pytest.approx(2.0 * mult * skill_payoff(12.0, p), rel=1e-6)
+        assert skill_payoff(12.0, p) == pytest.approx(1.75)

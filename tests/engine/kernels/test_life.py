@@ -5,9 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, GENES, N_GENES, RNG_MUTATE
+from evosim.config.schema import World
+from evosim.defaults import (
+    DEATH_OLD_AGE,
+    DEATH_STARVATION,
+    G_DEXTERITY,
+    GENES,
+    HABITAT_DTYPE,
+    LAND,
+    N_GENES,
+    RNG_MUTATE,
+)
 from evosim.engine.kernels import life
+from evosim.engine.kernels.ladder import held_level
+from evosim.engine.kernels.phenotype import maturity
 from evosim.engine.kernels.rng import normal_array
+from evosim.engine.params import ladder_from_world
 from tests.helpers import Agents, call, kargs, params
 
 GENOME = [
@@ -147,6 +160,8 @@ def test_give_birth_hand_checked():
         genome=GENOME,
     )
     ag.id[:4] = [10, 11, 12, 13]
+    ag.skill[:4] = 9.0
+    ag.lessons[:4] = 5
     births(ag, [1, 3], p=p)
     # fecundity 0.3: share 0.6 + (0.2 - 0.6) * 0.3 = 0.48
     assert ag.n == 6
@@ -159,6 +174,8 @@ def test_give_birth_hand_checked():
     assert ag.energy[[1, 3]].tolist() == pytest.approx([26.0 * 0.52, 20.0 * 0.52])
     assert np.array_equal(ag.genome[4:6], ag.genome[[1, 3]])  # no mutation: exact copies
     assert ag.guardian[4:6].tolist() == [1, 3]  # dependent on the parent's row
+    # culture is learned, not inherited
+    assert ag.skill[4:6].tolist() == [0.0, 0.0] and ag.lessons[4:6].tolist() == [0, 0]
     assert ag.energy[[0, 2]].tolist() == [30.0, 1.0]  # others untouched
 
 
@@ -218,6 +235,31 @@ def test_distant_children_are_flagged_for_speciation():
     assert distant.tolist() == [0, 1]
 
 
+def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habitat=None,
+              manipulators=None, fire_substitute=None, counts=None):  # fmt: skip
+    """``select_survivors`` on ``ag`` (default: land everywhere, empty ladder, no grants); returns m."""
+    n_sp = len(alive)
+    lad = (
+        ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
+        if lad is None
+        else lad
+    )
+    habitat = np.full((1, 1), LAND, HABITAT_DTYPE) if habitat is None else habitat
+    grants = np.zeros(n_sp) if manipulators is None else np.asarray(manipulators, np.float64)
+    fire = (
+        np.zeros(n_sp, np.uint8)
+        if fire_substitute is None
+        else np.asarray(fire_substitute, np.uint8)
+    )
+    if counts is None:
+        counts = (np.zeros(n_sp, np.int64), np.zeros(n_sp, np.int64), np.zeros(n_sp, np.int64),
+                  np.zeros((n_sp, len(lad.threshold)), np.int64))  # fmt: skip
+    return life.select_survivors(
+        (ag.genome, ag.energy, ag.age, ag.species, ag.skill, ag.x, ag.y), ag.n, p,
+        (habitat, grants, fire), lad, cause, deaths, alive, gene_sum, *counts,
+    )  # fmt: skip
+
+
 def test_select_survivors_hand_checked():
     p = params(max_age_min=100, max_age_max=100)
     ag = Agents(
@@ -231,10 +273,7 @@ def test_select_survivors_hand_checked():
     deaths = np.zeros((2, 3), np.int64)
     alive = np.array([3, 3], np.int64)
     gene_sum = np.full((2, N_GENES), 99.0)
-    m = call(
-        life.select_survivors,
-        **kargs(ag, p=p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum),
-    )
+    m = survivors(ag, p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum)
     assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 5]
     # starvation (energy <= 0) comes before old age (age >= max age)
     assert cause.tolist() == [
@@ -255,62 +294,67 @@ def test_lifespan_gene_sets_the_age_of_death():
     ag = Agents(3, energy=1.0, age=[59, 60, 329], genome=0.0)
     ag.set_gene("lifespan", [0.0, 0.0, 0.5])  # max ages 60, 60, 330
     cause = np.full(3, -1, np.int8)
-    m = call(
-        life.select_survivors,
-        **kargs(
-            ag,
-            p=p,
-            cause=cause,
-            deaths=np.zeros((1, 3), np.int64),
-            alive=np.array([3]),
-            gene_sum=np.zeros((1, N_GENES)),
-        ),
-    )
+    m = survivors(ag, p, cause=cause, deaths=np.zeros((1, 3), np.int64), alive=np.array([3]),
+                  gene_sum=np.zeros((1, N_GENES)))  # fmt: skip
     assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 2]
 
 
-def test_select_survivors_counts_adults_final_milestone_holders_and_top_level_per_species():
-    """The detectors' per-species counts, over survivors only: compared with a direct numpy count."""
-    from evosim.engine.kernels.phenotype import maturity
+#: stone (1, d_eff >= 0.3), fire (3, on land), metal (6, d_eff >= 0.6)
+GATED_LADDER = [
+    {"name": "stone", "threshold": 1.0, "min_dexterity": 0.3},
+    {"name": "fire", "threshold": 3.0, "needs_land": True},
+    {"name": "metal", "threshold": 6.0, "min_dexterity": 0.6},
+]
 
+
+def test_select_survivors_counts_adults_holders_top_level_and_gated_per_species():
+    """The detectors' and triggers' per-species counts, over survivors only, from the milestones each holds
+    where it stands (dexterity and land gates, manipulators, fire substitute): compared with a direct count."""
     rng = np.random.default_rng(4)
-    n = 300
-    p = params(max_age_min=60, max_age_max=60)
-    ag = Agents(
-        n,
-        energy=rng.uniform(-1, 5, n),
-        age=rng.integers(0, 70, n),
-        species=rng.integers(0, 3, n),
-        genome=0.5,
-    )
+    n, n_sp = 600, 3
+    p = params(max_age_min=60, max_age_max=60, maturity_min=20, maturity_max=20)
+    lad = ladder_from_world(World.model_validate({"technology": {"ladder": GATED_LADDER}}))
+    habitat = (rng.random((6, 7)) < 0.5).astype(HABITAT_DTYPE)
+    ag = Agents(n, energy=rng.uniform(-1, 5, n), age=rng.integers(0, 70, n), species=rng.integers(0, n_sp, n),
+                genome=0.5, x=rng.integers(0, 7, n), y=rng.integers(0, 6, n))  # fmt: skip
     ag.skill[:n] = rng.uniform(0, 8, n)
-    threshold = np.array([1.0, 3.0, 6.0])
-    adults, holders, top = np.full(5, 9, np.int64), np.full(5, 9, np.int64), np.full(5, 9, np.int64)
-    m = call(
-        life.select_survivors,
-        **kargs(
-            ag,
-            p=p,
-            threshold=threshold,
-            cause=np.zeros(n, np.int8),
-            deaths=np.zeros((3, 4), np.int64),
-            alive=np.zeros(3, np.int64),
-            gene_sum=np.zeros((3, N_GENES)),
-            adults=adults,
-            holders=holders,
-            top=top,
-        ),
-    )
+    ag.genome[:n, G_DEXTERITY] = rng.random(n)
+    manipulators = np.array([0.0, 0.0, 0.65])
+    fire_substitute = np.array([0, 1, 0], np.uint8)
+    adults, holders, top = (np.full(5, 9, np.int64) for _ in range(3))
+    gated = np.full((5, 3), 9, np.int64)
+    m = survivors(ag, p, lad=lad, habitat=habitat, manipulators=manipulators,
+                  fire_substitute=fire_substitute, cause=np.zeros(n, np.int8),
+                  deaths=np.zeros((n_sp, 4), np.int64), alive=np.zeros(n_sp, np.int64),
+                  gene_sum=np.zeros((n_sp, N_GENES)), counts=(adults, holders, top, gated))  # fmt: skip
     live = (ag.energy[:n] > 0) & (ag.age[:n] < 60)
     assert m == live.sum() and 0 < m < n
     adult = ag.age[:n] >= maturity(ag.genome[0], p)
-    level = np.searchsorted(threshold, ag.skill[:n].astype(np.float64), side="right")
-    for s in range(3):
-        mine = live & (ag.species[:n] == s)
-        assert adults[s] == (mine & adult).sum()
-        assert holders[s] == (mine & adult & (ag.skill[:n] >= 6.0)).sum()
-        assert top[s] == level[mine].max()
-    assert (adults[3:] == 0).all() and (top[3:] == 0).all()  # zeroed first
+    sp = ag.species[:n]
+    d_eff = np.maximum(ag.genome[:n, G_DEXTERITY].astype(np.float64), manipulators[sp])
+    land_ok = (habitat[ag.y[:n], ag.x[:n]] == LAND) | (fire_substitute[sp] == 1)
+    z = ag.skill[:n].astype(np.float64)
+    level = np.array([held_level(z[i], d_eff[i], bool(land_ok[i]), lad) for i in range(n)])
+    # by hand: the level is the first milestone whose skill or requirement is missing
+    blocked_by_need = np.zeros(n, bool)
+    for i in range(n):
+        lv = level[i]
+        if lv < 3 and z[i] >= lad.threshold[lv]:
+            blocked_by_need[i] = True
+            need = d_eff[i] < lad.min_dexterity[lv] or (lad.needs_land[lv] and not land_ok[i])
+            assert need, "a milestone whose skill is reached is withheld only by its requirement"
+    for s in range(n_sp):
+        mine = live & (sp == s) & adult
+        assert adults[s] == mine.sum()
+        assert holders[s] == (mine & (level == 3)).sum()
+        assert top[s] == level[live & (sp == s)].max()
+        for k in range(3):
+            assert gated[s, k] == (mine & blocked_by_need & (level == k)).sum()
+    assert gated[:n_sp].sum() > 20 and holders[:n_sp].sum() > 5  # the case is not empty
+    assert (
+        gated[2, 0] == 0 and gated[1, 1] == 0
+    )  # granted hands pass 0.3; the substitute passes fire
+    assert (adults[n_sp:] == 0).all() and (top[n_sp:] == 0).all() and (gated[n_sp:] == 0).all()
 
 
 def test_compact_moves_kept_rows_to_the_front():

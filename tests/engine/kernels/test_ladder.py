@@ -1,0 +1,107 @@
+"""The technology ladder: which milestones an agent holds (each gate), and the foraging-skill payoff."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evosim.config.schema import World
+from evosim.defaults import G_DEXTERITY, HABITAT_DTYPE, LAND, WATER
+from evosim.engine.kernels import ladder as k_ladder
+from evosim.engine.params import ladder_from_world
+from tests.helpers import Agents, params
+
+#: tools (2, d_eff >= 0.3), fire (5, on land), cooking (8, no requirement of its own), metal (12, d_eff >= 0.5)
+LADDER = [
+    {"name": "tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True},
+    {"name": "fire", "threshold": 5.0, "needs_land": True},
+    {"name": "cooking", "threshold": 8.0, "energy_multiplier": 1.3},
+    {"name": "metal", "threshold": 12.0, "min_dexterity": 0.5},
+]
+
+
+def lad():
+    return ladder_from_world(World.model_validate({"technology": {"ladder": LADDER}}))
+
+
+@pytest.mark.parametrize(
+    ("z", "d_eff", "land_ok", "level", "why"),
+    [
+        (0.0, 1.0, True, 0, "no skill"),
+        (1.99, 1.0, True, 0, "below the first threshold"),
+        (2.0, 1.0, True, 1, "threshold reached (>=)"),
+        (4.9, 1.0, True, 1, "below fire"),
+        (7.0, 1.0, True, 2, "fire on land"),
+        (7.0, 1.0, False, 1, "fire needs land: held below it"),
+        (30.0, 1.0, False, 1, "no land: nothing above fire either, whatever the skill"),
+        (
+            30.0,
+            0.29,
+            True,
+            0,
+            "tools need d_eff 0.3: no milestone at all, though fire and cooking ask no hands",
+        ),
+        (30.0, 0.3, True, 3, "dexterity 0.3: tools, fire, cooking; metal needs 0.5"),
+        (30.0, 0.5, True, 4, "the whole ladder"),
+        (11.9, 0.5, True, 3, "below metal's threshold"),
+    ],
+)
+def test_held_level_each_gate(z, d_eff, land_ok, level, why):
+    assert k_ladder.held_level(z, d_eff, land_ok, lad()) == level, why
+
+
+def test_empty_ladder_holds_nothing():
+    empty = ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
+    assert k_ladder.held_level(100.0, 1.0, True, empty) == 0
+
+
+def test_agent_level_reads_the_cell_the_manipulators_and_the_fire_substitute():
+    """Where each agent stands now decides land; its species' grants lift dexterity and the land gate."""
+    habitat = np.array([[LAND, WATER]], HABITAT_DTYPE)
+    ag = Agents(6, genome=0.5, x=[0, 1, 1, 0, 0, 1], species=[0, 0, 1, 0, 2, 2])
+    ag.skill[:6] = 30.0
+    ag.genome[:6, G_DEXTERITY] = [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]
+    manipulators = np.array([0.0, 0.0, 0.6])  # species 2 is granted hands of 0.6
+    fire_substitute = np.array([0, 1, 0], np.uint8)  # species 1 may hold fire off land
+    got = k_ladder.held_levels(ag.skill, ag.genome, ag.species, ag.x, ag.y, habitat, manipulators,
+                               fire_substitute, 6, lad())  # fmt: skip
+    # on land: 4; in water: 1; in water with a fire substitute: 4; clumsy: 0; granted hands: 4 on land,
+    # 1 in water
+    assert got.tolist() == [4, 1, 4, 0, 4, 1]
+    for i in range(6):
+        args = (
+            i,
+            ag.skill,
+            ag.genome,
+            ag.species,
+            ag.x,
+            ag.y,
+            habitat,
+            manipulators,
+            fire_substitute,
+        )
+        assert k_ladder.agent_level(*args, lad()) == got[i]
+
+
+def test_effective_dexterity_is_the_larger_of_gene_and_grant():
+    row = np.zeros(7, np.float32)
+    row[G_DEXTERITY] = 0.25
+    assert k_ladder.effective_dexterity(row, 0.0) == pytest.approx(0.25)
+    assert k_ladder.effective_dexterity(row, 0.7) == 0.7
+    assert k_ladder.effective_dexterity(row, 0.1) == pytest.approx(0.25)
+
+
+def test_skill_payoff_hand_checked():
+    p = params(skill_payoff=2.0, skill_payoff_half=8.0)
+    assert k_ladder.skill_payoff(0.0, p) == 1.0
+    assert k_ladder.skill_payoff(8.0, p) == pytest.approx(
+        2.0
+    )  # half of the extra 2 at the half-skill
+    assert k_ladder.skill_payoff(24.0, p) == pytest.approx(1.0 + 2.0 * 24.0 / 32.0)
+    assert k_ladder.skill_payoff(1e9, p) == pytest.approx(3.0)  # saturates at 1 + skill_payoff
+    z = np.linspace(0.0, 50.0, 101)
+    pay = np.array([k_ladder.skill_payoff(v, p) for v in z])
+    assert (np.diff(pay) > 0).all() and (
+        np.diff(pay, 2) < 0
+    ).all()  # rising, with diminishing returns
+    assert k_ladder.skill_payoff(20.0, params(skill_payoff=0.0, skill_payoff_half=8.0)) == 1.0
