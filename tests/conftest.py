@@ -78,10 +78,12 @@ def world_file(tmp_path):
 
 @pytest.fixture(scope="session")
 def four_founders_run(tmp_path_factory) -> Path:
-    """A finished 300-tick run of a 48x48 cut of the earthlike world: four founders, ~30 species.
+    """A finished 300-tick run of a 48x48 cut of the earthlike world: four founders, ~70 species.
 
-    A low speciation threshold makes species split and die; a low brain
-    threshold makes some species intelligent, so plots have detections to mark.
+    A low speciation threshold makes species split and die (0.2: with the
+    group-level culture model of issue 15 and adult founders, 0.25 gave only
+    6 species); a low brain threshold makes some species intelligent, so plots
+    have detections to mark.
     """
     from evosim.io.runner import run
 
@@ -89,7 +91,7 @@ def four_founders_run(tmp_path_factory) -> Path:
     world = load_world(
         Path(__file__).resolve().parents[1] / "worlds" / "earthlike.yaml",
         overrides={
-            "world.width": 48, "world.height": 48, "speciation.threshold": 0.25,
+            "world.width": 48, "world.height": 48, "speciation.threshold": 0.2,
             **{f"species.{n}.count": 100 for n in ("primate", "cetacean", "corvid", "cephalopod")},
             "detectors.brain_threshold": 0.42, "detectors.intelligence_window": 20,
             "detectors.min_population": 20, "output.sample_every": 5,

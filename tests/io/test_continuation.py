@@ -133,8 +133,11 @@ def test_branch_under_another_ladder_keeps_one_header_and_no_value_under_old_nam
 ):
     ladder = "technology.ladder=[{name: knots, threshold: 0.0001}, {name: wheels, threshold: 500}]"
     out = tmp_path / "b"
+    # the founders are still juveniles at tick 10 with no adult to learn from: the branch makes them
+    # adults that innovate, so some come to hold knots
     ok(cli("run", "--from", base, "--out", out, "--ticks", 30, "--checkpoint-every", 5, "-q",
-           "--set", ladder))  # fmt: skip
+           "--set", ladder, "--set", "traits.childhood.maturity_max=5",
+           "--set", "culture.innovation_rate=0.5"))  # fmt: skip
     table = rows(out / "timeseries.csv")
     header = table[0]
     old = [

@@ -24,6 +24,9 @@ OVERRIDES = {
     "world.food.land.regrowth": 0.05, "world.food.water.regrowth": 0.05,  # many deaths: lineage chunks
     "output.lineage": True, "output.lineage_chunk_rows": 1000, "output.sample_every": 7,
     "output.checkpoint_every": 25, "output.record_every": 10, "speciation.threshold": 0.2,
+    # an event between the checkpoints of ticks 50 and 75, whatever the population does
+    "interventions": [{"name": "mark", "when": {"tick": 60}, "target": {"all": True},
+                       "effect": {"kind": "fire_substitute"}}],
 }  # fmt: skip
 TICKS, STOP = (
     120,

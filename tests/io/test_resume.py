@@ -299,8 +299,10 @@ def test_resume_and_branch_when_the_population_shrank_below_the_founders(tmp_pat
         **OVERRIDES,
         "species.grazer.count": 900,
         "species.swimmer.count": 900,
-        "world.food.land.regrowth": 0.02,
-        "world.food.water.regrowth": 0.02,
+        # 1800 founders crowd 40x40 cells and starve down to ~60 by tick 60 (at 0.02 all die by tick 50:
+        # founders start with no culture, so no cooking or hard food tides them over)
+        "world.food.land.regrowth": 0.1,
+        "world.food.water.regrowth": 0.1,
         "output.checkpoint_every": 20,
     }
     out = tmp_path / "run"

@@ -55,7 +55,8 @@ def test_record_and_read_back(small_sim, tmp_path):
 
 def test_optional_fields_round_trip(small_sim, tmp_path):
     p, sp = small_sim.pop, small_sim.species
-    p.skill[: p.n] = np.linspace(0, 9, p.n)  # a known skill, crossing the ladder's thresholds
+    # a known skill crossing the ladder's thresholds in both species (the land-bound ones are held on land only)
+    p.skill[: p.n] = np.resize(np.linspace(0, 9, 10), p.n)
     sp.intelligent_at[0] = 3
     sp.manipulators[1] = 0.5
     rec = FrameRecorder(tmp_path, every_k=2, chunk_frames=10)

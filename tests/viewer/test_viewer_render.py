@@ -244,9 +244,15 @@ def test_from_sim_reads_skill_milestones_marks_and_grants(small_sim):
         pytest.approx(0.8),
         0,
     ] and state.fire_substitute.tolist() == [1, 0]
-    assert state.stats.top_milestone.tolist() == [5, 5] and state.n_ids == 2
+    # milestones are held where an agent stands: the swimmers (in water, no fire substitute) hold stone tools
+    # at most, whatever their skill; the grazers (on land) the whole ladder
+    swimmers = sim.pop.live("species") == 1
+    assert (state.milestone[swimmers] == np.minimum(state.skill[swimmers] >= 2.0, 1)).all()
+    assert state.stats.top_milestone.tolist() == [5, 1] and state.n_ids == 2
     sp.manipulators[0] = 0.0  # a copy: the simulation may change on
     assert state.manipulators[0] == pytest.approx(0.8)
+    sp.fire_substitute[1] = 1  # a fire substitute lifts the land requirement
+    assert ViewState.from_sim(sim).stats.top_milestone.tolist() == [5, 5]
     for layer in ("milestone", "skill", "species"):
         render(state, pygame.Surface(SIZE), layer=layer, selected=Selection(species=0))
     render(state, pygame.Surface(SIZE), selected=Selection(agent_id=int(state.id[3])))
