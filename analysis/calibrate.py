@@ -89,7 +89,9 @@ def clades(folder: Path) -> pd.DataFrame:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("world")
     ap.add_argument("--seeds", default="0-3")
     ap.add_argument("--ticks", type=int, default=10000)
