@@ -44,6 +44,26 @@ def test_founders(tiny_world):
         assert (e >= 0.5 * spec.energy).all() and (e < 1.5 * spec.energy).all()
 
 
+def test_adult_founders_start_at_the_age_of_maturity():
+    """species[].adult: each founder's age is the first whole age at or above the maturity its own childhood
+    gene sets, so it is an adult (a model, a parent) from tick 0 -- and was not one a tick younger."""
+    o = {**TINY, "species.grazer.adult": True, "species.grazer.energy": 50.0,
+         "species.grazer.genes.childhood.sd": 0.2}  # fmt: skip
+    sim = Simulation(load_world(overrides=o), seed=2)
+    p, q = sim.pop, sim.params
+    grazer = p.live("species") == 0
+    g = p.live("genome")[:, GENES.index("childhood")].astype(np.float64)
+    maturity = q.maturity_min + (q.maturity_max - q.maturity_min) * g
+    age = p.live("age")
+    assert np.array_equal(age[grazer], np.ceil(maturity[grazer]))
+    assert len(np.unique(age[grazer])) > 10  # each from its own gene
+    assert (age[~grazer] == 0).all()  # the default: founders are newborn juveniles
+    assert sim.adults().tolist() == grazer.tolist()
+    assert ((age[grazer] - 1) < maturity[grazer]).all()
+    sim.step()  # they breed at once
+    assert sim.counters.total_births > 0 and (p.live("parent_id") >= 0).sum() > 0
+
+
 def test_start_habitat_options_and_impossible_start():
     w = load_world(
         overrides={**TINY, "species.grazer.start": "water", "species.swimmer.start": "any"}
