@@ -182,11 +182,22 @@ def test_share_food_among_conspecifics_on_a_cell():
     assert ag.energy[:5].tolist() == pytest.approx([7.5, 35.0, 5.0, 7.5, 40.0])
 
 
+#: stone tools (2, hands 0.3: hard food, energy x 1.05), fire (5, on land: x 1.05), cooking (8: x 1.3),
+#: metal (12, hands 0.5: hard-food yield x 1.5)
+LADDER = [
+    {"name": "stone_tools", "threshold": 2.0, "min_dexterity": 0.3, "hard_food": True,
+     "energy_multiplier": 1.05},
+    {"name": "fire", "threshold": 5.0, "needs_land": True, "energy_multiplier": 1.05},
+    {"name": "cooking", "threshold": 8.0, "energy_multiplier": 1.3},
+    {"name": "metal", "threshold": 12.0, "min_dexterity": 0.5, "hard_food_multiplier": 1.5},
+]  # fmt: skip
+
+
 def test_hard_food_needs_a_milestone_skill_and_dexterity():
     """Hard food: demand hard_intake * min(1, skill / skill_scale) * effective dexterity, for milestone holders."""
     p = params(hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0)
-    lad = ladder_from_world(World())
-    first = float(lad.threshold[0])  # the first milestone grants hard food in the default ladder
+    lad = ladder_from_world(World.model_validate({"technology": {"ladder": LADDER}}))
+    first = float(lad.threshold[0])  # the first milestone grants hard food
     assert lad.hard_access[1] and not lad.hard_access[0]
     # skills: none (no access), 3 (half yield), 6 (full yield), 6 with dexterity 0.5; dexterity 1 unless said
     ag = Agents(4, energy=10.0, genome=1.0)
@@ -219,7 +230,7 @@ def test_a_dexterity_gate_blocks_hard_food_whatever_the_skill():
     p = params(
         hard_intake=3.0, hard_skill_scale=6.0, hard_energy=2.0, max_energy=1000.0, skill_payoff=0.0
     )
-    lad = ladder_from_world(World())
+    lad = ladder_from_world(World.model_validate({"technology": {"ladder": LADDER}}))
     for grant, want_level in ((0.0, 0), (0.6, len(lad.threshold))):
         ag = Agents(1, energy=10.0, genome=1.0)
         ag.skill[0] = 30.0
