@@ -18,8 +18,24 @@ from evosim.defaults import GENES  # noqa: E402
 from evosim.io.frames import FrameRecorder  # noqa: E402
 from evosim.io.snapshot import ViewState  # noqa: E402
 
+#: The five-rung ladder the viewer tests read (thresholds 2, 5, 8, 12, 18), set here so that they do not
+#: depend on the default ladder.
+LADDER = (
+    "technology.ladder=["
+    "{name: stone_tools, threshold: 2, min_dexterity: 0.3, hard_food: true}, "
+    "{name: fire, threshold: 5, needs_land: true}, "
+    "{name: cooking, threshold: 8, energy_multiplier: 1.3}, "
+    "{name: agriculture, threshold: 12, regrowth_bonus: 0.5}, "
+    "{name: metallurgy, threshold: 18, min_dexterity: 0.5, hard_food_multiplier: 1.5}]"
+)
 #: A small, fast world (the whole viewer suite must stay quick).
-SMALL = ("world.width=32", "world.height=32", "species.grazer.count=50", "species.swimmer.count=50")
+SMALL = (
+    "world.width=32",
+    "world.height=32",
+    "species.grazer.count=50",
+    "species.swimmer.count=50",
+    LADDER,
+)
 
 
 @pytest.fixture(autouse=True)
