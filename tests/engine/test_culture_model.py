@@ -133,7 +133,7 @@ def test_henrich_one_lesson_round_changes_the_best_skill_by_minus_alpha_plus_bet
     N* = exp(alpha / beta - gamma) and lost below (alpha 2, beta 1: N* = 4.2; alpha 3, beta 0.5: N* = 226)."""
     alpha = culture["alpha"] + 0.5 * culture["alpha_dexterity"] + 0.5 * culture["alpha_brain"]
     beta = culture["beta"] + 0.5 * culture["beta_brain"]
-    groups, rounds = (25, 40) if n < 100 else (10, 20)
+    groups, rounds = (25, 40) if n < 100 else (20, 25)
     dz = henrich_rounds(n, groups, rounds, culture)
     expected = -alpha + beta * (EULER_GAMMA + math.log(n))
     se = (
