@@ -1,7 +1,7 @@
 """The report's metrics over replicates, with paired bootstrap intervals (docs/experiments.md).
 
 Each metric is computed per arm from the per-run rows of
-:func:`evosim.experiments.outcomes.analyse_run`. Replicates are resampled with
+:func:`evosim.analysis.outcomes.analyse_run`. Replicates are resampled with
 replacement, the same draw for every arm (replicate k has the same seed in
 every arm), so each arm's difference from the control -- and the compute
 saving factor, the control's restricted-mean FLOP to the first technological

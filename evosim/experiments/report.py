@@ -10,7 +10,7 @@ its bootstrap 95% interval over replicates and the difference of every arm
 from the control, paired by replicate (arms share their replicate seeds); and
 what held each intelligent species that never became technological.
 
-Per-run outcomes, clades and the bottleneck rule: :mod:`evosim.experiments.outcomes`;
+Per-run outcomes, clades and the bottleneck rule: :mod:`evosim.analysis.outcomes`;
 metrics and the bootstrap: :mod:`evosim.experiments.bootstrap`; the Markdown
 summary: :mod:`evosim.experiments.report_markdown`.
 """
@@ -23,10 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosim.errors import ConfigError
-from evosim.experiments.bootstrap import METRICS, bootstrap_results
-from evosim.experiments.experiment import finished_summary
-from evosim.experiments.outcomes import (
+from evosim.analysis.outcomes import (
     BOTTLENECKS,
     CLADE_COLUMNS,
     STUCK_COLUMNS,
@@ -35,6 +32,9 @@ from evosim.experiments.outcomes import (
     analyse_run,
     classify,
 )
+from evosim.errors import ConfigError
+from evosim.experiments.bootstrap import METRICS, bootstrap_results
+from evosim.experiments.experiment import finished_summary
 from evosim.experiments.report_data import Report
 from evosim.experiments.report_markdown import fmt, markdown
 from evosim.experiments.spec import control_of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosim.experiments.outcomes import BOTTLENECKS, CLADE_COLUMNS
+from evosim.analysis.outcomes import BOTTLENECKS, CLADE_COLUMNS
 
 
 @dataclass

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
+from evosim.analysis.outcomes import BOTTLENECKS, CULTURE, GATES
 from evosim.experiments.bootstrap import CONDITIONAL, METRICS
-from evosim.experiments.outcomes import BOTTLENECKS, CULTURE, GATES
 from evosim.experiments.report_data import Report
 
 #: the metrics the report leads with: the seed's quantity

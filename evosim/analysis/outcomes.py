@@ -1,4 +1,8 @@
-"""Per-run outcomes of the hard-paths report: counts, first detections, clades, bottlenecks.
+"""Outcomes of one run: counts, first detections, clades, bottlenecks.
+
+Used by the hard-paths report (``evosim report``, :mod:`evosim.experiments.report`)
+and by the end-of-run story of ``evosim run`` (:mod:`evosim.analysis.story`),
+so both classify a run the same way.
 
 One finished run folder gives one row of ``runs.csv`` (:func:`analyse_run`),
 the intelligent species that never became technological with what held each
@@ -136,8 +140,11 @@ def _grants(run: Run) -> pd.DataFrame:
     return sp.set_index("id")
 
 
-def _max_levels(run: Run, ladder: list[dict]) -> dict[int, int]:
-    """Milestones held per species id, from the milestone events (the detectors log one per milestone reached)."""
+def milestones_held(run: Run, ladder: list[dict]) -> dict[int, int]:
+    """Milestones held per species id (a count: 1 = the first rung), from the milestone events.
+
+    The detectors log one event per species and milestone reached.
+    """
     names = [m["name"] for m in ladder]
     out: dict[int, int] = {}
     ev = run.events
@@ -306,7 +313,7 @@ def analyse_run(
     }  # fmt: skip
     stuck_rows: list[dict] = []
     if len(sp):
-        levels = _max_levels(run, ladder)
+        levels = milestones_held(run, ladder)
         grants = _grants(run)
         ts = run.timeseries
         top_skill = ts.groupby("species")["max_skill"].max() if len(ts) else pd.Series(dtype=float)
