@@ -6,6 +6,7 @@ as one paragraph on stderr, exit code 2, no traceback, nothing written.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -131,7 +132,15 @@ def init(output: str | None, parameters: bool) -> None:
     help="Record a replay frame every K ticks into RUN_FOLDER/frames (replay it with `evosim view RUN_FOLDER`); "
     "0: none. Same as --set output.record_every=K.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar and no story: only the result lines."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the end-of-run story as JSON on stdout, and nothing else there (for scripts).",
+)
 @set_option
 @refusals
 def run(
@@ -145,9 +154,16 @@ def run(
     from_checkpoint,
     record_every,
     quiet,
+    as_json,
     overrides,
 ) -> None:
-    """Run WORLD_FILE (default: the embedded default world) and write a run folder."""
+    """Run WORLD_FILE (default: the embedded default world) and write a run folder.
+
+    When it ends, it tells the story of each founding lineage: its peak brain,
+    its highest milestone, whether and when it became intelligent or
+    technological and what held it, the compute to the first intelligent
+    species; then what to try next (docs/outputs.md, "The end-of-run story").
+    """
     from evosim.io import runner  # numba: loaded only when a run starts, not for --help
 
     if record_every is not None:
@@ -235,14 +251,14 @@ def run(
         summary, refused, start = result
         for msg in refused:
             click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
-        click.echo(f"resumed from tick {start}")
+        click.echo(f"resumed from tick {start}", err=as_json)
         if start == summary["ticks_run"] and summary["ended"] == "completed":
             click.echo(
                 f"note: the run was already at tick {start}, its length: nothing to simulate "
                 "(give --ticks N to extend it)",
                 err=True,
             )
-    _report(summary, out_path)
+    _report(summary, out_path, quiet=quiet, as_json=as_json)
     for line in runner.interventions_never_applied(out_path):
         click.echo(f"warning: {line}", err=True)
 
@@ -290,7 +306,18 @@ def _with_bar(job, label: str, ticks: int):
         return job(progress)
 
 
-def _report(summary: dict, out: Path) -> None:
+def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False) -> None:
+    """The result lines; unless ``quiet``, the story of the run and what to try next.
+
+    With ``as_json`` stdout gets only the story and the summary, as one JSON document.
+    """
+    from evosim.analysis.story import next_text, story, story_text  # pandas: once a run has ended
+    from evosim.io.logs import load_run
+
+    if as_json:
+        doc = {**story(load_run(out)), "summary": summary}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
     top = sorted(summary["final_populations"].items(), key=lambda kv: -kv[1])
     pops = ", ".join(f"{k} {v:,}" for k, v in top[:6]) + (
         f" and {len(top) - 6} more species" if len(top) > 6 else ""
@@ -301,21 +328,27 @@ def _report(summary: dict, out: Path) -> None:
         f"{summary['agent_steps']:,} agent-steps in {summary['timing']['wall_time_s']:.1f} s"
         + (f" ({rate / 1e6:.2f} M/s)" if rate else "")
     )
-    for kind in ("intelligent", "technological"):
-        first = summary[f"first_{kind}"]
-        if first:
-            click.echo(
-                f"{summary[f'{kind}_species']} species became {kind}; first: {first['species']} at tick "
-                f"{first['tick']} after {first['flop']:.3g} FLOP"
-            )
-        else:
-            click.echo(f"no species became {kind}")
     if summary["cap_reached_at"] is not None:
         click.echo(
             f"note: the population cap ({summary['population_cap']:,}) was reached at tick "
             f"{summary['cap_reached_at']}; {summary['births_refused_at_cap']:,} births were refused"
         )
+    if quiet:  # the detections in one line each; the story tells them per founding lineage
+        for kind in ("intelligent", "technological"):
+            first = summary[f"first_{kind}"]
+            if first:
+                click.echo(
+                    f"{summary[f'{kind}_species']} species became {kind}; first: {first['species']} "
+                    f"at tick {first['tick']} after {first['flop']:.3g} FLOP"
+                )
+            else:
+                click.echo(f"no species became {kind}")
+        click.echo(f"run folder: {out}")
+        return
+    st = story(load_run(out))
+    click.echo("\n" + story_text(st))
     click.echo(f"run folder: {out}")
+    click.echo(next_text(st), nl=False)
 
 
 main.add_command(view)

@@ -37,6 +37,17 @@ def test_run_at_a_terminal_draws_the_bar_and_finishes(base):
     assert read_summary(base / "base")["ticks_run"] == 20
 
 
+def test_the_story_at_a_terminal(tmp_path):
+    """The end-of-run story and the hints at a real terminal; -q leaves only the result lines."""
+    r = in_pty("run", "--ticks", 20, "--out", "s", *SETS, cwd=tmp_path)
+    assert_clean(r, "20/20", "The story of tiny seed 0", "- grazer (", "- swimmer (", "never intelligent",
+                 "Compute:", "run folder: s", "Next:", "evosim plot s", "evosim view s/config.yaml")  # fmt: skip
+    assert r.output.index("20/20") < r.output.index("The story") < r.output.index("Next:")
+    r = in_pty("run", "--ticks", 20, "--out", "q", "-q", *SETS, cwd=tmp_path)
+    assert_clean(r, "completed after 20 ticks", "run folder: q")
+    assert "The story" not in r.output and "Next:" not in r.output and "20/20" not in r.output
+
+
 def test_run_from_a_checkpoint_at_a_terminal(base):
     ckpt = base / "base" / "checkpoints" / "ckpt-0000000010.json"
     r = in_pty("run", "--from", ckpt, "--ticks", 30, "--out", "branch", cwd=base)

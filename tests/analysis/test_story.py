@@ -1,0 +1,162 @@
+"""The end-of-run story: per founding lineage, the same numbers and classification as the logs and the report."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from evosim import load_run, load_world
+from evosim.analysis.outcomes import analyse_run
+from evosim.analysis.story import next_text, story, story_text
+from evosim.io.runner import run
+from tests.helpers import TINY
+
+
+@pytest.fixture(scope="module")
+def two_fates(tmp_path_factory):
+    """A 120-tick tiny run where both lineages become intelligent, and only the grazers technological.
+
+    A two-rung ladder whose last rung needs land: the swimmers learn its skill but cannot hold it.
+    """
+    out = tmp_path_factory.mktemp("story") / "two"
+    world = load_world(overrides={
+        **TINY, "species.grazer.adult": True, "species.swimmer.adult": True,
+        "technology.ladder": [{"name": "knots", "threshold": 0.3},
+                              {"name": "wheels", "threshold": 0.6, "needs_land": True}],
+        "detectors.brain_threshold": 0.45, "detectors.intelligence_window": 5,
+        "detectors.min_population": 10, "detectors.tech_window": 5, "detectors.tech_share": 0.05,
+        "output.sample_every": 2,
+    })  # fmt: skip
+    run(world, out, ticks=120, seed=1)
+    return load_run(out)
+
+
+def by_clade(st: dict) -> dict[str, dict]:
+    return {c["clade"]: c for c in st["clades"]}
+
+
+def test_one_entry_per_founder_with_the_detectors_ticks(two_fates):
+    st = story(two_fates)
+    sp = two_fates.species
+    assert [c["clade"] for c in st["clades"]] == list(sp.loc[sp["id"] == sp["root"], "name"])
+    g, s = by_clade(st)["grazer"], by_clade(st)["swimmer"]
+    for c in (g, s):
+        members = sp[sp["root"] == c["root_id"]]
+        assert c["intelligent_at"] == members["intelligent_at"].min()
+        assert c["species"] == len(members)
+    assert (
+        g["outcome"] == "technological"
+        and g["technological_at"] == sp.loc[sp["root"] == g["root_id"], "technological_at"].min()
+    )
+    assert g["bottleneck"] is None and g["highest_milestone"] == "wheels"
+    assert s["outcome"] == "intelligent" and s["technological_at"] is None
+    assert st["first_technological"]["species"] == "grazer"
+
+
+def test_what_held_a_clade_is_the_reports_classification(two_fates):
+    st = story(two_fates)
+    s = by_clade(st)["swimmer"]
+    _, stuck, _, _ = analyse_run(two_fates, "x", 0)
+    mine = [r for r in stuck if r["species"].split(".")[0] == "swimmer"]
+    assert mine and s["bottleneck"] == mine[0]["bottleneck"] == "land"
+    assert s["bottleneck_milestone"] == "wheels" and s["highest_milestone"] == "knots"
+    assert s["stuck_species"] == {"land": len(mine)}
+    text = story_text(st)
+    assert "held by land: it lives in water, and wheels needs land" in " ".join(text.split())
+
+
+def test_numbers_are_the_logs(two_fates):
+    st = story(two_fates)
+    ts = two_fates.timeseries
+    for c in st["clades"]:
+        ids = set(two_fates.species.loc[two_fates.species["root"] == c["root_id"], "id"])
+        rows = ts[ts["species"].isin(ids)]
+        big = rows[rows["population"] >= st["min_population"]]
+        assert c["peak_mean_brain"] == pytest.approx(big["mean_brain"].max())
+        assert c["max_skill"] == pytest.approx(rows["max_skill"].max())
+        m = c["highest_milestone"]
+        live = rows[rows["population"] > 0]
+        last = live[live["tick"] == live["tick"].max()]
+        share = (last[f"share_{m}"] * last["population"]).sum() / last["population"].sum()
+        assert c["milestone_share_end"] == pytest.approx(share)
+        held = (live[f"share_{m}"] * live["population"]).groupby(live["tick"]).sum()
+        assert c["milestone_share_peak"] == pytest.approx(
+            (held / live.groupby("tick")["population"].sum()).max()
+        )
+        assert c["population_end"] == sum(
+            two_fates.summary["final_populations"].get(n, 0)
+            for n in two_fates.species.loc[two_fates.species["root"] == c["root_id"], "name"]
+        )
+
+
+def test_the_story_is_json_and_text(two_fates):
+    st = story(two_fates)
+    assert json.loads(json.dumps(st)) == st  # plain data, no NaN
+    text = story_text(st)
+    assert "- grazer (" in text and "- swimmer (" in text
+    assert f"technological at tick {by_clade(st)['grazer']['technological_at']}" in " ".join(
+        text.split()
+    )
+    assert "FLOP to the first intelligent species" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    hints = next_text(st)
+    assert f"evosim plot {two_fates.folder}" in hints
+    assert f"evosim view {two_fates.folder / 'config.yaml'}" in hints  # no frames: watch it live
+    assert "evosim experiment worlds/experiments/hard_paths.yaml" in hints
+
+
+def test_many_species_run(four_founders_run):
+    """Four founders, ~30 species, some intelligent: each clade's first detection and bottleneck."""
+    r = load_run(four_founders_run)
+    st = story(r)
+    assert len(st["clades"]) == 4
+    _, stuck, clades, _ = analyse_run(r, "x", 0)
+    for c, row in zip(st["clades"], clades.itertuples()):
+        assert c["root_id"] == row.root_id and c["intelligent_species"] == row.intelligent_species
+        if c["outcome"] == "intelligent":
+            mine = {x["species"]: x["bottleneck"] for x in stuck}
+            assert c["bottleneck"] == mine[c["bottleneck_species"]]
+            assert (
+                sum(c["stuck_species"].values())
+                == row.intelligent_species - row.technological_species
+            )
+    assert any(c["outcome"] == "intelligent" for c in st["clades"])
+    for c in st["clades"]:
+        if c["extinct_at"] is not None:
+            assert (
+                f"- {c['clade']} ({c['species']} species, extinct at tick {c['extinct_at']})"
+                in story_text(st)
+            )
+
+
+def test_story_text_names_only_max_clades_in_full(two_fates):
+    st = story(two_fates)
+    text = story_text(st, max_clades=1)
+    assert "- grazer (" in text and "- swimmer (" not in text
+    assert "- 1 more founding lineage: swimmer (intelligent)" in text
+
+
+def test_an_unfinished_run_has_no_story(two_fates, tmp_path):
+    import shutil
+
+    shutil.copytree(two_fates.folder, tmp_path / "r")
+    (tmp_path / "r" / "summary.json").unlink()
+    with pytest.raises(ValueError, match="not finished"):
+        story(load_run(tmp_path / "r"))
+
+
+def test_a_run_without_species_alive_or_intelligent(tmp_path):
+    """Extinction: every clade 'extinct at tick T', 'never intelligent', no FLOP to any detection."""
+    from tests.helpers import starving_overrides
+
+    world = load_world(overrides={**TINY, **starving_overrides()})
+    run(world, tmp_path / "dead", ticks=400, seed=1)
+    st = story(load_run(tmp_path / "dead"))
+    assert st["ended"] == "extinct"
+    assert all(
+        c["extinct_at"] is not None and c["outcome"] == "never intelligent" for c in st["clades"]
+    )
+    assert st["first_intelligent"] is None and not math.isnan(st["flop_total"])
+    assert "no intelligent species" in story_text(st)
