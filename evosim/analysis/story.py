@@ -55,7 +55,8 @@ HELD_BY = {
     "({gene:.2f} < {th:g}: generations overlap little)",
     "brain/transmission": "every gate met, but its culture never reached the skill of {final} "
     "(best {skill:.1f} < {final_th:g})",
-    "diffusion": "some members held {final}, never enough of its adults for long enough",
+    "diffusion": "at most {adult_share} of its adults held {final} at a sample, never {tech_share} "
+    "for {tech_window} ticks",
     "none identified": "members had the skill of {final}, yet none held it",
 }
 
@@ -92,6 +93,15 @@ def _peak_brain(ts: pd.DataFrame, ids: set[int], min_pop: int) -> dict[str, Any]
         "peak_brain_species": str(top["name"]),
         "peak_brain_tick": int(top["tick"]),
     }
+
+
+def _final_adult_share(ts: pd.DataFrame, ids: set[int], min_pop: int) -> float | None:
+    """Highest share of adults holding the final milestone, in any species of a clade at a sample with
+    at least ``min_pop`` members: what the technology detector compares with ``tech_share``."""
+    if "adults_final" not in ts:
+        return None
+    rows = ts[ts["species"].isin(ids) & (ts["population"] >= min_pop) & (ts["adults"] > 0)]
+    return float((rows["adults_final"] / rows["adults"]).max()) if len(rows) else None
 
 
 def _first(members: pd.DataFrame, col: str) -> tuple[int | None, str | None]:
@@ -139,6 +149,7 @@ def _clade(run: Run, row: Any, stuck: list[dict], ladder: list[dict], levels: di
         "milestone_share_end": share_end,
         "milestone_share_peak": share_peak,
         "max_skill": _num(skill),
+        "final_adult_share_peak": _final_adult_share(ts, ids, min_pop),
         "outcome": "technological" if tech_at is not None
         else "intelligent" if int_at is not None else "never intelligent",
         "intelligent_at": int_at,
@@ -229,18 +240,18 @@ def next_steps(folder: str | Path, recorded: bool) -> list[dict[str, str]]:
         if recorded
         else {
             "command": f"evosim view {shlex.quote(str(f / 'config.yaml'))}",
-            "what": "watch this run again, live in a window (same world, same seed)",
+            "what": "watch this run again, live in a window (same world and seed)",
         }
     )
     return [
         {
             "command": f"evosim plot {shlex.quote(str(f))}",
-            "what": f"its plots, written to {f / 'plots'}",
+            "what": f"plots of this run, written to {f / 'plots'}",
         },
         view,
         {
             "command": "evosim experiment worlds/experiments/hard_paths.yaml --workers 2",
-            "what": "the hard-paths experiment (arms x seeds), then evosim report",
+            "what": "the hard-paths experiment: interventions x seeds, then evosim report",
         },
     ]
 
@@ -263,6 +274,9 @@ def _held_by(c: dict[str, Any], st: dict[str, Any]) -> str:
         "gene": genes.get(b, math.nan),
         "th": st["soft_thresholds"].get(b, math.nan),
         "skill": c["max_skill"] if c["max_skill"] is not None else math.nan,
+        "adult_share": _pct(c["final_adult_share_peak"]),
+        "tech_share": _pct(st["tech_share"]),
+        "tech_window": st["tech_window"],
     }
     return HELD_BY[b].format(**fields) if b in HELD_BY else b
 
@@ -365,6 +379,5 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
 
 
 def next_text(st: dict[str, Any]) -> str:
-    """The "Next:" hints of :func:`story` as terminal text."""
-    width = max(len(h["command"]) for h in st["next"])
-    return "Next:\n" + "".join(f"  {h['command']:<{width}}  # {h['what']}\n" for h in st["next"])
+    """The "Next:" hints of :func:`story` as terminal text: a comment, then the command (pasteable)."""
+    return "Next:\n" + "".join(f"  # {h['what']}\n  {h['command']}\n" for h in st["next"])
