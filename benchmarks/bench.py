@@ -5,7 +5,9 @@ One command measures, on ONE core (``NUMBA_NUM_THREADS=1``, serial kernels):
 * **minimal forager** -- random walk, eat, metabolise, split, die -- built from
   evosim's own numba kernels (``benchmarks/evosim_forager.py``), with the same
   rules and parameters as the Mesa peer (``benchmarks/mesa_forager.py``);
-* **default world** -- :class:`evosim.Simulation` on the embedded default world:
+* **default world** -- :class:`evosim.Simulation` on the benchmark world
+  (``benchmarks/world.yaml``: the embedded default world until issue 14, a
+  grazer and a swimmer on 256 x 256, so the figures stay comparable):
   a pilot runs it past its start-up boom and crash, then its state (map, food,
   agents) is tiled k x k so the population is about N; the ``dense`` variant
   raises food regrowth to 0.5 (about one agent per cell);
@@ -34,6 +36,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
@@ -43,6 +46,8 @@ import evosim  # noqa: E402
 from evosim import Simulation, load_world
 from evosim.io import checkpoint  # noqa: E402
 
+#: The world of the "default world" rows: the embedded default world until issue 14.
+WORLD = Path(__file__).resolve().with_name("world.yaml")
 #: Food regrowth rate of the "dense" default-world variant (default world: 0.1).
 DENSE_REGROWTH = 0.5
 PILOT_TICKS = 500  # ticks the default world needs to get past its start-up boom and crash
@@ -99,7 +104,9 @@ def evolved_pilot(dense: bool, seed: int = 1) -> tuple[dict[str, np.ndarray], di
     if (dense, seed) not in _PILOTS:
         side = PILOT_SIDE[dense]
         grid = {"world.width": side, "world.height": side} if side else {}
-        sim = Simulation(load_world(overrides={**grid, **_dense_overrides(dense)}), seed=seed)
+        sim = Simulation(
+            load_world(WORLD, overrides={**grid, **_dense_overrides(dense)}), seed=seed
+        )
         sim.advance(PILOT_TICKS)
         if sim.extinct:
             raise RuntimeError("the default world went extinct in the benchmark's pilot run")
@@ -160,12 +167,13 @@ def make_world_sim(
     h, w = arrays["sim.habitat"].shape
     k = max(1, min(round(math.sqrt(n / len(arrays["pop.id"]))), MAX_SIDE // max(h, w)))
     world = load_world(
+        WORLD,
         overrides={
             "world.width": k * w,
             "world.height": k * h,
             **_dense_overrides(dense),
             **(overrides or {}),
-        }
+        },
     )
     return checkpoint.restore(world, *tile_snapshot(arrays, scalars, k))
 

@@ -27,7 +27,7 @@ settings.load_profile("evosim")
 
 @pytest.fixture
 def tiny_world():
-    """A 32x32 world with 60 grazers and 60 swimmers (the embedded default otherwise)."""
+    """The tiny world (tests/worlds/tiny.yaml): 32x32, 60 grazers and 60 swimmers."""
     return load_world(overrides=TINY)
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
+from evosim.config.load import load_world
 from evosim.config.schema import HardFoodConfig, World
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
 from evosim.engine.kernels import spatial
@@ -25,13 +27,25 @@ from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.species import SpeciesRegistry
 from evosim.engine.world import food_arrays
 
-#: Overrides of the tiny world used all over the suite (32x32, 120 founders).
-TINY = {
-    "world.width": 32,
-    "world.height": 32,
-    "species.grazer.count": 60,
-    "species.swimmer.count": 60,
-}
+#: The tiny world of the suite (32x32; 60 grazers on land, 60 swimmers in water; the physics of the
+#: default world before issue 14), a world file of its own.
+TINY_FILE = Path(__file__).resolve().parent / "worlds" / "tiny.yaml"
+
+
+def _dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists (species, the ladder) stay whole values."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            out.update(_dotted(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+#: The tiny world as overrides of the embedded default world (``load_world(overrides=TINY)``,
+#: ``--set`` options through :func:`set_args`): every key of :data:`TINY_FILE`.
+TINY: dict[str, Any] = _dotted(yaml.safe_load(TINY_FILE.read_text(encoding="utf-8")))
 
 #: Params fields that switch off mechanisms added after the engine skeleton
 #: (aggregation, sharing, juvenile intake, parental feeding).
@@ -105,13 +119,14 @@ def food_bound(world: World, habitat: np.ndarray) -> float:
     return energy_per_tick / world.physiology.base_metabolism
 
 
+def set_strings(overrides: Mapping[str, Any]) -> list[str]:
+    """``"key.path=VALUE"`` strings for a mapping {key path: value} (lists and mappings as JSON, which is YAML)."""
+    return [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items()]
+
+
 def set_args(overrides: Mapping[str, Any] | Iterable[str]) -> list[str]:
     """``--set`` options of the CLI for ``overrides``: a mapping {key path: value} or ``"key.path=value"`` strings."""
-    items = (
-        [f"{k}={v}" for k, v in overrides.items()]
-        if isinstance(overrides, Mapping)
-        else list(overrides)
-    )
+    items = set_strings(overrides) if isinstance(overrides, Mapping) else list(overrides)
     return [arg for item in items for arg in ("--set", item)]
 
 
@@ -120,9 +135,14 @@ def fixed(mean: float, **kw: float) -> dict[str, float]:
     return {"mean": mean, "sd": 0.0, "mutation": 0.0, **kw}
 
 
+def tiny() -> World:
+    """The tiny world (:data:`TINY_FILE`)."""
+    return load_world(overrides=TINY)
+
+
 def params(neutral: bool = True, **kw: float) -> Params:
-    """Params of the default world with ``kw`` replaced (all as floats)."""
-    p = params_from_world(World())
+    """Params of the tiny world with ``kw`` replaced (all as floats)."""
+    p = params_from_world(tiny())
     if neutral:
         p = p._replace(**NEUTRAL)
     unknown = set(kw) - set(p._fields)
@@ -134,10 +154,10 @@ def world_arrays(shape: tuple[int, int] = (1, 1), world: World | None = None) ->
     """Grids and per-species/ladder arrays that kernels may take besides the agents, neutral by default.
 
     No hard food, no farming bonus; the species arrays of ``world``'s registry
-    (default world: no manipulators, no extra upkeep) and its technology ladder
-    as arrays (agents with skill 0 hold no milestone).
+    (default: the tiny world; no manipulators, no extra upkeep) and its technology
+    ladder as arrays (agents with skill 0 hold no milestone).
     """
-    world = world or World()
+    world = world or tiny()
     out: dict[str, Any] = {
         "hard": np.zeros(shape, np.float32),
         "farmed": np.zeros(shape, np.float32),

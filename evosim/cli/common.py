@@ -22,7 +22,7 @@ set_option = click.option(
     "overrides",
     multiple=True,
     metavar="KEY.PATH=VALUE",
-    help="Override one key of the world, e.g. --set world.width=128 or --set species.grazer.count=50 (repeatable).",
+    help="Override one key of the world, e.g. --set world.width=128 or --set species.primate.count=50 (repeatable).",
 )
 
 

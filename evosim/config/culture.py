@@ -104,7 +104,8 @@ class MilestoneConfig(Strict):
 
 
 def _default_ladder() -> list[MilestoneConfig]:
-    # every rung pays its holder privately (energy per food), so selection has a gradient up the ladder
+    # every rung pays its holder privately (energy per food), so selection has a gradient up the ladder;
+    # the ladder of worlds/earthlike.yaml (the default world is its cut; tests/config/test_default_world.py)
     return [
         MilestoneConfig(
             name="stone_tools",
@@ -113,17 +114,17 @@ def _default_ladder() -> list[MilestoneConfig]:
             hard_food=True,
             energy_multiplier=1.05,
         ),
-        MilestoneConfig(name="fire", threshold=5.0, needs_land=True, energy_multiplier=1.05),
-        MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.3),
+        MilestoneConfig(name="fire", threshold=6.0, needs_land=True, energy_multiplier=1.05),
+        MilestoneConfig(name="cooking", threshold=8.0, energy_multiplier=1.25),
         MilestoneConfig(
-            name="agriculture", threshold=12.0, regrowth_bonus=0.5, energy_multiplier=1.1
+            name="agriculture", threshold=11.0, regrowth_bonus=1.0, energy_multiplier=1.1
         ),
         MilestoneConfig(
             name="metallurgy",
-            threshold=18.0,
-            min_dexterity=0.5,
+            threshold=15.25,
+            min_dexterity=0.6,
             hard_food_multiplier=1.5,
-            energy_multiplier=1.1,
+            energy_multiplier=1.15,
         ),
     ]
 

@@ -1,7 +1,11 @@
 """The world schema: every key, its default, its allowed range and its meaning.
 
 The defaults *are* the embedded default world, so ``World()`` is a complete,
-runnable world and a YAML file only states what differs. Each field's
+runnable world and a YAML file only states what differs. That world is a
+128x128 cut of the calibrated earthlike world (``worlds/earthlike.yaml``: the
+same physics, culture, ladder, founders' body plans and length, with a quarter
+of its area and of its founders); ``tests/config/test_default_world.py`` checks that the two
+agree, so a recalibration of one must be carried to the other (docs/worlds.md). Each field's
 ``description`` is the comment that ``evosim init`` prints above the key and
 the text of the parameter table in ``docs/parameters.md``.
 """
@@ -48,9 +52,9 @@ class HabitatConfig(Strict):
     source: Literal["generate", "file"] = _f(
         "generate", "'generate' makes a seeded map; 'file' reads `file`"
     )
-    land_fraction: float = _f(0.4, "share of cells that are land (generated maps)", ge=0.0, le=1.0)
+    land_fraction: float = _f(0.35, "share of cells that are land (generated maps)", ge=0.0, le=1.0)
     smoothness: float = _f(
-        12.0,
+        16.0,
         "smoothing length of the generator's noise, in cells: larger gives fewer, bigger "
         "continents; 0 gives salt-and-pepper islands",
         ge=0.0,
@@ -73,15 +77,20 @@ class FoodLayerConfig(Strict):
     """Easy food on one habitat."""
 
     capacity: float = _f(10.0, "most food a cell can hold (logistic capacity K)", gt=0.0, le=1e6)
-    regrowth: float = _f(0.1, "logistic regrowth rate r per tick", ge=0.0, le=1.0)
-    initial: float = _f(1.0, "food at tick 0 as a share of capacity", ge=0.0, le=1.0)
+    regrowth: float = _f(0.12, "logistic regrowth rate r per tick", ge=0.0, le=1.0)
+    initial: float = _f(
+        0.3,
+        "food at tick 0 as a share of capacity (a low start damps the first boom)",
+        ge=0.0,
+        le=1.0,
+    )
 
 
 class SeasonConfig(Strict):
     """Seasonal modulation of the regrowth rate: r(t) = r * (1 + A sin(2 pi t / P))."""
 
     amplitude: float = _f(
-        0.0, "A: 0 = no seasons, 1 = regrowth stops in the low season", ge=0.0, le=1.0
+        0.3, "A: 0 = no seasons, 1 = regrowth stops in the low season", ge=0.0, le=1.0
     )
     period: int = _f(200, "P: ticks per seasonal cycle", ge=1, le=MAX_TICKS)
 
@@ -107,7 +116,7 @@ class FoodConfig(Strict):
     """Easy food: regrows logistically per cell, with a capacity per habitat."""
 
     land: FoodLayerConfig = _f(FoodLayerConfig(), "food on land cells")
-    water: FoodLayerConfig = _f(FoodLayerConfig(capacity=8.0, regrowth=0.1), "food on water cells")
+    water: FoodLayerConfig = _f(FoodLayerConfig(), "food on water cells")
     regrowth_floor: float = _f(
         0.5,
         "an empty cell regrows as if it held this much (re-seeding), so grazed-out cells recover",
@@ -122,10 +131,11 @@ class HardFoodConfig(Strict):
     """Hard food (after Kaplan's embodied capital): rich, but only for the skilled and dexterous."""
 
     land: FoodLayerConfig = _f(
-        FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on land cells"
+        FoodLayerConfig(capacity=6.0, regrowth=0.03), "hard food on land cells (nuts, tubers)"
     )
     water: FoodLayerConfig = _f(
-        FoodLayerConfig(capacity=20.0, regrowth=0.02), "hard food on water cells"
+        FoodLayerConfig(capacity=6.0, regrowth=0.0, initial=0.0),
+        "hard food on water cells (none by default: the open sea has no hard food)",
     )
     regrowth_floor: float = _f(
         0.5,
@@ -138,7 +148,7 @@ class HardFoodConfig(Strict):
         3.0, "most hard food an agent extracts per tick at full yield", ge=0.0, le=1e6
     )
     skill_scale: float = _f(
-        6.0,
+        9.0,
         "yield = min(1, skill / skill_scale) * effective dexterity (with a milestone granting access)",
         gt=0.0,
         le=1e9,
@@ -149,13 +159,13 @@ class WorldGridConfig(Strict):
     """The toroidal grid."""
 
     width: int = _f(
-        256,
+        128,
         f"cells along x (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
         ge=4,
         le=MAX_GRID_SIDE,
     )
     height: int = _f(
-        256,
+        128,
         f"cells along y (the world wraps around); at most {MAX_GRID_SIDE}, so the grids fit in memory",
         ge=4,
         le=MAX_GRID_SIDE,
@@ -219,7 +229,7 @@ class ChildhoodTraits(Strict):
 class SocialityTraits(Strict):
     upkeep: float = _f(0.02, "energy per tick at sociality gene 1 (linear)", ge=0.0, le=1e6)
     attraction: float = _f(
-        2.0,
+        0.3,
         "aggregation: a move's score gains attraction * sociality * m / (m + attraction_half), m = "
         "conspecifics on the target cell (where they are its majority), in food units",
         ge=0.0,
@@ -269,7 +279,7 @@ class HabitatTraits(Strict):
 class BrainTraits(Strict):
     radius_min: int = _f(1, "perception radius (cells) at brain gene 0", ge=1, le=64)
     radius_max: int = _f(6, "perception radius (cells) at brain gene 1", ge=1, le=64)
-    upkeep: float = _f(0.4, "energy per tick at brain gene 1 (expensive tissue)", ge=0.0, le=1e6)
+    upkeep: float = _f(0.1, "energy per tick at brain gene 1 (expensive tissue)", ge=0.0, le=1e6)
     exponent: float = _f(2.0, "upkeep = upkeep * brain**exponent (steep cost)", ge=0.0, le=16.0)
 
 
@@ -369,11 +379,33 @@ class SpeciesConfig(Strict):
     genes: GenesConfig = _f(GenesConfig(), "genes")
 
 
+def _body_plan(name: str, count: int, **genes: tuple[float, ...]) -> SpeciesConfig:
+    """A founding species: ``genes`` maps a gene to (mean, sd[, min, max[, mutation]])."""
+    specs = {}
+    for gene, v in genes.items():
+        keys = ("mean", "sd", "min", "max", "mutation")[: len(v)]
+        specs[gene] = GeneSpec(**dict(zip(keys, v)))
+    return SpeciesConfig(name=name, count=count, adult=True, genes=GenesConfig(**specs))
+
+
 def _default_species() -> list[SpeciesConfig]:
+    # the four body plans of worlds/earthlike.yaml (docs/worlds.md); genes not given: mean 0.5, sd 0.05,
+    # bounds [0, 1], mutation 0.02. 375 founders each: earthlike's 1500 on a quarter of its area.
     return [
-        SpeciesConfig(name="grazer", count=2000, genes=GenesConfig(habitat=GeneSpec(mean=0.9))),
-        SpeciesConfig(name="swimmer", count=2000, genes=GenesConfig(habitat=GeneSpec(mean=0.1))),
-    ]
+        _body_plan("primate", 375, lifespan=(0.5, 0.05), childhood=(0.5, 0.05), sociality=(0.6, 0.05),
+                   dexterity=(0.6, 0.05), habitat=(0.9, 0.03, 0.6, 1.0), brain=(0.45, 0.05),
+                   fecundity=(0.5, 0.05)),
+        _body_plan("cetacean", 375, lifespan=(0.55, 0.05), childhood=(0.5, 0.05),
+                   sociality=(0.7, 0.05), dexterity=(0.05, 0.02, 0.0, 0.1, 0.01),
+                   habitat=(0.05, 0.02, 0.0, 0.3), brain=(0.45, 0.05), fecundity=(0.4, 0.05)),
+        _body_plan("corvid", 375, lifespan=(0.4, 0.05), childhood=(0.35, 0.05),
+                   sociality=(0.5, 0.05), dexterity=(0.35, 0.05, 0.0, 0.5),
+                   habitat=(0.9, 0.03, 0.5, 1.0), brain=(0.4, 0.05), fecundity=(0.6, 0.05)),
+        _body_plan("cephalopod", 375, lifespan=(0.1, 0.03, 0.0, 0.25),
+                   childhood=(0.02, 0.01, 0.0, 0.1, 0.01), sociality=(0.1, 0.03, 0.0, 0.3),
+                   dexterity=(0.7, 0.05), habitat=(0.05, 0.02, 0.0, 0.3), brain=(0.4, 0.05),
+                   fecundity=(0.8, 0.05)),
+    ]  # fmt: skip
 
 
 class SpeciationConfig(Strict):
@@ -398,7 +430,7 @@ class SimConfig(Strict):
     """How long and with which seed."""
 
     seed: int = _f(0, "seed of every random draw", ge=0, le=2**63 - 1)
-    ticks: int = _f(2000, "ticks to run (the CLI's --ticks overrides)", ge=0, le=MAX_TICKS)
+    ticks: int = _f(10000, "ticks to run (the CLI's --ticks overrides)", ge=0, le=MAX_TICKS)
     population_cap: int = _f(
         2_000_000,
         f"most agents alive at once; births beyond it are refused (reported); at most {MAX_POPULATION_CAP:,} "
@@ -447,7 +479,7 @@ class World(Strict):
         pattern=r"^[A-Za-z0-9_\-.]{1,64}$",
     )
     description: str = Field(
-        "The embedded default world: a grazer on land, a swimmer in water.",
+        "A 128x128 cut of earthlike: primate, cetacean, corvid and cephalopod",
         description="free text",
         max_length=10_000,
     )

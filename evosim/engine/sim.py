@@ -4,7 +4,7 @@
 >>> sim = Simulation(load_world(overrides={"world.width": 32, "world.height": 32}), seed=1)
 >>> sim.advance(10)
 >>> sorted(sim.populations())
-['grazer', 'swimmer']
+['cephalopod', 'cetacean', 'corvid', 'primate']
 """
 
 from __future__ import annotations

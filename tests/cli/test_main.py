@@ -22,7 +22,8 @@ def test_version_and_help(cli):
 
 def test_validate_ok(cli, world_file):
     r = cli("validate")
-    assert r.exit_code == 0 and "OK" in r.output and "grazer" in r.output
+    assert r.exit_code == 0 and "OK" in r.output and "128x128" in r.output
+    assert "primate, cetacean, corvid, cephalopod" in r.output
     f = world_file("name: tiny\nworld: {width: 40, height: 30}\n")
     r = cli("validate", f, "--set", "world.height=20")
     assert r.exit_code == 0 and "40x20" in r.output and "tiny" in r.output
@@ -48,7 +49,7 @@ def test_run_without_out_makes_a_fresh_folder_under_runs(cli, tiny_sets):
     r2 = cli("run", "--ticks", "3", "-q", *tiny_sets)
     assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
     runs = sorted((cli.cwd / "runs").iterdir())
-    assert len(runs) == 2 and all(p.name.startswith("default-seed0-") for p in runs)
+    assert len(runs) == 2 and all(p.name.startswith("tiny-seed0-") for p in runs)
 
 
 def test_progress_and_first_run_compile_notice(cli, tiny_sets, tmp_path, monkeypatch):

@@ -316,8 +316,8 @@ SET_KEYS = st.one_of(
     st.sampled_from(PATHS).map(
         lambda p: (
             _dotted(p)
-            .replace("species.0", "species.grazer")
-            .replace("species.1", "species.swimmer")
+            .replace("species.0", "species.primate")
+            .replace("species.1", "species.cetacean")
         )
     ),
     st.text(max_size=25),

@@ -118,7 +118,7 @@ CASES = {
     ),
     "no species": Case(text="species: []\n", words=["species", "at least 1"]),
     "founders above the cap": Case(
-        text="sim:\n  population_cap: 100\n", words=["population_cap", "4000", "100"]
+        text="sim:\n  population_cap: 100\n", words=["population_cap", "1500", "100"]
     ),
     "file source without a file": Case(
         text="world:\n  habitat:\n    source: file\n", words=["world.habitat", "no habitat.file"]
@@ -148,13 +148,13 @@ CASES = {
         words=["--set world.widht=64", "world.widht", "allowed here", "width"],
     ),
     "--set index out of range": Case(
-        sets=["species.5.count=3"], words=["--set species.5.count=3", "out of range", "length 2"]
+        sets=["species.5.count=3"], words=["--set species.5.count=3", "out of range", "length 4"]
     ),
     "--set negative index": Case(
         sets=["species.-1.count=3"], words=["--set species.-1.count=3", "out of range"]
     ),
     "--set unknown species": Case(
-        sets=["species.ape.count=3"], words=["--set species.ape.count=3", "'ape'", "grazer"]
+        sets=["species.ape.count=3"], words=["--set species.ape.count=3", "'ape'", "primate"]
     ),
     "--set below a single value": Case(
         sets=["world.width.x=3"], words=["--set world.width.x=3", "single value"]
@@ -196,9 +196,9 @@ CASES = {
         absent=["top level"],
     ),
     "intervention for a species that cannot exist": Case(
-        text="interventions:\n  - %s\n" % (IV % "{species: [grazer.4, ghost]}"),
+        text="interventions:\n  - %s\n" % (IV % "{species: [primate.4, ghost]}"),
         words=["interventions[0].target.species (line 2)", "'ghost' can never name a species"],
-        absent=["top level", "grazer.4"],
+        absent=["top level", "primate.4"],
     ),
     "intervention below population 0": Case(
         sets=["interventions=[{when: {trigger: population_below, value: 0}, effect: {kind: fire_substitute}}]"],

@@ -48,7 +48,7 @@ def test_template_of_another_world_round_trips(tmp_path):
     w = load_world(
         overrides={
             "world.width": 40,
-            "species.grazer.genes.brain.max": 0.6,
+            "species.primate.genes.brain.max": 0.6,
             "physiology.intake": 2.5,
         }
     )

@@ -305,9 +305,9 @@ def test_python_api_as_documented(tmp_path):
 
 
 def test_overrides_as_list_or_mapping_agree():
-    a = load_world(overrides=["world.width=40", "species.grazer.count=7", "physiology.intake=2.5"])
+    a = load_world(overrides=["world.width=40", "species.primate.count=7", "physiology.intake=2.5"])
     b = load_world(
-        overrides={"world.width": 40, "species.grazer.count": 7, "physiology.intake": 2.5}
+        overrides={"world.width": 40, "species.primate.count": 7, "physiology.intake": 2.5}
     )
     assert a == b and a.species[0].count == 7
 

@@ -134,7 +134,7 @@ def test_initial_food_and_arrays():
     cfg = FoodConfig.model_validate(
         {
             "land": {"capacity": 10.0, "initial": 0.5, "regrowth": 0.3},
-            "water": {"capacity": 4.0, "initial": 1.0},
+            "water": {"capacity": 4.0, "initial": 1.0, "regrowth": 0.1},
         }
     )
     hab = np.array([[0, 1], [1, 1]], HABITAT_DTYPE)
@@ -145,20 +145,26 @@ def test_initial_food_and_arrays():
 
 
 def test_seasons_modulate_regrowth():
+    # regrowth rates given explicitly: the class defaults are the default world's
     cfg = FoodConfig.model_validate(
-        {"season": {"amplitude": 0.5, "period": 4}, "land": {"regrowth": 0.2}}
+        {
+            "season": {"amplitude": 0.5, "period": 4},
+            "land": {"regrowth": 0.2},
+            "water": {"regrowth": 0.1},
+        }
     )
     r = [regrowth_rate(cfg, t) for t in range(5)]
     assert r[0].tolist() == pytest.approx([0.1, 0.2])
     assert r[1].tolist() == pytest.approx([0.15, 0.3])  # high season
     assert r[3].tolist() == pytest.approx([0.05, 0.1])  # low season
     assert r[4].tolist() == pytest.approx(r[0].tolist())
-    full = FoodConfig.model_validate({"season": {"amplitude": 1.0, "period": 8}})
+    rates = {"land": {"regrowth": 0.1}, "water": {"regrowth": 0.1}}
+    full = FoodConfig.model_validate({"season": {"amplitude": 1.0, "period": 8}, **rates})
     assert regrowth_rate(full, 6).tolist() == pytest.approx(
         [0.0, 0.0], abs=1e-12
     )  # stops, never negative
     assert (regrowth_rate(full, 6) >= 0).all()
-    flat = FoodConfig()
+    flat = FoodConfig.model_validate({"season": {"amplitude": 0.0}, **rates})
     assert all(regrowth_rate(flat, t).tolist() == [0.1, 0.1] for t in range(0, 1000, 37))
     assert math.isclose(float(regrowth_rate(full, 2)[1]), 0.2)
 

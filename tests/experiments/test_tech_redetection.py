@@ -8,13 +8,14 @@ from evosim.config.load import load_world
 from evosim.experiments.sensitivity_thresholds import agreement, species_ticks
 from evosim.io import runner
 from evosim.io.logs import load_run
+from tests.helpers import TINY
 
 # Adult founders innovate every tick (+0.5 skill): landers hold both rungs after four ticks, while their
 # children (skill 0, juveniles for a while) hold nothing. With tech_share 0.99 over a 15-tick window the
 # first births (ticks ~9-10) bring the share of *all members* holding writing below 0.99 while every
 # adult still holds it: counting adults and all members gives different answers.
 WORLD = {
-    "world.width": 32, "world.height": 32,
+    **TINY, "world.width": 32, "world.height": 32,
     "species": [
         {"name": "lander", "count": 300, "adult": True, "genes": {"habitat": {"mean": 0.9}}},
         {"name": "swimmer", "count": 300, "adult": True, "genes": {"habitat": {"mean": 0.1}}},

@@ -5,9 +5,10 @@ look at the diff of the CSV, and commit it with the change::
 
     python tests/golden/regenerate.py
 
-The golden run is a tiny world (32x32, 60 grazers and 60 swimmers) run for
-100 ticks with seed 7; ``tests/test_golden.py`` runs it again and compares the
-time series byte for byte.
+The golden run is the suite's tiny world (``tests/worlds/tiny.yaml``: 32x32,
+60 grazers and 60 swimmers) run for 100 ticks with seed 7;
+``tests/test_golden.py`` runs it again and compares the time series byte for
+byte.
 """
 
 from __future__ import annotations
@@ -18,12 +19,7 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().with_name("tiny_timeseries.csv")
 ROOT = Path(__file__).resolve().parents[2]  # the checkout this file belongs to: use its evosim
-OVERRIDES = {
-    "world.width": 32,
-    "world.height": 32,
-    "species.grazer.count": 60,
-    "species.swimmer.count": 60,
-}
+WORLD = ROOT / "tests" / "worlds" / "tiny.yaml"
 TICKS = 100
 SEED = 7
 
@@ -33,7 +29,7 @@ def golden_timeseries() -> bytes:
     from evosim import load_world
     from evosim.io.runner import run
 
-    world = load_world(overrides=OVERRIDES)
+    world = load_world(WORLD)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "golden"
         run(world, out, ticks=TICKS, seed=SEED)

@@ -114,7 +114,8 @@ def test_branch_refuses_a_world_with_other_founders_habitat_or_grid(
 
 def test_branch_refuses_an_unrelated_world_file(cli, base, tmp_path, world_file):
     other = world_file(
-        "world: {width: 32, height: 32}\nspecies: [{name: whale, count: 50}, {name: crab, count: 50}]\n",
+        "world: {width: 32, height: 32, habitat: {land_fraction: 0.4, smoothness: 12.0}}\n"
+        "species: [{name: whale, count: 50}, {name: crab, count: 50}]\n",  # the tiny world's habitat
         "other.yaml",
     )
     r = cli("run", other, "--from", base, "--out", tmp_path / "b", "--ticks", 30, "-q")

@@ -17,10 +17,10 @@ import pytest
 from evosim import load_world
 from evosim.io import runner
 from evosim.io.logs import load_lineage, load_run
-from tests.helpers import folder_bytes, one_paragraph
+from tests.helpers import TINY, folder_bytes, one_paragraph
 
 OVERRIDES = {
-    "world.width": 40, "world.height": 40, "species.grazer.count": 1500, "species.swimmer.count": 1500,
+    **TINY, "world.width": 40, "world.height": 40, "species.grazer.count": 1500, "species.swimmer.count": 1500,
     "world.food.land.regrowth": 0.05, "world.food.water.regrowth": 0.05,  # many deaths: lineage chunks
     "output.lineage": True, "output.lineage_chunk_rows": 1000, "output.sample_every": 7,
     "output.checkpoint_every": 25, "output.record_every": 10, "speciation.threshold": 0.2,

@@ -17,6 +17,7 @@ from evosim.io.logs import (
     trait_trajectories,
 )
 from evosim.io.runner import run
+from tests.helpers import TINY
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def speciating_run(tmp_path_factory):
     """A small world with a low speciation threshold and lineage on, so species split and die."""
     out = tmp_path_factory.mktemp("runs") / "r"
     world = load_world(overrides={
-        "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
+        **TINY, "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
         "species.grazer.count": 300, "species.swimmer.count": 300,
         "output.lineage": True, "output.lineage_chunk_rows": 1000, "output.sample_every": 5,
     })  # fmt: skip
@@ -154,7 +155,7 @@ def test_species_table_records_grants_and_their_inheritance(tmp_path):
         },
     ]
     world = load_world(overrides={
-        "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
+        **TINY, "world.width": 48, "world.height": 48, "speciation.threshold": 0.15,
         "species.grazer.count": 300, "species.swimmer.count": 300, "output.sample_every": 5, "interventions": ivs,
     })  # fmt: skip
     run(world, tmp_path / "r", ticks=400, seed=3)

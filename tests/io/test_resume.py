@@ -16,10 +16,10 @@ from evosim import load_world
 from evosim.errors import CheckpointError, ConfigError
 from evosim.io import runner
 from evosim.io.checkpoint import newest_valid, read
-from tests.helpers import assert_one_line, folder_bytes, read_summary, set_args
+from tests.helpers import TINY, assert_one_line, folder_bytes, read_summary, set_args
 
 OVERRIDES = {
-    "world.width": 40, "world.height": 40, "species.grazer.count": 150, "species.swimmer.count": 150,
+    **TINY, "world.width": 40, "world.height": 40, "species.grazer.count": 150, "species.swimmer.count": 150,
     "output.lineage": True, "output.lineage_chunk_rows": 1000, "output.sample_every": 7,
     "output.checkpoint_every": 25, "speciation.threshold": 0.2,
 }  # fmt: skip
@@ -329,7 +329,7 @@ def _intervention_rows(folder: Path) -> list[tuple[int, str, str]]:
 
 def test_branch_with_a_new_trigger_fires_it_for_founders_after_the_branch(tmp_path):
     """Regression: building the branch ran the tick-0 interventions, whose trigger state the branch kept."""
-    o = {"world.width": 32, "world.height": 32, "output.checkpoint_every": 10}
+    o = {**TINY, "output.checkpoint_every": 10}
     mark = {
         "name": "mark",
         "when": {"trigger": "population_above", "value": 1},

@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from evosim.defaults import GENES  # noqa: E402
 from evosim.io.frames import FrameRecorder  # noqa: E402
 from evosim.io.snapshot import ViewState  # noqa: E402
+from tests.helpers import TINY, set_strings  # noqa: E402
 
 #: The five-rung ladder the viewer tests read (thresholds 2, 5, 8, 12, 18), set here so that they do not
 #: depend on the default ladder.
@@ -29,13 +30,7 @@ LADDER = (
     "{name: metallurgy, threshold: 18, min_dexterity: 0.5, hard_food_multiplier: 1.5}]"
 )
 #: A small, fast world (the whole viewer suite must stay quick).
-SMALL = (
-    "world.width=32",
-    "world.height=32",
-    "species.grazer.count=50",
-    "species.swimmer.count=50",
-    LADDER,
-)
+SMALL = (*set_strings(TINY), "species.grazer.count=50", "species.swimmer.count=50", LADDER)
 
 
 @pytest.fixture(autouse=True)

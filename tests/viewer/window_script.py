@@ -18,9 +18,10 @@ from evosim import Simulation, load_world
 from evosim.viewer.app import Viewer
 from evosim.viewer.render import render
 from evosim.viewer.sources import LiveSource
+from tests.helpers import TINY, set_strings
 
 SIZE = (800, 600)
-SMALL = ["world.width=32", "world.height=32", "species.grazer.count=50", "species.swimmer.count=50"]
+SMALL = [*set_strings(TINY), "species.grazer.count=50", "species.swimmer.count=50"]
 
 
 def window_pixels() -> np.ndarray:
