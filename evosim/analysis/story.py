@@ -263,6 +263,8 @@ def _pct(v: float | None) -> str:
 def _held_by(c: dict[str, Any], st: dict[str, Any]) -> str:
     """Why an intelligent clade never became technological, in words with the numbers."""
     b = c["bottleneck"] or ""
+    if st["final_milestone"] is None:
+        return "there is no technology ladder to climb"
     genes = c["bottleneck_genes"] or {}
     rung = next((m for m in st["ladder"] if m["name"] == c["bottleneck_milestone"]), None)
     fields = {
@@ -351,12 +353,17 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
             text, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
         )
 
+    tech = (
+        f"technological once {_pct(st['tech_share'])} of its adults hold {st['final_milestone']} for "
+        f"{st['tech_window']} ticks"
+        if st["final_milestone"]
+        else "none can become technological (the technology ladder is empty)"
+    )
     lines = wrap(
         f"The story of {st['world']} seed {st['seed']} ({st['ended']}, {st['ticks_run']} ticks): "
         f"a species is intelligent once its mean brain stays above {st['brain_threshold']:g} for "
-        f"{st['intelligence_window']} ticks with {st['min_population']}+ members, technological once "
-        f"{_pct(st['tech_share'])} of its adults hold {st['final_milestone']} for {st['tech_window']} "
-        "ticks. Per founding lineage:"
+        f"{st['intelligence_window']} ticks with {st['min_population']}+ members; {tech}. "
+        "Per founding lineage:"
     )
     rank = {"technological": 0, "intelligent": 1, "never intelligent": 2}
     told = sorted(st["clades"], key=lambda c: (rank[c["outcome"]], -(c["peak_mean_brain"] or 0.0)))[

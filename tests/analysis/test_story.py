@@ -160,3 +160,16 @@ def test_a_run_without_species_alive_or_intelligent(tmp_path):
     )
     assert st["first_intelligent"] is None and not math.isnan(st["flop_total"])
     assert "no intelligent species" in story_text(st)
+
+
+def test_a_world_without_a_ladder(tmp_path):
+    """An empty technology ladder: intelligence still told, technology said to be impossible."""
+    world = load_world(overrides={**TINY, "technology.ladder": [], "detectors.brain_threshold": 0.45,
+                                  "detectors.intelligence_window": 5})  # fmt: skip
+    run(world, tmp_path / "flat", ticks=30, seed=1)
+    st = story(load_run(tmp_path / "flat"))
+    assert st["final_milestone"] is None and st["ladder"] == []
+    assert {c["outcome"] for c in st["clades"]} == {"intelligent"}
+    text = " ".join(story_text(st).split())
+    assert "the technology ladder is empty" in text and "no technology ladder to climb" in text
+    assert "None" not in text
