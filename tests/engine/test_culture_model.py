@@ -17,7 +17,7 @@ import pytest
 
 from evosim import Simulation, load_world
 from evosim.defaults import DEATH_STARVATION
-from tests.helpers import fixed
+from tests.helpers import TINY, fixed
 
 EULER_GAMMA = 0.5772156649
 
@@ -82,6 +82,7 @@ def henrich_rounds(
     genes = {"brain": fixed(0.5), "dexterity": fixed(0.5), "childhood": fixed(0.0),
              "habitat": fixed(1.0), "fecundity": fixed(0.0)}  # fmt: skip
     o = {
+        **TINY,  # the tiny world's physics (tests/worlds/tiny.yaml), not the default world's
         "world.width": 16, "world.height": 16, "world.habitat.land_fraction": 1.0,
         "species": [{"name": f"g{s}", "count": n + 1, "genes": genes} for s in range(groups)],
         "traits.sociality.radius_min": 8, "traits.sociality.radius_max": 8,  # 2 r >= 16: well mixed
@@ -176,6 +177,7 @@ def equilibrium_run(radius: int, lessons: int, seed: int = 1) -> dict[str, float
         "lifespan": {"mean": 0.5, "sd": 0.3, "mutation": 0.0},
     }  # fmt: skip
     o = {
+        **TINY,  # the tiny world's physics (tests/worlds/tiny.yaml), not the default world's
         "world.width": 40, "world.height": 40, "world.habitat.land_fraction": 1.0,
         "world.food.land.regrowth": 0.5, "world.food.land.capacity": 20.0,
         "species": [{"name": "a", "count": 150, "adult": True, "genes": genes}],
@@ -259,6 +261,7 @@ def test_equilibrium_skill_rises_with_childhood_and_collapses_below_n_star():
 def _innovating_world(genes: dict, extra: dict | None = None, count: int = 400) -> dict:
     """Adult founders that innovate (and make no lesson unless ``extra`` says), on a 48 x 48 world."""
     o = {
+        **TINY,  # the tiny world's physics (tests/worlds/tiny.yaml), not the default world's
         "world.width": 48, "world.height": 48,
         "world.food.land.regrowth": 0.3, "world.food.water.regrowth": 0.3,
         "species": [{"name": "a", "count": count, "adult": True, "genes": genes}],
