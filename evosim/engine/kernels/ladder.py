@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_DEXTERITY, LAND
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import JIT, kernel
 
 
 @nb.njit(inline="always", **JIT)
@@ -31,13 +31,15 @@ def effective_dexterity(genome_row, manipulators):
 @nb.njit(inline="always", **JIT)
 def held_level(z, d_eff, land_ok, lad):
     """Number of milestones held at skill ``z`` (counting up the ladder to the first one not held)."""
+    # one exit from the loop: a ``break`` would make numba reference-count the ladder's arrays on
+    # every call (an atomic increment and decrement per array), which costs more than the loop
     k = 0
     m = lad.threshold.shape[0]
-    while k < m:
-        if z < lad.threshold[k] or d_eff < lad.min_dexterity[k]:
-            break
-        if lad.needs_land[k] != 0 and not land_ok:
-            break
+    while k < m and not (
+        z < lad.threshold[k]
+        or d_eff < lad.min_dexterity[k]
+        or (lad.needs_land[k] != 0 and not land_ok)
+    ):
         k += 1
     return k
 
@@ -46,7 +48,7 @@ def held_level(z, d_eff, land_ok, lad):
 def agent_level(i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad):
     """Level of agent ``i`` where it stands now."""
     sp = species[i]
-    land_ok = habitat[y[i], x[i]] == LAND or fire_substitute[sp] != 0
+    land_ok = (habitat[y[i], x[i]] == LAND) | (fire_substitute[sp] != 0)  # no branch: see held_level
     d_eff = effective_dexterity(genome[i], manipulators[sp])
     return held_level(np.float64(skill[i]), d_eff, land_ok, lad)
 
@@ -59,7 +61,7 @@ def skill_payoff(z, p):
     return 1.0 + p.skill_payoff * z / (z + p.skill_payoff_half)
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def held_levels(skill, genome, species, x, y, habitat, manipulators, fire_substitute, n, lad):
     """Level (milestones held where each stands) of every live agent, as uint8."""
     out = np.empty(n, np.uint8)
