@@ -133,6 +133,12 @@ def init(output: str | None, parameters: bool) -> None:
     "0: none. Same as --set output.record_every=K.",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(1, 4096),
+    help="Threads for the simulation kernels (default: all cores). The run folder is byte for byte "
+    "the same at any count; below 20,000 agents a tick runs on one thread.",
+)
+@click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar and no story: only the result lines."
 )
 @click.option(
@@ -153,6 +159,7 @@ def run(
     resume_folder,
     from_checkpoint,
     record_every,
+    threads,
     quiet,
     as_json,
     overrides,
@@ -164,7 +171,13 @@ def run(
     technological and what held it, the compute to the first intelligent
     species; then what to try next (docs/outputs.md, "The end-of-run story").
     """
-    from evosim.io import runner  # numba: loaded only when a run starts, not for --help
+    from evosim.engine.kernels import conf  # numba: loaded only when a run starts, not for --help
+    from evosim.io import runner
+
+    try:
+        conf.set_threads(threads)
+    except ValueError as exc:
+        raise ConfigError(f"--threads {threads}: {exc}") from None
 
     if record_every is not None:
         if resume_folder:

@@ -21,6 +21,7 @@ from evosim.engine.detectors import Detectors, Event
 from evosim.engine.founders import place_founders
 from evosim.engine.grids import Grids
 from evosim.engine.interventions import Interventions
+from evosim.engine.kernels import conf
 from evosim.engine.kernels import culture as k_culture
 from evosim.engine.kernels import food as k_food
 from evosim.engine.kernels import forage as k_forage
@@ -181,6 +182,7 @@ class Simulation:
     def step(self) -> None:
         """Advance one tick (docs/model.md, "Process overview and scheduling")."""
         self.counters.agent_steps += self.pop.n
+        conf.use_parallel(self.pop.n >= conf.PARALLEL_MIN_AGENTS)  # threads pay only on big populations
         self.regrow_food()
         self.sense_and_move()
         self.index_cells()

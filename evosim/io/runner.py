@@ -22,6 +22,7 @@ from pathlib import Path
 
 from evosim.config.load import load_world
 from evosim.config.schema import World
+from evosim.engine.kernels import conf
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import continuation
@@ -50,9 +51,8 @@ class Interrupted(Exception):
 
 
 def kernels_cached() -> bool:
-    """True if numba's on-disk cache for the kernels exists (no compile pause expected)."""
-    cache = Path(__file__).parents[1] / "engine" / "kernels" / "__pycache__"
-    return cache.is_dir() and any(cache.glob("*.nbi"))
+    """True if numba's on-disk cache holds the kernels of the flavour in use (no compile pause expected)."""
+    return conf.cached()
 
 
 def default_out(world: World, seed: int) -> Path:

@@ -46,7 +46,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_BRAIN, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import JIT, kernel
 from evosim.engine.kernels.ladder import effective_dexterity
 from evosim.engine.kernels.phenotype import lerp, maturity, power
 from evosim.engine.kernels.rng import gumbel, uniform
@@ -57,7 +57,7 @@ MAX_MODELS = 64
 BLOCK = 512
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def model_skills(skill, genome, age, n, p, out):
     """``out[i]`` = skill of agent i if it is an adult (a possible model), else -inf."""
     for i in nb.prange(n):
@@ -81,7 +81,7 @@ def _insert(buf, cnt, depth, v):
     return cnt
 
 
-@nb.njit(**JIT)
+@kernel
 def species_top_models(species, model_z, n, n_species, depth):
     """Per species, the ``depth`` best model skills (largest first) and their rows (for well-mixed learning).
 
@@ -171,7 +171,7 @@ def _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt):
     return -np.inf
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def learn_and_innovate(pop, model_z, habitat_shape, index, top, manipulators, seed, tick, p):
     """One tick of learning and innovation for every agent (see the module docstring).
 

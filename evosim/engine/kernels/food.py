@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import LAND
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import JIT, kernel
 
 
 @nb.njit(inline="always", **JIT)
@@ -23,7 +23,7 @@ def logistic(f, k, r, floor):
     return np.float32(max(min(f + r * max(f, floor) * (1.0 - f / k), k), 0.0))
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def regrow(food, habitat, capacity, richness, rate, floor, bonus):
     """Logistic regrowth ``F += r (1 + b) * max(F, floor) * (1 - F/K)``, clipped to [0, K].
 
@@ -60,7 +60,7 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
     return total
 
 
-@nb.njit(**JIT)
+@kernel
 def regrow_layers(
     food,
     sight_pad,

@@ -22,7 +22,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import JIT, kernel
 from evosim.engine.kernels.ladder import effective_dexterity, held_level, skill_payoff
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
 
@@ -70,7 +70,7 @@ def _share(order, s, e, stock, total, want, gain, energy):
     return take
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def forage(index, pop, grids, abilities, lad, p, want, gain, level):
     """Share each occupied cell's easy food, then its hard food, among its agents (in place).
 
@@ -143,7 +143,7 @@ def forage(index, pop, grids, abilities, lad, p, want, gain, level):
             hard[cy, cx] = np.float32(h - take)
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def share_food(order, group_start, n_groups, species, genome, energy, p):
     """Food sharing among conspecifics on the same cell (off when ``share_rate`` is 0).
 

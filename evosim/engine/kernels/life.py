@@ -6,13 +6,13 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import kernel
 from evosim.engine.kernels.ladder import agent_level
 from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
     """Charge each agent its upkeep (plus its species' extra upkeep), age it one tick.
 
@@ -25,7 +25,7 @@ def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
             guardian[i] = -1
 
 
-@nb.njit(**JIT)
+@kernel
 def feed_dependants(energy, guardian, n, p, n_dep, share):
     """Parents pass energy to their dependants.
 
@@ -60,7 +60,7 @@ def feed_dependants(energy, guardian, n, p, n_dep, share):
         energy[g] -= give  # the parent pays exactly what was given
 
 
-@nb.njit(**JIT)
+@kernel
 def find_parents(genome, energy, age, n, p, out):
     """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count."""
     k = 0
@@ -94,7 +94,7 @@ BIRTH_FIELDS = (
 BIRTH_SPECIES_ARRAYS = ("lo", "hi", "mutation", "centroid")
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, distant):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
@@ -155,7 +155,7 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
         guardian[c] = i if maturity(genome[c], p) > 0.0 else -1
 
 
-@nb.njit(**JIT)
+@kernel
 def select_survivors(
     pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top, gated
 ):
@@ -215,7 +215,7 @@ def select_survivors(
     return m
 
 
-@nb.njit(**JIT)
+@kernel
 def cell_ordered_survivors(order, n_indexed, n, cause, out):
     """Survivors in the order of the spatial index, then survivors born since it (row order).
 
@@ -235,7 +235,7 @@ def cell_ordered_survivors(order, n_indexed, n, cause, out):
     return j
 
 
-@nb.njit(**JIT)
+@kernel
 def gather_rows(arr, rows, m, buf):
     """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
     for j in range(m):
@@ -244,7 +244,7 @@ def gather_rows(arr, rows, m, buf):
         arr[j] = buf[j]
 
 
-@nb.njit(**JIT)
+@kernel
 def take_rows(src, rows, m, dst):
     """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
     g = src.shape[1]
@@ -254,7 +254,7 @@ def take_rows(src, rows, m, dst):
             dst[j, c] = src[k, c]
 
 
-@nb.njit(**JIT)
+@kernel
 def compact(arr, keep, m):
     """Move rows ``keep[:m]`` (increasing) to the front of ``arr``, in place."""
     for j in range(m):
@@ -263,7 +263,7 @@ def compact(arr, keep, m):
             arr[j] = arr[k]
 
 
-@nb.njit(**JIT)
+@kernel
 def remap_guardians(guardian, keep, m, n_old, new_row):
     """After compaction: point each dependant at its parent's new row, or -1 if the parent died.
 

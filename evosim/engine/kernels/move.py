@@ -24,7 +24,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, RNG_MOVE
-from evosim.engine.kernels.conf import JIT, JIT_PARALLEL
+from evosim.engine.kernels.conf import JIT, kernel
 from evosim.engine.kernels.phenotype import habitat_efficiency, radius
 from evosim.engine.kernels.rng import hash64
 from evosim.engine.kernels.spatial import census_count, census_species
@@ -41,7 +41,7 @@ def _u7(word, slot):
     return np.float64((word >> np.uint64(7 * slot)) & np.uint64(0x7F)) * _U7
 
 
-@nb.njit(**JIT)
+@kernel
 def pad_torus(grid, out, halo):
     """Copy ``grid`` into the middle of ``out`` with a wrapped halo of ``halo`` cells.
 
@@ -55,7 +55,7 @@ def pad_torus(grid, out, halo):
             out[yy, xx] = grid[sy, (xx - halo) % width]
 
 
-@nb.njit(**JIT)
+@kernel
 def refresh_halo(pad, halo):
     """Rewrite the wrapped halo of a padded grid from its interior, in place.
 
@@ -130,7 +130,7 @@ def _better(seen, e_first, noise, kin, best, best_d, d):
     return best, best_d
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def sense_and_move(
     x,
     y,
@@ -253,7 +253,7 @@ def _toward(a, b, size):
     return 1 if d > 0 else (-1 if d < 0 else 0)
 
 
-@nb.njit(**JIT_PARALLEL)
+@kernel(parallel=True)
 def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
     """Step each dependant one cell toward its parent (after the parents moved).
 

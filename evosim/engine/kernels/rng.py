@@ -14,7 +14,7 @@ import math
 import numba as nb
 import numpy as np
 
-from evosim.engine.kernels.conf import JIT
+from evosim.engine.kernels.conf import JIT, kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -64,7 +64,7 @@ def gumbel(seed, tick, agent_id, purpose, k):
     return -math.log(-math.log(u)) if u < 1.0 else 37.0
 
 
-@nb.njit(**JIT)
+@kernel
 def uniform_array(seed, tick, ids, purpose, k):
     """Vector of uniforms, one per id (used by tests and Python-side code)."""
     out = np.empty(ids.shape[0], np.float64)
@@ -73,7 +73,7 @@ def uniform_array(seed, tick, ids, purpose, k):
     return out
 
 
-@nb.njit(**JIT)
+@kernel
 def normal_array(seed, tick, ids, purpose, k):
     """Vector of standard normals, one per id."""
     out = np.empty(ids.shape[0], np.float64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.engine.kernels.conf import JIT
+from evosim.engine.kernels.conf import JIT, kernel
 
 #: A census code packs a cell's majority species and its count: ``species << CENSUS_BITS | count``
 #: (the count saturates at :data:`CENSUS_MAX_COUNT`); -1 marks an empty cell.
@@ -31,7 +31,7 @@ def census_count(code):
     return code & CENSUS_MAX_COUNT
 
 
-@nb.njit(**JIT)
+@kernel
 def cell_index(x, y, n, width, counts, order, group_start):
     """Counting sort of agents ``0..n-1`` by cell ``y * width + x``.
 
@@ -73,7 +73,7 @@ def cell_index(x, y, n, width, counts, order, group_start):
     return g
 
 
-@nb.njit(**JIT)
+@kernel
 def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
     """Per cell: the :func:`census_code` of its majority species (ties: lowest id), -1 where empty.
 

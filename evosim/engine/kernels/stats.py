@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-from evosim.engine.kernels.conf import JIT
+from evosim.engine.kernels.conf import kernel
 
 
-@nb.njit(**JIT)
+@kernel
 def species_sums(species, genome, energy, x, y, habitat, n, n_species):
     """Per species: count, gene sums and sums of squares, agents on land, energy sum."""
     n_genes = genome.shape[1]
