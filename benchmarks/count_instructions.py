@@ -102,14 +102,13 @@ def _dumping(fn: Callable[..., object], tag: str, cg: ctypes.CDLL) -> Callable[.
 
 def _wrap_kernels(cg: ctypes.CDLL) -> None:
     """Dump the counters after every numba kernel the simulation calls (``--kernels``)."""
-    from numba.core.registry import CPUDispatcher  # noqa: PLC0415
-
     from evosim.engine import population, sim  # noqa: PLC0415
+    from evosim.engine.kernels.conf import Kernel  # noqa: PLC0415
 
     mods = {v for k, v in vars(sim).items() if k.startswith("k_")} | {population}
     for mod in mods:
         for name, fn in list(vars(mod).items()):
-            if isinstance(fn, CPUDispatcher):
+            if isinstance(fn, Kernel):
                 setattr(mod, name, _dumping(fn, f"  {name}", cg))
 
 

@@ -49,11 +49,26 @@ from pathlib import Path
 from typing import Any
 
 import numba as nb
+import numpy as np
 
 #: Flags shared by every numba function. ``fastmath`` stays off: it would let LLVM reassociate
 #: sums and break bit-identical runs across machines. Inlined helpers (``inline="always"``) use
 #: these as they are; kernels called from Python get ``cache=True`` through :func:`kernel`.
 JIT: dict[str, Any] = dict(nogil=True, fastmath=False, error_model="numpy")
+
+@nb.njit(inline="always", **JIT)
+def ix(i: int) -> np.uint64:
+    """``i`` as an unsigned array index: ``a[ix(i)]`` is ``a[i]`` for ``0 <= i < len(a)``.
+
+    numba guards every access through a *signed* index that LLVM cannot prove
+    non-negative (a computed offset, or a row read from another array) with a
+    wrap-around for negative indices: about four instructions per access, and
+    it blocks vectorisation. Kernels index through :func:`ix` where the index is
+    known to be in range (only at the access: arithmetic between unsigned and
+    signed integers gives floats in numba).
+    """
+    return np.uint64(i)
+
 
 #: Below this many agents a tick runs the serial flavour even with several threads: starting
 #: the threads of each parallel loop costs more than the work it shares (measured in

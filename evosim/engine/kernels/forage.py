@@ -22,7 +22,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
-from evosim.engine.kernels.conf import JIT, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.ladder import effective_dexterity, held_level, skill_payoff
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
 
@@ -65,7 +65,7 @@ def _share(order, s, e, stock, total, want, gain, energy):
     take = total if total < stock else stock
     frac = take / total
     for j in range(s, e):
-        i = order[j]
+        i = ix(order[j])
         energy[i] += want[i] * frac * gain[i]
     return take
 
@@ -96,17 +96,17 @@ def forage(index, pop, grids, abilities, lad, p, want, gain, level):
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
-        i0 = order[s]
-        cy = y[i0]
-        cx = x[i0]
+        i0 = ix(order[s])
+        cy = ix(y[i0])
+        cx = ix(x[i0])
         land = habitat[cy, cx]
         # easy food
         total = 0.0
         bonus = 0.0
         access = False
         for j in range(s, e):
-            i = order[j]
-            sp = species[i]
+            i = ix(order[j])
+            sp = ix(species[i])
             z = np.float64(skill[i])
             lv = held_level(z, effective_dexterity(genome[i], manipulators[sp]), land == LAND
                             or fire_substitute[sp] != 0, lad)  # fmt: skip
@@ -131,10 +131,10 @@ def forage(index, pop, grids, abilities, lad, p, want, gain, level):
             continue
         total = 0.0
         for j in range(s, e):
-            i = order[j]
+            i = ix(order[j])
             lv = level[i]
             gain[i] = p.hard_energy * lad.energy_mult[lv]
-            d_eff = effective_dexterity(genome[i], manipulators[species[i]])
+            d_eff = effective_dexterity(genome[i], manipulators[ix(species[i])])
             d = hard_demand(genome[i], np.float64(skill[i]), age[i], lv, d_eff, lad, p)
             want[i] = min(d, _room(np.float64(energy[i]), gain[i], p))
             total += want[i]

@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_DEXTERITY, LAND
-from evosim.engine.kernels.conf import JIT, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 
 
 @nb.njit(inline="always", **JIT)
@@ -47,8 +47,8 @@ def held_level(z, d_eff, land_ok, lad):
 @nb.njit(inline="always", **JIT)
 def agent_level(i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad):
     """Level of agent ``i`` where it stands now."""
-    sp = species[i]
-    land_ok = (habitat[y[i], x[i]] == LAND) | (fire_substitute[sp] != 0)  # no branch: see held_level
+    sp = ix(species[i])
+    land_ok = (habitat[ix(y[i]), ix(x[i])] == LAND) | (fire_substitute[sp] != 0)  # no branch: see held_level
     d_eff = effective_dexterity(genome[i], manipulators[sp])
     return held_level(np.float64(skill[i]), d_eff, land_ok, lad)
 

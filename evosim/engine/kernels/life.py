@@ -5,8 +5,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, RNG_MUTATE
-from evosim.engine.kernels.conf import kernel
+from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, N_GENES, RNG_MUTATE
+from evosim.engine.kernels.conf import ix, kernel
 from evosim.engine.kernels.ladder import agent_level
 from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
@@ -19,7 +19,7 @@ def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
     A child reaching maturity leaves its parent.
     """
     for i in nb.prange(n):
-        energy[i] -= upkeep(genome[i], p) + upkeep_extra[species[i]]
+        energy[i] -= upkeep(genome[i], p) + upkeep_extra[ix(species[i])]
         age[i] += 1
         if guardian[i] >= 0 and age[i] >= maturity(genome[i], p):
             guardian[i] = -1
@@ -40,7 +40,7 @@ def feed_dependants(energy, guardian, n, p, n_dep, share):
         n_dep[i] = 0
     for i in range(n):
         if guardian[i] >= 0:
-            n_dep[guardian[i]] += 1
+            n_dep[ix(guardian[i])] += 1
     for i in range(n):  # what each parent offers each dependant, from its energy before feeding
         share[i] = 0.0
         if n_dep[i] > 0:
@@ -48,8 +48,8 @@ def feed_dependants(energy, guardian, n, p, n_dep, share):
             if surplus > 0.0:
                 share[i] = min(surplus / n_dep[i], p.feed_rate)
     for i in range(n):
-        g = guardian[i]
-        if g < 0 or share[g] <= 0.0:
+        g = ix(guardian[i])  # (a negative guardian, no parent, is caught first)
+        if guardian[i] < 0 or share[g] <= 0.0:
             continue
         give = min(
             share[g], p.max_energy - np.float64(energy[i])
@@ -122,10 +122,10 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
     lo, hi, mutation, centroid = bounds
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
-        i = parents[k]
+        i = ix(parents[k])
         c = n + k
         cid = next_id + k
-        s = species[i]
+        s = ix(species[i])
         give = energy[i] * offspring_share(genome[i], p)
         energy[i] -= give
         energy[c] = give
@@ -189,7 +189,7 @@ def select_survivors(
     final = lad.threshold.shape[0]
     m = 0
     for i in range(n):
-        s = species[i]
+        s = ix(species[i])
         if energy[i] <= 0.0:
             cause[i] = DEATH_STARVATION
         elif age[i] >= max_age(genome[i], p):
@@ -210,7 +210,7 @@ def select_survivors(
                 elif lv < final and np.float64(skill[i]) >= lad.threshold[lv]:
                     gated[s, lv] += 1  # has the next milestone's skill: its requirement is unmet
             continue
-        deaths[s, cause[i]] += 1
+        deaths[s, ix(cause[i])] += 1
         alive[s] -= 1
     return m
 
@@ -239,7 +239,7 @@ def cell_ordered_survivors(order, n_indexed, n, cause, out):
 def gather_rows(arr, rows, m, buf):
     """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
     for j in range(m):
-        buf[j] = arr[rows[j]]
+        buf[j] = arr[ix(rows[j])]
     for j in range(m):
         arr[j] = buf[j]
 
@@ -248,8 +248,14 @@ def gather_rows(arr, rows, m, buf):
 def take_rows(src, rows, m, dst):
     """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
     g = src.shape[1]
+    if g == N_GENES:  # the genome: a constant trip count, which LLVM unrolls
+        for j in range(m):
+            k = ix(rows[j])
+            for c in range(N_GENES):
+                dst[j, c] = src[k, c]
+        return
     for j in range(m):
-        k = rows[j]
+        k = ix(rows[j])
         for c in range(g):
             dst[j, c] = src[k, c]
 
@@ -272,8 +278,8 @@ def remap_guardians(guardian, keep, m, n_old, new_row):
     for i in range(n_old):
         new_row[i] = -1
     for j in range(m):
-        new_row[keep[j]] = j
+        new_row[ix(keep[j])] = j
     for j in range(m):
         g = guardian[j]
         if g >= 0:
-            guardian[j] = new_row[g]
+            guardian[j] = new_row[ix(g)]

@@ -24,7 +24,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, RNG_MOVE
-from evosim.engine.kernels.conf import JIT, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.phenotype import habitat_efficiency, radius
 from evosim.engine.kernels.rng import hash64
 from evosim.engine.kernels.spatial import census_count, census_species
@@ -115,7 +115,7 @@ def _seen(sp, idx, e_water, e_land):
     :func:`evosim.engine.kernels.food.regrow_layers`): one load instead of two. An
     empty water cell (-0.0) counts as land, which is harmless: it is worth 0 either way.
     """
-    v = sp[idx]
+    v = sp[ix(idx)]
     return abs(v) * (e_land if v >= 0.0 else e_water)
 
 
@@ -184,22 +184,22 @@ def sense_and_move(
             r = halo
         b = (np.int64(y[i]) + halo) * S + np.int64(x[i]) + halo
         word = hash64(seed, tick, ids[i], RNG_MOVE, 0)
-        e1 = e_water + e_gain * hp[b + 1]  # efficiency on the first cell of each ray
-        e2 = e_water + e_gain * hp[b + S + 1]
-        e3 = e_water + e_gain * hp[b + S]
-        e4 = e_water + e_gain * hp[b + S - 1]
-        e5 = e_water + e_gain * hp[b - 1]
-        e6 = e_water + e_gain * hp[b - S - 1]
-        e7 = e_water + e_gain * hp[b - S]
-        e8 = e_water + e_gain * hp[b - S + 1]
-        s1 = abs(fp[b + 1]) * e1  # best food seen along each ray
-        s2 = abs(fp[b + S + 1]) * e2
-        s3 = abs(fp[b + S]) * e3
-        s4 = abs(fp[b + S - 1]) * e4
-        s5 = abs(fp[b - 1]) * e5
-        s6 = abs(fp[b - S - 1]) * e6
-        s7 = abs(fp[b - S]) * e7
-        s8 = abs(fp[b - S + 1]) * e8
+        e1 = e_water + e_gain * hp[ix(b + 1)]  # efficiency on the first cell of each ray
+        e2 = e_water + e_gain * hp[ix(b + S + 1)]
+        e3 = e_water + e_gain * hp[ix(b + S)]
+        e4 = e_water + e_gain * hp[ix(b + S - 1)]
+        e5 = e_water + e_gain * hp[ix(b - 1)]
+        e6 = e_water + e_gain * hp[ix(b - S - 1)]
+        e7 = e_water + e_gain * hp[ix(b - S)]
+        e8 = e_water + e_gain * hp[ix(b - S + 1)]
+        s1 = abs(fp[ix(b + 1)]) * e1  # best food seen along each ray
+        s2 = abs(fp[ix(b + S + 1)]) * e2
+        s3 = abs(fp[ix(b + S)]) * e3
+        s4 = abs(fp[ix(b + S - 1)]) * e4
+        s5 = abs(fp[ix(b - 1)]) * e5
+        s6 = abs(fp[ix(b - S - 1)]) * e6
+        s7 = abs(fp[ix(b - S)]) * e7
+        s8 = abs(fp[ix(b - S + 1)]) * e8
         disc = sd
         for k in range(2, r + 1):  # cells k steps away count sight_discount**(k-1)
             ks = k * S
@@ -212,18 +212,18 @@ def sense_and_move(
             s7 = max(s7, _seen(fp, b - ks, e_water, e_land) * disc)
             s8 = max(s8, _seen(fp, b - ks + k, e_water, e_land) * disc)
             disc *= sd
-        best = (abs(fp[b]) + amp * _u7(word, 0)) * (e_water + e_gain * hp[b])
+        best = (abs(fp[ix(b)]) + amp * _u7(word, 0)) * (e_water + e_gain * hp[ix(b)])
         k1 = k2 = k3 = k4 = k5 = k6 = k7 = k8 = 0.0
         if social > 0.0:
-            best += social * _kin(cp[b], sp, 1, half)
-            k1 = social * _kin(cp[b + 1], sp, 0, half)
-            k2 = social * _kin(cp[b + S + 1], sp, 0, half)
-            k3 = social * _kin(cp[b + S], sp, 0, half)
-            k4 = social * _kin(cp[b + S - 1], sp, 0, half)
-            k5 = social * _kin(cp[b - 1], sp, 0, half)
-            k6 = social * _kin(cp[b - S - 1], sp, 0, half)
-            k7 = social * _kin(cp[b - S], sp, 0, half)
-            k8 = social * _kin(cp[b - S + 1], sp, 0, half)
+            best += social * _kin(cp[ix(b)], sp, 1, half)
+            k1 = social * _kin(cp[ix(b + 1)], sp, 0, half)
+            k2 = social * _kin(cp[ix(b + S + 1)], sp, 0, half)
+            k3 = social * _kin(cp[ix(b + S)], sp, 0, half)
+            k4 = social * _kin(cp[ix(b + S - 1)], sp, 0, half)
+            k5 = social * _kin(cp[ix(b - 1)], sp, 0, half)
+            k6 = social * _kin(cp[ix(b - S - 1)], sp, 0, half)
+            k7 = social * _kin(cp[ix(b - S)], sp, 0, half)
+            k8 = social * _kin(cp[ix(b - S + 1)], sp, 0, half)
         best_d = 0
         best, best_d = _better(s1, e1, amp * _u7(word, 1), k1, best, best_d, 1)
         best, best_d = _better(s2, e2, amp * _u7(word, 2), k2, best, best_d, 2)
@@ -238,7 +238,7 @@ def sense_and_move(
             ty = wrap(np.int64(y[i]) + DY[best_d], height)
             x[i] = tx
             y[i] = ty
-            land = hp[b + DY[best_d] * S + DX[best_d]]
+            land = hp[ix(b + DY[best_d] * S + DX[best_d])]
             energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - land))
 
 
@@ -265,8 +265,8 @@ def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
         g = guardian[i]
         if g < 0:
             continue
-        dx = _toward(np.int64(x[i]), np.int64(x[g]), width)
-        dy = _toward(np.int64(y[i]), np.int64(y[g]), height)
+        dx = _toward(np.int64(x[i]), np.int64(x[ix(g)]), width)
+        dy = _toward(np.int64(y[i]), np.int64(y[ix(g)]), height)
         if dx == 0 and dy == 0:
             continue
         tx = wrap(np.int64(x[i]) + dx, width)
@@ -274,4 +274,4 @@ def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
         x[i] = tx
         y[i] = ty
         h = np.float64(genome[i, G_HABITAT])
-        energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - habitat[ty, tx]))
+        energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - habitat[ix(ty), ix(tx)]))

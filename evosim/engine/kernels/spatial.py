@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from evosim.engine.kernels.conf import JIT, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 
 #: A census code packs a cell's majority species and its count: ``species << CENSUS_BITS | count``
 #: (the count saturates at :data:`CENSUS_MAX_COUNT`); -1 marks an empty cell.
@@ -53,17 +53,17 @@ def cell_index(x, y, n, width, counts, order, group_start):
     """
     counts[:] = 0
     for i in range(n):
-        counts[y[i] * width + x[i] + 1] += 1
+        counts[ix(y[i] * width + x[i] + 1)] += 1
     for c in range(1, counts.shape[0]):
         counts[c] += counts[c - 1]
     for i in range(n):
-        c = y[i] * width + x[i]
-        order[counts[c]] = i
+        c = ix(y[i] * width + x[i])
+        order[ix(counts[c])] = i
         counts[c] += 1
     g = 0
     prev = -1
     for j in range(n):
-        i = order[j]
+        i = ix(order[j])
         c = y[i] * width + x[i]
         if c != prev:
             group_start[g] = j
@@ -90,7 +90,7 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
         flat[:] = -1
     else:
         for k in range(n_written):
-            flat[written[k]] = -1
+            flat[ix(written[k])] = -1
     stride = code.shape[1]
     for g in range(n_groups):
         s = group_start[g]
@@ -98,16 +98,16 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
         best_sp = -1
         best_c = 0
         for j in range(s, e):
-            sp = species[order[j]]
+            sp = species[ix(order[j])]
             c = 0
             for jj in range(s, e):
-                if species[order[jj]] == sp:
+                if species[ix(order[jj])] == sp:
                     c += 1
             if c > best_c or (c == best_c and sp < best_sp):
                 best_c = c
                 best_sp = sp
-        i0 = order[s]
+        i0 = ix(order[s])
         cell = (np.int64(y[i0]) + halo) * stride + np.int64(x[i0]) + halo
-        flat[cell] = census_code(best_sp, best_c)
+        flat[ix(cell)] = census_code(best_sp, best_c)
         written[g] = cell
     return n_groups
