@@ -133,15 +133,17 @@ def worker(state: Path, ticks: int, lib: Path, kernels: bool = False) -> None:
     state.with_suffix(".steps").write_text(str(steps))
 
 
-def parse(folder: Path) -> dict[str, int]:
-    """Instructions per phase: the ``summary`` of each dump, summed by the dump's trigger name."""
+def parse(folder: Path, event: str = "Ir") -> dict[str, int]:
+    """Counts of ``event`` per phase: the dumps' ``summary`` lines, summed by each dump's trigger name."""
     out: dict[str, int] = {}
     for f in folder.glob("callgrind.out.*"):
         text = f.read_text(errors="replace")
         trig = re.search(r"^desc: Trigger: Client Request: (.*)$", text, re.M)
-        summ = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
-        if trig and summ:
-            out[trig.group(1)] = out.get(trig.group(1), 0) + int(summ.group(1))
+        names = re.search(r"^events: (.*)$", text, re.M)
+        summ = re.search(r"^(?:summary|totals): (.*)$", text, re.M)
+        if trig and names and summ:
+            values = dict(zip(names.group(1).split(), summ.group(1).split()))
+            out[trig.group(1)] = out.get(trig.group(1), 0) + int(values.get(event, 0))
     return out
 
 
@@ -152,6 +154,7 @@ def count(args: argparse.Namespace, n: int, folder: Path, lib: Path) -> dict[str
         "valgrind",
         "--tool=callgrind",
         "--instr-atstart=no",
+        *([f"--{sim}-sim=yes" for sim in ("branch", "cache")] if args.event != "Ir" else []),
         f"--callgrind-out-file={folder}/callgrind.out.%p",
         sys.executable,
         __file__,
@@ -167,7 +170,7 @@ def count(args: argparse.Namespace, n: int, folder: Path, lib: Path) -> dict[str
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     steps = int(state.with_suffix(".steps").read_text())
-    phases = parse(folder)
+    phases = parse(folder, args.event)
     row = {k: v / steps for k, v in phases.items()}
     row["mean_pop"] = steps / args.ticks
     row["total"] = sum(v for k, v in row.items() if k != "mean_pop")
@@ -188,6 +191,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--kernels", action="store_true", help="also count each numba kernel (indented rows)"
     )
+    ap.add_argument(
+        "--event",
+        default="Ir",
+        help="callgrind event to count: Ir (instructions, default), or with branch and cache "
+        "simulation Bcm (mispredicted conditional branches), D1mr, DLmr (last-level read misses) ...",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--lib", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -207,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     f.unlink()
     what = args.world or ("default world" + (", dense" if args.dense else ""))
-    print(f"\n{what}: instructions per agent-step (callgrind), {args.ticks} ticks\n")
+    print(f"\n{what}: {args.event} per agent-step (callgrind), {args.ticks} ticks\n")
     head = [f"pop {r['mean_pop']:,.0f}" for _, r in rows]
     print("| process | " + " | ".join(head) + " |")
     print("|---|" + "---:|" * len(rows))

@@ -46,7 +46,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import G_BRAIN, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
-from evosim.engine.kernels.conf import JIT, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.ladder import effective_dexterity
 from evosim.engine.kernels.phenotype import lerp, maturity, power
 from evosim.engine.kernels.rng import gumbel, uniform
@@ -62,23 +62,6 @@ def model_skills(skill, genome, age, n, p, out):
     """``out[i]`` = skill of agent i if it is an adult (a possible model), else -inf."""
     for i in nb.prange(n):
         out[i] = skill[i] if age[i] >= maturity(genome[i], p) else -np.inf
-
-
-@nb.njit(inline="always", **JIT)
-def _insert(buf, cnt, depth, v):
-    """Insert ``v`` into ``buf[:cnt]`` (sorted, largest first), keeping at most ``depth`` values."""
-    if cnt == depth:
-        if v <= buf[depth - 1]:
-            return cnt
-        j = depth - 1
-    else:
-        j = cnt
-        cnt += 1
-    while j > 0 and buf[j - 1] < v:
-        buf[j] = buf[j - 1]
-        j -= 1
-    buf[j] = v
-    return cnt
 
 
 @kernel
@@ -112,46 +95,47 @@ def species_top_models(species, model_z, n, n_species, depth):
 
 
 @nb.njit(inline="always", **JIT)
-def _scan_row(i, sp, buf, cnt, depth, row_start_cell, c0, c1, order, cell_end, species, model_z):
-    """Offer the models in cells ``c0..c1`` of one grid row (one run of ``order``) to the rank buffer."""
-    a0 = row_start_cell + c0
-    start = cell_end[a0 - 1] if a0 > 0 else 0
-    stop = cell_end[row_start_cell + c1]
-    for j in range(start, stop):
-        a = order[j]
-        if species[a] == sp and a != i:
-            v = np.float64(model_z[a])
-            if v > -np.inf:
-                cnt = _insert(buf, cnt, depth, v)
-    return cnt
-
-
-@nb.njit(inline="always", **JIT)
 def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, species, model_z):
     """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
 
-    Agents are sorted by cell (row-major), so the cells of one row segment
-    hold one contiguous run of ``order``. Requires 2 r < width and 2 r < height.
+    Agents are sorted by cell (row-major), so the cells of one row segment hold one
+    contiguous run of ``order`` (two runs where the segment wraps around the torus).
+    ``buf`` keeps the ``depth`` best skills seen, largest first. Requires 2 r < width and
+    2 r < height. Written without helper calls and with loops of one exit: numba would
+    otherwise reference-count ``buf`` and the index arrays at every call.
     """
     cnt = 0
     x0 = xi - r
     x1 = xi + r
+    # the row segment x0..x1 as one or two runs of cells: [a0, a1] and [b0, b1] (b1 < b0: none)
+    a0, a1, b0, b1 = x0, x1, 0, -1
+    if x0 < 0:
+        a0, a1, b0, b1 = x0 + width, width - 1, 0, x1
+    elif x1 >= width:
+        a0, a1, b0, b1 = x0, width - 1, 0, x1 - width
     cy = yi - r
     if cy < 0:
         cy += height
     for _dy in range(2 * r + 1):
         base = cy * width
-        if x0 < 0:
-            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0 + width, width - 1, order, cell_end,
-                            species, model_z)  # fmt: skip
-            cnt = _scan_row(i, sp, buf, cnt, depth, base, 0, x1, order, cell_end, species, model_z)
-        elif x1 >= width:
-            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0, width - 1, order, cell_end, species,
-                            model_z)  # fmt: skip
-            cnt = _scan_row(i, sp, buf, cnt, depth, base, 0, x1 - width, order, cell_end, species,
-                            model_z)  # fmt: skip
-        else:
-            cnt = _scan_row(i, sp, buf, cnt, depth, base, x0, x1, order, cell_end, species, model_z)
+        for part in range(2):
+            c0 = base + (a0 if part == 0 else b0)
+            c1 = base + (a1 if part == 0 else b1)
+            start = 0 if c1 < c0 or c0 == 0 else np.int64(cell_end[ix(c0 - 1)])
+            stop = 0 if c1 < c0 else np.int64(cell_end[ix(c1)])
+            for j in range(start, stop):
+                a = np.int64(order[ix(j)])
+                v = np.float64(model_z[ix(a)])
+                if v > -np.inf and species[ix(a)] == sp and a != i:
+                    # insert v into buf[:cnt] (largest first), keeping at most depth values
+                    if cnt < depth or v > buf[depth - 1]:
+                        k = cnt if cnt < depth else depth - 1
+                        if cnt < depth:
+                            cnt += 1
+                        while k > 0 and buf[k - 1] < v:
+                            buf[k] = buf[k - 1]
+                            k -= 1
+                        buf[k] = v
         cy += 1
         if cy == height:
             cy = 0
