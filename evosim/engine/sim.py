@@ -403,10 +403,13 @@ class Simulation:
             sc.gene_sum,
             *sc.tech_counts,
             sc.gated_counts,
+            sc.level,  # free after foraging: the survivors' levels and adulthood
         )
         self.species.update_centroids(sc.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
-        m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, sc.cause, sc.survivors)
+        m = k_life.cell_ordered_survivors(
+            sc.order, sc.n_indexed, before, sc.cause, sc.survivors, conf.parallel_now()
+        )
         sc.n_indexed = 0  # the index is spent
         self._drop(before, m)
         self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)

@@ -155,9 +155,69 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
         guardian[c] = i if maturity(genome[c], p) > 0.0 else -1
 
 
+#: Bit of :func:`judge`'s ``status`` set for adults (the low bits hold the milestone level, at most 64).
+ADULT = 128
+
+
+@kernel(parallel=True)
+def judge(pop, n, p, where, lad, cause, status):
+    """Who dies this tick: ``cause[i]`` (0: survives); for a survivor, ``status[i]`` = its milestone
+    level where it stands, plus :data:`ADULT` if it is an adult (read by :func:`tally`)."""
+    genome, energy, age, species, skill, x, y = pop
+    habitat, manipulators, fire_substitute = where
+    for i in nb.prange(n):
+        if energy[i] <= 0.0:
+            cause[i] = DEATH_STARVATION
+        elif age[i] >= max_age(genome[i], p):
+            cause[i] = DEATH_OLD_AGE
+        else:
+            cause[i] = 0
+            lv = agent_level(i, skill, genome, species, x, y, habitat, manipulators,
+                             fire_substitute, lad)  # fmt: skip
+            status[i] = lv + (ADULT if age[i] >= maturity(genome[i], p) else 0)
+
+
 @kernel
+def tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum, counts, gated):
+    """The per-species sums of :func:`select_survivors` from :func:`judge`'s ``cause`` and ``status``.
+
+    One pass in row order: the genome sums are float sums, whose rounding depends on the
+    order of the terms, so this pass is serial whatever the thread count (it is the cheap part).
+    ``counts`` = (adults, holders, top).
+    """
+    adults, holders, top = counts
+    gene_sum[:] = 0.0
+    adults[:] = 0
+    holders[:] = 0
+    top[:] = 0
+    gated[:] = 0
+    final = lad.threshold.shape[0]
+    m = 0
+    for i in range(n):
+        s = ix(species[i])
+        c = cause[i]
+        if c != 0:
+            deaths[s, ix(c)] += 1
+            alive[s] -= 1
+            continue
+        m += 1
+        for g in range(N_GENES):
+            gene_sum[s, g] += genome[i, g]
+        st = np.int64(status[i])
+        lv = st & (ADULT - 1)
+        if lv > top[s]:
+            top[s] = lv
+        if st >= ADULT:
+            adults[s] += 1
+            if lv == final and final > 0:
+                holders[s] += 1
+            elif lv < final and np.float64(skill[i]) >= lad.threshold[ix(lv)]:
+                gated[s, ix(lv)] += 1  # has the next milestone's skill: its requirement is unmet
+    return m
+
+
 def select_survivors(
-    pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top, gated
+    pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top, gated, status=None
 ):
     """Decide who dies this tick, and count the survivors per species for the detectors.
 
@@ -166,6 +226,7 @@ def select_survivors(
         where: (habitat, manipulators, fire_substitute): what decides which milestones an agent
             holds where it stands (:func:`evosim.engine.kernels.ladder.agent_level`).
         lad: the ladder.
+        status: uint8 scratch of size >= n (allocated if None).
 
     Writes the cause of death per agent to ``cause`` (0: survives; the
     survivors are then listed by :func:`cell_ordered_survivors`); adds deaths per species and cause
@@ -177,84 +238,77 @@ def select_survivors(
     adults held below milestone m by m's own requirement: they hold every
     milestone before m and have m's skill, but not m (for the ``gated``
     trigger). Returns the number of survivors.
+
+    Two kernels: :func:`judge` (per agent, parallel) and :func:`tally` (the sums, serial).
     """
-    genome, energy, age, species, skill, x, y = pop
-    habitat, manipulators, fire_substitute = where
-    gene_sum[:] = 0.0
-    adults[:] = 0
-    holders[:] = 0
-    top[:] = 0
-    gated[:] = 0
-    n_genes = genome.shape[1]
-    final = lad.threshold.shape[0]
-    m = 0
-    for i in range(n):
-        s = ix(species[i])
-        if energy[i] <= 0.0:
-            cause[i] = DEATH_STARVATION
-        elif age[i] >= max_age(genome[i], p):
-            cause[i] = DEATH_OLD_AGE
-        else:
-            cause[i] = 0
-            m += 1
-            for g in range(n_genes):
-                gene_sum[s, g] += genome[i, g]
-            lv = agent_level(i, skill, genome, species, x, y, habitat, manipulators,
-                             fire_substitute, lad)  # fmt: skip
-            if lv > top[s]:
-                top[s] = lv
-            if age[i] >= maturity(genome[i], p):
-                adults[s] += 1
-                if lv == final and final > 0:
-                    holders[s] += 1
-                elif lv < final and np.float64(skill[i]) >= lad.threshold[lv]:
-                    gated[s, lv] += 1  # has the next milestone's skill: its requirement is unmet
-            continue
-        deaths[s, ix(cause[i])] += 1
-        alive[s] -= 1
-    return m
+    status = np.empty(n, np.uint8) if status is None else status
+    judge(pop, n, p, where, lad, cause, status)
+    genome, _, _, species, skill, _, _ = pop
+    return tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum,
+                 (adults, holders, top), gated)  # fmt: skip
 
 
-@kernel
-def cell_ordered_survivors(order, n_indexed, n, cause, out):
+#: Positions per block of the parallel compactions (:func:`cell_ordered_survivors`, :func:`find_parents`).
+BLOCK = 8192
+
+
+@kernel(parallel=True)
+def cell_ordered_survivors(order, n_indexed, n, cause, out, split=False):
     """Survivors in the order of the spatial index, then survivors born since it (row order).
 
     Keeping rows in cell order makes every grid access of the next tick
-    cache-friendly. Returns the number of survivors.
+    cache-friendly. Returns the number of survivors. With ``split`` (several threads),
+    blocks of positions are counted in parallel, then each block writes from its offset;
+    otherwise one pass does it.
     """
-    j = 0
-    for t in range(n_indexed):
-        i = order[t]
-        if cause[i] == 0:
-            out[j] = i
-            j += 1
-    for i in range(n_indexed, n):
-        if cause[i] == 0:
-            out[j] = i
-            j += 1
-    return j
+    if not split:
+        j = 0
+        for t in range(n):
+            i = order[t] if t < n_indexed else t
+            if cause[ix(i)] == 0:
+                out[ix(j)] = i
+                j += 1
+        return j
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    start = np.zeros(n_blocks + 1, np.int64)
+    for b in nb.prange(n_blocks):
+        c = 0
+        for t in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            i = ix(order[t]) if t < n_indexed else ix(t)
+            c += cause[i] == 0
+        start[b + 1] = c
+    for b in range(n_blocks):
+        start[b + 1] += start[b]
+    for b in nb.prange(n_blocks):
+        k = start[b]
+        for t in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            i = order[t] if t < n_indexed else t
+            if cause[ix(i)] == 0:
+                out[ix(k)] = i
+                k += 1
+    return start[n_blocks]
 
 
-@kernel
+@kernel(parallel=True)
 def gather_rows(arr, rows, m, buf):
     """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
-    for j in range(m):
+    for j in nb.prange(m):
         buf[j] = arr[ix(rows[j])]
-    for j in range(m):
+    for j in nb.prange(m):
         arr[j] = buf[j]
 
 
-@kernel
+@kernel(parallel=True)
 def take_rows(src, rows, m, dst):
     """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
     g = src.shape[1]
     if g == N_GENES:  # the genome: a constant trip count, which LLVM unrolls
-        for j in range(m):
+        for j in nb.prange(m):
             k = ix(rows[j])
             for c in range(N_GENES):
                 dst[j, c] = src[k, c]
         return
-    for j in range(m):
+    for j in nb.prange(m):
         k = ix(rows[j])
         for c in range(g):
             dst[j, c] = src[k, c]
@@ -269,17 +323,17 @@ def compact(arr, keep, m):
             arr[j] = arr[k]
 
 
-@kernel
+@kernel(parallel=True)
 def remap_guardians(guardian, keep, m, n_old, new_row):
     """After compaction: point each dependant at its parent's new row, or -1 if the parent died.
 
     ``new_row`` is an int scratch array of size >= n_old.
     """
-    for i in range(n_old):
+    for i in nb.prange(n_old):
         new_row[i] = -1
-    for j in range(m):
+    for j in nb.prange(m):
         new_row[ix(keep[j])] = j
-    for j in range(m):
+    for j in nb.prange(m):
         g = guardian[j]
         if g >= 0:
             guardian[j] = new_row[ix(g)]
