@@ -182,7 +182,8 @@ class Simulation:
     def step(self) -> None:
         """Advance one tick (docs/model.md, "Process overview and scheduling")."""
         self.counters.agent_steps += self.pop.n
-        conf.use_parallel(self.pop.n >= conf.PARALLEL_MIN_AGENTS)  # threads pay only on big populations
+        # threads pay only on big populations (the flavours give the same result)
+        conf.use_parallel(self.pop.n >= conf.PARALLEL_MIN_AGENTS)
         self.regrow_food()
         self.sense_and_move()
         self.index_cells()
@@ -261,9 +262,10 @@ class Simulation:
     def index_cells(self) -> None:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p, g, sc = self.pop, self.grids, self.scratch
+        stripes = 4 * conf.threads() if conf.parallel_now() else 1
         sc.n_groups = k_spatial.cell_index(
-            p.x, p.y, p.n, g.shape[1], sc.cell_end, sc.order, sc.group_start
-        )
+            p.x, p.y, p.n, g.shape[1], sc.cell_end, sc.order, sc.group_start, sc.survivors, stripes
+        )  # (survivors: free until the deaths, the sort's scratch)
         sc.n_indexed = p.n
         if self.params.social_attraction > 0.0:
             if len(g.census_cells) < sc.n_groups:  # grow, keeping the cells to clear
@@ -349,7 +351,9 @@ class Simulation:
     def reproduce(self) -> None:
         """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
         p, sc, c = self.pop, self.scratch, self.counters
-        k = k_life.find_parents(p.genome, p.energy, p.age, p.n, self.params, sc.parents)
+        k = k_life.find_parents(
+            p.genome, p.energy, p.age, p.n, self.params, sc.parents, conf.parallel_now()
+        )
         parents = sc.parents[:k]
         room = self.cap - p.n
         if k > room:

@@ -56,6 +56,7 @@ import numpy as np
 #: these as they are; kernels called from Python get ``cache=True`` through :func:`kernel`.
 JIT: dict[str, Any] = dict(nogil=True, fastmath=False, error_model="numpy")
 
+
 @nb.njit(inline="always", **JIT)
 def ix(i: int) -> np.uint64:
     """``i`` as an unsigned array index: ``a[ix(i)]`` is ``a[i]`` for ``0 <= i < len(a)``.

@@ -60,7 +60,7 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
     return total
 
 
-@kernel
+@kernel(parallel=True)
 def regrow_layers(
     food,
     sight_pad,
@@ -104,7 +104,7 @@ def regrow_layers(
     h, w = habitat.shape
     c0, c1, r0, r1 = capacity[0], capacity[1], rate[0], rate[1]
     hc0, hc1, hr0, hr1 = hard_capacity[0], hard_capacity[1], hard_rate[0], hard_rate[1]
-    for yy in range(h):
+    for yy in nb.prange(h):
         frow = food[yy]
         srow = sight_pad[yy + halo, halo : halo + w]
         hrow = hard[yy]

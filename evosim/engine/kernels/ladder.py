@@ -48,7 +48,8 @@ def held_level(z, d_eff, land_ok, lad):
 def agent_level(i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad):
     """Level of agent ``i`` where it stands now."""
     sp = ix(species[i])
-    land_ok = (habitat[ix(y[i]), ix(x[i])] == LAND) | (fire_substitute[sp] != 0)  # no branch: see held_level
+    # no branch (see held_level)
+    land_ok = (habitat[ix(y[i]), ix(x[i])] == LAND) | (fire_substitute[sp] != 0)
     d_eff = effective_dexterity(genome[i], manipulators[sp])
     return held_level(np.float64(skill[i]), d_eff, land_ok, lad)
 

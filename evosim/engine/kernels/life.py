@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, N_GENES, RNG_MUTATE
-from evosim.engine.kernels.conf import ix, kernel
+from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.ladder import agent_level
 from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
@@ -60,19 +60,47 @@ def feed_dependants(energy, guardian, n, p, n_dep, share):
         energy[g] -= give  # the parent pays exactly what was given
 
 
-@kernel
-def find_parents(genome, energy, age, n, p, out):
-    """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count."""
-    k = 0
-    for i in range(n):
-        if (
-            age[i] >= maturity(genome[i], p)
-            and energy[i] >= birth_energy(genome[i], p)
-            and energy[i] > 0.0
-        ):
-            out[k] = i
-            k += 1
-    return k
+#: Positions per block of the parallel compactions (:func:`cell_ordered_survivors`, :func:`find_parents`).
+BLOCK = 8192
+
+
+@nb.njit(inline="always", **JIT)
+def _can_breed(genome, energy, age, i, p):
+    """Adult with enough energy (no short-circuit: a branch would make numba reference-count the arrays)."""
+    e = energy[i]
+    return (age[i] >= maturity(genome[i], p)) & (e >= birth_energy(genome[i], p)) & (e > 0.0)
+
+
+@kernel(parallel=True)
+def find_parents(genome, energy, age, n, p, out, split=False):
+    """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count.
+
+    With ``split`` (several threads) blocks of rows are counted in parallel, then each
+    block writes from its offset; otherwise one pass does it.
+    """
+    if not split:
+        k = 0
+        for i in range(n):
+            if _can_breed(genome, energy, age, i, p):
+                out[k] = i
+                k += 1
+        return k
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    start = np.zeros(n_blocks + 1, np.int64)
+    for b in nb.prange(n_blocks):
+        c = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            c += _can_breed(genome, energy, age, i, p)
+        start[b + 1] = c
+    for b in range(n_blocks):
+        start[b + 1] += start[b]
+    for b in nb.prange(n_blocks):
+        k = start[b]
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            if _can_breed(genome, energy, age, i, p):
+                out[ix(k)] = i
+                k += 1
+    return start[n_blocks]
 
 
 #: The population fields :func:`give_birth` writes, in the order of its ``agents`` tuple.
@@ -246,10 +274,6 @@ def select_survivors(
     genome, _, _, species, skill, _, _ = pop
     return tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum,
                  (adults, holders, top), gated)  # fmt: skip
-
-
-#: Positions per block of the parallel compactions (:func:`cell_ordered_survivors`, :func:`find_parents`).
-BLOCK = 8192
 
 
 @kernel(parallel=True)

@@ -31,26 +31,9 @@ def census_count(code):
     return code & CENSUS_MAX_COUNT
 
 
-@kernel
-def cell_index(x, y, n, width, counts, order, group_start):
-    """Counting sort of agents ``0..n-1`` by cell ``y * width + x``.
-
-    Args:
-        x, y: agent coordinates.
-        n: number of live agents.
-        width: grid width.
-        counts: integer array of size n_cells + 1, overwritten; on return
-            ``counts[c]`` is the end of cell c's run in ``order`` (its start
-            is ``counts[c - 1]``, or 0 for c = 0).
-        order: integer output, size >= n: agent indices sorted by cell, stable.
-        group_start: integer output, size >= n + 1: start of each occupied
-            cell's run in ``order``; the last entry is n.
-
-    The simulation passes :data:`evosim.defaults.ROW_DTYPE` arrays for all three.
-
-    Returns:
-        Number of occupied cells (groups).
-    """
+@nb.njit(**JIT)
+def _cell_index_serial(x, y, n, width, counts, order, group_start):
+    """:func:`cell_index` on one thread: one counting sort over the whole grid."""
     counts[:] = 0
     for i in range(n):
         counts[ix(y[i] * width + x[i] + 1)] += 1
@@ -73,7 +56,106 @@ def cell_index(x, y, n, width, counts, order, group_start):
     return g
 
 
-@kernel
+@kernel(parallel=True)
+def cell_index(x, y, n, width, counts, order, group_start, tmp=None, stripes=1):
+    """Counting sort of agents ``0..n-1`` by cell ``y * width + x``.
+
+    Args:
+        x, y: agent coordinates.
+        n: number of live agents.
+        width: grid width.
+        counts: integer array of size n_cells + 1, overwritten; on return
+            ``counts[c]`` is the end of cell c's run in ``order`` (its start
+            is ``counts[c - 1]``, or 0 for c = 0).
+        order: integer output, size >= n: agent indices sorted by cell, stable.
+        group_start: integer output, size >= n + 1: start of each occupied
+            cell's run in ``order``; the last entry is n.
+        tmp: integer scratch of size >= n, needed with ``stripes`` > 1.
+        stripes: with more than one (and ``tmp``), the grid is cut into this many bands of
+            rows sorted in parallel: the agents are first split by band (stably), then each
+            band is counting-sorted on its own cells. The result is the same.
+
+    The simulation passes :data:`evosim.defaults.ROW_DTYPE` arrays for all of them.
+
+    Returns:
+        Number of occupied cells (groups).
+    """
+    if tmp is None:
+        return _cell_index_serial(x, y, n, width, counts, order, group_start)
+    n_cells = counts.shape[0] - 1
+    height = n_cells // width
+    t = min(stripes, height)
+    if t <= 1 or n == 0:
+        return _cell_index_serial(x, y, n, width, counts, order, group_start)
+    rows_per = (height + t - 1) // t
+    t = (height + rows_per - 1) // rows_per
+    band = np.empty(height, np.int64)  # band of each grid row (no division per agent)
+    for yy in range(height):
+        band[yy] = yy // rows_per
+    # 1. agents split into t chunks; each chunk counts its agents per band
+    chunk = (n + t - 1) // t
+    hist = np.zeros((t, t), np.int64)
+    for k in nb.prange(t):
+        for i in range(k * chunk, min(n, (k + 1) * chunk)):
+            hist[k, band[ix(y[i])]] += 1
+    # 2. offsets: bands in order, within a band the chunks in order (so each band keeps row order)
+    band_start = np.zeros(t + 1, np.int64)
+    pos = 0
+    for b in range(t):
+        band_start[b] = pos
+        for k in range(t):
+            c = hist[k, b]
+            hist[k, b] = pos
+            pos += c
+    band_start[t] = n
+    # 3. scatter the agents into tmp by band
+    for k in nb.prange(t):
+        for i in range(k * chunk, min(n, (k + 1) * chunk)):
+            b = band[ix(y[i])]
+            tmp[ix(hist[k, b])] = i
+            hist[k, b] += 1
+    # 4. each band: a counting sort of its agents over its own cells (counts[c] = start, then end)
+    groups = np.zeros(t + 1, np.int64)
+    for b in nb.prange(t):
+        c_lo = b * rows_per * width
+        c_hi = min(height, (b + 1) * rows_per) * width
+        for c in range(c_lo, c_hi):
+            counts[c] = 0
+        for j in range(band_start[b], band_start[b + 1]):
+            i = ix(tmp[j])
+            counts[ix(y[i] * width + x[i])] += 1
+        run = band_start[b]
+        occupied = 0
+        for c in range(c_lo, c_hi):
+            k = counts[c]
+            counts[c] = run
+            run += k
+            occupied += k > 0
+        for j in range(band_start[b], band_start[b + 1]):
+            i = tmp[j]
+            c = ix(y[ix(i)] * width + x[ix(i)])
+            order[ix(counts[c])] = i
+            counts[c] += 1
+        groups[b + 1] = occupied
+    counts[n_cells] = n
+    for b in range(t):
+        groups[b + 1] += groups[b]
+    # 5. each band writes the starts of its groups from its offset
+    for b in nb.prange(t):
+        g = groups[b]
+        prev = -1
+        for j in range(band_start[b], band_start[b + 1]):
+            i = ix(order[j])
+            c = y[i] * width + x[i]
+            if c != prev:
+                group_start[ix(g)] = j
+                g += 1
+                prev = c
+    group_start[ix(groups[t])] = n
+    return groups[t]
+
+
+@kernel(parallel=True)
 def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
     """Per cell: the :func:`census_code` of its majority species (ties: lowest id), -1 where empty.
 
@@ -89,10 +171,10 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
     if n_written < 0:
         flat[:] = -1
     else:
-        for k in range(n_written):
+        for k in nb.prange(n_written):
             flat[ix(written[k])] = -1
     stride = code.shape[1]
-    for g in range(n_groups):
+    for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
         best_sp = -1
