@@ -76,6 +76,13 @@ def ix(i: int) -> np.uint64:
 #: ``benchmarks/bench.py --threads``).
 PARALLEL_MIN_AGENTS = 20_000
 
+# Threads that wait at the end of a parallel loop sleep instead of spinning (OpenMP, numba's
+# default threading layer here): spinning costs ~2 us less per loop on an idle machine, but on a
+# loaded one a spinning thread takes the core from the thread it waits for, and a tick on two
+# threads ran 7x slower than on one (benchmarks/bench.py; docs/benchmarks.md). A user's own
+# setting wins. Set before numba loads its OpenMP pool (at the first parallel call).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 _FORCED = os.environ.get("EVOSIM_PARALLEL", "").strip().lower()
 #: ``EVOSIM_PARALLEL``: True / False forces the parallel / serial flavour; None lets the thread count decide.
 FORCED: bool | None = None if _FORCED == "" else _FORCED not in ("0", "false", "no")
