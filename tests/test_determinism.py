@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from evosim.io.runner import run
 from tests.helpers import TINY, folder_bytes, set_args
 
 TICKS = 150
+#: The ready worlds (``worlds/*.yaml``) and the embedded default world (None).
+READY_WORLDS = [None, *sorted((Path(__file__).resolve().parents[1] / "worlds").glob("*.yaml"))]
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +153,38 @@ def test_thread_count_does_not_change_the_run(world, tmp_path):
         assert (tmp_path / "parallel" / name).read_bytes() == (
             tmp_path / "serial" / name
         ).read_bytes(), name
+
+
+def _threads_run(world_file, out, threads):
+    """A short CLI run of ``world_file`` on 1 thread (serial build) or 2 (parallel build, forced)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM_THREADS"))
+    }
+    env.update(
+        {"EVOSIM_PARALLEL": "0"}
+        if threads == 1
+        else {"EVOSIM_PARALLEL": "1", "NUMBA_NUM_THREADS": str(threads)}
+    )
+    args = [sys.executable, "-m", "evosim", "run", *([str(world_file)] if world_file else [])]
+    args += ["-q", "--out", str(out), "--ticks", "30", "--seed", "2", "--threads", str(threads)]
+    args += ["--checkpoint-every", "10", "--record-every", "10", "--set", "output.lineage=true"]
+    r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return folder_bytes(out)
+
+
+@pytest.mark.parametrize("world_file", READY_WORLDS, ids=lambda p: p.stem if p else "default")
+def test_every_ready_world_is_byte_identical_on_1_and_2_threads(world_file, tmp_path):
+    """The serial build on 1 thread and the parallel build on 2 threads write the same run folder.
+
+    The parallel build is forced (``EVOSIM_PARALLEL=1``): left to itself a run this small would
+    use it only from ``conf.PARALLEL_MIN_AGENTS`` agents on. Every file is compared: logs,
+    checkpoints, replay frames, lineage (summary.json without its timing).
+    """
+    one = _threads_run(world_file, tmp_path / "one", 1)
+    two = _threads_run(world_file, tmp_path / "two", 2)
+    assert set(one) == set(two)
+    assert any(name.startswith("checkpoints/") for name in one)
+    assert any(name.startswith("frames/") for name in one)
+    for name in one:
+        assert one[name] == two[name], f"{name} differs between 1 and 2 threads"
