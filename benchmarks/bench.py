@@ -1,6 +1,6 @@
-"""evosim throughput benchmarks: agent-steps per second on one core, memory per agent, Mesa ratio.
+"""evosim throughput benchmarks: agent-steps per second, thread scaling, runs per core-hour, memory, Mesa ratio.
 
-One command measures, on ONE core (``NUMBA_NUM_THREADS=1``, serial kernels):
+One command measures:
 
 * **minimal forager** -- random walk, eat, metabolise, split, die -- built from
   evosim's own numba kernels (``benchmarks/evosim_forager.py``), with the same
@@ -11,39 +11,44 @@ One command measures, on ONE core (``NUMBA_NUM_THREADS=1``, serial kernels):
   a pilot runs it past its start-up boom and crash, then its state (map, food,
   agents) is tiled k x k so the population is about N; the ``dense`` variant
   raises food regrowth to 0.5 (about one agent per cell);
-* **Mesa** -- the same minimal forager in Mesa, at 10k agents, and the ratio.
+* **Mesa** -- the same minimal forager in Mesa, at 10k agents, and the ratio;
+
+all on ONE thread (the serial build); then (``benchmarks/bench_runs.py``) the default world
+at 100k on 1 and 2 threads (the scaling), the calibrated earthlike world's runs per
+core-hour (one recorded 10000-tick run), the hard-paths experiment's wall time on 2 workers
+(estimated from a subset of its runs) and the start time of a parallel run whose kernels
+are cached.
 
 Each rate is the median of several repetitions measured after a warm-up (numba
 compilation happens before any timing). Usage::
 
-    python benchmarks/bench.py                       # 10k, 100k, 1M; ~10 min
-    python benchmarks/bench.py --quick               # 10k, 100k; ~1 min
+    python benchmarks/bench.py                       # 10k, 100k, 1M; ~25 min
+    python benchmarks/bench.py --quick               # 10k, 100k, shortened runs; ~2 min
     python benchmarks/bench.py --sizes 10000,100000 --ticks 50 --reps 7
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ["NUMBA_NUM_THREADS"] = "1"  # must precede the first numba import: one core
-os.environ.setdefault("EVOSIM_PARALLEL", "0")
-
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import math  # noqa: E402
+import os
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import bench_runs  # noqa: E402
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
 from evosim_forager import Forager, make_forager  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 import evosim  # noqa: E402
-from evosim import Simulation, load_world
+from evosim import Simulation, load_world  # noqa: E402
+from evosim.engine.kernels import conf  # noqa: E402
 from evosim.io import checkpoint  # noqa: E402
 
 #: The world of the "default world" rows: the embedded default world until issue 14.
@@ -348,12 +353,45 @@ def markdown(results: list[Result], reps: int) -> str:
         )
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines.append(
-        f"\nOne core (NUMBA_NUM_THREADS=1), median of {reps} repetitions; {os.cpu_count()}-core "
+        f"\nOne thread (the serial build), median of {reps} repetitions; {os.cpu_count()}-core "
         f"{platform.machine()}, Python {platform.python_version()}, numba {nb.__version__}, "
         f"evosim {evosim.__version__}; load average at the end {load}. CPU-s: the process's CPU "
         f"time, which other work on the machine inflates less than the wall clock."
     )
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- runs, threads, start
+def measure_runs(args: argparse.Namespace, reps: int) -> dict[str, object]:
+    """Thread scaling, earthlike runs per core-hour, the experiment's wall time, the start time."""
+    quick = args.quick
+    out: dict[str, object] = {}
+    n = args.scaling_size
+    ticks = args.ticks or auto_ticks(n)
+    print(f"Threads: default world at N={n:,} on 1 and {args.threads} threads", flush=True)
+    warmup = 10 if quick else args.warmup
+    sc = bench_runs.thread_scaling(
+        lambda k: make_world_sim(k, False, args.seed), n, ticks, reps, warmup, args.threads
+    )
+    print(
+        f"  1 thread {statistics.median(sc.one) / 1e6:.2f} M/s, {args.threads} threads "
+        f"{statistics.median(sc.many) / 1e6:.2f} M/s: {sc.ratio:.2f}x",
+        flush=True,
+    )
+    out["scaling"] = sc
+    with tempfile.TemporaryDirectory(prefix="evosim-bench-") as tmp:
+        e_ticks = 1000 if quick else 10_000
+        print(f"Earthlike: one recorded run of {e_ticks} ticks on one thread", flush=True)
+        out["earthlike"] = bench_runs.earthlike_run(e_ticks, args.seed, Path(tmp) / "earthlike")
+        arms, x_ticks = (2, 500) if quick else (7, 10_000)
+        print(
+            f"Hard-paths experiment: {arms} arms x 1 replicate, {x_ticks} ticks, 2 workers",
+            flush=True,
+        )
+        out["experiment"] = bench_runs.experiment_wall(arms, 1, x_ticks, 2, Path(tmp) / "exp")
+        print("Start: two 1-tick parallel runs", flush=True)
+        out["start"] = bench_runs.second_start(args.threads)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -387,7 +425,19 @@ def main(argv: list[str] | None = None) -> None:
         "--quick", action="store_true", help="sizes 10000,100000, 3 reps, 10 Mesa ticks"
     )
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--no-runs",
+        action="store_true",
+        help="skip thread scaling, runs per core-hour, the experiment and the start time",
+    )
+    ap.add_argument(
+        "--scaling-size", type=int, default=100_000, help="N of the thread scaling (default 100000)"
+    )
+    ap.add_argument("--threads", type=int, default=2, help="threads of the scaling row (default 2)")
     args = ap.parse_args(argv)
+    if os.environ.get("EVOSIM_PARALLEL"):
+        raise SystemExit("unset EVOSIM_PARALLEL: bench.py runs each row on the build it names")
+    conf.set_threads(1)  # one thread (the serial build) unless a row says otherwise
     sizes = [
         int(s)
         for s in (args.sizes or ("10000,100000" if args.quick else "10000,100000,1000000")).split(
@@ -450,7 +500,10 @@ def main(argv: list[str] | None = None) -> None:
         "evosim default world, dense",
     ]
     results.sort(key=lambda r: (order.index(r.workload), r.target))
+    runs = None if args.no_runs else measure_runs(args, reps)
     print("\n" + markdown(results, reps))
+    if runs is not None:
+        print("\n" + bench_runs.markdown(runs))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: one core
-os.environ.setdefault("EVOSIM_PARALLEL", "0")
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 
 os.environ["NUMBA_NUM_THREADS"] = "1"  # before numba is imported: one core
-os.environ.setdefault("EVOSIM_PARALLEL", "0")
 
 import argparse  # noqa: E402
 import inspect  # noqa: E402

@@ -1,0 +1,219 @@
+"""The figures users feel, for ``bench.py``: thread scaling, runs per core-hour, an experiment's wall time, start time.
+
+* :func:`thread_scaling` -- the default world at N agents on 1 thread (serial build) and on
+  2 threads (parallel build), two identical copies stepped in alternation, so load on the
+  machine hits both alike;
+* :func:`earthlike_run` -- one run of the calibrated earthlike world (``worlds/earthlike.yaml``),
+  recorded like ``evosim run`` records it, on one thread: runs per core-hour;
+* :func:`experiment_wall` -- a subset of the hard-paths experiment
+  (``worlds/experiments/hard_paths.yaml``) run by ``evosim``'s own experiment runner on 2
+  Dask workers, and the wall time of the whole experiment estimated from it;
+* :func:`second_start` -- how long a parallel ``evosim run`` takes to start once its kernels
+  are cached (two 1-tick runs; the second must compile nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evosim import load_world
+from evosim.engine.kernels import conf
+from evosim.engine.sim import Simulation
+
+ROOT = Path(__file__).resolve().parents[1]
+EARTHLIKE = ROOT / "worlds" / "earthlike.yaml"
+HARD_PATHS = ROOT / "worlds" / "experiments" / "hard_paths.yaml"
+
+
+@dataclass
+class Scaling:
+    """Agent-steps per second (wall) of each repetition on 1 and on ``threads`` threads."""
+
+    n: int
+    threads: int
+    mean_pop: float
+    one: list[float]
+    many: list[float]
+    one_cpu: list[float]
+
+    @property
+    def ratio(self) -> float:
+        """Median rate on ``threads`` threads / median rate on one."""
+        return statistics.median(self.many) / statistics.median(self.one)
+
+
+def _timed_ticks(sim: Simulation, ticks: int) -> tuple[float, float, int]:
+    """(agent-steps per wall second, per CPU second of this process, agent-steps) over ``ticks`` ticks."""
+    steps = 0
+    c0, t0 = time.process_time(), time.perf_counter()
+    for _ in range(ticks):
+        steps += sim.pop.n
+        sim.step()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return steps / wall, steps / max(cpu, 1e-9), steps
+
+
+def thread_scaling(
+    make_sim: Any, n: int, ticks: int, reps: int, warmup: int, threads: int = 2
+) -> Scaling:
+    """Two identical default worlds of about ``n`` agents (``make_sim(n)``), one stepped on 1 thread and
+    one on ``threads``, repetitions alternating. The flavours give identical states, so both
+    copies stay the same world."""
+    sims = {1: make_sim(n), threads: make_sim(n)}
+    for k, sim in sims.items():
+        conf.set_threads(k)
+        for _ in range(warmup):
+            sim.step()
+    out = Scaling(n, threads, 0.0, [], [], [])
+    total = 0
+    for _ in range(reps):
+        for k, sim in sims.items():
+            conf.set_threads(k)
+            rate, cpu, steps = _timed_ticks(sim, ticks)
+            (out.one if k == 1 else out.many).append(rate)
+            if k == 1:
+                out.one_cpu.append(cpu)
+                total += steps
+    conf.set_threads(1)
+    out.mean_pop = total / (ticks * reps)
+    return out
+
+
+def earthlike_run(ticks: int, seed: int, folder: Path) -> dict[str, float]:
+    """One recorded run of the calibrated earthlike world on one thread (``evosim.run``, as the CLI runs it).
+
+    Returns wall and CPU seconds, agent-steps and runs per core-hour (by CPU time, which load on
+    the machine inflates less than the wall clock; and by wall time).
+    """
+    from evosim.io.runner import run  # noqa: PLC0415
+
+    conf.set_threads(1)
+    world = load_world(EARTHLIKE)
+    c0, t0 = time.process_time(), time.perf_counter()
+    summary = run(world, folder, ticks=ticks, seed=seed, checkpoint_every=0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    steps = float(summary.get("agent_steps", 0) or 0)
+    return {
+        "ticks": ticks,
+        "ticks_run": float(summary["ticks_run"]),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "agent_steps": steps,
+        "runs_per_core_hour_cpu": 3600.0 / cpu * ticks / 10_000,
+        "runs_per_core_hour_wall": 3600.0 / wall * ticks / 10_000,
+    }
+
+
+def experiment_wall(arms: int, replicates: int, ticks: int, workers: int, folder: Path) -> dict:
+    """Run ``arms`` arms x ``replicates`` replicates of the hard-paths experiment at ``ticks`` ticks on
+    ``workers`` Dask workers; estimate the whole experiment's wall time from it.
+
+    The estimate shares the runs' own wall times among the workers and scales them by (runs of
+    the experiment / runs done) and (its ticks / ``ticks``), then adds the rest of the measured
+    wall time (the cluster's start-up) once: runs are assumed to cost alike (their arms differ
+    only once an intervention fires) and a run's cost to grow in proportion to its ticks (true
+    only roughly: the population changes over a run). With the experiment's own ticks the
+    second factor is 1.
+    """
+    from evosim.experiments.experiment import load_experiment, run_experiment  # noqa: PLC0415
+
+    spec = yaml.safe_load(HARD_PATHS.read_text(encoding="utf-8"))
+    full_runs = len(spec["arms"]) * int(spec["replicates"])
+    full_ticks = int(spec["ticks"])
+    spec["world"] = str((HARD_PATHS.parent / spec["world"]).resolve())
+    spec["arms"] = spec["arms"][:arms]
+    if spec.get("control") not in [a["name"] for a in spec["arms"]]:
+        spec["control"] = spec["arms"][0]["name"]
+    spec["replicates"] = replicates
+    spec["ticks"] = ticks
+    spec["checkpoint_every"] = max(1, ticks // 10)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "hard_paths_subset.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    exp = load_experiment(path)
+    t0 = time.perf_counter()
+    outcome = run_experiment(exp, folder / "out", workers=workers)
+    wall = time.perf_counter() - t0
+    done = len(outcome.results)
+    run_wall = [float(r.get("wall_s") or 0.0) for r in outcome.results]
+    return {
+        "runs": done,
+        "ticks": ticks,
+        "wall_s": wall,
+        "run_wall_s": run_wall,
+        "full_runs": full_runs,
+        "full_ticks": full_ticks,
+        # the runs' own wall times shared by the workers (the cluster's start-up is not scaled up)
+        "estimate_s": sum(run_wall) / workers * full_runs / max(done, 1) * full_ticks / ticks
+        + max(0.0, wall - sum(run_wall) / workers),
+        "workers": workers,
+    }
+
+
+def _cache_files() -> dict[str, float]:
+    cache = Path(conf.__file__).resolve().parent / "__pycache__"
+    return {f.name: f.stat().st_mtime for f in cache.glob("*.nb[ic]")}
+
+
+def second_start(threads: int = 2) -> dict[str, float | bool]:
+    """Two 1-tick ``evosim run`` of the default world on ``threads`` threads with the parallel build
+    forced (``EVOSIM_PARALLEL=1``), each in a new process: the second's wall time, and whether
+    it wrote any numba cache file (it must not: everything loads from the cache)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM"))}
+    env.update({"EVOSIM_PARALLEL": "1", "NUMBA_NUM_THREADS": str(threads)})
+    times = []
+    before: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="evosim-start-") as tmp:
+        for k in range(2):
+            before = _cache_files()
+            args = [sys.executable, "-m", "evosim", "run", "--ticks", "1", "--seed", "1"]
+            args += ["--threads", str(threads), "-q", "--out", str(Path(tmp) / f"r{k}")]
+            t0 = time.perf_counter()
+            subprocess.run(args, env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        compiled = _cache_files() != before
+    return {"first_s": times[0], "second_s": times[1], "second_compiled": compiled}
+
+
+def markdown(runs: dict[str, Any]) -> str:
+    """The runs-and-threads table of ``bench.py`` (``runs``: scaling, earthlike, experiment, start)."""
+    sc, e, x, st = runs["scaling"], runs["earthlike"], runs["experiment"], runs["start"]
+    est = f" (estimate from its first {e['ticks']:,} ticks)" if e["ticks"] < 10_000 else ""
+    part = x["runs"] * x["ticks"] / (x["full_runs"] * x["full_ticks"])
+    lines = [
+        "| measure | value |",
+        "|---|---|",
+        f"| default world at N={sc.n:,} (pop {sc.mean_pop:,.0f}), 1 thread | "
+        f"**{statistics.median(sc.one) / 1e6:.2f} M** agent-steps/s "
+        f"({statistics.median(sc.one_cpu) / 1e6:.2f} M per CPU-s) |",
+        f"| same, {sc.threads} threads | **{statistics.median(sc.many) / 1e6:.2f} M** agent-steps/s: "
+        f"**{sc.ratio:.2f}x** (reps: {', '.join(f'{r / 1e6:.1f}' for r in sc.many)} vs "
+        f"{', '.join(f'{r / 1e6:.1f}' for r in sc.one)} on 1 thread) |",
+        f"| earthlike runs per core-hour (10,000 ticks, 1 thread, recorded){est} | "
+        f"**{e['runs_per_core_hour_cpu']:.0f}** by CPU time, {e['runs_per_core_hour_wall']:.0f} by "
+        f"wall time ({e['cpu_s']:.1f} CPU-s for {e['ticks']:,} ticks, "
+        f"{e['agent_steps'] / max(e['cpu_s'], 1e-9) / 1e6:.2f} M agent-steps per CPU-s) |",
+        f"| hard-paths experiment ({x['full_runs']} runs of {x['full_ticks']:,} ticks) on "
+        f"{x['workers']} workers | **{x['estimate_s'] / 60:.0f} min**, estimated from {x['runs']} of "
+        f"its runs at {x['ticks']:,} ticks ({100 * part:.1f} % of its run-ticks), which took "
+        f"{x['wall_s']:.0f} s (runs {', '.join(f'{w:.0f}' for w in x['run_wall_s'])} s) |",
+        f"| start of a parallel `evosim run` (kernels cached; 1 tick) | **{st['second_s']:.1f} s** "
+        f"(first start {st['first_s']:.1f} s); compiled: "
+        f"{'YES (cache not used?)' if st['second_compiled'] else 'nothing'} |",
+    ]
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    lines.append(
+        f"\nSame invocation as the table above; load average at the end {load}. Load on the "
+        f"machine hurts wall times, and the {sc.threads}-thread rate most."
+    )
+    return "\n".join(lines)
