@@ -80,10 +80,9 @@ def find_parents(genome, energy, age, n, p, out, split=False):
     """
     if not split:
         k = 0
-        for i in range(n):
-            if _can_breed(genome, energy, age, i, p):
-                out[k] = i
-                k += 1
+        for i in range(n):  # branch-free: write every row, advance past the parents only
+            out[k] = i
+            k += _can_breed(genome, energy, age, i, p)
         return k
     n_blocks = (n + BLOCK - 1) // BLOCK
     start = np.zeros(n_blocks + 1, np.int64)
@@ -96,10 +95,11 @@ def find_parents(genome, energy, age, n, p, out, split=False):
         start[b + 1] += start[b]
     for b in nb.prange(n_blocks):
         k = start[b]
+        end = start[b + 1]
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if _can_breed(genome, energy, age, i, p):
+            if k < end:  # (the last write of a block must not spill into the next block's rows)
                 out[ix(k)] = i
-                k += 1
+            k += _can_breed(genome, energy, age, i, p)
     return start[n_blocks]
 
 

@@ -177,18 +177,20 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
-        best_sp = -1
-        best_c = 0
-        for j in range(s, e):
-            sp = species[ix(order[j])]
-            c = 0
-            for jj in range(s, e):
-                if species[ix(order[jj])] == sp:
-                    c += 1
-            if c > best_c or (c == best_c and sp < best_sp):
-                best_c = c
-                best_sp = sp
-        i0 = ix(order[s])
+        i0 = ix(order[ix(s)])
+        best_sp = species[i0]  # a lone agent (most cells) is its cell's majority
+        best_c = 1
+        if e - s > 1:
+            best_sp = -1
+            best_c = 0
+            for j in range(s, e):
+                sp = species[ix(order[ix(j)])]
+                c = 0
+                for jj in range(s, e):
+                    c += species[ix(order[ix(jj)])] == sp
+                if c > best_c or (c == best_c and sp < best_sp):
+                    best_c = c
+                    best_sp = sp
         cell = (np.int64(y[i0]) + halo) * stride + np.int64(x[i0]) + halo
         flat[ix(cell)] = census_code(best_sp, best_c)
         written[g] = cell
