@@ -1,5 +1,9 @@
 """Working arrays of one tick: the spatial index and per-agent and per-species buffers.
 
+(The tick's per-row float scratch -- foraging's demand and energy per unit, the parents'
+offers, the learners' model skills -- lives in the population's spare genome:
+:meth:`evosim.engine.population.Population.spare_views`.)
+
 Nothing here is state: a checkpoint saves none of it, and each tick rewrites
 what it reads (the spatial index is built by ``index_cells`` and spent by
 ``die``). The buffers are allocated once for the population's capacity and
@@ -32,12 +36,8 @@ class Scratch:
         cause: per row, its cause of death this tick (0: survives).
         parents: rows of this tick's parents.
         new_row: per old row, its row after the deaths (-1: dead).
-        model_skill: per row, its skill if it is an adult (a model learners may copy), else -inf,
-            taken before this tick's learning.
-        level: per row, the milestones it holds where it forages this tick.
-        demand: per agent, the food it wants from the layer being shared.
-        unit_energy: per agent, the energy per unit of the layer being shared.
-        offer: per parent, what it gives each dependant (the same memory as ``demand``).
+        level: per row, the milestones it holds where it forages this tick (then, at the deaths,
+            a survivor's level and adulthood).
         gene_sum: (S, G) per species, genome sums of the survivors (for the centroids).
         tech_counts: per species, over the survivors: adults, adults holding the
             final milestone, highest milestone level held (read by the detectors).
@@ -78,11 +78,7 @@ class Scratch:
         self.cause = np.zeros(capacity, np.int8)
         self.parents = np.zeros(capacity, ROW_DTYPE)
         self.new_row = np.zeros(capacity, ROW_DTYPE)
-        self.model_skill = np.zeros(capacity, np.float32)
         self.level = np.zeros(capacity, np.uint8)
-        self.demand = np.zeros(capacity, np.float64)
-        self.offer = self.demand
-        self.unit_energy = np.zeros(capacity, np.float64)
 
     def reserve_species(self, capacity: int) -> None:
         """Per-species buffers for ``capacity`` species (grown when the registry grows)."""

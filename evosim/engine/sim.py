@@ -294,8 +294,7 @@ class Simulation:
             (self.species.manipulators, self.species.fire_substitute),
             lad,
             self.params,
-            sc.demand,
-            sc.unit_energy,
+            *p.spare_views()[:2],  # each agent's demand and energy per unit (scratch)
             sc.level,
         )
         if self.params.share_rate > 0.0:
@@ -323,20 +322,22 @@ class Simulation:
             self.params,
         )
         sc = self.scratch
-        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, sc.dependants, sc.offer)
+        offer = p.spare_views()[0]  # what each parent gives each dependant (scratch)
+        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, sc.dependants, offer)
 
     def learn(self) -> None:
         """Juveniles copy the adults around them (Henrich 2004); adults innovate."""
         p, s, sc = self.pop, self.species, self.scratch
-        k_culture.model_skills(p.skill, p.genome, p.age, p.n, self.params, sc.model_skill)
+        model_z = p.spare_views()[2]  # each row's skill as a model (scratch)
+        k_culture.model_skills(p.skill, p.genome, p.age, p.n, self.params, model_z)
         if self._well_mixed:  # some social radius covers the grid: rank each species' adults once
             depth = int(self.params.max_models) + 1  # + 1: the learner itself may be among them
-            top = k_culture.species_top_models(p.species, sc.model_skill, p.n, len(s), depth)
+            top = k_culture.species_top_models(p.species, model_z, p.n, len(s), depth)
         else:
             top = _NO_TOP
         attempts, innovations = k_culture.learn_and_innovate(
             (p.skill, p.lessons, p.id, p.species, p.x, p.y, p.genome, p.age, p.n),
-            sc.model_skill,
+            model_z,
             self.grids.habitat.shape,
             (sc.order, sc.cell_end),
             top,

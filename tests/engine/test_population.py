@@ -42,12 +42,12 @@ def test_reserve_keeps_live_rows():
         assert getattr(p, f).shape[0] == 40
 
 
-def test_ensure_room_grows_by_a_quarter_but_respects_the_cap():
+def test_ensure_room_grows_by_an_eighth_but_respects_the_cap():
     p = filled(1000, capacity=1000)
     p.ensure_room(1, cap=10_000)
-    assert p.capacity == 1250  # x 1.25
+    assert p.capacity == 1125  # x 9/8
     p.ensure_room(600, cap=10_000)
-    assert p.capacity == 1600  # more than a quarter needed: exactly what is needed
+    assert p.capacity == 1600  # more than an eighth needed: exactly what is needed
     p.n = 1600
     p.ensure_room(10, cap=1700)
     assert p.capacity == 1700  # the cap limits the growth
@@ -96,3 +96,20 @@ def test_state_round_trip_and_views():
         p.nbytes()
         == sum(getattr(p, f).nbytes for f in Population.FIELDS) + rows * p.genome[0].nbytes
     )
+
+
+def test_spare_views_lie_over_the_spare_genome_and_leave_the_live_rows_alone():
+    """The tick's float scratch lives in the spare genome's bytes: no memory of its own."""
+    p = filled(10, capacity=16)
+    before = {f: a.copy() for f, a in p.state().items()}
+    want, gain, model_z = p.spare_views()
+    assert want.dtype == gain.dtype == np.float64 and model_z.dtype == np.float32
+    assert len(want) == len(gain) == len(model_z) == p.capacity
+    for v in (want, gain, model_z):
+        assert np.shares_memory(v, p._genome_spare) and not np.shares_memory(v, p.genome)
+    assert not np.shares_memory(want, gain) and not np.shares_memory(gain, model_z)
+    want[:], gain[:], model_z[:] = 1.5, -2.0, 3.0
+    for f, a in p.state().items():
+        assert np.array_equal(a, before[f]), f
+    p.gather(np.arange(9, -1, -1), 10)  # the gather writes the spare genome: fresh views after it
+    assert p.live("id").tolist() == before["id"][::-1].tolist()
