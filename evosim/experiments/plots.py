@@ -143,6 +143,7 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
         if counts.any():
             ax.bar(rep.arms, counts, bottom=bottom, label=b)
             bottom += counts
+    ax.set_xticks(np.arange(len(rep.arms)), rep.arms, rotation=20, ha="right")  # long arm names
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("intelligent species never technological (all replicates)")
     ax.set_title("What they lacked (primary bottleneck)", fontsize=10)
