@@ -420,6 +420,7 @@ def test_the_hard_paths_sweep_is_a_valid_morris_design():
                 "traits.dexterity.upkeep", "detectors.brain_threshold"):  # fmt: skip
         assert key in names, key
     assert any(k.startswith("technology.ladder.") for k in names)  # rung payoffs
-    assert sw.runs == cfg.n_samples * (len(names) + 1) * 2 and sw.exp.spec.ticks == 10000
+    assert sw.runs == cfg.n_samples * (len(names) + 1) * 2 * cfg.replicates
+    assert cfg.replicates >= 2 and sw.exp.spec.ticks == 10000
     w = sw.world(0, "both")
     assert [iv.name for iv in w.interventions] == ["manipulators", "fire_substitute"]
