@@ -32,12 +32,12 @@ from evosim.engine.world import food_arrays
 TINY_FILE = Path(__file__).resolve().parent / "worlds" / "tiny.yaml"
 
 
-def _dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists (species, the ladder) stay whole values."""
     out: dict[str, Any] = {}
     for k, v in data.items():
         if isinstance(v, Mapping):
-            out.update(_dotted(v, f"{prefix}{k}."))
+            out.update(dotted(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
     return out
@@ -45,7 +45,7 @@ def _dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 #: The tiny world as overrides of the embedded default world (``load_world(overrides=TINY)``,
 #: ``--set`` options through :func:`set_args`): every key of :data:`TINY_FILE`.
-TINY: dict[str, Any] = _dotted(yaml.safe_load(TINY_FILE.read_text(encoding="utf-8")))
+TINY: dict[str, Any] = dotted(yaml.safe_load(TINY_FILE.read_text(encoding="utf-8")))
 
 #: Params fields that switch off mechanisms added after the engine skeleton
 #: (aggregation, sharing, juvenile intake, parental feeding).

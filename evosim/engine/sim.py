@@ -28,6 +28,7 @@ from evosim.engine.kernels import forage as k_forage
 from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
+from evosim.engine.kernels import phenotype as k_phenotype
 from evosim.engine.kernels import spatial as k_spatial
 from evosim.engine.kernels.rng import uniform_array
 from evosim.engine.params import Params, ladder_from_world, params_from_world
@@ -541,7 +542,8 @@ class Simulation:
         """Whether each live agent is an adult: age >= maturity (kernels/phenotype.maturity)."""
         p, q = self.pop, self.params
         g = p.live("genome")[:, G_CHILDHOOD].astype(np.float64)
-        return p.live("age") >= q.maturity_min + (q.maturity_max - q.maturity_min) * g
+        # the kernels' own formula, applied to the column (py_func: the plain-Python function)
+        return p.live("age") >= k_phenotype.lerp.py_func(q.maturity_min, q.maturity_max, g)
 
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""

@@ -10,25 +10,16 @@ from pathlib import Path
 
 from evosim import load_world
 from evosim.config.schema import World
+from tests.helpers import dotted
 
 EARTHLIKE = Path(__file__).resolve().parents[2] / "worlds" / "earthlike.yaml"
 #: what the cut changes: the area (a quarter) and with it the founders; the name and description
 CUT = {"name", "description", "world.width", "world.height"}
 
 
-def _flat(d, prefix=""):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def test_default_world_is_earthlike_on_a_quarter_of_its_area():
     default, earth = World(), load_world(EARTHLIKE)
-    a, b = _flat(default.model_dump(mode="json")), _flat(earth.model_dump(mode="json"))
+    a, b = dotted(default.model_dump(mode="json")), dotted(earth.model_dump(mode="json"))
     differ = sorted(k for k in a if a[k] != b[k] and k != "species")
     assert set(differ) <= CUT, (
         f"the default world and worlds/earthlike.yaml differ at {sorted(set(differ) - CUT)}: "

@@ -464,10 +464,21 @@ def test_report_refuses_what_is_not_an_experiment(tmp_path):
     assert discover(tmp_path)[1] == ["a"]
 
 
-def test_report_on_a_tiny_real_experiment(tmp_path):
-    """Real runs (in-process, the same task the Dask workers run) where species do become intelligent."""
+def run_and_report(spec: Path, out: Path, replicates: int):
+    """Run every arm and replicate of the experiment file ``spec`` in-process (the task the Dask
+    workers run) into ``out``, then build its report."""
     from evosim.experiments.experiment import ensure_run, load_experiment, make_task, write_manifest
 
+    exp = load_experiment(spec)
+    write_manifest(exp, out)
+    for arm in exp.arms:
+        for k in range(replicates):
+            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
+    return build_report(out, n_boot=200)
+
+
+def test_report_on_a_tiny_real_experiment(tmp_path):
+    """Real runs (in-process, the same task the Dask workers run) where species do become intelligent."""
     (tmp_path / "w.yaml").write_text(
         "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
         "  - {name: grazer, count: 150, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}\n"
@@ -482,13 +493,8 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
         " effect: {kind: fire_substitute}}\n",
         encoding="utf-8",
     )
-    exp = load_experiment(tmp_path / "e.yaml")
     out = tmp_path / "out"
-    write_manifest(exp, out)
-    for arm in exp.arms:
-        for k in range(2):
-            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
-    rep = build_report(out, n_boot=200)
+    rep = run_and_report(tmp_path / "e.yaml", out, replicates=2)
     summaries = {
         (r.arm, r.replicate): json.loads((Path(r.folder) / "summary.json").read_text())
         for r in rep.runs.itertuples()
@@ -621,8 +627,6 @@ def test_restricted_means_and_the_paired_compute_saving_factor(tmp_path):
 
 def test_report_on_a_tiny_real_experiment_with_gated_and_stuck_arms(tmp_path):
     """Real runs where the repaired arms fire: a fire substitute for swimmers held below fire, relief for the stuck."""
-    from evosim.experiments.experiment import ensure_run, load_experiment, make_task, write_manifest
-
     (tmp_path / "w.yaml").write_text(
         "name: quick\nworld: {width: 32, height: 32}\nspecies:\n"
         "  - {name: lander, count: 300, adult: true, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}\n"
@@ -643,13 +647,8 @@ def test_report_on_a_tiny_real_experiment_with_gated_and_stuck_arms(tmp_path):
         " effect: {kind: gene_bounds, gene: sociality, min: 0.8}}\n",
         encoding="utf-8",
     )
-    exp = load_experiment(tmp_path / "e.yaml")
     out = tmp_path / "out"
-    write_manifest(exp, out)
-    for arm in exp.arms:
-        for k in range(2):
-            assert ensure_run(make_task(exp, out, arm, k))["ended"] == "completed"
-    rep = build_report(out, n_boot=200)
+    rep = run_and_report(tmp_path / "e.yaml", out, replicates=2)
     for r in rep.runs.itertuples():
         s = json.loads((Path(r.folder) / "summary.json").read_text())
         ft = s["first_technological"]
