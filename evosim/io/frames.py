@@ -372,9 +372,8 @@ class FrameReader:
             milestone_names=[str(s) for s in z["milestone_names"]],
             intelligent_at=intel,
             technological_at=tech,
-            species_parent=z["species_parent"] if "species_parent" in z else None,
-            manipulators=z["manipulators"][pos] if "manipulators" in z else None,
-            fire_substitute=z["fire_substitute"][pos] if "fire_substitute" in z else None,
+            **{key: z[key] for key in ("species_parent",) if key in z},
+            **{key: z[key][pos] for key in ("manipulators", "fire_substitute") if key in z},
             world_name=self.world_name,
             source="replay",
         )

@@ -29,6 +29,11 @@ SPECIES_ARRAYS = {"intelligent_at": (np.int64, -1), "technological_at": (np.int6
                   "fire_substitute": (np.uint8, 0)}  # fmt: skip
 
 
+def _absent(name: str) -> np.ndarray:
+    """An empty per-species array of ``name``'s dtype (``__post_init__`` fills it with the "none" value)."""
+    return np.empty(0, SPECIES_ARRAYS[name][0])
+
+
 def agent_milestones(sim: Simulation) -> np.ndarray | None:
     """Per live agent the number of milestones held (0 none), or ``None`` if the world has no ladder.
 
@@ -48,7 +53,7 @@ class ViewState:
     ones are ``None`` when not recorded. Species ids index ``species_names``.
     The per-species arrays (``intelligent_at`` .. ``fire_substitute``) are
     filled to length ``n_species`` by ``__post_init__`` (with -1 for ticks and
-    parents, 0 for grants) when not given.
+    parents, 0 for grants) when not given or shorter, so they are never ``None``.
 
     Attributes:
         tick: ticks completed.
@@ -86,11 +91,11 @@ class ViewState:
     skill: np.ndarray | None = None
     milestone: np.ndarray | None = None
     milestone_names: list[str] = field(default_factory=list)
-    intelligent_at: np.ndarray | None = None
-    technological_at: np.ndarray | None = None
-    species_parent: np.ndarray | None = None
-    manipulators: np.ndarray | None = None
-    fire_substitute: np.ndarray | None = None
+    intelligent_at: np.ndarray = field(default_factory=lambda: _absent("intelligent_at"))
+    technological_at: np.ndarray = field(default_factory=lambda: _absent("technological_at"))
+    species_parent: np.ndarray = field(default_factory=lambda: _absent("species_parent"))
+    manipulators: np.ndarray = field(default_factory=lambda: _absent("manipulators"))
+    fire_substitute: np.ndarray = field(default_factory=lambda: _absent("fire_substitute"))
     world_name: str = ""
     source: str = "live"
 
@@ -98,12 +103,11 @@ class ViewState:
         k = self.n_species
         for name, (dtype, none) in SPECIES_ARRAYS.items():
             given = getattr(self, name)
-            if given is not None and len(given) == k:
+            if len(given) == k:
                 continue
             full = np.full(k, none, dtype)
-            if given is not None:
-                m = min(k, len(given))
-                full[:m] = given[:m]
+            m = min(k, len(given))
+            full[:m] = given[:m]
             setattr(self, name, full)
 
     # ------------------------------------------------------------ builders

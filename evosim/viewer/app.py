@@ -76,7 +76,7 @@ class Viewer:
         self.history = History()
         self.hud = Hud(mode=source.mode)
         self.names: list[str] = (
-            list(source.sim.interventions.names) if source.mode == "live" else []
+            list(source.sim.interventions.names) if isinstance(source, LiveSource) else []
         )
         self.hud.intervention = self.names[0] if self.names else None
         self.info: RenderInfo | None = None
@@ -124,7 +124,7 @@ class Viewer:
 
     def drain_events(self) -> list[tuple]:
         """Take the live simulation's pending events (nothing in replay); returns them."""
-        if self.source.mode != "live":
+        if not isinstance(self.source, LiveSource):
             return []
         pending = self.source.sim.events
         new = list(pending)
@@ -252,7 +252,7 @@ class Viewer:
         return None if row is None else int(state.species[row])
 
     def _next_intervention(self) -> None:
-        if not self.names:
+        if not self.names or self.hud.intervention is None:
             self.hud.message = "no interventions in this world"
             return
         i = (self.names.index(self.hud.intervention) + 1) % len(self.names)
@@ -261,7 +261,7 @@ class Viewer:
 
     def intervene(self) -> None:
         """Apply the chosen intervention to the target species (live mode only)."""
-        if self.source.mode != "live":
+        if not isinstance(self.source, LiveSource):
             self.hud.message = "interventions apply in live mode only"
             return
         if self.hud.intervention is None:
@@ -271,14 +271,15 @@ class Viewer:
         if s is None:
             self.hud.message = "select a species (click its row) or an agent first"
             return
-        name, sim = self.hud.intervention, self.source.sim
+        source = self.source
+        name, sim = self.hud.intervention, source.sim
         try:
             sim.apply_intervention(name, s)
         except Exception as exc:  # noqa: BLE001 - the viewer reports and keeps running
             traceback.print_exc(file=sys.stderr)
             self.hud.message = f"{name} failed: {exc}"
             return
-        self.source.invalidate()
+        source.invalidate()
         logged = [
             e for e in self.drain_events() if "intervention" in e[1]
         ]  # the engine logs every application
@@ -327,7 +328,8 @@ class Viewer:
                 if not self.running:
                     break
                 self.update()
-                screen = pygame.display.get_surface()
+                # get_surface() is None only once the display is gone: keep drawing on the last one
+                screen = pygame.display.get_surface() or screen
                 self.draw(screen)
                 pygame.display.flip()
                 clock.tick(self.fps)

@@ -102,6 +102,11 @@ BG_LAND = _lut([(48, 40, 26), (38, 88, 42)])
 VOID = (12, 12, 14)
 
 
+def rgb(color: np.ndarray) -> tuple[int, int, int]:
+    """One colour row (3 numbers) as the ``(r, g, b)`` tuple of ints that pygame takes."""
+    return int(color[0]), int(color[1]), int(color[2])
+
+
 def lut_index(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     """Index 0..255 into a 256-entry table for values in ``[lo, hi]`` (NaN -> 0)."""
     v = np.asarray(values, np.float32)

@@ -256,8 +256,8 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
         marks.append("fire substitute")
     if state.species_parent[s] >= 0:
         marks.append(f"from {state.species_name(int(state.species_parent[s]))}")
-    for line in _wrap(marks or ["not intelligent, not technological (yet)"], 12, w)[:2]:
-        text(surf, line, (x, y), 12, DIM)
+    for mark_line in _wrap(marks or ["not intelligent, not technological (yet)"], 12, w)[:2]:
+        text(surf, mark_line, (x, y), 12, DIM)
         y += 15
     if st.count[s] > 0:
         _gene_bars(surf, x, y, w, st.mean_genes[s])
@@ -265,7 +265,7 @@ def _inspector(surf, rect, state: ViewState, selected, pal) -> None:
         text(surf, "extinct", (x, y), 12, DIM)
 
 
-def _plot(surf, rect: pygame.Rect, history: History, which: str, pal, title: str) -> None:
+def _plot(surf, rect: pygame.Rect, history: History | None, which: str, pal, title: str) -> None:
     pygame.draw.rect(surf, (30, 33, 42), rect)
     text(surf, title, (rect.x + 4, rect.y + 2), 11, DIM)
     if history is None or len(history) < 2:

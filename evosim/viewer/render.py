@@ -255,9 +255,7 @@ def agent_color_index(
             return grey, none, Legend(f"{title}: none recorded in this world yet")
         top = len(C.MILESTONE_COLORS) - 1
         names = ["none", *state.milestone_names][: top + 1]
-        items = [
-            (tuple(int(c) for c in C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)
-        ]
+        items = [(C.rgb(C.MILESTONE_COLORS[i]), name) for i, name in enumerate(names)]
         return (
             C.MILESTONE_COLORS,
             np.minimum(state.milestone[rows], top),
