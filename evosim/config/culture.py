@@ -88,6 +88,25 @@ class MilestoneConfig(Strict):
     needs_land: bool = _f(
         False, "held only by an agent standing on land (or whose species has a fire substitute)"
     )
+    dexterity_width: float = _f(
+        0.0,
+        "graded dexterity gate: an agent below min_dexterity by a gap g still holds the rung when "
+        "skill * 2 / (1 + exp(g / dexterity_width)) reaches the threshold; 0 = a step (held only "
+        "at min_dexterity or above)",
+        ge=0.0,
+        le=10.0,
+    )
+    land_width: float = _f(
+        0.0,
+        "graded land gate (needs_land): an agent off land (without a fire substitute) still holds "
+        "the rung when skill * 2 / (1 + exp((1 - s) / land_width)) reaches the threshold, s = the "
+        "land share of the square of radius land_radius around it; 0 = a step (held only on land)",
+        ge=0.0,
+        le=10.0,
+    )
+    land_radius: int = _f(
+        1, "radius (cells) of the square whose land share grades needs_land (land_width > 0)", ge=0, le=64
+    )
     hard_food: bool = _f(False, "effect: access to hard food")
     energy_multiplier: float = _f(
         1.0, "effect: energy per food eaten is multiplied by this (cooking)", gt=0.0, le=100.0

@@ -148,6 +148,9 @@ class Ladder(NamedTuple):
     threshold: np.ndarray  # float64[M]
     min_dexterity: np.ndarray  # float64[M]
     needs_land: np.ndarray  # uint8[M]
+    dexterity_width: np.ndarray  # float64[M], 0: step gate on min_dexterity
+    land_width: np.ndarray  # float64[M], 0: step gate on needs_land
+    land_radius: np.ndarray  # int64[M], radius of the square whose land share grades needs_land
     energy_mult: np.ndarray  # float64[M+1], product of energy multipliers of held milestones
     hard_access: np.ndarray  # uint8[M+1], 1 if any held milestone grants hard food
     hard_mult: np.ndarray  # float64[M+1]
@@ -171,6 +174,9 @@ def ladder_from_world(w: World) -> Ladder:
         threshold=np.array([x.threshold for x in ms], np.float64),
         min_dexterity=np.array([x.min_dexterity for x in ms], np.float64),
         needs_land=np.array([x.needs_land for x in ms], np.uint8),
+        dexterity_width=np.array([x.dexterity_width for x in ms], np.float64),
+        land_width=np.array([x.land_width for x in ms], np.float64),
+        land_radius=np.array([x.land_radius for x in ms], np.int64),
         energy_mult=energy,
         hard_access=access,
         hard_mult=hard,

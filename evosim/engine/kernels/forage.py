@@ -109,7 +109,7 @@ def forage(index, pop, grids, abilities, lad, p, want, gain, level):
             sp = ix(species[i])
             z = np.float64(skill[i])
             lv = held_level(z, effective_dexterity(genome[i], manipulators[sp]), land == LAND
-                            or fire_substitute[sp] != 0, lad)  # fmt: skip
+                            or fire_substitute[sp] != 0, lad, habitat, cx, cy)  # fmt: skip
             level[i] = lv
             gain[i] = p.food_energy * lad.energy_mult[lv] * skill_payoff(z, p)
             want[i] = min(

@@ -9,6 +9,12 @@ aquatic agent whose culture is rich enough for fire keeps that skill (it
 pays as foraging skill) but holds neither fire nor anything above it until
 it stands on land or is given a fire substitute.
 
+A requirement may be *graded* (``dexterity_width`` or ``land_width`` > 0; docs/model.md §7.10): an
+agent that misses it still holds the rung if ``skill * efficacy`` reaches the threshold, where the
+efficacy falls off from 1 as ``2 / (1 + exp(gap / width))`` with the gap below ``min_dexterity``
+(dexterity) or below full land (land: 1 - the land share of the square of radius ``land_radius``
+around the agent). Width 0, the default, is the step gate.
+
 ``lad`` is :class:`evosim.engine.params.Ladder` (a named tuple of arrays).
 """
 
@@ -29,16 +35,59 @@ def effective_dexterity(genome_row, manipulators):
 
 
 @nb.njit(inline="always", **JIT)
-def held_level(z, d_eff, land_ok, lad):
-    """Number of milestones held at skill ``z`` (counting up the ladder to the first one not held)."""
+def falloff(gap, width):
+    """Efficacy ``2 / (1 + exp(gap / width))`` of a graded requirement missed by ``gap`` >= 0: 1 at 0, to 0."""
+    return 2.0 / (1.0 + np.exp(gap / width))
+
+
+@nb.njit(**JIT)
+def land_share(habitat, cx, cy, r):
+    """Share of land cells in the (2r+1)-square around (cx, cy) (the grid wraps around)."""
+    h, w = habitat.shape
+    c = 0
+    for dy in range(-r, r + 1):
+        yy = (cy + dy) % h
+        for dx in range(-r, r + 1):
+            c += habitat[yy, (cx + dx) % w] == LAND
+    return c / ((2 * r + 1) * (2 * r + 1))
+
+
+@nb.njit(**JIT)
+def graded_holds(k, z, d_eff, land_ok, lad, habitat, cx, cy):
+    """Rung ``k`` reached by skill ``z`` but with a requirement unmet: held if it is graded and
+    ``z * efficacy >= threshold`` (efficacy: :func:`falloff` of each unmet requirement; docs/model.md)."""
+    eff = 1.0
+    short = lad.min_dexterity[k] - d_eff
+    if short > 0.0:
+        if lad.dexterity_width[k] <= 0.0:
+            return False
+        eff = falloff(short, lad.dexterity_width[k])
+    if lad.needs_land[k] != 0 and not land_ok:
+        if lad.land_width[k] <= 0.0:
+            return False
+        r = lad.land_radius[k]
+        eff *= falloff(1.0 - land_share(habitat, cx, cy, r), lad.land_width[k])
+    return z * eff >= lad.threshold[k]
+
+
+@nb.njit(inline="always", **JIT)
+def held_level(z, d_eff, land_ok, lad, habitat, cx, cy):
+    """Number of milestones held at skill ``z`` (counting up the ladder to the first one not held).
+
+    ``habitat``, ``cx``, ``cy``: the grid and where the agent stands, read only for the land share of
+    a graded ``needs_land`` rung. A rung whose requirements are met is held at its threshold, as is
+    every rung of a step gate (width 0): the graded path is only taken for an unmet requirement.
+    """
     # one exit from the loop: a ``break`` would make numba reference-count the ladder's arrays on
     # every call (an atomic increment and decrement per array), which costs more than the loop
     k = 0
     m = lad.threshold.shape[0]
     while k < m and not (
         z < lad.threshold[k]
-        or d_eff < lad.min_dexterity[k]
-        or (lad.needs_land[k] != 0 and not land_ok)
+        or (
+            (d_eff < lad.min_dexterity[k] or (lad.needs_land[k] != 0 and not land_ok))
+            and not graded_holds(k, z, d_eff, land_ok, lad, habitat, cx, cy)
+        )
     ):
         k += 1
     return k
@@ -48,10 +97,12 @@ def held_level(z, d_eff, land_ok, lad):
 def agent_level(i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad):
     """Level of agent ``i`` where it stands now."""
     sp = ix(species[i])
+    cx = ix(x[i])
+    cy = ix(y[i])
     # no branch (see held_level)
-    land_ok = (habitat[ix(y[i]), ix(x[i])] == LAND) | (fire_substitute[sp] != 0)
+    land_ok = (habitat[cy, cx] == LAND) | (fire_substitute[sp] != 0)
     d_eff = effective_dexterity(genome[i], manipulators[sp])
-    return held_level(np.float64(skill[i]), d_eff, land_ok, lad)
+    return held_level(np.float64(skill[i]), d_eff, land_ok, lad, habitat, cx, cy)
 
 
 @nb.njit(inline="always", **JIT)

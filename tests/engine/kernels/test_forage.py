@@ -209,7 +209,7 @@ def test_hard_food_needs_a_milestone_skill_and_dexterity():
     level = eat(ag, food, hab, p, hard=hard, lad=lad)
     # energy per unit is multiplied by the milestones held (here on land: tools, then fire)
     lv = [
-        held_level(float(z), float(d), True, lad)
+        held_level(float(z), float(d), True, lad, hab, 0, 0)
         for z, d in zip(ag.skill[:4], ag.genome[:4, G_DEXTERITY])
     ]
     assert level[:4].tolist() == lv == [0, 1, 2, 2]

@@ -20,8 +20,14 @@ LADDER = [
 ]
 
 
-def lad():
-    return ladder_from_world(World.model_validate({"technology": {"ladder": LADDER}}))
+#: a grid for the calls that do not read it (no graded land gate): one land cell
+LAND1 = np.array([[LAND]], HABITAT_DTYPE)
+
+
+def lad(**graded):
+    """The ladder; ``graded`` maps a rung name to its extra keys (e.g. a gate width)."""
+    rungs = [{**m, **graded.get(m["name"], {})} for m in LADDER]
+    return ladder_from_world(World.model_validate({"technology": {"ladder": rungs}}))
 
 
 @pytest.mark.parametrize(
@@ -47,12 +53,12 @@ def lad():
     ],
 )
 def test_held_level_each_gate(z, d_eff, land_ok, level, why):
-    assert k_ladder.held_level(z, d_eff, land_ok, lad()) == level, why
+    assert k_ladder.held_level(z, d_eff, land_ok, lad(), LAND1, 0, 0) == level, why
 
 
 def test_empty_ladder_holds_nothing():
     empty = ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
-    assert k_ladder.held_level(100.0, 1.0, True, empty) == 0
+    assert k_ladder.held_level(100.0, 1.0, True, empty, LAND1, 0, 0) == 0
 
 
 def test_agent_level_reads_the_cell_the_manipulators_and_the_fire_substitute():
@@ -105,3 +111,63 @@ def test_skill_payoff_hand_checked():
         np.diff(pay, 2) < 0
     ).all()  # rising, with diminishing returns
     assert k_ladder.skill_payoff(20.0, params(skill_payoff=0.0, skill_payoff_half=8.0)) == 1.0
+
+
+def test_a_zero_width_is_the_step_gate():
+    """Width 0 (the default) on every rung gives the step gate's level for every input."""
+    step, zero = lad(), lad(tools={"dexterity_width": 0.0}, fire={"land_width": 0.0})
+    water = np.array([[WATER, LAND], [LAND, LAND]], HABITAT_DTYPE)
+    for z in (0.0, 1.9, 2.0, 5.0, 7.0, 30.0, 1e6):
+        for d in (0.0, 0.29, 0.3, 0.49, 0.5, 1.0):
+            for ok in (True, False):
+                a = k_ladder.held_level(z, d, ok, step, water, 0, 0)
+                assert a == k_ladder.held_level(z, d, ok, zero, water, 0, 0)
+
+
+def test_graded_dexterity_gate_holds_a_rung_at_reduced_efficacy():
+    """Below min_dexterity by g, a rung needs skill threshold / (2 / (1 + exp(g / width)))."""
+    g = lad(tools={"dexterity_width": 0.1})
+    eff = 2.0 / (1.0 + np.exp((0.3 - 0.2) / 0.1))  # d_eff 0.2: gap 0.1, one width: about 0.54
+    need = 2.0 / eff
+    assert k_ladder.held_level(need * 0.999, 0.2, True, g, LAND1, 0, 0) == 0
+    assert k_ladder.held_level(need * 1.001, 0.2, True, g, LAND1, 0, 0) == 1
+    # at or above min_dexterity the gate is met: the plain threshold
+    assert k_ladder.held_level(2.0, 0.3, True, g, LAND1, 0, 0) == 1
+    # the step gate holds nothing below 0.3 whatever the skill
+    assert k_ladder.held_level(1e6, 0.2, True, lad(), LAND1, 0, 0) == 0
+    # efficacy falls with the gap: a clumsier agent needs more skill (monotone)
+    needs = []
+    for d in (0.29, 0.25, 0.2, 0.1, 0.0):
+        z = 2.0
+        while k_ladder.held_level(z, d, True, g, LAND1, 0, 0) == 0:
+            z *= 1.01
+        needs.append(z)
+    assert needs == sorted(needs) and needs[0] < 2.2 and needs[-1] > 2.0 / (2 / (1 + np.exp(3)))
+
+
+def test_graded_land_gate_reads_the_land_share_around_the_agent():
+    """Off land, fire needs threshold / (2 / (1 + exp((1 - s) / width))), s = land share around."""
+    g = lad(fire={"land_width": 0.2})
+    # a water cell at (1, 1) with 6 land cells of 9 around it; one in open water at (4, 4)
+    hab = np.full((6, 6), WATER, HABITAT_DTYPE)
+    hab[0, 0:3] = LAND
+    hab[2, 0:3] = LAND
+    assert k_ladder.land_share(hab, 1, 1, 1) == pytest.approx(6 / 9)
+    assert k_ladder.land_share(hab, 4, 4, 1) == 0.0
+    shore = 5.0 / (2.0 / (1.0 + np.exp((1 - 6 / 9) / 0.2)))
+    assert k_ladder.held_level(shore * 0.999, 1.0, False, g, hab, 1, 1) == 1
+    # held: fire, then cooking and metal (no requirement of their own, and skill beyond them)
+    assert k_ladder.held_level(shore * 1.001, 1.0, False, g, hab, 1, 1) == 4
+    # open water: far more skill needed than on the shore; the step gate holds nothing above tools
+    sea = 5.0 / (2.0 / (1.0 + np.exp(1.0 / 0.2)))
+    assert k_ladder.held_level(sea * 0.999, 1.0, False, g, hab, 4, 4) == 1
+    assert k_ladder.held_level(sea * 1.001, 1.0, False, g, hab, 4, 4) >= 2
+    assert k_ladder.held_level(1e6, 1.0, False, lad(), hab, 1, 1) == 1
+    # the share wraps around the grid: (0, 5) sees row 0 (land) below it
+    assert k_ladder.land_share(hab, 0, 5, 1) == pytest.approx(2 / 9)
+
+
+def test_graded_gates_count_agents_held_below_as_gated():
+    """An agent with the threshold's skill but below threshold / efficacy is held below (level)."""
+    g = lad(tools={"dexterity_width": 0.05})
+    assert k_ladder.held_level(2.5, 0.2, True, g, LAND1, 0, 0) == 0

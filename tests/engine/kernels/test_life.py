@@ -334,7 +334,8 @@ def test_select_survivors_counts_adults_holders_top_level_and_gated_per_species(
     d_eff = np.maximum(ag.genome[:n, G_DEXTERITY].astype(np.float64), manipulators[sp])
     land_ok = (habitat[ag.y[:n], ag.x[:n]] == LAND) | (fire_substitute[sp] == 1)
     z = ag.skill[:n].astype(np.float64)
-    level = np.array([held_level(z[i], d_eff[i], bool(land_ok[i]), lad) for i in range(n)])
+    level = np.array([held_level(z[i], d_eff[i], bool(land_ok[i]), lad, habitat, int(ag.x[i]), int(ag.y[i]))
+                      for i in range(n)])  # fmt: skip
     # by hand: the level is the first milestone whose skill or requirement is missing
     blocked_by_need = np.zeros(n, bool)
     for i in range(n):
