@@ -105,7 +105,10 @@ class MilestoneConfig(Strict):
         le=10.0,
     )
     land_radius: int = _f(
-        1, "radius (cells) of the square whose land share grades needs_land (land_width > 0)", ge=0, le=64
+        1,
+        "radius (cells) of the square whose land share grades needs_land (land_width > 0)",
+        ge=0,
+        le=64,
     )
     hard_food: bool = _f(False, "effect: access to hard food")
     energy_multiplier: float = _f(

@@ -38,7 +38,8 @@ def _clumsy(width: float, land_width: float = 0.0, skill: float = 6.0) -> Simula
             "species.grazer.genes.dexterity": {"mean": 0.2, "sd": 0.0, "max": 0.2, "mutation": 0.0},
             "species.swimmer.genes.dexterity": {"mean": 0.9, "sd": 0.0, "min": 0.9, "mutation": 0.0}}  # fmt: skip
     sim = Simulation(load_world(None, over), seed=3)
-    sim.pop.skill[: sim.pop.n] = skill  # past stone tools (2.0) and fire (5.0): only the gates decide
+    # past stone tools (2.0) and fire (5.0): only the gates decide
+    sim.pop.skill[: sim.pop.n] = skill
     return sim
 
 
