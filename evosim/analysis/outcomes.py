@@ -64,6 +64,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from evosim.analysis.plateau import PlateauRule, judge
 from evosim.defaults import GENES
 from evosim.errors import ConfigError
 from evosim.io.logs import Run
@@ -87,7 +88,9 @@ STUCK_COLUMNS = ["arm", "replicate", "species", "species_id", "milestones_reache
                  "land_share", "bottleneck", "lacks", "manipulators", "fire_substitute",
                  *GENES]  # fmt: skip
 CLADE_COLUMNS = ["arm", "replicate", "clade", "root_id", "peak_population", "counted", "species",
-                 "intelligent_species", "technological_species", "extinct", "lost"]  # fmt: skip
+                 "intelligent_species", "technological_species", "extinct", "lost", "intelligent_at",
+                 "technological_at", "extinct_at", "end", "plateau", "plateau_skill",
+                 "plateau_share"]  # fmt: skip
 TRAJECTORY_COLUMNS = ["arm", "replicate", "tick", "species", "name", "mean_brain", "mean_skill",
                       "technological"]  # fmt: skip
 
@@ -103,6 +106,7 @@ class Thresholds:
             aquatic: an agent holds a ``needs_land`` milestone only where it stands on land.
         min_clade_population: peak population from which a founding lineage counts as a clade
             (None: each run's ``detectors.min_population``).
+        plateau: the plateau detector's conventions (:class:`evosim.analysis.plateau.PlateauRule`).
     """
 
     sociality: float = 0.3
@@ -110,6 +114,7 @@ class Thresholds:
     lifespan: float = 0.2
     aquatic: float = 0.5
     min_clade_population: int | None = None
+    plateau: PlateauRule = PlateauRule()
 
 
 def column(bottleneck: str) -> str:
@@ -223,17 +228,31 @@ def classify(
     return "none identified", lacks
 
 
-def clades(run: Run, min_population: int) -> pd.DataFrame:
+def clades(run: Run, min_population: int, rule: PlateauRule | None = None) -> pd.DataFrame:
     """One row per founding lineage of a run: its peak population, whether it counts, its species' outcomes.
 
     Columns: ``clade`` (the root species' name), ``root_id``, ``peak_population`` (largest sum over
     its species at a sampled tick), ``counted`` (peak >= ``min_population``), ``species`` (formed),
     ``intelligent_species``, ``technological_species``, ``extinct`` (no species alive at the end)
-    and ``lost`` (counted, intelligent, extinct, never technological).
+    and ``lost`` (counted, intelligent, extinct, never technological); the times of the survival
+    analysis (:mod:`evosim.analysis.survival`): ``intelligent_at`` / ``technological_at`` (first
+    tick one of its species was detected so; NaN: never), ``extinct_at`` (last extinction of its
+    species; NaN: alive at the end) and ``end`` (the run's last tick); and, for an intelligent clade,
+    the plateau detector's verdict (:mod:`evosim.analysis.plateau`): ``plateau`` (technological,
+    settled, climbing, extinct or short), ``plateau_skill`` and ``plateau_share`` (mean skill and
+    holder share of the final milestone over the detector's window).
     """
     sp = run.species
     if not len(sp):
         return pd.DataFrame(columns=CLADE_COLUMNS[2:])
+    end = int(
+        (run.summary or {}).get(
+            "ticks_run", run.timeseries["tick"].max() if len(run.timeseries) else 0
+        )
+    )
+    horizon = int(run.config.get("sim", {}).get("ticks", end))
+    ladder = run.config.get("technology", {}).get("ladder", [])
+    last = float(ladder[-1]["threshold"]) if ladder else math.nan
     root = sp.set_index("id")["root"]
     ts = run.timeseries
     by_tick = ts.assign(root=ts["species"].map(root)).groupby(["root", "tick"])["population"].sum()
@@ -259,6 +278,30 @@ def clades(run: Run, min_population: int) -> pd.DataFrame:
         & (out["technological_species"] == 0)
         & out["extinct"]
     )
+    times = sp.assign(
+        died=pd.to_numeric(sp["destruction_time"], errors="coerce"),
+        i_at=pd.to_numeric(sp["intelligent_at"], errors="coerce"),
+        t_at=pd.to_numeric(sp["technological_at"], errors="coerce"),
+    ).groupby("root")
+    out["intelligent_at"] = times["i_at"].min()
+    out["technological_at"] = times["t_at"].min()
+    out["extinct_at"] = times["died"].max().where(out["extinct"])
+    out["end"] = end
+    verdicts = {}
+    for root in out.index[out["intelligent_species"] > 0]:
+        ids = set(int(i) for i in sp.loc[sp["root"] == root, "id"])
+        verdicts[root] = judge(
+            run.timeseries,
+            ids,
+            horizon,
+            last,
+            bool(out.at[root, "technological_species"]),
+            rule or PlateauRule(),
+        )
+    v = pd.DataFrame.from_dict(verdicts, orient="index") if verdicts else None
+    out["plateau"] = v["status"].reindex(out.index) if v is not None else None
+    out["plateau_skill"] = v["skill"].reindex(out.index) if v is not None else math.nan
+    out["plateau_share"] = v["share"].reindex(out.index) if v is not None else math.nan
     out = out.rename_axis("root_id").reset_index()
     return out[CLADE_COLUMNS[2:]]
 
@@ -297,7 +340,7 @@ def analyse_run(
     min_clade = th.min_clade_population
     if min_clade is None:
         min_clade = int(run.config.get("detectors", {}).get("min_population", 50))
-    cl = clades(run, min_clade)
+    cl = clades(run, min_clade, th.plateau)
     counted = cl[cl["counted"]]
     row = {
         "arm": arm, "replicate": replicate, "seed": s.get("seed"), "folder": str(run.folder),

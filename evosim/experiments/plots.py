@@ -21,6 +21,8 @@ class Report(Protocol):
     name: str
     arms: list[str]
     results: pd.DataFrame
+    runs: pd.DataFrame
+    clades: pd.DataFrame
     stuck: pd.DataFrame
     trajectories: pd.DataFrame
     config: dict[str, Any]
@@ -215,9 +217,13 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
 
 
 def plot_all(rep: Report, out: Path) -> list[Path]:
-    """Write outcomes.png, bottlenecks.png and trajectories.png into ``out``."""
+    """Write outcomes.png, bottlenecks.png, trajectories.png, survival.png and clade_incidence.png into ``out``."""
+    from evosim.experiments.plots_survival import plot_clade_incidence, plot_survival
+
     return [
         plot_outcomes(rep, out / "outcomes.png"),
         plot_bottlenecks(rep, out / "bottlenecks.png"),
         plot_trajectories(rep, out / "trajectories.png"),
+        plot_survival(rep.runs, rep.arms, rep.name, out / "survival.png"),
+        plot_clade_incidence(rep.clades, rep.arms, rep.name, out / "clade_incidence.png"),
     ]

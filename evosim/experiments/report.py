@@ -32,6 +32,7 @@ from evosim.analysis.outcomes import (
     analyse_run,
     classify,
 )
+from evosim.analysis.survival import default_horizons, survival_table
 from evosim.errors import ConfigError
 from evosim.experiments.bootstrap import METRICS, bootstrap_results
 from evosim.experiments.experiment import finished_summary
@@ -135,7 +136,9 @@ def build_report(
         notes.append("fewer than 2 replicates per arm: the intervals are degenerate")
     results = bootstrap_results(runs_df, arms, control, n_boot, seed)
     rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, clades_df,
-                 notes, n_boot, seed)  # fmt: skip
+                 notes, n_boot, seed, th=th)  # fmt: skip
+    rep.horizons = default_horizons(float(runs_df["horizon"].max()))
+    rep.survival = survival_table(runs_df, clades_df, arms, control, rep.horizons)
     rep.markdown = markdown(rep)
     return rep
 
@@ -147,7 +150,7 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]:
-    """Write results.csv, runs.csv, stuck_species.csv, clades.csv, trajectories.csv, summary.md and PNG plots.
+    """Write results.csv, runs.csv, stuck_species.csv, clades.csv, trajectories.csv, survival.csv, summary.md, PNGs.
 
     Returns:
         The files written.
@@ -161,6 +164,7 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
         "stuck_species.csv": rep.stuck,
         "clades.csv": rep.clades,
         "trajectories.csv": rep.trajectories,
+        "survival.csv": rep.survival,
     }
     for name, df in tables.items():
         atomic_write_text(out / name, df.to_csv(index=False))

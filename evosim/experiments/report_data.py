@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosim.analysis.outcomes import BOTTLENECKS, CLADE_COLUMNS
+from evosim.analysis.outcomes import BOTTLENECKS, CLADE_COLUMNS, Thresholds
 
 
 @dataclass
@@ -28,6 +28,12 @@ class Report:
     n_boot: int = 2000
     seed: int = 0
     markdown: str = ""
+    #: survival.csv (:func:`evosim.analysis.survival.survival_table`)
+    survival: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the tick horizons of its RMST and incidences
+    horizons: list[float] = field(default_factory=list)
+    #: the conventions of the classification and the plateau detector
+    th: Thresholds = field(default_factory=Thresholds)
     #: the bottleneck categories, in the order tables and plots list them
     bottlenecks: tuple[str, ...] = BOTTLENECKS
 

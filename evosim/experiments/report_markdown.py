@@ -7,8 +7,10 @@ import math
 import pandas as pd
 
 from evosim.analysis.outcomes import BOTTLENECKS, CULTURE, GATES
+from evosim.analysis.survival import stat
 from evosim.experiments.bootstrap import CONDITIONAL, METRICS
 from evosim.experiments.report_data import Report
+from evosim.experiments.report_survival import fmt, horizon_warning, section
 
 #: the metrics the report leads with: the seed's quantity
 HEADLINE = (
@@ -25,17 +27,6 @@ HEADLINE = (
     "compute_saving",
 )
 LABELS = {m[0]: m[1] for m in METRICS}
-
-
-def fmt(v: float) -> str:
-    """Compact number: 3 significant digits, '∞' for infinity, '—' for undefined."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-2):
-        return f"{v:.2e}"
-    return f"{v:.3g}"
 
 
 def _cell(value: float, lo: float, hi: float) -> str:
@@ -58,6 +49,7 @@ def markdown(rep: Report) -> str:
         "became technological, and — when none became intelligent either.",
         "",
     ]
+    out += _censoring(rep)
 
     def cell(arm: str, metric: str, diff: bool = False) -> str:
         r = rep.result(arm, metric)
@@ -99,10 +91,31 @@ def markdown(rep: Report) -> str:
             for m in METRICS
             if m[2] != "saving"
         ]
+    out += section(
+        rep.survival, rep.clades, rep.arms, rep.control, rep.horizons, rep.th.plateau.describe()
+    )
     out += _clades(rep) + _bottlenecks(rep)
     if rep.notes:
         out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]
     return "\n".join(out) + "\n"
+
+
+def _censoring(rep: Report) -> list[str]:
+    """The censored share per arm and, when the horizon cuts the climb, the warning (report_survival)."""
+    if not len(rep.survival):
+        return []
+    cens = []
+    for a in rep.arms:
+        c = stat(rep.survival, "first_technological_ticks", a, "censored_share")
+        cens.append(f"`{a}` {'—' if math.isnan(c) else f'{c:.0%}'}")
+    out = ["**Censored share** (replicates without a technological species at their end: not yet there, "
+           "not failed; read the survival section): " + ", ".join(cens) + ".", ""]  # fmt: skip
+    warn = horizon_warning(rep.clades, rep.arms)
+    if warn:
+        out += ["**Warning: the horizon cuts the climb** (more than 10 % of the intelligent clades are still "
+                "alive at the horizon, neither technological nor settled): " + "; ".join(warn) + ". Counts, "
+                "P(technological) and n at the horizon are censored values, not outcomes.", ""]  # fmt: skip
+    return out
 
 
 def _clades(rep: Report) -> list[str]:

@@ -1,0 +1,207 @@
+"""survival.csv against lifelines' own fitters on runs with known event and censoring times."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from lifelines.utils import restricted_mean_survival_time
+
+from evosim.analysis.survival import AJ_SEED
+from evosim.experiments.report import build_report, write_report
+from tests.experiments.test_report import CETACEAN, PRIMATE, sp, write_run
+
+HORIZON = 1000
+FLOP_PER_TICK = 1e10
+#: per arm and replicate: the primates' (intelligent, technological) ticks (None: never technological)
+PRIMATES = {
+    "control": [(100, 300), (110, 500), (120, 700), (130, None), (140, None), (150, 600)],
+    "fast": [(100, 200), (110, 250), (120, None), (130, 400), (140, 150), (150, 350)],
+}
+#: per arm and replicate: the cetaceans' (intelligent, technological, extinct) ticks
+CETACEANS = {
+    "control": [(200, None, 600), (200, None, None), (300, None, 500), (250, None, None),
+                (200, None, None), (220, None, 900)],
+    "fast": [(200, 800, None), (200, None, None), (300, None, 500), (250, 900, None),
+             (200, None, 700), (220, 500, None)],
+}  # fmt: skip
+#: the world of replicate 4 dies out at tick 800 in the control (known never to become technological)
+EXTINCT_WORLD = ("control", 4, 800)
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("surv") / "exp"
+    runs = []
+    for arm in PRIMATES:
+        for k in range(6):
+            (pi, pt), (ci, ct, cx) = PRIMATES[arm][k], CETACEANS[arm][k]
+            ticks, ended = HORIZON, "completed"
+            px = None
+            if (arm, k) == EXTINCT_WORLD[:2]:
+                ticks, ended, px, cx = (
+                    EXTINCT_WORLD[2],
+                    "extinct",
+                    EXTINCT_WORLD[2],
+                    EXTINCT_WORLD[2],
+                )
+            species = [
+                sp("primate", PRIMATE, pi, pt, 5 if pt else 0, extinct=px),
+                sp("cetacean", CETACEAN, ci, ct, 5 if ct else 0, extinct=cx),
+            ]
+            write_run(root / arm / f"rep-{k}", species, seed=100 + k, ticks=ticks, ended=ended,
+                      horizon=HORIZON, flop_per_tick=FLOP_PER_TICK)  # fmt: skip
+            runs.append({"arm": arm, "replicate": k, "seed": 100 + k, "folder": f"{arm}/rep-{k}"})
+    manifest = {
+        "name": "surv",
+        "control": "control",
+        "arms": [{"name": a} for a in PRIMATES],
+        "runs": runs,
+    }
+    (root / "experiment.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def survival_csv(experiment) -> pd.DataFrame:
+    rep = build_report(experiment, n_boot=50)
+    write_report(rep, experiment / "report", plots=False)
+    return pd.read_csv(experiment / "report" / "survival.csv")
+
+
+def first_tech(arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """Known (ticks, observed) of the first technological species per replicate, written by hand."""
+    d, e = [], []
+    for k in range(6):
+        ticks = [t for t in (PRIMATES[arm][k][1], CETACEANS[arm][k][1]) if t is not None]
+        if ticks:
+            d.append(min(ticks))
+            e.append(1)
+        else:  # censored at the end; an extinct world at the horizon (it never gets there)
+            d.append(HORIZON)
+            e.append(0)
+    return np.array(d, float), np.array(e, int)
+
+
+def cetacean_clades(arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """Known (duration since intelligence, event: 1 tech, 2 extinct, 0 censored) of the cetacean clades."""
+    d, e = [], []
+    for k, (ci, ct, cx) in enumerate(CETACEANS[arm]):
+        if (arm, k) == EXTINCT_WORLD[:2]:
+            cx = EXTINCT_WORLD[2]
+        if ct is not None:
+            d.append(ct - ci), e.append(1)
+        elif cx is not None:
+            d.append(cx - ci), e.append(2)
+        else:
+            d.append(HORIZON - ci), e.append(0)
+    return np.array(d, float), np.array(e, int)
+
+
+def get(table: pd.DataFrame, analysis: str, arm: str, statistic: str, clade: str = "", horizon=None,
+        col: str = "value") -> float:  # fmt: skip
+    t = table[(table["analysis"] == analysis) & (table["arm"] == arm) & (table["statistic"] == statistic)
+              & (table["clade"].fillna("") == clade)]  # fmt: skip
+    if horizon is not None:
+        t = t[np.isclose(t["horizon"], horizon)]
+    assert len(t) == 1, (analysis, arm, statistic, clade, horizon)
+    return float(t[col].iloc[0])
+
+
+def test_kaplan_meier_of_the_first_technological_species(survival_csv):
+    for arm in PRIMATES:
+        d, e = first_tech(arm)
+        kmf = KaplanMeierFitter().fit(d, e)
+        a = "first_technological_ticks"
+        assert get(survival_csv, a, arm, "n") == 6
+        assert get(survival_csv, a, arm, "events") == e.sum()
+        assert get(survival_csv, a, arm, "censored_share") == pytest.approx((e == 0).mean())
+        assert get(survival_csv, a, arm, "median") == pytest.approx(kmf.median_survival_time_)
+        for h in (HORIZON / 2, HORIZON):
+            mean, var = restricted_mean_survival_time(kmf, t=h, return_variance=True)
+            assert get(survival_csv, a, arm, "rmst", horizon=h) == pytest.approx(mean)
+            assert get(survival_csv, a, arm, "rmst", horizon=h, col="ci_high") == pytest.approx(
+                mean + 1.959963984540054 * math.sqrt(var)
+            )
+            assert get(survival_csv, a, arm, "share_with_event", horizon=h) == pytest.approx(
+                1 - float(kmf.survival_function_at_times(h).iloc[0])
+            )
+        # the FLOP analysis: the same events, each at ticks x FLOP per tick (censored: total compute)
+        flop_d = np.where(e == 1, d * FLOP_PER_TICK, np.nan)
+        runs_end = [
+            EXTINCT_WORLD[2] if (arm, k) == EXTINCT_WORLD[:2] else HORIZON for k in range(6)
+        ]
+        flop_d = np.where(e == 1, flop_d, np.array(runs_end) * FLOP_PER_TICK)
+        kmf_f = KaplanMeierFitter().fit(flop_d, e)
+        assert get(survival_csv, "first_technological_flop", arm, "median") == pytest.approx(
+            kmf_f.median_survival_time_
+        )
+    # by hand: the control's events at 300, 500, 600, 700 of 6 (its extinct world censored at the
+    # horizon): S falls to 1/2 at 600 and below it at 700, lifelines' median
+    assert get(survival_csv, "first_technological_ticks", "control", "median") == 700
+
+
+def test_aalen_johansen_per_clade_with_extinction_competing(survival_csv):
+    for arm in PRIMATES:
+        d, e = cetacean_clades(arm)
+        a = "clade_intelligent_to_technological"
+        assert get(survival_csv, a, arm, "n", "cetacean") == 6
+        assert get(survival_csv, a, arm, "extinct", "cetacean") == (e == 2).sum()
+        ajf = AalenJohansenFitter(seed=AJ_SEED).fit(d, e, event_of_interest=1)
+        for h in (HORIZON / 2, HORIZON):
+            want = float(ajf.cumulative_density_.loc[:h].iloc[-1, 0])
+            assert get(survival_csv, a, arm, "incidence", "cetacean", h) == pytest.approx(want)
+    # by hand: the fast cetaceans, 3 of 6 technological, none censored before their event
+    assert get(survival_csv, "clade_intelligent_to_technological", "fast", "incidence", "cetacean",
+               HORIZON) == pytest.approx(0.5)  # fmt: skip
+    assert get(survival_csv, "clade_intelligent_to_technological", "control", "incidence", "cetacean",
+               HORIZON) == 0  # fmt: skip
+
+
+def test_logrank_and_cox_stratified_by_replicate(survival_csv):
+    dc, ec = first_tech("control")
+    df, ef = first_tech("fast")
+    lr = logrank_test(df, dc, ef, ec)
+    assert get(survival_csv, "first_technological_ticks", "fast", "logrank_p") == pytest.approx(
+        lr.p_value
+    )
+    data = pd.DataFrame({"duration": np.r_[df, dc], "event": np.r_[ef, ec], "treated": np.r_[np.ones(6), np.zeros(6)],
+                         "replicate": np.r_[range(6), range(6)]})  # fmt: skip
+    cph = CoxPHFitter().fit(data, "duration", "event", strata=["replicate"])
+    row = cph.summary.loc["treated"]
+    assert get(survival_csv, "first_technological_ticks", "fast", "cox_hr") == pytest.approx(
+        row["exp(coef)"]
+    )
+    assert get(
+        survival_csv, "first_technological_ticks", "fast", "cox_hr", col="ci_low"
+    ) == pytest.approx(row["exp(coef) lower 95%"])
+    assert get(survival_csv, "first_technological_ticks", "fast", "cox_p") == pytest.approx(
+        row["p"]
+    )
+    assert (
+        get(survival_csv, "first_technological_ticks", "fast", "cox_hr") > 1
+    )  # the fast arm: sooner
+    # the control is not compared with itself
+    t = survival_csv
+    assert not len(t[(t["arm"] == "control") & (t["statistic"] == "cox_hr")])
+
+
+def test_summary_states_censoring_and_warns(experiment, survival_csv):
+    text = (experiment / "report" / "summary.md").read_text(encoding="utf-8")
+    assert "**Censored share**" in text and "`control` 33%" in text and "`fast` 17%" in text
+    # two samples per species: no lineage can be judged settled, so the alive ones are still climbing
+    assert "Warning: the horizon cuts the climb" in text
+
+
+def test_plots_are_written(experiment, tmp_path):
+    rep = build_report(experiment, n_boot=20)
+    files = write_report(rep, tmp_path / "rep")
+    names = {f.name for f in files}
+    assert {"survival.png", "clade_incidence.png", "survival.csv"} <= names
+    assert (tmp_path / "rep" / "survival.png").stat().st_size > 10_000
