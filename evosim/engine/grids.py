@@ -13,6 +13,7 @@ import numpy as np
 
 from evosim.config.schema import World
 from evosim.engine.kernels import move as k_move
+from evosim.engine.state import Cells
 from evosim.engine.world import food_arrays, initial_food, make_habitat, make_richness
 
 #: The layers saved by :meth:`Grids.state`, in checkpoint order.
@@ -83,6 +84,14 @@ class Grids:
         """(height, width)."""
         h, w = self.habitat.shape
         return h, w
+
+    def cells(self) -> Cells:
+        """The grids as the kernels take them (rebuild after :meth:`from_state` or a layer's replacement)."""
+        return Cells(
+            self.habitat, self.richness, self.food, self.hard, self.farmed, self.capacity,
+            self.hard_capacity, self.hard_rate, self.habitat_pad, self.sight_pad, self.census_pad,
+            int(self.halo),
+        )  # fmt: skip
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of the layers that make up the state (:data:`STATE_LAYERS`)."""

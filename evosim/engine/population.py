@@ -11,6 +11,7 @@ import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 from evosim.engine.kernels.life import gather_rows, take_rows
+from evosim.engine.state import Agents
 
 # gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
 assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
@@ -105,6 +106,13 @@ class Population:
             raw[8 * cap : 16 * cap].view(np.float64),
             raw[16 * cap : 20 * cap].view(np.float32),
         )
+
+    def agents(self) -> Agents:
+        """The agent arrays as the kernels take them (all capacity rows; rebuild after a growth or gather)."""
+        return Agents(
+            self.id, self.parent_id, self.species, self.x, self.y, self.energy, self.age,
+            self.birth_tick, self.guardian, self.skill, self.lessons, self.genome,
+        )  # fmt: skip
 
     def live(self, name: str) -> np.ndarray:
         """View of field ``name`` for the live agents."""

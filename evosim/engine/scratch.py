@@ -1,20 +1,35 @@
-"""Working arrays of one tick: the spatial index and per-agent and per-species buffers.
-
-(The tick's per-row float scratch -- foraging's demand and energy per unit, the parents'
-offers, the learners' model skills -- lives in the population's spare genome:
-:meth:`evosim.engine.population.Population.spare_views`.)
+"""Working arrays of one tick: the spatial index, the per-row arena and the per-species tally.
 
 Nothing here is state: a checkpoint saves none of it, and each tick rewrites
 what it reads (the spatial index is built by ``index_cells`` and spent by
 ``die``). The buffers are allocated once for the population's capacity and
-grow with it, so a tick allocates nothing per agent.
+grow with it, so a tick allocates nothing per agent. The kernels see them as
+named tuples (:mod:`evosim.engine.state`): :meth:`Scratch.index`,
+:meth:`Scratch.arena` (whose docstring, :class:`~evosim.engine.state.Arena`,
+says which buffers share memory and why that is safe) and :attr:`Scratch.tally`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from evosim.defaults import N_GENES, ROW_DTYPE
+from evosim.engine.state import Arena, Index, Tally
+
+if TYPE_CHECKING:
+    from evosim.engine.population import Population
+
+
+def _tally(n_species: int, n_milestones: int) -> Tally:
+    return Tally(
+        gene_sum=np.zeros((n_species, N_GENES), np.float64),
+        adults=np.zeros(n_species, np.int64),
+        holders=np.zeros(n_species, np.int64),
+        top=np.zeros(n_species, np.int64),
+        gated=np.zeros((n_species, n_milestones), np.int64),
+    )
 
 
 class Scratch:
@@ -23,27 +38,16 @@ class Scratch:
     Args:
         n_cells: cells of the grid.
         capacity: rows of the population.
+        n_milestones: milestones of the technology ladder.
 
     Attributes:
-        order: the spatial index: live rows sorted by cell (stable).
-        group_start: start of each occupied cell's run in ``order`` (then the count).
-        cell_end: per cell, the end of its run in ``order`` (``n_cells + 1`` entries).
+        order, group_start, cell_end: the spatial index's arrays (:class:`~evosim.engine.state.Index`).
         n_groups: occupied cells in the current index.
         n_indexed: agents covered by the current index (0: none; spent by deaths).
-        survivors: rows kept by the deaths, in their new order.
-        dependants: per row, its number of dependants while parents feed them (the
-            same memory as ``survivors``, which is free until the deaths).
-        cause: per row, its cause of death this tick (0: survives).
-        parents: rows of this tick's parents.
-        new_row: per old row, its row after the deaths (-1: dead).
-        level: per row, the milestones it holds where it forages this tick (then, at the deaths,
-            a survivor's level and adulthood).
-        gene_sum: (S, G) per species, genome sums of the survivors (for the centroids).
-        tech_counts: per species, over the survivors: adults, adults holding the
-            final milestone, highest milestone level held (read by the detectors).
-        gated_counts: (S, M) per species and milestone m, counted with ``tech_counts``: adults
-            held below m by m's own requirement (they hold every milestone before m and have
-            its skill; read by the ``gated`` trigger).
+        survivors, cause, parents, new_row, level: the per-row buffers of
+            :class:`~evosim.engine.state.Arena` that own their memory.
+        tally: per species, the counts over the survivors of the last deaths
+            (:class:`~evosim.engine.state.Tally`; read by the detectors and interventions).
     """
 
     def __init__(self, n_cells: int, capacity: int, n_milestones: int = 0):
@@ -51,20 +55,25 @@ class Scratch:
         self.n_groups = 0
         self.n_indexed = 0
         self.order = np.zeros(0, ROW_DTYPE)
-        self.gene_sum = np.zeros((0, N_GENES), np.float64)
         self.n_milestones = n_milestones
-        self.gated_counts = np.zeros((0, n_milestones), np.int64)
-        self.tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray] = (
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-        )
+        self.tally = _tally(0, n_milestones)
         self.reserve(capacity)
 
     @property
     def capacity(self) -> int:
         """Rows the per-agent buffers hold."""
         return len(self.survivors)
+
+    @property
+    def tech_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per species, over the survivors: adults, adults holding the final milestone, highest level held."""
+        t = self.tally
+        return t.adults, t.holders, t.top
+
+    @property
+    def gated_counts(self) -> np.ndarray:
+        """(S, M): per species and milestone m, adults held below m by m's own requirement."""
+        return self.tally.gated
 
     def reserve(self, capacity: int) -> None:
         """Per-agent buffers for ``capacity`` rows; the spatial index survives (growth within a tick)."""
@@ -74,7 +83,6 @@ class Scratch:
         self.order[:k] = old_order[:k]
         self.group_start = np.zeros(capacity + 1, ROW_DTYPE)
         self.survivors = np.zeros(capacity, ROW_DTYPE)
-        self.dependants = self.survivors
         self.cause = np.zeros(capacity, np.int8)
         self.parents = np.zeros(capacity, ROW_DTYPE)
         self.new_row = np.zeros(capacity, ROW_DTYPE)
@@ -82,11 +90,30 @@ class Scratch:
 
     def reserve_species(self, capacity: int) -> None:
         """Per-species buffers for ``capacity`` species (grown when the registry grows)."""
-        if len(self.gene_sum) < capacity:
-            self.gene_sum = np.zeros((capacity, N_GENES), np.float64)
-            self.gated_counts = np.zeros((capacity, self.n_milestones), np.int64)
-            self.tech_counts = (
-                np.zeros(capacity, np.int64),
-                np.zeros(capacity, np.int64),
-                np.zeros(capacity, np.int64),
-            )
+        if len(self.tally.gene_sum) < capacity:
+            self.tally = _tally(capacity, self.n_milestones)
+
+    def index(self) -> Index:
+        """The spatial index as the kernels take it (valid from ``index_cells`` to ``die``)."""
+        return Index(self.order, self.group_start, self.cell_end, int(self.n_groups))
+
+    def arena(self, pop: Population) -> Arena:
+        """The tick's named scratch buffers; the float ones lie over ``pop``'s spare genome.
+
+        Take it anew after a growth or a gather (see :class:`~evosim.engine.state.Arena`).
+        """
+        want, gain, model_z = pop.spare_views()
+        return Arena(
+            sort_tmp=self.survivors,
+            dependants=self.survivors,
+            survivors=self.survivors,
+            cause=self.cause,
+            parents=self.parents,
+            new_row=self.new_row,
+            level=self.level,
+            status=self.level,
+            want=want,
+            gain=gain,
+            offer=want,
+            model_z=model_z,
+        )

@@ -324,7 +324,9 @@ class Simulation:
         )
         sc = self.scratch
         offer = p.spare_views()[0]  # what each parent gives each dependant (scratch)
-        k_life.feed_dependants(p.energy, p.guardian, p.n, self.params, sc.dependants, offer)
+        k_life.feed_dependants(
+            p.energy, p.guardian, p.n, self.params, sc.arena(p).dependants, offer
+        )
 
     def learn(self) -> None:
         """Juveniles copy the adults around them (Henrich 2004); adults innovate."""
@@ -406,12 +408,12 @@ class Simulation:
             sc.cause,
             self.counters.deaths,
             self.species.alive,
-            sc.gene_sum,
+            sc.tally.gene_sum,
             *sc.tech_counts,
             sc.gated_counts,
             sc.level,  # free after foraging: the survivors' levels and adulthood
         )
-        self.species.update_centroids(sc.gene_sum)
+        self.species.update_centroids(sc.tally.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(
             sc.order, sc.n_indexed, before, sc.cause, sc.survivors, conf.parallel_now()

@@ -19,6 +19,7 @@ import numpy as np
 
 from evosim.config.schema import World
 from evosim.defaults import GENES, GENOME_DTYPE, N_GENES
+from evosim.engine.state import SpeciesArrays
 
 
 class SpeciesRegistry:
@@ -175,6 +176,13 @@ class SpeciesRegistry:
         alive = self.alive[: self.n]
         has = alive > 0
         self.centroid[: self.n][has] = gene_sum[: self.n][has] / alive[has, None]
+
+    def arrays(self) -> SpeciesArrays:
+        """The per-species arrays the kernels read (all capacity rows; rebuild after a growth)."""
+        return SpeciesArrays(
+            self.manipulators, self.fire_substitute, self.upkeep_extra, self.lo, self.hi,
+            self.mutation, self.centroid,
+        )  # fmt: skip
 
     def view(self, name: str) -> np.ndarray:
         """Array ``name`` for the species formed so far."""
