@@ -60,7 +60,8 @@ def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
     w = load_world(world_file, overrides)
     click.echo(
         f"{world_file or 'embedded default world'}: OK — world '{w.name}', "
-        f"{w.world.width}x{w.world.height}, species: {', '.join(s.name for s in w.species)}"
+        f"{w.world.width}x{w.world.height}, species: {', '.join(w.founder_names())}"
+        + (" (founders drawn from a prior, anew for each seed)" if w.drawn() else "")
     )
 
 

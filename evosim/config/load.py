@@ -76,6 +76,7 @@ def _field_help(model: type[BaseModel], loc: tuple) -> str | None:
 
 _PYDANTIC_TAG = re.compile(
     r"^(function-(after|before|wrap|plain)|tagged-union|union|nullable|lax-or-strict|json-or-python|default|chain)\["
+    r"|^draw:"  # the tags of a gene setting's forms (evosim.config.draws)
 )
 
 
@@ -383,7 +384,10 @@ def world_from_data(
     Raises:
         ConfigError: with a one-paragraph message naming file, key path, line.
     """
-    data = _merge(World().model_dump(mode="json"), copy.deepcopy(data))
+    data = copy.deepcopy(data)
+    if "founders" in data and "species" not in data:  # drawn founders only
+        data["species"] = []
+    data = _merge(World().model_dump(mode="json"), data)
     set_paths: dict[tuple, str] = {}
     for key, value in _override_items(overrides):
         loc, text = _apply_set(data, key, value)

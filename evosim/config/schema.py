@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from evosim.config.base import MAX_GRID_SIDE, MAX_POPULATION_CAP, MAX_TICKS, Located, Strict, _f
 from evosim.config.culture import (  # noqa: F401  (re-exported: part of the world schema)
@@ -25,8 +25,8 @@ from evosim.config.culture import (  # noqa: F401  (re-exported: part of the wor
     MilestoneConfig,
     TechnologyConfig,
 )
+from evosim.config.genes import GenesConfig, GeneSpec
 from evosim.config.interventions import InterventionConfig
-from evosim.defaults import GENES
 
 
 def _physical_memory() -> int:
@@ -312,51 +312,10 @@ class TraitsConfig(Strict):
     )
 
 
-class GeneSpec(Strict):
-    """One gene of a founding species."""
-
-    mean: float = _f(0.5, "initial mean", ge=0.0, le=1.0)
-    sd: float = _f(
-        0.05, "initial standard deviation (values are clipped to [min, max])", ge=0.0, le=1.0
-    )
-    min: float = _f(0.0, "hard lower bound (body plan)", ge=0.0, le=1.0)
-    max: float = _f(1.0, "hard upper bound (body plan)", ge=0.0, le=1.0)
-    mutation: float = _f(
-        0.02, "standard deviation of a mutation per birth (0 = fixed)", ge=0.0, le=1.0
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.min <= self.mean <= self.max:
-            raise ValueError(
-                f"need min <= mean <= max, got min={self.min}, mean={self.mean}, max={self.max}"
-            )
-        return self
-
-
 def _can_be_species(name: str, founders: list[str]) -> bool:
     """True if a species of a world founded by ``founders`` can have ``name`` (``<founder>.<id>`` later)."""
     root, _, number = name.rpartition(".")
     return name in founders or (root in founders and number.isdigit())
-
-
-def _gene_field(gene: str, mean: float = 0.5):
-    return _f(GeneSpec(mean=mean), f"the {gene} gene")
-
-
-class GenesConfig(Strict):
-    """Per-gene initial distribution, bounds and mutation size."""
-
-    lifespan: GeneSpec = _gene_field("lifespan")
-    childhood: GeneSpec = _gene_field("childhood")
-    sociality: GeneSpec = _gene_field("sociality")
-    dexterity: GeneSpec = _gene_field("dexterity")
-    habitat: GeneSpec = _gene_field("habitat")
-    brain: GeneSpec = _gene_field("brain")
-    fecundity: GeneSpec = _gene_field("fecundity")
-
-
-assert tuple(GenesConfig.model_fields) == GENES
 
 
 class SpeciesConfig(Strict):
@@ -376,7 +335,36 @@ class SpeciesConfig(Strict):
         "founders start as adults (age = the maturity their childhood gene sets), so no founding "
         "species waits out a childhood before it can breed (the start-up boom does not decide who lives)",
     )
-    genes: GenesConfig = _f(GenesConfig(), "genes")
+    genes: GenesConfig = _f(
+        GenesConfig(),
+        "genes; each setting (mean, sd, min, max, mutation) a number in [0, 1] or a distribution "
+        "drawn per seed: {uniform: [lo, hi]}, {beta: [a, b]} or {beta: [a, b, lo, hi]}, "
+        "{normal: [mu, sd, lo, hi]} (truncated), {choice: [v1, v2, ...]}",
+    )
+
+
+class FoundersConfig(Strict):
+    """Founding species drawn from one body-plan prior (docs/model.md §5): ``count`` draws of ``prior``."""
+
+    count: int = _f(8, "how many founding species to draw", ge=1, le=256)
+    prior: SpeciesConfig = _f(
+        SpeciesConfig(name="founder", count=375, adult=True),
+        "a species entry whose gene settings may be distributions; each founding species draws its "
+        "own values, and takes the name <prior.name><k>, k = 1..count (founder1, founder2, ...)",
+    )
+
+    @model_validator(mode="after")
+    def _names_fit(self):
+        if len(self.prior.name) + len(str(self.count)) > 40:
+            raise ValueError(
+                f"prior.name '{self.prior.name}' is too long: the founders' names "
+                f"({self.prior.name}{self.count}) would pass 40 characters"
+            )
+        return self
+
+    def names(self) -> list[str]:
+        """The founding species' names, in order."""
+        return [f"{self.prior.name}{k}" for k in range(1, self.count + 1)]
 
 
 def _body_plan(name: str, count: int, **genes: tuple[float, ...]) -> SpeciesConfig:
@@ -488,9 +476,13 @@ class World(Strict):
     traits: TraitsConfig = _f(TraitsConfig(), "gene-to-phenotype maps and costs")
     species: list[SpeciesConfig] = Field(
         default_factory=_default_species,
-        description="founding species",
-        min_length=1,
+        description="founding species (a file that gives `founders` and no `species` has none but those)",
         max_length=256,
+    )
+    founders: FoundersConfig | None = _f(
+        None,
+        "founding species drawn from a body-plan prior, after those of `species`; drawn anew for "
+        "each seed, and recorded as `species` in the run's config.yaml",
     )
     culture: CultureConfig = _f(CultureConfig(), "skill learning and innovation")
     technology: TechnologyConfig = _f(TechnologyConfig(), "the technology ladder")
@@ -505,19 +497,30 @@ class World(Strict):
     sim: SimConfig = _f(SimConfig(), "seed, length, population cap")
     output: OutputConfig = _f(OutputConfig(), "recording")
 
-    @field_validator("species")
-    @classmethod
-    def _unique_names(cls, v: list[SpeciesConfig]):
-        names = [s.name for s in v]
+    def founder_names(self) -> list[str]:
+        """Names of the founding species: those of ``species``, then the drawn ones of ``founders``."""
+        return [s.name for s in self.species] + (self.founders.names() if self.founders else [])
+
+    def drawn(self) -> bool:
+        """True if the world is unresolved: it has ``founders`` or a gene setting is a distribution."""
+        return self.founders is not None or any(s.genes.drawn() for s in self.species)
+
+    @model_validator(mode="after")
+    def _unique_names(self):
+        names = self.founder_names()
+        if not names:
+            raise Located(
+                ("species",), "no founding species: give at least 1 in `species`, or `founders`"
+            )
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"species names must be unique; repeated: {', '.join(dup)}")
-        return v
+            raise Located(("species",), f"species names must be unique; repeated: {', '.join(dup)}")
+        return self
 
     @model_validator(mode="after")
     def _interventions_can_fire(self):
         """Refuse interventions that no run of this world could ever apply."""
-        names = [s.name for s in self.species]
+        names = self.founder_names()
         ladder = {m.name: m for m in self.technology.ladder}
         w, h = self.world.width, self.world.height
         for k, iv in enumerate(self.interventions):
@@ -580,6 +583,8 @@ class World(Strict):
                 f"the limit is {MEMORY_BUDGET / 2**30:.0f} GiB (lower sim.population_cap or the grid size)"
             )
         founders = sum(s.count for s in self.species)
+        if self.founders is not None:
+            founders += self.founders.count * self.founders.prior.count
         if founders > self.sim.population_cap:
             raise ValueError(
                 f"the founding species have {founders} agents in all, more than sim.population_cap "

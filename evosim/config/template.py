@@ -97,7 +97,27 @@ def commented_template(world: World | None = None, schema: str | Path | None = S
         "# Validate with `evosim validate FILE`; run with `evosim run FILE`.",
     ]
     _emit(world or World(), 0, lines)
+    if "founders: null" in lines:
+        at = lines.index("founders: null")
+        lines[at + 1 : at + 1] = FOUNDERS_EXAMPLE.splitlines()
     return "\n".join(lines) + "\n"
+
+
+#: Printed by ``evosim init`` below ``founders: null``: the prior form, commented out.
+FOUNDERS_EXAMPLE = """\
+# for example, 8 founding species drawn per seed from one body-plan prior (docs/model.md §5;
+# worlds/tree_of_life.yaml); a gene setting left out takes its number default:
+# founders:
+#   count: 8
+#   prior:
+#     name: founder            # founder1 ... founder8
+#     count: 375
+#     adult: true
+#     genes:
+#       habitat: {mean: {choice: [0.05, 0.95]}, sd: 0.03}
+#       dexterity: {mean: {uniform: [0.0, 1.0]}, max: {uniform: [0.05, 1.0]}}
+#       sociality: {mean: {beta: [2, 2]}}
+#       childhood: {mean: {normal: [0.4, 0.2, 0.0, 1.0]}}"""
 
 
 def parameter_rows(
@@ -124,7 +144,10 @@ def parameter_rows(
             field.get_default(call_default_factory=True) if model is cls else getattr(model, name)
         )
         item = model_of(field.annotation)
-        if isinstance(value, BaseModel):
+        if value is None and item is not None:  # an optional section (founders): its keys
+            rows.append((path, "null", field.description or ""))
+            rows.extend(parameter_rows(item, f"{path}."))
+        elif isinstance(value, BaseModel):
             rows.extend(parameter_rows(value, f"{path}."))
         elif isinstance(value, list) and item is not None:
             rows.append((path, f"{len(value)} entries", field.description or ""))

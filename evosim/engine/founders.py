@@ -37,7 +37,7 @@ def place_founders(
     for s_id, spec in enumerate(world.species):
         start = spec.start
         if start == "match":
-            start = "land" if spec.genes.habitat.mean >= 0.5 else "water"
+            start = "land" if spec.genes.habitat.values()["mean"] >= 0.5 else "water"
         cells = (
             np.flatnonzero(flat == {"land": LAND, "water": WATER}[start])
             if start != "any"

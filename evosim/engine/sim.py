@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from evosim.config.priors import resolve_world
 from evosim.config.schema import World
 from evosim.defaults import G_CHILDHOOD, GENES, LAND, RNG_CAP
 from evosim.engine.counters import Counters
@@ -73,6 +74,7 @@ class Simulation:
 
     def __init__(self, world: World, seed: int | None = None):
         seed = int(world.sim.seed if seed is None else seed)
+        world = resolve_world(world, seed)  # founders drawn from a prior: numbers from the seed
         params = params_from_world(world)
         self._build(
             world,

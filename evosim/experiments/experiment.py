@@ -48,7 +48,7 @@ from evosim.io.lock import locked
 BASE_DIR = "_base"
 FINISHED = ("completed", "extinct")
 #: Keys of a world that only act at tick 0; a branched arm may not change them.
-TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species")
+TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species", "founders")
 
 
 # ------------------------------------------------------------------ loading

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from evosim.config.interventions import never_applies
 from evosim.config.load import load_world, world_to_dict
+from evosim.config.priors import resolve_world
 from evosim.config.schema import World
 from evosim.errors import CheckpointError, ConfigError, RunFolderError
 from evosim.io import checkpoint as ckpt
@@ -269,6 +270,7 @@ def branch(
     """
     header_path = Path(header_path)
     header, arrays = ckpt.read(header_path)
+    world = resolve_world(world, header["seed"])  # drawn founders: the checkpoint's run's
     check_branch_world(header_path, header, arrays, world)
     check_interventions(
         world,

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from evosim.config.load import load_world
+from evosim.config.priors import resolve_world
 from evosim.config.schema import World
 from evosim.engine.kernels import conf
 from evosim.engine.sim import Simulation
@@ -72,14 +73,19 @@ def resolve(
     seed: int | None = None,
     checkpoint_every: int | None = None,
 ) -> World:
-    """The world with the run's seed, length and checkpoint interval written into it."""
+    """The world with the run's seed, length and checkpoint interval written into it.
+
+    Founders drawn from a prior are drawn here, from the run's seed
+    (:func:`evosim.config.priors.resolve_world`): the world returned, which the
+    run records in config.yaml, has numbers only.
+    """
     sim = world.sim.model_copy(
         update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None}
     )
     out = world.output
     if checkpoint_every is not None:
         out = out.model_copy(update={"checkpoint_every": checkpoint_every})
-    return world.model_copy(update={"sim": sim, "output": out})
+    return resolve_world(world.model_copy(update={"sim": sim, "output": out}))
 
 
 @contextmanager
