@@ -1,0 +1,291 @@
+"""Which traits predict technology: a Cox model over the intelligent lineages of many runs (lifelines).
+
+On worlds whose body plans are drawn from a prior (``worlds/tree_of_life.yaml``,
+docs/model.md §5) every replicate has its own founders, so over many replicates
+the founders' traits vary and one can ask which of them, and which evolved
+traits, make an intelligent lineage become technological sooner.
+
+**Lineages** (:func:`lineages`): one row per intelligent counted clade
+(a founding lineage, :func:`evosim.analysis.outcomes.clades`) of every run.
+Its time from intelligence to technology is ``duration`` (ticks from its first
+intelligent species to its first technological one) with ``event`` 1; a clade
+that died out or was alive at the end without technology is censored
+(``event`` 0) at its extinction or at the run's end: the cause-specific hazard
+of technology, extinction censoring, as in :mod:`evosim.analysis.survival`.
+Covariates, genes in [0, 1]:
+
+- ``founder_<gene>``: the founding species' mean gene as the run drew it
+  (``config.yaml``), and ``founder_<gene>_max`` its hard upper bound (its body
+  plan: a dexterity bound of 0.1 is a flipper whatever the mean);
+- ``evolved_<gene>``: the clade's mean gene when it became intelligent
+  (population-weighted over its species at the last sample at or before its
+  first intelligence: what evolution had made of the body plan by then).
+
+**Hazard ratios** (:func:`trait_hazards`): for each covariate, lifelines'
+``CoxPHFitter`` with that covariate alone (and ``arm`` as strata when there
+are several arms: the arms share their replicates' trees of life, and an
+intervention changes the baseline hazard), the hazard ratio per 0.1 of the
+trait with its 95 % Wald interval and p-value. One covariate per fit: with
+the few events of an experiment a model of all traits at once is unstable;
+:func:`joint_hazards` fits it anyway (with a small ridge penalty) for the
+reader who has the events.
+
+**n** (:func:`n_ratio`): intelligent clades / technological clades over all
+replicates, with a percentile interval from resampling replicates
+(2000 draws, seeded).
+
+**Interventions** (:func:`blocked_effects`): per arm, among the intelligent
+clades whose founder would have been blocked (dexterity bound below the
+ladder's highest ``min_dexterity``: ``handless``; mean habitat below 0.5:
+``aquatic``), how many became technological.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evosim.analysis.outcomes import clades
+from evosim.defaults import GENES
+from evosim.io.logs import Run, load_run
+
+#: the traits of the seed's question (hands, land, sociality, childhood, lifespan) and the brain
+TRAITS = ("dexterity", "habitat", "sociality", "childhood", "lifespan", "brain")
+#: hazard ratios are per this change of a trait
+PER = 0.1
+ALPHA = 0.05
+BOOT_DRAWS = 2000
+BOOT_SEED = 0
+HAZARD_COLUMNS = ["covariate", "hazard_ratio", "ci_low", "ci_high", "p", "lineages", "events"]
+
+
+# ------------------------------------------------------------------ the data
+def _evolved(run: Run, ids: set[int], at: float) -> dict[str, float]:
+    """Population-weighted mean genes of species ``ids`` at the last sample at or before tick ``at``."""
+    ts = run.timeseries
+    rows = ts[ts["species"].isin(ids) & (ts["tick"] <= at) & (ts["population"] > 0)]
+    if not len(rows):
+        return {g: math.nan for g in GENES}
+    rows = rows[rows["tick"] == rows["tick"].max()]
+    w = rows["population"].astype(float)
+    return {g: float((rows[f"mean_{g}"] * w).sum() / w.sum()) for g in GENES}
+
+
+def run_lineages(run: Run, arm: str = "", replicate: int = 0) -> pd.DataFrame:
+    """The intelligent counted clades of one run, with their times and covariates (module doc)."""
+    min_pop = int(run.config.get("detectors", {}).get("min_population", 50))
+    cl = clades(run, min_pop)
+    cl = cl[cl["counted"].astype(bool) & cl["intelligent_at"].notna()]
+    founders = {s["name"]: s["genes"] for s in run.config.get("species", [])}
+    rows = []
+    for _, c in cl.iterrows():
+        t_at, x_at = c["technological_at"], c["extinct_at"]
+        event = int(pd.notna(t_at))
+        stop = t_at if event else (x_at if pd.notna(x_at) else c["end"])
+        row = {
+            "arm": arm,
+            "replicate": replicate,
+            "clade": str(c["clade"]),
+            "duration": max(float(stop) - float(c["intelligent_at"]), 0.0),
+            "event": event,
+            "extinct": bool(c["extinct"]),
+        }
+        genes = founders.get(str(c["clade"]), {})
+        for g in GENES:
+            row[f"founder_{g}"] = float(genes.get(g, {}).get("mean", math.nan))
+            row[f"founder_{g}_max"] = float(genes.get(g, {}).get("max", math.nan))
+        ids = set(int(i) for i in run.species.loc[run.species["root"] == c["root_id"], "id"])
+        for g, v in _evolved(run, ids, float(c["intelligent_at"])).items():
+            row[f"evolved_{g}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def lineages(runs: Iterable[tuple[str, int, str | Path]]) -> pd.DataFrame:
+    """:func:`run_lineages` of every run folder given as (arm, replicate, folder), concatenated."""
+    parts = [run_lineages(load_run(f), arm, int(k)) for arm, k, f in runs]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
+    """(arm, replicate, run folder) of every finished replicate of an experiment folder."""
+    out = []
+    for cfg in sorted(Path(folder).glob("*/rep-*/summary.json")):
+        run = cfg.parent
+        if run.parent.name.startswith("_"):  # a shared base, not an arm
+            continue
+        out.append((run.parent.name, int(run.name.removeprefix("rep-")), run))
+    return out
+
+
+# ----------------------------------------------------------------- the model
+def _fit(df: pd.DataFrame, covariates: list[str], penalizer: float = 0.0):
+    """lifelines' CoxPHFitter on ``df`` (``duration``, ``event``, covariates; strata ``arm`` if several)."""
+    from lifelines import CoxPHFitter
+
+    cols = ["duration", "event", *covariates]
+    strata = None
+    if "arm" in df and df["arm"].nunique() > 1:
+        cols.append("arm")
+        strata = ["arm"]
+    data = df[cols].copy()
+    for c in covariates:
+        data[c] = data[c] / PER
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CoxPHFitter(penalizer=penalizer).fit(
+            data, duration_col="duration", event_col="event", strata=strata
+        )
+
+
+def _rows(fit, covariates: list[str], n: int, events: int) -> list[dict]:
+    s = fit.summary
+    return [
+        {
+            "covariate": c,
+            "hazard_ratio": float(s.at[c, "exp(coef)"]),
+            "ci_low": float(s.at[c, "exp(coef) lower 95%"]),
+            "ci_high": float(s.at[c, "exp(coef) upper 95%"]),
+            "p": float(s.at[c, "p"]),
+            "lineages": n,
+            "events": events,
+        }
+        for c in covariates
+    ]
+
+
+def default_covariates(df: pd.DataFrame, traits: Sequence[str] = TRAITS) -> list[str]:
+    """``founder_<t>``, ``founder_<t>_max`` and ``evolved_<t>`` of each trait, where ``df`` has them."""
+    want = [f"{kind}_{t}{suffix}" for t in traits
+            for kind, suffix in (("founder", ""), ("founder", "_max"), ("evolved", ""))]  # fmt: skip
+    return [c for c in want if c in df]
+
+
+def trait_hazards(df: pd.DataFrame, covariates: Sequence[str] | None = None) -> pd.DataFrame:
+    """Hazard ratio of technology per 0.1 of each covariate, one Cox fit per covariate (module doc).
+
+    A covariate that does not vary over the lineages with a value, or a sample
+    without an event, gets NaN (no fit is possible).
+    """
+    covariates = list(covariates) if covariates is not None else default_covariates(df)
+    out = []
+    for c in covariates:
+        d = df[df[c].notna()] if c in df else df.iloc[0:0]
+        n, events = len(d), int(d["event"].sum()) if len(d) else 0
+        if n < 2 or events == 0 or d[c].nunique() < 2:
+            out.append(dict(zip(HAZARD_COLUMNS, [c, *[math.nan] * 4, n, events])))
+            continue
+        out += _rows(_fit(d, [c]), [c], n, events)
+    return pd.DataFrame(out, columns=HAZARD_COLUMNS)
+
+
+def joint_hazards(
+    df: pd.DataFrame, covariates: Sequence[str], penalizer: float = 0.01
+) -> pd.DataFrame:
+    """All ``covariates`` in one Cox model (ridge ``penalizer``): hazard ratios per 0.1, adjusted."""
+    d = df.dropna(subset=list(covariates))
+    return pd.DataFrame(
+        _rows(
+            _fit(d, list(covariates), penalizer), list(covariates), len(d), int(d["event"].sum())
+        ),
+        columns=HAZARD_COLUMNS,
+    )
+
+
+# ------------------------------------------------------------------------ n
+def n_ratio(
+    per_replicate: pd.DataFrame, draws: int = BOOT_DRAWS, seed: int = BOOT_SEED
+) -> dict[str, float]:
+    """n = intelligent / technological clades over all replicates, with a bootstrap 95 % interval.
+
+    Args:
+        per_replicate: one row per replicate with ``intelligent`` and ``technological``
+            (clade counts; :func:`clade_counts`).
+        draws, seed: the bootstrap over replicates (resampled with replacement).
+
+    Returns:
+        ``n``, ``ci_low``, ``ci_high`` (inf where no technological clade is in the sample),
+        ``intelligent``, ``technological``, ``replicates``.
+    """
+    i = per_replicate["intelligent"].to_numpy(float)
+    t = per_replicate["technological"].to_numpy(float)
+    k = len(i)
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b > 0 else math.inf
+
+    if k == 0:
+        return {"n": math.nan, "ci_low": math.nan, "ci_high": math.nan, "intelligent": 0,
+                "technological": 0, "replicates": 0}  # fmt: skip
+    pick = np.random.default_rng(seed).integers(0, k, size=(draws, k))
+    si, st = i[pick].sum(axis=1), t[pick].sum(axis=1)
+    boot = np.where(st > 0, si / np.where(st > 0, st, 1.0), np.inf)
+    # no interpolation: an interval end may be infinite (resamples without a technological clade)
+    lo, hi = np.quantile(boot, [ALPHA / 2, 1 - ALPHA / 2], method="inverted_cdf")
+    return {"n": ratio(i.sum(), t.sum()), "ci_low": float(lo), "ci_high": float(hi),
+            "intelligent": int(i.sum()), "technological": int(t.sum()), "replicates": k}  # fmt: skip
+
+
+def clade_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (arm, replicate) of a :func:`lineages` table: intelligent and technological clades."""
+    g = df.groupby(["arm", "replicate"])
+    return pd.DataFrame({"intelligent": g.size(), "technological": g["event"].sum()}).reset_index()
+
+
+def blocked_effects(
+    df: pd.DataFrame, min_dexterity: float = 0.6, aquatic: float = 0.5
+) -> pd.DataFrame:
+    """Per arm and blocked group (``handless``, ``aquatic``): intelligent clades and how many got technology.
+
+    Args:
+        df: a :func:`lineages` table.
+        min_dexterity: a founder whose dexterity bound is below this is ``handless`` (the
+            ladder's highest ``min_dexterity``; earthlike's metallurgy: 0.6).
+        aquatic: a founder whose mean habitat is below this is ``aquatic``.
+    """
+    groups = {
+        "handless": df["founder_dexterity_max"] < min_dexterity,
+        "aquatic": df["founder_habitat"] < aquatic,
+    }
+    rows = []
+    for name, mask in groups.items():
+        for arm, d in df[mask].groupby("arm"):
+            rows.append({"group": name, "arm": arm, "intelligent": len(d),
+                         "technological": int(d["event"].sum()),
+                         "share": float(d["event"].mean())})  # fmt: skip
+    return pd.DataFrame(rows, columns=["group", "arm", "intelligent", "technological", "share"])
+
+
+def analyse_experiment(folder: str | Path, control: str = "control") -> dict[str, pd.DataFrame]:
+    """Everything above for an experiment folder (``evosim experiment --out FOLDER``).
+
+    Returns:
+        ``lineages`` (:func:`lineages`), ``hazards`` (:func:`trait_hazards` over the ``control``
+        arm's lineages), ``hazards_all_arms`` (over every arm, stratified by arm), ``n`` (one row
+        per arm: :func:`n_ratio`) and ``blocked`` (:func:`blocked_effects`).
+    """
+    df = lineages(experiment_runs(folder))
+    if not len(df):
+        empty = pd.DataFrame()
+        return {"lineages": df, "hazards": empty, "hazards_all_arms": empty, "n": empty,
+                "blocked": empty}  # fmt: skip
+    counts = clade_counts(df)
+    n = pd.DataFrame(
+        [
+            {"arm": arm, **n_ratio(counts[counts["arm"] == arm])}
+            for arm in sorted(df["arm"].unique())
+        ]
+    )
+    return {
+        "lineages": df,
+        "hazards": trait_hazards(df[df["arm"] == control]),
+        "hazards_all_arms": trait_hazards(df),
+        "n": n,
+        "blocked": blocked_effects(df),
+    }
