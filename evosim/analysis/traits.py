@@ -232,10 +232,21 @@ def n_ratio(
             "intelligent": int(i.sum()), "technological": int(t.sum()), "replicates": k}  # fmt: skip
 
 
-def clade_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (arm, replicate) of a :func:`lineages` table: intelligent and technological clades."""
-    g = df.groupby(["arm", "replicate"])
-    return pd.DataFrame({"intelligent": g.size(), "technological": g["event"].sum()}).reset_index()
+def clade_counts(df: pd.DataFrame, runs: Iterable[tuple] = ()) -> pd.DataFrame:
+    """Per (arm, replicate) of a :func:`lineages` table: intelligent and technological clades.
+
+    ``runs``: (arm, replicate, ...) of every run analysed, so that a replicate without an
+    intelligent clade counts as one with none (it is a world of the sample all the same).
+    """
+    index = pd.MultiIndex.from_tuples([], names=["arm", "replicate"])
+    out = pd.DataFrame({"intelligent": [], "technological": []}, index=index)
+    if len(df):
+        g = df.groupby(["arm", "replicate"])
+        out = pd.DataFrame({"intelligent": g.size(), "technological": g["event"].sum()})
+    every = pd.MultiIndex.from_tuples(
+        sorted({*out.index, *((str(r[0]), int(r[1])) for r in runs)}), names=["arm", "replicate"]
+    )
+    return out.reindex(every, fill_value=0).astype("int64").reset_index()
 
 
 def blocked_effects(
@@ -270,18 +281,15 @@ def analyse_experiment(folder: str | Path, control: str = "control") -> dict[str
         arm's lineages), ``hazards_all_arms`` (over every arm, stratified by arm), ``n`` (one row
         per arm: :func:`n_ratio`) and ``blocked`` (:func:`blocked_effects`).
     """
-    df = lineages(experiment_runs(folder))
+    runs = experiment_runs(folder)
+    df = lineages(runs)
+    counts = clade_counts(df, runs)
+    arms = sorted({str(r[0]) for r in runs})
+    n = pd.DataFrame([{"arm": a, **n_ratio(counts[counts["arm"] == a])} for a in arms])
     if not len(df):
         empty = pd.DataFrame()
-        return {"lineages": df, "hazards": empty, "hazards_all_arms": empty, "n": empty,
+        return {"lineages": df, "hazards": empty, "hazards_all_arms": empty, "n": n,
                 "blocked": empty}  # fmt: skip
-    counts = clade_counts(df)
-    n = pd.DataFrame(
-        [
-            {"arm": arm, **n_ratio(counts[counts["arm"] == arm])}
-            for arm in sorted(df["arm"].unique())
-        ]
-    )
     return {
         "lineages": df,
         "hazards": trait_hazards(df[df["arm"] == control]),

@@ -141,3 +141,11 @@ def test_lineages_of_a_run_carry_the_drawn_founder_traits(tmp_path):
     assert every["n"].iloc[0]["arm"] == "control" and math.isinf(every["n"].iloc[0]["n"])
     assert every["hazards"]["hazard_ratio"].isna().all()  # no event: no ratio
     assert traits.experiment_runs(tmp_path / "exp") == [("control", 0, out)]
+
+
+def test_replicates_without_an_intelligent_clade_count_as_worlds_with_none():
+    df = pd.DataFrame({"arm": ["c", "c"], "replicate": [0, 0], "event": [1, 0]})
+    runs = [("c", 0, "x"), ("c", 1, "y"), ("d", 0, "z")]
+    got = traits.clade_counts(df, runs)
+    assert got.values.tolist() == [["c", 0, 2, 1], ["c", 1, 0, 0], ["d", 0, 0, 0]]
+    assert traits.clade_counts(df.iloc[0:0], runs)["intelligent"].tolist() == [0, 0, 0]
