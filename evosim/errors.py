@@ -31,3 +31,10 @@ class RunFolderError(ConfigError):
     matches, or another process writing it. Exit code 1: the input is fine, the folder is not."""
 
     exit_code = 1
+
+
+class OutputError(ConfigError):
+    """An output file or folder the user named cannot be written (read-only, full, no permission).
+    Exit code 1, like :class:`RunFolderError`: the input is fine, the place to write it is not."""
+
+    exit_code = 1

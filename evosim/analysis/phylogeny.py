@@ -17,8 +17,13 @@ In these trees each species is a node, so a species with descendants is an
 internal node. :func:`time_tree` makes the tree that ``evosim plot`` draws and
 ``evosim plot --newick`` writes: **one tip per species**, placed at the tick
 its species ended (its ``destruction_time``, or the end of the run for extant
-species); the internal node of a species sits at its origin tick, and edge
-lengths are ticks, so a tip's distance from the root is the tick it ended.
+species); each daughter branches off its parent's lineage at the daughter's
+origin tick, and edge lengths are ticks, so a tip's distance from the root is
+the tick it ended and the patristic distance between a species and its
+daughter is the time both lineages ran since the split. Built directly with
+dendropy (the converter puts a daughter at its parent's *origin*). The
+virtual root's label is ``founders`` unless a species has that name
+(:func:`root_label`).
 """
 
 from __future__ import annotations
@@ -107,43 +112,92 @@ def species_tree(species: pd.DataFrame) -> dendropy.Tree:
         alife_frame(species), setup_edge_lengths=True
     )
     if tree.seed_node.id not in set(species["id"]):
-        tree.seed_node.label = VIRTUAL_ROOT
+        tree.seed_node.label = root_label(species)
     return tree
 
 
-def time_tree(species: pd.DataFrame, end: int) -> dendropy.Tree:
-    """The phylogeny with one tip per species, drawn against time.
+def root_label(species: pd.DataFrame) -> str:
+    """The virtual root's label: :data:`VIRTUAL_ROOT`, or (if a species has that name) a variant none has."""
+    names = set(species["name"].astype(str)) if "name" in species else set()
+    label, k = VIRTUAL_ROOT, 1
+    while label in names:
+        k += 1
+        label = f"{VIRTUAL_ROOT}-root{'' if k == 2 else k - 1}"
+    return label
 
-    Each species node of :func:`species_tree` gets a tip child (taxon: the
-    species name; attribute ``species``: its id) whose edge spans the
-    species' life, from its origin to its end (``destruction_time``, or
-    ``end`` for extant species); dendropy's ``suppress_unifurcations`` then
-    folds the nodes of species without descendants into their tips. Children
-    are ordered so that a drawing with tips in leaf order has no crossing
-    lines: a species' own tip first, then its daughters' clades, latest
-    daughter first (founders under the virtual root in id order).
+
+def _parents(species: pd.DataFrame) -> dict[int, int | None]:
+    """Parent species id of each species (None for a founder), from ``ancestor_list``."""
+    out: dict[int, int | None] = {}
+    for sid, anc in zip(species["id"], species["ancestor_list"].astype(str)):
+        inner = anc.strip("[]").strip()
+        out[int(sid)] = None if inner.lower() in ("none", "") else int(inner)
+    return out
+
+
+def time_tree(species: pd.DataFrame, end: int) -> dendropy.Tree:
+    """The phylogeny with one tip per species, each daughter branching off at its origin tick.
+
+    A species is a lineage from its origin to its end (``destruction_time``,
+    or ``end`` for extant species), ending in a tip (taxon: the species name;
+    attribute ``species``: its id). Each of its daughters branches off that
+    lineage at the daughter's ``origin_time``: an internal node at that tick
+    whose children are the parent's continuation and the daughter's lineage.
+    Edge lengths are ticks and the root sits at the founders' origin, so a
+    tip's distance from the root is the tick its species ended, and the most
+    recent common ancestor of a species and its daughter sits at the tick the
+    daughter split off (the patristic distance between their tips is the sum
+    of their times since the split). Several founders hang under a virtual
+    root (:func:`root_label`) with edges from their common origin.
+
+    Children are ordered so that a drawing with tips in leaf order has no
+    crossing lines: a species' own tip first, then its daughters' clades,
+    latest daughter first (founders under the virtual root in id order).
 
     Args:
         species: ``load_run(...).species``.
         end: the last tick of the run (:func:`end_tick`).
+
+    Raises:
+        ValueError: ``species`` is empty.
     """
-    tree = species_tree(species)
-    info = species.set_index("id")
-    stop = ends(species, end)
-    for node in list(tree.preorder_node_iter()):
-        sid = int(node.id)
-        if sid not in info.index:  # the virtual root
-            node.set_child_nodes(sorted(node.child_nodes(), key=lambda n: n.id))
-            continue
-        tip = dendropy.Node(
-            taxon=tree.taxon_namespace.require_taxon(label=str(info.at[sid, "name"])),
-            edge_length=int(stop[sid]) - int(info.at[sid, "origin_time"]),
-        )
+    if not len(species):
+        raise ValueError("no species: species.csv is written when the run ends")
+    parent = _parents(species)
+    origin = {int(k): int(v) for k, v in zip(species["id"], species["origin_time"])}
+    name = {int(k): str(v) for k, v in zip(species["id"], species["name"])}
+    stop = {int(k): int(v) for k, v in ends(species, end).items()}
+    daughters: dict[int, list[int]] = {sid: [] for sid in origin}
+    for sid, p in parent.items():
+        if p is not None and p in daughters:
+            daughters[p].append(sid)
+    ns = dendropy.TaxonNamespace()
+    # each species' lineage: one node per daughter split (at the daughter's origin), then its tip
+    chain: dict[int, list[tuple[dendropy.Node, int]]] = {}
+    for sid in origin:
+        ds = sorted(daughters[sid], key=lambda d: (origin[d], d))
+        tip = dendropy.Node(taxon=ns.require_taxon(label=name[sid]))
         tip.species = sid
-        daughters = sorted(node.child_nodes(), key=lambda n: (-n.origin_time, -n.id))
-        node.set_child_nodes([tip, *daughters])
-    tree.suppress_unifurcations()
-    return tree
+        chain[sid] = [(dendropy.Node(), origin[d]) for d in ds] + [(tip, stop[sid])]
+        for (node, _t), d in zip(chain[sid], ds):
+            node.split_of = (sid, d)
+    for sid, nodes in chain.items():
+        ds = sorted(daughters[sid], key=lambda d: (origin[d], d))
+        for i, d in enumerate(ds):
+            split, t = nodes[i]
+            for child, ct in (nodes[i + 1], chain[d][0]):  # continuation first, then the daughter
+                split.add_child(child)
+                child.edge_length = ct - t
+    founders = sorted(sid for sid, p in parent.items() if p is None or p not in origin)
+    start = min(origin[f] for f in founders)
+    root = dendropy.Node()
+    if len(founders) > 1:
+        root.label = root_label(species)
+    for f in founders:
+        head, t = chain[f][0]
+        root.add_child(head)
+        head.edge_length = t - start
+    return dendropy.Tree(seed_node=root, taxon_namespace=ns, is_rooted=True)
 
 
 def tip_species(tree: dendropy.Tree) -> list[int]:

@@ -33,9 +33,10 @@ class RunView:
     pooled: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        self.groups = G.select(self.run.species, self.top) if len(self.run.species) else []
+        species = self.run.species if len(self.run.species) else provisional_species(self.run)
+        self.groups = G.select(species, self.top) if len(species) else []
         self.pooled = (
-            G.grouped(self.run.timeseries, self.run.species, self.groups)
+            G.grouped(self.run.timeseries, species, self.groups)
             if self.groups and len(self.run.timeseries)
             else pd.DataFrame()
         )
@@ -81,6 +82,46 @@ class RunView:
     def legend_handles(self) -> list[Line2D]:
         """One legend entry per group."""
         return [Line2D([], [], label=g.label, **line_style(g)) for g in self.groups]
+
+
+def provisional_species(run: Run) -> pd.DataFrame:
+    """What the plots need of species.csv, from timeseries.csv, for a run stopped before writing it.
+
+    A species formed during a run is named ``<founder>.<id>``, so its founding
+    lineage is in its name; its peak population is its largest sample. Detection
+    ticks are unknown (NA). Empty when the run has no samples either.
+    """
+    ts = run.timeseries
+    if not len(ts):
+        return run.species
+    last = ts.groupby("species", sort=True).agg(name=("name", "last"), peak=("population", "max"))
+    ids = {str(n): int(i) for i, n in zip(last.index, last["name"]) if "." not in str(n)}
+    root = [ids.get(str(n).split(".", 1)[0], int(i)) for i, n in zip(last.index, last["name"])]
+    return pd.DataFrame({
+        "id": last.index.astype("int64"), "name": last["name"].astype("string"), "root": root,
+        "peak_population": last["peak"].astype("int64"),
+        "intelligent_at": pd.array([pd.NA] * len(last), dtype="Int64"),
+        "technological_at": pd.array([pd.NA] * len(last), dtype="Int64"),
+    })  # fmt: skip
+
+
+def not_drawn(run: Run) -> list[str]:
+    """What :func:`plot_run` cannot draw from this run's logs, and why (one line each)."""
+    out = []
+    if not len(run.timeseries):
+        out.append("population.png, genes.png, brain_skill.png, milestones.png: no samples in "
+                   "timeseries.csv, so nothing over time")  # fmt: skip
+    if not len(run.species):
+        out.append(
+            "phylogeny.png: no species.csv (it is written when the run ends; "
+            f"`evosim run --resume {run.folder}` completes an interrupted run)"
+        )
+        if len(run.timeseries):
+            out.append(
+                "the other plots are drawn from timeseries.csv alone: species grouped by the "
+                "founder in their names, without detection marks"
+            )
+    return out
 
 
 def _finish(ax, xlabel: bool = True) -> None:

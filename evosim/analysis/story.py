@@ -256,6 +256,16 @@ def next_steps(folder: str | Path, recorded: bool) -> list[dict[str, str]]:
     ]
 
 
+#: Where the bottleneck labels ("diffusion", "dexterity", ...) are defined, said after a "held by".
+BOTTLENECK_DOCS = 'what the labels mean: docs/experiments.md, "Bottlenecks"'
+#: What the compute figures count, said once before them.
+FLOP_MEANS = "(FLOP: the estimated operations the simulated evolution spent; docs/model.md §7.15)"
+
+
+def _ticks(n: int) -> str:
+    return f"{n} tick" if n == 1 else f"{n} ticks"
+
+
 def _pct(v: float | None) -> str:
     return "?" if v is None else f"{100 * v:.0f}%"
 
@@ -298,7 +308,7 @@ def _clade_lines(c: dict[str, Any], st: dict[str, Any]) -> list[str]:
     elif c["outcome"] == "intelligent":
         head += (
             f": intelligent at tick {c['intelligent_at']} ({c['first_intelligent_species']}), never "
-            f"technological; held by {c['bottleneck']}: {_held_by(c, st)}"
+            f"technological; held by {c['bottleneck']}: {_held_by(c, st)} ({BOTTLENECK_DOCS})"
         )
         if sum(c["stuck_species"].values()) > 1:
             head += (
@@ -328,7 +338,7 @@ def _clade_lines(c: dict[str, Any], st: dict[str, Any]) -> list[str]:
             f"last sample, {_pct(c['milestone_share_peak'])} at most"
         )
     if c["max_skill"] is not None and st["final_threshold"] is not None:
-        m += f"; best skill {c['max_skill']:.1f} ({st['final_milestone']}: {st['final_threshold']:g})"
+        m += f"; best skill {c['max_skill']:.1f} ({st['final_milestone']} needs {st['final_threshold']:g})"
     return [head, f"{b}; {m}"]
 
 
@@ -360,7 +370,7 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
         else "none can become technological (the technology ladder is empty)"
     )
     lines = wrap(
-        f"The story of {st['world']} seed {st['seed']} ({st['ended']}, {st['ticks_run']} ticks): "
+        f"The story of {st['world']} seed {st['seed']} ({st['ended']}, {_ticks(st['ticks_run'])}): "
         f"a species is intelligent once its mean brain stays above {st['brain_threshold']:g} for "
         f"{st['intelligence_window']} ticks with {st['min_population']}+ members; {tech}. "
         "Per founding lineage:"
@@ -380,7 +390,7 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
     total = f" ({st['flop_total']:.3g} FLOP in all)" if st["flop_total"] is not None else ""
     lines += wrap(
         f"Compute: {_flop(st['first_intelligent'], 'intelligent')}; "
-        f"{_flop(st['first_technological'], 'technological')}{total}."
+        f"{_flop(st['first_technological'], 'technological')}{total}. {FLOP_MEANS}."
     )
     return "\n".join(lines) + "\n"
 

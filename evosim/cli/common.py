@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -38,3 +38,54 @@ def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(exc.exit_code)
 
     return wrapper
+
+
+def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Click callback refusing an empty path (``--out ''`` used to mean the default folder)."""
+    if value is not None and not str(value).strip():
+        raise click.BadParameter(
+            "an empty name; give a file or folder name, or leave the option out for its default"
+        )
+    return value
+
+
+def load_world_file(path: str | None, overrides: Sequence[str] | dict = ()) -> Any:
+    """``load_world(path, overrides)``; an experiment or sweep file is named as such.
+
+    Raises:
+        ConfigError: the world is refused; for a file with an ``arms`` or ``sweep`` block the
+            message says which command runs it instead of listing its keys as unknown.
+    """
+    from evosim.config.load import load_world
+
+    try:
+        return load_world(path, overrides)
+    except ConfigError as exc:
+        kind = experiment_kind(path)
+        if kind is None:
+            raise
+        raise ConfigError(
+            f"{path}: this is an {'experiment file with a sweep: block' if kind == 'sweep' else 'experiment file'}, "
+            f"not a world: evosim {kind} {path}"
+        ) from exc
+
+
+def experiment_kind(path: str | None) -> str | None:
+    """``"experiment"`` or ``"sweep"`` if ``path`` is a readable YAML mapping with an ``arms`` or ``sweep`` key."""
+    if not path:
+        return None
+    from evosim.config.yamlsafe import parse
+
+    try:
+        with open(path, "rb") as fh:  # bounded: the path may be a pipe or a device
+            raw = fh.read(1_000_001)
+        if len(raw) > 1_000_000:
+            return None
+        data, _ = parse(raw.decode("utf-8"))
+    except Exception:  # noqa: BLE001 - unreadable or not YAML: load_world's own message stands
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "sweep" in data:
+        return "sweep"
+    return "experiment" if "arms" in data else None

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from evosim.cli.common import refusals
+from evosim.cli.common import not_empty, refusals
 from evosim.errors import ConfigError
+from evosim.io.outputs import writing
 
 
 @click.command()
@@ -22,6 +23,7 @@ from evosim.errors import ConfigError
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     default=None,
     help="Experiment folder (default: runs/<name>). Re-running into it skips finished replicates.",
 )
@@ -85,6 +87,10 @@ def experiment(
         if scheduler
         else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
     )
+    with writing(
+        out_path, "--out" if out else "", folder=True
+    ):  # a folder that cannot be written: one line
+        ex.save_manifest(out_path, prep.manifest)
     if p.todo:
         click.echo(f"running {len(p.todo)} replicate(s) on {where}", err=True)
     try:
@@ -137,6 +143,7 @@ def experiment(
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     default=None,
     help="Where to write the report (default: FOLDER/report).",
 )
@@ -205,13 +212,15 @@ def report(
         srep = sa.build_sweep_report(
             folder, n_boot=bootstrap, seed=seed, grids=grids, th=conventions
         )
-        files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
+        with writing(out_path, "--out" if out else "", folder=True):
+            files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
         click.echo(srep.markdown)
     else:
         rep = rp.build_report(folder, n_boot=bootstrap, seed=seed, th=conventions)
-        files = rp.write_report(rep, out_path, plots=not no_plots)
         table, notes = th.experiment_thresholds(rep.runs, grids)
-        files += th.write_thresholds(table, out_path, plots=not no_plots)
+        with writing(out_path, "--out" if out else "", folder=True):
+            files = rp.write_report(rep, out_path, plots=not no_plots)
+            files += th.write_thresholds(table, out_path, plots=not no_plots)
         click.echo(rep.markdown)
         for note in notes:
             click.echo(f"note: {note}", err=True)
@@ -229,6 +238,7 @@ def report(
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     default=None,
     help="Sweep folder (default: runs/<name>). Re-running into it skips finished runs.",
 )
@@ -307,6 +317,8 @@ def sweep(
         if scheduler
         else f"a local cluster of {workers or 'CPU-count'} worker process(es)"
     )
+    with writing(out_path, "--out" if out else "", folder=True):
+        sw_.save_manifest(out_path, prep.manifest)
     if p.todo:
         click.echo(f"running {len(p.todo)} run(s) on {where}", err=True)
     try:

@@ -8,25 +8,71 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from evosim.cli.common import refusals, set_option
+from evosim.cli.common import load_world_file, not_empty, refusals, set_option
 from evosim.cli.experiment import experiment, report, sweep
 from evosim.cli.plot import plot
+from evosim.cli.progress import at_terminal, with_bar
 from evosim.cli.schema import schema
 from evosim.cli.view import view
 from evosim.config.load import load_world
 from evosim.config.template import commented_template, parameter_table
 from evosim.errors import ConfigError
 from evosim.io.files import atomic_write_text
+from evosim.io.outputs import writing
 from evosim.version import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``evosim`` group: a standard output that cannot be written (``> /dev/full``, a full disk)
+    is one line and exit code 1, not a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            out = super().main(*args, **kwargs)
+        except OSError as exc:
+            if not _writing_stdout(exc):
+                raise
+            _stdout_failed(exc)
+        except SystemExit:
+            _flush_stdout()
+            raise
+        _flush_stdout()
+        return out
+
+
+def _writing_stdout(exc: OSError) -> bool:
+    """True if ``exc`` was raised writing to standard output (the innermost frame's ``file``)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    stream = tb.tb_frame.f_locals.get("file") if tb is not None else None
+    try:
+        return stream is not None and stream.fileno() == sys.__stdout__.fileno()  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        _stdout_failed(exc)
+
+
+def _stdout_failed(exc: OSError) -> None:
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more goes to the broken one
+    click.echo(f"evosim: error: cannot write standard output: {exc.strerror or exc}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evosim")
 def main() -> None:
     """evosim: species evolve under simulated natural selection.
@@ -52,12 +98,12 @@ class _EchoHandler(logging.Handler):
 
 
 @main.command()
-@click.argument("world_file", required=False, type=click.Path(dir_okay=True))
+@click.argument("world_file", required=False, type=click.Path(dir_okay=True), callback=not_empty)
 @set_option
 @refusals
 def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
     """Check WORLD_FILE (and any --set) without running it."""
-    w = load_world(world_file, overrides)
+    w = load_world_file(world_file, overrides)
     click.echo(
         f"{world_file or 'embedded default world'}: OK — world '{w.name}', "
         f"{w.world.width}x{w.world.height}, species: {', '.join(w.founder_names())}"
@@ -70,6 +116,7 @@ def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
+    callback=not_empty,
     help="Write to this file instead of standard output.",
 )
 @click.option("--parameters", is_flag=True, help="Print the Markdown table of every key instead.")
@@ -80,14 +127,15 @@ def init(output: str | None, parameters: bool) -> None:
     if output:
         if Path(output).exists():
             raise ConfigError(f"-o {output}: the file already exists; refusing to overwrite it")
-        atomic_write_text(output, text)
+        with writing(output, "-o"):
+            atomic_write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
 
 
 @main.command()
-@click.argument("world_file", required=False, type=click.Path(dir_okay=True))
+@click.argument("world_file", required=False, type=click.Path(dir_okay=True), callback=not_empty)
 @click.option(
     "--ticks",
     type=click.IntRange(0, 100_000_000),
@@ -99,6 +147,7 @@ def init(output: str | None, parameters: bool) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     help="Run folder (default: runs/<world>-seed<seed>-<time>).",
 )
 @click.option(
@@ -115,12 +164,14 @@ def init(output: str | None, parameters: bool) -> None:
     "--resume",
     "resume_folder",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     help="Continue the interrupted run in this folder from its newest valid checkpoint.",
 )
 @click.option(
     "--from",
     "from_checkpoint",
     type=click.Path(dir_okay=False),
+    callback=not_empty,
     help=(
         "Start from this checkpoint's state (a branch): WORLD_FILE or the checkpoint's run config, "
         "with --set, gives the parameters and interventions."
@@ -193,7 +244,7 @@ def run(
             )
         base_cfg = Path(from_checkpoint).resolve().parent.parent / "config.yaml"
         source = world_file or (str(base_cfg) if base_cfg.is_file() else None)
-        world = load_world(source, overrides)
+        world = load_world_file(source, overrides)
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
 
@@ -224,7 +275,7 @@ def run(
 
         label, out_path = f"resume {resume_folder}", Path(resume_folder)
     else:
-        world = load_world(world_file, overrides)
+        world = load_world_file(world_file, overrides)
         seed = world.sim.seed if seed is None else seed
         bar_ticks = world.sim.ticks if ticks is None else ticks
         out_path = Path(out) if out else runner.default_out(world, seed)
@@ -242,10 +293,12 @@ def run(
             )
 
         label = f"{world.name} seed {seed}"
-    if not quiet and not runner.kernels_cached():
+    compiling = not runner.kernels_cached()
+    bar = not quiet and bar_ticks is not None and at_terminal()
+    if compiling and not quiet and not bar:
         click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
     try:
-        result = job(None) if quiet or bar_ticks is None else _with_bar(job, label, bar_ticks)
+        result = with_bar(job, label, bar_ticks, compiling) if bar else job(None)
     except runner.Interrupted as exc:
         click.echo(
             f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
@@ -290,36 +343,6 @@ def _what_is_kept(out: Path) -> str:
     )
 
 
-def _with_bar(job, label: str, ticks: int):
-    """Run ``job(progress)`` under a click progress bar showing ticks/s and population."""
-    started = time.perf_counter()
-    state = {"last": None, "pop": 0}
-
-    def show(_item):
-        if not bar.pos:
-            return ""
-        rate = bar.pos / max(time.perf_counter() - started, 1e-9)
-        return f"{rate:,.0f} ticks/s  population {state['pop']:,}"
-
-    # the bar must exist before `show` can run: click renders it (calling
-    # `show`) as the `with` block is entered, before `as bar` would bind it
-    bar = click.progressbar(
-        length=ticks, label=label, item_show_func=show, file=sys.stderr, show_pos=True
-    )
-    with bar:
-
-        def progress(sim):
-            if state["last"] is None:
-                state["last"] = sim.tick - 1
-                bar.update(sim.tick - 1)
-            if sim.tick - state["last"] >= 10 or sim.tick >= ticks or sim.extinct:
-                state["pop"] = sim.pop.n
-                bar.update(sim.tick - state["last"])
-                state["last"] = sim.tick
-
-        return job(progress)
-
-
 def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False) -> None:
     """The result lines; unless ``quiet``, the story of the run and what to try next.
 
@@ -336,9 +359,12 @@ def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False
     pops = ", ".join(f"{k} {v:,}" for k, v in top[:6]) + (
         f" and {len(top) - 6} more species" if len(top) > 6 else ""
     )
+    if not any(v for _k, v in top):
+        pops = "no species is left"
     rate = summary["timing"]["agent_steps_per_s"]
+    n = summary["ticks_run"]
     click.echo(
-        f"{summary['ended']} after {summary['ticks_run']} ticks: {pops}; "
+        f"{summary['ended']} after {n} tick{'' if n == 1 else 's'}: {pops}; "
         f"{summary['agent_steps']:,} agent-steps in {summary['timing']['wall_time_s']:.1f} s"
         + (f" ({rate / 1e6:.2f} M/s)" if rate else "")
     )

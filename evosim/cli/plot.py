@@ -6,13 +6,13 @@ command runs, so ``evosim --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from evosim.cli.common import refusals
+from evosim.cli.common import not_empty, refusals
 from evosim.errors import ConfigError
+from evosim.io.outputs import writing
 
 
 def _load(folder: str):
@@ -34,6 +34,7 @@ def _load(folder: str):
 @click.option(
     "--newick",
     type=click.Path(dir_okay=False, allow_dash=True),
+    callback=not_empty,
     metavar="FILE",
     help="Instead of plotting, write the species phylogeny to FILE as Newick ('-': standard output): "
     "one tip per species at the tick it ended, founders joined under a virtual root.",
@@ -56,10 +57,14 @@ def plot(run_folder: str, newick: str | None, top: int) -> None:
     if newick is not None:
         _newick(run, newick)
         return
-    from evosim.analysis.runplots import plot_run
+    from evosim.analysis.runplots import not_drawn, plot_run
 
-    for path, what in plot_run(run, top=top):
+    with writing(Path(run_folder) / "plots", folder=True):
+        written = plot_run(run, top=top)
+    for path, what in written:
         click.echo(f"{path}  ({path.stat().st_size / 1024:.0f} kB)  {what}")
+    for line in not_drawn(run):
+        click.echo(f"note: {line}", err=True)
 
 
 def _newick(run, target: str) -> None:
@@ -71,11 +76,12 @@ def _newick(run, target: str) -> None:
             f"an interrupted run is completed by `evosim run --resume {run.folder}`)"
         )
     if target == "-":
-        sys.stdout.write(newick(run))
+        click.echo(newick(run), nl=False)
         return
     if Path(target).exists():
         raise ConfigError(f"--newick {target}: the file already exists; refusing to overwrite it")
     if not Path(target).parent.is_dir():
         raise ConfigError(f"--newick {target}: no such folder {Path(target).parent}")
-    write_newick(run, target)
+    with writing(target, "--newick"):
+        write_newick(run, target)
     click.echo(f"wrote {target}: {len(run.species)} species, one tip each", err=True)

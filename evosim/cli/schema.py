@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evosim.cli.common import refusals
+from evosim.cli.common import not_empty, refusals
 from evosim.errors import ConfigError
 
 
@@ -15,6 +15,7 @@ from evosim.errors import ConfigError
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
+    callback=not_empty,
     help="Write to this file instead of standard output.",
 )
 @click.option(
@@ -39,10 +40,12 @@ def schema(output: str | None, show_path: bool) -> None:
     text = world_json_schema_text()
     if output:
         from evosim.io.files import atomic_write_text
+        from evosim.io.outputs import writing
 
         if Path(output).exists():
             raise ConfigError(f"-o {output}: the file already exists; refusing to overwrite it")
-        atomic_write_text(output, text)
+        with writing(output, "-o"):
+            atomic_write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

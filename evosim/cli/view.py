@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
-from evosim.cli.common import refusals, set_option
+from evosim.cli.common import load_world_file, not_empty, refusals, set_option
 from evosim.errors import ConfigError
+from evosim.io.outputs import writing
 from evosim.viewer.layers import LAYER_NAMES
 
 _SIZE_RE = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
@@ -82,6 +83,27 @@ def _check_outputs(screenshot: str | None, frames_dir: str | None, force: bool) 
             )
 
 
+def _open_display(pygame: Any) -> None:
+    """Start SDL's video driver, or refuse (exit 2) with the hint to render off-screen.
+
+    Done before the world is built, so a missing display is answered at once.
+    """
+    try:
+        pygame.display.init()
+    except pygame.error as exc:  # e.g. SDL_VIDEODRIVER=x11 with no X server: "x11 not available"
+        raise ConfigError(
+            f"evosim view: cannot open a window: SDL cannot start its video driver ({exc}); "
+            f"{_NO_WINDOW_HINT}"
+        ) from None
+    driver = pygame.display.get_driver()
+    if driver in NO_WINDOW_DRIVERS:  # SDL fell back to drawing nowhere
+        pygame.display.quit()
+        raise ConfigError(
+            f"evosim view: cannot open a window: SDL found no display (video driver '{driver}'); "
+            f"{_NO_WINDOW_HINT}"
+        )
+
+
 def run_view(
     source: str | None,
     overrides: tuple[str, ...],
@@ -108,6 +130,10 @@ def run_view(
     _check_outputs(screenshot, frames_dir, force)
     if not headless and (why := no_window_reason()):  # before building anything: answer at once
         raise ConfigError(f"evosim view: cannot open a window: {why}; {_NO_WINDOW_HINT}")
+    import pygame
+
+    if not headless:
+        _open_display(pygame)
 
     from evosim.viewer.app import Viewer
     from evosim.viewer.sources import LiveSource, ReplaySource
@@ -122,11 +148,10 @@ def run_view(
         src: Any = ReplaySource(FrameReader(source))
         run_ticks = ticks
     else:
-        from evosim.config.load import load_world
         from evosim.engine.sim import Simulation
         from evosim.io.runner import kernels_cached
 
-        world = load_world(source, overrides)
+        world = load_world_file(source, overrides)
         if not kernels_cached():
             click.echo(
                 "Compiling the numba kernels (first run only; cached afterwards)...", err=True
@@ -136,12 +161,14 @@ def run_view(
 
     viewer = Viewer(src, size=width_height, layer=layer)
     if frames_dir:
-        written = viewer.save_frames(frames_dir, every, run_ticks)
+        with writing(frames_dir, "--frames", folder=True, errors=(pygame.error,)):
+            written = viewer.save_frames(frames_dir, every, run_ticks)
         click.echo(f"wrote {len(written)} frames to {frames_dir}")
     if screenshot:
         if frames_dir and src.mode == "live":
             run_ticks = 0  # the frames already advanced the simulation
-        path = viewer.screenshot(screenshot, run_ticks)
+        with writing(screenshot, "--screenshot", errors=(pygame.error,)):
+            path = viewer.screenshot(screenshot, run_ticks)
         state = src.state()
         if src.mode == "replay" and ticks is not None and state.tick != ticks:
             click.echo(
@@ -152,16 +179,6 @@ def run_view(
         click.echo(f"wrote {path} (tick {state.tick}, population {state.n:,})")
     if headless:
         return
-    import pygame
-
-    pygame.display.init()
-    driver = pygame.display.get_driver()
-    if driver in NO_WINDOW_DRIVERS:  # SDL fell back to drawing nowhere
-        pygame.display.quit()
-        raise ConfigError(
-            f"evosim view: cannot open a window: SDL found no display (video driver '{driver}'); "
-            f"{_NO_WINDOW_HINT}"
-        )
     try:
         viewer.run(ticks=ticks)
     except pygame.error as exc:
@@ -172,7 +189,13 @@ def run_view(
 
 
 @click.command(name="view")
-@click.argument("source", required=False, type=click.Path(), metavar="[WORLD_FILE | RUN_FOLDER]")
+@click.argument(
+    "source",
+    required=False,
+    type=click.Path(),
+    callback=not_empty,
+    metavar="[WORLD_FILE | RUN_FOLDER]",
+)
 @set_option
 @click.option(
     "--seed",
@@ -189,12 +212,14 @@ def run_view(
 @click.option(
     "--screenshot",
     type=click.Path(dir_okay=False),
+    callback=not_empty,
     help="Headless: render to this PNG (a new .png file) and exit.",
 )
 @click.option(
     "--frames",
     "frames_dir",
     type=click.Path(file_okay=False),
+    callback=not_empty,
     help="Headless: save a PNG every --every ticks into this folder (for a video) and exit.",
 )
 @click.option(

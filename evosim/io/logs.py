@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,7 @@ import pandas as pd
 
 from evosim.config.yamlsafe import parse
 from evosim.defaults import GENES
+from evosim.errors import RunFolderError
 from evosim.io.columns import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
 
 
@@ -45,19 +47,67 @@ class Run:
         return load_lineage(self.folder)
 
 
+#: What marks a missing value in a numeric column (pandas' defaults). Text columns (names, labels,
+#: details) have none: a species named ``NA``, ``None`` or ``nan`` stays that name.
+NA_STRINGS = [
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "NaN",
+    "nan",
+    "-NaN",
+    "-nan",
+    "<NA>",
+    "null",
+    "NULL",
+    "None",
+    "#N/A",
+]
+#: Columns read as text, never as missing values.
+TEXT_COLUMNS = {"name", "details", "kind", "ancestor_list", "habitat"}
+
+
 def _read_csv(path: Path, dtypes: dict, na_values: dict | None = None) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in dtypes.items()})
-    df = pd.read_csv(
-        path,
-        dtype={k: v for k, v in dtypes.items() if v not in ("bool",)},
-        keep_default_na=True,
-        na_values=na_values,
-    )
+    with open(path, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    na = {
+        c: NA_STRINGS + list((na_values or {}).get(c, [])) for c in header if c not in TEXT_COLUMNS
+    }
+    try:
+        df = pd.read_csv(
+            path,
+            dtype={k: v for k, v in dtypes.items() if v not in ("bool",)},
+            keep_default_na=False,
+            na_values=na,
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise RunFolderError(_damaged(path, exc)) from None
     for k, v in dtypes.items():
         if v == "bool" and k in df:
             df[k] = df[k].astype(str).str.lower().eq("true")
     return df
+
+
+def _damaged(path: Path, exc: Exception) -> str:
+    """One paragraph on a log pandas cannot read: which line is wrong, and how to repair it."""
+    where = f"it cannot be read ({exc})"
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        rows = csv.reader(fh)
+        width = len(next(rows, []))
+        for row in rows:
+            if len(row) != width:
+                where = (
+                    f"line {rows.line_num} has {len(row)} of its {width} fields (the file was cut "
+                    "mid-row, e.g. by a crash or a full disk)"
+                )
+                break
+    return (
+        f"{path}: {where}; `evosim run --resume {path.parent}` cuts the logs back to the newest "
+        "checkpoint they match and recomputes the rest"
+    )
 
 
 _COUNTS = {
@@ -96,6 +146,8 @@ def load_run(folder: str | Path) -> Run:
 
     Raises:
         FileNotFoundError: ``folder`` has no ``config.yaml`` (not a run folder).
+        RunFolderError: a log cannot be read (cut mid-row, ...): which file and line, and how
+            to repair it.
     """
     folder = Path(folder)
     cfg_path = folder / "config.yaml"

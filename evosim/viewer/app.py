@@ -18,6 +18,7 @@ accumulate them; the event an intervention logs becomes the panel's message.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import pygame
 
+from evosim.io.files import atomic_write_bytes
 from evosim.io.snapshot import History
 from evosim.viewer.render import LAYERS, Camera, Hud, RenderInfo, Selection, pick_agent, render
 from evosim.viewer.sources import LiveSource, ReplaySource
@@ -48,6 +50,17 @@ def _nearest(ticks: np.ndarray, tick: int) -> int:
     if i == 0 or (i < len(ticks) and ticks[i] - tick <= tick - ticks[i - 1]):
         return min(i, len(ticks) - 1)
     return i - 1
+
+
+def _save_png(surface: pygame.Surface, path: Path) -> None:
+    """Encode ``surface`` as PNG in memory and write it atomically.
+
+    ``pygame.image.save`` to a path reports success even when the disk is full
+    (it wrote an empty file); writing the bytes ourselves raises the OSError.
+    """
+    buf = io.BytesIO()
+    pygame.image.save(surface, buf, "frame.png")
+    atomic_write_bytes(path, buf.getvalue())
 
 
 class Viewer:
@@ -382,7 +395,7 @@ class Viewer:
         self.draw(surface)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pygame.image.save(surface, str(path))
+        _save_png(surface, path)
         return path
 
     def save_frames(
@@ -403,7 +416,7 @@ class Viewer:
         def snap() -> None:
             self.draw(surface)
             p = folder / f"frame-{self.source.tick:08d}.png"
-            pygame.image.save(surface, str(p))
+            _save_png(surface, p)
             written.append(p)
 
         if self.source.mode == "live":

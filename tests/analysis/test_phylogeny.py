@@ -131,14 +131,60 @@ def test_drawing_order_has_no_crossing_lines(run, which):
 
 
 def test_time_tree_of_nested_daughters(tmp_path):
-    """Edge lengths are ticks: a tip's depth is its end, an internal node's depth its species' origin."""
+    """Edge lengths are ticks: a tip's depth is its end; a species and its daughter meet at the daughter's origin."""
     sp = synthetic_species()
     tree = ph.time_tree(sp, 100)
     depth = {t.taxon.label: t.distance_from_root() for t in tree.leaf_node_iter()}
     assert depth == {f"s{i}": e for i, e in zip(sp["id"], sp["destruction_time"].fillna(100))}
-    inner = {n.id: n.distance_from_root() for n in tree.internal_nodes() if hasattr(n, "id")}
-    assert inner[2] == 10 and inner[4] == 25 and inner[3] == 20  # species with daughters
+    splits = {
+        n.split_of: n.distance_from_root() for n in tree.internal_nodes() if hasattr(n, "split_of")
+    }
+    assert (
+        splits[(0, 2)] == 10
+        and splits[(2, 4)] == 25
+        and splits[(0, 3)] == 20
+        and splits[(0, 9)] == 70
+    )
     assert tree.seed_node.label == ph.VIRTUAL_ROOT
+
+
+def _patristic_matches_species_csv(sp: pd.DataFrame, end: int, tree: dendropy.Tree) -> int:
+    """Assert, for every species and its daughter, the Newick tree's MRCA depth and patristic distance."""
+    tips = {t.taxon.label: t for t in tree.leaf_node_iter()}
+    pdm = tree.phylogenetic_distance_matrix()
+    stop = dict(zip(sp["name"], sp["destruction_time"].fillna(end).astype(int)))
+    by_id = sp.set_index("id")
+    checked = 0
+    for d in sp.itertuples():
+        if d.ancestor_id == d.id:
+            continue
+        p = by_id.loc[d.ancestor_id]
+        a, b = tips[str(p["name"])].taxon, tips[str(d.name)].taxon
+        assert pdm.mrca(a, b).distance_from_root() == d.origin_time
+        want = (stop[p["name"]] - d.origin_time) + (stop[d.name] - d.origin_time)
+        assert pdm.patristic_distance(a, b) == want, (p["name"], d.name)
+        checked += 1
+    return checked
+
+
+def test_newick_of_a_real_run_splits_each_daughter_at_its_origin(run, tmp_path):
+    """Issue 22 row 7: read back from Newick, a species and its daughter meet at the daughter's origin_time."""
+    path = ph.write_newick(run, tmp_path / "tree.nwk")
+    tree = dendropy.Tree.get(path=path, schema="newick", preserve_underscores=True)
+    assert _patristic_matches_species_csv(run.species, ph.end_tick(run), tree) > 10
+
+
+def test_a_species_named_founders_keeps_its_label_distinct_from_the_virtual_root():
+    """Issue 22 row 14: the virtual root never repeats a species' name."""
+    sp = synthetic_species()
+    sp.loc[sp["id"] == 1, "name"] = "founders"
+    sp.loc[sp["id"] == 2, "name"] = "founders-root"
+    tree = ph.time_tree(sp, 100)
+    text = tree.as_string(schema="newick", suppress_rooting=False)
+    labels = [t.taxon.label for t in tree.leaf_node_iter()] + [tree.seed_node.label]
+    assert len(labels) == len(set(labels)) == len(sp) + 1
+    assert text.count("founders") == 3 and tree.seed_node.label == "founders-root2"
+    assert ph.species_tree(sp).seed_node.label == "founders-root2"
 
 
 def test_newick_export_reads_back_with_one_tip_per_species(run, tmp_path):

@@ -15,6 +15,7 @@ from evosim.analysis.runplots import (
     RunView,
     genes_figure,
     milestones_figure,
+    not_drawn,
     plot_run,
     population_figure,
 )
@@ -118,15 +119,29 @@ def test_a_milestone_nobody_held_says_so(run):
     )
 
 
-def test_an_unfinished_run_plots_with_words_for_what_is_missing(four_founders_run, tmp_path):
-    """No species.csv (an interrupted run): every PNG is still written, and the panels say why they are empty."""
+def test_an_unfinished_run_plots_what_its_logs_allow(four_founders_run, tmp_path):
+    """No species.csv (a run stopped by a signal): the plots over time are drawn from timeseries.csv
+    (species grouped by the founder in their names); the phylogeny says why it is empty, and
+    :func:`not_drawn` tells the terminal (issue 22 row 9; the panels used to be empty boxes)."""
     folder = tmp_path / "run"
     shutil.copytree(
         four_founders_run, folder, ignore=shutil.ignore_patterns("checkpoints", "plots")
     )
+    full = RunView(load_run(folder))
     (folder / "species.csv").unlink()
     run = load_run(folder)
     assert texts(phylogeny_figure(run)) == [NO_SPECIES]
-    assert texts(population_figure(RunView(run))) == [NO_SPECIES]
-    assert texts(genes_figure(RunView(run))) == [NO_SPECIES] * 7
+    view = RunView(run)
+    assert sorted(g.founder for g in view.groups if g.rank == 0) == sorted(
+        g.founder for g in full.groups if g.rank == 0
+    )
+    totals = view.table("population").sum(axis=1)
+    assert (totals == full.table("population").sum(axis=1)).all() and totals.iloc[0] == 400
+    fig = population_figure(view)
+    assert NO_SPECIES not in texts(fig) and fig.axes[0].collections  # the stacked lineages
+    assert NO_SPECIES not in texts(genes_figure(view))
     assert len(plot_run(run)) == len(PLOTS)
+    said = not_drawn(run)
+    assert len(said) == 2 and said[0].startswith("phylogeny.png: no species.csv")
+    assert "--resume" in said[0]
+    assert not_drawn(load_run(four_founders_run)) == []

@@ -64,7 +64,15 @@ def test_what_held_a_clade_is_the_reports_classification(two_fates):
     assert s["bottleneck_milestone"] == "wheels" and s["highest_milestone"] == "knots"
     assert s["stuck_species"] == {"land": len(mine)}
     text = story_text(st)
-    assert "held by land: it lives in water, and wheels needs land" in " ".join(text.split())
+    flat = " ".join(text.split())
+    assert "held by land: it lives in water, and wheels needs land" in flat
+    # issue 22, a newcomer: what the label, the skill figure and FLOP mean, in a clause each
+    assert '(what the labels mean: docs/experiments.md, "Bottlenecks")' in flat
+    assert "(wheels needs " in flat and "(wheels: " not in flat
+    assert (
+        "(FLOP: the estimated operations the simulated evolution spent; docs/model.md §7.15)"
+        in flat
+    )
 
 
 def test_numbers_are_the_logs(two_fates):
@@ -159,7 +167,7 @@ def test_a_run_without_species_alive_or_intelligent(tmp_path):
         c["extinct_at"] is not None and c["outcome"] == "never intelligent" for c in st["clades"]
     )
     assert st["first_intelligent"] is None and not math.isnan(st["flop_total"])
-    assert "no intelligent species" in story_text(st)
+    assert "no intelligent species" in " ".join(story_text(st).split())
 
 
 def test_a_world_without_a_ladder(tmp_path):

@@ -1,0 +1,179 @@
+"""Issue 22: every command, every bad input — a clear refusal, never a traceback or a quiet wrong answer.
+
+One test (or more) per row of the issue's table; the table-driven read-only /
+full-filesystem test is ``test_unwritable.py``, the checkpoint and signal rows
+are in ``tests/io``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dendropy
+import pytest
+
+from evosim.io.logs import load_run, populations
+from evosim.io.runner import run as run_world
+from tests.helpers import TINY, TINY_FILE, assert_one_line, set_args
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def evosim(*args: object, cwd: Path, env: dict | None = None, timeout: float = 300):
+    """``python -m evosim ARGS`` with stdout and stderr piped (not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-m", "evosim", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+# ------------------------------------------------------------------ row 1
+@pytest.fixture(scope="module", params=[("NA", "nan"), ("None", "NaN")], ids=["NA-nan", "None-NaN"])
+def na_named(request, tmp_path_factory):
+    """A finished tiny run whose two species bear names a CSV reader takes for missing values."""
+    from evosim.config.load import load_world
+
+    a, b = request.param
+    out = tmp_path_factory.mktemp("na") / "run"
+    world = load_world(TINY_FILE, [f"species.grazer.name={a}", f"species.swimmer.name={b}"])
+    run_world(world, out, ticks=30)
+    return out, (a, b)
+
+
+def test_names_like_missing_values_survive_load_run(na_named):
+    out, names = na_named
+    run = load_run(out)
+    assert sorted(run.species["name"]) == sorted(names)
+    assert set(run.timeseries["name"]) == set(names)
+    assert list(populations(run.timeseries).columns) == sorted(names)  # was: duplicate entries
+
+
+def test_names_like_missing_values_survive_plot_and_newick(na_named, cli, tmp_path):
+    out, names = na_named
+    copy = shutil.copytree(out, tmp_path / "copy", ignore=shutil.ignore_patterns("checkpoints"))
+    r = cli("plot", copy)
+    assert r.exit_code == 0, r.output
+    assert (copy / "plots" / "phylogeny.png").stat().st_size > 10_000
+    r = cli("plot", copy, "--newick", "-")
+    assert r.exit_code == 0, r.output
+    tree = dendropy.Tree.get(data=r.stdout, schema="newick", preserve_underscores=True)
+    assert sorted(t.taxon.label for t in tree.leaf_node_iter()) == sorted(names)
+    assert "<NA>" not in r.stdout
+
+
+def test_names_like_missing_values_survive_report(na_named, cli, tmp_path):
+    out, names = na_named
+    for arm in ("control", "other"):
+        for k in (0, 1):
+            shutil.copytree(out, tmp_path / "exp" / arm / f"rep-{k}")
+    r = cli("report", tmp_path / "exp", "--no-plots", "--bootstrap", 100)
+    assert r.exit_code == 0, r.output
+    runs = (tmp_path / "exp" / "report" / "clades.csv").read_text()
+    assert all(n in runs for n in names)
+
+
+# ------------------------------------------------------------------ row 4
+@pytest.mark.parametrize("driver", ["x11", "wayland", "bogus"])
+def test_a_video_driver_that_cannot_start_gives_the_window_hint(driver, tmp_path):
+    r = evosim("view", TINY_FILE, cwd=tmp_path, env={"DISPLAY": ":99", "SDL_VIDEODRIVER": driver},
+               timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.strip().splitlines()[-1]  # SDL itself may print a line of its own before
+    assert_one_line(last, "cannot open a window", f"{driver} not available", "--screenshot")
+    assert "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------ row 12
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--out", "", "--ticks", 1],
+        ["run", "", "--ticks", 1],
+        ["experiment", "spec.yaml", "--out", ""],
+        ["sweep", "spec.yaml", "--out", ""],
+        ["report", "somewhere", "--out", ""],
+        ["init", "-o", ""],
+        ["schema", "-o", ""],
+        ["plot", "somewhere", "--newick", ""],
+        ["view", "--screenshot", ""],
+        ["view", "--frames", ""],
+    ],
+)
+def test_an_empty_path_is_refused(cli, tmp_path, args):
+    r = cli(*args)
+    assert r.exit_code == 2, r.output
+    assert "an empty name" in r.output
+    assert list(tmp_path.iterdir()) == []  # no runs/ folder, nothing written
+
+
+# ------------------------------------------------------------------ row 15
+def test_a_world_that_dies_at_once_reads_as_a_sentence(cli, tmp_path):
+    r = cli(
+        "run", TINY_FILE, "--ticks", 20, "--out", "dead", "--set", "physiology.base_metabolism=1000"
+    )
+    assert r.exit_code == 0, r.output
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("extinct after 1 tick: no species is left; "), first
+    assert "(extinct, 1 tick)" in r.stdout and ": ;" not in r.stdout
+
+
+# ------------------------------------------------------------------ row 16
+def test_no_stray_label_line_when_stderr_is_not_a_terminal(tmp_path):
+    r = evosim("run", "--ticks", 3, "--out", "x", *set_args(TINY), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "tiny seed 0" not in r.stderr, r.stderr
+    r = evosim("run", "--ticks", 3, "--out", "x", "--set", "world.width=5", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith("evosim: error: "), r.stderr
+
+
+# ------------------------------------------------------------------ newcomer: run on an experiment file
+@pytest.mark.parametrize(
+    "spec, command",
+    [("hard_paths.yaml", "evosim experiment"), ("hard_paths_sweep.yaml", "evosim sweep")],
+)
+def test_running_an_experiment_file_names_the_command_that_runs_it(cli, spec, command):
+    path = ROOT / "worlds" / "experiments" / spec
+    for cmd in ("run", "validate"):
+        r = cli(cmd, path)
+        assert r.exit_code == 2, r.output
+        assert_one_line(r.stderr.strip(), "this is an", f"{command} {path}")
+        assert "unknown key" not in r.stderr
+
+
+# ------------------------------------------------------------------ rows 9 and 10
+@pytest.fixture
+def run_copy(four_founders_run, tmp_path):
+    return shutil.copytree(
+        four_founders_run, tmp_path / "run", ignore=shutil.ignore_patterns("checkpoints", "plots")
+    )
+
+
+def test_plot_of_a_run_stopped_before_species_csv_says_what_it_could_not_draw(cli, run_copy):
+    (run_copy / "species.csv").unlink()
+    r = cli("plot", run_copy)
+    assert r.exit_code == 0, r.output
+    notes = [x for x in r.stderr.splitlines() if x.startswith("note: ")]
+    assert notes and "phylogeny.png: no species.csv" in notes[0] and "--resume" in notes[0]
+    assert (run_copy / "plots" / "population.png").stat().st_size > 20_000
+
+
+def test_a_log_torn_mid_row_is_named_with_its_line_and_the_repair(cli, run_copy):
+    from evosim.errors import RunFolderError
+
+    ts = run_copy / "timeseries.csv"
+    lines = ts.read_text().splitlines(keepends=True)
+    ts.write_text("".join(lines[:40]) + lines[40][: len(lines[40]) // 3])
+    with pytest.raises(RunFolderError, match=r"timeseries.csv: line 41 has \d+ of its \d+ fields"):
+        load_run(run_copy)
+    r = cli("plot", run_copy)
+    assert r.exit_code == 1
+    assert_one_line(r.stderr.strip(), "timeseries.csv: line 41", f"evosim run --resume {run_copy}")
