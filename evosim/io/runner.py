@@ -72,12 +72,14 @@ def resolve(
     ticks: int | None = None,
     seed: int | None = None,
     checkpoint_every: int | None = None,
+    draw: bool = True,
 ) -> World:
     """The world with the run's seed, length and checkpoint interval written into it.
 
-    Founders drawn from a prior are drawn here, from the run's seed
+    Founders drawn from a prior are drawn here (``draw``), from the run's seed
     (:func:`evosim.config.priors.resolve_world`): the world returned, which the
-    run records in config.yaml, has numbers only.
+    run records in config.yaml, has numbers only. A branch draws them from its
+    checkpoint's seed instead (:func:`evosim.io.continuation.branch`).
     """
     sim = world.sim.model_copy(
         update={k: v for k, v in (("ticks", ticks), ("seed", seed)) if v is not None}
@@ -85,7 +87,8 @@ def resolve(
     out = world.output
     if checkpoint_every is not None:
         out = out.model_copy(update={"checkpoint_every": checkpoint_every})
-    return resolve_world(world.model_copy(update={"sim": sim, "output": out}))
+    world = world.model_copy(update={"sim": sim, "output": out})
+    return resolve_world(world) if draw else world
 
 
 @contextmanager
@@ -218,7 +221,7 @@ def branch(
     Returns:
         The summary.
     """
-    world = resolve(world, ticks, None, checkpoint_every)
+    world = resolve(world, ticks, None, checkpoint_every, draw=False)
     prepare_folder(out, force)
     with run_folder_lock(out):
         rec = continuation.branch(checkpoint, world, out, force=force, world_file=world_file)

@@ -190,3 +190,19 @@ def test_founder_names_take_part_in_the_checks(tmp_path):
         _world(tmp_path, aimed.replace("founder: f3", "founder: f9"))
     with pytest.raises(ConfigError, match="population_cap"):
         _world(tmp_path, PRIOR, ["sim.population_cap=100"])  # 4 x 40 founders
+
+
+def test_a_branch_of_a_drawn_world_draws_the_founders_of_its_checkpoint(tmp_path):
+    """`evosim run --from`: the unresolved world is drawn from the checkpoint's seed, so it fits."""
+    from evosim.io.runner import branch
+
+    _, w = _world(tmp_path)
+    run(w, tmp_path / "a", seed=21, checkpoint_every=20)
+    header = tmp_path / "a" / "checkpoints" / "ckpt-0000000020.json"
+    assert header.is_file()
+    branch(header, w, tmp_path / "b")  # refused if its founders differed from the checkpoint's
+    a = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text(encoding="utf-8"))
+    b = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text(encoding="utf-8"))
+    assert b["species"] == a["species"] and b["sim"]["seed"] == 21
+    for name in ("timeseries.csv", "species.csv"):  # no intervention: the branch is the run
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
