@@ -38,3 +38,17 @@ class OutputError(ConfigError):
     Exit code 1, like :class:`RunFolderError`: the input is fine, the place to write it is not."""
 
     exit_code = 1
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived before a run's tick loop (which turns signals into a checkpoint).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it; the run
+    being set up removes what it wrote (or keeps a folder that has a checkpoint) and the command
+    says so and exits 130 (SIGINT) or 143 (SIGTERM).
+    """
+
+    def __init__(self, signum: int, exit_code: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
+        self.exit_code = exit_code

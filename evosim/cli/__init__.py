@@ -1,0 +1,36 @@
+"""The ``evosim`` command line (:mod:`evosim.cli.main`).
+
+Loading the command's modules takes most of a second. When this package is
+imported to run the program (``evosim`` or ``python -m evosim``), SIGINT and
+SIGTERM in that time end it at once with one line and exit 130 / 143 (nothing
+has been written yet), instead of a KeyboardInterrupt traceback; the command
+then installs its own handling (:class:`evosim.cli.main._Main`). Imported any
+other way (tests, notebooks), nothing is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _starting(signum: int, _frame: object) -> None:
+    os.write(2, b"\ninterrupted while starting; nothing was written\n")
+    os._exit(128 + signum)
+
+
+def restore_default_signals() -> None:
+    """Python's own SIGINT / SIGTERM handling (what the commands build on)."""
+    if signal.getsignal(signal.SIGINT) is _starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+_program = os.path.basename(sys.argv[0]) if sys.argv else ""
+if _program == "evosim" or sys.argv[0].endswith(os.path.join("evosim", "__main__.py")):
+    try:
+        signal.signal(signal.SIGINT, _starting)
+        signal.signal(signal.SIGTERM, _starting)
+    except ValueError:  # not the main thread
+        pass

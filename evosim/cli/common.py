@@ -8,13 +8,16 @@ Imports nothing of the command modules, so each of them can import it at the top
 from __future__ import annotations
 
 import functools
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from evosim.errors import ConfigError
+from evosim.errors import ConfigError, Stopped
 
 #: ``--set KEY.PATH=VALUE`` (repeatable), passed to the command as ``overrides``.
 set_option = click.option(
@@ -89,3 +92,38 @@ def experiment_kind(path: str | None) -> str | None:
     if "sweep" in data:
         return "sweep"
     return "experiment" if "arms" in data else None
+
+
+#: Exit codes for a command stopped by a signal (128 + signal number).
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While setting a run up: SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped` at once.
+
+    (The tick loop installs its own handlers, which finish the tick and write a
+    checkpoint, and restores these after.) A second signal while the first is
+    handled exits at once with the same code. In a thread other than the main
+    one nothing is installed.
+    """
+    stopping: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        code = SIGNAL_EXIT.get(signal.Signals(signum), 130)
+        if stopping:
+            os._exit(code)
+        stopping.append(signum)
+        raise Stopped(signum, code)
+
+    old = {}
+    for sig in SIGNAL_EXIT:
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -76,11 +78,15 @@ def experiment(
         click.echo(
             f"{len(p.finished)} replicate(s) already finished in {out_path}: skipped", err=True
         )
+    n_workers = None if scheduler else workers or os.cpu_count() or 1
+    cost = experiment_cost(exp, p.todo, n_workers)
     if dry_run:
         for k, seed in enumerate(exp.seeds):
             click.echo(f"replicate {k}: seed {seed}")
         for arm, k in p.todo:
             click.echo(f"to run: {out_path / ex.run_folder(arm, k)}")
+        if p.todo:
+            click.echo(f"estimate: {len(p.todo)} replicate(s) to run, {cost} {cost_source()}")
         return
     where = (
         f"scheduler {scheduler}"
@@ -101,7 +107,7 @@ def experiment(
         else:
             with click.progressbar(
                 length=len(p.finished) + len(p.todo),
-                label="replicates",
+                label=f"replicates ({cost.split(': ', 1)[-1]}, estimated)",
                 file=sys.stderr,
                 show_pos=True,
                 item_show_func=lambda r: r and f"{r['arm']} rep-{r['replicate']} {r['action']}",
@@ -136,6 +142,27 @@ def experiment(
             click.echo(f"  {arm} rep-{k}: {msg}", err=True)
         sys.exit(1)
     click.echo(f"next: evosim report {out_path}")
+
+
+def experiment_cost(exp: Any, todo: list[tuple[str, int]], workers: int | None) -> str:
+    """The estimated cost of the replicates ``todo`` of experiment ``exp`` (:mod:`evosim.analysis.cost`).
+
+    ``workers``: local worker processes (None: a cluster's, unknown, so no wall time).
+    """
+    from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
+
+    core = sum(run_core_seconds(exp.arms[arm], exp.spec.ticks) for arm, _k in todo)
+    return cost_text(core, workers) if workers else core_amount(core)
+
+
+def cost_source() -> str:
+    """Where :func:`experiment_cost` comes from, said after it."""
+    from evosim.analysis.cost import EARTHLIKE_RUNS_PER_CORE_HOUR
+
+    return (
+        f"(from the earthlike benchmark, {EARTHLIKE_RUNS_PER_CORE_HOUR:g} runs per core-hour, "
+        "scaled by ticks and population)"
+    )
 
 
 @click.command()
@@ -224,6 +251,9 @@ def report(
         click.echo(rep.markdown)
         for note in notes:
             click.echo(f"note: {note}", err=True)
+        for note in rep.notes:  # mixed lengths or worlds: on stderr too, not only in summary.md
+            if note.startswith("WARNING: "):
+                click.echo(f"warning: {note.removeprefix('WARNING: ')}", err=True)
     click.echo(f"wrote {', '.join(str(f) for f in files)}", err=True)
 
 
@@ -366,3 +396,23 @@ def sweep(
             click.echo(f"  {arm} rep-{k}: {msg}", err=True)
         sys.exit(1)
     click.echo(f"next: evosim report {out_path}")
+
+
+def hint_cost(command: str) -> str | None:
+    """For a hint ``evosim experiment SPEC [--workers N]``: its runs and estimated cost, or None.
+
+    None when SPEC cannot be read from here (the hint names a file of the repository).
+    """
+    from evosim.experiments import experiment as ex
+
+    words = command.split()
+    if words[:2] != ["evosim", "experiment"] or len(words) < 3:
+        return None
+    workers = int(words[words.index("--workers") + 1]) if "--workers" in words[:-1] else None
+    try:
+        exp = ex.load_experiment(words[2])
+    except (ConfigError, OSError, ValueError):
+        return None
+    todo = [(arm, k) for arm in exp.arms for k in range(len(exp.seeds))]
+    runs = f"{len(todo)} runs of {exp.spec.ticks:,} ticks"
+    return f"{runs}, {experiment_cost(exp, todo, workers or os.cpu_count() or 1)} {cost_source()}"

@@ -15,15 +15,16 @@ from typing import Any
 
 import click
 
-from evosim.cli.common import load_world_file, not_empty, refusals, set_option
-from evosim.cli.experiment import experiment, report, sweep
+from evosim.cli import restore_default_signals
+from evosim.cli.common import load_world_file, not_empty, refusals, set_option, stop_on_signals
+from evosim.cli.experiment import experiment, hint_cost, report, sweep
 from evosim.cli.plot import plot
 from evosim.cli.progress import at_terminal, with_bar
 from evosim.cli.schema import schema
 from evosim.cli.view import view
 from evosim.config.load import load_world
 from evosim.config.template import commented_template, parameter_table
-from evosim.errors import ConfigError
+from evosim.errors import ConfigError, Stopped
 from evosim.io.files import atomic_write_text
 from evosim.io.outputs import writing
 from evosim.version import __version__
@@ -34,6 +35,7 @@ class _Main(click.Group):
     is one line and exit code 1, not a traceback."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        restore_default_signals()  # the modules are loaded: the commands handle signals now
         try:
             out = super().main(*args, **kwargs)
         except OSError as exc:
@@ -201,7 +203,41 @@ def init(output: str | None, parameters: bool) -> None:
 )
 @set_option
 @refusals
-def run(
+def run(**options: Any) -> None:
+    """Run WORLD_FILE (default: the embedded default world) and write a run folder.
+
+    When it ends, it tells the story of each founding lineage: its peak brain,
+    its highest milestone, whether and when it became intelligent or
+    technological and what held it, the compute to the first intelligent
+    species; then what to try next (docs/outputs.md, "The end-of-run story").
+    """
+    where: dict[str, Path] = {}
+    with stop_on_signals():  # from here on a signal at any moment gets its message
+        try:
+            _run(where, **options)
+        except Stopped as exc:
+            click.echo(f"\n{_stopped(where.get('out'), bool(options['resume_folder']))}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _stopped(out: Path | None, resume: bool) -> str:
+    """What a signal outside the tick loop left (the loop itself checkpoints and says so)."""
+    from evosim.io.checkpoint import headers
+
+    if out is None or not out.is_dir():
+        return "interrupted before the run began; nothing was written"
+    summary = out / "summary.json"
+    if summary.is_file() and '"interrupted"' not in summary.read_text(encoding="utf-8"):
+        return f"interrupted after the run ended; its folder {out} is complete"
+    if headers(out / "checkpoints"):
+        return f"interrupted; checkpoint kept. Continue with: evosim run --resume {out}"
+    if resume:
+        return f"interrupted before the resume began; nothing was changed in {out}"
+    return "interrupted before the run's first checkpoint; the folder was removed, nothing was kept"
+
+
+def _run(
+    where: dict[str, Path],
     world_file,
     ticks,
     seed,
@@ -216,13 +252,7 @@ def run(
     as_json,
     overrides,
 ) -> None:
-    """Run WORLD_FILE (default: the embedded default world) and write a run folder.
-
-    When it ends, it tells the story of each founding lineage: its peak brain,
-    its highest milestone, whether and when it became intelligent or
-    technological and what held it, the compute to the first intelligent
-    species; then what to try next (docs/outputs.md, "The end-of-run story").
-    """
+    """What ``evosim run`` does (see its help); ``where["out"]`` is set to the run folder once known."""
     from evosim.engine.kernels import conf  # numba: loaded only when a run starts, not for --help
     from evosim.io import runner
 
@@ -293,6 +323,7 @@ def run(
             )
 
         label = f"{world.name} seed {seed}"
+    where["out"] = out_path
     compiling = not runner.kernels_cached()
     bar = not quiet and bar_ticks is not None and at_terminal()
     if compiling and not quiet and not bar:
@@ -386,6 +417,10 @@ def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False
         click.echo(f"run folder: {out}")
         return
     st = story(load_run(out))
+    for hint in st["next"]:
+        cost = hint_cost(hint["command"])
+        if cost:
+            hint["what"] += f"; {cost}"
     click.echo("\n" + story_text(st))
     click.echo(f"run folder: {out}")
     click.echo(next_text(st), nl=False)

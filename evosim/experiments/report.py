@@ -100,6 +100,7 @@ def build_report(
     notes: list[str] = []
     config: dict = {}
     unfinished: list[str] = []
+    worlds: dict[str, dict[str, str]] = {}  # arm -> replicate -> its world without seed and length
     for r in runs:
         path = Path(r["path"])
         try:
@@ -112,6 +113,7 @@ def build_report(
             unfinished.append(f"{r['arm']}/rep-{r['replicate']}")
             continue
         config = config or run.config
+        worlds.setdefault(r["arm"], {})[f"rep-{r['replicate']}"] = _world_of(run.config)
         row, st, cl, tr = analyse_run(run, r["arm"], int(r["replicate"]), th)
         rows.append(row)
         stuck += st
@@ -134,6 +136,7 @@ def build_report(
     clades_df = _concat(clades, CLADE_COLUMNS)
     if runs_df.groupby("arm").size().max() < 2:
         notes.append("fewer than 2 replicates per arm: the intervals are degenerate")
+    notes += mixed_runs(runs_df, worlds)
     results = bootstrap_results(runs_df, arms, control, n_boot, seed)
     rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, clades_df,
                  notes, n_boot, seed, th=th)  # fmt: skip
@@ -141,6 +144,38 @@ def build_report(
     rep.survival = survival_table(runs_df, clades_df, arms, control, rep.horizons)
     rep.markdown = markdown(rep)
     return rep
+
+
+def _world_of(config: dict) -> str:
+    """A run's resolved world without its seed and length, as comparable text."""
+    sim = {k: v for k, v in config.get("sim", {}).items() if k not in ("seed", "ticks")}
+    return json.dumps({**config, "sim": sim}, sort_keys=True, default=str)
+
+
+def mixed_runs(runs_df: pd.DataFrame, worlds: dict[str, dict[str, str]]) -> list[str]:
+    """Warnings when the replicates compared differ in length, or within an arm in world.
+
+    A manifest (experiment.json) guarantees neither can happen; hand-built or
+    hand-edited folders can mix them, and their outcomes are then not comparable.
+    """
+    out = []
+    lengths = runs_df.groupby("horizon")["arm"].count()
+    if len(lengths) > 1:
+        detail = ", ".join(
+            f"{int(h)} ticks ({', '.join(f'{a} rep-{k}' for a, k in zip(g['arm'], g['replicate']))})"
+            for h, g in runs_df.groupby("horizon")
+        )
+        out.append(
+            f"WARNING: the replicates differ in length: {detail}; outcomes by a horizon are not "
+            "comparable across them"
+        )
+    for arm, reps in worlds.items():
+        if len(set(reps.values())) > 1:
+            out.append(
+                f"WARNING: the replicates of arm '{arm}' differ in their world (other than seed and "
+                f"length): {', '.join(sorted(reps))}; they are not replicates of one condition"
+            )
+    return out
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

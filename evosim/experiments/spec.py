@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from evosim.config.base import Strict, _f
-from evosim.config.interventions import InterventionConfig
+from evosim.config.interventions import InterventionConfig, never_applies
 from evosim.config.load import read_world_file, validation_message
 from evosim.config.schema import MAX_TICKS, World
 from evosim.errors import ConfigError
@@ -279,6 +279,13 @@ class ExperimentSpec(Strict):
             raise ValueError(f"control '{self.control}' is not an arm; arms: {', '.join(names)}")
         if self.branch_tick is not None and self.branch_tick >= self.ticks:
             raise ValueError(f"branch_tick ({self.branch_tick}) must be below ticks ({self.ticks})")
+        for arm in self.arms:  # (at or before branch_tick: refused when the arms are built)
+            late = never_applies(arm.interventions, 0, self.ticks)
+            if late:
+                raise ValueError(
+                    f"arm '{arm.name}': " + "; ".join(late) + ", so it would never apply; change "
+                    "its timing or the experiment's `ticks`"
+                )
         if self.sweep is not None:
             if "replicates" in self.model_fields_set:
                 raise ValueError(

@@ -119,7 +119,9 @@ def _whole(v: Any) -> bool:
 
 def _header_problem(hp: Path, header: dict) -> str | None:
     """What is wrong with a header's fields (types, consistency, checksum), or None."""
-    if "header_sha256" in header and header["header_sha256"] != _header_sha(header):
+    if "header_sha256" not in header:
+        return "its checksum (header_sha256) is missing: every header evosim writes has one, so it was edited"
+    if header["header_sha256"] != _header_sha(header):
         return "its checksum does not match its content: the header was edited or damaged"
     fields = {
         "tick": (_whole, "a whole number"),
@@ -142,6 +144,36 @@ def _header_problem(hp: Path, header: dict) -> str | None:
     m = _NAME.match(hp.name)
     if m and int(m.group(1)) != header["tick"]:
         return f"its file name says tick {int(m.group(1))}, its content tick {header['tick']}"
+    return None
+
+
+#: Counters of the state that are whole numbers >= 0 whenever they are present.
+_COUNTS = ("agent_steps", "total_births", "total_deaths", "cap_refused", "learning_attempts",
+           "innovations", "next_id")  # fmt: skip
+
+
+def _state_problem(scalars: dict, arrays: dict[str, np.ndarray]) -> str | None:
+    """Values no run can have (even under a matching checksum), or None.
+
+    Negative or non-integer counts; a ``cap_reached_at`` after the tick; agent
+    ids repeated, or not below ``next_id`` (the next id handed out: a resumed
+    run would give a newborn the id of a live agent).
+    """
+    for key in _COUNTS:
+        if key in scalars and not _whole(scalars[key]):
+            return f"scalars.{key} is {scalars[key]!r}, which no run can have (a whole number >= 0)"
+    cap = scalars.get("cap_reached_at")
+    if cap is not None and not (_whole(cap) and cap <= scalars["tick"]):
+        return f"scalars.cap_reached_at is {cap!r}, not a tick up to {scalars['tick']}"
+    ids = arrays.get("pop.id")
+    if ids is not None and len(ids):
+        if "next_id" in scalars and int(ids.max()) >= scalars["next_id"]:
+            return (
+                f"scalars.next_id is {scalars['next_id']}, but a live agent has id {int(ids.max())}: "
+                "new agents would reuse live ids"
+            )
+        if len(np.unique(ids)) != len(ids):
+            return "two live agents share an id"
     return None
 
 
@@ -200,6 +232,9 @@ def read(
             arrays = {k: z[k] for k in z.files}
     except Exception as exc:  # noqa: BLE001 - any decoding failure means a bad file
         raise CheckpointError(f"{npz}: the checkpoint data cannot be decoded ({exc})") from None
+    problem = _state_problem(header["scalars"], arrays)
+    if problem:
+        raise CheckpointError(f"{hp}: the checkpoint holds a state no run can have: {problem}")
     return header, arrays
 
 

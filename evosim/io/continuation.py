@@ -265,11 +265,18 @@ def branch(
     them), so the branch has the whole history.
 
     Raises:
-        ConfigError: unusable checkpoint, another grid, habitat or founders, or ``out`` taken.
+        ConfigError: unusable checkpoint, another grid, habitat or founders, ``out`` taken, or a
+            length (``world.sim.ticks``) below the checkpoint's tick.
         RunFolderError: the parent run's logs do not match the checkpoint.
     """
     header_path = Path(header_path)
     header, arrays = ckpt.read(header_path)
+    if world.sim.ticks < header["tick"]:
+        raise ConfigError(
+            f"{world.sim.ticks} ticks (--ticks, else sim.ticks): the checkpoint {header_path.name} is already at tick "
+            f"{header['tick']}; a branch runs from there to a later tick (its total, counted from "
+            f"tick 0): give --ticks {header['tick']} or more. Nothing was written"
+        )
     world = resolve_world(world, header["seed"])  # drawn founders: the checkpoint's run's
     check_branch_world(header_path, header, arrays, world)
     check_interventions(

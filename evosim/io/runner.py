@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import time
 from collections import Counter
@@ -25,10 +26,11 @@ from evosim.config.priors import resolve_world
 from evosim.config.schema import World
 from evosim.engine.kernels import conf
 from evosim.engine.sim import Simulation
-from evosim.errors import ConfigError
+from evosim.errors import ConfigError, Stopped
 from evosim.io import continuation
+from evosim.io.checkpoint import headers
 from evosim.io.continuation import check_interventions
-from evosim.io.lock import run_folder_lock
+from evosim.io.lock import LOCK_NAME, run_folder_lock
 from evosim.io.recorder import Recorder, prepare_folder
 
 #: Exit codes for interruption by a signal (128 + signal number).
@@ -165,9 +167,25 @@ def run(
     prepare_folder(out, force)  # before building the world: a refused folder costs nothing
     with run_folder_lock(out) as folder:
         prepare_folder(folder, force)  # again: another process may have written it meanwhile
-        rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
-        rec.open()
+        with _discard_unless_checkpointed(folder):
+            rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
+            rec.open()
         return _loop(rec, world.sim.ticks, progress)
+
+
+@contextmanager
+def _discard_unless_checkpointed(folder: Path):
+    """A signal (:class:`~evosim.errors.Stopped`) while a run folder is set up: if it has no
+    checkpoint yet, remove what was written (the lock then removes the folder it created), so a
+    signal leaves a resumable folder or none."""
+    try:
+        yield
+    except Stopped:
+        if not headers(folder / "checkpoints"):
+            for p in folder.iterdir():
+                if p.name != LOCK_NAME:
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        raise
 
 
 def resume(
@@ -223,8 +241,9 @@ def branch(
     """
     world = resolve(world, ticks, None, checkpoint_every, draw=False)
     prepare_folder(out, force)
-    with run_folder_lock(out):
-        rec = continuation.branch(checkpoint, world, out, force=force, world_file=world_file)
+    with run_folder_lock(out) as folder:
+        with _discard_unless_checkpointed(folder):
+            rec = continuation.branch(checkpoint, world, out, force=force, world_file=world_file)
         return _loop(rec, world.sim.ticks, progress)
 
 

@@ -177,3 +177,98 @@ def test_a_log_torn_mid_row_is_named_with_its_line_and_the_repair(cli, run_copy)
     r = cli("plot", run_copy)
     assert r.exit_code == 1
     assert_one_line(r.stderr.strip(), "timeseries.csv: line 41", f"evosim run --resume {run_copy}")
+
+
+# ------------------------------------------------------------------ row 5
+LATE_SPEC = """\
+name: late
+world: {world}
+ticks: 300
+replicates: 2
+arms:
+  - name: control
+  - name: late
+    interventions:
+      - name: grant
+        when: {{tick: {tick}}}
+        target: {{species: [swimmer]}}
+        effect: {{kind: manipulators, level: 0.8}}
+"""
+
+
+def test_an_arm_intervention_after_the_last_tick_is_refused_at_validation(cli, tmp_path):
+    spec = tmp_path / "late.yaml"
+    spec.write_text(LATE_SPEC.format(world=TINY_FILE, tick=100000))
+    for args in (["--dry-run"], ["--workers", 1]):
+        r = cli("experiment", spec, "--out", tmp_path / "out", *args)
+        assert r.exit_code == 2, r.output
+        assert_one_line(r.stderr.strip(), "arm 'late'", "when.tick 100000", "0..300", "never apply")
+        assert not (tmp_path / "out").exists()
+    spec.write_text(LATE_SPEC.format(world=TINY_FILE, tick=100))
+    r = cli("experiment", spec, "--out", tmp_path / "out", "--dry-run")
+    assert r.exit_code == 0, r.output
+
+
+# ------------------------------------------------------------------ row 13
+def test_report_warns_when_hand_built_replicates_differ_in_length_or_world(cli, tmp_path):
+    from evosim.config.load import load_world
+
+    exp = tmp_path / "exp"
+    for arm, k, ticks, sets in [("control", 0, 60, []), ("control", 1, 60, []),
+                                ("more", 0, 15, []), ("more", 1, 60, ["physiology.intake=2.5"])]:  # fmt: skip
+        run_world(load_world(TINY_FILE, sets), exp / arm / f"rep-{k}", ticks=ticks, seed=k)
+    r = cli("report", exp, "--no-plots", "--bootstrap", 100)
+    assert r.exit_code == 0, r.output
+    warnings = [x for x in r.stderr.splitlines() if x.startswith("warning: ")]
+    assert len(warnings) == 2, r.stderr
+    assert "differ in length: 15 ticks (more rep-0), 60 ticks (" in warnings[0]
+    assert "arm 'more' differ in their world" in warnings[1]
+    assert "WARNING: the replicates differ in length" in (exp / "report" / "summary.md").read_text()
+    # the same folders at one length and one world per arm: no warning
+    shutil.rmtree(exp / "more")
+    for k in (0, 1):
+        shutil.copytree(exp / "control" / f"rep-{k}", exp / "more" / f"rep-{k}")
+    r = cli("report", exp, "--no-plots", "--bootstrap", 100, "--out", tmp_path / "rep2")
+    assert r.exit_code == 0 and "warning:" not in r.stderr, r.stderr
+
+
+# ------------------------------------------------------------------ newcomer: the cost of an experiment
+def test_the_cost_of_one_earthlike_run_is_the_benchmark():
+    from evosim.analysis.cost import EARTHLIKE_RUNS_PER_CORE_HOUR, cost_text, run_core_seconds
+    from evosim.config.load import load_world
+
+    earth = load_world(ROOT / "worlds" / "earthlike.yaml")
+    assert run_core_seconds(earth, 10_000) == pytest.approx(3600 / EARTHLIKE_RUNS_PER_CORE_HOUR)
+    assert run_core_seconds(earth, 5_000) == pytest.approx(1800 / EARTHLIKE_RUNS_PER_CORE_HOUR)
+    quarter = load_world(
+        ROOT / "worlds" / "earthlike.yaml", ["world.width=128", "world.height=128"]
+    )
+    # a quarter of the cells carries 4,000 agents at the earthlike density, fewer than its 6,000 founders
+    assert run_core_seconds(quarter, 10_000) == pytest.approx(
+        3600 / EARTHLIKE_RUNS_PER_CORE_HOUR * 6000 / 16000
+    )
+    assert cost_text(168 * 3600 / 94, 2) == "1.8 core-hours: about 54 min on 2 workers"
+
+
+def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
+    r = cli("experiment", ROOT / "worlds" / "experiments" / "hard_paths.yaml", "--dry-run",
+            "--workers", 2, "--out", tmp_path / "hp")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "estimate: 168 replicate(s) to run, 1.8 core-hours: about 54 min on 2 workers (from the " \
+           "earthlike benchmark, 94 runs per core-hour" in r.stdout  # fmt: skip
+    r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert (
+        "then evosim report; 168 runs of 10,000 ticks, 1.8 core-hours: about 54 min on 2 workers"
+        in r.stdout
+    )
+
+
+def test_the_experiment_bar_at_a_terminal_shows_the_estimate(tmp_path):
+    from tests.cli.terminal import in_pty
+
+    spec = tmp_path / "late.yaml"
+    spec.write_text(LATE_SPEC.format(world=TINY_FILE, tick=10).replace("ticks: 300", "ticks: 20"))
+    r = in_pty("experiment", spec, "--workers", 1, "--out", "out", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "replicates (about 1 s on 1 worker, estimated)" in r.output, r.output

@@ -414,7 +414,8 @@ def test_cli_local_cluster_then_report(tmp_path):
 
 
 def test_ensure_run_is_idempotent_in_process(tmp_path):
-    spec = write_spec(tmp_path, spec_text(ticks=20, replicates=1))
+    # (the arm's intervention at tick 40 would lie after a 20-tick run: refused since issue 22)
+    spec = write_spec(tmp_path, spec_text(ticks=20, replicates=1, arms=ARMS.replace("40", "10")))
     exp = load_experiment(spec)
     task = make_task(exp, tmp_path / "out", "control", 0)
     first = ensure_run(task)

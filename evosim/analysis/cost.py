@@ -1,0 +1,70 @@
+"""What a run or an experiment costs, from the benchmark of the earthlike world (no probe run).
+
+The one place the benchmark figure lives. ``benchmarks/bench.py`` measures
+how many whole earthlike runs (``worlds/earthlike.yaml``: 256x256 cells,
+10,000 ticks, about 16,000 agents on average) one core does per hour;
+docs/benchmarks.md records the measurement this module uses. A run of
+another world is scaled by its ticks and its expected population:
+
+    core-seconds = 3600 / EARTHLIKE_RUNS_PER_CORE_HOUR
+                   x ticks / EARTHLIKE_TICKS x population / EARTHLIKE_POPULATION
+
+where the expected population is the grid's cells times the earthlike mean
+density (agents per cell; a world carries what its food grows, and its food
+grows with its area), or the founders if there are more of them. It is a
+rough figure — worlds with richer or poorer food, other costs of living, or
+culture that takes off run faster or slower — used where a probe run would
+cost too much: ``evosim experiment --dry-run``, its progress bar, and the
+hint after ``evosim run``. (``evosim sweep --dry-run`` measures a probe run
+instead.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 38.5 s per run on
+#: an idle machine (docs/benchmarks.md, "Re-measured on a nearly idle machine", 4.17 M
+#: agent-steps/s; the loaded-machine table's 104 per core-hour by CPU time agrees).
+EARTHLIKE_RUNS_PER_CORE_HOUR = 94.0
+#: Ticks of the benchmarked earthlike run.
+EARTHLIKE_TICKS = 10_000
+#: Mean agents per tick of that run (160.5 M agent-steps / 10,000 ticks).
+EARTHLIKE_POPULATION = 16_000
+#: Cells of the earthlike grid (256 x 256).
+EARTHLIKE_CELLS = 256 * 256
+
+
+def expected_population(world: Any) -> float:
+    """Agents a world carries on average: its cells at the earthlike density, at least its founders."""
+    cells = world.world.width * world.world.height
+    founders = sum(s.count for s in world.species)
+    return max(float(founders), cells * EARTHLIKE_POPULATION / EARTHLIKE_CELLS)
+
+
+def run_core_seconds(world: Any, ticks: int) -> float:
+    """Estimated core-seconds of one run of ``world`` for ``ticks`` ticks (see the module docstring)."""
+    per_run = 3600.0 / EARTHLIKE_RUNS_PER_CORE_HOUR
+    return per_run * ticks / EARTHLIKE_TICKS * expected_population(world) / EARTHLIKE_POPULATION
+
+
+def duration(seconds: float) -> str:
+    """``"about 45 min"``, ``"about 2.4 h"``, ``"about 40 s"``."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+def cost_text(core_seconds: float, workers: int) -> str:
+    """``"1.8 core-hours: about 54 min on 2 workers"``."""
+    wall = core_seconds / max(1, workers)
+    return f"{core_amount(core_seconds)}: {duration(wall)} on {workers} worker{'' if workers == 1 else 's'}"
+
+
+def core_amount(core_seconds: float) -> str:
+    """``"1.8 core-hours"``, or ``"40 core-seconds"`` below six minutes."""
+    if core_seconds < 360:
+        return f"{max(1, round(core_seconds))} core-seconds"
+    return f"{core_seconds / 3600:.2g} core-hours"
