@@ -366,6 +366,8 @@ def _what_is_kept(out: Path) -> str:
     from evosim.io.checkpoint import headers
 
     newest = headers(out / "checkpoints")
+    if not newest and not out.exists():
+        return "no checkpoint was written, so the folder was removed; run it again once the cause is fixed"
     if not newest:
         return "no checkpoint was written, so the run cannot be resumed; run it again"
     return (

@@ -175,12 +175,12 @@ def run(
 
 @contextmanager
 def _discard_unless_checkpointed(folder: Path):
-    """A signal (:class:`~evosim.errors.Stopped`) while a run folder is set up: if it has no
-    checkpoint yet, remove what was written (the lock then removes the folder it created), so a
-    signal leaves a resumable folder or none."""
+    """A signal (:class:`~evosim.errors.Stopped`) or a failed write while a run folder is set up:
+    if it has no checkpoint yet, remove what was written (the lock then removes the folder it
+    created), so the run leaves a resumable folder or none."""
     try:
         yield
-    except Stopped:
+    except (Stopped, OSError):
         if not headers(folder / "checkpoints"):
             for p in folder.iterdir():
                 if p.name != LOCK_NAME:

@@ -16,10 +16,11 @@ The places:
 Mounting needs privileges (root, or CAP_SYS_ADMIN in a container). Where
 ``mount`` is refused the places fall back to paths whose writes fail by
 construction: a folder symlinked to ``/sys`` (writes refused even to root)
-for read-only, and ``/dev/full`` (every write fails with "No space left on
-device") for full — a file there is ``/dev/full`` itself, a folder is a
-symlink to ``/dev/full`` (creating anything inside fails). The fallback is
-named in each case's id (``-fallback``), never silently skipped.
+for read-only, and for full a command whose files cannot grow (``RLIMIT_FSIZE``
+0, SIGXFSZ ignored: every write of a byte fails with "File too large", while,
+as on a full disk, folders and empty files can still be made). Each failure
+message says which place it was (``-fallback``); nothing is skipped.
+``EVOSIM_TEST_NO_MOUNT=1`` forces the fallback.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ SWEEP = SWEEP.replace("replicates: 1\narms", "arms")
 
 def _mount(where: Path, options: str) -> bool:
     where.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("EVOSIM_TEST_NO_MOUNT"):  # to exercise the fallback where mount works
+        return False
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
                        capture_output=True)  # fmt: skip
     return r.returncode == 0
@@ -101,8 +104,6 @@ class Place:
         self.kind, self.root, self.fallback, self.run = kind, root, fallback, run
 
     def path(self, name: str) -> Path:
-        if self.fallback and self.kind == "full":
-            return Path("/dev/full") if "." in name else self.root / name  # a file / a folder
         return self.root / name
 
 
@@ -139,10 +140,21 @@ def place(request, inputs, tmp_path_factory) -> Iterator[Place]:
     run = shutil.copytree(
         inputs / "run", where / "run", ignore=shutil.ignore_patterns("checkpoints")
     )
-    target = "/sys" if kind == "read-only" else "/dev/full"
-    root.symlink_to(target)
-    (run / "plots").symlink_to(target)
+    if kind == "read-only":
+        root.symlink_to("/sys")
+        (run / "plots").symlink_to("/sys")
+    else:
+        root.mkdir()
     yield Place(kind, root, True, run)
+
+
+def _no_file_growth() -> None:
+    """In the child of the full-disk fallback: no file may grow (writes fail with EFBIG)."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
 def _cases(inputs: Path, p: Place) -> dict[str, list[object]]:
@@ -199,7 +211,9 @@ CASES = ["run", "init -o", "schema -o", "plot", "plot --newick", "report --out",
          "view --screenshot", "view --frames", "experiment --out", "sweep --out"]  # fmt: skip
 
 
-def _evosim(args: list[object], cwd: Path, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+def _evosim(
+    args: list[object], cwd: Path, stdout=subprocess.PIPE, full: bool = False
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "evosim", *map(str, args)],
         cwd=cwd,
@@ -208,6 +222,7 @@ def _evosim(args: list[object], cwd: Path, stdout=subprocess.PIPE) -> subprocess
         text=True,
         timeout=600,
         env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+        preexec_fn=_no_file_growth if full else None,
     )
 
 
@@ -216,7 +231,7 @@ def test_every_command_refuses_an_unwritable_place_in_one_line(case, place, inpu
     args = _cases(inputs, place)[case]
     watched = place.root if not place.fallback else place.run
     before = _tree(watched)
-    r = _evosim(args, tmp_path)
+    r = _evosim(args, tmp_path, full=place.fallback and place.kind == "full")
     msg = r.stderr.strip()
     assert r.returncode == 1, (
         f"{case} ({place.kind}{'-fallback' if place.fallback else ''}): {r.stderr}"
@@ -227,7 +242,7 @@ def test_every_command_refuses_an_unwritable_place_in_one_line(case, place, inpu
     assert "Traceback" not in r.stderr
     reason = ("Read-only file system", "Permission denied", "Operation not permitted", "Not a directory",
               "No such file or directory") if place.kind == "read-only" else (
-              "No space left on device", "Not a directory")  # fmt: skip
+              "No space left on device", "File too large")  # fmt: skip
     assert any(x in msg for x in reason), msg
     assert _tree(watched) == before, f"{case} left something behind"
     assert list(tmp_path.iterdir()) == []  # nor in the working folder (no runs/ default)
