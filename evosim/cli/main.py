@@ -180,6 +180,13 @@ def init(output: str | None, parameters: bool) -> None:
     ),
 )
 @click.option(
+    "--reseed",
+    type=click.IntRange(0, 2**63 - 1),
+    metavar="K",
+    help="With --from: continue on a fresh random stream keyed by (seed, the checkpoint's tick, K), "
+    "a different future from the same past; the same K repeats it byte for byte (docs/replay.md).",
+)
+@click.option(
     "--record-every",
     type=click.IntRange(0, 100_000_000),
     metavar="K",
@@ -246,6 +253,7 @@ def _run(
     checkpoint_every,
     resume_folder,
     from_checkpoint,
+    reseed,
     record_every,
     threads,
     quiet,
@@ -267,6 +275,19 @@ def _run(
                 "--resume RUN_FOLDER continues a run as it was configured; it takes no --record-every"
             )
         overrides = (*overrides, f"output.record_every={record_every}")
+
+    def starting() -> None:
+        """Once every check has passed (a refusal is then the only line): say the kernels compile."""
+        if not quiet and not bar and not runner.kernels_cached():  # a bar says it itself
+            click.echo(
+                "Compiling the numba kernels (first run only; cached afterwards)...", err=True
+            )
+
+    if reseed is not None and not from_checkpoint:
+        raise ConfigError(
+            "--reseed K starts a fresh future from a checkpoint: give --from CHECKPOINT "
+            "(a run from tick 0 takes --seed; --resume continues a run on its own stream)"
+        )
     if from_checkpoint:
         if resume_folder or seed is not None:
             raise ConfigError(
@@ -288,9 +309,13 @@ def _run(
                 progress=progress,
                 checkpoint_every=checkpoint_every,
                 world_file=world_file,
+                reseed=reseed,
+                starting=starting,
             )
 
         label = f"{world.name} from {Path(from_checkpoint).name}"
+        if reseed is not None:
+            label += f", reseed {reseed}"
     elif resume_folder:
         if world_file or overrides or seed is not None or out:
             raise ConfigError(
@@ -301,7 +326,9 @@ def _run(
         bar_ticks = ticks if ticks is not None or not cfg.is_file() else load_world(cfg).sim.ticks
 
         def job(progress):
-            return runner.resume(resume_folder, force=force, progress=progress, ticks=ticks)
+            return runner.resume(
+                resume_folder, force=force, progress=progress, ticks=ticks, starting=starting
+            )
 
         label, out_path = f"resume {resume_folder}", Path(resume_folder)
     else:
@@ -320,14 +347,13 @@ def _run(
                 progress=progress,
                 checkpoint_every=checkpoint_every,
                 world_file=world_file,
+                starting=starting,
             )
 
         label = f"{world.name} seed {seed}"
     where["out"] = out_path
     compiling = not runner.kernels_cached()
     bar = not quiet and bar_ticks is not None and at_terminal()
-    if compiling and not quiet and not bar:
-        click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
     try:
         result = with_bar(job, label, bar_ticks, compiling) if bar else job(None)
     except runner.Interrupted as exc:

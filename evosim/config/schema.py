@@ -419,6 +419,14 @@ class SimConfig(Strict):
 
     seed: int = _f(0, "seed of every random draw", ge=0, le=2**63 - 1)
     ticks: int = _f(10000, "ticks to run (the CLI's --ticks overrides)", ge=0, le=MAX_TICKS)
+    reseed: int | None = _f(
+        None,
+        "a branch's reseed K, written by `evosim run --from CHECKPOINT --reseed K`: after the branch tick "
+        "the random numbers are keyed by (seed, branch tick, K), a fresh future from the same past "
+        "(docs/replay.md); null: the seed's own stream. Only a branch may set it",
+        ge=0,
+        le=2**63 - 1,
+    )
     population_cap: int = _f(
         2_000_000,
         f"most agents alive at once; births beyond it are refused (reported); at most {MAX_POPULATION_CAP:,} "

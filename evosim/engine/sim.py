@@ -16,7 +16,7 @@ import numpy as np
 
 from evosim.config.priors import resolve_world
 from evosim.config.schema import World
-from evosim.defaults import G_CHILDHOOD, GENES, LAND, RNG_CAP
+from evosim.defaults import G_CHILDHOOD, GENES, LAND, RNG_CAP, RNG_RESEED
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
 from evosim.engine.founders import place_founders
@@ -58,6 +58,9 @@ class Simulation:
 
     Attributes:
         world, seed: the run's world and seed.
+        stream: the key of every random draw: the seed, or after :meth:`reseed` a key derived
+            from (seed, branch tick, reseed key) by :func:`stream_key`.
+        reseeded: ``(branch tick, key)`` of :meth:`reseed`, or None.
         params, ladder: the world's parameters and technology ladder as the kernels take them.
         cap: the population cap.
         pop: the agents (:class:`~evosim.engine.population.Population`).
@@ -71,6 +74,8 @@ class Simulation:
         on_death: optional :data:`DeathHook` called with the agents about to be removed
             (e.g. for lineage logs).
     """
+
+    reseeded: tuple[int, int] | None
 
     def __init__(self, world: World, seed: int | None = None):
         seed = int(world.sim.seed if seed is None else seed)
@@ -103,6 +108,8 @@ class Simulation:
         arrays.update({f"sim.{k}": v for k, v in counts.items()})
         arrays.update({f"species.{k}": v for k, v in self.species.state().items()})
         out = {"tick": scalars.pop("tick"), "seed": self.seed, **scalars}
+        if self.reseeded is not None:  # only then: other checkpoints keep their bytes
+            out["reseed"] = list(self.reseeded)
         out["next_id"] = int(self.pop.next_id)
         out["pending_events"] = list(self.events)
         out.update(self.interventions.state())
@@ -142,7 +149,26 @@ class Simulation:
         )
         sim.events.extend(tuple(e) for e in scalars["pending_events"])
         sim.interventions.restore(scalars)
+        if scalars.get("reseed") is not None:
+            branch_tick, key = (int(v) for v in scalars["reseed"])
+            sim._set_stream(branch_tick, key)
         return sim
+
+    def reseed(self, key: int) -> None:
+        """From the next tick on, draw from a fresh random stream keyed by (seed, this tick, ``key``).
+
+        The state is unchanged; only the random numbers of the future differ, so
+        futures branched from one state with different keys differ, and the same
+        key gives the same future byte for byte (``evosim run --from CKPT --reseed K``;
+        docs/replay.md). The key and the tick are saved with the state, so a
+        reseeded run resumes on its own stream.
+        """
+        self._set_stream(self.tick, int(key))
+
+    def _set_stream(self, branch_tick: int, key: int) -> None:
+        self.reseeded = (int(branch_tick), int(key))
+        self.stream = stream_key(self.seed, branch_tick, key)
+        self.interventions.seed = self.stream
 
     def _build(
         self,
@@ -157,6 +183,8 @@ class Simulation:
         """Set up everything but the founders (:meth:`__init__`) or the saved state (:meth:`from_state`)."""
         self.world = world
         self.seed = seed
+        self.stream = seed
+        self.reseeded = None
         self.params = params
         self.ladder = ladder_from_world(world)
         # learners whose social radius covers the grid draw their models from their whole species
@@ -254,7 +282,7 @@ class Simulation:
             g.habitat_pad,
             g.census_pad,
             g.halo,
-            self.seed,
+            self.stream,
             self.tick,
             self.params,
         )
@@ -347,7 +375,7 @@ class Simulation:
             (sc.order, sc.cell_end),
             top,
             s.manipulators,
-            self.seed,
+            self.stream,
             self.tick,
             self.params,
         )
@@ -378,7 +406,7 @@ class Simulation:
             p.n,
             p.next_id,
             self.tick,
-            self.seed,
+            self.stream,
             tuple(getattr(p, f) for f in k_life.BIRTH_FIELDS),
             tuple(getattr(s, a) for a in k_life.BIRTH_SPECIES_ARRAYS),
             self.params,
@@ -513,7 +541,7 @@ class Simulation:
         c.cap_refused += len(parents) - max(room, 0)
         if room <= 0:
             return parents[:0]
-        u = uniform_array(self.seed, self.tick, self.pop.id[parents], RNG_CAP, 0)
+        u = uniform_array(self.stream, self.tick, self.pop.id[parents], RNG_CAP, 0)
         return np.sort(parents[np.argsort(u, kind="stable")[:room]])
 
     def take_counts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -560,6 +588,16 @@ class Simulation:
 
 #: The per-species model ranking of well-mixed learning, when no learner is well mixed (unused).
 _NO_TOP = (np.zeros((0, 1)), np.zeros((0, 1), np.int64), np.zeros(0, np.int64))
+
+
+def stream_key(seed: int, branch_tick: int, key: int) -> int:
+    """The random-stream key of a reseeded branch: a 63-bit hash of (seed, branch tick, key).
+
+    numpy's ``SeedSequence`` mixes the words (with the purpose :data:`~evosim.defaults.RNG_RESEED`),
+    so nearby keys give unrelated streams, and none of them is the seed's own.
+    """
+    seq = np.random.SeedSequence([int(seed), int(branch_tick), RNG_RESEED, int(key)])
+    return int(seq.generate_state(1, np.uint64)[0]) & (2**63 - 1)
 
 
 def _halo(params: Params) -> int:

@@ -165,6 +165,12 @@ def _state_problem(scalars: dict, arrays: dict[str, np.ndarray]) -> str | None:
     cap = scalars.get("cap_reached_at")
     if cap is not None and not (_whole(cap) and cap <= scalars["tick"]):
         return f"scalars.cap_reached_at is {cap!r}, not a tick up to {scalars['tick']}"
+    reseed = scalars.get("reseed")
+    if reseed is not None and not (
+        isinstance(reseed, list) and len(reseed) == 2 and all(_whole(v) for v in reseed)
+        and reseed[0] <= scalars["tick"]
+    ):  # fmt: skip
+        return f"scalars.reseed is {reseed!r}, not [branch tick up to {scalars['tick']}, key >= 0]"
     ids = arrays.get("pop.id")
     if ids is not None and len(ids):
         if "next_id" in scalars and int(ids.max()) >= scalars["next_id"]:

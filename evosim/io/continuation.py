@@ -255,6 +255,7 @@ def branch(
     out: str | os.PathLike,
     force: bool = False,
     world_file: str | os.PathLike | None = None,
+    reseed: int | None = None,
 ) -> Recorder:
     """Start a new run folder ``out`` from a checkpoint, under ``world`` (e.g. with interventions).
 
@@ -262,7 +263,10 @@ def branch(
     checkpoint's; the world's parameters and interventions may differ, its
     grid, habitat and founders may not. When the checkpoint lies in a run
     folder, that run's logs up to the checkpoint are copied (after checking
-    them), so the branch has the whole history.
+    them), so the branch has the whole history. With ``reseed`` K the future
+    draws from a fresh stream keyed by (seed, the checkpoint's tick, K)
+    (:meth:`evosim.engine.sim.Simulation.reseed`); without, it keeps the
+    checkpoint's stream. ``sim.reseed`` of the recorded config is the key in force.
 
     Raises:
         ConfigError: unusable checkpoint, another grid, habitat or founders, ``out`` taken, or a
@@ -287,6 +291,10 @@ def branch(
     out = prepare_folder(out, force)
     world = world.model_copy(update={"sim": world.sim.model_copy(update={"seed": header["seed"]})})
     sim = ckpt.restore(world, arrays, header["scalars"])
+    if reseed is not None:
+        sim.reseed(reseed)
+    in_force = sim.reseeded[1] if sim.reseeded is not None else None
+    sim.world = world.model_copy(update={"sim": world.sim.model_copy(update={"reseed": in_force})})
     rec = Recorder(out, sim, world_file=world_file, checked=True)
     rec._start_folder()
     parent = header_path.resolve().parent.parent
@@ -295,7 +303,8 @@ def branch(
         rec.continue_logs(chunks, arrays, frames=False)
     else:  # no parent logs: start fresh logs at the branch tick
         rec._fresh_logs()
-    sim.events.append((sim.tick, "branch", -1, f"branched from {header_path.name}"))
+    how = f", reseed {reseed}" if reseed is not None else ""
+    sim.events.append((sim.tick, "branch", -1, f"branched from {header_path.name}{how}"))
     rec.write_events()
     rec._periodic_checkpoint()
     return rec

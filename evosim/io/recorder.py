@@ -431,6 +431,11 @@ class Recorder:
             "evosim_version": __version__,
             "world": sim.world.name,
             "seed": sim.seed,
+            **(
+                {"reseed": {"branch_tick": sim.reseeded[0], "key": sim.reseeded[1]}}
+                if sim.reseeded
+                else {}
+            ),
             "ended": ended,
             "ticks_run": sim.tick,
             "final_population": sum(pops.values()),

@@ -116,7 +116,14 @@ def _signals():
             signal.signal(sig, old)
 
 
-def _loop(rec: Recorder, ticks: int, progress: Callable[[Simulation], None] | None) -> dict:
+def _loop(
+    rec: Recorder,
+    ticks: int,
+    progress: Callable[[Simulation], None] | None,
+    starting: Callable[[], None] | None = None,
+) -> dict:
+    if starting is not None:
+        starting()
     sim = rec.sim
     every = sim.world.output.checkpoint_every
     with _signals() as caught:
@@ -141,6 +148,7 @@ def run(
     progress: Callable[[Simulation], None] | None = None,
     checkpoint_every: int | None = None,
     world_file: str | os.PathLike | None = None,
+    starting: Callable[[], None] | None = None,
 ) -> dict:
     """Run ``world`` and write the run folder.
 
@@ -153,6 +161,8 @@ def run(
         progress: called after every tick (e.g. to advance a progress bar).
         checkpoint_every: overrides ``output.checkpoint_every``.
         world_file: the file ``world`` came from (recorded for ``--resume``).
+        starting: called once every check has passed, just before the simulation is built (the
+            kernels compile from there on a first run): the CLI's "Compiling..." notice.
 
     Returns:
         The summary written to ``summary.json``.
@@ -163,11 +173,19 @@ def run(
         Interrupted: a signal stopped the run (checkpoint and summary written).
     """
     world = resolve(world, ticks, seed, checkpoint_every)
+    if world.sim.reseed is not None:
+        raise ConfigError(
+            f"sim.reseed: {world.sim.reseed}: a reseed starts a fresh future from a checkpoint "
+            "(`evosim run --from CHECKPOINT --reseed K`); a run from tick 0 draws from its seed "
+            "(set sim.reseed to null, or give another --seed). Nothing was written"
+        )
     check_interventions(world, 0)
     prepare_folder(out, force)  # before building the world: a refused folder costs nothing
     with run_folder_lock(out) as folder:
         prepare_folder(folder, force)  # again: another process may have written it meanwhile
         with _discard_unless_checkpointed(folder):
+            if starting is not None:  # every check passed: the kernels compile from here on
+                starting()
             rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
             rec.open()
         return _loop(rec, world.sim.ticks, progress)
@@ -193,13 +211,14 @@ def resume(
     force: bool = False,
     progress: Callable[[Simulation], None] | None = None,
     ticks: int | None = None,
+    starting: Callable[[], None] | None = None,
 ) -> tuple[dict, list[str], int]:
     """Continue a run from its newest checkpoint whose logs match (see :mod:`evosim.io.continuation`).
 
     Args:
         folder: the run folder.
         force: resume even if the world file changed since the run started.
-        progress: as for :func:`run`.
+        progress, starting: as for :func:`run`.
         ticks: the run's new length (recorded in its config.yaml); default: its own.
 
     Returns:
@@ -214,7 +233,7 @@ def resume(
     with run_folder_lock(folder, create=False):
         rec, refused = continuation.resume(folder, force, ticks)
         start = rec.sim.tick
-        return _loop(rec, rec.sim.world.sim.ticks, progress), refused, start
+        return _loop(rec, rec.sim.world.sim.ticks, progress, starting), refused, start
 
 
 def branch(
@@ -226,6 +245,8 @@ def branch(
     progress: Callable[[Simulation], None] | None = None,
     checkpoint_every: int | None = None,
     world_file: str | os.PathLike | None = None,
+    reseed: int | None = None,
+    starting: Callable[[], None] | None = None,
 ) -> dict:
     """Run ``world`` from a checkpoint's state into a new run folder (``evosim run --from``).
 
@@ -234,7 +255,9 @@ def branch(
         world: the branch's world (same grid; other parameters and interventions may differ).
         out: the new run folder.
         ticks: total ticks (counted from tick 0) to reach; default ``world.sim.ticks``.
-        force, progress, checkpoint_every, world_file: as for :func:`run`.
+        force, progress, checkpoint_every, world_file, starting: as for :func:`run`.
+        reseed: a fresh random stream keyed by (seed, the checkpoint's tick, ``reseed``)
+            (``--reseed``; :func:`evosim.io.continuation.branch`).
 
     Returns:
         The summary.
@@ -243,8 +266,10 @@ def branch(
     prepare_folder(out, force)
     with run_folder_lock(out) as folder:
         with _discard_unless_checkpointed(folder):
-            rec = continuation.branch(checkpoint, world, out, force=force, world_file=world_file)
-        return _loop(rec, world.sim.ticks, progress)
+            rec = continuation.branch(
+                checkpoint, world, out, force=force, world_file=world_file, reseed=reseed
+            )
+        return _loop(rec, world.sim.ticks, progress, starting)
 
 
 def interventions_never_applied(folder: str | os.PathLike) -> list[str]:
