@@ -49,7 +49,9 @@ def test_the_same_reseed_repeats_and_another_differs(tmp_path, checkpoint):
     # the past is shared: every future's time series starts with the same rows up to the branch
     head = [r for r in tp.splitlines() if not r[:1].isdigit() or int(r.split(",")[0]) <= PAST]
     for text in (ta, tc):
-        assert [r for r in text.splitlines() if not r[:1].isdigit() or int(r.split(",")[0]) <= PAST] == head
+        assert [
+            r for r in text.splitlines() if not r[:1].isdigit() or int(r.split(",")[0]) <= PAST
+        ] == head
 
 
 def test_the_reseed_is_recorded(tmp_path, checkpoint):
@@ -66,7 +68,10 @@ def test_the_reseed_is_recorded(tmp_path, checkpoint):
     plain = tmp_path / "plain"
     future(checkpoint, plain, None)
     assert "reseed" not in read_summary(plain)
-    assert "reseed" not in json.loads(sorted((plain / "checkpoints").glob("*.json"))[-1].read_text())["scalars"]
+    assert (
+        "reseed"
+        not in json.loads(sorted((plain / "checkpoints").glob("*.json"))[-1].read_text())["scalars"]
+    )
 
 
 def test_a_reseeded_run_interrupted_and_resumed_is_byte_identical(tmp_path, checkpoint):
@@ -102,7 +107,9 @@ def test_a_run_from_tick_0_refuses_a_reseed(tmp_path):
 
 
 def test_cli_reseed_runs_a_branch_and_refuses_without_from(cli, checkpoint, tmp_path):
-    r = cli("run", "--from", checkpoint, "--reseed", 3, "--ticks", 80, "--out", tmp_path / "f", "-q")
+    r = cli(
+        "run", "--from", checkpoint, "--reseed", 3, "--ticks", 80, "--out", tmp_path / "f", "-q"
+    )
     assert r.exit_code == 0, r.output
     assert read_summary(tmp_path / "f")["reseed"] == {"branch_tick": PAST, "key": 3}
     r = cli("run", "--reseed", 3, "--ticks", 10, "--out", tmp_path / "g", "-q")
