@@ -40,6 +40,13 @@ from evosim.io.outputs import writing
     is_flag=True,
     help="Validate SPEC and print the plan (finished and pending replicates) without running.",
 )
+@click.option(
+    "--ticks",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Replace SPEC's ticks. A larger horizon for an existing experiment folder extends each finished "
+    "replicate from its final checkpoint (recorded in experiment.json; --dry-run gives its cost).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @refusals
 def experiment(
@@ -48,6 +55,7 @@ def experiment(
     out: str | None,
     scheduler: str | None,
     dry_run: bool,
+    ticks: int | None,
     quiet: bool,
 ) -> None:
     """Run the arms x replicates of the experiment file SPEC on a Dask cluster.
@@ -55,7 +63,8 @@ def experiment(
     Each replicate writes OUT/<arm>/rep-<k>/; OUT/experiment.json records the
     spec, the derived seeds and the evosim version. Interrupted? Run the same
     command again: finished replicates are skipped, unfinished ones resume
-    from their newest checkpoint.
+    from their newest checkpoint. A larger ticks (in SPEC or --ticks) extends
+    the finished replicates of an existing folder without recomputing them.
     """
     from evosim.experiments import experiment as ex
 
@@ -63,7 +72,7 @@ def experiment(
         raise ConfigError(
             "--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates"
         )
-    exp = ex.load_experiment(spec)
+    exp = ex.load_experiment(spec, ticks)
     out_path = Path(out) if out else Path("runs") / exp.spec.name
     prep = ex.prepare(exp, out_path)  # refuses a spec with a sweep block
     p = prep.plan
@@ -79,12 +88,24 @@ def experiment(
             f"{len(p.finished)} replicate(s) already finished in {out_path}: skipped", err=True
         )
     n_workers = None if scheduler else workers or os.cpu_count() or 1
-    cost = experiment_cost(exp, p.todo, n_workers)
+    extending = {(a, k): done for a, k, done, _ in p.extend}
+    cost = experiment_cost(exp, p.todo, n_workers, extending)
+    if p.extend:
+        own = p.extension_core_seconds(exp.spec.ticks)
+        click.echo(
+            f"{len(p.extend)} finished replicate(s) to extend to {exp.spec.ticks} ticks from their final "
+            f"checkpoints (their own wall time per tick so far gives about {own / 60:.1f} core-minutes)",
+            err=True,
+        )
     if dry_run:
         for k, seed in enumerate(exp.seeds):
             click.echo(f"replicate {k}: seed {seed}")
         for arm, k in p.todo:
-            click.echo(f"to run: {out_path / ex.run_folder(arm, k)}")
+            folder = out_path / ex.run_folder(arm, k)
+            if (arm, k) in extending:
+                click.echo(f"to extend: {folder} (tick {extending[arm, k]} -> {exp.spec.ticks})")
+            else:
+                click.echo(f"to run: {folder}")
         if p.todo:
             click.echo(f"estimate: {len(p.todo)} replicate(s) to run, {cost} {cost_source()}")
         return
@@ -127,7 +148,7 @@ def experiment(
             err=True,
         )
         sys.exit(130)
-    ran = {a: outcome.count(a) for a in ("ran", "resumed", "restarted", "skipped")}
+    ran = {a: outcome.count(a) for a in ("ran", "resumed", "restarted", "extended", "skipped")}
     click.echo(
         f"{len(outcome.results)} of {outcome.total} replicates finished ("
         + ", ".join(f"{v} {k}" for k, v in ran.items() if v)
@@ -144,14 +165,20 @@ def experiment(
     click.echo(f"next: evosim report {out_path}")
 
 
-def experiment_cost(exp: Any, todo: list[tuple[str, int]], workers: int | None) -> str:
+def experiment_cost(
+    exp: Any, todo: list[tuple[str, int]], workers: int | None, extending: dict | None = None
+) -> str:
     """The estimated cost of the replicates ``todo`` of experiment ``exp`` (:mod:`evosim.analysis.cost`).
 
-    ``workers``: local worker processes (None: a cluster's, unknown, so no wall time).
+    ``workers``: local worker processes (None: a cluster's, unknown, so no wall time). ``extending``:
+    the ticks already run by each (arm, replicate) of ``todo`` that is extended (only the rest costs).
     """
     from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
 
-    core = sum(run_core_seconds(exp.arms[arm], exp.spec.ticks) for arm, _k in todo)
+    done = extending or {}
+    core = sum(
+        run_core_seconds(exp.arms[arm], exp.spec.ticks - done.get((arm, k), 0)) for arm, k in todo
+    )
     return cost_text(core, workers) if workers else core_amount(core)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import time
@@ -100,7 +101,7 @@ def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec
             )
 
 
-def load_experiment(path: str | os.PathLike) -> Experiment:
+def load_experiment(path: str | os.PathLike, ticks: int | None = None) -> Experiment:
     """Load an experiment file and build every arm's world up front.
 
     The base world file is read once; the base is it with the common
@@ -110,13 +111,14 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
 
     Args:
         path: the experiment YAML file.
+        ticks: replaces the file's ``ticks`` (a longer horizon extends an existing folder).
 
     Raises:
         ConfigError: anything wrong with the file, the base world, the common
             overrides or any arm; nothing has run.
     """
     p = Path(path)
-    spec, node = read_spec(p)
+    spec, node = read_spec(p, ticks)
     world_path = (p.parent / spec.world).resolve()
     try:
         world_data, world_node = read_world_file(world_path)
@@ -234,6 +236,11 @@ def finished_summary(folder: str | os.PathLike) -> dict | None:
     return s if isinstance(s, dict) and s.get("ended") in FINISHED else None
 
 
+def needs_extension(summary: dict, ticks: int) -> bool:
+    """A finished run that completed fewer than ``ticks`` ticks (an extinct one stays as it is)."""
+    return summary.get("ended") == "completed" and int(summary.get("ticks_run", 0)) < ticks
+
+
 def lock_path(folder: str | os.PathLike) -> Path:
     """The lock file of a run folder: ``.<name>.lock`` beside it."""
     f = Path(folder)
@@ -271,9 +278,13 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
     # waits for another task of the same replicate (a Dask retry); removed when this one ends
     with locked(lock_path(folder), wait=True, what=str(folder)):
         summary, action = finished_summary(folder), "skipped"
+        if summary is not None and needs_extension(summary, task["ticks"]):
+            # a longer horizon: continue the finished run from its final checkpoint (evosim run --resume --ticks)
+            summary, _, _ = runner.resume(folder, force=True, ticks=task["ticks"])
+            action = "extended"
         if summary is None and (folder / "config.yaml").is_file():
             try:
-                summary, _, _ = runner.resume(folder, force=True)
+                summary, _, _ = runner.resume(folder, force=True, ticks=task["ticks"])
                 action = "resumed"
             except (
                 ConfigError
@@ -322,6 +333,13 @@ class Plan:
 
     finished: list[tuple[str, int]] = field(default_factory=list)
     todo: list[tuple[str, int]] = field(default_factory=list)
+    #: the finished replicates of ``todo`` that a longer horizon extends: (arm, k, ticks run,
+    #: wall seconds per tick of the run so far)
+    extend: list[tuple[str, int, int, float]] = field(default_factory=list)
+
+    def extension_core_seconds(self, ticks: int) -> float:
+        """Estimated core-seconds to extend :attr:`extend` to ``ticks``: each run's own seconds per tick so far."""
+        return sum((ticks - done) * per_tick for _, _, done, per_tick in self.extend)
 
 
 def make_task(exp: Experiment, out: Path, arm: str, k: int) -> dict:
@@ -345,7 +363,16 @@ def plan(exp: Experiment, out: str | os.PathLike) -> Plan:
     p = Plan()
     for arm in exp.arms:
         for k in range(len(exp.seeds)):
-            (p.finished if finished_summary(out / run_folder(arm, k)) else p.todo).append((arm, k))
+            s = finished_summary(out / run_folder(arm, k))
+            if s is None:
+                p.todo.append((arm, k))
+            elif needs_extension(s, exp.spec.ticks):
+                done = int(s["ticks_run"])
+                wall = float((s.get("timing") or {}).get("wall_time_s", math.nan))
+                p.extend.append((arm, k, done, wall / max(done, 1)))
+                p.todo.append((arm, k))
+            else:
+                p.finished.append((arm, k))
     return p
 
 
@@ -379,7 +406,7 @@ class Outcome:
     failures: list[tuple[str, int, str]] = field(default_factory=list)
 
     def count(self, action: str) -> int:
-        """How many replicates ended with ``action`` (skipped, ran, resumed, restarted)."""
+        """How many replicates ended with ``action`` (skipped, ran, resumed, restarted, extended)."""
         return sum(r["action"] == action for r in self.results)
 
 

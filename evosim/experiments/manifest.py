@@ -121,10 +121,32 @@ def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[
     return diff
 
 
+def _extension(exp: Experiment, old: dict, new: dict) -> dict | None:
+    """``new`` as it would be at the old horizon, if ``new`` only lengthens the folder's experiment; else None.
+
+    A longer ``ticks`` extends every finished replicate from its final checkpoint
+    (:func:`evosim.experiments.experiment.ensure_run`); everything else must match at the old horizon,
+    so the fingerprints are recomputed with the old tick count. Sweeps are not extended.
+    """
+    t0 = old.get("ticks")
+    if not isinstance(t0, int) or new["ticks"] <= t0 or "sweep" in new or "sweep" in old:
+        return None
+    s = exp.spec
+    return {
+        **new,
+        "ticks": t0,
+        "base_fingerprint": fingerprint(exp.base, s.branch_tick or t0),
+        "arms": [{**a, "fingerprint": fingerprint(exp.arms[a["name"]], t0)} for a in new["arms"]],
+    }
+
+
 def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) -> dict:
     """The manifest ``exp`` would write into ``out``, after checking that ``out`` may take it (nothing is written).
 
     ``new``: the manifest to write, if not :func:`manifest` of ``exp`` (a sweep's, :func:`sweep_manifest`).
+
+    A larger ``ticks`` than the folder's is an *extension*: allowed when nothing else changed,
+    recorded in the manifest's ``extensions`` (``from_ticks``, ``to_ticks``, ``at``).
 
     Raises:
         ConfigError: ``out`` is a file, a non-empty folder that is not an
@@ -150,19 +172,30 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
     new = new if new is not None else manifest(exp)
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)
-    diff = _incompatible(old, new, history) if rerun else []
+    extension = _extension(exp, old, new) if rerun else None
+    diff = _incompatible(old, extension or new, history) if rerun else []
     if diff:
         may = (
             "only `sweep.replicates`, descriptions, the arm list and the `samples` of a morris or sobol design "
             "(SALib appends to those) may change between re-runs"
             if "sweep" in new
-            else "only `replicates`, descriptions and the arm list may change between re-runs"
+            else "only `replicates`, descriptions, the arm list and a larger `ticks` (an extension) may change "
+            "between re-runs"
         )
         raise ConfigError(
             f"--out {out}: holds experiment runs made with a different {', '.join(diff)}; re-running there would mix "
             f"them. Choose another --out ({may})"
         )
     new["created"] = old.get("created") or time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    new["extensions"] = list(old.get("extensions", []))
+    if extension is not None:
+        new["extensions"].append(
+            {
+                "from_ticks": old["ticks"],
+                "to_ticks": new["ticks"],
+                "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
     new["arm_history"] = _arm_history({**new, "arm_history": history})
     return new
 

@@ -310,14 +310,18 @@ class ExperimentSpec(Strict):
         return self.checkpoint_every or max(1, self.ticks // 10)
 
 
-def read_spec(path: str | os.PathLike) -> tuple[ExperimentSpec, Any]:
+def read_spec(path: str | os.PathLike, ticks: int | None = None) -> tuple[ExperimentSpec, Any]:
     """Read and validate an experiment file; returns (spec, YAML node tree).
+
+    ``ticks``: replaces the file's ``ticks`` (``evosim experiment --ticks``).
 
     Raises:
         ConfigError: unreadable file, bad YAML, or a schema violation (one paragraph: file, key path, line).
     """
     p = Path(path)
     data, node = read_world_file(p, kind="experiment", keys="name:, world:, arms:, ...")
+    if ticks is not None and isinstance(data, dict):
+        data = {**data, "ticks": ticks}
     try:
         return ExperimentSpec.model_validate(data), node
     except ValidationError as exc:

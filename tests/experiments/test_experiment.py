@@ -247,10 +247,17 @@ def test_out_holding_another_experiment_is_refused(tmp_path):
     write_manifest(
         load_experiment(write_spec(tmp_path, spec_text(replicates=3), "more.yaml")), out
     )  # more replicates: fine
-    with pytest.raises(ConfigError, match="different ticks"):
+    with pytest.raises(ConfigError, match="different ticks"):  # shorter: refused
         write_manifest(
-            load_experiment(write_spec(tmp_path, spec_text(ticks=61), "other.yaml")), out
+            load_experiment(write_spec(tmp_path, spec_text(ticks=59), "other.yaml")), out
         )
+    # longer: an extension (tests/experiments/test_extend.py), here in a copy of the folder
+    longer = tmp_path / "longer"
+    shutil.copytree(out, longer)
+    m = write_manifest(
+        load_experiment(write_spec(tmp_path, spec_text(ticks=61), "long.yaml")), longer
+    )
+    assert m["ticks"] == 61 and m["extensions"][0]["from_ticks"] == 60
     with pytest.raises(ConfigError, match="arm 'hands'"):
         write_manifest(
             load_experiment(
