@@ -307,3 +307,89 @@ def stat(table: pd.DataFrame, analysis: str, arm: str, statistic: str, clade: st
     if horizon is not None:
         t = t[np.isclose(t["horizon"].astype(float), horizon)]
     return float(t["value"].iloc[0]) if len(t) else math.nan
+
+
+# ------------------------------------------------------------------- n(T)
+#: plateau of n(T): largest change, over the last quarter of the horizon, of any founding clade's share of
+#: replicates in which it is intelligent (technological) by T
+N_PLATEAU_TOLERANCE = 0.05
+N_GRID = 100
+
+
+def n_by_tick(
+    clades: pd.DataFrame, arms: list[str], horizon: int, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """n(T) = intelligent ÷ technological clades by tick T, per arm, on a grid of ``N_GRID`` + 1 ticks.
+
+    A counted clade is intelligent (technological) by T when its first intelligent (technological)
+    species was detected at or before T (clades.csv ``intelligent_at``, ``technological_at``). Per arm
+    and T: ``intelligent`` and ``technological`` (clades per replicate), ``n`` (their ratio summed over
+    replicates, as the report's n; inf when none is technological) with a 95% bootstrap interval
+    (replicates resampled, the same draws for every arm and tick).
+
+    Returns:
+        Columns ``arm``, ``tick``, ``intelligent``, ``technological``, ``n``, ``n_low``, ``n_high``.
+    """
+    grid = np.unique(np.round(np.linspace(0, horizon, N_GRID + 1)).astype(np.int64))
+    c = clades[clades["counted"].astype(bool)]
+    reps = sorted(pd.unique(clades["replicate"])) if len(clades) else []
+    rng = np.random.default_rng(seed)
+    idx = (
+        rng.integers(0, len(reps), size=(n_boot, len(reps)))
+        if reps
+        else np.zeros((n_boot, 0), np.int64)
+    )
+    rows = []
+    for arm in arms:
+        ca = c[c["arm"] == arm]
+        present = sorted(pd.unique(clades.loc[clades["arm"] == arm, "replicate"]))
+        if not present:
+            continue
+        ri = {r: i for i, r in enumerate(reps)}
+        intel = np.full((len(reps), len(grid)), np.nan)
+        tech = np.full((len(reps), len(grid)), np.nan)
+        for r in present:
+            cr = ca[ca["replicate"] == r]
+            ia = cr["intelligent_at"].astype(float).to_numpy()[:, None]
+            ta = cr["technological_at"].astype(float).to_numpy()[:, None]
+            intel[ri[r]] = (ia <= grid[None, :]).sum(axis=0)
+            tech[ri[r]] = (ta <= grid[None, :]).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = np.nansum(intel, axis=0) / np.nansum(tech, axis=0)
+            draws = np.nansum(intel[idx], axis=1) / np.nansum(tech[idx], axis=1)  # (B, G)
+        lo, hi = np.full(len(grid), np.nan), np.full(len(grid), np.nan)
+        for j in range(len(grid)):
+            d = draws[:, j][~np.isnan(draws[:, j])]
+            if d.size:
+                lo[j], hi[j] = np.quantile(d, [0.025, 0.975], method="inverted_cdf")
+        for j, t in enumerate(grid):
+            rows.append((arm, int(t), float(np.nanmean(intel[:, j])), float(np.nanmean(tech[:, j])),
+                         float(n[j]), float(lo[j]), float(hi[j])))  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["arm", "tick", "intelligent", "technological", "n", "n_low", "n_high"]
+    )
+
+
+def n_plateau(clades: pd.DataFrame, arm: str, horizon: int) -> float:
+    """The tick from which n(T) of ``arm`` has plateaued, or NaN if it has not within the horizon.
+
+    Plateaued (issue 20's criterion): for every founding clade, the share of replicates in which it is
+    intelligent by T, and the share in which it is technological by T, stay within
+    :data:`N_PLATEAU_TOLERANCE` of their values at the horizon from that tick on, and that tick is at
+    or before three quarters of the horizon (the plateau spans at least the last quarter).
+    """
+    c = clades[(clades["arm"] == arm) & clades["counted"].astype(bool)]
+    n_reps = clades.loc[clades["arm"] == arm, "replicate"].nunique()
+    if not n_reps:
+        return math.nan
+    grid = np.unique(np.round(np.linspace(0, horizon, N_GRID + 1)).astype(np.int64))
+    ok = np.ones(len(grid), bool)
+    for _, g in c.groupby("clade"):
+        for col in ("intelligent_at", "technological_at"):
+            at = g[col].astype(float).to_numpy()[:, None]
+            share = (at <= grid[None, :]).sum(axis=0) / n_reps
+            ok &= np.abs(share - share[-1]) < N_PLATEAU_TOLERANCE
+    # the earliest tick from which every later tick is within the tolerance
+    bad = np.nonzero(~ok)[0]
+    start = grid[bad[-1] + 1] if len(bad) else grid[0]
+    return float(start) if start <= 0.75 * horizon else math.nan

@@ -23,6 +23,8 @@ class Report(Protocol):
     results: pd.DataFrame
     runs: pd.DataFrame
     clades: pd.DataFrame
+    n_by_tick: pd.DataFrame
+    n_plateau: dict[str, float]
     stuck: pd.DataFrame
     trajectories: pd.DataFrame
     config: dict[str, Any]
@@ -217,8 +219,12 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
 
 
 def plot_all(rep: Report, out: Path) -> list[Path]:
-    """Write outcomes.png, bottlenecks.png, trajectories.png, survival.png and clade_incidence.png into ``out``."""
-    from evosim.experiments.plots_survival import plot_clade_incidence, plot_survival
+    """Write outcomes.png, bottlenecks.png, trajectories.png, survival.png, clade_incidence.png, n_by_tick.png."""
+    from evosim.experiments.plots_survival import (
+        plot_clade_incidence,
+        plot_n_by_tick,
+        plot_survival,
+    )
 
     return [
         plot_outcomes(rep, out / "outcomes.png"),
@@ -226,4 +232,5 @@ def plot_all(rep: Report, out: Path) -> list[Path]:
         plot_trajectories(rep, out / "trajectories.png"),
         plot_survival(rep.runs, rep.arms, rep.name, out / "survival.png"),
         plot_clade_incidence(rep.clades, rep.arms, rep.name, out / "clade_incidence.png"),
+        plot_n_by_tick(rep.n_by_tick, rep.arms, rep.name, out / "n_by_tick.png", rep.n_plateau),
     ]

@@ -96,3 +96,48 @@ def plot_clade_incidence(clades: pd.DataFrame, arms: list[str], name: str, path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_n_by_tick(
+    nt: pd.DataFrame, arms: list[str], name: str, path: Path, plateau: dict[str, float]
+) -> Path:
+    """Per arm: n(T) = intelligent ÷ technological clades by tick T with its 95% interval (top), and the
+    intelligent (solid) and technological (dashed) clades per replicate by T (bottom); a dotted line marks
+    where n(T) plateaued."""
+    import math
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True)
+    for i, arm in enumerate(arms):
+        d = nt[nt["arm"] == arm] if len(nt) else nt
+        if not len(d):
+            continue
+        color = COLORS[i % len(COLORS)]
+        finite = d[d["n"].apply(math.isfinite)]
+        top.step(finite["tick"], finite["n"], where="post", color=color, label=arm)
+        hi = d["n_high"].where(d["n_high"].apply(math.isfinite))
+        top.fill_between(d["tick"], d["n_low"].where(d["n_low"].apply(math.isfinite)), hi, step="post",
+                         color=color, alpha=0.15)  # fmt: skip
+        bottom.step(
+            d["tick"], d["intelligent"], where="post", color=color, label=f"{arm}: intelligent"
+        )
+        bottom.step(d["tick"], d["technological"], where="post", color=color, ls="--",
+                    label=f"{arm}: technological")  # fmt: skip
+        start = plateau.get(arm, math.nan)
+        if not math.isnan(start):
+            top.axvline(start, color=color, ls=":", lw=0.9)
+    top.set_ylabel("n(T) = intelligent ÷ technological clades")
+    top.set_title("n by tick T (not drawn while no clade is technological: n = ∞); dotted: start of its plateau",
+                  fontsize=9)  # fmt: skip
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    bottom.set_ylabel("clades per replicate by T")
+    bottom.set_xlabel("tick T")
+    bottom.legend(fontsize=7, ncol=2)
+    bottom.grid(alpha=0.3)
+    fig.suptitle(
+        f"{name}: n as a function of time (95% bootstrap intervals over replicates)", fontsize=10
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -18,6 +18,7 @@ summary: :mod:`evosim.experiments.report_markdown`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -32,12 +33,13 @@ from evosim.analysis.outcomes import (
     analyse_run,
     classify,
 )
-from evosim.analysis.survival import default_horizons, survival_table
+from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, survival_table
 from evosim.errors import ConfigError
 from evosim.experiments.bootstrap import METRICS, bootstrap_results
 from evosim.experiments.experiment import finished_summary
 from evosim.experiments.report_data import Report
 from evosim.experiments.report_markdown import fmt, markdown
+from evosim.experiments.report_survival import horizon_warning
 from evosim.experiments.spec import control_of
 from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
@@ -142,6 +144,13 @@ def build_report(
                  notes, n_boot, seed, th=th)  # fmt: skip
     rep.horizons = default_horizons(float(runs_df["horizon"].max()))
     rep.survival = survival_table(runs_df, clades_df, arms, control, rep.horizons)
+    horizon = int(runs_df["horizon"].max())
+    rep.n_by_tick = n_by_tick(clades_df, arms, horizon, n_boot, seed)
+    # a plateau of the counts is no plateau while clades are still climbing (the horizon warning)
+    rep.n_plateau = {
+        a: math.nan if horizon_warning(clades_df, [a]) else n_plateau(clades_df, a, horizon)
+        for a in arms
+    }
     rep.markdown = markdown(rep)
     return rep
 
@@ -194,7 +203,7 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     files = []
     tables = {
-        "results.csv": rep.results,
+        "results.csv": rep.results_with_n_by_tick(),
         "runs.csv": rep.runs,
         "stuck_species.csv": rep.stuck,
         "clades.csv": rep.clades,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +33,32 @@ class Report:
     survival: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the tick horizons of its RMST and incidences
     horizons: list[float] = field(default_factory=list)
+    #: n(T) per arm (:func:`evosim.analysis.survival.n_by_tick`), and the tick from which it plateaued
+    #: per arm (NaN: not within the horizon; :func:`evosim.analysis.survival.n_plateau`)
+    n_by_tick: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_plateau: dict[str, float] = field(default_factory=dict)
     #: the conventions of the classification and the plateau detector
     th: Thresholds = field(default_factory=Thresholds)
     #: the bottleneck categories, in the order tables and plots list them
     bottlenecks: tuple[str, ...] = BOTTLENECKS
+
+    def results_with_n_by_tick(self) -> pd.DataFrame:
+        """results.csv: :attr:`results`, then one row per arm, tick and n(T) quantity (column ``tick``)."""
+        nt = self.n_by_tick
+        if not len(nt):
+            return self.results.assign(tick=math.nan)
+        parts = [self.results.assign(tick=math.nan)]
+        for metric, label, col, lo, hi in (
+            ("n_clades_by_tick", "n (clades) by tick T", "n", "n_low", "n_high"),
+            ("intelligent_clades_by_tick", "intelligent clades by tick T / replicate", "intelligent", None, None),
+            ("technological_clades_by_tick", "technological clades by tick T / replicate", "technological", None, None),
+        ):  # fmt: skip
+            parts.append(pd.DataFrame({
+                "arm": nt["arm"], "metric": metric, "label": label, "value": nt[col],
+                "ci_low": nt[lo] if lo else math.nan, "ci_high": nt[hi] if hi else math.nan,
+                "tick": nt["tick"],
+            }))  # fmt: skip
+        return pd.concat(parts, ignore_index=True)
 
     def result(self, arm: str, metric: str) -> pd.Series:
         """The row of :attr:`results` for ``arm`` and ``metric``."""

@@ -100,6 +100,40 @@ def markdown(rep: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+def _n_lead(rep: Report) -> list[str]:
+    """n at the plateau of n(T), where there is one, beside n at the horizon, per arm."""
+    nt = rep.n_by_tick
+    if not len(nt):
+        return []
+    cells = []
+    for a in rep.arms:
+        last = nt[nt["arm"] == a]
+        if not len(last):
+            continue
+        r = last.iloc[-1]
+        at_h = f"{fmt(r['n'])} [{fmt(r['n_low'])}, {fmt(r['n_high'])}]"
+        start = rep.n_plateau.get(a, math.nan)
+        climbing = horizon_warning(rep.clades, [a])
+        if math.isnan(start) or climbing:
+            why = (
+                "over 10 % of its intelligent clades still climbing"
+                if climbing
+                else "the counts still move"
+            )
+            cells.append(f"`{a}`: no plateau within the horizon ({why}); n at the horizon {at_h} (a censored "
+                         "value)")  # fmt: skip
+        else:
+            cells.append(f"`{a}`: **n at the plateau {fmt(r['n'])}** (settled from tick {start:.0f}); "
+                         f"n at the horizon {at_h}")  # fmt: skip
+    return [
+        "**n = intelligent ÷ technological clades** (n(T) in results.csv and n_by_tick.png; plateau: every "
+        "founding clade's share of replicates intelligent, and technological, by T moves less than 0.05 over "
+        "at least the last quarter of the horizon, and at most 10 % of the intelligent clades are still "
+        "climbing at the horizon): " + "; ".join(cells) + ".",
+        "",
+    ]
+
+
 def _censoring(rep: Report) -> list[str]:
     """The censored share per arm and, when the horizon cuts the climb, the warning (report_survival)."""
     if not len(rep.survival):
@@ -108,7 +142,8 @@ def _censoring(rep: Report) -> list[str]:
     for a in rep.arms:
         c = stat(rep.survival, "first_technological_ticks", a, "censored_share")
         cens.append(f"`{a}` {'—' if math.isnan(c) else f'{c:.0%}'}")
-    out = ["**Censored share** (replicates without a technological species at their end: not yet there, "
+    out = _n_lead(rep)
+    out += ["**Censored share** (replicates without a technological species at their end: not yet there, "
            "not failed; read the survival section): " + ", ".join(cens) + ".", ""]  # fmt: skip
     warn = horizon_warning(rep.clades, rep.arms)
     if warn:

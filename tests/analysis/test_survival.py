@@ -13,7 +13,7 @@ from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from lifelines.utils import restricted_mean_survival_time
 
-from evosim.analysis.survival import AJ_SEED
+from evosim.analysis.survival import AJ_SEED, n_plateau
 from evosim.experiments.report import build_report, write_report
 from tests.experiments.test_report import CETACEAN, PRIMATE, sp, write_run
 
@@ -205,3 +205,46 @@ def test_plots_are_written(experiment, tmp_path):
     names = {f.name for f in files}
     assert {"survival.png", "clade_incidence.png", "survival.csv"} <= names
     assert (tmp_path / "rep" / "survival.png").stat().st_size > 10_000
+
+
+def test_n_by_tick_from_the_clades(experiment):
+    rep = build_report(experiment, n_boot=200)
+    nt = rep.n_by_tick.set_index(["arm", "tick"])
+    # by hand from PRIMATES and CETACEANS: control by 1000: 12 intelligent clades, 4 technological
+    assert nt.loc[("control", 1000), "n"] == pytest.approx(3)
+    assert nt.loc[("control", 500), "n"] == pytest.approx(6)  # technological by 500: at 300 and 500
+    assert nt.loc[("control", 250), "intelligent"] == pytest.approx(11 / 6)  # one cetacean at 300
+    assert nt.loc[("control", 250), "n"] == math.inf  # none technological yet
+    assert nt.loc[("fast", 1000), "n"] == pytest.approx(12 / 8)
+    assert nt.loc[("fast", 1000), "n_low"] <= 1.5 <= nt.loc[("fast", 1000), "n_high"]
+    res = rep.results_with_n_by_tick()
+    rows = res[(res["metric"] == "n_clades_by_tick") & (res["arm"] == "fast")]
+    assert len(rows) == 101 and rows["tick"].iloc[-1] == HORIZON
+    assert rows["value"].iloc[-1] == pytest.approx(1.5)
+    # the control's counts are flat from its last event at 700 (<= 3/4 of the horizon), the fast arm's
+    # move at 900; but with two samples per lineage none is judged settled, so neither has a plateau
+    assert n_plateau(rep.clades, "control", HORIZON) == 700 and math.isnan(
+        n_plateau(rep.clades, "fast", HORIZON)
+    )
+    assert math.isnan(rep.n_plateau["control"])
+    text = rep.markdown
+    assert text.index("**n = intelligent ÷ technological clades**") < text.index(
+        "## The seed's quantity"
+    )
+    # flat counts, but two samples per lineage cannot show a settled one: still no plateau
+    assert (
+        "`control`: no plateau within the horizon (over 10 % of its intelligent clades still climbing)"
+        in text
+    )
+
+
+def test_n_plateau_needs_a_flat_last_quarter():
+    def clades(tech_ticks):
+        return pd.DataFrame({"arm": "a", "replicate": range(len(tech_ticks)), "clade": "primate", "counted": True,
+                             "intelligent_at": 100.0, "technological_at": tech_ticks})  # fmt: skip
+
+    # 10 replicates: one late event moves the share by 0.1, more than the tolerance
+    early = [float(200 + 10 * k) for k in range(9)]
+    assert n_plateau(clades(early + [np.nan]), "a", 1000) == pytest.approx(280)
+    assert math.isnan(n_plateau(clades(early + [900.0]), "a", 1000))
+    assert n_plateau(clades(early + [700.0]), "a", 1000) == pytest.approx(700)
