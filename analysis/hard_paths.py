@@ -28,8 +28,8 @@ def main() -> None:
     ap.add_argument(
         "--sociality",
         type=float,
-        default=Thresholds.sociality,
-        help="'low sociality' below this gene mean",
+        default=None,
+        help="list 'sociality' in a stuck species' lacks below this gene mean (default: not listed)",
     )
     args = ap.parse_args()
 

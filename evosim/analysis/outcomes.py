@@ -33,7 +33,9 @@ genes are its final mean genes, else its founder genes; effective dexterity
 is max(dexterity gene, its ``manipulators`` in species.csv -- granted to it, or
 inherited from its parent species when it formed); L = how many milestones it
 held (milestone events); the *culture fell short* when its highest skill at
-any sample (``max_skill``) stayed below the final milestone's threshold):
+any sample (``max_skill``) stayed below the final milestone's threshold; its
+*plateau* is the plateau detector's verdict on its own series
+(:mod:`evosim.analysis.plateau`: settled, climbing, extinct or short)):
 
 1. ``dexterity`` -- effective dexterity below ``min_dexterity`` of the first
    milestone not held, ``ladder[L]``; ``land`` -- the species is aquatic
@@ -43,17 +45,24 @@ any sample (``max_skill``) stayed below the final milestone's threshold):
    when both fail there). Gates block holding a milestone, not skill: such a
    species may have the skill and still not hold it;
 2. the same two gates on a later milestone, in ladder order;
-3. ``diffusion`` -- it held the final milestone, but never with enough of its
-   adults for long enough (``detectors.tech_share``, ``tech_window``);
-4. held by the culture (every gate met, the culture fell short): ``sociality``
-   < 0.3, ``childhood`` < 0.2, ``lifespan`` < 0.2 (genes in [0, 1];
-   :class:`Thresholds`) name the soft input of transmission that was low, in
-   that order; else ``brain/transmission``;
-5. ``none identified`` -- no gate failed on its mean genes and some member had
+3. ``still climbing`` -- alive at the end and not settled (climbing, or too few
+   samples to judge): censored, **not a bottleneck**; given time it may get there;
+4. ``diffusion`` -- it held the final milestone and its holder share settled
+   below the technological share (``detectors.tech_share``): the last rung
+   reached some members and stopped spreading;
+5. ``brain/transmission`` -- every gate met, settled, the culture fell short;
+6. ``none identified`` -- no gate failed on its mean genes and some member had
    the skill of the final milestone, yet none held it (the skilled members
    failed a gate their species' mean genes meet).
 
-``lacks`` lists every gate it fails, its low soft traits, and
+The soft-trait labels (sociality, childhood, lifespan below a fixed level) are
+gone as primary bottlenecks: the primates that do become technological have
+childhood 0.15-0.18, below the old "childhood < 0.2" rule (issue 20). Whether
+a soft trait binds is what the clamp and relief arms test. ``Thresholds`` may
+still name levels (default None: none), and a species below one lists that
+trait in ``lacks``.
+
+``lacks`` lists every gate it fails, its soft traits below a given level, and
 ``brain/transmission`` whenever the culture fell short.
 """
 
@@ -70,22 +79,18 @@ from evosim.errors import ConfigError
 from evosim.io.logs import Run
 
 #: primary bottleneck categories, in the order tables and plots list them
-BOTTLENECKS = (
-    "dexterity",
-    "land",
-    "sociality",
-    "childhood",
-    "lifespan",
-    "brain/transmission",
-    "diffusion",
-    "none identified",
-)
+BOTTLENECKS = ("dexterity", "land", "brain/transmission", "diffusion", "none identified")
+#: the label of a stuck species that has not settled: censored, never a bottleneck
+CLIMBING = "still climbing"
+#: every label of a stuck species, in the order tables and plots list them
+LABELS = (*BOTTLENECKS, CLIMBING)
 #: the categories of a species held by a gate, and by the culture
 GATES = ("dexterity", "land")
-CULTURE = ("sociality", "childhood", "lifespan", "brain/transmission")
+CULTURE = ("brain/transmission",)
 
 STUCK_COLUMNS = ["arm", "replicate", "species", "species_id", "milestones_reached", "max_skill",
-                 "land_share", "bottleneck", "lacks", "manipulators", "fire_substitute",
+                 "land_share", "plateau", "plateau_skill", "plateau_share", "bottleneck", "lacks",
+                 "manipulators", "fire_substitute",
                  *GENES]  # fmt: skip
 CLADE_COLUMNS = ["arm", "replicate", "clade", "root_id", "peak_population", "counted", "species",
                  "intelligent_species", "technological_species", "extinct", "lost", "intelligent_at",
@@ -100,8 +105,9 @@ class Thresholds:
     """Classification conventions of the report.
 
     Attributes:
-        sociality, childhood, lifespan: gene levels (in [0, 1]) below which a species counts as
-            lacking that soft input of cultural transmission.
+        sociality, childhood, lifespan: gene levels (in [0, 1]) below which a stuck species lists
+            that soft input of cultural transmission in ``lacks`` (None, the default: not listed;
+            never a primary bottleneck, module doc).
         aquatic: share of members on land (else mean habitat gene) below which a species counts as
             aquatic: an agent holds a ``needs_land`` milestone only where it stands on land.
         min_clade_population: peak population from which a founding lineage counts as a clade
@@ -109,9 +115,9 @@ class Thresholds:
         plateau: the plateau detector's conventions (:class:`evosim.analysis.plateau.PlateauRule`).
     """
 
-    sociality: float = 0.3
-    childhood: float = 0.2
-    lifespan: float = 0.2
+    sociality: float | None = None
+    childhood: float | None = None
+    lifespan: float | None = None
     aquatic: float = 0.5
     min_clade_population: int | None = None
     plateau: PlateauRule = PlateauRule()
@@ -190,8 +196,9 @@ def classify(
     th: Thresholds = Thresholds(),
     max_skill: float = math.nan,
     land_share: float = math.nan,
+    plateau: str | None = None,
 ) -> tuple[str, list[str]]:
-    """(primary bottleneck, everything it lacks) of an intelligent, never technological species.
+    """(primary label, everything it lacks) of an intelligent, never technological species.
 
     Args:
         genes: its mean genes.
@@ -202,6 +209,8 @@ def classify(
         max_skill: its highest skill at any sample (NaN: unknown, the culture is then not judged).
         land_share: share of its members on land at its last sample (NaN: unknown, the mean
             habitat gene decides whether it is aquatic).
+        plateau: the plateau detector's status of its series (None: not judged, so never
+            ``still climbing``).
 
     Rule: module doc.
     """
@@ -214,17 +223,18 @@ def classify(
             hard.append("dexterity")
         if aquatic and m.get("needs_land", False) and "land" not in hard:
             hard.append("land")
-    soft = [g for g in ("sociality", "childhood", "lifespan") if genes[g] < getattr(th, g)]
+    levels = {g: getattr(th, g) for g in ("sociality", "childhood", "lifespan")}
+    soft = [g for g, v in levels.items() if v is not None and genes[g] < v]
     short = bool(ladder) and max_skill < ladder[-1]["threshold"]  # False when max_skill is NaN
     lacks = hard + soft + (["brain/transmission"] if short else [])
-    if level >= len(ladder):
-        return "diffusion", lacks
     if hard:
         return hard[0], lacks
+    if plateau in ("climbing", "short"):
+        return CLIMBING, lacks
+    if level >= len(ladder):
+        return "diffusion", lacks
     if short:
-        return (soft[0] if soft else "brain/transmission"), lacks
-    if math.isnan(max_skill) and soft:  # the culture cannot be judged: name the low soft trait
-        return soft[0], lacks
+        return "brain/transmission", lacks
     return "none identified", lacks
 
 
@@ -355,6 +365,7 @@ def analyse_run(
         "flop_total": flop_total,
     }  # fmt: skip
     stuck_rows: list[dict] = []
+    last = float(ladder[-1]["threshold"]) if ladder else math.nan
     if len(sp):
         levels = milestones_held(run, ladder)
         grants = _grants(run)
@@ -368,16 +379,20 @@ def analyse_run(
             z = float(top_skill.get(sid, math.nan))
             level = levels.get(sid, 0)
             land = final_land_share(run, sid)
-            primary, lacks = classify(genes, level, ladder, level_m, has_fire, th, z, land)
+            plat = judge(ts, {sid}, horizon, last, False, th.plateau)
+            primary, lacks = classify(
+                genes, level, ladder, level_m, has_fire, th, z, land, str(plat["status"])
+            )
             stuck_rows.append(
                 {
                     "arm": arm, "replicate": replicate, "species": str(grants.at[sid, "name"]),
                     "species_id": sid, "milestones_reached": level, "max_skill": z, "land_share": land,
+                    "plateau": plat["status"], "plateau_skill": plat["skill"], "plateau_share": plat["share"],
                     "bottleneck": primary, "lacks": ";".join(lacks), "manipulators": level_m,
                     "fire_substitute": has_fire, **{g: genes[g] for g in GENES},
                 }
             )  # fmt: skip
-    for b in BOTTLENECKS:
+    for b in LABELS:
         row[column(b)] = sum(r["bottleneck"] == b for r in stuck_rows)
     cl.insert(0, "replicate", replicate)
     cl.insert(0, "arm", arm)

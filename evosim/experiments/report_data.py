@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosim.analysis.outcomes import BOTTLENECKS, CLADE_COLUMNS, Thresholds
+from evosim.analysis.outcomes import CLADE_COLUMNS, LABELS, Thresholds
 
 
 @dataclass
@@ -39,8 +39,8 @@ class Report:
     n_plateau: dict[str, float] = field(default_factory=dict)
     #: the conventions of the classification and the plateau detector
     th: Thresholds = field(default_factory=Thresholds)
-    #: the bottleneck categories, in the order tables and plots list them
-    bottlenecks: tuple[str, ...] = BOTTLENECKS
+    #: the labels of stuck species (bottlenecks and still climbing), in the order tables and plots list them
+    bottlenecks: tuple[str, ...] = LABELS
 
     def results_with_n_by_tick(self) -> pd.DataFrame:
         """results.csv: :attr:`results`, then one row per arm, tick and n(T) quantity (column ``tick``)."""

@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from evosim.analysis.outcomes import BOTTLENECKS, CULTURE, GATES
+from evosim.analysis.outcomes import CULTURE, GATES
+from evosim.analysis.outcomes import LABELS as STUCK_LABELS
 from evosim.analysis.survival import stat
 from evosim.experiments.bootstrap import CONDITIONAL, METRICS
 from evosim.experiments.report_data import Report
@@ -186,8 +187,10 @@ def _bottlenecks(rep: Report) -> list[str]:
         "",
         "## What held the intelligent species that never became technological",
         "",
-        'Primary bottleneck of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
-        'report"); in brackets, how many lack it at all (a species can lack several).',
+        'Primary label of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
+        'report"); in brackets, how many lack it at all (a species can lack several). A species that has not '
+        "settled (plateau detector) is *still climbing*: censored, not a bottleneck, and left out of the "
+        "held-by sums. A label is a hypothesis; the clamp and relief arms are the test.",
         "",
         *_table(rep.arms),
     ]
@@ -198,7 +201,7 @@ def _bottlenecks(rep: Report) -> list[str]:
         c = int(st["bottleneck"].isin(group).sum())
         return f"{c} ({c / len(st):.0%})" if len(st) else "0"
 
-    for b in BOTTLENECKS:
+    for b in STUCK_LABELS:
         cells = []
         for a in rep.arms:
             st = stuck[a]

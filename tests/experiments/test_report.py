@@ -322,10 +322,8 @@ def test_bottlenecks_of_stuck_species(synthetic):
     # skill 5 (the default of sp) never reached metallurgy's 18: the culture fell short too
     assert st.loc[("control", 0, "cetacean"), "lacks"] == "dexterity;land;brain/transmission"
     assert st.loc[("control", 1, "cephalopod"), "bottleneck"] == "land"
-    assert (
-        st.loc[("control", 1, "cephalopod"), "lacks"]
-        == "land;sociality;childhood;lifespan;brain/transmission"
-    )
+    # low soft traits (sociality 0.1, childhood 0.02, lifespan 0.1) are no longer labels (issue 20)
+    assert st.loc[("control", 1, "cephalopod"), "lacks"] == "land;brain/transmission"
     granted = st.loc[("hands", 0, "cetacean")]
     assert granted["bottleneck"] == "land" and granted["manipulators"] == pytest.approx(0.8)
     assert ("hands", 1, "cetacean") not in st.index  # it became technological
@@ -342,7 +340,7 @@ def test_bottlenecks_of_stuck_species(synthetic):
         (CETACEAN, 0, 0.0, False, ("dexterity", ["dexterity", "land"])),
         (CETACEAN, 0, 0.8, False, ("land", ["land"])),
         (CETACEAN, 0, 0.8, True, ("none identified", [])),
-        (CEPHALOPOD, 1, 0.0, True, ("sociality", ["sociality", "childhood", "lifespan"])),
+        (CEPHALOPOD, 1, 0.0, True, ("none identified", [])),  # soft traits are not labels
         (CORVID, 4, 0.0, False, ("dexterity", ["dexterity"])),  # metallurgy needs 0.5
         (CORVID, 1, 0.0, False, ("dexterity", ["dexterity"])),  # fire is met; dexterity fails later
         (PRIMATE, 5, 0.0, False, ("diffusion", [])),
@@ -381,11 +379,16 @@ def test_grants_come_from_species_csv(tmp_path):
         st.loc["cetacean.4", "bottleneck"] == "dexterity"
         and st.loc["cetacean.4", "manipulators"] == 0.0
     )
-    # every gate met: its culture (skill 5 < 18) held it; with the skill, nothing is identified
-    assert st.loc["cetacean.5", "bottleneck"] == "brain/transmission" and bool(
+    # every gate met: its culture (skill 5 < 18) fell short, but two samples cannot show it settled, so it
+    # is still climbing (not a bottleneck); with the skill, nothing is lacking
+    assert st.loc["cetacean.5", "bottleneck"] == "still climbing" and bool(
         st.loc["cetacean.5", "fire_substitute"]
     )
-    assert st.loc["cetacean.6", "bottleneck"] == "none identified"
+    assert (
+        st.loc["cetacean.5", "lacks"] == "brain/transmission"
+        and st.loc["cetacean.5", "plateau"] == "short"
+    )
+    assert st.loc["cetacean.6", "bottleneck"] == "still climbing"
     assert st.loc["cetacean.6", "lacks"] == "" and st.loc["cetacean.6", "max_skill"] == 20.0
 
 
@@ -520,8 +523,7 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
     [
         # every gate met, no member ever had metallurgy's skill (18): held by the culture
         (PRIMATE, 2, 0.0, False, 10.0, ("brain/transmission", ["brain/transmission"])),
-        (CEPHALOPOD, 1, 0.0, True, 3.0,
-         ("sociality", ["sociality", "childhood", "lifespan", "brain/transmission"])),
+        (CEPHALOPOD, 1, 0.0, True, 3.0, ("brain/transmission", ["brain/transmission"])),
         # the skill was there and no gate fails on the mean genes: nothing identified
         (PRIMATE, 2, 0.0, False, 25.0, ("none identified", [])),
         # gates block holding, not skill: skill enough for everything, land still holds it at fire
@@ -533,6 +535,46 @@ def test_report_on_a_tiny_real_experiment(tmp_path):
 def test_classification_with_the_culture(genes, level, manip, fire, skill, expected):
     got = classify(genes, level, LADDER, manip, fire, Thresholds(), max_skill=skill)
     assert got == (expected[0], expected[1])
+    # settled: the same label
+    assert (
+        classify(genes, level, LADDER, manip, fire, Thresholds(), skill, plateau="settled") == got
+    )
+
+
+@pytest.mark.parametrize(
+    "genes, level, manip, fire, skill, plateau, expected",
+    [
+        # not settled: still climbing, not a bottleneck, whatever its skill or milestones ...
+        (PRIMATE, 2, 0.0, False, 10.0, "climbing", "still climbing"),
+        (PRIMATE, 5, 0.0, False, 25.0, "climbing", "still climbing"),  # not diffusion while it spreads
+        (PRIMATE, 2, 0.0, False, 10.0, "short", "still climbing"),
+        # ... unless a gate holds it (a gate cannot be climbed)
+        (CETACEAN, 0, 0.0, False, 3.0, "climbing", "dexterity"),
+        # diffusion: the last rung held, the holder share settled (or the species died out)
+        (PRIMATE, 5, 0.0, False, 25.0, "settled", "diffusion"),
+        (PRIMATE, 5, 0.0, False, 25.0, "extinct", "diffusion"),
+        (PRIMATE, 2, 0.0, False, 10.0, "extinct", "brain/transmission"),
+    ],
+)  # fmt: skip
+def test_classification_with_the_plateau(genes, level, manip, fire, skill, plateau, expected):
+    got = classify(
+        genes, level, LADDER, manip, fire, Thresholds(), max_skill=skill, plateau=plateau
+    )
+    assert got[0] == expected
+
+
+def test_soft_trait_levels_only_list_what_a_species_lacks():
+    # the technological primates' own childhood (0.15-0.18) is below the old 0.2 rule: no label by default
+    primate = dict(PRIMATE, childhood=0.16)
+    assert classify(primate, 2, LADDER, max_skill=10.0, plateau="settled") == (
+        "brain/transmission",
+        ["brain/transmission"],
+    )
+    th = Thresholds(childhood=0.2)
+    assert classify(primate, 2, LADDER, th=th, max_skill=10.0, plateau="settled") == (
+        "brain/transmission",
+        ["childhood", "brain/transmission"],
+    )
 
 
 CLADE_RUN = [
