@@ -316,6 +316,18 @@ def clades(run: Run, min_population: int, rule: PlateauRule | None = None) -> pd
     return out[CLADE_COLUMNS[2:]]
 
 
+def _open_clades(counted: pd.DataFrame) -> int:
+    """Intelligent clades alive at the end, not technological, not settled (plateau detector): censored."""
+    intel = counted["intelligent_species"] > 0
+    return int(
+        (
+            intel
+            & ~counted["extinct"].astype(bool)
+            & counted["plateau"].isin(["climbing", "short"])
+        ).sum()
+    )
+
+
 def _first(s: dict, kind: str, horizon: int, flop_total: float) -> dict[str, float]:
     """First detection of ``kind``: tick and FLOP (NaN if none), and both restricted to the horizon."""
     hit = s.get(f"first_{kind}") or {}
@@ -352,6 +364,7 @@ def analyse_run(
         min_clade = int(run.config.get("detectors", {}).get("min_population", 50))
     cl = clades(run, min_clade, th.plateau)
     counted = cl[cl["counted"]]
+    n_open = _open_clades(counted)
     row = {
         "arm": arm, "replicate": replicate, "seed": s.get("seed"), "folder": str(run.folder),
         "ended": s.get("ended"), "ticks_run": s.get("ticks_run"), "horizon": horizon,
@@ -361,6 +374,7 @@ def analyse_run(
         "clades": len(counted), "intelligent_clades": int((counted["intelligent_species"] > 0).sum()),
         "technological_clades": int((counted["technological_species"] > 0).sum()),
         "lost_clades": int(counted["lost"].sum()),
+        "open_clades": n_open, "decided_clades": int((counted["intelligent_species"] > 0).sum()) - n_open,
         **_first(s, "intelligent", horizon, flop_total), **_first(s, "technological", horizon, flop_total),
         "flop_total": flop_total,
     }  # fmt: skip

@@ -25,6 +25,10 @@ METRICS = [
      "technological_clades"),
     ("lost_clades", "intelligent clades extinct, never technological / replicate", "mean",
      "lost_clades", None),
+    ("climbing_share", "share of intelligent clades still climbing at the horizon (censored)", "ratio",
+     "open_clades", "intelligent_clades"),
+    ("technological_share_settled", "share technological at the plateau (technological / intelligent clades "
+     "decided: technological, settled or extinct)", "ratio", "technological_clades", "decided_clades"),
     ("intelligent", "intelligent species / replicate", "mean", "intelligent", None),
     ("technological", "technological species / replicate", "mean", "technological", None),
     ("n", "n = intelligent / technological", "ratio", "intelligent", "technological"),

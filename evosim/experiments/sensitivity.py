@@ -13,6 +13,7 @@ difference from the control), the sensitivity indices of the design
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,13 @@ from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
 
 #: Outcomes the Markdown summary and the plots show (all of them are in the CSV files).
-KEY_OUTCOMES = ("intelligent", "technological", "p_technological")
+KEY_OUTCOMES = (
+    "intelligent",
+    "technological",
+    "p_technological",
+    "km_median_ticks_to_technological",
+    "technological_share_settled",
+)
 
 
 def read_manifest(folder: str | Path) -> dict:
@@ -96,8 +103,45 @@ def sample_table(
                                 f"{m}_diff_high": r["diff_high"],
                             }
                         )
+            if len(sub) and (sub["arm"] == a).any():
+                row.update(survival_outcomes(sub[sub["arm"] == a]))
             rows.append(row)
+    if len(rows):
+        metrics += [m for m in SURVIVAL_METRICS if m not in metrics]
     return pd.DataFrame(rows), metrics
+
+
+#: the time-to-event outcomes of a sample's arm (:func:`survival_outcomes`), as (column, label)
+SURVIVAL_METRICS = [
+    ("km_median_ticks_to_technological", "median ticks to the first technological species (Kaplan-Meier; "
+     "inf: not reached)"),
+    ("rmst_ticks_to_technological", "restricted mean ticks to the first technological species (Kaplan-Meier, "
+     "to the horizon)"),
+    ("km_share_technological", "share of replicates with a technological species by the horizon (Kaplan-Meier)"),
+]  # fmt: skip
+
+
+def survival_outcomes(runs: pd.DataFrame) -> dict[str, float]:
+    """Kaplan-Meier median, RMST at the horizon and share by the horizon of the ticks to the first
+    technological species, over the runs of one sample and arm (runs.csv rows;
+    :mod:`evosim.analysis.survival`)."""
+    from lifelines.utils import restricted_mean_survival_time
+
+    from evosim.analysis.survival import km, run_times
+
+    rt = run_times(runs)
+    horizon = float(runs["horizon"].max())
+    fit = km(rt["ticks"], rt["event"])
+    with warnings.catch_warnings():  # scipy's quad on a step function
+        warnings.simplefilter("ignore")
+        rmst = float(restricted_mean_survival_time(fit, t=horizon))
+    surv = fit.survival_function_
+    s_h = float(surv[surv.index <= horizon].iloc[-1, 0])
+    return {
+        "km_median_ticks_to_technological": float(fit.median_survival_time_),
+        "rmst_ticks_to_technological": rmst,
+        "km_share_technological": 1.0 - s_h,
+    }
 
 
 # ------------------------------------------------------------------- report
@@ -250,6 +294,55 @@ def space_table(rep: SweepReport) -> list[str]:
     return out
 
 
+def grid_tables(rep: SweepReport) -> list[str]:
+    """For a grid over two parameters: per arm, a table of the time-to-event outcomes at each grid point.
+
+    Cells: Kaplan-Meier median ticks to the first technological species ("not reached" when over half
+    the replicates had none by the horizon) / share technological at the plateau (technological ÷
+    decided intelligent clades) / share of intelligent clades still climbing. Rows: the first
+    parameter's values; columns: the second's.
+    """
+    d = rep.design
+    names = list(d["problem"]["names"])
+    if d["sampler"] != "grid" or len(names) != 2 or not len(rep.samples):
+        return []
+    a_name, b_name = names
+    s = rep.samples
+    av, bv = sorted(pd.unique(s[a_name])), sorted(pd.unique(s[b_name]))
+
+    def num(v: float, pct: bool = False) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "—"
+        if np.isinf(v):
+            return "not reached"
+        return f"{v:.0%}" if pct else f"{v:.0f}"
+
+    out = [
+        "",
+        "## The grid: time to technology",
+        "",
+        f"Per arm, rows `{a_name}`, columns `{b_name}`. Cells: median ticks to the first technological "
+        "species (Kaplan–Meier) / share technological at the plateau (technological ÷ decided intelligent "
+        "clades) / share of intelligent clades still climbing at the horizon (censored).",
+    ]
+    for arm in rep.arms:
+        out += ["", f"`{arm}`:", "", f"| {a_name} \\ {b_name} | " + " | ".join(f"{b:g}" for b in bv) + " |",
+                "|---|" + "---|" * len(bv)]  # fmt: skip
+        for a in av:
+            cells = []
+            for b in bv:
+                r = s[(s["arm"] == arm) & (s[a_name] == a) & (s[b_name] == b)]
+                if not len(r) or not r["replicates"].iloc[0]:
+                    cells.append("—")
+                    continue
+                r0 = r.iloc[0]
+                cells.append(" / ".join((num(r0.get("km_median_ticks_to_technological", np.nan)),
+                                         num(r0.get("technological_share_settled", np.nan), True),
+                                         num(r0.get("climbing_share", np.nan), True))))  # fmt: skip
+            out.append(f"| {a:g} | " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(rep: SweepReport) -> str:
     """The Markdown summary: design, share of the swept space, key sensitivity indices, notes."""
     d = rep.design
@@ -272,7 +365,7 @@ def markdown(rep: SweepReport) -> str:
         out.append(
             f"| `{name}` | [{lo:.6g}, {hi:.6g}] | {'log' if dist == 'logunif' else 'linear'} |"
         )
-    out += ["", "## Share of the swept space", ""] + space_table(rep)
+    out += ["", "## Share of the swept space", ""] + space_table(rep) + grid_tables(rep)
     cols = INDICES[d["sampler"]]
     main, conf = cols[0], (cols[1] if cols[1].endswith("_conf") else None)
     sens = rep.sensitivity

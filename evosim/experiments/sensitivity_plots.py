@@ -22,6 +22,8 @@ KEY = (
     ("intelligent", "intelligent species / replicate"),
     ("technological", "technological species / replicate"),
     ("p_technological", "P(a technological species)"),
+    ("km_median_ticks_to_technological", "median ticks to technology (KM)"),
+    ("technological_share_settled", "share technological at the plateau"),
 )
 
 

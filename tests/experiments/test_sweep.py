@@ -361,6 +361,13 @@ def test_grid_sweep_extends_with_replicates_and_refuses_a_changed_design(tmp_pat
     res = CliRunner().invoke(report_cmd, args)
     assert res.exit_code == 0, res.output
     samples = pd.read_csv(out / "report" / "samples.csv")
+    # the time-to-event outcomes per grid point (none of these 40-tick runs becomes technological)
+    assert (samples["km_share_technological"] == 0).all()
+    assert np.isinf(samples["km_median_ticks_to_technological"]).all()
+    assert (samples["rmst_ticks_to_technological"] == 40).all()
+    assert "## The grid: time to technology" in (out / "report" / "summary.md").read_text(
+        encoding="utf-8"
+    )
     for i, g in samples.groupby("sample"):
         reps = [
             read_summary(out / f"sample-{i:04d}/control/rep-{k}")["intelligent_species"]
