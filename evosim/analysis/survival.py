@@ -138,7 +138,8 @@ def _at(frame: pd.DataFrame, t: float) -> pd.Series:
 
 def km_stats(fit, horizons: Sequence[float]) -> list[tuple[str, float, float, float, float]]:
     """(statistic, horizon, value, low, high) of a KM fit: median with its interval, and per horizon the
-    RMST (± 1.96 √variance) and the share that had the event (1 − S) with its interval."""
+    RMST (± 1.96 √variance, clipped to [0, horizon]) and the share that had the event (1 − S) with its
+    interval."""
     from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
     med = float(fit.median_survival_time_)
@@ -151,7 +152,10 @@ def km_stats(fit, horizons: Sequence[float]) -> list[tuple[str, float, float, fl
             warnings.simplefilter("ignore")
             mean, var = restricted_mean_survival_time(fit, t=h, return_variance=True)
         half = 1.959963984540054 * math.sqrt(max(float(var), 0.0))
-        out.append(("rmst", h, float(mean), float(mean) - half, float(mean) + half))
+        # a normal interval, clipped to [0, h] where the RMST lives
+        out.append(
+            ("rmst", h, float(mean), max(float(mean) - half, 0.0), min(float(mean) + half, h))
+        )
         s = _at(fit.survival_function_, h).iloc[0]
         lo_hi = _at(fit.confidence_interval_, h)
         out.append(

@@ -44,9 +44,15 @@ def _ci(table: pd.DataFrame, analysis: str, arm: str, statistic: str, clade: str
     v = float(r["value"])
     if statistic == "median" and math.isinf(v):
         return "not reached"
+    f = _ticks if analysis in (FIRST, CLADE) and statistic in ("median", "rmst") else fmt
     if math.isnan(float(r["ci_low"])):
-        return fmt(v)
-    return f"{fmt(v)} [{fmt(float(r['ci_low']))}, {fmt(float(r['ci_high']))}]"
+        return f(v)
+    return f"{f(v)} [{f(float(r['ci_low']))}, {f(float(r['ci_high']))}]"
+
+
+def _ticks(v: float) -> str:
+    """A tick count: whole, with thousands separators ('∞' for infinity, '—' for undefined)."""
+    return fmt(v) if math.isnan(v) or math.isinf(v) else f"{v:,.0f}"
 
 
 def still_climbing(clades: pd.DataFrame) -> pd.DataFrame:
