@@ -145,12 +145,16 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
             ]
         )
         if counts.any():
-            ax.bar(rep.arms, counts, bottom=bottom, label=b)
+            climbing = b == "still climbing"  # censored, not a bottleneck: drawn apart
+            ax.bar(rep.arms, counts, bottom=bottom, label=b + (" (not a bottleneck)" if climbing else ""),
+                   **({"color": "0.85", "hatch": "//", "edgecolor": "0.5"} if climbing else {}))  # fmt: skip
             bottom += counts
     ax.set_xticks(np.arange(len(rep.arms)), rep.arms, rotation=20, ha="right")  # long arm names
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("intelligent species never technological (all replicates)")
-    ax.set_title("What they lacked (primary bottleneck)", fontsize=10)
+    ax.set_title(
+        "What held them (primary label; hatched: still climbing at the horizon)", fontsize=10
+    )
     if bottom.any():
         ax.legend(fontsize=8)
     else:
