@@ -146,8 +146,11 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
         )
         if counts.any():
             climbing = b == "still climbing"  # censored, not a bottleneck: drawn apart
+            style: dict[str, Any] = (
+                {"color": "0.85", "hatch": "//", "edgecolor": "0.5"} if climbing else {}
+            )
             ax.bar(rep.arms, counts, bottom=bottom, label=b + (" (not a bottleneck)" if climbing else ""),
-                   **({"color": "0.85", "hatch": "//", "edgecolor": "0.5"} if climbing else {}))  # fmt: skip
+                   **style)  # fmt: skip
             bottom += counts
     ax.set_xticks(np.arange(len(rep.arms)), rep.arms, rotation=20, ha="right")  # long arm names
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
