@@ -37,22 +37,16 @@ from typing import Any
 
 import pandas as pd
 
-from evosim.analysis.outcomes import Thresholds, analyse_run, milestones_held
+from evosim.analysis.outcomes import CLIMBING, Thresholds, analyse_run, milestones_held
 from evosim.defaults import GENES
 from evosim.io.logs import Run
 
 #: What each primary bottleneck means, said to a user. Fields: {m} the first rung it failed, {final}
-#: the last rung, {need} that rung's min_dexterity, {dex} its effective dexterity, {gene} the value of
-#: the soft trait named, {th} the classification threshold of that trait, {skill} its best skill.
+#: the last rung, {need} that rung's min_dexterity, {dex} its effective dexterity, {skill} its best
+#: skill. (No soft-trait label: the clamp and relief arms test those, docs/experiments.md.)
 HELD_BY = {
     "dexterity": "its dexterity {dex:.2f} is below the {need:g} that {m} needs",
     "land": "it lives in water, and {m} needs land",
-    "sociality": "its culture fell short (best skill {skill:.1f} < {final_th:g}) with a low sociality "
-    "({gene:.2f} < {th:g}: few models to learn from)",
-    "childhood": "its culture fell short (best skill {skill:.1f} < {final_th:g}) with a short "
-    "childhood ({gene:.2f} < {th:g}: little time to learn)",
-    "lifespan": "its culture fell short (best skill {skill:.1f} < {final_th:g}) with a short life "
-    "({gene:.2f} < {th:g}: generations overlap little)",
     "brain/transmission": "every gate met, but its culture never reached the skill of {final} "
     "(best {skill:.1f} < {final_th:g})",
     "diffusion": "at most {adult_share} of its adults held {final} at a sample, never {tech_share} "
@@ -219,11 +213,6 @@ def story(run: Run, th: Thresholds | None = None) -> dict[str, Any]:
             }
             for m in ladder
         ],
-        "soft_thresholds": {
-            "sociality": th.sociality,
-            "childhood": th.childhood,
-            "lifespan": th.lifespan,
-        },
         "clades": [_clade(run, r, stuck, ladder, levels, min_pop) for r in clades.itertuples()],
         "first_intelligent": s.get("first_intelligent"),
         "first_technological": s.get("first_technological"),
@@ -283,8 +272,6 @@ def _held_by(c: dict[str, Any], st: dict[str, Any]) -> str:
         "final_th": st["final_threshold"] or 0.0,
         "need": rung["min_dexterity"] if rung else 0.0,
         "dex": max(genes.get("dexterity", 0.0), c["bottleneck_manipulators"] or 0.0),
-        "gene": genes.get(b, math.nan),
-        "th": st["soft_thresholds"].get(b, math.nan),
         "skill": c["max_skill"] if c["max_skill"] is not None else math.nan,
         "adult_share": _pct(c["final_adult_share_peak"]),
         "tech_share": _pct(st["tech_share"]),
@@ -304,6 +291,13 @@ def _clade_lines(c: dict[str, Any], st: dict[str, Any]) -> list[str]:
         head += (
             f": intelligent at tick {c['intelligent_at']} ({c['first_intelligent_species']}), "
             f"technological at tick {c['technological_at']} ({c['first_technological_species']})"
+        )
+    elif c["outcome"] == "intelligent" and c["bottleneck"] == CLIMBING and st["final_milestone"]:
+        head += (
+            f": intelligent at tick {c['intelligent_at']} ({c['first_intelligent_species']}), not yet "
+            "technological and still climbing at the end (its skill or holder share was still "
+            "rising: the run stopped first, nothing is known to hold it; run it longer with "
+            "--resume and a larger --ticks)"
         )
     elif c["outcome"] == "intelligent":
         head += (

@@ -181,3 +181,15 @@ def test_a_world_without_a_ladder(tmp_path):
     text = " ".join(story_text(st).split())
     assert "the technology ladder is empty" in text and "no technology ladder to climb" in text
     assert "None" not in text
+
+
+def test_a_clade_still_climbing_is_not_held_by_anything(two_fates):
+    st = story(two_fates)
+    assert (
+        "soft_thresholds" not in st
+    )  # the soft-trait labels are gone (the report no longer gives them)
+    s = by_clade(st)["swimmer"]
+    s["bottleneck"] = "still climbing"
+    flat = " ".join(story_text(st).split())
+    assert "not yet technological and still climbing at the end" in flat
+    assert "held by still climbing" not in flat
