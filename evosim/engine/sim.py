@@ -36,6 +36,7 @@ from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
+from evosim.engine.state import Clock
 from evosim.engine.world import regrowth_rate
 
 #: Called with ``(pop, rows, cause, tick)`` for the agents about to be removed: their rows of
@@ -269,26 +270,9 @@ class Simulation:
         )  # the food as regrow_food left it, signed by habitat
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(g.census_pad, g.halo)
-        k_move.sense_and_move(
-            p.x,
-            p.y,
-            p.genome,
-            p.energy,
-            p.id,
-            p.species,
-            p.guardian,
-            p.n,
-            g.sight_pad,
-            g.habitat_pad,
-            g.census_pad,
-            g.halo,
-            self.stream,
-            self.tick,
-            self.params,
-        )
-        k_move.follow_guardians(
-            p.x, p.y, p.genome, p.energy, p.guardian, p.n, g.habitat, self.params
-        )
+        a, cells = p.agents(), g.cells()
+        k_move.sense_and_move(a, p.n, cells, Clock(self.stream, self.tick), self.params)
+        k_move.follow_guardians(a, p.n, cells, self.params)
 
     def index_cells(self) -> None:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
@@ -361,22 +345,22 @@ class Simulation:
     def learn(self) -> None:
         """Juveniles copy the adults around them (Henrich 2004); adults innovate."""
         p, s, sc = self.pop, self.species, self.scratch
-        model_z = p.spare_views()[2]  # each row's skill as a model (scratch)
-        k_culture.model_skills(p.skill, p.genome, p.age, p.n, self.params, model_z)
+        a, n = p.agents(), p.n
+        model_z = sc.arena(p).model_z  # each row's skill as a model
+        k_culture.model_skills(a, n, self.params, model_z)
         if self._well_mixed:  # some social radius covers the grid: rank each species' adults once
             depth = int(self.params.max_models) + 1  # + 1: the learner itself may be among them
-            top = k_culture.species_top_models(p.species, model_z, p.n, len(s), depth)
+            top = k_culture.species_top_models(a, model_z, n, len(s), depth)
         else:
             top = _NO_TOP
         attempts, innovations = k_culture.learn_and_innovate(
-            (p.skill, p.lessons, p.id, p.species, p.x, p.y, p.genome, p.age, p.n),
-            model_z,
-            self.grids.habitat.shape,
-            (sc.order, sc.cell_end),
-            top,
-            s.manipulators,
-            self.stream,
-            self.tick,
+            a,
+            n,
+            k_culture.Models(model_z, *top),
+            self.grids.cells(),
+            sc.index(),
+            s.arrays(),
+            Clock(self.stream, self.tick),
             self.params,
         )
         self.counters.learning_attempts += attempts

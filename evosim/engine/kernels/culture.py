@@ -42,6 +42,8 @@ thread-independent.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
@@ -57,20 +59,37 @@ MAX_MODELS = 64
 BLOCK = 512
 
 
+class Models(NamedTuple):
+    """This tick's models, taken before anyone learns (so learning is order- and thread-blind).
+
+    ``z`` is per row (:func:`model_skills`); the per-species ranking is
+    :func:`species_top_models`'s, used where a social radius covers the grid (else empty).
+    """
+
+    z: np.ndarray  # float32: each row's skill as a model, -inf for juveniles
+    top_values: np.ndarray  # float64 (S, depth): per species, the best model skills, largest first
+    top_rows: np.ndarray  # int64 (S, depth): their rows (-1: none)
+    top_counts: np.ndarray  # int64 (S,): how many of them are set
+
+
 @kernel(parallel=True)
-def model_skills(skill, genome, age, n, p, out):
+def model_skills(a, n, p, out):
     """``out[i]`` = skill of agent i if it is an adult (a possible model), else -inf."""
+    skill = a.skill  # one field per statement (see learn_and_innovate)
+    genome = a.genome
+    age = a.age
     for i in nb.prange(n):
         out[i] = skill[i] if age[i] >= maturity(genome[i], p) else -np.inf
 
 
 @kernel
-def species_top_models(species, model_z, n, n_species, depth):
+def species_top_models(a, model_z, n, n_species, depth):
     """Per species, the ``depth`` best model skills (largest first) and their rows (for well-mixed learning).
 
     Returns:
         (values float64[n_species, depth], rows int64[n_species, depth], counts int64[n_species]).
     """
+    species = a.species
     vals = np.full((n_species, depth), -np.inf)
     rows = np.full((n_species, depth), -1, np.int64)
     cnt = np.zeros(n_species, np.int64)
@@ -156,27 +175,45 @@ def _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt):
 
 
 @kernel(parallel=True)
-def learn_and_innovate(pop, model_z, habitat_shape, index, top, manipulators, seed, tick, p):
+def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     """One tick of learning and innovation for every agent (see the module docstring).
 
     Args:
-        pop: (skill, lessons, ids, species, x, y, genome, age, n): the agent arrays
-            (skill and lessons are updated in place).
-        model_z: skill of each adult, -inf for juveniles (:func:`model_skills`, before learning).
-        habitat_shape: (height, width) of the grid.
-        index: (order, cell_end): agents sorted by cell and the end of each cell's run
-            (:func:`evosim.engine.kernels.spatial.cell_index`).
-        top: (values, rows, counts) of :func:`species_top_models` (used where the social
-            radius covers the grid; may be empty otherwise).
-        manipulators: effective-dexterity grants per species.
+        a: the agents (:class:`~evosim.engine.state.Agents`; ``skill`` and ``lessons`` of
+            rows ``0 .. n-1`` are updated in place).
+        n: live agents.
+        models: this tick's :class:`Models` (taken before learning).
+        cells: the grids (only their shape is read).
+        index: this tick's spatial index (:class:`~evosim.engine.state.Index`: ``order``
+            and ``cell_end``).
+        sa: the per-species arrays (``manipulators``: effective-dexterity grants).
+        clock: the seed and tick keying the draws.
+        p: the parameters.
 
     Returns:
         (learning attempts, innovations) made this tick (for the compute accounting).
     """
-    skill, lessons, ids, species, x, y, genome, age, n = pop
-    order, cell_end = index
-    top_vals, top_rows, top_cnt = top
-    height, width = habitat_shape
+    # one field per statement: a tuple assignment of fields before a prange loop miscompiles
+    # the parallel build (numba 0.68; tests/test_determinism.py compares the builds)
+    skill = a.skill
+    lessons = a.lessons
+    ids = a.id
+    species = a.species
+    x = a.x
+    y = a.y
+    genome = a.genome
+    age = a.age
+    model_z = models.z
+    top_vals = models.top_values
+    top_rows = models.top_rows
+    top_cnt = models.top_counts
+    order = index.order
+    cell_end = index.cell_end
+    manipulators = sa.manipulators
+    seed = clock.seed
+    tick = clock.tick
+    height = cells.habitat.shape[0]
+    width = cells.habitat.shape[1]
     depth_max = min(int(p.max_models), MAX_MODELS)
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0

@@ -131,36 +131,40 @@ def _better(seen, e_first, noise, kin, best, best_d, d):
 
 
 @kernel(parallel=True)
-def sense_and_move(
-    x,
-    y,
-    genome,
-    energy,
-    ids,
-    species,
-    guardian,
-    n,
-    sight_pad,
-    habitat_pad,
-    census_pad,
-    halo,
-    seed,
-    tick,
-    p,
-):
+def sense_and_move(a, n, cells, clock, p):
     """Move every agent one step (or not), in place; charge the move cost.
 
-    ``sight_pad`` (easy food signed by habitat: +F on land, -F on water, as
-    :func:`evosim.engine.kernels.food.regrow_layers` writes it), ``habitat_pad`` and
-    ``census_pad`` (see :func:`evosim.engine.kernels.spatial.census`) are grids padded by
-    :func:`pad_torus` / :func:`refresh_halo` with ``halo`` >= the largest
-    perception radius. One 64-bit hash per agent and tick gives nine 7-bit
-    noise draws, one per option (stay + 8 directions).
+    Args:
+        a: the agents (:class:`~evosim.engine.state.Agents`); ``x``, ``y`` and ``energy``
+            of rows ``0 .. n-1`` are updated.
+        n: live agents.
+        cells: the grids (:class:`~evosim.engine.state.Cells`): perception reads
+            ``sight_pad`` (easy food signed by habitat: +F on land, -F on water, as
+            :func:`evosim.engine.kernels.food.regrow_layers` writes it), ``habitat_pad`` and
+            ``census_pad`` (see :func:`evosim.engine.kernels.spatial.census`), grids padded
+            by :func:`pad_torus` / :func:`refresh_halo` with ``halo`` >= the largest
+            perception radius.
+        clock: the seed and tick keying the draws.
+        p: the parameters.
 
-    The 8 rays are walked together, one distance at a time (8 independent
-    running maxima instead of 8 loops in a row: about 1.7x faster); directions
-    1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
+    One 64-bit hash per agent and tick gives nine 7-bit noise draws, one per
+    option (stay + 8 directions). The 8 rays are walked together, one distance at
+    a time (8 independent running maxima instead of 8 loops in a row: about 1.7x
+    faster); directions 1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
     """
+    x = a.x  # one field per statement: a tuple assignment here miscompiles the parallel build
+    y = a.y
+    genome = a.genome
+    energy = a.energy
+    ids = a.id
+    species = a.species
+    guardian = a.guardian
+    sight_pad = cells.sight_pad
+    habitat_pad = cells.habitat_pad
+    census_pad = cells.census_pad
+    halo = cells.halo
+    seed = clock.seed
+    tick = clock.tick
     height = sight_pad.shape[0] - 2 * halo
     width = sight_pad.shape[1] - 2 * halo
     fp = sight_pad.ravel()
@@ -254,12 +258,18 @@ def _toward(a, b, size):
 
 
 @kernel(parallel=True)
-def follow_guardians(x, y, genome, energy, guardian, n, habitat, p):
+def follow_guardians(a, n, cells, p):
     """Step each dependant one cell toward its parent (after the parents moved).
 
     Parents are never dependants, so every read is of a position that no
     longer changes this tick: the result does not depend on thread count.
     """
+    x = a.x  # one field per statement: a tuple assignment here miscompiles the parallel build
+    y = a.y
+    genome = a.genome
+    energy = a.energy
+    guardian = a.guardian
+    habitat = cells.habitat
     height, width = habitat.shape
     for i in nb.prange(n):
         g = guardian[i]

@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from evosim.defaults import G_BRAIN, G_DEXTERITY, G_SOCIALITY, RNG_INNOVATE, RNG_LEARN
+from evosim.defaults import G_BRAIN, G_DEXTERITY, G_SOCIALITY, GENES, RNG_INNOVATE, RNG_LEARN
+from evosim.engine import state as st
 from evosim.engine.kernels import culture
 from evosim.engine.kernels.phenotype import maturity
 from evosim.engine.kernels.rng import gumbel, uniform
@@ -37,26 +38,43 @@ def cparams(**kw: float):
     return params(**{**EXACT, **kw})
 
 
+def agents(ag: Agents) -> st.Agents:
+    """The test's agent arrays as the kernels take them."""
+    return st.Agents(**{f: ag.a[f] for f in st.Agents._fields})
+
+
+def species_only(species: np.ndarray) -> st.Agents:
+    """Agents of which only ``species`` matters (for :func:`culture.species_top_models`)."""
+    zero = {f: np.zeros(len(species), dt) for f, dt in st.DTYPES[st.Agents].items()}
+    zero["genome"] = np.zeros((len(species), len(GENES)), st.DTYPES[st.Agents]["genome"])
+    return st.Agents(**{**zero, "species": np.asarray(species, zero["species"].dtype)})
+
+
 def learn(ag: Agents, shape, p, *, manipulators=None, seed=3, tick=5, n_species=None):
     """One tick of ``learn_and_innovate`` on ``ag`` as the simulation calls it; returns (attempts, innovations)."""
     height, width = shape
     n = ag.n
+    a = agents(ag)
     n_species = n_species or int(ag.species[:n].max()) + 1
     model_z = np.zeros(n, np.float32)
-    culture.model_skills(ag.skill, ag.genome, ag.age, n, p, model_z)
+    culture.model_skills(a, n, p, model_z)
     index = cell_groups(ag.x, ag.y, width, height, n)
-    top = culture.species_top_models(ag.species, model_z, n, n_species, int(p.max_models) + 1)
-    grants = np.zeros(n_species) if manipulators is None else np.asarray(manipulators, np.float64)
-    pop = (ag.skill, ag.lessons, ag.id, ag.species, ag.x, ag.y, ag.genome, ag.age, n)
+    top = culture.species_top_models(a, model_z, n, n_species, int(p.max_models) + 1)
+    grants = np.zeros(n_species, np.float32)
+    if manipulators is not None:
+        grants[:] = manipulators
+    sa = st.SpeciesArrays(
+        grants, *(np.zeros(n_species, d) for d in (np.uint8, np.float32)),
+        *(np.zeros((n_species, len(GENES)), d) for d in (np.float32,) * 3 + (np.float64,)),
+    )  # fmt: skip
     return culture.learn_and_innovate(
-        pop,
-        model_z,
-        (height, width),
-        (index["order"], index["cell_end"]),
-        top,
-        grants,
-        seed,
-        tick,
+        a,
+        n,
+        culture.Models(model_z, *top),
+        st.Cells(np.zeros((height, width), np.uint8), *([None] * 10), 0),
+        st.Index(index["order"], index["group_start"], index["cell_end"], index["n_groups"]),
+        sa,
+        st.Clock(seed, tick),
         p,
     )
 
@@ -67,14 +85,14 @@ def test_model_skills_lists_adults_only():
     ag = Agents(4, age=[JUVENILE, MATURITY - 1, MATURITY, ADULT], genome=0.5)
     ag.skill[:4] = [1.0, 2.0, 3.0, 4.0]
     out = np.zeros(4, np.float32)
-    culture.model_skills(ag.skill, ag.genome, ag.age, 4, p, out)
+    culture.model_skills(agents(ag), 4, p, out)
     assert out.tolist() == [-np.inf, -np.inf, 3.0, 4.0]  # adult from the age of maturity on
 
 
 def test_species_top_models_hand_checked():
     z = np.array([5.0, -np.inf, 7.0, 1.0, 9.0, 3.0, 7.0, -np.inf], np.float32)
     sp = np.array([0, 0, 0, 1, 0, 1, 2, 2], np.int32)
-    vals, rows, cnt = culture.species_top_models(sp, z, 8, 4, 2)
+    vals, rows, cnt = culture.species_top_models(species_only(sp), z, 8, 4, 2)
     # species 0 has 3 models, kept to depth 2; juveniles are skipped
     assert cnt.tolist() == [2, 2, 1, 0]
     assert vals[0].tolist() == [9.0, 7.0] and rows[0].tolist() == [4, 2]
@@ -89,7 +107,7 @@ def test_species_top_models_matches_sorting():
     z = rng.random(n).astype(np.float32) * 10
     z[rng.random(n) < 0.3] = -np.inf
     sp = rng.integers(0, 5, n).astype(np.int32)
-    vals, rows, cnt = culture.species_top_models(sp, z, n, 5, depth)
+    vals, rows, cnt = culture.species_top_models(species_only(sp), z, n, 5, depth)
     for s in range(5):
         mine = np.flatnonzero((sp == s) & (z > -np.inf))
         want = np.sort(z[mine].astype(np.float64))[::-1][:depth]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from evosim.defaults import FOOD_DTYPE, HABITAT_DTYPE, LAND, WATER
+from evosim.engine import state as st
 from evosim.engine.kernels import move
-from tests.helpers import Agents, call, kargs, params
+from tests.helpers import Agents, params
 
 DIRS = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dx, dy) != (0, 0)]
 
@@ -22,20 +23,21 @@ def sense(ag: Agents, food, habitat, p, seed=1, tick=0):
     move.pad_torus(np.asarray(signed, FOOD_DTYPE), fp, halo)
     move.pad_torus(np.asarray(habitat, HABITAT_DTYPE), hp, halo)
     census = np.full(fp.shape, -1, np.int64)  # no census: no aggregation
-    call(
-        move.sense_and_move,
-        **kargs(
-            ag,
-            (h, w),
-            sight_pad=fp,
-            habitat_pad=hp,
-            census_pad=census,
-            halo=halo,
-            seed=seed,
-            tick=tick,
-            p=p,
-        ),
-    )
+    cells = grids(np.asarray(habitat, HABITAT_DTYPE), sight_pad=fp, habitat_pad=hp)
+    cells = cells._replace(census_pad=census, halo=halo)
+    move.sense_and_move(agents(ag), ag.n, cells, st.Clock(seed, tick), p)
+
+
+def agents(ag: Agents) -> st.Agents:
+    """The test's agent arrays as the kernels take them."""
+    return st.Agents(**{f: ag.a[f] for f in st.Agents._fields})
+
+
+def grids(habitat, **pads) -> st.Cells:
+    """Cells of which the kernels here read ``habitat`` and the given padded grids."""
+    f32 = np.zeros(habitat.shape, np.float32)
+    none = np.zeros(2)
+    return st.Cells(habitat, f32, f32, f32, f32, none, none, none, **pads, census_pad=None, halo=0)
 
 
 def land(h, w):
@@ -197,6 +199,9 @@ def test_follow_guardians_takes_the_short_way_round_the_torus():
     # 3 child on the parent's cell
     ag = Agents(4, x=[0, 4, 2, 0], y=[0, 4, 0, 0], energy=10.0, genome=1.0)
     ag.guardian[1:4] = 0
-    call(move.follow_guardians, **kargs(ag, (5, 5), habitat=land(5, 5), p=p))
+    empty = np.zeros((1, 1), np.uint8)
+    move.follow_guardians(
+        agents(ag), ag.n, grids(land(5, 5), sight_pad=empty, habitat_pad=empty), p
+    )
     assert list(zip(ag.x[:4].tolist(), ag.y[:4].tolist())) == [(0, 0), (0, 0), (1, 0), (0, 0)]
     assert ag.energy[:4].tolist() == [10.0, 9.5, 9.5, 10.0]
