@@ -3,7 +3,10 @@
 Kernels are called through :func:`call`, which passes each argument *by the
 name the kernel declares*, so a kernel that gains an argument (``age``,
 ``guardian`` ...) keeps working with these tests as long as the test supplies
-an array of that name; otherwise the error names the missing argument.
+an array of that name; otherwise the error names the missing argument. A
+kernel argument that is one of the engine's named tuples (``a``, ``cells``,
+``sa``, ``index``, ``buf``, ``clock``, ``sums``, ``lad``; :data:`NAMED`) is
+built from the arrays of its fields' names (:func:`named`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import yaml
 from evosim.config.load import load_world
 from evosim.config.schema import HardFoodConfig, World
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
+from evosim.engine import state as st
 from evosim.engine.kernels import spatial
 from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.species import SpeciesRegistry
@@ -197,7 +201,7 @@ def cell_groups(
     counts = np.full(width * height + 1, 99, ROW_DTYPE)  # the dtype the simulation indexes with
     order = np.full(cap, -7, ROW_DTYPE)
     group_start = np.full(cap + 1, -7, ROW_DTYPE)
-    g = spatial.cell_index(x, y, n, width, counts, order, group_start)
+    g = spatial.cell_index(x, y, n, width, st.Index(order, group_start, counts, -1))
     return {"order": order, "group_start": group_start, "n_groups": g, "cell_end": counts}
 
 
@@ -212,13 +216,79 @@ def kargs(
     return out
 
 
+#: Kernel argument names of the engine's named tuples (evosim.engine.state).
+NAMED: dict[str, type] = {
+    "a": st.Agents,
+    "cells": st.Cells,
+    "sa": st.SpeciesArrays,
+    "index": st.Index,
+    "buf": st.Arena,
+    "clock": st.Clock,
+    "sums": st.Tally,
+    "lad": st.Ladder,
+}
+#: Other names tests give some fields by (field -> names tried in order).
+ALIASES = {
+    "dependants": ("n_dep",),
+    "offer": ("share",),
+    "cell_end": ("counts",),
+    "status": ("level",),
+    "survivors": ("keep",),
+    "sort_tmp": ("tmp",),
+    "census_pad": ("code",),
+    "farmed": ("bonus",),
+}
+#: Rows of the arena buffers :func:`named` makes up (tests use far fewer agents).
+ARENA_ROWS = 4096
+
+
+def named(kind: type, available: Mapping[str, Any]) -> Any:
+    """The named tuple ``kind`` from the arrays of ``available`` named as its fields.
+
+    A field ``available`` lacks (under its name or an :data:`ALIASES` name) is made up when
+    it is a kernel's scratch or something the test does not care about: zeros of the field's
+    dtype (:data:`evosim.engine.state.DTYPES`) -- arena buffers (and an index's ``cell_end``) of
+    :data:`ARENA_ROWS` rows, agent fields as long as the agent fields given,
+    grids of ``habitat``'s shape (else 1 x 1), per-habitat arrays of 2, a halo of 0 -- else it is an error.
+    """
+    dtypes = st.DTYPES.get(kind, {})
+    values = {}
+    for f in kind._fields:  # type: ignore[attr-defined]
+        names = (f, *ALIASES.get(f, ()))
+        hit = next((available[k] for k in names if k in available), None)
+        if hit is not None:
+            values[f] = hit
+        elif kind is st.Arena or (kind is st.Index and f == "cell_end"):
+            values[f] = np.zeros(ARENA_ROWS, dtypes[f])
+        elif kind is st.Agents and any(k in available for k in kind._fields):  # type: ignore[attr-defined]
+            rows = len(next(available[k] for k in kind._fields if k in available))  # type: ignore[attr-defined]
+            values[f] = np.zeros((rows, N_GENES) if f == "genome" else rows, dtypes[f])
+        elif kind is st.Cells and f == "halo":
+            values[f] = 0
+        elif kind is st.Cells and f in ("capacity", "hard_capacity", "hard_rate"):
+            values[f] = np.zeros(2, dtypes[f])
+        elif kind is st.Cells:
+            shape = np.shape(available.get("habitat", np.zeros((1, 1))))
+            if f.endswith("_pad"):
+                shape = tuple(s + 2 * int(available.get("halo", 0)) for s in shape)
+            values[f] = np.zeros(shape, dtypes[f])
+        else:
+            raise TypeError(f"the test gives no value for field '{f}' of {kind.__name__}")
+    return kind(**values)
+
+
 def call(kernel, **available: Any):
-    """Call a numba kernel, passing its declared arguments by name from ``available``."""
+    """Call a numba kernel, passing its declared arguments by name from ``available``.
+
+    Arguments named in :data:`NAMED` are built by :func:`named` unless given.
+    """
     fn = getattr(kernel, "py_func", kernel)
     args = []
     for name, prm in inspect.signature(fn).parameters.items():
         if name in available:
             args.append(available[name])
+        elif name in NAMED:
+            args.append(named(NAMED[name], available))
         elif prm.default is not inspect.Parameter.empty:
             break
         else:

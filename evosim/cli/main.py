@@ -261,11 +261,11 @@ def _run(
     overrides,
 ) -> None:
     """What ``evosim run`` does (see its help); ``where["out"]`` is set to the run folder once known."""
-    from evosim.engine.kernels import conf  # numba: loaded only when a run starts, not for --help
+    from evosim.engine import runtime  # numba: loaded only when a run starts, not for --help
     from evosim.io import runner
 
     try:
-        conf.set_threads(threads)
+        runtime.set_threads(threads)
     except ValueError as exc:
         raise ConfigError(f"--threads {threads}: {exc}") from None
 

@@ -128,7 +128,7 @@ class Interventions:
             reached_now: ``(species, milestone)`` pairs first reached this tick (the detectors').
             adults, gated: per species, the adults counted over this tick's survivors, and per
                 species and milestone those held below it by its own requirement
-                (:func:`evosim.engine.kernels.life.select_survivors`); None before the first tick.
+                (:func:`evosim.engine.kernels.life.tally`); None before the first tick.
         """
         for k, iv in enumerate(self.specs):
             w = iv.when

@@ -16,7 +16,8 @@ import numpy as np
 
 from evosim.config.priors import resolve_world
 from evosim.config.schema import World
-from evosim.defaults import G_CHILDHOOD, GENES, LAND, RNG_CAP, RNG_RESEED
+from evosim.defaults import GENES, LAND, RNG_CAP, RNG_RESEED
+from evosim.engine import observation
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
 from evosim.engine.founders import place_founders
@@ -26,10 +27,8 @@ from evosim.engine.kernels import conf
 from evosim.engine.kernels import culture as k_culture
 from evosim.engine.kernels import food as k_food
 from evosim.engine.kernels import forage as k_forage
-from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
-from evosim.engine.kernels import phenotype as k_phenotype
 from evosim.engine.kernels import spatial as k_spatial
 from evosim.engine.kernels.rng import uniform_array
 from evosim.engine.params import Params, ladder_from_world, params_from_world
@@ -245,22 +244,9 @@ class Simulation:
     # ------------------------------------------------------------ the processes
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
-        food, hard, g = self.world.world.food, self.world.world.hard_food, self.grids
-        k_food.regrow_layers(
-            g.food,
-            g.sight_pad,
-            g.halo,
-            g.hard,
-            g.habitat,
-            g.richness,
-            g.farmed,
-            g.capacity,
-            regrowth_rate(food, self.tick),
-            food.regrowth_floor,
-            g.hard_capacity,
-            g.hard_rate,
-            hard.regrowth_floor,
-        )
+        food, hard = self.world.world.food, self.world.world.hard_food
+        rate = regrowth_rate(food, self.tick)
+        k_food.regrow_layers(self.grids.cells(), rate, food.regrowth_floor, hard.regrowth_floor)
 
     def sense_and_move(self) -> None:
         """Independent agents choose and make a move; then dependants follow their parents."""
@@ -278,69 +264,37 @@ class Simulation:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p, g, sc = self.pop, self.grids, self.scratch
         stripes = 4 * conf.threads() if conf.parallel_now() else 1
-        sc.n_groups = k_spatial.cell_index(
-            p.x, p.y, p.n, g.shape[1], sc.cell_end, sc.order, sc.group_start, sc.survivors, stripes
-        )  # (survivors: free until the deaths, the sort's scratch)
+        tmp = sc.arena(p).sort_tmp
+        sc.n_groups = k_spatial.cell_index(p.x, p.y, p.n, g.shape[1], sc.index(), tmp, stripes)
         sc.n_indexed = p.n
         if self.params.social_attraction > 0.0:
             if len(g.census_cells) < sc.n_groups:  # grow, keeping the cells to clear
                 g.census_cells = np.concatenate([g.census_cells, np.zeros(sc.n_groups, np.int64)])
             g.n_census_cells = k_spatial.census(
-                sc.order,
-                sc.group_start,
-                sc.n_groups,
-                p.species,
-                p.x,
-                p.y,
-                g.census_pad,
-                g.halo,
-                g.census_cells,
-                g.n_census_cells,
+                sc.index(), p.agents(), g.cells(), g.census_cells, g.n_census_cells
             )
 
     def forage(self) -> None:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
-        p, lad = self.pop, self.ladder  # `farmed` was cleared by regrow_food, which read it
-        g, sc = self.grids, self.scratch
+        # (`farmed` was cleared by regrow_food, which read it)
+        a, index = self.pop.agents(), self.scratch.index()
         k_forage.forage(
-            (sc.order, sc.group_start, sc.n_groups),
-            (p.x, p.y, p.genome, p.energy, p.age, p.skill, p.species),
-            (g.food, g.hard, g.habitat, g.farmed),
-            (self.species.manipulators, self.species.fire_substitute),
-            lad,
+            a,
+            self.grids.cells(),
+            self.species.arrays(),
+            index,
+            self.ladder,
             self.params,
-            *p.spare_views()[:2],  # each agent's demand and energy per unit (scratch)
-            sc.level,
+            self.scratch.arena(self.pop),
         )
         if self.params.share_rate > 0.0:
-            k_forage.share_food(
-                sc.order,
-                sc.group_start,
-                sc.n_groups,
-                p.species,
-                p.genome,
-                p.energy,
-                self.params,
-            )
+            k_forage.share_food(a, index, self.params)
 
     def metabolise(self) -> None:
         """Upkeep and ageing; parents feed their dependants."""
-        p = self.pop
-        k_life.metabolise(
-            p.genome,
-            p.energy,
-            p.age,
-            p.guardian,
-            p.species,
-            self.species.upkeep_extra,
-            p.n,
-            self.params,
-        )
-        sc = self.scratch
-        offer = p.spare_views()[0]  # what each parent gives each dependant (scratch)
-        k_life.feed_dependants(
-            p.energy, p.guardian, p.n, self.params, sc.arena(p).dependants, offer
-        )
+        a, n = self.pop.agents(), self.pop.n
+        k_life.metabolise(a, self.species.arrays(), n, self.params)
+        k_life.feed_dependants(a, n, self.params, self.scratch.arena(self.pop))
 
     def learn(self) -> None:
         """Juveniles copy the adults around them (Henrich 2004); adults innovate."""
@@ -369,9 +323,7 @@ class Simulation:
     def reproduce(self) -> None:
         """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
         p, sc, c = self.pop, self.scratch, self.counters
-        k = k_life.find_parents(
-            p.genome, p.energy, p.age, p.n, self.params, sc.parents, conf.parallel_now()
-        )
+        k = k_life.find_parents(p.agents(), p.n, self.params, sc.parents, conf.parallel_now())
         parents = sc.parents[:k]
         room = self.cap - p.n
         if k > room:
@@ -384,17 +336,9 @@ class Simulation:
             sc.reserve(p.capacity)
         s = self.species
         distant = np.zeros(k, np.uint8)
+        clock = Clock(self.stream, self.tick)
         k_life.give_birth(
-            parents,
-            k,
-            p.n,
-            p.next_id,
-            self.tick,
-            self.stream,
-            tuple(getattr(p, f) for f in k_life.BIRTH_FIELDS),
-            tuple(getattr(s, a) for a in k_life.BIRTH_SPECIES_ARRAYS),
-            self.params,
-            distant,
+            p.agents(), s.arrays(), parents, p.n, p.next_id, clock, self.params, distant
         )
         children = np.arange(p.n, p.n + k)
         for child in children[distant.astype(bool)]:
@@ -409,29 +353,16 @@ class Simulation:
 
     def die(self) -> None:
         """Starvation and old age; dead rows are removed, dependants of the dead are orphaned."""
-        p, sc = self.pop, self.scratch
+        p, s, sc = self.pop, self.species, self.scratch
         before = p.n
-        self.counters.grow(len(self.species))
-        sc.reserve_species(self.species.capacity)
-        k_life.select_survivors(
-            (p.genome, p.energy, p.age, p.species, p.skill, p.x, p.y),
-            p.n,
-            self.params,
-            (self.grids.habitat, self.species.manipulators, self.species.fire_substitute),
-            self.ladder,
-            sc.cause,
-            self.counters.deaths,
-            self.species.alive,
-            sc.tally.gene_sum,
-            *sc.tech_counts,
-            sc.gated_counts,
-            sc.level,  # free after foraging: the survivors' levels and adulthood
-        )
-        self.species.update_centroids(sc.tally.gene_sum)
+        self.counters.grow(len(s))
+        sc.reserve_species(s.capacity)
+        a, buf = p.agents(), sc.arena(p)
+        k_life.judge(a, p.n, self.params, self.grids.habitat, s.arrays(), self.ladder, buf)
+        k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally)
+        s.update_centroids(sc.tally.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
-        m = k_life.cell_ordered_survivors(
-            sc.order, sc.n_indexed, before, sc.cause, sc.survivors, conf.parallel_now()
-        )
+        m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, buf, conf.parallel_now())
         sc.n_indexed = 0  # the index is spent
         self._drop(before, m)
         self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)
@@ -448,7 +379,7 @@ class Simulation:
             self.on_death(p, dead, sc.cause[dead], self.tick)
         self.counters.total_deaths += before - m
         p.gather(sc.survivors, m)
-        k_life.remap_guardians(p.guardian, sc.survivors, m, before, sc.new_row)
+        k_life.remap_guardians(p.agents(), m, before, sc.arena(p))
 
     def remove(self, mask: np.ndarray, cause: int) -> None:
         """Remove the live agents where ``mask`` is true (e.g. a cull), recording ``cause``."""
@@ -550,16 +481,18 @@ class Simulation:
 
     def milestone_levels(self) -> np.ndarray:
         """Milestones each live agent holds where it stands now (uint8; docs/model.md §7.10)."""
-        p, s = self.pop, self.species
-        return k_ladder.held_levels(p.skill, p.genome, p.species, p.x, p.y, self.grids.habitat,
-                                    s.manipulators, s.fire_substitute, p.n, self.ladder)  # fmt: skip
+        return observation.milestone_levels(self.pop, self.species, self.grids, self.ladder)
+
+    def observe(self) -> observation.Observation:
+        """What the recorder and the viewer read now: per-species sums, milestone levels, and the
+        adults and final-milestone holders the detector counted (:class:`~evosim.engine.observation.Observation`)."""
+        return observation.observe(
+            self.pop, self.species, self.grids, self.scratch, self.ladder, self.params
+        )
 
     def adults(self) -> np.ndarray:
         """Whether each live agent is an adult: age >= maturity (kernels/phenotype.maturity)."""
-        p, q = self.pop, self.params
-        g = p.live("genome")[:, G_CHILDHOOD].astype(np.float64)
-        # the kernels' own formula, applied to the column (py_func: the plain-Python function)
-        return p.live("age") >= k_phenotype.lerp.py_func(q.maturity_min, q.maturity_max, g)
+        return observation.adults_now(self.pop, self.params)
 
     def mean_gene(self, gene: str) -> float:
         """Mean of one gene over all live agents."""

@@ -3,9 +3,16 @@
 A kernel takes a few of these tuples and reads its fields by name (``a.energy[i]``,
 ``cells.food[y, x]``), never by position. numba sees a ``NamedTuple`` of arrays as a
 struct of array views: reading a field is free, and ``cache=True`` keeps working for both
-build flavours (:mod:`evosim.engine.kernels.conf`; a ``jitclass`` would not cache). A kernel
-that reads a field in its inner loop binds it to a local first (``energy = a.energy``): a
-field read per iteration may make numba reference-count the array on each read.
+build flavours (:mod:`evosim.engine.kernels.conf`; a ``jitclass`` would not cache).
+
+**The rule for kernels.** A kernel binds every field it uses in a loop to a local, one plain
+assignment per field, before the loop (``energy = a.energy``). In the parallel flavour this
+is required for correctness: numba drops writes made through a named tuple's field inside a
+``prange`` loop (numba issues #5872 and #7135, open), and here also writes through names bound
+by a tuple unpacking (``energy, age = a.energy, a.age``: a dependant's ``guardian`` was not
+cleared in the parallel flavour). A named tuple whose fields the loop only reads (``p``,
+``lad``, the agents in :func:`~evosim.engine.kernels.ladder.agent_level`) may be read inside.
+``tests/test_determinism.py`` compares the two flavours on every ready world.
 
 The tuples hold *views* of the arrays the engine's Python objects own
 (:class:`~evosim.engine.population.Population`, :class:`~evosim.engine.grids.Grids`,

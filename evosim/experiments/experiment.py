@@ -268,10 +268,10 @@ def ensure_run(task: dict, base: dict | None = None) -> dict:
         restarted), ``ended``, ``ticks_run``, ``wall_s``, detector counts and,
         for a base, the ``checkpoint`` to branch from.
     """
-    from evosim.engine.kernels import conf  # numba: loaded by the tasks, not by reading a spec
+    from evosim.engine import runtime  # numba: loaded by the tasks, not by reading a spec
     from evosim.io import runner
 
-    conf.set_threads(1)  # the replicates fill the cores: one thread each (results are the same)
+    runtime.set_threads(1)  # the replicates fill the cores: one thread each (results are the same)
     folder = Path(task["folder"])
     t0 = time.perf_counter()
     folder.parent.mkdir(parents=True, exist_ok=True)

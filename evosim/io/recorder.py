@@ -22,7 +22,6 @@ import numpy as np
 from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
-from evosim.engine.kernels.stats import species_sums
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
@@ -81,25 +80,6 @@ def skill_stats(
     p90[has] = zs[base + lo] * (1 - frac) + zs[base + hi] * frac
     top[has] = zs[base + counts[has] - 1]
     return mean, p90, top
-
-
-def tech_counts(
-    sim: Simulation, species: np.ndarray, levels: np.ndarray, n_species: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per species: adults, and adults holding the final milestone, as the technology detector counted them.
-
-    After a tick these are the counts of that tick's death step (``sim.scratch.tech_counts``, over the
-    survivors, before the interventions); before the first death step of a simulation (tick 0,
-    a branch's first sample) they are counted here over the live agents, by the same rule.
-    """
-    adults, holders = sim.scratch.tech_counts[0], sim.scratch.tech_counts[1]
-    if len(adults) >= n_species:
-        return adults[:n_species], holders[:n_species]
-    adult = sim.adults()
-    m = len(sim.ladder.threshold)
-    sp = species.astype(np.int64)
-    final = adult & (levels == m) if m else np.zeros_like(adult)
-    return np.bincount(sp[adult], minlength=n_species), np.bincount(sp[final], minlength=n_species)
 
 
 def _fmt(v: float) -> str:
@@ -343,21 +323,26 @@ class Recorder:
         """Append one row per species (alive or not) for the current tick."""
         sim, p = self.sim, self.sim.pop
         n_sp = len(sim.species)
-        count, s1, s2, on_land, e_sum = species_sums(
-            p.species, p.genome, p.energy, p.x, p.y, sim.grids.habitat, p.n, n_sp
+        obs = sim.observe()
+        count, s1, s2, on_land, e_sum = (
+            obs.members,
+            obs.gene_sum,
+            obs.gene_sq,
+            obs.on_land,
+            obs.energy_sum,
         )
         births, deaths = sim.take_counts()
         species, skill = p.live("species"), p.live("skill")
         z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
         n_ms = len(self.milestones)
-        levels = sim.milestone_levels().astype(np.int64)
+        levels = obs.levels
         by_level = np.bincount(
             species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1)
         )
         holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[
             :, ::-1
         ]  # [s, k]: level >= k
-        adults, adults_final = tech_counts(sim, species, levels, n_sp)
+        adults, adults_final = obs.adults, obs.holders
         for s in range(n_sp):
             c = count[s]
             if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:

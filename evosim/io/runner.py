@@ -24,7 +24,7 @@ from pathlib import Path
 from evosim.config.load import load_world
 from evosim.config.priors import resolve_world
 from evosim.config.schema import World
-from evosim.engine.kernels import conf
+from evosim.engine import runtime
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError, Stopped
 from evosim.io import continuation
@@ -55,7 +55,7 @@ class Interrupted(Exception):
 
 def kernels_cached() -> bool:
     """True if numba's on-disk cache holds the kernels of the flavour in use (no compile pause expected)."""
-    return conf.cached()
+    return runtime.kernels_cached()
 
 
 def default_out(world: World, seed: int) -> Path:

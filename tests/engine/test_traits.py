@@ -151,15 +151,7 @@ def test_food_sharing_moves_energy_to_hungry_conspecifics():
     total = p.energy[: p.n].astype(np.float64).sum()
     from evosim.engine.kernels.forage import share_food
 
-    share_food(
-        sim.scratch.order,
-        sim.scratch.group_start,
-        sim.scratch.n_groups,
-        p.species,
-        p.genome,
-        p.energy,
-        sim.params,
-    )
+    share_food(p.agents(), sim.scratch.index(), sim.params)
     assert p.energy[0] < before[0] and p.energy[1] > before[1]
     assert p.energy[: p.n].astype(np.float64).sum() == pytest.approx(total, rel=1e-6), (
         "energy is passed on, not made"
@@ -209,7 +201,7 @@ def test_parents_pay_for_their_dependants():
     total = p.energy[:2].sum()
     from evosim.engine.kernels.life import feed_dependants
 
-    feed_dependants(p.energy, p.guardian, p.n, sim.params, np.zeros(p.n, np.int64), np.zeros(p.n))
+    feed_dependants(p.agents(), p.n, sim.params, sim.scratch.arena(p))
     assert p.energy[1] == pytest.approx(1.0 + sim.params.feed_rate)
     assert p.energy[:2].sum() == pytest.approx(total)
 

@@ -61,21 +61,7 @@ def regrow(food, habitat, capacity, richness, rate, floor, bonus):
 
 
 @kernel(parallel=True)
-def regrow_layers(
-    food,
-    sight_pad,
-    halo,
-    hard,
-    habitat,
-    richness,
-    bonus,
-    capacity,
-    rate,
-    floor,
-    hard_capacity,
-    hard_rate,
-    hard_floor,
-):
+def regrow_layers(cells, rate, floor, hard_floor):
     """Regrow easy and hard food in one pass; clear the agriculture bonus as it is used.
 
     The new easy food is also written, signed by habitat (+F on land, -F on
@@ -89,18 +75,24 @@ def regrow_layers(
     and no patches. Both are clipped to [0, K] and stored as float32.
 
     Args:
-        food: (H, W) float32 easy food.
-        sight_pad: (H + 2 halo, W + 2 halo) float32; its interior gets the signed easy food (the halo
-            is not touched: :func:`evosim.engine.kernels.move.refresh_halo` does that).
-        halo: width of the padding of ``sight_pad``.
-        hard: (H, W) float32 hard food.
-        habitat: (H, W) uint8, 0 water / 1 land.
-        richness: (H, W) float32 capacity multiplier of easy food.
-        bonus: (H, W) float32 easy-food rate bonus (agriculture), zeroed here.
-        capacity, rate: float64[2] per habitat for easy food (rate with seasons applied).
-        floor: easy food's regrowth floor.
-        hard_capacity, hard_rate, hard_floor: the same for hard food.
+        cells: the grids (:class:`~evosim.engine.state.Cells`): ``food`` and ``hard`` regrow in
+            place; the interior of ``sight_pad`` gets the signed easy food (its halo is not touched:
+            :func:`evosim.engine.kernels.move.refresh_halo` does that); ``farmed`` is the easy-food
+            rate bonus b (agriculture), zeroed here; ``capacity``, ``hard_capacity`` and ``hard_rate``
+            are per habitat.
+        rate: float64[2] easy-food regrowth rate per habitat (seasons applied).
+        floor, hard_floor: the regrowth floors of easy and hard food.
     """
+    food = cells.food
+    sight_pad = cells.sight_pad
+    halo = cells.halo
+    hard = cells.hard
+    habitat = cells.habitat
+    richness = cells.richness
+    bonus = cells.farmed
+    capacity = cells.capacity
+    hard_capacity = cells.hard_capacity
+    hard_rate = cells.hard_rate
     h, w = habitat.shape
     c0, c1, r0, r1 = capacity[0], capacity[1], rate[0], rate[1]
     hc0, hc1, hr0, hr1 = hard_capacity[0], hard_capacity[1], hard_rate[0], hard_rate[1]

@@ -71,28 +71,47 @@ def _share(order, s, e, stock, total, want, gain, energy):
 
 
 @kernel(parallel=True)
-def forage(index, pop, grids, abilities, lad, p, want, gain, level):
+def forage(a, cells, sa, index, lad, p, buf):
     """Share each occupied cell's easy food, then its hard food, among its agents (in place).
 
     Args:
-        index: (order, group_start, n_groups): agents grouped by cell.
-        pop: (x, y, genome, energy, age, skill, species): the agent arrays.
-        grids: (food, hard, habitat, farmed).
-        abilities: (manipulators, fire_substitute) per species.
-        lad: the ladder (:class:`evosim.engine.params.Ladder`).
-        want, gain: float64 scratch (size >= number of agents): each agent's demand and energy
-            per unit for the layer being shared.
-        level: uint8 scratch (size >= number of agents): each agent's milestone level here.
+        a: the agents (:class:`~evosim.engine.state.Agents`); their ``energy`` grows.
+        cells: the grids (:class:`~evosim.engine.state.Cells`): ``food`` and ``hard`` are eaten,
+            ``farmed`` gets each occupied cell's regrowth bonus.
+        sa: per-species ``manipulators`` and ``fire_substitute`` (:class:`~evosim.engine.state.SpeciesArrays`).
+        index: agents grouped by cell (:class:`~evosim.engine.state.Index`).
+        lad: the ladder (:class:`~evosim.engine.state.Ladder`).
+        p: :class:`~evosim.engine.state.Params`.
+        buf: the tick's :class:`~evosim.engine.state.Arena`: ``want`` and ``gain`` get each
+            agent's demand and energy per unit for the layer being shared, ``level`` its
+            milestone level here.
 
     Energy per unit is ``food_energy`` (easy; times the foraging-skill payoff)
     or ``hard_food.energy`` (hard), times the product of the held milestones'
     energy multipliers. ``farmed`` gets each occupied cell's largest regrowth
     bonus among its agents (agriculture), read by the next regrowth.
     """
-    order, group_start, n_groups = index
-    x, y, genome, energy, age, skill, species = pop
-    food, hard, habitat, farmed = grids
-    manipulators, fire_substitute = abilities
+    order = index.order
+    group_start = index.group_start
+    n_groups = index.n_groups
+    x, y, genome, energy, age, skill, species = (
+        a.x,
+        a.y,
+        a.genome,
+        a.energy,
+        a.age,
+        a.skill,
+        a.species,
+    )
+    food = cells.food
+    hard = cells.hard
+    habitat = cells.habitat
+    farmed = cells.farmed
+    manipulators = sa.manipulators
+    fire_substitute = sa.fire_substitute
+    want = buf.want
+    gain = buf.gain
+    level = buf.level
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -144,7 +163,7 @@ def forage(index, pop, grids, abilities, lad, p, want, gain, level):
 
 
 @kernel(parallel=True)
-def share_food(order, group_start, n_groups, species, genome, energy, p):
+def share_food(a, index, p):
     """Food sharing among conspecifics on the same cell (off when ``share_rate`` is 0).
 
     Each agent above ``share_above`` offers ``share_rate * sociality`` of its
@@ -153,6 +172,12 @@ def share_food(order, group_start, n_groups, species, genome, energy, p):
     receiver beyond ``max_energy``; donors pay, in proportion to their offers,
     exactly what was received.
     """
+    order = index.order
+    group_start = index.group_start
+    n_groups = index.n_groups
+    species = a.species
+    genome = a.genome
+    energy = a.energy
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]

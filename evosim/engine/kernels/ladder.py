@@ -94,15 +94,15 @@ def held_level(z, d_eff, land_ok, lad, habitat, cx, cy):
 
 
 @nb.njit(inline="always", **JIT)
-def agent_level(i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad):
-    """Level of agent ``i`` where it stands now."""
-    sp = ix(species[i])
-    cx = ix(x[i])
-    cy = ix(y[i])
+def agent_level(i, a, habitat, sa, lad):
+    """Level of agent ``i`` of ``a`` where it stands now on ``habitat`` (``sa``: its species' abilities)."""
+    sp = ix(a.species[i])
+    cx = ix(a.x[i])
+    cy = ix(a.y[i])
     # no branch (see held_level)
-    land_ok = (habitat[cy, cx] == LAND) | (fire_substitute[sp] != 0)
-    d_eff = effective_dexterity(genome[i], manipulators[sp])
-    return held_level(np.float64(skill[i]), d_eff, land_ok, lad, habitat, cx, cy)
+    land_ok = (habitat[cy, cx] == LAND) | (sa.fire_substitute[sp] != 0)
+    d_eff = effective_dexterity(a.genome[i], sa.manipulators[sp])
+    return held_level(np.float64(a.skill[i]), d_eff, land_ok, lad, habitat, cx, cy)
 
 
 @nb.njit(inline="always", **JIT)
@@ -114,11 +114,9 @@ def skill_payoff(z, p):
 
 
 @kernel(parallel=True)
-def held_levels(skill, genome, species, x, y, habitat, manipulators, fire_substitute, n, lad):
-    """Level (milestones held where each stands) of every live agent, as uint8."""
+def held_levels(a, habitat, sa, n, lad):
+    """Level (milestones held where each stands) of the live agents ``a[:n]``, as uint8."""
     out = np.empty(n, np.uint8)
     for i in nb.prange(n):
-        out[i] = agent_level(
-            i, skill, genome, species, x, y, habitat, manipulators, fire_substitute, lad
-        )
+        out[i] = agent_level(i, a, habitat, sa, lad)
     return out

@@ -13,11 +13,17 @@ from evosim.engine.kernels.rng import normal
 
 
 @kernel(parallel=True)
-def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
-    """Charge each agent its upkeep (plus its species' extra upkeep), age it one tick.
+def metabolise(a, sa, n, p):
+    """Charge each agent of ``a`` its upkeep (plus its species' ``sa.upkeep_extra``), age it one tick.
 
     A child reaching maturity leaves its parent.
     """
+    genome = a.genome
+    energy = a.energy
+    age = a.age
+    guardian = a.guardian
+    species = a.species
+    upkeep_extra = sa.upkeep_extra
     for i in nb.prange(n):
         energy[i] -= upkeep(genome[i], p) + upkeep_extra[ix(species[i])]
         age[i] += 1
@@ -26,14 +32,19 @@ def metabolise(genome, energy, age, guardian, species, upkeep_extra, n, p):
 
 
 @kernel
-def feed_dependants(energy, guardian, n, p, n_dep, share):
+def feed_dependants(a, n, p, buf):
     """Parents pass energy to their dependants.
 
     Each parent feeds each dependant ``min(feed_rate, surplus / k)`` where k
     is its number of dependants and ``surplus`` its energy above
     ``feed_reserve``: siblings are treated alike whatever their row order.
-    ``n_dep`` (int) and ``share`` (float64) are scratch arrays of size >= n.
+    ``buf.dependants`` (each parent's k) and ``buf.offer`` (what it gives each) are the
+    :class:`~evosim.engine.state.Arena`'s scratch.
     """
+    energy = a.energy
+    guardian = a.guardian
+    n_dep = buf.dependants
+    share = buf.offer
     if p.feed_rate <= 0.0:
         return
     for i in range(n):
@@ -72,12 +83,15 @@ def _can_breed(genome, energy, age, i, p):
 
 
 @kernel(parallel=True)
-def find_parents(genome, energy, age, n, p, out, split=False):
-    """Write indices of agents able to reproduce (adult, enough energy) to ``out``; return count.
+def find_parents(a, n, p, out, split=False):
+    """Write indices of agents of ``a`` able to reproduce (adult, enough energy) to ``out``; return count.
 
     With ``split`` (several threads) blocks of rows are counted in parallel, then each
     block writes from its offset; otherwise one pass does it.
     """
+    genome = a.genome
+    energy = a.energy
+    age = a.age
     if not split:
         k = 0
         for i in range(n):  # branch-free: write every row, advance past the parents only
@@ -103,27 +117,8 @@ def find_parents(genome, energy, age, n, p, out, split=False):
     return start[n_blocks]
 
 
-#: The population fields :func:`give_birth` writes, in the order of its ``agents`` tuple.
-BIRTH_FIELDS = (
-    "id",
-    "parent_id",
-    "species",
-    "x",
-    "y",
-    "energy",
-    "age",
-    "birth_tick",
-    "guardian",
-    "skill",
-    "lessons",
-    "genome",
-)
-#: The species-registry arrays :func:`give_birth` reads, in the order of its ``bounds`` tuple.
-BIRTH_SPECIES_ARRAYS = ("lo", "hi", "mutation", "centroid")
-
-
 @kernel(parallel=True)
-def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, distant):
+def give_birth(a, sa, parents, n, next_id, clock, p, distant):
     """Append one child per parent at rows ``n .. n + n_births - 1``.
 
     The child gets ``offspring_share`` of the parent's energy, the parent's
@@ -135,19 +130,35 @@ def give_birth(parents, n_births, n, next_id, tick, seed, agents, bounds, p, dis
     speciation threshold from its species' centroid genome.
 
     Args:
-        parents: rows of the parents (``n_births`` of them).
-        n_births, n: children to add; live rows before them.
-        next_id, tick, seed: the first child's id; the tick and seed keying the mutations.
-        agents: the population's arrays named by :data:`BIRTH_FIELDS`, in that order.
-        bounds: per species (S, G) gene bounds ``lo``, ``hi``, mutation sizes and centroid
-            genomes (:data:`BIRTH_SPECIES_ARRAYS`).
-        p: :class:`~evosim.engine.params.Params`.
+        a: the agents (:class:`~evosim.engine.state.Agents`, room for the children).
+        sa: per species (S, G) gene bounds ``lo``, ``hi``, ``mutation`` sizes and ``centroid``
+            genomes (:class:`~evosim.engine.state.SpeciesArrays`).
+        parents: rows of the parents, one child each.
+        n: live rows before the children.
+        next_id: the first child's id.
+        clock: the seed and tick keying the mutations (:class:`~evosim.engine.state.Clock`).
+        p: :class:`~evosim.engine.state.Params`.
         distant: uint8 output, one per child.
     """
-    ids, parent_ids, species, x, y, energy, age, birth_tick, guardian, skill, lessons, genome = (
-        agents
-    )
-    lo, hi, mutation, centroid = bounds
+    ids = a.id
+    parent_ids = a.parent_id
+    species = a.species
+    x = a.x
+    y = a.y
+    energy = a.energy
+    age = a.age
+    birth_tick = a.birth_tick
+    guardian = a.guardian
+    skill = a.skill
+    lessons = a.lessons
+    genome = a.genome
+    lo = sa.lo
+    hi = sa.hi
+    mutation = sa.mutation
+    centroid = sa.centroid
+    seed = clock.seed
+    tick = clock.tick
+    n_births = parents.shape[0]
     n_genes = genome.shape[1]
     for k in nb.prange(n_births):
         i = ix(parents[k])
@@ -188,11 +199,15 @@ ADULT = 128
 
 
 @kernel(parallel=True)
-def judge(pop, n, p, where, lad, cause, status):
-    """Who dies this tick: ``cause[i]`` (0: survives); for a survivor, ``status[i]`` = its milestone
-    level where it stands, plus :data:`ADULT` if it is an adult (read by :func:`tally`)."""
-    genome, energy, age, species, skill, x, y = pop
-    habitat, manipulators, fire_substitute = where
+def judge(a, n, p, habitat, sa, lad, buf):
+    """Who dies this tick: ``buf.cause[i]`` (0: survives; else ``DEATH_STARVATION`` or ``DEATH_OLD_AGE``);
+    for a survivor, ``buf.status[i]`` = its milestone level where it stands (on ``habitat``, with its
+    species' abilities ``sa``), plus :data:`ADULT` if it is an adult (read by :func:`tally`)."""
+    genome = a.genome
+    energy = a.energy
+    age = a.age
+    cause = buf.cause
+    status = buf.status
     for i in nb.prange(n):
         if energy[i] <= 0.0:
             cause[i] = DEATH_STARVATION
@@ -200,20 +215,36 @@ def judge(pop, n, p, where, lad, cause, status):
             cause[i] = DEATH_OLD_AGE
         else:
             cause[i] = 0
-            lv = agent_level(i, skill, genome, species, x, y, habitat, manipulators,
-                             fire_substitute, lad)  # fmt: skip
+            lv = agent_level(i, a, habitat, sa, lad)
             status[i] = lv + (ADULT if age[i] >= maturity(genome[i], p) else 0)
 
 
 @kernel
-def tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum, counts, gated):
-    """The per-species sums of :func:`select_survivors` from :func:`judge`'s ``cause`` and ``status``.
+def tally(a, n, lad, buf, deaths, alive, sums):
+    """Count the deaths of :func:`judge` (``buf.cause``) and sum the survivors per species.
+
+    Adds deaths per species and cause to ``deaths`` (n_species x 4: unused, starvation, old age,
+    culled) and subtracts them from ``alive``. Over the survivors, per species, fills ``sums``
+    (:class:`~evosim.engine.state.Tally`, zeroed here) from ``buf.status``: ``gene_sum`` sums
+    the genomes (for the species centroids); ``adults`` counts adults, ``holders`` the adults
+    holding the final milestone, and ``top`` is the highest milestone level anyone holds;
+    ``gated`` (n_species x M) counts the adults held below milestone m by m's own requirement:
+    they hold every milestone before m and have m's skill, but not m (for the ``gated``
+    trigger). Returns the number of survivors.
 
     One pass in row order: the genome sums are float sums, whose rounding depends on the
     order of the terms, so this pass is serial whatever the thread count (it is the cheap part).
-    ``counts`` = (adults, holders, top).
     """
-    adults, holders, top = counts
+    species = a.species
+    genome = a.genome
+    skill = a.skill
+    cause = buf.cause
+    status = buf.status
+    gene_sum = sums.gene_sum
+    adults = sums.adults
+    holders = sums.holders
+    top = sums.top
+    gated = sums.gated
     gene_sum[:] = 0.0
     adults[:] = 0
     holders[:] = 0
@@ -244,47 +275,18 @@ def tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum
     return m
 
 
-def select_survivors(
-    pop, n, p, where, lad, cause, deaths, alive, gene_sum, adults, holders, top, gated, status=None
-):
-    """Decide who dies this tick, and count the survivors per species for the detectors.
-
-    Args:
-        pop: (genome, energy, age, species, skill, x, y): the agent arrays.
-        where: (habitat, manipulators, fire_substitute): what decides which milestones an agent
-            holds where it stands (:func:`evosim.engine.kernels.ladder.agent_level`).
-        lad: the ladder.
-        status: uint8 scratch of size >= n (allocated if None).
-
-    Writes the cause of death per agent to ``cause`` (0: survives; the
-    survivors are then listed by :func:`cell_ordered_survivors`); adds deaths per species and cause
-    to ``deaths`` (n_species x 4: unused, starvation, old age, culled) and subtracts them from ``alive``.
-    Over the survivors, per species (arrays zeroed here): ``gene_sum`` sums
-    the genomes (for the species centroids); ``adults`` counts adults,
-    ``holders`` the adults holding the final milestone, and ``top`` is the
-    highest milestone level anyone holds; ``gated`` (n_species x M) counts the
-    adults held below milestone m by m's own requirement: they hold every
-    milestone before m and have m's skill, but not m (for the ``gated``
-    trigger). Returns the number of survivors.
-
-    Two kernels: :func:`judge` (per agent, parallel) and :func:`tally` (the sums, serial).
-    """
-    status = np.empty(n, np.uint8) if status is None else status
-    judge(pop, n, p, where, lad, cause, status)
-    genome, _, _, species, skill, _, _ = pop
-    return tally(species, genome, skill, cause, status, n, lad, deaths, alive, gene_sum,
-                 (adults, holders, top), gated)  # fmt: skip
-
-
 @kernel(parallel=True)
-def cell_ordered_survivors(order, n_indexed, n, cause, out, split=False):
-    """Survivors in the order of the spatial index, then survivors born since it (row order).
+def cell_ordered_survivors(order, n_indexed, n, buf, split=False):
+    """To ``buf.survivors``: the survivors (``buf.cause`` 0) in the order of the spatial index
+    ``order[:n_indexed]``, then the survivors born since it (rows ``n_indexed .. n-1``).
 
     Keeping rows in cell order makes every grid access of the next tick
     cache-friendly. Returns the number of survivors. With ``split`` (several threads),
     blocks of positions are counted in parallel, then each block writes from its offset;
     otherwise one pass does it.
     """
+    cause = buf.cause
+    out = buf.survivors
     if not split:
         j = 0
         for t in range(n):
@@ -348,11 +350,12 @@ def compact(arr, keep, m):
 
 
 @kernel(parallel=True)
-def remap_guardians(guardian, keep, m, n_old, new_row):
-    """After compaction: point each dependant at its parent's new row, or -1 if the parent died.
-
-    ``new_row`` is an int scratch array of size >= n_old.
-    """
+def remap_guardians(a, m, n_old, buf):
+    """After the deaths kept rows ``buf.survivors[:m]``: point each dependant at its parent's new
+    row, or -1 if the parent died (``buf.new_row``: per old row, its new row)."""
+    guardian = a.guardian
+    keep = buf.survivors
+    new_row = buf.new_row
     for i in nb.prange(n_old):
         new_row[i] = -1
     for j in nb.prange(m):

@@ -57,19 +57,19 @@ def _cell_index_serial(x, y, n, width, counts, order, group_start):
 
 
 @kernel(parallel=True)
-def cell_index(x, y, n, width, counts, order, group_start, tmp=None, stripes=1):
+def cell_index(x, y, n, width, index, tmp=None, stripes=1):
     """Counting sort of agents ``0..n-1`` by cell ``y * width + x``.
 
     Args:
         x, y: agent coordinates.
         n: number of live agents.
         width: grid width.
-        counts: integer array of size n_cells + 1, overwritten; on return
-            ``counts[c]`` is the end of cell c's run in ``order`` (its start
-            is ``counts[c - 1]``, or 0 for c = 0).
-        order: integer output, size >= n: agent indices sorted by cell, stable.
-        group_start: integer output, size >= n + 1: start of each occupied
-            cell's run in ``order``; the last entry is n.
+        index: the buffers to fill (:class:`~evosim.engine.state.Index`; its ``n_groups`` is not
+            read): ``cell_end`` (size n_cells + 1) is overwritten, on return ``cell_end[c]`` is
+            the end of cell c's run in ``order`` (its start is ``cell_end[c - 1]``, or 0 for
+            c = 0); ``order`` (size >= n) gets the agent indices sorted by cell, stable;
+            ``group_start`` (size >= n + 1) the start of each occupied cell's run in ``order``,
+            the last entry n.
         tmp: integer scratch of size >= n, needed with ``stripes`` > 1.
         stripes: with more than one (and ``tmp``), the grid is cut into this many bands of
             rows sorted in parallel: the agents are first split by band (stably), then each
@@ -80,6 +80,9 @@ def cell_index(x, y, n, width, counts, order, group_start, tmp=None, stripes=1):
     Returns:
         Number of occupied cells (groups).
     """
+    counts = index.cell_end
+    order = index.order
+    group_start = index.group_start
     if tmp is None:
         return _cell_index_serial(x, y, n, width, counts, order, group_start)
     n_cells = counts.shape[0] - 1
@@ -156,10 +159,11 @@ def cell_index(x, y, n, width, counts, order, group_start, tmp=None, stripes=1):
 
 
 @kernel(parallel=True)
-def census(order, group_start, n_groups, species, x, y, code, halo, written, n_written):
+def census(index, a, cells, written, n_written):
     """Per cell: the :func:`census_code` of its majority species (ties: lowest id), -1 where empty.
 
-    ``code`` is a padded grid (shape (H + 2 halo, W + 2 halo)) whose interior
+    ``index`` groups the agents ``a`` by cell; the census is written to ``cells.census_pad``, a
+    padded grid (shape (H + 2 halo, W + 2 halo)) whose interior
     is the census; its halo is left to :func:`evosim.engine.kernels.move.refresh_halo`.
     Only the cells written by the previous call are cleared: ``written[:n_written]``
     holds their flat indices into ``code`` (``n_written < 0`` clears the whole
@@ -167,6 +171,14 @@ def census(order, group_start, n_groups, species, x, y, code, halo, written, n_w
     Counts saturate at :data:`CENSUS_MAX_COUNT`. Read by the next tick's movement (aggregation
     toward conspecifics). Returns the number of cells written.
     """
+    order = index.order
+    group_start = index.group_start
+    n_groups = index.n_groups
+    species = a.species
+    x = a.x
+    y = a.y
+    code = cells.census_pad
+    halo = cells.halo
     flat = code.ravel()
     if n_written < 0:
         flat[:] = -1

@@ -8,8 +8,14 @@ from evosim.engine.kernels.conf import kernel
 
 
 @kernel
-def species_sums(species, genome, energy, x, y, habitat, n, n_species):
-    """Per species: count, gene sums and sums of squares, agents on land, energy sum."""
+def species_sums(a, habitat, n, n_species):
+    """Per species, over the live agents ``a[:n]``: count, gene sums and sums of squares, agents
+    on land (``habitat``), energy sum."""
+    species = a.species
+    genome = a.genome
+    energy = a.energy
+    x = a.x
+    y = a.y
     n_genes = genome.shape[1]
     count = np.zeros(n_species, np.int64)
     s1 = np.zeros((n_species, n_genes), np.float64)

@@ -10,7 +10,8 @@ from evosim.defaults import FOOD_DTYPE, G_DEXTERITY, HABITAT_DTYPE, LAND, WATER
 from evosim.engine.kernels import forage as k_forage
 from evosim.engine.kernels.ladder import held_level, skill_payoff
 from evosim.engine.params import Ladder, ladder_from_world
-from tests.helpers import Agents, call, cell_groups, kargs, params
+from evosim.engine.state import SpeciesArrays
+from tests.helpers import Agents, call, cell_groups, kargs, named, params, world_arrays
 
 
 def eat(
@@ -36,18 +37,23 @@ def eat(
     )
     cap = max(ag.n, 1)
     level = np.full(cap, 99, np.uint8)  # junk: forage must write every agent's level
-    k_forage.forage(
-        (g["order"], g["group_start"], g["n_groups"]),
-        (ag.x, ag.y, ag.genome, ag.energy, ag.age, ag.skill, ag.species),
-        (food, np.zeros(food.shape, FOOD_DTYPE) if hard is None else hard, habitat,
-         np.zeros(food.shape, FOOD_DTYPE)),
-        (grants, fire),
-        ladder_from_world(World()) if lad is None else lad,
-        p,
-        np.full(cap, np.nan),
-        np.full(cap, np.nan),
-        level,
-    )  # fmt: skip
+    call(
+        k_forage.forage,
+        **ag.kw(),
+        **g,
+        food=food,
+        hard=np.zeros(food.shape, FOOD_DTYPE) if hard is None else hard,
+        habitat=habitat,
+        farmed=np.zeros(food.shape, FOOD_DTYPE),
+        sa=named(
+            SpeciesArrays, {**world_arrays(), "manipulators": grants, "fire_substitute": fire}
+        ),
+        lad=ladder_from_world(World()) if lad is None else lad,
+        p=p,
+        want=np.full(cap, np.nan),
+        gain=np.full(cap, np.nan),
+        level=level,
+    )
     return level
 
 

@@ -9,7 +9,9 @@ from evosim.config.schema import World
 from evosim.defaults import G_DEXTERITY, HABITAT_DTYPE, LAND, WATER
 from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.params import ladder_from_world
-from tests.helpers import Agents, params
+from evosim.engine.state import Agents as AgentArrays
+from evosim.engine.state import SpeciesArrays
+from tests.helpers import Agents, named, params, world_arrays
 
 #: tools (2, d_eff >= 0.3), fire (5, on land), cooking (8, no requirement of its own), metal (12, d_eff >= 0.5)
 LADDER = [
@@ -69,24 +71,15 @@ def test_agent_level_reads_the_cell_the_manipulators_and_the_fire_substitute():
     ag.genome[:6, G_DEXTERITY] = [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]
     manipulators = np.array([0.0, 0.0, 0.6])  # species 2 is granted hands of 0.6
     fire_substitute = np.array([0, 1, 0], np.uint8)  # species 1 may hold fire off land
-    got = k_ladder.held_levels(ag.skill, ag.genome, ag.species, ag.x, ag.y, habitat, manipulators,
-                               fire_substitute, 6, lad())  # fmt: skip
+    sa = named(SpeciesArrays, {**world_arrays(), "manipulators": manipulators,
+                               "fire_substitute": fire_substitute})  # fmt: skip
+    a = named(AgentArrays, ag.kw())
+    got = k_ladder.held_levels(a, habitat, sa, 6, lad())
     # on land: 4; in water: 1; in water with a fire substitute: 4; clumsy: 0; granted hands: 4 on land,
     # 1 in water
     assert got.tolist() == [4, 1, 4, 0, 4, 1]
     for i in range(6):
-        args = (
-            i,
-            ag.skill,
-            ag.genome,
-            ag.species,
-            ag.x,
-            ag.y,
-            habitat,
-            manipulators,
-            fire_substitute,
-        )
-        assert k_ladder.agent_level(*args, lad()) == got[i]
+        assert k_ladder.agent_level(i, a, habitat, sa, lad()) == got[i]
 
 
 def test_effective_dexterity_is_the_larger_of_gene_and_grant():

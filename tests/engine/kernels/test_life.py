@@ -21,7 +21,8 @@ from evosim.engine.kernels.ladder import held_level
 from evosim.engine.kernels.phenotype import maturity
 from evosim.engine.kernels.rng import normal_array
 from evosim.engine.params import ladder_from_world
-from tests.helpers import Agents, call, kargs, params
+from evosim.engine.state import Arena, Tally
+from tests.helpers import Agents, call, kargs, named, params
 
 GENOME = [
     0.5,
@@ -138,8 +139,7 @@ def births(
             next_id=next_id,
             tick=tick,
             seed=seed,
-            agents=tuple(ag.a[f] for f in life.BIRTH_FIELDS),
-            bounds=tuple(bounds[a] for a in life.BIRTH_SPECIES_ARRAYS),
+            **bounds,
             p=p or params(),
             distant=distant,
         ),
@@ -237,7 +237,8 @@ def test_distant_children_are_flagged_for_speciation():
 
 def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habitat=None,
               manipulators=None, fire_substitute=None, counts=None):  # fmt: skip
-    """``select_survivors`` on ``ag`` (default: land everywhere, empty ladder, no grants); returns m."""
+    """The deaths (``judge``, then ``tally``) on ``ag`` (default: land everywhere, empty ladder, no
+    grants); returns m."""
     n_sp = len(alive)
     lad = (
         ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
@@ -254,10 +255,11 @@ def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habita
     if counts is None:
         counts = (np.zeros(n_sp, np.int64), np.zeros(n_sp, np.int64), np.zeros(n_sp, np.int64),
                   np.zeros((n_sp, len(lad.threshold)), np.int64))  # fmt: skip
-    return life.select_survivors(
-        (ag.genome, ag.energy, ag.age, ag.species, ag.skill, ag.x, ag.y), ag.n, p,
-        (habitat, grants, fire), lad, cause, deaths, alive, gene_sum, *counts,
-    )  # fmt: skip
+    kw = kargs(ag, p=p, habitat=habitat, manipulators=grants, fire_substitute=fire, lad=lad,
+               cause=cause, deaths=deaths, alive=alive, sums=Tally(gene_sum, *counts))  # fmt: skip
+    kw["buf"] = named(Arena, kw)  # one arena: judge writes the status tally reads
+    call(life.judge, **kw)
+    return call(life.tally, **kw)
 
 
 def test_select_survivors_hand_checked():
@@ -373,8 +375,9 @@ def test_compact_moves_kept_rows_to_the_front():
 
 def test_remap_guardians_after_compaction():
     # rows 0..5; row 2 (a parent) dies, row 4 dies; children: 1 -> 0, 3 -> 2, 5 -> 0
-    guardian = np.array([-1, 0, -1, 2, -1, 0], np.int32)
+    ag = Agents(6, guardian=[-1, 0, -1, 2, -1, 0])
+    guardian = ag.guardian
     keep = np.array([0, 1, 3, 5], np.int64)
     life.compact(guardian, keep, 4)
-    life.remap_guardians(guardian, keep, 4, 6, np.zeros(6, np.int64))
+    call(life.remap_guardians, **kargs(ag, keep=keep, m=4, n_old=6, new_row=np.zeros(6, np.int64)))
     assert guardian[:4].tolist() == [-1, 0, -1, 0]  # row 3 (now 2) is orphaned
