@@ -26,6 +26,7 @@ from evosim.engine.kernels.life import compact
 from evosim.engine.kernels.move import DX, DY, wrap
 from evosim.engine.kernels.rng import hash64
 from evosim.engine.kernels.spatial import cell_index
+from evosim.engine.state import Index
 
 #: Parameter names of evosim's regrowth kernel (its signature grows as features are added).
 REGROW_PARAMS = tuple(inspect.signature(regrow.py_func).parameters)
@@ -180,9 +181,8 @@ class Forager:
 
     def index_cells(self) -> None:
         """Group the agents by cell (``order``, ``group_start``, ``n_groups``)."""
-        self.n_groups = cell_index(
-            self.x, self.y, self.n, self.width, self.counts, self.order, self.group_start
-        )
+        index = Index(self.order, self.group_start, self.counts, 0)  # (n_groups: returned)
+        self.n_groups = cell_index(self.x, self.y, self.n, self.width, index)
 
     def eat(self) -> None:
         """Each cell's food shared equally by its agents."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from evosim.config.schema import World
 from evosim.engine.kernels import move as k_move
-from evosim.engine.state import Cells
+from evosim.engine.state import Cells, reuse
 from evosim.engine.world import food_arrays, initial_food, make_habitat, make_richness
 
 #: The layers saved by :meth:`Grids.state`, in checkpoint order.
@@ -87,11 +87,12 @@ class Grids:
 
     def cells(self) -> Cells:
         """The grids as the kernels take them (rebuild after :meth:`from_state` or a layer's replacement)."""
-        return Cells(
-            self.habitat, self.richness, self.food, self.hard, self.farmed, self.capacity,
-            self.hard_capacity, self.hard_rate, self.habitat_pad, self.sight_pad, self.census_pad,
-            int(self.halo),
+        self._cells: Cells | None = reuse(
+            getattr(self, "_cells", None), Cells, self.habitat, self.richness, self.food,
+            self.hard, self.farmed, self.capacity, self.hard_capacity, self.hard_rate,
+            self.habitat_pad, self.sight_pad, self.census_pad, int(self.halo),
         )  # fmt: skip
+        return self._cells
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of the layers that make up the state (:data:`STATE_LAYERS`)."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 from evosim.engine.kernels.life import gather_rows, take_rows
-from evosim.engine.state import Agents
+from evosim.engine.state import Agents, reuse
 
 # gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
 assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
@@ -109,10 +109,16 @@ class Population:
 
     def agents(self) -> Agents:
         """The agent arrays as the kernels take them (all capacity rows; rebuild after a growth or gather)."""
-        return Agents(
-            self.id, self.parent_id, self.species, self.x, self.y, self.energy, self.age,
-            self.birth_tick, self.guardian, self.skill, self.lessons, self.genome,
+        self._agents: Agents | None = reuse(
+            getattr(self, "_agents", None), Agents, self.id, self.parent_id, self.species, self.x,
+            self.y, self.energy, self.age, self.birth_tick, self.guardian, self.skill, self.lessons,
+            self.genome,
         )  # fmt: skip
+        return self._agents
+
+    def spare_id(self) -> object:
+        """The spare genome's array object: :meth:`spare_views` are valid while it is the same."""
+        return self._genome_spare
 
     def live(self, name: str) -> np.ndarray:
         """View of field ``name`` for the live agents."""

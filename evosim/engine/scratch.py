@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evosim.defaults import N_GENES, ROW_DTYPE
-from evosim.engine.state import Arena, Index, Tally
+from evosim.engine.state import Arena, Index, Tally, reuse
 
 if TYPE_CHECKING:
     from evosim.engine.population import Population
@@ -95,15 +95,23 @@ class Scratch:
 
     def index(self) -> Index:
         """The spatial index as the kernels take it (valid from ``index_cells`` to ``die``)."""
-        return Index(self.order, self.group_start, self.cell_end, int(self.n_groups))
+        self._index: Index | None = reuse(
+            getattr(self, "_index", None), Index, self.order, self.group_start, self.cell_end,
+            int(self.n_groups),
+        )  # fmt: skip
+        return self._index
 
     def arena(self, pop: Population) -> Arena:
         """The tick's named scratch buffers; the float ones lie over ``pop``'s spare genome.
 
         Take it anew after a growth or a gather (see :class:`~evosim.engine.state.Arena`).
         """
+        spare = (pop.spare_id(), self.survivors, self.cause, self.parents, self.new_row, self.level)
+        cached = getattr(self, "_arena", None)
+        if cached is not None and all(a is b for a, b in zip(cached[0], spare)):
+            return cached[1]
         want, gain, model_z = pop.spare_views()
-        return Arena(
+        arena = Arena(
             sort_tmp=self.survivors,
             dependants=self.survivors,
             survivors=self.survivors,
@@ -117,3 +125,5 @@ class Scratch:
             offer=want,
             model_z=model_z,
         )
+        self._arena = (spare, arena)
+        return arena

@@ -19,7 +19,7 @@ import numpy as np
 
 from evosim.config.schema import World
 from evosim.defaults import GENES, GENOME_DTYPE, N_GENES
-from evosim.engine.state import SpeciesArrays
+from evosim.engine.state import SpeciesArrays, reuse
 
 
 class SpeciesRegistry:
@@ -179,10 +179,12 @@ class SpeciesRegistry:
 
     def arrays(self) -> SpeciesArrays:
         """The per-species arrays the kernels read (all capacity rows; rebuild after a growth)."""
-        return SpeciesArrays(
-            self.manipulators, self.fire_substitute, self.upkeep_extra, self.lo, self.hi,
-            self.mutation, self.centroid,
+        self._arrays: SpeciesArrays | None = reuse(
+            getattr(self, "_arrays", None), SpeciesArrays, self.manipulators,
+            self.fire_substitute, self.upkeep_extra, self.lo, self.hi, self.mutation,
+            self.centroid,
         )  # fmt: skip
+        return self._arrays
 
     def view(self, name: str) -> np.ndarray:
         """Array ``name`` for the species formed so far."""

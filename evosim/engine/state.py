@@ -278,6 +278,20 @@ DTYPES: dict[type, dict[str, np.dtype]] = {
 assert tuple(DTYPES[Agents]) == Agents._fields, "Agents must list AGENT_FIELDS, then genome"
 
 
+def reuse(cached: Any, kind: type, *values: Any) -> Any:
+    """``cached`` if it holds exactly ``values`` (arrays by identity), else a new ``kind(*values)``.
+
+    The owners keep the named tuple they gave last and give it again while their arrays are the
+    same objects: the kernels' dispatch cache keys a tuple once per tuple object
+    (:class:`evosim.engine.kernels.conf.Kernel`).
+    """
+    if cached is not None and all(
+        a is b or (type(b) is int and type(a) is int and a == b) for a, b in zip(cached, values)
+    ):
+        return cached
+    return kind(*values)
+
+
 def check(state: Any) -> None:
     """Raise ``TypeError`` unless every array field of the named tuple ``state`` has its :data:`DTYPES` dtype."""
     for name, dt in DTYPES[type(state)].items():
