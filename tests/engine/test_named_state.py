@@ -101,3 +101,61 @@ def test_kernels_taking_named_tuples_load_from_the_cache_in_both_flavours(tmp_pa
 
     assert run() == ["serial 0 1", "parallel 0 1"]  # compiled and saved
     assert run() == ["serial 1 0", "parallel 1 0"]  # loaded, nothing compiled
+
+
+def _kernel_defs():
+    """(module, function AST, parallel?) of every ``@kernel`` function of evosim.engine.kernels."""
+    import ast
+    from pathlib import Path
+
+    import evosim.engine.kernels as pkg
+
+    for f in sorted(Path(pkg.__file__).parent.glob("*.py")):
+        for node in ast.parse(f.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef):
+                decs = [ast.unparse(d) for d in node.decorator_list]
+                if any(d.startswith("kernel") for d in decs):
+                    yield f.stem, node, any("parallel=True" in d for d in decs)
+
+
+def test_no_kernel_takes_more_than_eight_parameters():
+    wide = [(m, fn.name, len(fn.args.args)) for m, fn, _ in _kernel_defs() if len(fn.args.args) > 8]
+    assert not wide, wide
+    assert len(list(_kernel_defs())) > 20  # the walk finds the kernels
+
+
+def test_no_kernel_unpacks_a_tuple_of_fields():
+    """``x, y = a.x, a.y`` (or ``x, y = a``) in a kernel: numba's parallel build may drop the writes
+    made through such names (evosim.engine.state, "The rule for kernels"); bind one field per line."""
+    import ast
+
+    bad = []
+    for m, fn, _ in _kernel_defs():
+        params = {a.arg for a in fn.args.args}
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple)):
+                continue
+            v = node.value
+            fields = isinstance(v, ast.Tuple) and any(
+                isinstance(e, ast.Attribute) and e.attr != "shape" for e in v.elts
+            )
+            if fields or (isinstance(v, ast.Name) and v.id in params):
+                bad.append(f"{m}.{fn.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not bad, bad
+
+
+def test_observe_counts_the_live_agents(tiny_world):
+    sim = Simulation(tiny_world, seed=5)
+    for ticks in (0, 7):
+        sim.advance(ticks)
+        obs = sim.observe()
+        n_sp = len(sim.species)
+        sp = sim.pop.live("species")
+        assert obs.members.tolist() == np.bincount(sp, minlength=n_sp).tolist()
+        assert len(obs.levels) == sim.pop.n
+        adult = sim.adults()
+        assert obs.adults.tolist() == np.bincount(sp[adult], minlength=n_sp).tolist()
+        np.testing.assert_allclose(
+            obs.gene_sum, [sim.pop.live("genome")[sp == s].sum(axis=0) for s in range(n_sp)],
+            rtol=1e-6,
+        )  # fmt: skip

@@ -94,15 +94,13 @@ def forage(a, cells, sa, index, lad, p, buf):
     order = index.order
     group_start = index.group_start
     n_groups = index.n_groups
-    x, y, genome, energy, age, skill, species = (
-        a.x,
-        a.y,
-        a.genome,
-        a.energy,
-        a.age,
-        a.skill,
-        a.species,
-    )
+    x = a.x
+    y = a.y
+    genome = a.genome
+    energy = a.energy
+    age = a.age
+    skill = a.skill
+    species = a.species
     food = cells.food
     hard = cells.hard
     habitat = cells.habitat
