@@ -25,6 +25,9 @@ compilation happens before any timing). Usage::
     python benchmarks/bench.py                       # 10k, 100k, 1M; ~25 min
     python benchmarks/bench.py --quick               # 10k, 100k, shortened runs; ~2 min
     python benchmarks/bench.py --sizes 10000,100000 --ticks 50 --reps 7
+    git archive 72b0260 | tar -x -C /tmp/evosim-72b0260      # a baseline source tree, then:
+    python benchmarks/bench.py --no-runs --no-mesa --workloads world --sizes 100000 \
+        --baseline /tmp/evosim-72b0260                # + the earthlike run against it, 2 threads vs 1
 """
 
 from __future__ import annotations
@@ -394,6 +397,19 @@ def measure_runs(args: argparse.Namespace, reps: int) -> dict[str, object]:
     return out
 
 
+def measure_pairs(args: argparse.Namespace) -> tuple[dict[str, object], dict[str, object]]:
+    """The earthlike run against ``--baseline`` on one thread, then on 2 threads against 1."""
+    ticks = 1000 if args.quick else 10_000
+    with tempfile.TemporaryDirectory(prefix="evosim-pairs-") as tmp:
+        print(f"Earthlike {ticks} ticks: this tree against {args.baseline}", flush=True)
+        vs = bench_runs.earthlike_pairs(
+            args.baseline.resolve(), ticks, args.seed, args.pairs, Path(tmp)
+        )
+        print("Earthlike: 2 threads against 1", flush=True)
+        th = bench_runs.earthlike_pairs(None, ticks, args.seed, args.pairs, Path(tmp))
+    return vs, th
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments, run every benchmark, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -434,6 +450,15 @@ def main(argv: list[str] | None = None) -> None:
         "--scaling-size", type=int, default=100_000, help="N of the thread scaling (default 100000)"
     )
     ap.add_argument("--threads", type=int, default=2, help="threads of the scaling row (default 2)")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another source tree (e.g. `git archive 72b0260` unpacked): the earthlike run of this "
+        "tree against it, and on 2 threads against 1, in new processes (bench_runs.earthlike_pairs)",
+    )
+    ap.add_argument(
+        "--pairs", type=int, default=2, help="pairs of runs with --baseline (default 2)"
+    )
     args = ap.parse_args(argv)
     if os.environ.get("EVOSIM_PARALLEL"):
         raise SystemExit("unset EVOSIM_PARALLEL: bench.py runs each row on the build it names")
@@ -501,9 +526,12 @@ def main(argv: list[str] | None = None) -> None:
     ]
     results.sort(key=lambda r: (order.index(r.workload), r.target))
     runs = None if args.no_runs else measure_runs(args, reps)
+    pairs = None if args.baseline is None else measure_pairs(args)
     print("\n" + markdown(results, reps))
     if runs is not None:
         print("\n" + bench_runs.markdown(runs))
+    if pairs is not None:
+        print("\n" + bench_runs.pairs_markdown(*pairs))
 
 
 if __name__ == "__main__":

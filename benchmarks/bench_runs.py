@@ -9,12 +9,17 @@
   (``worlds/experiments/hard_paths.yaml``) run by ``evosim``'s own experiment runner on 2
   Dask workers, and the wall time of the whole experiment estimated from it;
 * :func:`second_start` -- how long a parallel ``evosim run`` takes to start once its kernels
-  are cached (two 1-tick runs; the second must compile nothing).
+  are cached (two 1-tick runs; the second must compile nothing);
+* :func:`earthlike_pairs` -- the earthlike run as ``evosim run`` in new processes, this source
+  tree against another (``--baseline``, e.g. ``git archive 72b0260`` unpacked) or against
+  itself on 2 threads, in alternation (A B A B ...): the ratio pair by pair holds when the
+  machine's speed drifts.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -183,6 +188,70 @@ def second_start(threads: int = 2) -> dict[str, float | bool]:
             times.append(time.perf_counter() - t0)
         compiled = _cache_files() != before
     return {"first_s": times[0], "second_s": times[1], "second_compiled": compiled}
+
+
+def _evosim_run(tree: Path, ticks: int, seed: int, threads: int, out: Path) -> tuple[float, float]:
+    """One ``evosim run`` of the earthlike world from source ``tree`` in a new process: (wall, CPU s)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM"))}
+    env["PYTHONPATH"] = str(tree)
+    args = [sys.executable, "-m", "evosim", "run", str(tree / "worlds" / "earthlike.yaml")]
+    args += ["--ticks", str(ticks), "--seed", str(seed), "--threads", str(threads), "-q"]
+    args += ["--checkpoint-every", "0", "--force", "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(args, env=env, cwd=tree, check=True, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
+def earthlike_pairs(
+    baseline: Path | None, ticks: int, seed: int, pairs: int, folder: Path
+) -> dict[str, Any]:
+    """The earthlike run of this tree (A) against ``baseline``'s on 1 thread, or (no baseline)
+    against this tree on 2 threads; ``pairs`` pairs in alternation after one short warm-up run
+    of each (numba compiles or loads its cache there). Medians of wall and CPU seconds, and of
+    the ratios B / A pair by pair (> 1: A is faster)."""
+    b_tree, b_threads = (baseline, 1) if baseline else (ROOT, 2)
+    runs = {"a": (ROOT, 1), "b": (b_tree, b_threads)}
+    for k, (tree, th) in runs.items():
+        _evosim_run(tree, 2, seed, th, folder / f"warm-{k}")
+    got: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    for _ in range(pairs):
+        for k, (tree, th) in runs.items():
+            got[k].append(_evosim_run(tree, ticks, seed, th, folder / k))
+    med = statistics.median
+    return {
+        "ticks": ticks,
+        "pairs": pairs,
+        "baseline": str(baseline) if baseline else None,
+        "a_wall": med(w for w, _ in got["a"]),
+        "a_cpu": med(c for _, c in got["a"]),
+        "b_wall": med(w for w, _ in got["b"]),
+        "b_cpu": med(c for _, c in got["b"]),
+        "wall_ratio": med(b[0] / a[0] for a, b in zip(got["a"], got["b"])),
+        "cpu_ratio": med(b[1] / a[1] for a, b in zip(got["a"], got["b"])),
+    }
+
+
+def pairs_markdown(vs: dict[str, Any], threads: dict[str, Any] | None) -> str:
+    """Rows of :func:`earthlike_pairs` results (against a baseline tree; 2 threads against 1)."""
+    lines = ["| earthlike world, `evosim run` in new processes | value |", "|---|---|"]
+    if vs:
+        lines.append(
+            f"| {vs['ticks']:,} ticks, 1 thread: this tree / baseline `{vs['baseline']}` | "
+            f"**{vs['a_wall']:.1f} s** / {vs['b_wall']:.1f} s wall (CPU {vs['a_cpu']:.1f} / "
+            f"{vs['b_cpu']:.1f} s): **{vs['wall_ratio']:.2f}x** faster by wall, "
+            f"{vs['cpu_ratio']:.2f}x by CPU (median of {vs['pairs']} pairs) |"
+        )
+    if threads:
+        lines.append(
+            f"| {threads['ticks']:,} ticks, 2 threads against 1 | **{threads['b_wall']:.1f} s** "
+            f"against {threads['a_wall']:.1f} s wall: **{1 / threads['wall_ratio']:.2f}x** "
+            f"(median of {threads['pairs']} pairs) |"
+        )
+    return "\n".join(lines)
 
 
 def markdown(runs: dict[str, Any]) -> str:
