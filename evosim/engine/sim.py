@@ -257,6 +257,7 @@ class Simulation:
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(g.census_pad, g.halo)
         a, cells = p.agents(), g.cells()
+        conf.use_parallel_heavy(p.n)  # (movement and learning pay threads from fewer agents)
         k_move.sense_and_move(a, p.n, cells, Clock(self.stream, self.tick), self.params)
         k_move.follow_guardians(a, p.n, cells, self.params)
 

@@ -31,7 +31,11 @@ imported.
 --threads``, default all cores; experiment and sweep workers use 1, their
 replicates already fill the cores). The parallel flavour runs when more than
 one thread is set and the population is large enough for the threads to pay
-(:data:`PARALLEL_MIN_AGENTS`; :meth:`evosim.Simulation.step` decides each tick).
+(:data:`PARALLEL_MIN_AGENTS`; :meth:`evosim.Simulation.step` decides each tick). The heavy
+kernels (movement and learning, ``@kernel(parallel=True, heavy=True)``) run theirs from
+:data:`PARALLEL_MIN_AGENTS_HEAVY` agents on (:func:`use_parallel_heavy`, called by the movement
+step): their work per call outweighs waking the threads on much smaller populations, such as the
+earthlike world's 5,000-35,000.
 ``EVOSIM_PARALLEL=1`` forces the parallel flavour (at any thread count, e.g.
 to compare it with the serial one at 1 thread), ``EVOSIM_PARALLEL=0`` forces the
 serial one. Without ``EVOSIM_PARALLEL`` a library user runs on one thread until
@@ -76,6 +80,10 @@ def ix(i: int) -> np.uint64:
 #: the threads of each parallel loop costs more than the work it shares (measured in
 #: ``benchmarks/bench.py --threads``).
 PARALLEL_MIN_AGENTS = 20_000
+#: From this many agents the *heavy* kernels (``@kernel(parallel=True, heavy=True)``: movement and
+#: learning, ~50-80 ns per agent each) run their parallel build when more than one thread is set,
+#: even below :data:`PARALLEL_MIN_AGENTS`: their work per call outweighs waking the threads.
+PARALLEL_MIN_AGENTS_HEAVY = 4_000
 
 # Threads that wait at the end of a parallel loop sleep instead of spinning (OpenMP, numba's
 # default threading layer here): spinning costs ~2 us less per loop on an idle machine, but on a
@@ -140,6 +148,7 @@ class _Threads:
 
     count = nb.get_num_threads() if FORCED else 1
     parallel_now = bool(FORCED)
+    heavy_now = bool(FORCED)
 
 
 def set_threads(threads: int | None = None) -> int:
@@ -164,6 +173,15 @@ def set_threads(threads: int | None = None) -> int:
 def threads() -> int:
     """The thread count set by :func:`set_threads` (1 unless set, or ``EVOSIM_PARALLEL=1``)."""
     return _Threads.count
+
+
+def use_parallel_heavy(n: int) -> bool:
+    """Run the heavy kernels' parallel build from now on if ``n`` >= :data:`PARALLEL_MIN_AGENTS_HEAVY`
+    agents and more than one thread is set (``EVOSIM_PARALLEL`` overrides). Returns the choice."""
+    _Threads.heavy_now = (
+        FORCED if FORCED is not None else (n >= PARALLEL_MIN_AGENTS_HEAVY and _Threads.count > 1)
+    )
+    return _Threads.heavy_now
 
 
 def use_parallel(wanted: bool) -> bool:
@@ -258,10 +276,11 @@ class Kernel:
     dispatcher. The machine code run is the same either way.
     """
 
-    def __init__(self, fn: Callable[..., Any], has_prange: bool):
+    def __init__(self, fn: Callable[..., Any], has_prange: bool, heavy: bool = False):
         functools.update_wrapper(self, fn)
         self.py_func = fn
         self.has_prange = has_prange
+        self.heavy = heavy
         self.serial = _build(fn, "serial", parallel=False)
         self._parallel: Any = None
         self._n_params = fn.__code__.co_argcount
@@ -277,7 +296,7 @@ class Kernel:
         return self._parallel
 
     def __call__(self, *args: Any) -> Any:
-        par = _Threads.parallel_now and self.has_prange
+        par = self.has_prange and (_Threads.parallel_now or (self.heavy and _Threads.heavy_now))
         dispatcher = self.parallel if par else self.serial
         if len(args) != self._n_params:  # defaults filled in by numba: no fast path
             return dispatcher(*args)
@@ -299,9 +318,12 @@ class Kernel:
         return f"<evosim kernel {self.py_func.__module__}.{self.py_func.__qualname__}>"
 
 
-def kernel(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
+def kernel(
+    fn: Callable[..., Any] | None = None, *, parallel: bool = False, heavy: bool = False
+) -> Any:
     """Decorator of a kernel called from Python: ``@kernel``, or ``@kernel(parallel=True)`` for a
-    kernel whose outer loop is a ``prange`` (see the module docstring)."""
+    kernel whose outer loop is a ``prange`` (see the module docstring); ``heavy=True`` also runs
+    its parallel build from :data:`PARALLEL_MIN_AGENTS_HEAVY` agents (:func:`use_parallel_heavy`)."""
     if fn is None:
-        return lambda f: Kernel(f, parallel)
-    return Kernel(fn, parallel)
+        return lambda f: Kernel(f, parallel, heavy)
+    return Kernel(fn, parallel, heavy)
