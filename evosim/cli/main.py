@@ -228,15 +228,17 @@ def run(**options: Any) -> None:
 
 
 def _stopped(out: Path | None, resume: bool) -> str:
-    """What a signal outside the tick loop left (the loop itself checkpoints and says so)."""
-    from evosim.io.checkpoint import headers
+    """What a signal outside the tick loop left (the loop itself checkpoints and says so).
 
+    Only the standard library here: the signal may have stopped an import half-way (numba's,
+    say), and importing anything that needs it again would fail.
+    """
     if out is None or not out.is_dir():
         return "interrupted before the run began; nothing was written"
     summary = out / "summary.json"
     if summary.is_file() and '"interrupted"' not in summary.read_text(encoding="utf-8"):
         return f"interrupted after the run ended; its folder {out} is complete"
-    if headers(out / "checkpoints"):
+    if any((out / "checkpoints").glob("ckpt-" + "[0-9]" * 10 + ".json")):  # io.checkpoint.headers
         return f"interrupted; checkpoint kept. Continue with: evosim run --resume {out}"
     if resume:
         return f"interrupted before the resume began; nothing was changed in {out}"

@@ -60,3 +60,24 @@ def test_a_signal_at_any_moment(tmp_path, sig, delay):
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "completed after 3000 ticks" in r.stdout or "extinct after" in r.stdout
+
+
+def test_a_signal_during_a_heavy_import_is_reported_without_importing_again(tmp_path):
+    """Under load a signal can stop ``import numba`` half-way; the message must not import it again
+    (it once did, through io.checkpoint, and died of numba's partially initialised modules)."""
+    code = (
+        "import sys, signal\n"
+        "from evosim.cli import main as m\n"
+        "from pathlib import Path\n"
+        "out = Path(sys.argv[1]); (out / 'checkpoints').mkdir(parents=True)\n"
+        "(out / 'checkpoints' / 'ckpt-0000000010.json').write_text('{}')\n"
+        "sys.modules['numba'] = None  # any import of numba now fails, as a half-imported one would\n"
+        "print(m._stopped(out, False)); print(m._stopped(out.parent / 'none', False))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "r")], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    kept, none = r.stdout.splitlines()
+    assert kept.startswith("interrupted; checkpoint kept") and "--resume" in kept
+    assert "nothing was written" in none
