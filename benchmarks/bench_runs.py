@@ -190,10 +190,18 @@ def second_start(threads: int = 2) -> dict[str, float | bool]:
     return {"first_s": times[0], "second_s": times[1], "second_compiled": compiled}
 
 
-def _evosim_run(tree: Path, ticks: int, seed: int, threads: int, out: Path) -> tuple[float, float]:
-    """One ``evosim run`` of the earthlike world from source ``tree`` in a new process: (wall, CPU s)."""
+def _evosim_run(
+    tree: Path, ticks: int, seed: int, threads: int, out: Path, warm: bool = False
+) -> tuple[float, float]:
+    """One ``evosim run`` of the earthlike world from source ``tree`` in a new process: (wall, CPU s).
+
+    ``warm``: a warm-up run; on more than one thread it forces the parallel build of every kernel
+    (``EVOSIM_PARALLEL=1``) so that all of them are compiled and cached before the timed runs.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOSIM_", "NUMBA_NUM"))}
     env["PYTHONPATH"] = str(tree)
+    if warm and threads > 1:
+        env["EVOSIM_PARALLEL"] = "1"
     args = [sys.executable, "-m", "evosim", "run", str(tree / "worlds" / "earthlike.yaml")]
     args += ["--ticks", str(ticks), "--seed", str(seed), "--threads", str(threads), "-q"]
     args += ["--checkpoint-every", "0", "--force", "--out", str(out)]
@@ -216,7 +224,7 @@ def earthlike_pairs(
     b_tree, b_threads = (baseline, 1) if baseline else (ROOT, 2)
     runs = {"a": (ROOT, 1), "b": (b_tree, b_threads)}
     for k, (tree, th) in runs.items():
-        _evosim_run(tree, 2, seed, th, folder / f"warm-{k}")
+        _evosim_run(tree, 2, seed, th, folder / f"warm-{k}", warm=True)
     got: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
     for _ in range(pairs):
         for k, (tree, th) in runs.items():

@@ -34,8 +34,8 @@ one thread is set and the population is large enough for the threads to pay
 (:data:`PARALLEL_MIN_AGENTS`; :meth:`evosim.Simulation.step` decides each tick). The heavy
 kernels (movement and learning, ``@kernel(parallel=True, heavy=True)``) run theirs from
 :data:`PARALLEL_MIN_AGENTS_HEAVY` agents on (:func:`use_parallel_heavy`, called by the movement
-step): their work per call outweighs waking the threads on much smaller populations, such as the
-earthlike world's 5,000-35,000.
+step), a switch of its own so that their threshold can be set below the others' (for now the
+same: lower ones did not measurably pay on the earthlike world).
 ``EVOSIM_PARALLEL=1`` forces the parallel flavour (at any thread count, e.g.
 to compare it with the serial one at 1 thread), ``EVOSIM_PARALLEL=0`` forces the
 serial one. Without ``EVOSIM_PARALLEL`` a library user runs on one thread until
@@ -81,9 +81,11 @@ def ix(i: int) -> np.uint64:
 #: ``benchmarks/bench.py --threads``).
 PARALLEL_MIN_AGENTS = 20_000
 #: From this many agents the *heavy* kernels (``@kernel(parallel=True, heavy=True)``: movement and
-#: learning, ~50-80 ns per agent each) run their parallel build when more than one thread is set,
-#: even below :data:`PARALLEL_MIN_AGENTS`: their work per call outweighs waking the threads.
-PARALLEL_MIN_AGENTS_HEAVY = 4_000
+#: learning, ~50-80 ns per agent each) run their parallel build when more than one thread is set.
+#: At 4,000 the earthlike world's 2-thread runs measured 0.95x and 1.12x the wall time of 1 thread
+#: on a loaded machine (docs/benchmarks.md): not shown to pay, so it stays at
+#: :data:`PARALLEL_MIN_AGENTS` until measured on an idle machine (``bench.py --baseline``).
+PARALLEL_MIN_AGENTS_HEAVY = PARALLEL_MIN_AGENTS
 
 # Threads that wait at the end of a parallel loop sleep instead of spinning (OpenMP, numba's
 # default threading layer here): spinning costs ~2 us less per loop on an idle machine, but on a

@@ -83,7 +83,7 @@ def test_an_argument_without_a_key_goes_through_numba():
     assert _weighted_sum(np.asarray(a), pair, 0) == 4.0
 
 
-def test_heavy_kernels_go_parallel_from_fewer_agents(monkeypatch):
+def test_heavy_kernels_have_a_threshold_of_their_own(monkeypatch):
     """With 2 threads set, a heavy kernel's parallel build runs from PARALLEL_MIN_AGENTS_HEAVY agents."""
     monkeypatch.setattr(conf, "FORCED", None)
     monkeypatch.setattr(conf._Threads, "count", 2)
