@@ -27,6 +27,7 @@ from evosim.engine.kernels import conf
 from evosim.engine.kernels import culture as k_culture
 from evosim.engine.kernels import food as k_food
 from evosim.engine.kernels import forage as k_forage
+from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
@@ -279,6 +280,7 @@ class Simulation:
         """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
         # (`farmed` was cleared by regrow_food, which read it)
         a, index = self.pop.agents(), self.scratch.index()
+        self._graded_levels(self.scratch.arena(self.pop).level)
         k_forage.forage(
             a,
             self.grids.cells(),
@@ -290,6 +292,19 @@ class Simulation:
         )
         if self.params.share_rate > 0.0:
             k_forage.share_food(a, index, self.params)
+
+    def _graded_levels(self, out: np.ndarray) -> None:
+        """With a graded rung in the ladder, every agent's level by the graded rule into ``out``
+        (read by ``forage`` and ``judge``, which otherwise apply the step rule themselves)."""
+        if self.ladder.graded.any():
+            k_ladder.graded_levels(
+                self.pop.agents(),
+                self.grids.habitat,
+                self.species.arrays(),
+                self.pop.n,
+                self.ladder,
+                out,
+            )
 
     def metabolise(self) -> None:
         """Upkeep and ageing; parents feed their dependants."""
@@ -359,6 +374,7 @@ class Simulation:
         self.counters.grow(len(s))
         sc.reserve_species(s.capacity)
         a, buf = p.agents(), sc.arena(p)
+        self._graded_levels(buf.status)
         k_life.judge(a, p.n, self.params, self.grids.habitat, s.arrays(), self.ladder, buf)
         k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally)
         s.update_centroids(sc.tally.gene_sum)

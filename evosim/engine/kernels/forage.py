@@ -23,7 +23,7 @@ import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
 from evosim.engine.kernels.conf import JIT, ix, kernel
-from evosim.engine.kernels.ladder import effective_dexterity, held_level, skill_payoff
+from evosim.engine.kernels.ladder import effective_dexterity, skill_payoff, step_level
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
 
 
@@ -84,7 +84,8 @@ def forage(a, cells, sa, index, lad, p, buf):
         p: :class:`~evosim.engine.state.Params`.
         buf: the tick's :class:`~evosim.engine.state.Arena`: ``want`` and ``gain`` get each
             agent's demand and energy per unit for the layer being shared, ``level`` its
-            milestone level here.
+            milestone level here (with a graded rung in the ladder, ``level`` comes in filled by
+            :func:`evosim.engine.kernels.ladder.graded_levels` and is read, not computed).
 
     Energy per unit is ``food_energy`` (easy; times the foraging-skill payoff)
     or ``hard_food.energy`` (hard), times the product of the held milestones'
@@ -110,6 +111,7 @@ def forage(a, cells, sa, index, lad, p, buf):
     want = buf.want
     gain = buf.gain
     level = buf.level
+    graded = lad.graded.sum() > 0  # then buf.level holds the graded levels already
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -125,8 +127,11 @@ def forage(a, cells, sa, index, lad, p, buf):
             i = ix(order[j])
             sp = ix(species[i])
             z = np.float64(skill[i])
-            lv = held_level(z, effective_dexterity(genome[i], manipulators[sp]), land == LAND
-                            or fire_substitute[sp] != 0, lad, habitat, cx, cy)  # fmt: skip
+            if graded:  # levels by the graded rule, computed before (ladder.graded_levels)
+                lv = np.int64(level[i])
+            else:
+                lv = step_level(z, effective_dexterity(genome[i], manipulators[sp]), land == LAND
+                                or fire_substitute[sp] != 0, lad)  # fmt: skip
             level[i] = lv
             gain[i] = p.food_energy * lad.energy_mult[lv] * skill_payoff(z, p)
             want[i] = min(

@@ -71,6 +71,28 @@ def graded_holds(k, z, d_eff, land_ok, lad, habitat, cx, cy):
 
 
 @nb.njit(inline="always", **JIT)
+def step_level(z, d_eff, land_ok, lad):
+    """Number of milestones held at skill ``z`` under step gates (every width 0).
+
+    The per-agent loops of ``forage`` and ``judge`` call this one: a call that passes arrays (the
+    graded rule's land share reads the grid) anywhere in the loop, even on a branch no agent takes,
+    makes numba reference-count the ladder's arrays per agent (~40 ns in each kernel). A ladder
+    with a graded rung has its levels computed by :func:`graded_levels` before those kernels.
+    """
+    # one exit from the loop: a ``break`` would make numba reference-count the ladder's arrays on
+    # every call (an atomic increment and decrement per array), which costs more than the loop
+    k = 0
+    m = lad.threshold.shape[0]
+    while k < m and not (
+        z < lad.threshold[k]
+        or d_eff < lad.min_dexterity[k]
+        or (lad.needs_land[k] != 0 and not land_ok)
+    ):
+        k += 1
+    return k
+
+
+@nb.njit(inline="always", **JIT)
 def held_level(z, d_eff, land_ok, lad, habitat, cx, cy):
     """Number of milestones held at skill ``z`` (counting up the ladder to the first one not held).
 
@@ -106,11 +128,32 @@ def agent_level(i, a, habitat, sa, lad):
 
 
 @nb.njit(inline="always", **JIT)
+def step_agent_level(i, a, habitat, sa, lad):
+    """:func:`agent_level` under step gates (:func:`step_level`), for the per-agent loops."""
+    sp = ix(a.species[i])
+    # no branch (see step_level)
+    land_ok = (habitat[ix(a.y[i]), ix(a.x[i])] == LAND) | (sa.fire_substitute[sp] != 0)
+    d_eff = effective_dexterity(a.genome[i], sa.manipulators[sp])
+    return step_level(np.float64(a.skill[i]), d_eff, land_ok, lad)
+
+
+@nb.njit(inline="always", **JIT)
 def skill_payoff(z, p):
     """Foraging skill: easy food yields ``1 + skill_payoff * z / (z + skill_payoff_half)`` times its energy."""
     if p.skill_payoff <= 0.0 or z <= 0.0:
         return 1.0
     return 1.0 + p.skill_payoff * z / (z + p.skill_payoff_half)
+
+
+@kernel(parallel=True)
+def graded_levels(a, habitat, sa, n, lad, out):
+    """``out[i]`` = level of agent ``i`` by the graded rule (:func:`held_level`), for ``i < n``.
+
+    Run before ``forage`` and ``judge`` when a rung is graded; they then read these levels
+    instead of their step rule (:func:`step_level`).
+    """
+    for i in nb.prange(n):
+        out[i] = agent_level(i, a, habitat, sa, lad)
 
 
 @kernel(parallel=True)
