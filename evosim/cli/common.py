@@ -99,6 +99,35 @@ SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while heavy modules import; deliver the first one afterwards.
+
+    A signal whose handler raises inside an import leaves the module half-initialised, and a C
+    extension (numba's) turns the exception into an ``ImportError`` with a traceback. Here the
+    handler only notes the signal; once the block ends, the handlers in force before it get it
+    (``signal.raise_signal``), so :func:`stop_on_signals` reports it as usual.
+    """
+    caught: list[int] = []
+
+    def hold(signum: int, _frame: Any) -> None:
+        caught.append(signum)
+
+    old = {}
+    for sig in SIGNAL_EXIT:
+        try:
+            old[sig] = signal.signal(sig, hold)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+@contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While setting a run up: SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped` at once.
 

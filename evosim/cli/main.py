@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from evosim.cli import restore_default_signals
-from evosim.cli.common import load_world_file, not_empty, refusals, set_option, stop_on_signals
+from evosim.cli.common import (
+    load_world_file,
+    not_empty,
+    refusals,
+    set_option,
+    signals_held,
+    stop_on_signals,
+)
 from evosim.cli.experiment import experiment, hint_cost, report, sweep
 from evosim.cli.plot import plot
 from evosim.cli.progress import at_terminal, with_bar
@@ -263,8 +270,9 @@ def _run(
     overrides,
 ) -> None:
     """What ``evosim run`` does (see its help); ``where["out"]`` is set to the run folder once known."""
-    from evosim.engine import runtime  # numba: loaded only when a run starts, not for --help
-    from evosim.io import runner
+    with signals_held():  # a signal inside `import numba` would break the import, not stop the run
+        from evosim.engine import runtime  # numba: loaded only when a run starts, not for --help
+        from evosim.io import runner
 
     try:
         runtime.set_threads(threads)
@@ -409,8 +417,9 @@ def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False
 
     With ``as_json`` stdout gets only the story and the summary, as one JSON document.
     """
-    from evosim.analysis.story import next_text, story, story_text  # pandas: once a run has ended
-    from evosim.io.logs import load_run
+    with signals_held():  # pandas: loaded once a run has ended
+        from evosim.analysis.story import next_text, story, story_text
+        from evosim.io.logs import load_run
 
     if as_json:
         doc = {**story(load_run(out)), "summary": summary}
