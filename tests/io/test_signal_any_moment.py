@@ -8,6 +8,7 @@ then rejected.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -47,11 +48,19 @@ def test_a_signal_at_any_moment(tmp_path, sig, delay):
     out, err = proc.communicate(timeout=300)
     if proc.returncode == 0:  # the run finished before the signal: nothing to check
         return
+    if proc.returncode == -sig:  # after everything was written and said, the default handlers
+        summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+        assert summary["ended"] == "completed" and "completed after 3000 ticks" in out, (summary, out)
+        return
     assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], err
     assert "Traceback" not in err and "Aborted" not in err and "KeyboardInterrupt" not in err, err
     said = err.strip().splitlines()[-1]
     assert said.startswith("interrupted"), err
     folder = tmp_path / "r"
+    if said.startswith("interrupted after the run ended"):  # the signal came during the story
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert summary["ended"] == "completed" and summary["ticks_run"] == 3000, summary
+        return
     if not folder.exists():
         assert "nothing was written" in said or "nothing was kept" in said, said
         return
