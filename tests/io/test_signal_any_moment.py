@@ -50,7 +50,10 @@ def test_a_signal_at_any_moment(tmp_path, sig, delay):
         return
     if proc.returncode == -sig:  # after everything was written and said, the default handlers
         summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
-        assert summary["ended"] == "completed" and "completed after 3000 ticks" in out, (summary, out)
+        assert summary["ended"] == "completed" and "completed after 3000 ticks" in out, (
+            summary,
+            out,
+        )
         return
     assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], err
     assert "Traceback" not in err and "Aborted" not in err and "KeyboardInterrupt" not in err, err
