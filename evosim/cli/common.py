@@ -112,10 +112,22 @@ def signals_held() -> Iterator[None]:
     def hold(signum: int, _frame: Any) -> None:
         caught.append(signum)
 
+    try:
+        with _handling(hold):
+            yield
+    finally:
+        if caught:  # the handlers in force before the block are back
+            signal.raise_signal(caught[0])
+
+
+@contextmanager
+def _handling(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """``handler`` for SIGINT and SIGTERM in the block, the previous handlers after it (main thread
+    only: elsewhere nothing is installed)."""
     old = {}
     for sig in SIGNAL_EXIT:
         try:
-            old[sig] = signal.signal(sig, hold)
+            old[sig] = signal.signal(sig, handler)
         except ValueError:  # not the main thread
             pass
     try:
@@ -123,8 +135,6 @@ def signals_held() -> Iterator[None]:
     finally:
         for sig, h in old.items():
             signal.signal(sig, h)
-        if caught:
-            signal.raise_signal(caught[0])
 
 
 @contextmanager
@@ -145,14 +155,5 @@ def stop_on_signals() -> Iterator[None]:
         stopping.append(signum)
         raise Stopped(signum, code)
 
-    old = {}
-    for sig in SIGNAL_EXIT:
-        try:
-            old[sig] = signal.signal(sig, handler)
-        except ValueError:  # not the main thread
-            pass
-    try:
+    with _handling(handler):
         yield
-    finally:
-        for sig, h in old.items():
-            signal.signal(sig, h)
