@@ -57,7 +57,6 @@ def ladder_from_world(w: World) -> Ladder:
         dexterity_width=np.array([x.dexterity_width for x in ms], np.float64),
         land_width=np.array([x.land_width for x in ms], np.float64),
         land_radius=np.array([x.land_radius for x in ms], np.int64),
-        graded=np.array([x.dexterity_width > 0 or x.land_width > 0 for x in ms], np.uint8),
         energy_mult=energy,
         hard_access=access,
         hard_mult=hard,

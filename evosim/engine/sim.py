@@ -296,7 +296,7 @@ class Simulation:
     def _graded_levels(self, out: np.ndarray) -> None:
         """With a graded rung in the ladder, every agent's level by the graded rule into ``out``
         (read by ``forage`` and ``judge``, which otherwise apply the step rule themselves)."""
-        if self.ladder.graded.any():
+        if (self.ladder.dexterity_width > 0).any() or (self.ladder.land_width > 0).any():
             k_ladder.graded_levels(
                 self.pop.agents(),
                 self.grids.habitat,

@@ -238,7 +238,6 @@ class Ladder(NamedTuple):
     dexterity_width: np.ndarray  # float64[M], 0: step gate on min_dexterity
     land_width: np.ndarray  # float64[M], 0: step gate on needs_land
     land_radius: np.ndarray  # int64[M], radius of the square whose land share grades needs_land
-    graded: np.ndarray  # uint8[M], 1 if either width of the rung is > 0 (the graded path is taken)
     energy_mult: np.ndarray  # float64[M+1], product of energy multipliers of held milestones
     hard_access: np.ndarray  # uint8[M+1], 1 if any held milestone grants hard food
     hard_mult: np.ndarray  # float64[M+1]
@@ -271,7 +270,7 @@ DTYPES: dict[type, dict[str, np.dtype]] = {
     },
     Ladder: {
         "threshold": _F64, "min_dexterity": _F64, "needs_land": _U8, "dexterity_width": _F64,
-        "land_width": _F64, "land_radius": _I64, "graded": _U8, "energy_mult": _F64,
+        "land_width": _F64, "land_radius": _I64, "energy_mult": _F64,
         "hard_access": _U8, "hard_mult": _F64, "regrowth_bonus": _F64,
     },
 }  # fmt: skip

@@ -23,7 +23,7 @@ import numpy as np
 
 from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
 from evosim.engine.kernels.conf import JIT, ix, kernel
-from evosim.engine.kernels.ladder import effective_dexterity, skill_payoff, step_level
+from evosim.engine.kernels.ladder import effective_dexterity, is_graded, skill_payoff, step_level
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
 
 
@@ -111,7 +111,7 @@ def forage(a, cells, sa, index, lad, p, buf):
     want = buf.want
     gain = buf.gain
     level = buf.level
-    graded = lad.graded.sum() > 0  # then buf.level holds the graded levels already
+    graded = is_graded(lad)  # then buf.level holds the graded levels already
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]

@@ -71,6 +71,12 @@ def graded_holds(k, z, d_eff, land_ok, lad, habitat, cx, cy):
 
 
 @nb.njit(inline="always", **JIT)
+def is_graded(lad):
+    """True if some rung of the ladder has a graded requirement (a width > 0)."""
+    return lad.dexterity_width.sum() > 0.0 or lad.land_width.sum() > 0.0
+
+
+@nb.njit(inline="always", **JIT)
 def step_level(z, d_eff, land_ok, lad):
     """Number of milestones held at skill ``z`` under step gates (every width 0).
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from evosim.defaults import DEATH_OLD_AGE, DEATH_STARVATION, N_GENES, RNG_MUTATE
 from evosim.engine.kernels.conf import JIT, ix, kernel
-from evosim.engine.kernels.ladder import step_agent_level
+from evosim.engine.kernels.ladder import is_graded, step_agent_level
 from evosim.engine.kernels.phenotype import birth_energy, maturity, max_age, offspring_share, upkeep
 from evosim.engine.kernels.rng import normal
 
@@ -208,7 +208,7 @@ def judge(a, n, p, habitat, sa, lad, buf):
     age = a.age
     cause = buf.cause
     status = buf.status
-    graded = lad.graded.sum() > 0  # then buf.status holds the graded levels already
+    graded = is_graded(lad)  # then buf.status holds the graded levels already
     for i in nb.prange(n):
         if energy[i] <= 0.0:
             cause[i] = DEATH_STARVATION
