@@ -197,7 +197,8 @@ class DetectorsConfig(Strict):
 
 
 class ComputeConfig(Strict):
-    """Estimated floating-point operations per event (docs/model.md, "Compute accounting")."""
+    """Estimated floating-point operations: per event of the simulation (the activity count) and
+    per agent-tick of a brain (neural compute; docs/model.md, "Compute accounting")."""
 
     flop_per_agent_step: float = _f(
         1e3, "FLOP per agent per tick (sensing, moving, metabolism)", ge=0.0, le=1e30
@@ -208,4 +209,22 @@ class ComputeConfig(Strict):
     )
     flop_per_innovation: float = _f(
         1e5, "FLOP per innovation (individual exploration that raised a skill)", ge=0.0, le=1e30
+    )
+    neural_flop_per_agent_tick: float = _f(
+        2.6e21,
+        "neural compute: FLOP per agent per tick at brain gene 1; an agent adds "
+        "neural_flop_per_agent_tick * brain**neural_exponent each tick it lives. Default: a brain "
+        "gene of 1 taken as a human brain at 1e15 FLOP/s (Carlsmith 2020, 'How much computational "
+        "power does it take to match the human brain?', central estimate) times an assumed "
+        "2.6e6 s (one month) per tick; both are assumptions (docs/model.md, 'Neural compute')",
+        ge=0.0,
+        le=1e30,
+    )
+    neural_exponent: float = _f(
+        1.0,
+        "neural compute grows as brain**neural_exponent; 1: the brain gene is proportional to "
+        "neuron (synapse) count and compute to synapses (Carlsmith 2020); 2, 3: steeper "
+        "(k = 1, 2, 3 are reported from every run whatever this is)",
+        ge=0.0,
+        le=16.0,
     )

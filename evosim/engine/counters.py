@@ -22,7 +22,10 @@ SCALARS = (
     "species_limit_logged",
 )
 #: The per-species arrays of :meth:`Counters.state`.
-ARRAYS = ("births", "deaths")
+ARRAYS = ("births", "deaths", "neural", "neural_intelligent", "neural_technological")
+#: Columns of the neural-compute sums (:attr:`Counters.neural`): the exponent of each column;
+#: the last is the configured ``compute.neural_exponent`` (None here: read from the config).
+NEURAL_POWERS = (1, 2, 3, None)
 
 
 class Counters:
@@ -40,6 +43,14 @@ class Counters:
         deaths: (S, :data:`~evosim.defaults.N_DEATH_COLUMNS`) int64 deaths per species and
             cause (column ``DEATH_STARVATION``, ``DEATH_OLD_AGE``, ``DEATH_CULLED``; column 0
             unused) since the last :meth:`take`.
+        neural: (S, 4) float64 per species, summed over every agent alive at the start of each
+            tick since the run began: brain, brain², brain³ and brain**k (k =
+            ``compute.neural_exponent``; :data:`NEURAL_POWERS`). Neural compute is
+            ``compute.neural_flop_per_agent_tick`` times a column (:meth:`neural_flop`).
+            Not reset by :meth:`take`.
+        neural_intelligent, neural_technological: copies of :attr:`neural` taken at the end
+            of the tick of the first intelligence / technology detection (as many rows as
+            there were species then; (0, 4) until it happens).
     """
 
     def __init__(self, n_species: int):
@@ -54,6 +65,9 @@ class Counters:
         self.species_limit_logged = False
         self.births = np.zeros(0, np.int64)
         self.deaths = np.zeros((0, N_DEATH_COLUMNS), np.int64)
+        self.neural = np.zeros((n_species, len(NEURAL_POWERS)), np.float64)
+        self.neural_intelligent = np.zeros((0, len(NEURAL_POWERS)), np.float64)
+        self.neural_technological = np.zeros((0, len(NEURAL_POWERS)), np.float64)
         self.take(n_species)
 
     def take(self, n_species: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +81,7 @@ class Counters:
         """Pad the per-species counts with zero rows up to ``n_species``."""
         self.births = _grow(self.births, n_species)
         self.deaths = _grow(self.deaths, n_species)
+        self.neural = _grow(self.neural, n_species)
 
     def flop(self, c: ComputeConfig) -> float:
         """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
@@ -76,6 +91,20 @@ class Counters:
             + self.learning_attempts * c.flop_per_learning_attempt
             + self.innovations * c.flop_per_innovation
         )
+
+    def neural_flop(self, c: ComputeConfig, sums: np.ndarray | None = None) -> float:
+        """Neural compute of the whole world: ``c.neural_flop_per_agent_tick`` times the sum of
+        brain**k over agent-ticks (``sums``: :attr:`neural` or one of its copies; default: now)."""
+        col = self.neural if sums is None else sums
+        return c.neural_flop_per_agent_tick * float(col[:, -1].sum())
+
+    def capture_neural(self, intelligent_at: np.ndarray, technological_at: np.ndarray) -> None:
+        """Copy :attr:`neural` at the first detection of each kind (the detection ticks per
+        species; called after the detectors, every tick)."""
+        if len(self.neural_intelligent) == 0 and (intelligent_at >= 0).any():
+            self.neural_intelligent = self.neural.copy()
+        if len(self.neural_technological) == 0 and (technological_at >= 0).any():
+            self.neural_technological = self.neural.copy()
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Copies of the per-species counts (:data:`ARRAYS`) and the scalars (:data:`SCALARS`)."""

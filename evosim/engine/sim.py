@@ -16,7 +16,7 @@ import numpy as np
 
 from evosim.config.priors import resolve_world
 from evosim.config.schema import World
-from evosim.defaults import GENES, LAND, RNG_CAP, RNG_RESEED
+from evosim.defaults import G_BRAIN, GENES, LAND, RNG_CAP, RNG_RESEED
 from evosim.engine import observation
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
@@ -31,6 +31,7 @@ from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
+from evosim.engine.kernels import stats as k_stats
 from evosim.engine.kernels.rng import uniform_array
 from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
@@ -214,6 +215,7 @@ class Simulation:
     def step(self) -> None:
         """Advance one tick (docs/model.md, "Process overview and scheduling")."""
         self.counters.agent_steps += self.pop.n
+        self.count_brains()
         # threads pay only on big populations (the flavours give the same result)
         conf.use_parallel(self.pop.n >= conf.PARALLEL_MIN_AGENTS)
         self.regrow_food()
@@ -243,6 +245,14 @@ class Simulation:
                 on_tick(self)
 
     # ------------------------------------------------------------ the processes
+    def count_brains(self) -> None:
+        """Neural compute: per species, the powers of the brain gene summed over the live agents
+        (``counters.neural``; docs/model.md, "Neural compute")."""
+        c, p = self.counters, self.pop
+        c.grow(len(self.species))
+        k = float(self.world.compute.neural_exponent)
+        k_stats.add_brain_powers(p.species, p.genome, p.n, G_BRAIN, k, c.neural)
+
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
@@ -425,6 +435,8 @@ class Simulation:
     def update_species(self) -> None:
         """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
         self.detectors.update(self.tick, self.scratch.tech_counts, self.flop())
+        s = self.species
+        self.counters.capture_neural(s.view("intelligent_at"), s.view("technological_at"))
 
     def _record_extinctions(self) -> None:
         """Update peaks; stamp species left without members extinct at the current tick (once)."""
@@ -438,6 +450,10 @@ class Simulation:
     def flop(self) -> float:
         """Estimated compute spent so far (docs/model.md, "Compute accounting")."""
         return self.counters.flop(self.world.compute)
+
+    def neural_flop(self) -> float:
+        """Neural compute spent so far by every brain (docs/model.md, "Neural compute")."""
+        return self.counters.neural_flop(self.world.compute)
 
     def _speciate(self, row: int) -> None:
         """Child at ``row`` founds a new species (unless the species limit is reached)."""

@@ -34,8 +34,9 @@ from evosim.errors import CheckpointError
 from evosim.io.files import atomic_write_bytes, atomic_write_json, npz_bytes
 from evosim.version import __version__
 
-#: 2: detector state (max level, compute at detection) moved into the species registry
-FORMAT_VERSION = 2
+#: 2: detector state (max level, compute at detection) moved into the species registry;
+#: 3: the neural-compute sums (counters `neural`, `neural_intelligent`, `neural_technological`)
+FORMAT_VERSION = 3
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 

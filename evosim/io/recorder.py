@@ -25,6 +25,7 @@ from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
+from evosim.io import neural
 from evosim.io.columns import (
     BASE_TIMESERIES_COLUMNS,
     EVENT_COLUMNS,
@@ -473,11 +474,16 @@ class Recorder:
         """Detector results and compute for summary.json."""
         sim, sp, det, c = self.sim, self.sim.species, self.sim.detectors, self.sim.counters
 
-        def first(hit):
+        def first(hit, kind):
             if hit is None:
                 return None
             tick, flop, sid = hit
-            return {"tick": tick, "flop": flop, "species": sp.names[sid]}
+            return {
+                "tick": tick,
+                "flop": flop,
+                "species": sp.names[sid],
+                **neural.at_first(sim, kind, sid),
+            }
 
         intel = [sp.names[i] for i in np.flatnonzero(sp.view("intelligent_at") >= 0)]
         tech = [sp.names[i] for i in np.flatnonzero(sp.view("technological_at") >= 0)]
@@ -486,13 +492,14 @@ class Recorder:
             "technological_species": len(tech),
             "intelligent": intel,
             "technological": tech,
-            "first_intelligent": first(det.first_intelligent),
-            "first_technological": first(det.first_technological),
+            "first_intelligent": first(det.first_intelligent, "intelligent"),
+            "first_technological": first(det.first_technological, "technological"),
             "compute": {
                 "flop_total": sim.flop(),
                 "agent_steps": int(c.agent_steps),
                 "births": int(c.total_births),
                 "learning_attempts": int(c.learning_attempts),
                 "innovations": int(c.innovations),
+                "neural": neural.summary(sim),
             },
         }

@@ -32,3 +32,33 @@ def species_sums(a, habitat, n, n_species):
         on_land[s] += habitat[y[i], x[i]]
         e_sum[s] += energy[i]
     return count, s1, s2, on_land, e_sum
+
+
+#: Columns of :func:`add_brain_powers`: sums of brain, brain², brain³ and brain**k.
+BRAIN_POWERS = 4
+
+
+@kernel
+def add_brain_powers(species, genome, n, gene, k, out):
+    """Add, per species, over the live agents ``[:n]``, the sums of ``b``, ``b**2``, ``b**3`` and
+    ``b**k`` (``b = genome[i, gene]``) to the columns of ``out`` (n_species x 4, float64).
+
+    One serial pass in row order: float sums, whose rounding depends on the order of the terms.
+    """
+    for i in range(n):
+        s = species[i]
+        b = np.float64(genome[i, gene])
+        b2 = b * b
+        b3 = b2 * b
+        if k == 1.0:
+            bk = b
+        elif k == 2.0:
+            bk = b2
+        elif k == 3.0:
+            bk = b3
+        else:
+            bk = b**k
+        out[s, 0] += b
+        out[s, 1] += b2
+        out[s, 2] += b3
+        out[s, 3] += bk
