@@ -176,7 +176,10 @@ def story(run: Run, th: Thresholds | None = None) -> dict[str, Any]:
         ``tech_window``), ``final_milestone`` and ``final_threshold``, ``clades`` (one dict per
         founding lineage, in founder order; keys in the module doc and docs/outputs.md),
         ``first_intelligent`` and ``first_technological`` (``tick``, ``flop``, ``species``; None
-        if none), ``flop_total`` and ``next`` (commands to try next: ``command``, ``what``).
+        if none), ``flop_total``, ``neural`` (``compute.neural`` of summary.json: neural compute
+        in all, to the first intelligent and the first technological species, per founding
+        lineage and for k = 1, 2, 3; None for a run written before it existed) and ``next``
+        (commands to try next: ``command``, ``what``).
 
     Raises:
         ValueError: the run has no summary.json (it has not finished).
@@ -217,6 +220,7 @@ def story(run: Run, th: Thresholds | None = None) -> dict[str, Any]:
         "first_intelligent": s.get("first_intelligent"),
         "first_technological": s.get("first_technological"),
         "flop_total": _num(comp.get("flop_total")),
+        "neural": comp.get("neural"),
         "next": next_steps(run.folder, recorded=Path(run.folder, "frames").is_dir()),
     }
 
@@ -249,6 +253,10 @@ def next_steps(folder: str | Path, recorded: bool) -> list[dict[str, str]]:
 BOTTLENECK_DOCS = 'what the labels mean: docs/experiments.md, "Bottlenecks"'
 #: What the compute figures count, said once before them.
 FLOP_MEANS = "(FLOP: the estimated operations the simulated evolution spent; docs/model.md §7.15)"
+NEURAL_MEANS = (
+    "(neural compute: what the animals' brains computed, as in the evolution anchor; "
+    "docs/model.md §7.15)"
+)
 
 
 def _ticks(n: int) -> str:
@@ -386,7 +394,57 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
         f"Compute: {_flop(st['first_intelligent'], 'intelligent')}; "
         f"{_flop(st['first_technological'], 'technological')}{total}. {FLOP_MEANS}."
     )
+    if st.get("neural"):
+        lines += wrap(neural_text(st))
     return "\n".join(lines) + "\n"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """``b / a``, or None when either is missing or ``a`` is not positive."""
+    return b / a if a is not None and b is not None and a > 0 else None
+
+
+def _times(r: float | None) -> str:
+    return "n/a" if r is None else f"{r:.3g}x"
+
+
+def neural_text(st: dict[str, Any]) -> str:
+    """The neural-compute paragraph of :func:`story_text` (``st["neural"]`` is set)."""
+    nc = st["neural"]
+    intel, tech = nc.get("to_first_intelligent"), nc.get("to_first_technological")
+    k = f"{nc['exponent']:g}"
+    head = (
+        f"Neural compute ({nc['flop_per_agent_tick']:.3g} FLOP x brain^{k} per agent per tick): "
+        + (f"{intel['flop']:.3g} FLOP to the first intelligent species" if intel else "no intelligent species")
+        + (f", {tech['flop']:.3g} to the first technological" if tech else ", no technological species")
+        + f" ({nc['flop']:.3g} in all)."
+    )  # fmt: skip
+    if intel and tech:
+        fi, ft = st["first_intelligent"], st["first_technological"]
+        act = ratio(fi["flop"], ft["flop"]) if fi and ft else None
+        ks = ", ".join(
+            f"{_times(ratio(intel['flop_k'][key], tech['flop_k'][key]))} (k = {key[1:]})"
+            for key in ("k1", "k2", "k3")
+        )
+        head += (
+            f" First technological / first intelligent: {_times(ratio(intel['flop'], tech['flop']))} "
+            f"by neural compute, {_times(act)} by the activity count; by k: {ks}."
+        )
+    parts = [
+        (what, part)
+        for what, part in (
+            ("to the first intelligent", intel),
+            ("to the first technological", tech),
+            ("in all", nc),
+        )
+        if part
+    ]
+    cols = " / ".join(what for what, _ in parts)
+    per = "; ".join(
+        f"{name} " + " / ".join(f"{part['flop_by_clade'].get(name, 0.0):.3g}" for _, part in parts)
+        for name in nc["flop_by_clade"]
+    )
+    return f"{head} Per founding lineage ({cols}): {per}. {NEURAL_MEANS}."
 
 
 def next_text(st: dict[str, Any]) -> str:

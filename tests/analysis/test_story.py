@@ -193,3 +193,22 @@ def test_a_clade_still_climbing_is_not_held_by_anything(two_fates):
     flat = " ".join(story_text(st).split())
     assert "not yet technological and still climbing at the end" in flat
     assert "held by still climbing" not in flat
+
+
+def test_the_story_tells_neural_compute_with_both_ratios_and_the_k_row(two_fates):
+    """Issue 24, item 4: neural compute to the first intelligent and technological species, per lineage."""
+    st = story(two_fates)
+    nc = st["neural"]
+    intel, tech = nc["to_first_intelligent"], nc["to_first_technological"]
+    assert 0 < intel["flop"] < tech["flop"] <= nc["flop"]
+    text = " ".join(story_text(st, width=10_000).split())
+    act = st["first_technological"]["flop"] / st["first_intelligent"]["flop"]
+    assert (
+        f"First technological / first intelligent: {tech['flop'] / intel['flop']:.3g}x by neural "
+        f"compute, {act:.3g}x by the activity count" in text
+    )
+    k3 = tech["flop_k"]["k3"] / intel["flop_k"]["k3"]
+    assert f"{k3:.3g}x (k = 3)" in text
+    for clade in ("grazer", "swimmer"):
+        figures = " / ".join(f"{p['flop_by_clade'][clade]:.3g}" for p in (intel, tech, nc))
+        assert f"{clade} {figures}" in text
