@@ -73,6 +73,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from evosim.analysis.neural import CLADE_COLUMNS as NEURAL_CLADE_COLUMNS
+from evosim.analysis.neural import clade_columns, run_columns
 from evosim.analysis.plateau import PlateauRule, judge
 from evosim.defaults import GENES
 from evosim.errors import ConfigError
@@ -95,7 +97,7 @@ STUCK_COLUMNS = ["arm", "replicate", "species", "species_id", "milestones_reache
 CLADE_COLUMNS = ["arm", "replicate", "clade", "root_id", "peak_population", "counted", "species",
                  "intelligent_species", "technological_species", "extinct", "lost", "intelligent_at",
                  "technological_at", "extinct_at", "end", "plateau", "plateau_skill",
-                 "plateau_share"]  # fmt: skip
+                 "plateau_share", *NEURAL_CLADE_COLUMNS]  # fmt: skip
 TRAJECTORY_COLUMNS = ["arm", "replicate", "tick", "species", "name", "mean_brain", "mean_skill",
                       "technological"]  # fmt: skip
 
@@ -312,6 +314,11 @@ def clades(run: Run, min_population: int, rule: PlateauRule | None = None) -> pd
     out["plateau"] = v["status"].reindex(out.index) if v is not None else None
     out["plateau_skill"] = v["skill"].reindex(out.index) if v is not None else math.nan
     out["plateau_share"] = v["share"].reindex(out.index) if v is not None else math.nan
+    for col, values in zip(
+        NEURAL_CLADE_COLUMNS,
+        zip(*(clade_columns(run.summary or {}, c).values() for c in out["clade"])),
+    ):
+        out[col] = list(values)
     out = out.rename_axis("root_id").reset_index()
     return out[CLADE_COLUMNS[2:]]
 
@@ -408,6 +415,7 @@ def analyse_run(
             )  # fmt: skip
     for b in LABELS:
         row[column(b)] = sum(r["bottleneck"] == b for r in stuck_rows)
+    row.update(run_columns(s))  # last: the columns before them keep their places
     cl.insert(0, "replicate", replicate)
     cl.insert(0, "arm", arm)
     traj = pd.DataFrame(columns=TRAJECTORY_COLUMNS)

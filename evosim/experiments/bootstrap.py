@@ -54,6 +54,16 @@ METRICS = [
      "first_technological_flop_r", None),
     ("compute_saving", "compute saving factor (control ÷ arm, restricted-mean FLOP to first "
      "technological)", "saving", "first_technological_flop_r", None),
+    ("neural_to_first_intelligent_rmean", "neural FLOP to first intelligent (restricted mean)", "mean",
+     "first_intelligent_neural_flop_r", None),
+    ("neural_to_first_technological_rmean", "neural FLOP to first technological (restricted mean)",
+     "mean", "first_technological_neural_flop_r", None),
+    ("tech_vs_intel_flop", "compute to first technological ÷ to first intelligent, FLOP (activity)",
+     "mean", "tech_intel_flop_ratio", None),
+    ("tech_vs_intel_neural", "compute to first technological ÷ to first intelligent, neural FLOP",
+     "mean", "tech_intel_neural_ratio", None),
+    *((f"tech_vs_intel_neural_{k}", f"compute to first technological ÷ to first intelligent, neural "
+       f"FLOP with k = {k[1:]}", "mean", f"tech_intel_neural_ratio_{k}", None) for k in ("k1", "k2", "k3")),
 ]  # fmt: skip
 #: conditional means: over the replicates where something happened ("(in k)" in the tables)
 CONDITIONAL = (
@@ -61,6 +71,11 @@ CONDITIONAL = (
     "ticks_to_first_technological",
     "flop_to_first_intelligent",
     "flop_to_first_technological",
+    "tech_vs_intel_flop",
+    "tech_vs_intel_neural",
+    "tech_vs_intel_neural_k1",
+    "tech_vs_intel_neural_k2",
+    "tech_vs_intel_neural_k3",
 )
 
 

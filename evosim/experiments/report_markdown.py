@@ -26,7 +26,13 @@ HEADLINE = (
     "ticks_to_first_technological_rmean",
     "ticks_to_first_technological",
     "compute_saving",
+    "neural_to_first_intelligent_rmean",
+    "neural_to_first_technological_rmean",
+    "tech_vs_intel_flop",
+    "tech_vs_intel_neural",
 )
+#: the k-sensitivity row of the headline table: the neural ratio for k = 1, 2, 3
+K_ROW = ("tech_vs_intel_neural_k1", "tech_vs_intel_neural_k2", "tech_vs_intel_neural_k3")
 LABELS = {m[0]: m[1] for m in METRICS}
 
 
@@ -71,12 +77,19 @@ def markdown(rep: Report) -> str:
         "at the horizon: its ticks, and its total compute at its last tick; conditional means are over the "
         "replicates that got there (in k). Compute saving factor: the control's restricted-mean FLOP to the "
         "first technological species ÷ the arm's (> 1: the arm got there with less compute), with a paired "
-        "bootstrap interval.",
+        "bootstrap interval. Neural FLOP: compute.neural_flop_per_agent_tick · brain^k summed over "
+        'agent-ticks (docs/model.md §7.15, "Neural compute"); the ratios of the compute to the first '
+        "technological over the first intelligent species are means over the replicates with both.",
         "",
         *_table(rep.arms),
         finished,
     ]
     out += [f"| {LABELS[m]} | " + " | ".join(cell(a, m) for a in rep.arms) + " |" for m in HEADLINE]
+    out.append(
+        "| same ratio, neural FLOP with k = 1 / 2 / 3 | "
+        + " | ".join(" / ".join(fmt(rep.result(a, m)["value"]) for m in K_ROW) for a in rep.arms)
+        + " |"
+    )
     out += ["", "## Outcomes per arm", "", *_table(rep.arms), finished]
     out += [f"| {m[1]} | " + " | ".join(cell(a, m[0]) for a in rep.arms) + " |" for m in METRICS]
     others = [a for a in rep.arms if a != rep.control]
