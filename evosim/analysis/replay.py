@@ -65,7 +65,11 @@ def future_outcome(
         (event code, ticks after the branch): technological within H (``EVENT``), extinct first
         (``EXTINCT``), else censored at ``min(end - branch, H)``.
     """
-    tech, died, end = (float(clade_row[k]) for k in ("technological_at", "extinct_at", "end"))
+    # clades() gives nullable integers (<NA>) where a clade never got there: NaN here
+    tech, died, end = (
+        math.nan if pd.isna(clade_row[k]) else float(clade_row[k])
+        for k in ("technological_at", "extinct_at", "end")
+    )
     if not math.isnan(tech) and tech - branch_tick <= horizon:
         return EVENT, tech - branch_tick
     if not math.isnan(died) and died - branch_tick <= horizon:

@@ -115,3 +115,9 @@ def test_the_hazard_ratio_and_logrank_are_lifelines_own():
     assert t.loc[("primate", "lifespan"), "hr"] == pytest.approx(
         float(cph.hazard_ratios_["x"]), rel=1e-6
     )
+
+
+def test_a_clade_row_with_missing_ticks_reads_as_never():
+    # clades() gives nullable integers: <NA> where the clade never became technological or died out
+    row = pd.Series({"technological_at": pd.NA, "extinct_at": pd.NA, "end": 7000}, dtype="Int64")
+    assert future_outcome(row, 5000, 3000) == (CENSORED, 2000.0)
