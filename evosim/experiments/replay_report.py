@@ -1,0 +1,173 @@
+"""What a replay found: its futures' outcomes, the causal table, its Markdown and plot (docs/replay.md).
+
+A replay folder holds, per branch (:class:`~evosim.experiments.replay_select.Branch`), the
+recreated past and one folder per relief (``none`` for the unrelieved group) of reseeded
+futures: ``<branch>/past`` and ``<branch>/<relief>/reseed-<K>``. :func:`collect` reads each
+finished future's clade (:func:`evosim.analysis.outcomes.clades`) into one observation
+(:func:`evosim.analysis.replay.future_outcome`); :func:`write_report` writes
+
+- ``futures.csv``: one row per future (branch, relief, reseed, outcome, ticks after the branch);
+- ``causal.csv``: :func:`evosim.analysis.replay.causal_table` of those futures, with the
+  report's rule-based label of each clade and whether the replay agrees;
+- ``replay.md``: the table, the disagreements, and how to read them;
+- ``causal.png``: per branch and relief, the difference of the share technological within H
+  with its interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from evosim.analysis.outcomes import clades
+from evosim.analysis.replay import (
+    CENSORED,
+    EVENT,
+    EXTINCT,
+    NONE,
+    causal_table,
+    disagreements,
+    future_outcome,
+    futures_frame,
+)
+from evosim.experiments.replay_select import Branch
+from evosim.io.files import atomic_write_text
+from evosim.io.logs import load_run
+
+PAST = "past"
+OUTCOME_NAMES = {EVENT: "technological", EXTINCT: "extinct", CENSORED: "censored"}
+
+
+def branch_folder(b: Branch) -> str:
+    """Relative folder of a branch: ``<arm>/rep-<k>/<clade>`` (``<clade>`` for a run folder)."""
+    return b.key
+
+
+def future_folder(b: Branch, relief: str, k: int) -> str:
+    """Relative folder of future ``k`` of a branch under ``relief`` (``none``: unrelieved)."""
+    return f"{branch_folder(b)}/{relief}/reseed-{k}"
+
+
+def past_folder(b: Branch) -> str:
+    """Relative folder of a branch's recreated past."""
+    return f"{branch_folder(b)}/{PAST}"
+
+
+def future_row(b: Branch, relief: str, k: int, folder: Path, horizon: int,
+               min_population: int | None = None) -> dict | None:  # fmt: skip
+    """One future's observation of its clade (None while the future is unfinished)."""
+    run = load_run(folder)
+    if (run.summary or {}).get("ended") not in ("completed", "extinct"):
+        return None
+    min_pop = min_population or int(run.config.get("detectors", {}).get("min_population", 50))
+    table = clades(run, min_pop)
+    row = table[table["clade"] == b.clade]
+    if not len(row):  # pragma: no cover - a founder is always in species.csv
+        return None
+    event, ticks = future_outcome(row.iloc[0], b.tick, horizon)
+    return {"clade": b.key, "relief": relief, "future": k, "event": event, "ticks": ticks}
+
+
+def collect(out: Path, branches: Sequence[Branch], reliefs: Sequence[str], futures: int,
+            horizon: int, min_population: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """The observations of every finished future of a replay folder (:func:`futures_frame` columns)."""
+    rows = []
+    for b in branches:
+        for relief in (NONE, *reliefs):
+            for k in range(1, futures + 1):
+                folder = out / future_folder(b, relief, k)
+                if (folder / "summary.json").is_file():
+                    r = future_row(b, relief, k, folder, horizon, min_population)
+                    if r is not None:
+                        rows.append(r)
+    return futures_frame(rows)
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures: pd.DataFrame,
+             horizon: int) -> str:  # fmt: skip
+    """The replay's Markdown section: per branch and relief, the causal table beside the rule-based label."""
+    lines = [
+        f"## Replay {name}: causal bottlenecks",
+        "",
+        f"{len(branches)} clade(s) branched at their moment; per relief and unrelieved, reseeded futures of "
+        f"{horizon} ticks ({len(futures)} finished). `diff` = P(technological within H | relief) − "
+        "P(… | none) with Newcombe's 95 % interval; `HR` = Cox hazard ratio of the time to technology. "
+        "*bottleneck*: the relief changes whether (interval above 0); *delay*: only when; the futures share "
+        "their past, so the spread is the variance of the future given that past, not of history.",
+        "",
+        "| clade | branch tick | relief | n | p relief | p none | diff [95 %] | HR [95 %] | verdict | "
+        "rule label | agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    at = {b.key: b for b in branches}
+    for _, r in table.iterrows():
+        b = at.get(str(r["clade"]))
+        tick = f"{b.tick} ({b.moment})" if b else ""
+        agrees = (
+            ""
+            if r["agrees"] is None or pd.isna(r["agrees"])
+            else ("yes" if r["agrees"] else "**no**")
+        )
+        lines.append(
+            f"| {r['clade']} | {tick} | {r['relief']} | {r['futures']} | {_f(r['p_relief'])} | "
+            f"{_f(r['p_none'])} | {_f(r['diff'])} [{_f(r['diff_low'])}, {_f(r['diff_high'])}] | "
+            f"{_f(r['hr'])} [{_f(r['hr_low'])}, {_f(r['hr_high'])}] | {r['verdict']} | "
+            f"{r['label'] or '–'} | {agrees} |"
+        )
+    bad = disagreements(table)
+    lines += ["", "**Where the rule-based labels and the replay disagree:** "
+              + ("none." if not len(bad) else "; ".join(
+                  f"{r['clade']} ({r['label']}): {r['relief']} is {r['verdict']}" for _, r in bad.iterrows()
+              ) + ".")]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def plot(table: pd.DataFrame, name: str, path: Path) -> Path:
+    """Forest plot: per branch and relief, ``diff`` with its interval, coloured by verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evosim.analysis.style import save, say
+
+    colors = {"bottleneck": "tab:green", "delay": "tab:blue", "harmful": "tab:red",
+              "no effect detected": "0.5"}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.3 * max(1, len(table))))
+    if not len(table):
+        say(ax, "no finished futures yet")
+    for i, (_, r) in enumerate(table.iloc[::-1].iterrows()):
+        c = colors.get(str(r["verdict"]), "0.5")
+        ax.plot([r["diff_low"], r["diff_high"]], [i, i], color=c, lw=2)
+        ax.plot([r["diff"]], [i], "o", color=c)
+    ax.set_yticks(range(len(table)), [f"{c} · {r}" for c, r in
+                                      zip(table["clade"][::-1], table["relief"][::-1])], fontsize=7)  # fmt: skip
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel("P(technological within H | relief) − P(… | none), Newcombe 95 %")
+    ax.set_title(f"{name}: green bottleneck, blue delay, red harmful, grey no effect", fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def write_report(out: Path, name: str, branches: Sequence[Branch], futures: pd.DataFrame,
+                 horizon: int) -> pd.DataFrame:  # fmt: skip
+    """Write futures.csv, causal.csv, replay.md and causal.png into ``out``; returns the causal table."""
+    labels = {b.key: b.label for b in branches if b.label}
+    table = causal_table(futures, labels)
+    f = futures.assign(outcome=futures["event"].map(OUTCOME_NAMES))
+    atomic_write_text(out / "futures.csv", f.to_csv(index=False))
+    atomic_write_text(out / "causal.csv", table.to_csv(index=False))
+    atomic_write_text(out / "replay.md", markdown(name, table, branches, futures, horizon))
+    plot(table, name, out / "causal.png")
+    return table

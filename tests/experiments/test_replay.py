@@ -1,0 +1,221 @@
+"""Replays (docs/replay.md): the spec, the clades picked, the recreated past, the futures, the table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evosim.analysis.outcomes import clades
+from evosim.analysis.plateau import settled, species_series
+from evosim.analysis.replay import NONE, causal_table, futures_frame
+from evosim.errors import ConfigError
+from evosim.experiments.replay_report import collect, future_folder, write_report
+from evosim.experiments.replay_select import Branch, plateau_tick, select
+from evosim.experiments.replay_spec import DEFAULT_RELIEFS, read_replay
+from evosim.experiments.replay_worlds import future_world, past_world, source_world
+from evosim.io import runner
+from evosim.io.logs import load_run
+from tests.helpers import one_paragraph
+
+WORLD = """\
+name: quick
+world: {width: 32, height: 32}
+species:
+  - {name: grazer, count: 150, genes: {habitat: {mean: 0.9}, brain: {mean: 0.85}}}
+  - {name: swimmer, count: 150, genes: {habitat: {mean: 0.1}, brain: {mean: 0.85}}}
+detectors: {intelligence_window: 10, tech_window: 10, min_population: 20, tech_share: 0.2}
+output: {sample_every: 5, checkpoint_every: 50}
+"""
+TICKS, SEED = 240, 5
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """A finished one-replicate experiment folder (``control/rep-0``) where both clades become intelligent."""
+    from evosim.config.load import load_world
+
+    root = tmp_path_factory.mktemp("replay-source")
+    (root / "w.yaml").write_text(WORLD, encoding="utf-8")
+    world = load_world(root / "w.yaml")
+    runner.run(world, root / "exp" / "control" / "rep-0", ticks=TICKS, seed=SEED)
+    return root / "exp"
+
+
+def spec_file(folder: Path, body: str, name: str = "r.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+# ------------------------------------------------------------------ the spec
+def test_a_minimal_replay_file_gets_the_documented_reliefs(tmp_path):
+    s = read_replay(spec_file(tmp_path, "name: r\nsource: exp\nhorizon: 100\n"))
+    assert [r.name for r in s.reliefs] == [r["name"] for r in DEFAULT_RELIEFS]
+    assert (s.moment, s.futures, s.every) == ("intelligent", 8, 10)
+    assert s.reliefs[0].effect.kind == "manipulators" and s.reliefs[0].effect.level == 0.8
+
+
+@pytest.mark.parametrize(
+    "body, where, reason",
+    [
+        ("name: r\nsource: exp\nhorizon: 100\nfutures: 0\n", "futures", "greater than or equal to 1"),
+        ("name: r\nsource: exp\n", "horizon", "required"),
+        ("name: r\nsource: exp\nhorizon: 9\nmoment: soon\n", "moment", "intelligent"),
+        ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: food, effect: {kind: food, amount: 1}}\n",
+         "reliefs", "acts on the whole world"),
+        ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: none, effect: {kind: fire_substitute}}\n",
+         "reliefs", "unrelieved"),
+        ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: a, effect: {kind: fire_substitute}}\n"
+         "  - {name: a, effect: {kind: fire_substitute}}\n", "", "unique"),
+        ("name: r\nsource: exp\nhorizon: 9\nfuturez: 3\n", "futurez", "unknown key"),
+    ],
+)  # fmt: skip
+def test_a_bad_replay_file_is_one_paragraph_naming_file_key_and_reason(
+    tmp_path, body, where, reason
+):
+    p = spec_file(tmp_path, body)
+    with pytest.raises(ConfigError) as e:
+        read_replay(p)
+    msg = str(e.value)
+    assert one_paragraph(msg) and str(p) in msg and where in msg and reason in msg
+
+
+# ------------------------------------------------------------------ the plan
+def test_the_plan_picks_each_intelligent_clade_at_its_intelligence_tick(source, tmp_path):
+    branches, notes = select(
+        read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 50\n")), source
+    )
+    sp = load_run(source / "control" / "rep-0").species
+    want = {
+        str(r["name"]): int(r["intelligent_at"])
+        for _, r in sp.iterrows()
+        if pd.notna(r["intelligent_at"])
+    }
+    assert len(want) == 2
+    assert {b.clade: b.tick for b in branches} == want
+    assert {b.key for b in branches} == {f"control/rep-0/{c}" for c in want}
+    assert all(b.seed == SEED and b.moment == "intelligent" for b in branches) and not notes
+
+
+def test_the_plan_keeps_the_clades_asked_for_and_passes_over_moments_outside_the_run(
+    source, tmp_path
+):
+    s = read_replay(
+        spec_file(tmp_path, "name: r\nsource: x\nhorizon: 50\nclades: [swimmer]\nmoment: 120\n")
+    )
+    branches, _ = select(s, source)
+    assert [(b.clade, b.tick, b.moment) for b in branches] == [("swimmer", 120, "tick")]
+    late = read_replay(spec_file(tmp_path, f"name: r\nsource: x\nhorizon: 50\nmoment: {TICKS}\n"))
+    branches, notes = select(late, source)
+    assert not branches and len(notes) == 2 and all("not inside the run" in n for n in notes)
+    with pytest.raises(ConfigError, match="arms: hands: not an arm"):
+        select(
+            read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\narms: [hands]\n")),
+            source,
+        )
+
+
+def test_the_plateau_moment_is_the_first_sample_the_detector_calls_settled(source):
+    run = load_run(source / "control" / "rep-0")
+    ids = {0}
+    t = plateau_tick(run, ids, 10)
+    series = species_series(run.timeseries, ids)
+    ladder = run.config["technology"]["ladder"]
+    judged = {int(x): settled(series[series["tick"] <= x], int(x), ladder[-1]["threshold"])["status"]
+              for x in series["tick"] if x > 10}  # fmt: skip
+    first = [x for x, v in judged.items() if v == "settled"]
+    assert (t == first[0]) if first else math.isnan(t)
+
+
+# ------------------------------------------------------------------ the past and the futures
+def _past(b: Branch, out: Path) -> Path:
+    """The past of a branch, as the replay's past task runs it."""
+    world = past_world(source_world(b.run), b.tick)
+    runner.run(world, out, ticks=b.tick, seed=b.seed, checkpoint_every=b.tick)
+    return out
+
+
+def _logs_to(folder: Path, tick: int) -> tuple[str, str]:
+    ev = pd.read_csv(folder / "events.csv", keep_default_na=False)
+    ts = pd.read_csv(folder / "timeseries.csv", keep_default_na=False)
+    return ev[ev["tick"] <= tick].to_csv(index=False), ts[ts["tick"] < tick].to_csv(index=False)
+
+
+def test_the_recreated_past_is_the_source_run_up_to_the_branch(source, tmp_path):
+    src = source / "control" / "rep-0"
+    b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
+    past = _past(b, tmp_path / "past")
+    assert load_run(past).summary["ticks_run"] == 120
+    assert len(pd.read_csv(past / "timeseries.csv")) > 20
+    assert _logs_to(past, 120) == _logs_to(src, 120)
+    assert (
+        sorted(p.name for p in (past / "checkpoints").glob("*.json"))[-1] == "ckpt-0000000120.json"
+    )
+
+
+def test_futures_with_the_same_reseed_are_byte_identical_and_differ_between_reseeds(
+    source, tmp_path
+):
+    src = source / "control" / "rep-0"
+    b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
+    ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
+    relief = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n")).reliefs[
+        0
+    ]  # hands
+    world = future_world(source_world(src), 120, 60, "swimmer", relief)
+    assert [iv.name for iv in world.interventions] == ["relief-hands"]
+
+    def future(k: int, name: str) -> Path:
+        runner.branch(ckpt, world, tmp_path / name, ticks=180, reseed=k)
+        return tmp_path / name
+
+    a, again, other = future(1, "a"), future(1, "again"), future(2, "other")
+    for f in ("timeseries.csv", "events.csv", "species.csv"):
+        assert (a / f).read_bytes() == (again / f).read_bytes()
+    assert (a / "timeseries.csv").read_bytes() != (other / "timeseries.csv").read_bytes()
+    ev = load_run(a).events
+    granted = ev[ev["details"].str.startswith("relief-hands").fillna(False)]
+    assert list(granted["tick"].unique()) == [121]
+    assert set(granted["species"]) <= set(load_run(a).species.query("root == 1")["id"])
+
+
+# ------------------------------------------------------------------ the table
+def test_causal_csv_is_causal_table_of_the_futures(source, tmp_path):
+    src = source / "control" / "rep-0"
+    b = Branch(
+        "control/rep-0/swimmer", src, "control", 0, SEED, "swimmer", 120, "tick", "dexterity"
+    )
+    ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
+    reliefs = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n")).reliefs[:2]
+    out = tmp_path / "replay"
+    for relief in (None, *reliefs):
+        world = future_world(source_world(src), 120, 40, "swimmer", relief)
+        for k in (1, 2, 3):
+            runner.branch(ckpt, world, out / future_folder(b, relief.name if relief else NONE, k),
+                          ticks=160, reseed=k)  # fmt: skip
+    futures = collect(out, [b], [r.name for r in reliefs], 3, 40)
+    assert len(futures) == 9 and set(futures["relief"]) == {NONE, "hands", "fire"}
+    for (
+        _,
+        f,
+    ) in futures.iterrows():  # each observation is the future's clade row read by future_outcome
+        row = clades(load_run(out / future_folder(b, f["relief"], f["future"])), 20).set_index(
+            "clade"
+        )
+        tech = row.at["swimmer", "technological_at"]
+        assert (f["event"] == 1) == (pd.notna(tech) and tech <= 160)
+    table = write_report(out, "r", [b], futures, 40)
+    written = pd.read_csv(out / "causal.csv", keep_default_na=False, na_values=[""])
+    again = causal_table(futures_frame(pd.read_csv(out / "futures.csv").to_dict("records")),
+                         {b.key: "dexterity"})  # fmt: skip
+    pd.testing.assert_frame_equal(table, again)
+    assert (
+        list(written["relief"]) == ["fire", "hands"] and list(written["label"]) == ["dexterity"] * 2
+    )
+    assert written["verdict"].tolist() == table["verdict"].tolist()
+    assert "| control/rep-0/swimmer | 120 (tick) | hands | 3 |" in (out / "replay.md").read_text()
+    assert (out / "causal.png").stat().st_size > 1000
