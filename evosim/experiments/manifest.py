@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from evosim.config.compat import as_older
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
@@ -32,6 +33,16 @@ SEED_DERIVATION = (
 def fingerprint(world: World, ticks: int) -> str:
     """SHA-256 of a world's resolved config with the experiment's tick count (seed excluded)."""
     data = world_to_dict(world)
+    data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def older_fingerprint(world: World, ticks: int) -> str | None:
+    """:func:`fingerprint` of ``world`` as an older evosim computed it: without the keys added since
+    (:func:`evosim.config.compat.as_older`); None if one of them is not at its default."""
+    data = as_older(world_to_dict(world))
+    if data is None:
+        return None
     data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -94,6 +105,20 @@ def _arm_history(m: dict) -> dict[str, str | None]:
         **m.get("arm_history", {}),
         **{a["name"]: a.get("fingerprint") for a in m.get("arms", [])},
     }
+
+
+def _upgraded(exp: Experiment, new: dict, history: dict[str, str | None]) -> dict[str, str | None]:
+    """``history`` with the fingerprint of each arm that an older evosim recorded replaced by the
+    current one, where :func:`older_fingerprint` shows the arm's runs are the same (only keys
+    added since, at their defaults, differ)."""
+    out_history = dict(history)
+    for a in new["arms"]:
+        name = a["name"]
+        if name not in history or history[name] == a["fingerprint"] or name not in exp.arms:
+            continue
+        if older_fingerprint(exp.arms[name], new["ticks"]) == history[name]:
+            out_history[name] = a["fingerprint"]
+    return out_history
 
 
 def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[str]:
@@ -173,6 +198,14 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)
     extension = _extension(exp, old, new) if rerun else None
+    if rerun:  # a folder an older evosim wrote: its fingerprints lack the keys added since
+        cand = extension or new
+        history = _upgraded(exp, cand, history)
+        tb = exp.spec.branch_tick or cand["ticks"]
+        if cand["branch_tick"] is not None and old.get("base_fingerprint") == older_fingerprint(
+            exp.base, tb
+        ):
+            old = {**old, "base_fingerprint": cand["base_fingerprint"]}
     diff = _incompatible(old, extension or new, history) if rerun else []
     if diff:
         may = (

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from evosim.config.schema import World
+from evosim.engine.counters import NEURAL_POWERS
 from evosim.engine.sim import Simulation
 from evosim.errors import CheckpointError
 from evosim.io.files import atomic_write_bytes, atomic_write_json, npz_bytes
@@ -37,6 +38,8 @@ from evosim.version import __version__
 #: 2: detector state (max level, compute at detection) moved into the species registry;
 #: 3: the neural-compute sums (counters `neural`, `neural_intelligent`, `neural_technological`)
 FORMAT_VERSION = 3
+#: Older formats this evosim still reads, upgraded on reading (:func:`_upgrade`).
+READS_VERSIONS = (2, FORMAT_VERSION)
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 
@@ -213,10 +216,11 @@ def read(
         raise CheckpointError(f"{hp}: no such checkpoint header") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{hp}: the checkpoint header is unreadable ({exc})") from None
-    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format_version") not in READS_VERSIONS:
         got = header.get("format_version") if isinstance(header, dict) else None
         raise CheckpointError(
-            f"{hp}: checkpoint format version {got!r}; this evosim reads version {FORMAT_VERSION}"
+            f"{hp}: checkpoint format version {got!r}; this evosim reads versions "
+            + ", ".join(map(str, READS_VERSIONS))
         )
     problem = _header_problem(hp, header)
     if problem:
@@ -242,7 +246,27 @@ def read(
     problem = _state_problem(header["scalars"], arrays)
     if problem:
         raise CheckpointError(f"{hp}: the checkpoint holds a state no run can have: {problem}")
-    return header, arrays
+    return header, _upgrade(header, arrays)
+
+
+def _upgrade(header: dict, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays of an older format as the current format has them (``header`` says which).
+
+    Format 2 (before neural compute) has no neural-compute sums: the run's compute up to the
+    checkpoint was never counted, so the sums are NaN -- *unknown*, not zero -- and stay NaN
+    for the rest of the run (summary.json says null; docs/reliability.md). Everything the
+    dynamics read is in format 2 as in format 3, so the run continues byte for byte.
+    """
+    if header.get("format_version") != 2:
+        return arrays
+    n = len(arrays.get("species.intelligent_at", ()))
+    unknown = np.full((n, len(NEURAL_POWERS)), np.nan)
+    out = dict(arrays)
+    out["sim.neural"] = unknown
+    for kind in ("intelligent", "technological"):
+        happened = (np.asarray(arrays.get(f"species.{kind}_at", ())) >= 0).any()
+        out[f"sim.neural_{kind}"] = unknown.copy() if happened else unknown[:0].copy()
+    return out
 
 
 def headers(folder: str | os.PathLike) -> list[Path]:

@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+from evosim.config.compat import as_older
 from evosim.config.interventions import never_applies
 from evosim.config.load import load_world, world_to_dict
 from evosim.config.priors import resolve_world
@@ -64,7 +65,9 @@ def _usable(folder: Path, world: World) -> tuple[Path, dict, dict, LogLedger, li
         CheckpointError: no valid checkpoint.
     """
     cfg_sha = ckpt.sha256((folder / "config.yaml").read_bytes())
-    own = world_sha(world_to_dict(world))
+    data = world_to_dict(world)
+    # the run's own hash, and the one an older evosim recorded (without the keys added since)
+    own = {world_sha(data), *(world_sha(d) for d in [as_older(data)] if d is not None)}
     notes: list[str] = []
     mismatch: list[tuple[int, str]] = []  # (tick, problem) of checkpoints the logs do not match
     for hp in ckpt.headers(folder / "checkpoints"):
@@ -74,7 +77,7 @@ def _usable(folder: Path, world: World) -> tuple[Path, dict, dict, LogLedger, li
             notes.append(str(exc))
             continue
         recorded = header["extra"].get("world_sha256")
-        if (recorded != own) if recorded else (header.get("config_sha256") != cfg_sha):
+        if (recorded not in own) if recorded else (header.get("config_sha256") != cfg_sha):
             notes.append(f"{hp}: this checkpoint belongs to a different config")
             continue
         ledger = LogLedger(folder)

@@ -39,10 +39,20 @@ def figures(sim: Simulation, sums: np.ndarray) -> dict[str, Any]:
     }
 
 
-def summary(sim: Simulation) -> dict[str, Any]:
+def counted(sim: Simulation) -> bool:
+    """Whether the run counted its neural compute from tick 0: False for a run continued from a
+    checkpoint written before the measure existed (format 2: its sums are NaN, unknown)."""
+    return not bool(np.isnan(sim.counters.neural).any())
+
+
+def summary(sim: Simulation) -> dict[str, Any] | None:
     """``compute.neural`` of summary.json: the constants, the figures so far
     (:func:`figures`) and the figures at the first intelligent and first technological
-    detection (``to_first_intelligent``, ``to_first_technological``; None if none)."""
+    detection (``to_first_intelligent``, ``to_first_technological``; None if none).
+    None when the run did not count it from tick 0 (:func:`counted`), as for a run written
+    before the measure existed."""
+    if not counted(sim):
+        return None
     cfg, c = sim.world.compute, sim.counters
     return {
         "flop_per_agent_tick": cfg.neural_flop_per_agent_tick,
@@ -61,7 +71,7 @@ def at_first(sim: Simulation, kind: str, sid: int) -> dict[str, float]:
     """Fields added to ``first_<kind>`` of summary.json: ``neural_flop`` (the world's neural
     compute at the detection) and ``neural_flop_clade`` (that of the detected species' clade)."""
     sums = getattr(sim.counters, f"neural_{kind}")
-    if not len(sums):  # (captured on the detection's tick; kept defensive)
+    if not len(sums) or not counted(sim):  # (captured on the detection's tick; kept defensive)
         return {}
     f = figures(sim, sums)
     return {
