@@ -130,7 +130,8 @@ def experiment_wall(arms: int, replicates: int, ticks: int, workers: int, folder
     only roughly: the population changes over a run). With the experiment's own ticks the
     second factor is 1.
     """
-    from evosim.experiments.experiment import load_experiment, run_experiment  # noqa: PLC0415
+    from evosim.experiments.batch import Cluster, run_design  # noqa: PLC0415
+    from evosim.experiments.experiment import ArmsReplicates, load_experiment  # noqa: PLC0415
 
     spec = yaml.safe_load(HARD_PATHS.read_text(encoding="utf-8"))
     full_runs = len(spec["arms"]) * int(spec["replicates"])
@@ -147,7 +148,7 @@ def experiment_wall(arms: int, replicates: int, ticks: int, workers: int, folder
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     exp = load_experiment(path)
     t0 = time.perf_counter()
-    outcome = run_experiment(exp, folder / "out", workers=workers)
+    outcome = run_design(ArmsReplicates(exp), folder / "out", Cluster(workers))
     wall = time.perf_counter() - t0
     done = len(outcome.results)
     run_wall = [float(r.get("wall_s") or 0.0) for r in outcome.results]

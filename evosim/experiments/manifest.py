@@ -19,8 +19,8 @@ from evosim.config.compat import as_older
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
+from evosim.experiments.samples import Samples, design_differences
 from evosim.experiments.spec import Experiment
-from evosim.experiments.sweep_design import Design, design_differences
 from evosim.io.files import atomic_write_json
 from evosim.version import __version__
 
@@ -80,7 +80,7 @@ def sample_folder(i: int) -> str:
     return f"sample-{i:04d}"
 
 
-def sweep_manifest(exp: Experiment, design: Design) -> dict:
+def sweep_manifest(exp: Experiment, design: Samples) -> dict:
     """A sweep's manifest: ``exp``'s, with the ``design`` (``sweep``) and a run per sample, arm and replicate."""
     m = manifest(exp)
     m["sweep"] = {**design.record(), "replicates": len(exp.seeds)}

@@ -36,11 +36,11 @@ from evosim.analysis.outcomes import (
 from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, survival_table
 from evosim.errors import ConfigError
 from evosim.experiments.bootstrap import METRICS, bootstrap_results
-from evosim.experiments.experiment import finished_summary
 from evosim.experiments.report_data import Report
 from evosim.experiments.report_markdown import fmt, markdown
 from evosim.experiments.report_survival import horizon_warning
 from evosim.experiments.spec import control_of
+from evosim.experiments.task import finished_summary
 from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
 

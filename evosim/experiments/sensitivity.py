@@ -21,7 +21,6 @@ import pandas as pd
 
 from evosim.errors import ConfigError
 from evosim.experiments import report as rp
-from evosim.experiments.experiment import finished_summary
 from evosim.experiments.manifest import MANIFEST
 from evosim.experiments.sensitivity_indices import INDICES, METHOD, sensitivity_table
 from evosim.experiments.sensitivity_thresholds import (
@@ -33,6 +32,7 @@ from evosim.experiments.sensitivity_thresholds import (
 )
 from evosim.experiments.spec import control_of
 from evosim.experiments.sweep_report import SweepReport
+from evosim.experiments.task import finished_summary
 from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
 

@@ -1,23 +1,22 @@
 """Sweeps: every sample of a design x every arm x every replicate, on Dask (``evosim sweep``; docs/experiments.md).
 
 A sweep is an experiment file with a ``sweep:`` block. Its design
-(:mod:`evosim.experiments.sweep_design`) is a matrix of parameter values;
+(:mod:`evosim.experiments.samples`) is a matrix of parameter values;
 sample ``i`` applies its values to every arm's world, and each (sample, arm,
 replicate) is one run folder ``OUT/sample-<i>/<arm>/rep-<k>/``. Replicate
 ``k`` has the same seed in every sample and arm (common random numbers: the
 same founders and map wherever the parameters allow, so differences between
-samples are less noisy). The runs are the same idempotent Dask tasks as an
-experiment's (:func:`evosim.experiments.experiment.ensure_run`): re-running
+samples are less noisy). :class:`Sweep` is the design; the batch pipeline
+(:mod:`evosim.experiments.batch`) runs it with the same idempotent task as an
+experiment (:func:`evosim.experiments.task.ensure_run`): re-running
 skips finished runs, resumes unfinished ones from their newest checkpoint,
 and a killed worker loses nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,34 +24,20 @@ from typing import Any
 from evosim.config.load import locate, world_from_data, world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
-from evosim.experiments.experiment import (
-    TICK0_KEYS,
-    Experiment,
-    Outcome,
-    collect,
-    dask_client,
-    derive_seeds,
-    ensure_run,
-    finished_summary,
-    load_experiment,
-)
-from evosim.experiments.manifest import (
-    check_out,
-    run_folder,
-    sample_folder,
-    save_manifest,
-    sweep_manifest,
-)
+from evosim.experiments.batch import Prepared
+from evosim.experiments.experiment import TICK0_KEYS, Experiment, derive_seeds, load_experiment
+from evosim.experiments.manifest import check_out, run_folder, sample_folder, sweep_manifest
+from evosim.experiments.samples import Samples, make_design, normalise_key
 from evosim.experiments.spec import read_spec
-from evosim.experiments.sweep_design import Design, make_design, normalise_key
-
-#: A run of a sweep: (sample, arm, replicate).
-RunId = tuple[int, str, int]
+from evosim.experiments.task import RunTask, finished_summary
 
 
 @dataclass
 class Sweep:
-    """A validated sweep.
+    """A validated sweep, and its design: every sample x every arm x every replicate.
+
+    Run ``(i, arm, k)`` is folder ``OUT/sample-<i>/<arm>/rep-<k>/``; the tasks come replicate-major
+    (all of replicate 0 first), so a sweep stopped early has whole replicates.
 
     Attributes:
         exp: the experiment without the sweep: base world, arms' worlds at the base parameters, and
@@ -61,7 +46,39 @@ class Sweep:
     """
 
     exp: Experiment
-    design: Design
+    design: Samples
+    _worlds: dict[tuple[int, str], dict] = field(default_factory=dict, init=False, repr=False)
+    kind = "sweep"
+    noun = "run"
+
+    def tasks(self, out: Path) -> list[RunTask]:
+        """Every run, its world left to :meth:`resolve` (built only for the runs still to do)."""
+        s = self.exp.spec
+        return [
+            RunTask(str(folder_of(out, i, arm, k)), None, seed, s.ticks, s.every, arm, k, sample=i)
+            for k, seed in enumerate(self.exp.seeds)
+            for i in range(self.design.n)
+            for arm in self.exp.arms
+        ]
+
+    def resolve(self, task: RunTask) -> RunTask:
+        """The task with the world of its sample and arm (one world per sample and arm, cached)."""
+        assert task.sample is not None  # a sweep's tasks have their sample
+        key = (task.sample, task.arm)
+        if key not in self._worlds:
+            self._worlds[key] = world_to_dict(self.world(*key))
+        return replace(task, world=self._worlds[key])
+
+    def manifest(self, out: str | os.PathLike, ticks: int | None = None) -> dict:
+        """:func:`~evosim.experiments.manifest.check_out` of the sweep's manifest (a sweep is not extended).
+
+        Raises:
+            ConfigError: ``out`` holds other runs or another design.
+        """
+        exp = self.exp
+        if ticks is not None:
+            exp = replace(exp, spec=exp.spec.model_copy(update={"ticks": ticks}))
+        return check_out(exp, out, sweep_manifest(exp, self.design))
 
     @property
     def runs(self) -> int:
@@ -92,7 +109,7 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def _check_parameters(exp: Experiment, design: Design, node: Any) -> None:
+def _check_parameters(exp: Experiment, design: Samples, node: Any) -> None:
     """Refuse swept keys that other settings also set, and values that no arm's world takes (each bound alone)."""
     p = exp.path
     spec = exp.spec
@@ -160,138 +177,6 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     return Sweep(exp, design)
 
 
-# -------------------------------------------------------------------- tasks
-def ensure_sample_run(task: dict) -> dict:
-    """:func:`~evosim.experiments.experiment.ensure_run` of one sweep run; its result gains ``sample``."""
-    return {**ensure_run(task), "sample": task["sample"]}
-
-
-def folder_of(out: Path, i: int, arm: str, k: int) -> Path:
-    """Run folder of replicate ``k`` of ``arm`` at sample ``i``."""
-    return out / sample_folder(i) / run_folder(arm, k)
-
-
-def make_task(sw: Sweep, out: Path, i: int, arm: str, k: int, world: World | None = None) -> dict:
-    """The plain-data task of one run (``world``: the sample's world in ``arm`` if already built)."""
-    s = sw.exp.spec
-    w = world if world is not None else sw.world(i, arm)
-    return {
-        "sample": i,
-        "arm": arm,
-        "replicate": k,
-        "seed": sw.exp.seeds[k],
-        "folder": str(folder_of(out, i, arm, k)),
-        "world": world_to_dict(w),
-        "ticks": s.ticks,
-        "every": s.every,
-    }
-
-
-@dataclass
-class SweepPlan:
-    """Finished and pending runs of a sweep (pending ones in replicate-major order: all of replicate 0 first)."""
-
-    finished: list[RunId] = field(default_factory=list)
-    todo: list[RunId] = field(default_factory=list)
-
-
-def plan(sw: Sweep, out: str | os.PathLike) -> SweepPlan:
-    """Which runs are finished and which must run."""
-    out = Path(out).resolve()
-    p = SweepPlan()
-    for k in range(len(sw.exp.seeds)):
-        for i in range(sw.design.n):
-            for arm in sw.exp.arms:
-                (p.finished if finished_summary(folder_of(out, i, arm, k)) else p.todo).append(
-                    (i, arm, k)
-                )
-    return p
-
-
-@dataclass
-class PreparedSweep:
-    """A sweep ready to run into a folder: manifest, plan and the tasks still to run (nothing written yet)."""
-
-    out: Path
-    manifest: dict
-    plan: SweepPlan
-    tasks: list[dict]
-
-
-def prepare(sw: Sweep, out: str | os.PathLike) -> PreparedSweep:
-    """Check that ``out`` may take ``sw``, plan it and build the world of every pending run; nothing is written.
-
-    Raises:
-        ConfigError: ``out`` holds other runs or another design, or a sample's world is invalid.
-    """
-    new = check_out(sw.exp, out, sweep_manifest(sw.exp, sw.design))
-    out = Path(out).resolve()
-    p = plan(sw, out)
-    worlds: dict[tuple[int, str], World] = {}
-    tasks = []
-    for i, arm, k in p.todo:
-        if (i, arm) not in worlds:
-            worlds[(i, arm)] = sw.world(i, arm)
-        tasks.append(make_task(sw, out, i, arm, k, worlds[(i, arm)]))
-    return PreparedSweep(out, new, p, tasks)
-
-
-def run_id(r: dict) -> str:
-    """``sample-0003/control`` of a result or task (the 'arm' of a sweep run in failure lists)."""
-    return f"{sample_folder(r['sample'])}/{r['arm']}"
-
-
-def run_sweep(
-    sw: Sweep,
-    out: str | os.PathLike,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    on_done: Callable[[dict | None, Outcome], None] | None = None,
-    prepared: PreparedSweep | None = None,
-) -> Outcome:
-    """Run the unfinished runs of ``sw`` into ``out`` on Dask (like ``run_experiment``).
-
-    Returns:
-        The outcome: one result per finished run (``sample``, ``arm``, ``replicate``, ``action`` ...) and
-        the failures as ``("sample-<i>/<arm>", replicate, message)``.
-
-    Raises:
-        ConfigError: as :func:`prepare`, or the scheduler is unreachable.
-    """
-    prep = prepared or prepare(sw, out)
-    out, p = prep.out, prep.plan
-    save_manifest(out, prep.manifest)
-    outcome = Outcome(len(p.finished) + len(p.todo))
-    for i, arm, k in p.finished:
-        outcome.results.append(
-            {
-                "sample": i,
-                "arm": arm,
-                "replicate": k,
-                "seed": sw.exp.seeds[k],
-                "folder": str(folder_of(out, i, arm, k)),
-                "action": "skipped",
-            }
-        )
-        if on_done:
-            on_done(outcome.results[-1], outcome)
-    if not prep.tasks:
-        return outcome
-    with dask_client(workers, scheduler) as client:
-        tag = hashlib.sha256(str(out).encode()).hexdigest()[:8]
-        futures = [
-            client.submit(
-                ensure_sample_run,
-                t,
-                key=f"evosim-{tag}-s{t['sample']}-{t['arm']}-rep{t['replicate']}-"
-                f"{os.urandom(4).hex()}",
-            )
-            for t in prep.tasks
-        ]
-        collect(futures, [(run_id(t), t["replicate"]) for t in prep.tasks], outcome, on_done)
-    return outcome
-
-
 # ----------------------------------------------------------------- estimate
 @dataclass
 class Estimate:
@@ -330,17 +215,22 @@ class Estimate:
         )
 
 
-def _finished_timings(out: Path, ids: list[RunId]) -> list[dict]:
-    """Summaries of finished runs in ``out`` that have a timing block (the newest 50 of the plan's order)."""
+def folder_of(out: Path, i: int, arm: str, k: int) -> Path:
+    """Run folder of replicate ``k`` of ``arm`` at sample ``i``."""
+    return out / sample_folder(i) / run_folder(arm, k)
+
+
+def _finished_timings(tasks: list[RunTask]) -> list[dict]:
+    """Summaries of finished runs that have a timing block (the newest 50 of the plan's order)."""
     found = []
-    for i, arm, k in ids[-50:]:
-        s = finished_summary(folder_of(out, i, arm, k))
+    for t in tasks[-50:]:
+        s = finished_summary(t.folder)
         if s and (s.get("timing") or {}).get("wall_time_s") and s.get("ticks_run"):
             found.append(s)
     return found
 
 
-def estimate(sw: Sweep, prep: PreparedSweep, probe_ticks: int = 500) -> Estimate:
+def estimate(sw: Sweep, prep: Prepared, probe_ticks: int = 500) -> Estimate:
     """Estimate the core-hours of the pending runs: runs x ticks x agents per tick / agent-steps per second.
 
     With finished runs in the folder, from their ``summary.json``: agents per tick = agent_steps /
@@ -356,7 +246,7 @@ def estimate(sw: Sweep, prep: PreparedSweep, probe_ticks: int = 500) -> Estimate
     """
     todo = len(prep.plan.todo)
     ticks = sw.exp.spec.ticks
-    done = _finished_timings(prep.out, prep.plan.finished)
+    done = _finished_timings(prep.plan.finished)
     if done:
         steps = sum(float(s["agent_steps"]) for s in done)
         wall = sum(float(s["timing"]["wall_time_s"]) for s in done)

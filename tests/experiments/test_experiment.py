@@ -17,16 +17,10 @@ from click.testing import CliRunner
 from evosim.cli.experiment import experiment as experiment_cmd
 from evosim.cli.experiment import report as report_cmd
 from evosim.errors import ConfigError
-from evosim.experiments.experiment import (
-    derive_seeds,
-    ensure_run,
-    load_experiment,
-    lock_path,
-    make_task,
-    plan,
-    run_experiment,
-    write_manifest,
-)
+from evosim.experiments.batch import Cluster, plan, run_design
+from evosim.experiments.experiment import ArmsReplicates, derive_seeds, load_experiment
+from evosim.experiments.manifest import write_manifest
+from evosim.experiments.task import RunTask, ensure_run, lock_path
 from evosim.io import runner
 from evosim.io.logs import load_run
 from tests.helpers import one_paragraph, read_summary
@@ -63,6 +57,17 @@ def write_spec(folder: Path, body: str, name: str = "exp.yaml") -> Path:
 
 def spec_text(ticks: int = 60, replicates: int = 2, extra: str = "", arms: str = ARMS) -> str:
     return f"name: tinyexp\nworld: tiny.yaml\nseed: 11\nticks: {ticks}\nreplicates: {replicates}\n{extra}{arms}"
+
+
+def run_experiment(exp, out, scheduler=None, on_done=None):
+    """Run the arms x replicates of ``exp`` into ``out`` on the cluster at ``scheduler``."""
+    return run_design(ArmsReplicates(exp), out, Cluster(scheduler=scheduler), on_done=on_done)
+
+
+def make_task(exp, out: Path, arm: str, k: int) -> RunTask:
+    """The task of replicate ``k`` of ``arm`` of ``exp`` in folder ``out``."""
+    tasks = ArmsReplicates(exp).tasks(Path(out).resolve())
+    return next(t for t in tasks if (t.arm, t.replicate) == (arm, k))
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -326,7 +331,8 @@ def test_runs_every_replicate_records_seeds_and_rerun_skips_or_redoes(tmp_path, 
     (out / "hands" / "rep-1" / "summary.json").unlink()
     for p in (out / "control" / "rep-0").iterdir():
         p.unlink() if p.is_file() else shutil.rmtree(p)
-    assert sorted(plan(exp, out).todo) == [("control", 0), ("hands", 1)]
+    todo = plan(ArmsReplicates(exp).tasks(out.resolve())).todo
+    assert sorted((t.arm, t.replicate) for t in todo) == [("control", 0), ("hands", 1)]
     third = run_experiment(exp, out, scheduler=scheduler)
     actions = {(r["arm"], r["replicate"]): r["action"] for r in third.results}
     assert actions == {

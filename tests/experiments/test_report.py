@@ -470,7 +470,10 @@ def test_report_refuses_what_is_not_an_experiment(tmp_path):
 def run_and_report(spec: Path, out: Path, replicates: int):
     """Run every arm and replicate of the experiment file ``spec`` in-process (the task the Dask
     workers run) into ``out``, then build its report."""
-    from evosim.experiments.experiment import ensure_run, load_experiment, make_task, write_manifest
+    from evosim.experiments.experiment import load_experiment
+    from evosim.experiments.manifest import write_manifest
+    from evosim.experiments.task import ensure_run
+    from tests.experiments.test_experiment import make_task
 
     exp = load_experiment(spec)
     write_manifest(exp, out)

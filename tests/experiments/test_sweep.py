@@ -19,9 +19,10 @@ from evosim.cli.experiment import experiment as experiment_cmd
 from evosim.cli.experiment import report as report_cmd
 from evosim.cli.experiment import sweep as sweep_cmd
 from evosim.errors import ConfigError
-from evosim.experiments.experiment import lock_path
-from evosim.experiments.manifest import check_out
-from evosim.experiments.sweep import load_sweep, run_sweep, sweep_manifest
+from evosim.experiments.batch import Cluster, run_design
+from evosim.experiments.manifest import check_out, sweep_manifest
+from evosim.experiments.sweep import load_sweep
+from evosim.experiments.task import lock_path
 from evosim.io import runner
 from tests.helpers import one_paragraph, read_summary
 
@@ -260,7 +261,7 @@ def test_morris_sweep_survives_a_killed_worker_and_matches_salib(tmp_path, sched
     out = tmp_path / "out"
     box: dict = {}
     th = threading.Thread(
-        target=lambda: box.setdefault("outcome", run_sweep(sw, out, scheduler=scheduler))
+        target=lambda: box.setdefault("outcome", run_design(sw, out, Cluster(scheduler=scheduler)))
     )
     th.start()
     killed, victim = None, None
@@ -332,11 +333,11 @@ def test_morris_sweep_survives_a_killed_worker_and_matches_salib(tmp_path, sched
 def test_grid_sweep_extends_with_replicates_and_refuses_a_changed_design(tmp_path, scheduler):
     spec = write_spec(tmp_path, spec_text(GRID.format(reps=1)))
     out = tmp_path / "out"
-    first = run_sweep(load_sweep(spec), out, scheduler=scheduler)
+    first = run_design(load_sweep(spec), out, Cluster(scheduler=scheduler))
     assert first.count("ran") == 6 and not first.failures
     before = mtimes(out)
     more = write_spec(tmp_path, spec_text(GRID.format(reps=2)), "more.yaml")
-    second = run_sweep(load_sweep(more), out, scheduler=scheduler)
+    second = run_design(load_sweep(more), out, Cluster(scheduler=scheduler))
     assert (second.count("skipped"), second.count("ran")) == (6, 6)
     assert {
         p: t for p, t in mtimes(out).items() if p in before and p.name != "experiment.json"
@@ -393,11 +394,11 @@ def test_grid_sweep_extends_with_replicates_and_refuses_a_changed_design(tmp_pat
 
 
 def test_the_experiment_report_also_recomputes_thresholds(tmp_path, scheduler):
-    from evosim.experiments.experiment import load_experiment, run_experiment
+    from evosim.experiments.experiment import ArmsReplicates, load_experiment
 
     spec = write_spec(tmp_path, spec_text("arms: [{name: control}]\n", ticks=30), "plain.yaml")
     out = tmp_path / "out"
-    run_experiment(load_experiment(spec), out, scheduler=scheduler)
+    run_design(ArmsReplicates(load_experiment(spec)), out, Cluster(scheduler=scheduler))
     res = CliRunner().invoke(
         report_cmd,
         [str(out), "--bootstrap", "200", "--no-plots", "--brain-thresholds", "0.2,0.4,0.6"],

@@ -13,7 +13,7 @@ import pytest
 
 from evosim import load_world
 from evosim.errors import ConfigError, RunFolderError
-from evosim.experiments.experiment import ensure_run, lock_path
+from evosim.experiments.task import RunTask, ensure_run, lock_path
 from evosim.io import runner
 from evosim.io.lock import LOCK_NAME, locked, run_folder_lock
 from tests.helpers import TINY, folder_bytes, read_summary, set_args
@@ -130,8 +130,8 @@ def test_experiment_replicate_lock_is_removed_when_it_finishes(tmp_path):
     folder = tmp_path / "exp" / "control" / "rep-0"
     from evosim.config.load import world_to_dict
 
-    task = {"arm": "control", "replicate": 0, "seed": 3, "folder": str(folder),
-            "world": world_to_dict(world), "ticks": 10, "every": 5}  # fmt: skip
+    task = RunTask(str(folder), world_to_dict(world), seed=3, ticks=10, every=5, arm="control",
+                   replicate=0)  # fmt: skip
     assert ensure_run(task)["action"] == "ran"
     assert not lock_path(folder).exists() and not (folder / LOCK_NAME).exists()
     assert sorted(p.name for p in folder.parent.iterdir()) == ["rep-0"]

@@ -1,6 +1,6 @@
 """The design of a sweep: the sample matrix of a ``sweep:`` block, drawn by SALib (docs/experiments.md).
 
-A :class:`Design` is a pure function of the block: the same block (and SALib
+A :class:`Samples` matrix is a pure function of the block: the same block (and SALib
 version) gives the same matrix, so a re-run can check that a folder holds runs
 of the same design and an extended design (more replicates; more morris
 trajectories or sobol base samples, which SALib appends) keeps its finished
@@ -33,7 +33,7 @@ def salib_version() -> str:
 
 
 @dataclass(frozen=True)
-class Design:
+class Samples:
     """A sweep's sample matrix and what SALib needs to analyse it.
 
     Attributes:
@@ -129,7 +129,7 @@ def _grid_points(p, levels: int, integer: bool) -> tuple[list[float], dict[float
     return [float(x) for x in pts], None
 
 
-def make_design(cfg: SweepConfig) -> Design:
+def make_design(cfg: SweepConfig) -> Samples:
     """Draw the sample matrix of a sweep block with SALib (grid: every combination, first parameter slowest).
 
     Raises:
@@ -202,7 +202,7 @@ def make_design(cfg: SweepConfig) -> Design:
     ):  # pragma: no cover - SALib's contract
         raise ConfigError(f"SALib drew {matrix.shape[0]} samples, expected {expected[cfg.sampler]}")
     levels = cfg.n_levels if cfg.sampler in ("grid", "morris") else None
-    return Design(
+    return Samples(
         cfg.sampler,
         names,
         problem,

@@ -1,0 +1,231 @@
+"""What ``evosim experiment`` and ``evosim sweep`` do, behind their click commands (docs/experiments.md).
+
+Both are one flow over a design (:mod:`evosim.experiments.design`): load the spec, prepare
+the folder, say what is there, then a dry run's listing or the run itself with its progress
+bar, interruption and summary (:func:`execute`). Their shared options are declared once, in
+:func:`batch_options`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evosim.cli.common import not_empty
+from evosim.errors import ConfigError
+from evosim.io.outputs import writing
+
+ACTIONS = ("ran", "resumed", "restarted", "extended", "skipped")
+
+
+def batch_options(folder: str, runs: str) -> Callable[[Callable], Callable]:
+    """``--workers``, ``--out``, ``--scheduler`` and ``--quiet`` of a batch command.
+
+    ``folder``: what OUT is (``Experiment``); ``runs``: what a re-run skips (``replicates``).
+    """
+    options = [
+        click.option("--workers", type=click.IntRange(1, 4096), default=None,
+                     help="Worker processes of the local Dask cluster (default: the CPU count)."),
+        click.option("--out", type=click.Path(file_okay=False), callback=not_empty, default=None,
+                     help=f"{folder} folder (default: runs/<name>). Re-running into it skips finished {runs}."),
+        click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="Use an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster."),
+    ]  # fmt: skip
+    quiet = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+    def apply(f: Callable) -> Callable:
+        f = quiet(f)
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
+def cluster_of(workers: int | None, scheduler: str | None) -> Any:
+    """The :class:`~evosim.experiments.batch.Cluster` of the options (refuses both together)."""
+    from evosim.experiments.batch import Cluster
+
+    if scheduler and workers is not None:
+        raise ConfigError(
+            "--workers sizes a local cluster; with --scheduler the cluster's own workers run the replicates"
+        )
+    return Cluster(workers, scheduler)
+
+
+def prepare(design: Any, out: str | None, head: str, notes: list[str]) -> tuple[Path, Any]:
+    """(folder, :func:`~evosim.experiments.batch.prepare`); then prints ``head``, the notes, the finished runs."""
+    from evosim.experiments.batch import prepare as prepare_design
+
+    out_path = Path(out) if out else Path("runs") / design.exp.spec.name
+    prep = prepare_design(design, out_path)
+    click.echo(head, err=True)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if prep.plan.finished:
+        n = len(prep.plan.finished)
+        click.echo(f"{n} {design.noun}(s) already finished in {out_path}: skipped", err=True)
+    return out_path, prep
+
+
+def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any,
+            quiet: bool, label: str, again: str) -> None:  # fmt: skip
+    """Write the manifest, run the pending runs (with a progress bar unless ``quiet``), report.
+
+    ``label``: the progress bar's; ``again``: the command that continues (after an interruption).
+    Exits 130 when interrupted, 1 when a run failed.
+    """
+    from evosim.experiments.batch import run_design
+    from evosim.experiments.task import run_id
+
+    p, noun = prep.plan, design.noun
+    with writing(out_path, "--out" if out_given else "", folder=True):  # unwritable: one line
+        from evosim.experiments.manifest import save_manifest
+
+        save_manifest(out_path, prep.manifest)
+    if p.todo:
+        click.echo(f"running {len(p.todo)} {noun}(s) on {cluster.where}", err=True)
+    try:
+        if quiet or not p.todo:
+            outcome = run_design(design, out_path, cluster, prepared=prep)
+        else:
+            with click.progressbar(
+                length=len(p.finished) + len(p.todo), label=label, file=sys.stderr, show_pos=True,
+                item_show_func=lambda r: r and f"{run_id(r)} rep-{r['replicate']} {r['action']}",
+            ) as bar:  # fmt: skip
+                outcome = run_design(design, out_path, cluster,
+                                     on_done=lambda r, _o: bar.update(1, r), prepared=prep)  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; finished {noun}s are kept. Continue with the same command "
+                   f"({again} --out {out_path})", err=True)  # fmt: skip
+        sys.exit(130)
+    summarise(outcome, noun, f"{design.kind} folder: {out_path}")
+    click.echo(f"next: evosim report {out_path}")
+
+
+def summarise(outcome: Any, noun: str, where: str) -> None:
+    """The closing lines: how many runs finished and how; the failures (then exit 1)."""
+    ran = {a: outcome.count(a) for a in ACTIONS}
+    click.echo(
+        f"{len(outcome.results)} of {outcome.total} {noun}s finished ("
+        + ", ".join(f"{v} {k}" for k, v in ran.items() if v)
+        + f"); {where}"
+    )
+    if outcome.failures:
+        click.echo(
+            f"{len(outcome.failures)} {noun}(s) failed (re-run the same command to retry them):",
+            err=True,
+        )
+        for arm, k, msg in outcome.failures:
+            click.echo(f"  {arm} rep-{k}: {msg}", err=True)
+        sys.exit(1)
+
+
+# --------------------------------------------------------------- experiment
+def experiment(spec: str, cluster: Any, out: str | None, dry_run: bool, ticks: int | None,
+               quiet: bool) -> None:  # fmt: skip
+    """``evosim experiment``: the arms x replicates of SPEC (at horizon ``ticks``)."""
+    from evosim.experiments import experiment as ex
+
+    exp = ex.load_experiment(spec, ticks)
+    design = ex.ArmsReplicates(exp)
+    s = exp.spec
+    head = (f"experiment '{s.name}': {len(exp.arms)} arm(s) x {len(exp.seeds)} replicate(s) of {s.ticks} ticks "
+            f"({', '.join(exp.arms)}; control: {exp.control})"
+            + (f", branching at tick {s.branch_tick}" if s.branch_tick is not None else ""))  # fmt: skip
+    out_path, prep = prepare(design, out, head, exp.notes)  # refuses a spec with a sweep block
+    p = prep.plan
+    n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
+    cost = experiment_cost(p, n_workers)
+    if p.extend:
+        click.echo(
+            f"{len(p.extend)} finished replicate(s) to extend to {s.ticks} ticks from their final "
+            f"checkpoints (their own wall time per tick so far gives about "
+            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
+            err=True,
+        )
+    if dry_run:
+        return experiment_plan(exp, p, cost)
+    label = f"replicates ({cost.split(': ', 1)[-1]}, estimated)"
+    execute(design, prep, out_path, bool(out), cluster, quiet, label, f"evosim experiment {spec}")
+
+
+def experiment_plan(exp: Any, p: Any, cost: str) -> None:
+    """``evosim experiment --dry-run``: the seeds, the runs to make or extend, the estimate."""
+    for k, seed in enumerate(exp.seeds):
+        click.echo(f"replicate {k}: seed {seed}")
+    for t in p.todo:
+        if t.folder in p.extend:
+            click.echo(f"to extend: {t.folder} (tick {p.extend[t.folder][0]} -> {t.ticks})")
+        else:
+            click.echo(f"to run: {t.folder}")
+    if p.todo:
+        click.echo(f"estimate: {len(p.todo)} replicate(s) to run, {cost} {cost_source()}")
+
+
+def experiment_cost(p: Any, workers: int | None) -> str:
+    """The estimated cost of the pending runs of plan ``p`` (:mod:`evosim.analysis.cost`).
+
+    ``workers``: local worker processes (None: a cluster's, unknown, so no wall time). A run to
+    extend costs only its remaining ticks.
+    """
+    from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
+    from evosim.config.schema import World
+
+    worlds: dict[tuple[Any, str], World] = {}
+    core = 0.0
+    for t in p.todo:
+        key = (t.sample, t.arm)
+        if key not in worlds:
+            worlds[key] = World.model_validate(t.world)
+        core += run_core_seconds(worlds[key], t.ticks - p.extend.get(t.folder, (0, 0.0))[0])
+    return cost_text(core, workers) if workers else core_amount(core)
+
+
+def cost_source() -> str:
+    """Where :func:`experiment_cost` comes from, said after it."""
+    from evosim.analysis.cost import EARTHLIKE_RUNS_PER_CORE_HOUR
+
+    return (
+        f"(from the earthlike benchmark, {EARTHLIKE_RUNS_PER_CORE_HOUR:g} runs per core-hour, "
+        "scaled by ticks and population)"
+    )
+
+
+# -------------------------------------------------------------------- sweep
+def sweep(spec: str, cluster: Any, out: str | None, dry_run: bool, probe_ticks: int,
+          quiet: bool) -> None:  # fmt: skip
+    """``evosim sweep``: every sample x arm x replicate of SPEC's ``sweep:`` block."""
+    from evosim.experiments import sweep as sw_
+
+    design = sw_.load_sweep(spec)
+    exp, d = design.exp, design.design
+    head = (f"sweep '{exp.spec.name}': {d.sampler} design of {d.n} sample(s) over {len(d.names)} parameter(s) x "
+            f"{len(exp.arms)} arm(s) ({', '.join(exp.arms)}) x {len(exp.seeds)} replicate(s) = {design.runs} runs of "
+            f"{exp.spec.ticks} ticks")  # fmt: skip
+    out_path, prep = prepare(design, out, head, exp.notes)
+    if dry_run:
+        return sweep_plan(design, prep, probe_ticks, cluster.workers)
+    execute(design, prep, out_path, bool(out), cluster, quiet, "runs", f"evosim sweep {spec}")
+
+
+def sweep_plan(sw: Any, prep: Any, probe_ticks: int, workers: int | None) -> None:
+    """``evosim sweep --dry-run``: the parameters, the seeds, the runs to make, the estimate."""
+    from evosim.experiments.sweep import estimate
+
+    d, p = sw.design, prep.plan
+    for j, name in enumerate(d.names):
+        col = d.matrix[:, j]
+        lo, hi = d.problem["bounds"][j]
+        click.echo(f"parameter {name}: {d.problem['dists'][j]} over [{lo:.6g}, {hi:.6g}], "
+                   f"{len(set(col.tolist()))} distinct value(s) in the design")  # fmt: skip
+    for k, seed in enumerate(sw.exp.seeds):
+        click.echo(f"replicate {k}: seed {seed}")
+    click.echo(f"{len(p.todo)} run(s) to run")
+    if p.todo and (probe_ticks or p.finished):
+        click.echo(estimate(sw, prep, probe_ticks).text(workers))
