@@ -1,6 +1,6 @@
 """The hard-paths analysis of an experiment folder, as a script or notebook cells.
 
-The analysis itself lives in the installed package (:mod:`evosim.experiments.report`,
+The analysis itself lives in the installed package (:mod:`evosim.reports.outcomes`,
 also ``evosim report FOLDER``); this file shows how to use it from Python and
 how to go further in pandas.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evosim.experiments.report import Thresholds, build_report, write_report
+from evosim.reports.outcomes import Thresholds, build_report, write_report
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Outcomes of one run: counts, first detections, clades, bottlenecks.
 
-Used by the hard-paths report (``evosim report``, :mod:`evosim.experiments.report`)
+Used by the hard-paths report (``evosim report``, :mod:`evosim.reports.outcomes`)
 and by the end-of-run story of ``evosim run`` (:mod:`evosim.analysis.story`),
 so both classify a run the same way.
 

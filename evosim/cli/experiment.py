@@ -113,9 +113,9 @@ def report(
     Both: the detections recomputed at other thresholds (thresholds.csv).
     Prints the Markdown summary.
     """
-    from evosim.experiments import report as rp
-    from evosim.experiments import sensitivity as sa
-    from evosim.experiments import sensitivity_thresholds as th
+    from evosim.reports import outcomes as rp
+    from evosim.reports import sensitivity as sa
+    from evosim.reports import thresholds as th
 
     out_path = Path(out) if out else Path(folder) / "report"
     grids = th.grids(brain_thresholds, tech_shares)

@@ -14,8 +14,8 @@ from lifelines.statistics import logrank_test
 from lifelines.utils import restricted_mean_survival_time
 
 from evosim.analysis.survival import AJ_SEED, n_plateau
-from evosim.experiments.report import build_report, write_report
-from tests.experiments.test_report import CETACEAN, PRIMATE, sp, write_run
+from evosim.reports.outcomes import build_report, write_report
+from tests.reports.test_outcomes import CETACEAN, PRIMATE, sp, write_run
 
 HORIZON = 1000
 FLOP_PER_TICK = 1e10

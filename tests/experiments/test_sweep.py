@@ -226,8 +226,8 @@ def test_dry_run_counts_runs_and_estimates_core_hours_writing_nothing(tmp_path):
 
 def test_redetected_intelligence_is_exact_when_every_tick_is_logged(tmp_path):
     from evosim.config.load import load_world
-    from evosim.experiments.sensitivity_thresholds import agreement, first_held, species_ticks
     from evosim.io.logs import load_run
+    from evosim.reports.thresholds import agreement, first_held, species_ticks
 
     write_spec(tmp_path, "unused")
     world = load_world(

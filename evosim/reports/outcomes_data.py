@@ -1,4 +1,4 @@
-"""The report's data: what ``evosim report`` computes and writes (built by :mod:`evosim.experiments.report`)."""
+"""The report's data: what ``evosim report`` computes and writes (built by :mod:`evosim.reports.outcomes`)."""
 
 from __future__ import annotations
 

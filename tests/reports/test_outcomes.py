@@ -16,7 +16,8 @@ from evosim.config.schema import World
 from evosim.config.yamlsafe import dump
 from evosim.defaults import GENES
 from evosim.errors import ConfigError
-from evosim.experiments.report import (
+from evosim.io.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
+from evosim.reports.outcomes import (
     Thresholds,
     bootstrap_results,
     build_report,
@@ -24,7 +25,6 @@ from evosim.experiments.report import (
     discover,
     write_report,
 )
-from evosim.io.recorder import EVENT_COLUMNS, SPECIES_COLUMNS, timeseries_columns
 from tests.helpers import csv_text, one_paragraph
 
 LADDER = [

@@ -9,9 +9,10 @@ import pandas as pd
 from evosim.analysis.outcomes import CULTURE, GATES
 from evosim.analysis.outcomes import LABELS as STUCK_LABELS
 from evosim.analysis.survival import stat
-from evosim.experiments.bootstrap import CONDITIONAL, METRICS
-from evosim.experiments.report_data import Report
-from evosim.experiments.report_survival import fmt, horizon_warning, section
+from evosim.reports.arm_metrics import CONDITIONAL, METRICS
+from evosim.reports.files import intro
+from evosim.reports.outcomes_data import Report
+from evosim.reports.survival import fmt, horizon_warning, section
 
 #: the metrics the report leads with: the seed's quantity
 HEADLINE = (
@@ -47,15 +48,13 @@ def _table(arms: list[str]) -> list[str]:
 def markdown(rep: Report) -> str:
     """The Markdown summary: the seed's quantity, all outcomes, differences, clades, bottlenecks, notes."""
     ticks = rep.runs["ticks_run"].max()
-    out = [
-        f"# Hard-paths report: {rep.name}",
-        "",
+    out = intro(
+        f"Hard-paths report: {rep.name}",
         f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
         f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
         f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
         "became technological, and — when none became intelligent either.",
-        "",
-    ]
+    )
     out += _censoring(rep)
 
     def cell(arm: str, metric: str, diff: bool = False) -> str:

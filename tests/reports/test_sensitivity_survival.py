@@ -11,8 +11,8 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 
-from evosim.experiments.sensitivity import grid_tables, survival_outcomes
-from evosim.experiments.sweep_report import SweepReport
+from evosim.reports.sensitivity import grid_tables, survival_outcomes
+from evosim.reports.sensitivity_data import SweepReport
 
 TECH = [300.0, np.nan, 500.0, 800.0, np.nan, 200.0]
 

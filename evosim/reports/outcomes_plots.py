@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import matplotlib
 import matplotlib.ticker
@@ -12,25 +12,8 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
-
-class Report(Protocol):
-    """What the plots read of a report (:class:`evosim.experiments.report.Report`)."""
-
-    name: str
-    arms: list[str]
-    results: pd.DataFrame
-    runs: pd.DataFrame
-    clades: pd.DataFrame
-    n_by_tick: pd.DataFrame
-    n_plateau: dict[str, float]
-    stuck: pd.DataFrame
-    trajectories: pd.DataFrame
-    config: dict[str, Any]
-    bottlenecks: tuple[str, ...]
-
-    def result(self, arm: str, metric: str) -> pd.Series: ...
+from evosim.reports.outcomes_data import Report  # noqa: E402
 
 
 def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> None:
@@ -227,7 +210,7 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
 
 def plot_all(rep: Report, out: Path) -> list[Path]:
     """Write outcomes.png, bottlenecks.png, trajectories.png, survival.png, clade_incidence.png, n_by_tick.png."""
-    from evosim.experiments.plots_survival import (
+    from evosim.reports.survival_plots import (
         plot_clade_incidence,
         plot_n_by_tick,
         plot_survival,

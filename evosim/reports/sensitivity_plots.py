@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from evosim.experiments.sensitivity_indices import INDICES  # noqa: E402
-from evosim.experiments.sweep_report import SweepReport  # noqa: E402
 from evosim.io.files import atomic_write_bytes  # noqa: E402
+from evosim.reports.sensitivity_data import SweepReport  # noqa: E402
+from evosim.reports.sensitivity_indices import INDICES  # noqa: E402
 
 KEY = (
     ("intelligent", "intelligent species / replicate"),

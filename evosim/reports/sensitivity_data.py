@@ -1,5 +1,5 @@
-"""What ``evosim report`` writes for a sweep, as data (built by :mod:`evosim.experiments.sensitivity`,
-drawn by :mod:`evosim.experiments.sensitivity_plots`)."""
+"""What ``evosim report`` writes for a sweep, as data (built by :mod:`evosim.reports.sensitivity`,
+drawn by :mod:`evosim.reports.sensitivity_plots`)."""
 
 from __future__ import annotations
 

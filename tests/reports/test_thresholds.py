@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.config.load import load_world
-from evosim.experiments.sensitivity_thresholds import agreement, species_ticks
 from evosim.io import runner
 from evosim.io.logs import load_run
+from evosim.reports.thresholds import agreement, species_ticks
 from tests.helpers import TINY
 
 # Adult founders innovate every tick (+0.5 skill): landers hold both rungs after four ticks, while their

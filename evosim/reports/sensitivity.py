@@ -1,40 +1,41 @@
 """The report of a sweep (``evosim report`` on a sweep folder; docs/experiments.md, "Sweeps and sensitivity").
 
 Every finished run is measured by the experiment report's own per-run function
-(:func:`evosim.experiments.report.analyse_run`), and every sample's runs are
-summarised by its bootstrap (:func:`evosim.experiments.report.bootstrap_results`:
+(:func:`evosim.reports.outcomes.analyse_run`), and every sample's runs are
+summarised by its bootstrap (:func:`evosim.reports.outcomes.bootstrap_results`:
 each metric per arm with a 95% interval, and each arm's paired difference from
 the control), so the sweep reports exactly the experiment report's metrics,
 whatever they become. Then, per outcome (a metric of an arm, or an arm's
 difference from the control), the sensitivity indices of the design
-(:mod:`evosim.experiments.sensitivity_indices`).
+(:mod:`evosim.reports.sensitivity_indices`).
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evosim.errors import ConfigError
-from evosim.experiments import report as rp
 from evosim.experiments.manifest import MANIFEST
-from evosim.experiments.sensitivity_indices import INDICES, METHOD, sensitivity_table
-from evosim.experiments.sensitivity_thresholds import (
+from evosim.experiments.spec import control_of
+from evosim.experiments.task import finished_summary
+from evosim.io.logs import load_run
+from evosim.reports import outcomes as rp
+from evosim.reports.files import intro, write_report_files
+from evosim.reports.sensitivity_data import SweepReport
+from evosim.reports.sensitivity_indices import INDICES, METHOD, sensitivity_table
+from evosim.reports.thresholds import (
     Grids,
     aggregate,
     agreement,
     agreement_notes,
     run_rows,
 )
-from evosim.experiments.spec import control_of
-from evosim.experiments.sweep_report import SweepReport
-from evosim.experiments.task import finished_summary
-from evosim.io.files import atomic_write_text
-from evosim.io.logs import load_run
 
 #: Outcomes the Markdown summary and the plots show (all of them are in the CSV files).
 KEY_OUTCOMES = (
@@ -349,15 +350,14 @@ def markdown(rep: SweepReport) -> str:
     p = d["problem"]
     n = len(d["matrix"])
     ticks = rep.runs["ticks_run"].max()
-    out = [
-        f"# Sweep report: {rep.name}",
-        "",
+    out = intro(
+        f"Sweep report: {rep.name}",
         f"{d['sampler']} design (seed {d['seed']}) of {n} sample(s) over {len(p['names'])} parameter(s) x "
         f"{len(rep.arms)} arm(s) x {d.get('replicates', '?')} replicate(s); {len(rep.runs)} finished run(s), up to "
         f"{ticks} ticks; control arm `{rep.control}`. Per-sample values (samples.csv) carry 95% bootstrap "
         f"intervals over replicates ({rep.n_boot} resamples, seed {rep.seed}); differences are paired by "
         "replicate.",
-        "",
+    ) + [
         "| parameter | range | scale |",
         "|---|---|---|",
     ]
@@ -418,26 +418,21 @@ def markdown(rep: SweepReport) -> str:
 
 def write_sweep_report(rep: SweepReport, out: str | Path, plots: bool = True) -> list[Path]:
     """Write samples.csv, sensitivity.csv, runs.csv, thresholds.csv, summary.md and (optionally) PNG plots."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, df in (
-        ("samples.csv", rep.samples),
-        ("sensitivity.csv", rep.sensitivity),
-        ("runs.csv", rep.runs),
-        ("thresholds.csv", rep.thresholds),
-    ):
-        atomic_write_text(out / name, df.to_csv(index=False))
-        files.append(out / name)
-    text = rep.markdown
-    if plots:
-        from evosim.experiments.sensitivity_plots import (
-            plot_sweep,
-        )  # matplotlib is loaded only to plot
+    tables = {
+        "samples.csv": rep.samples,
+        "sensitivity.csv": rep.sensitivity,
+        "runs.csv": rep.runs,
+        "thresholds.csv": rep.thresholds,
+    }
+    return write_report_files(out, tables, rep.markdown, _plots(rep) if plots else None)
 
-        pngs = plot_sweep(rep, out)
-        files += pngs
-        text += "\n## Plots\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in pngs) + "\n"
-    atomic_write_text(out / "summary.md", text)
-    files.append(out / "summary.md")
-    return files
+
+def _plots(rep: SweepReport) -> Callable[[Path], list[Path]]:
+    """The report's plotter (matplotlib is loaded only to plot)."""
+
+    def plot(out: Path) -> list[Path]:
+        from evosim.reports.sensitivity_plots import plot_sweep
+
+        return plot_sweep(rep, out)
+
+    return plot

@@ -11,8 +11,8 @@ from the control, paired by replicate (arms share their replicate seeds); and
 what held each intelligent species that never became technological.
 
 Per-run outcomes, clades and the bottleneck rule: :mod:`evosim.analysis.outcomes`;
-metrics and the bootstrap: :mod:`evosim.experiments.bootstrap`; the Markdown
-summary: :mod:`evosim.experiments.report_markdown`.
+metrics and the bootstrap: :mod:`evosim.reports.arm_metrics`; the Markdown
+summary: :mod:`evosim.reports.outcomes_markdown`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -35,14 +36,14 @@ from evosim.analysis.outcomes import (
 )
 from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, survival_table
 from evosim.errors import ConfigError
-from evosim.experiments.bootstrap import METRICS, bootstrap_results
-from evosim.experiments.report_data import Report
-from evosim.experiments.report_markdown import fmt, markdown
-from evosim.experiments.report_survival import horizon_warning
 from evosim.experiments.spec import control_of
 from evosim.experiments.task import finished_summary
-from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
+from evosim.reports.arm_metrics import METRICS, bootstrap_results
+from evosim.reports.files import write_report_files
+from evosim.reports.outcomes_data import Report
+from evosim.reports.outcomes_markdown import fmt, markdown
+from evosim.reports.survival import horizon_warning
 
 __all__ = ["BOTTLENECKS", "METRICS", "Report", "Thresholds", "analyse_run", "bootstrap_results",
            "build_report", "classify", "discover", "fmt", "markdown", "write_report"]  # fmt: skip
@@ -199,9 +200,6 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
     Returns:
         The files written.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
     tables = {
         "results.csv": rep.results_with_n_by_tick(),
         "runs.csv": rep.runs,
@@ -210,16 +208,15 @@ def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]
         "trajectories.csv": rep.trajectories,
         "survival.csv": rep.survival,
     }
-    for name, df in tables.items():
-        atomic_write_text(out / name, df.to_csv(index=False))
-        files.append(out / name)
-    text = rep.markdown
-    if plots:
-        from evosim.experiments.plots import plot_all  # matplotlib is loaded only to plot
+    return write_report_files(out, tables, rep.markdown, _plots(rep) if plots else None)
 
-        pngs = plot_all(rep, out)
-        files += pngs
-        text += "\n## Plots\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in pngs) + "\n"
-    atomic_write_text(out / "summary.md", text)
-    files.append(out / "summary.md")
-    return files
+
+def _plots(rep: Report) -> Callable[[Path], list[Path]]:
+    """The report's plotter (matplotlib is loaded only to plot)."""
+
+    def plot(out: Path) -> list[Path]:
+        from evosim.reports.outcomes_plots import plot_all
+
+        return plot_all(rep, out)
+
+    return plot

@@ -263,7 +263,7 @@ def write_thresholds(
     atomic_write_text(out / "thresholds.csv", df.to_csv(index=False))
     files = [out / "thresholds.csv"]
     if plots and len(df):
-        from evosim.experiments.sensitivity_plots import (
+        from evosim.reports.sensitivity_plots import (
             plot_thresholds,
         )  # matplotlib is loaded only to plot
 
