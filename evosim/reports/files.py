@@ -10,6 +10,18 @@ import pandas as pd
 from evosim.io.files import atomic_write_text
 
 
+def plotter(module: str, name: str, rep: object) -> Callable[[Path], list[Path]]:
+    """``module.name(rep, out)`` as a plotter for :func:`write_report_files`; matplotlib (in
+    ``module``) is loaded only when it plots."""
+
+    def plot(out: Path) -> list[Path]:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(rep, out)
+
+    return plot
+
+
 def intro(title: str, paragraph: str) -> list[str]:
     """The head of a Markdown summary: ``# title``, then the paragraph that says what was analysed."""
     return [f"# {title}", "", paragraph, ""]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +39,7 @@ from evosim.experiments.spec import control_of
 from evosim.experiments.task import finished_summary
 from evosim.io.logs import load_run
 from evosim.reports.arm_metrics import METRICS, bootstrap_results
-from evosim.reports.files import write_report_files
+from evosim.reports.files import plotter, write_report_files
 from evosim.reports.outcomes_data import Report
 from evosim.reports.outcomes_markdown import fmt, markdown
 from evosim.reports.survival import horizon_warning
@@ -194,29 +193,18 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
+#: The tables of the report written as they are, by file (results.csv is written with n(T)).
+TABLES = {"runs.csv": "runs", "stuck_species.csv": "stuck", "clades.csv": "clades",
+          "trajectories.csv": "trajectories", "survival.csv": "survival"}  # fmt: skip
+
+
 def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]:
     """Write results.csv, runs.csv, stuck_species.csv, clades.csv, trajectories.csv, survival.csv, summary.md, PNGs.
 
     Returns:
         The files written.
     """
-    tables = {
-        "results.csv": rep.results_with_n_by_tick(),
-        "runs.csv": rep.runs,
-        "stuck_species.csv": rep.stuck,
-        "clades.csv": rep.clades,
-        "trajectories.csv": rep.trajectories,
-        "survival.csv": rep.survival,
-    }
-    return write_report_files(out, tables, rep.markdown, _plots(rep) if plots else None)
-
-
-def _plots(rep: Report) -> Callable[[Path], list[Path]]:
-    """The report's plotter (matplotlib is loaded only to plot)."""
-
-    def plot(out: Path) -> list[Path]:
-        from evosim.reports.outcomes_plots import plot_all
-
-        return plot_all(rep, out)
-
-    return plot
+    tables = {"results.csv": rep.results_with_n_by_tick()}
+    tables.update({name: getattr(rep, attr) for name, attr in TABLES.items()})
+    plot = plotter("evosim.reports.outcomes_plots", "plot_all", rep) if plots else None
+    return write_report_files(out, tables, rep.markdown, plot)

@@ -47,14 +47,7 @@ def _table(arms: list[str]) -> list[str]:
 
 def markdown(rep: Report) -> str:
     """The Markdown summary: the seed's quantity, all outcomes, differences, clades, bottlenecks, notes."""
-    ticks = rep.runs["ticks_run"].max()
-    out = intro(
-        f"Hard-paths report: {rep.name}",
-        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {ticks} ticks; control arm: "
-        f"`{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals ({rep.n_boot} resamples, "
-        f"seed {rep.seed}); differences are paired by replicate (arms share replicate seeds). n is inf when no species "
-        "became technological, and — when none became intelligent either.",
-    )
+    out = intro(f"Hard-paths report: {rep.name}", _about(rep))
     out += _censoring(rep)
 
     def cell(arm: str, metric: str, diff: bool = False) -> str:
@@ -111,6 +104,16 @@ def markdown(rep: Report) -> str:
     if rep.notes:
         out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]
     return "\n".join(out) + "\n"
+
+
+def _about(rep: Report) -> str:
+    """What the report analysed and how its intervals were made."""
+    return (
+        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {rep.runs['ticks_run'].max()} ticks; "
+        f"control arm: `{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals "
+        f"({rep.n_boot} resamples, seed {rep.seed}); differences are paired by replicate (arms share replicate "
+        "seeds). n is inf when no species became technological, and — when none became intelligent either."
+    )
 
 
 def _n_lead(rep: Report) -> list[str]:

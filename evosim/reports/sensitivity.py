@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from evosim.experiments.spec import control_of
 from evosim.experiments.task import finished_summary
 from evosim.io.logs import load_run
 from evosim.reports import outcomes as rp
-from evosim.reports.files import intro, write_report_files
+from evosim.reports.files import intro, plotter, write_report_files
 from evosim.reports.sensitivity_data import SweepReport
 from evosim.reports.sensitivity_indices import INDICES, METHOD, sensitivity_table
 from evosim.reports.thresholds import (
@@ -416,23 +415,13 @@ def markdown(rep: SweepReport) -> str:
     return "\n".join(out) + "\n"
 
 
+#: The tables of the sweep report, by file.
+TABLES = {"samples.csv": "samples", "sensitivity.csv": "sensitivity", "runs.csv": "runs",
+          "thresholds.csv": "thresholds"}  # fmt: skip
+
+
 def write_sweep_report(rep: SweepReport, out: str | Path, plots: bool = True) -> list[Path]:
     """Write samples.csv, sensitivity.csv, runs.csv, thresholds.csv, summary.md and (optionally) PNG plots."""
-    tables = {
-        "samples.csv": rep.samples,
-        "sensitivity.csv": rep.sensitivity,
-        "runs.csv": rep.runs,
-        "thresholds.csv": rep.thresholds,
-    }
-    return write_report_files(out, tables, rep.markdown, _plots(rep) if plots else None)
-
-
-def _plots(rep: SweepReport) -> Callable[[Path], list[Path]]:
-    """The report's plotter (matplotlib is loaded only to plot)."""
-
-    def plot(out: Path) -> list[Path]:
-        from evosim.reports.sensitivity_plots import plot_sweep
-
-        return plot_sweep(rep, out)
-
-    return plot
+    plot = plotter("evosim.reports.sensitivity_plots", "plot_sweep", rep) if plots else None
+    tables = {name: getattr(rep, attr) for name, attr in TABLES.items()}
+    return write_report_files(out, tables, rep.markdown, plot)
