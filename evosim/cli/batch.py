@@ -23,10 +23,11 @@ from evosim.io.outputs import writing
 ACTIONS = ("ran", "resumed", "restarted", "extended", "skipped")
 
 
-def batch_options(folder: str, runs: str) -> Callable[[Callable], Callable]:
-    """``--workers``, ``--out``, ``--scheduler`` and ``--quiet`` of a batch command.
+def batch_options(folder: str, runs: str, dry_run: str) -> Callable[[Callable], Callable]:
+    """``--workers``, ``--out``, ``--scheduler``, ``--dry-run`` and ``--quiet`` of a batch command.
 
-    ``folder``: what OUT is (``Experiment``); ``runs``: what a re-run skips (``replicates``).
+    ``folder``: what OUT is (``Experiment``); ``runs``: what a re-run skips (``replicates``);
+    ``dry_run``: the help of ``--dry-run``.
     """
     options = [
         click.option("--workers", type=click.IntRange(1, 4096), default=None,
@@ -35,6 +36,7 @@ def batch_options(folder: str, runs: str) -> Callable[[Callable], Callable]:
                      help=f"{folder} folder (default: runs/<name>). Re-running into it skips finished {runs}."),
         click.option("--scheduler", metavar="ADDRESS", default=None,
                      help="Use an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster."),
+        click.option("--dry-run", is_flag=True, help=dry_run),
     ]  # fmt: skip
     quiet = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 
@@ -127,11 +129,12 @@ def summarise(outcome: Any, noun: str, where: str) -> None:
 
 
 # --------------------------------------------------------------- experiment
-def experiment(spec: str, cluster: Any, out: str | None, dry_run: bool, ticks: int | None,
-               quiet: bool) -> None:  # fmt: skip
+def experiment(spec: str, workers: int | None, out: str | None, scheduler: str | None,
+               dry_run: bool, ticks: int | None, quiet: bool) -> None:  # fmt: skip
     """``evosim experiment``: the arms x replicates of SPEC (at horizon ``ticks``)."""
     from evosim.experiments import experiment as ex
 
+    cluster = cluster_of(workers, scheduler)
     exp = ex.load_experiment(spec, ticks)
     design = ex.ArmsReplicates(exp)
     s = exp.spec
@@ -198,11 +201,12 @@ def cost_source() -> str:
 
 
 # -------------------------------------------------------------------- sweep
-def sweep(spec: str, cluster: Any, out: str | None, dry_run: bool, probe_ticks: int,
-          quiet: bool) -> None:  # fmt: skip
+def sweep(spec: str, workers: int | None, out: str | None, scheduler: str | None,
+          dry_run: bool, probe_ticks: int, quiet: bool) -> None:  # fmt: skip
     """``evosim sweep``: every sample x arm x replicate of SPEC's ``sweep:`` block."""
     from evosim.experiments import sweep as sw_
 
+    cluster = cluster_of(workers, scheduler)
     design = sw_.load_sweep(spec)
     exp, d = design.exp, design.design
     head = (f"sweep '{exp.spec.name}': {d.sampler} design of {d.n} sample(s) over {len(d.names)} parameter(s) x "

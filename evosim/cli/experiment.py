@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,11 +17,10 @@ from evosim.io.outputs import writing
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@batch_options("Experiment", "replicates")
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Validate SPEC and print the plan (finished and pending replicates) without running.",
+@batch_options(
+    "Experiment",
+    "replicates",
+    "Validate SPEC and print the plan (finished and pending replicates) without running.",
 )
 @click.option(
     "--ticks",
@@ -30,15 +30,7 @@ from evosim.io.outputs import writing
     "replicate from its final checkpoint (recorded in experiment.json; --dry-run gives its cost).",
 )
 @refusals
-def experiment(
-    spec: str,
-    workers: int | None,
-    out: str | None,
-    scheduler: str | None,
-    quiet: bool,
-    dry_run: bool,
-    ticks: int | None,
-) -> None:
+def experiment(spec: str, **options: Any) -> None:
     """Run the arms x replicates of the experiment file SPEC on a Dask cluster.
 
     Each replicate writes OUT/<arm>/rep-<k>/; OUT/experiment.json records the
@@ -47,7 +39,7 @@ def experiment(
     from their newest checkpoint. A larger ticks (in SPEC or --ticks) extends
     the finished replicates of an existing folder without recomputing them.
     """
-    batch.experiment(spec, batch.cluster_of(workers, scheduler), out, dry_run, ticks, quiet)
+    batch.experiment(spec, **options)
 
 
 @click.command()
@@ -144,11 +136,10 @@ def report(
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@batch_options("Sweep", "runs")
-@click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Validate SPEC, print the design, the number of runs and an estimate of the core-hours; run nothing.",
+@batch_options(
+    "Sweep",
+    "runs",
+    "Validate SPEC, print the design, the number of runs and an estimate of the core-hours; run nothing.",
 )
 @click.option(
     "--probe-ticks",
@@ -158,15 +149,7 @@ def report(
     help="--dry-run: ticks of the probe run that measures the world's size and speed (0: no estimate).",
 )
 @refusals
-def sweep(
-    spec: str,
-    workers: int | None,
-    out: str | None,
-    scheduler: str | None,
-    quiet: bool,
-    dry_run: bool,
-    probe_ticks: int,
-) -> None:
+def sweep(spec: str, **options: Any) -> None:
     """Run the sweep of the experiment file SPEC (its `sweep:` block) on a Dask cluster.
 
     Every sample of the design runs every arm and replicate, into
@@ -174,7 +157,7 @@ def sweep(
     seed, ranges, the sample matrix). Interrupted? Run the same command again.
     Then: evosim report OUT.
     """
-    batch.sweep(spec, batch.cluster_of(workers, scheduler), out, dry_run, probe_ticks, quiet)
+    batch.sweep(spec, **options)
 
 
 def hint_cost(command: str) -> str | None:

@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,136 +254,139 @@ def _stopped(out: Path | None, resume: bool) -> str:
     return "interrupted before the run's first checkpoint; the folder was removed, nothing was kept"
 
 
-def _run(
-    where: dict[str, Path],
-    world_file,
-    ticks,
-    seed,
-    out,
-    force,
-    checkpoint_every,
-    resume_folder,
-    from_checkpoint,
-    reseed,
-    record_every,
-    threads,
-    quiet,
-    as_json,
-    overrides,
-) -> None:
+@dataclass
+class _Job:
+    """One ``evosim run``: the call that runs it (given the progress callback), its bar's label
+    and ticks, and the run folder."""
+
+    call: Callable[[Any], Any]
+    label: str
+    ticks: int | None
+    out: Path
+
+
+def _run(where: dict[str, Path], **o: Any) -> None:
     """What ``evosim run`` does (see its help); ``where["out"]`` is set to the run folder once known."""
     with signals_held():  # a signal inside `import numba` would break the import, not stop the run
         from evosim.engine import runtime  # numba: loaded only when a run starts, not for --help
         from evosim.io import runner
 
     try:
-        runtime.set_threads(threads)
+        runtime.set_threads(o["threads"])
     except ValueError as exc:
-        raise ConfigError(f"--threads {threads}: {exc}") from None
-
-    if record_every is not None:
-        if resume_folder:
+        raise ConfigError(f"--threads {o['threads']}: {exc}") from None
+    if o["record_every"] is not None:
+        if o["resume_folder"]:
             raise ConfigError(
                 "--resume RUN_FOLDER continues a run as it was configured; it takes no --record-every"
             )
-        overrides = (*overrides, f"output.record_every={record_every}")
-
-    def starting() -> None:
-        """Once every check has passed (a refusal is then the only line): say the kernels compile."""
-        if not quiet and not bar and not runner.kernels_cached():  # a bar says it itself
-            click.echo(
-                "Compiling the numba kernels (first run only; cached afterwards)...", err=True
-            )
-
-    if reseed is not None and not from_checkpoint:
+        o["overrides"] = (*o["overrides"], f"output.record_every={o['record_every']}")
+    if o["reseed"] is not None and not o["from_checkpoint"]:
         raise ConfigError(
             "--reseed K starts a fresh future from a checkpoint: give --from CHECKPOINT "
             "(a run from tick 0 takes --seed; --resume continues a run on its own stream)"
         )
-    if from_checkpoint:
-        if resume_folder or seed is not None:
-            raise ConfigError(
-                "--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed"
-            )
-        base_cfg = Path(from_checkpoint).resolve().parent.parent / "config.yaml"
-        source = world_file or (str(base_cfg) if base_cfg.is_file() else None)
-        world = load_world_file(source, overrides)
-        bar_ticks = world.sim.ticks if ticks is None else ticks
-        out_path = Path(out) if out else runner.default_out(world, world.sim.seed)
+    shown = {"bar": False}
 
-        def job(progress):
-            return runner.branch(
-                from_checkpoint,
-                world,
-                out_path,
-                ticks=bar_ticks,
-                force=force,
-                progress=progress,
-                checkpoint_every=checkpoint_every,
-                world_file=world_file,
-                reseed=reseed,
-                starting=starting,
+    def starting() -> None:
+        """Once every check has passed (a refusal is then the only line): say the kernels compile."""
+        if not o["quiet"] and not shown["bar"] and not runner.kernels_cached():  # a bar says it
+            click.echo(
+                "Compiling the numba kernels (first run only; cached afterwards)...", err=True
             )
 
-        label = f"{world.name} from {Path(from_checkpoint).name}"
-        if reseed is not None:
-            label += f", reseed {reseed}"
-    elif resume_folder:
-        if world_file or overrides or seed is not None or out:
-            raise ConfigError(
-                "--resume RUN_FOLDER continues a run as it was configured; "
-                "it takes no world file, --set, --seed or --out"
-            )
-        cfg = Path(resume_folder) / "config.yaml"
-        bar_ticks = ticks if ticks is not None or not cfg.is_file() else load_world(cfg).sim.ticks
-
-        def job(progress):
-            return runner.resume(
-                resume_folder, force=force, progress=progress, ticks=ticks, starting=starting
-            )
-
-        label, out_path = f"resume {resume_folder}", Path(resume_folder)
-    else:
-        world = load_world_file(world_file, overrides)
-        seed = world.sim.seed if seed is None else seed
-        bar_ticks = world.sim.ticks if ticks is None else ticks
-        out_path = Path(out) if out else runner.default_out(world, seed)
-
-        def job(progress):
-            return runner.run(
-                world,
-                out_path,
-                ticks=bar_ticks,
-                seed=seed,
-                force=force,
-                progress=progress,
-                checkpoint_every=checkpoint_every,
-                world_file=world_file,
-                starting=starting,
-            )
-
-        label = f"{world.name} seed {seed}"
-    where["out"] = out_path
+    make = _branch_job if o["from_checkpoint"] else _resume_job if o["resume_folder"] else _new_job
+    job = make(runner, starting, **o)
+    where["out"] = job.out
     compiling = not runner.kernels_cached()
-    bar = not quiet and bar_ticks is not None and at_terminal()
+    shown["bar"] = not o["quiet"] and job.ticks is not None and at_terminal()
+    result = _execute(runner, job, shown["bar"], compiling)
+    _finish(runner, result, job.out, bool(o["resume_folder"]), o["quiet"], o["as_json"])
+
+
+def _branch_job(runner: Any, starting: Callable[[], None], **o: Any) -> _Job:
+    """``evosim run --from CHECKPOINT [--reseed K]``."""
+    if o["resume_folder"] or o["seed"] is not None:
+        raise ConfigError(
+            "--from CHECKPOINT keeps the checkpoint's seed and cannot be combined with --resume or --seed"
+        )
+    ckpt = o["from_checkpoint"]
+    base_cfg = Path(ckpt).resolve().parent.parent / "config.yaml"
+    source = o["world_file"] or (str(base_cfg) if base_cfg.is_file() else None)
+    world = load_world_file(source, o["overrides"])
+    ticks = world.sim.ticks if o["ticks"] is None else o["ticks"]
+    out = Path(o["out"]) if o["out"] else runner.default_out(world, world.sim.seed)
+
+    def call(progress: Any) -> Any:
+        return runner.branch(ckpt, world, out, ticks=ticks, force=o["force"], progress=progress,
+                             checkpoint_every=o["checkpoint_every"], world_file=o["world_file"],
+                             reseed=o["reseed"], starting=starting)  # fmt: skip
+
+    label = f"{world.name} from {Path(ckpt).name}"
+    if o["reseed"] is not None:
+        label += f", reseed {o['reseed']}"
+    return _Job(call, label, ticks, out)
+
+
+def _resume_job(runner: Any, starting: Callable[[], None], **o: Any) -> _Job:
+    """``evosim run --resume RUN_FOLDER [--ticks N]``."""
+    folder = o["resume_folder"]
+    if o["world_file"] or o["overrides"] or o["seed"] is not None or o["out"]:
+        raise ConfigError(
+            "--resume RUN_FOLDER continues a run as it was configured; "
+            "it takes no world file, --set, --seed or --out"
+        )
+    cfg = Path(folder) / "config.yaml"
+    ticks = o["ticks"] if o["ticks"] is not None or not cfg.is_file() else load_world(cfg).sim.ticks
+
+    def call(progress: Any) -> Any:
+        return runner.resume(folder, force=o["force"], progress=progress, ticks=o["ticks"],
+                             starting=starting)  # fmt: skip
+
+    return _Job(call, f"resume {folder}", ticks, Path(folder))
+
+
+def _new_job(runner: Any, starting: Callable[[], None], **o: Any) -> _Job:
+    """``evosim run [WORLD_FILE]``: a run from tick 0."""
+    world = load_world_file(o["world_file"], o["overrides"])
+    seed = world.sim.seed if o["seed"] is None else o["seed"]
+    ticks = world.sim.ticks if o["ticks"] is None else o["ticks"]
+    out = Path(o["out"]) if o["out"] else runner.default_out(world, seed)
+
+    def call(progress: Any) -> Any:
+        return runner.run(world, out, ticks=ticks, seed=seed, force=o["force"], progress=progress,
+                          checkpoint_every=o["checkpoint_every"], world_file=o["world_file"],
+                          starting=starting)  # fmt: skip
+
+    return _Job(call, f"{world.name} seed {seed}", ticks, out)
+
+
+def _execute(runner: Any, job: _Job, bar: bool, compiling: bool) -> Any:
+    """Run ``job`` (with a progress bar if ``bar``); an interruption or a failed write exits."""
     try:
-        result = with_bar(job, label, bar_ticks, compiling) if bar else job(None)
+        if bar and job.ticks is not None:
+            return with_bar(job.call, job.label, job.ticks, compiling)
+        return job.call(None)
     except runner.Interrupted as exc:
         click.echo(
             f"\ninterrupted at tick {exc.summary['ticks_run']}; checkpoint written. "
-            f"Continue with: evosim run --resume {out_path}",
+            f"Continue with: evosim run --resume {job.out}",
             err=True,
         )
         sys.exit(exc.exit_code)
     except OSError as exc:
         click.echo(
-            f"evosim: error: cannot write the run folder {out_path}: {exc.strerror or exc} "
-            f"({getattr(exc, 'filename', '') or out_path}); {_what_is_kept(out_path)}",
+            f"evosim: error: cannot write the run folder {job.out}: {exc.strerror or exc} "
+            f"({getattr(exc, 'filename', '') or job.out}); {_what_is_kept(job.out)}",
             err=True,
         )
         sys.exit(1)
+
+
+def _finish(runner: Any, result: Any, out: Path, resumed: bool, quiet: bool, as_json: bool) -> None:
+    """After the run: what a resume skipped and where it started, the report, the warnings."""
     summary = result
-    if resume_folder:  # runner.resume also says which checkpoints it skipped and where it started
+    if resumed:  # runner.resume also says which checkpoints it skipped and where it started
         summary, refused, start = result
         for msg in refused:
             click.echo(f"note: skipped a newer checkpoint: {msg}", err=True)
@@ -392,8 +397,8 @@ def _run(
                 "(give --ticks N to extend it)",
                 err=True,
             )
-    _report(summary, out_path, quiet=quiet, as_json=as_json)
-    for line in runner.interventions_never_applied(out_path):
+    _report(summary, out, quiet=quiet, as_json=as_json)
+    for line in runner.interventions_never_applied(out):
         click.echo(f"warning: {line}", err=True)
 
 

@@ -136,6 +136,24 @@ def run_view(
         _open_display(pygame)
 
     from evosim.viewer.app import Viewer
+
+    src, run_ticks = _source(source, overrides, seed, ticks, headless)
+    viewer = Viewer(src, size=width_height, layer=layer)
+    _headless(viewer, src, screenshot, frames_dir, every, run_ticks, ticks)
+    if headless:
+        return
+    try:
+        viewer.run(ticks=ticks)
+    except pygame.error as exc:
+        click.echo(f"evosim: error: cannot open a window ({exc}); {_NO_WINDOW_HINT}", err=True)
+        sys.exit(1)
+    finally:
+        pygame.display.quit()
+
+
+def _source(source: str | None, overrides: tuple[str, ...], seed: int | None, ticks: int | None,
+            headless: bool) -> tuple[Any, int | None]:  # fmt: skip
+    """(the replay of a run folder or a live simulation of a world, the ticks to run headless)."""
     from evosim.viewer.sources import LiveSource, ReplaySource
 
     if source is not None and Path(source).is_dir():
@@ -145,21 +163,22 @@ def run_view(
             )
         from evosim.io.frames import FrameReader
 
-        src: Any = ReplaySource(FrameReader(source))
-        run_ticks = ticks
-    else:
-        from evosim.engine.sim import Simulation
-        from evosim.io.runner import kernels_cached
+        return ReplaySource(FrameReader(source)), ticks
+    from evosim.engine.sim import Simulation
+    from evosim.io.runner import kernels_cached
 
-        world = load_world_file(source, overrides)
-        if not kernels_cached():
-            click.echo(
-                "Compiling the numba kernels (first run only; cached afterwards)...", err=True
-            )
-        src = LiveSource(Simulation(world, seed=seed))
-        run_ticks = world.sim.ticks if ticks is None and headless else ticks
+    world = load_world_file(source, overrides)
+    if not kernels_cached():
+        click.echo("Compiling the numba kernels (first run only; cached afterwards)...", err=True)
+    run_ticks = world.sim.ticks if ticks is None and headless else ticks
+    return LiveSource(Simulation(world, seed=seed)), run_ticks
 
-    viewer = Viewer(src, size=width_height, layer=layer)
+
+def _headless(viewer: Any, src: Any, screenshot: str | None, frames_dir: str | None, every: int,
+              run_ticks: int | None, ticks: int | None) -> None:  # fmt: skip
+    """Write the --frames images and the --screenshot, if asked for."""
+    import pygame
+
     if frames_dir:
         with writing(frames_dir, "--frames", folder=True, errors=(pygame.error,)):
             written = viewer.save_frames(frames_dir, every, run_ticks)
@@ -177,15 +196,6 @@ def run_view(
                 err=True,
             )
         click.echo(f"wrote {path} (tick {state.tick}, population {state.n:,})")
-    if headless:
-        return
-    try:
-        viewer.run(ticks=ticks)
-    except pygame.error as exc:
-        click.echo(f"evosim: error: cannot open a window ({exc}); {_NO_WINDOW_HINT}", err=True)
-        sys.exit(1)
-    finally:
-        pygame.display.quit()
 
 
 @click.command(name="view")
