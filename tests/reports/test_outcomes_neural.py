@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from evosim.experiments.report import build_report
-from tests.experiments.test_report import PRIMATE, sp, value, write_run
+from evosim.reports.outcomes import build_report
+from tests.reports.test_outcomes import PRIMATE, sp, value, write_run
 
 
 def add_neural(folder, intel: float | None, tech: float | None, total: float) -> None:
