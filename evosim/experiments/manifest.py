@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.samples import Samples, design_differences
-from evosim.experiments.spec import Experiment
+from evosim.experiments.spec import Experiment, control_of
 from evosim.io.files import atomic_write_json
 from evosim.version import __version__
 
@@ -244,3 +245,35 @@ def write_manifest(exp: Experiment, out: str | os.PathLike) -> dict:
     new = check_out(exp, out)
     save_manifest(Path(out), new)
     return new
+
+
+def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
+    """(name, arms, control, runs) of an experiment folder.
+
+    Read from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such experiment folder")
+    mpath = folder / "experiment.json"
+    if mpath.is_file():
+        try:
+            m = json.loads(mpath.read_text(encoding="utf-8"))
+            arms = [a["name"] for a in m["arms"]]
+            runs = [dict(r, path=folder / r["folder"]) for r in m["runs"]]
+            return m.get("name", folder.name), arms, control_of(arms, m.get("control")), runs
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise ConfigError(f"{mpath}: not a readable experiment manifest ({exc})") from None
+    runs = []
+    for rep in sorted(folder.glob("*/rep-*")):
+        m = re.fullmatch(r"rep-(\d+)", rep.name)
+        if rep.is_dir() and m and not rep.parent.name.startswith(("_", ".")):
+            runs.append(
+                {"arm": rep.parent.name, "replicate": int(m.group(1)), "seed": None, "path": rep}
+            )
+    arms = sorted({r["arm"] for r in runs})
+    if not arms:
+        raise ConfigError(
+            f"{folder}: not an experiment folder (no experiment.json and no <arm>/rep-<k>/ run folders)"
+        )
+    return folder.name, arms, control_of(arms), runs

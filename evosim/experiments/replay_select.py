@@ -69,7 +69,7 @@ def source_runs(source: Path, spec: ReplaySpec) -> list[tuple[str | None, int | 
     """
     if (source / "config.yaml").is_file():
         return [(None, None, source)]
-    from evosim.experiments.report import discover  # the report's reading of an experiment folder
+    from evosim.experiments.manifest import discover  # an experiment folder's arms and runs
 
     _, arms, control, runs = discover(source)
     want = spec.arms or [control]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +34,7 @@ from evosim.analysis.outcomes import (
 )
 from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, survival_table
 from evosim.errors import ConfigError
-from evosim.experiments.spec import control_of
+from evosim.experiments.manifest import discover
 from evosim.experiments.task import finished_summary
 from evosim.io.logs import load_run
 from evosim.reports.arm_metrics import METRICS, bootstrap_results
@@ -46,39 +45,6 @@ from evosim.reports.survival import horizon_warning
 
 __all__ = ["BOTTLENECKS", "METRICS", "Report", "Thresholds", "analyse_run", "bootstrap_results",
            "build_report", "classify", "discover", "fmt", "markdown", "write_report"]  # fmt: skip
-
-
-# ----------------------------------------------------------------- discovery
-def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
-    """(name, arms, control, runs) of an experiment folder.
-
-    Read from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: no such experiment folder")
-    mpath = folder / "experiment.json"
-    if mpath.is_file():
-        try:
-            m = json.loads(mpath.read_text(encoding="utf-8"))
-            arms = [a["name"] for a in m["arms"]]
-            runs = [dict(r, path=folder / r["folder"]) for r in m["runs"]]
-            return m.get("name", folder.name), arms, control_of(arms, m.get("control")), runs
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ConfigError(f"{mpath}: not a readable experiment manifest ({exc})") from None
-    runs = []
-    for rep in sorted(folder.glob("*/rep-*")):
-        m = re.fullmatch(r"rep-(\d+)", rep.name)
-        if rep.is_dir() and m and not rep.parent.name.startswith(("_", ".")):
-            runs.append(
-                {"arm": rep.parent.name, "replicate": int(m.group(1)), "seed": None, "path": rep}
-            )
-    arms = sorted({r["arm"] for r in runs})
-    if not arms:
-        raise ConfigError(
-            f"{folder}: not an experiment folder (no experiment.json and no <arm>/rep-<k>/ run folders)"
-        )
-    return folder.name, arms, control_of(arms), runs
 
 
 # ------------------------------------------------------------------- report
