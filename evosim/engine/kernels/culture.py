@@ -113,12 +113,38 @@ def species_top_models(a, model_z, n, n_species, depth):
     return vals, rows, cnt
 
 
+@nb.njit(**JIT)
+def _list_models(order, n, model_z, species, mz, msp, mrow, before):
+    """The possible models (``model_z`` > -inf: the adults) in the cell order of the spatial index.
+
+    Fills ``mz`` (their skills as float64), ``msp`` (species) and ``mrow`` (rows) and, per
+    position ``j`` = 0..n of ``order``, ``before[j]``: how many models come before it. A lesson
+    then reads the models of a run ``order[s:e]`` of cells as the contiguous entries
+    ``before[s] .. before[e] - 1``: no juvenile is visited and no row is read through ``order``
+    (:func:`_rank_nearby`). Returns the number of models.
+    """
+    k = 0
+    for j in range(n):
+        before[j] = k
+        a = np.int64(order[ix(j)])
+        v = np.float64(model_z[ix(a)])
+        if v > -np.inf:
+            mz[k] = v
+            msp[k] = species[ix(a)]
+            mrow[k] = a
+            k += 1
+    before[n] = k
+    return k
+
+
 @nb.njit(inline="always", **JIT)
-def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, species, model_z):
+def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, cell_end, mz, msp, mrow, before):
     """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
 
     Agents are sorted by cell (row-major), so the cells of one row segment hold one
-    contiguous run of ``order`` (two runs where the segment wraps around the torus).
+    contiguous run of the index (two runs where the segment wraps around the torus), and
+    the models of that run are one contiguous run of ``mz``, ``msp`` and ``mrow``
+    (:func:`_list_models`, which also fills ``before``).
     ``buf`` keeps the ``depth`` best skills seen, largest first. Requires 2 r < width and
     2 r < height. Written without helper calls and with loops of one exit: numba would
     otherwise reference-count ``buf`` and the index arrays at every call.
@@ -142,19 +168,18 @@ def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, order, cell_end, s
             c1 = base + (a1 if part == 0 else b1)
             start = 0 if c1 < c0 or c0 == 0 else np.int64(cell_end[ix(c0 - 1)])
             stop = 0 if c1 < c0 else np.int64(cell_end[ix(c1)])
-            for j in range(start, stop):
-                a = np.int64(order[ix(j)])
-                v = np.float64(model_z[ix(a)])
-                if v > -np.inf and species[ix(a)] == sp and a != i:
+            for k in range(np.int64(before[ix(start)]), np.int64(before[ix(stop)])):
+                v = mz[ix(k)]
+                if msp[ix(k)] == sp and mrow[ix(k)] != i:
                     # insert v into buf[:cnt] (largest first), keeping at most depth values
                     if cnt < depth or v > buf[depth - 1]:
-                        k = cnt if cnt < depth else depth - 1
+                        kk = cnt if cnt < depth else depth - 1
                         if cnt < depth:
                             cnt += 1
-                        while k > 0 and buf[k - 1] < v:
-                            buf[k] = buf[k - 1]
-                            k -= 1
-                        buf[k] = v
+                        while kk > 0 and buf[kk - 1] < v:
+                            buf[kk] = buf[kk - 1]
+                            kk -= 1
+                        buf[kk] = v
         cy += 1
         if cy == height:
             cy = 0
@@ -215,6 +240,12 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     height = cells.habitat.shape[0]
     width = cells.habitat.shape[1]
     depth_max = min(int(p.max_models), MAX_MODELS)
+    mz = np.empty(n)
+    msp = np.empty(n, species.dtype)
+    mrow = np.empty(n, np.int64)
+    before = np.empty(n + 1, np.int64)
+    if p.juvenile_rate > 0.0 or p.adult_rate > 0.0:
+        _list_models(order, n, model_z, species, mz, msp, mrow, before)
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
@@ -240,7 +271,7 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
                     zm = _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt)
                 else:
                     zm = _rank_nearby(i, sp, depth, buf, np.int64(x[i]), np.int64(y[i]), r, width,
-                                      height, order, cell_end, species, model_z)  # fmt: skip
+                                      height, cell_end, mz, msp, mrow, before)  # fmt: skip
                 if zm > -np.inf:
                     attempts += 1
                     lessons[i] += 1
