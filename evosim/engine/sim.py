@@ -189,6 +189,7 @@ class Simulation:
         self.reseeded = None
         self.params = params
         self.ladder = ladder_from_world(world)
+        self._graded: tuple[object, bool] = (None, False)  # (ladder, graded?), see _graded_levels
         # learners whose social radius covers the grid draw their models from their whole species
         soc = world.traits.sociality
         r_max = int(max(soc.radius_min, soc.radius_max) + 0.5)
@@ -306,7 +307,13 @@ class Simulation:
     def _graded_levels(self, out: np.ndarray) -> None:
         """With a graded rung in the ladder, every agent's level by the graded rule into ``out``
         (read by ``forage`` and ``judge``, which otherwise apply the step rule themselves)."""
-        if (self.ladder.dexterity_width > 0).any() or (self.ladder.land_width > 0).any():
+        lad = self.ladder
+        if self._graded[0] is not lad:  # (two numpy reductions: once per ladder, not per call)
+            self._graded = (
+                lad,
+                bool((lad.dexterity_width > 0).any() or (lad.land_width > 0).any()),
+            )
+        if self._graded[1]:
             k_ladder.graded_levels(
                 self.pop.agents(),
                 self.grids.habitat,
