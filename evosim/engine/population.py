@@ -10,11 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
-from evosim.engine.kernels.life import gather_rows, take_rows
+from evosim.engine.kernels.life import gather_agents
 from evosim.engine.state import Agents, reuse
 
 # gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
 assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
+assert tuple(AGENT_FIELDS) == (
+    "id", "parent_id", "species", "x", "y", "energy", "age", "birth_tick", "guardian", "skill",
+    "lessons",
+), "kernels.life.gather_agents permutes each field by name: add a new field there too"  # fmt: skip
 
 
 class Population:
@@ -80,13 +84,8 @@ class Population:
 
     def gather(self, rows: np.ndarray, m: int) -> None:
         """Make rows ``rows[:m]`` (any order) the live agents, in that order (no allocation)."""
-        buf = self._genome_spare.reshape(-1).view(
-            np.uint8
-        )  # the spare genome's bytes serve as scratch first
-        for name in AGENT_FIELDS:
-            arr = getattr(self, name)
-            gather_rows(arr, rows, m, buf[: m * arr.itemsize].view(arr.dtype))
-        take_rows(self.genome, rows, m, self._genome_spare)
+        # the spare genome's bytes serve as scratch for the other fields first
+        gather_agents(self.agents(), rows, m, self._genome_spare)
         self.genome, self._genome_spare = self._genome_spare, self.genome
         self.n = m
 

@@ -319,6 +319,44 @@ def cell_ordered_survivors(order, n_indexed, n, buf, split=False):
     return start[n_blocks]
 
 
+@nb.njit(inline="always", **JIT)
+def _permute(arr, rows, m, raw):
+    """``arr[:m] = arr[rows[:m]]`` through the bytes ``raw`` (at least ``m * arr.itemsize``)."""
+    buf = raw[: m * arr.itemsize].view(arr.dtype)
+    for j in nb.prange(m):
+        buf[j] = arr[ix(rows[j])]
+    for j in nb.prange(m):
+        arr[j] = buf[j]
+
+
+@kernel(parallel=True)
+def gather_agents(a, rows, m, spare):
+    """Make rows ``rows[:m]`` (any order) the first m of every field of the agents ``a``.
+
+    Each one-dimensional field is permuted in place through the bytes of ``spare`` (the
+    population's spare genome, same shape as ``a.genome``), then the genome rows are copied
+    into ``spare`` itself: the caller swaps ``a.genome`` and ``spare`` afterwards. One call
+    instead of one per field (:func:`gather_rows`, :func:`take_rows`): the same copies.
+    """
+    raw = spare.reshape(-1).view(np.uint8)
+    _permute(a.id, rows, m, raw)  # one field per statement (see sense_and_move)
+    _permute(a.parent_id, rows, m, raw)
+    _permute(a.species, rows, m, raw)
+    _permute(a.x, rows, m, raw)
+    _permute(a.y, rows, m, raw)
+    _permute(a.energy, rows, m, raw)
+    _permute(a.age, rows, m, raw)
+    _permute(a.birth_tick, rows, m, raw)
+    _permute(a.guardian, rows, m, raw)
+    _permute(a.skill, rows, m, raw)
+    _permute(a.lessons, rows, m, raw)
+    genome = a.genome
+    for j in nb.prange(m):
+        k = ix(rows[j])
+        for c in range(N_GENES):
+            spare[j, c] = genome[k, c]
+
+
 @kernel(parallel=True)
 def gather_rows(arr, rows, m, buf):
     """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
