@@ -155,7 +155,9 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     if dry_run:
         return experiment_plan(exp, p, cost)
     label = f"replicates ({cost.split(': ', 1)[-1]}, estimated)"
-    execute(design, prep, out_path, bool(out), cluster, quiet, label, f"evosim experiment {spec}")
+    again = f"evosim experiment {spec}" + (f" --ticks {ticks}" if ticks else "")
+    again += f" --scheduler {scheduler}" if scheduler else ""
+    execute(design, prep, out_path, bool(out), cluster, quiet, label, again)
 
 
 def experiment_plan(exp: Any, p: Any, cost: str) -> None:
@@ -215,7 +217,8 @@ def sweep(spec: str, workers: int | None, out: str | None, scheduler: str | None
     out_path, prep = prepare(design, out, head, exp.notes)
     if dry_run:
         return sweep_plan(design, prep, probe_ticks, cluster.workers)
-    execute(design, prep, out_path, bool(out), cluster, quiet, "runs", f"evosim sweep {spec}")
+    again = f"evosim sweep {spec}" + (f" --scheduler {scheduler}" if scheduler else "")
+    execute(design, prep, out_path, bool(out), cluster, quiet, "runs", again)
 
 
 def sweep_plan(sw: Any, prep: Any, probe_ticks: int, workers: int | None) -> None:
