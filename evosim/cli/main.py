@@ -29,6 +29,7 @@ from evosim.cli.common import (
 from evosim.cli.experiment import experiment, hint_cost, report, sweep
 from evosim.cli.plot import plot
 from evosim.cli.progress import at_terminal, with_bar
+from evosim.cli.replay import replay
 from evosim.cli.schema import schema
 from evosim.cli.view import view
 from evosim.config.load import load_world
@@ -474,6 +475,7 @@ main.add_command(view)
 main.add_command(experiment)
 main.add_command(report)
 main.add_command(sweep)
+main.add_command(replay)
 main.add_command(plot)
 main.add_command(schema)
 

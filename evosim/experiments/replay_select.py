@@ -60,6 +60,17 @@ class Branch:
     moment: str
     label: str
 
+    def past_folder(self) -> str:
+        """Relative folder of the recreated past, shared by the clades of a run with the same tick:
+        ``<arm>/rep-<k>/past-<tick>`` (``past-<tick>`` for a run folder)."""
+        run = self.key.rsplit("/", 1)[0] + "/" if "/" in self.key else ""
+        return f"{run}past-{self.tick}"
+
+    def future_folder(self, relief: str, k: int) -> str:
+        """Relative folder of future ``k`` under ``relief`` (``none``: unrelieved):
+        ``<arm>/rep-<k>/<clade>/<relief>/reseed-<K>``."""
+        return f"{self.key}/{relief}/reseed-{k}"
+
 
 def source_runs(source: Path, spec: ReplaySpec) -> list[tuple[str | None, int | None, Path]]:
     """(arm, replicate, folder) of the runs a replay reads: an experiment's chosen runs, or one run folder.

@@ -99,6 +99,8 @@ def test_a_video_driver_that_cannot_start_gives_the_window_hint(driver, tmp_path
         ["run", "", "--ticks", 1],
         ["experiment", "spec.yaml", "--out", ""],
         ["sweep", "spec.yaml", "--out", ""],
+        ["replay", "spec.yaml", "--out", ""],
+        ["replay", "spec.yaml", "--source", ""],
         ["report", "somewhere", "--out", ""],
         ["init", "-o", ""],
         ["schema", "-o", ""],

@@ -12,12 +12,12 @@ from evosim.analysis.outcomes import clades
 from evosim.analysis.plateau import settled, species_series
 from evosim.analysis.replay import NONE, causal_table, futures_frame
 from evosim.errors import ConfigError
-from evosim.experiments.replay_report import collect, future_folder, write_report
 from evosim.experiments.replay_select import Branch, plateau_tick, select
-from evosim.experiments.replay_spec import DEFAULT_RELIEFS, read_replay
+from evosim.experiments.replay_spec import DEFAULT_RELIEFS, ReliefConfig, read_replay
 from evosim.experiments.replay_worlds import future_world, past_world, source_world
 from evosim.io import runner
 from evosim.io.logs import load_run
+from evosim.reports.replay import collect, write_report
 from tests.helpers import one_paragraph
 
 WORLD = """\
@@ -82,6 +82,19 @@ def test_a_bad_replay_file_is_one_paragraph_naming_file_key_and_reason(
         read_replay(p)
     msg = str(e.value)
     assert one_paragraph(msg) and str(p) in msg and where in msg and reason in msg
+
+
+def test_the_shipped_replay_of_the_hard_paths_control_is_valid():
+    from evosim.experiments.replay_spec import source_of
+
+    root = Path(__file__).resolve().parents[2]
+    path = root / "worlds" / "experiments" / "hard_paths_replay.yaml"
+    s = read_replay(path)
+    assert s.futures >= 8 and 10_000 <= s.horizon <= 15_000 and s.arms == ["control"]
+    assert [r.model_dump() for r in s.reliefs] == [
+        ReliefConfig.model_validate(r).model_dump() for r in DEFAULT_RELIEFS
+    ]
+    assert source_of(s, path) == root / "runs" / "hard_paths"
 
 
 # ------------------------------------------------------------------ the plan
@@ -195,7 +208,7 @@ def test_causal_csv_is_causal_table_of_the_futures(source, tmp_path):
     for relief in (None, *reliefs):
         world = future_world(source_world(src), 120, 40, "swimmer", relief)
         for k in (1, 2, 3):
-            runner.branch(ckpt, world, out / future_folder(b, relief.name if relief else NONE, k),
+            runner.branch(ckpt, world, out / b.future_folder(relief.name if relief else NONE, k),
                           ticks=160, reseed=k)  # fmt: skip
     futures = collect(out, [b], [r.name for r in reliefs], 3, 40)
     assert len(futures) == 9 and set(futures["relief"]) == {NONE, "hands", "fire"}
@@ -203,7 +216,7 @@ def test_causal_csv_is_causal_table_of_the_futures(source, tmp_path):
         _,
         f,
     ) in futures.iterrows():  # each observation is the future's clade row read by future_outcome
-        row = clades(load_run(out / future_folder(b, f["relief"], f["future"])), 20).set_index(
+        row = clades(load_run(out / b.future_folder(f["relief"], f["future"])), 20).set_index(
             "clade"
         )
         tech = row.at["swimmer", "technological_at"]
@@ -217,5 +230,83 @@ def test_causal_csv_is_causal_table_of_the_futures(source, tmp_path):
         list(written["relief"]) == ["fire", "hands"] and list(written["label"]) == ["dexterity"] * 2
     )
     assert written["verdict"].tolist() == table["verdict"].tolist()
-    assert "| control/rep-0/swimmer | 120 (tick) | hands | 3 |" in (out / "replay.md").read_text()
+    assert "| control/rep-0/swimmer | 120 (tick) | hands | 3 |" in (out / "summary.md").read_text()
     assert (out / "causal.png").stat().st_size > 1000
+
+
+# ------------------------------------------------------------------ the command
+SPEC = """\
+name: r
+source: exp
+clades: [swimmer]
+moment: 120
+futures: 2
+horizon: 40
+reliefs:
+  - {name: hands, effect: {kind: manipulators, level: 0.8}}
+"""
+
+
+def test_a_bad_replay_file_exits_2_with_one_paragraph(tmp_path):
+    from click.testing import CliRunner
+
+    from evosim.cli.replay import replay as replay_cmd
+
+    p = spec_file(tmp_path, "name: r\nsource: exp\nhorizon: 40\nmoment: 0\n")
+    res = CliRunner().invoke(replay_cmd, [str(p), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and one_paragraph(res.output), res.output
+    assert "moment" in res.output and not (tmp_path / "out").exists()
+
+
+def test_the_dry_run_prints_the_branches_and_the_cost_and_writes_nothing(source, tmp_path):
+    from click.testing import CliRunner
+
+    from evosim.cli.replay import replay as replay_cmd
+
+    p = spec_file(tmp_path, SPEC)
+    res = CliRunner().invoke(replay_cmd, [str(p), "--source", str(source), "--out",
+                                          str(tmp_path / "out"), "--dry-run", "--workers", "2"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "branch control/rep-0/swimmer: tick 120 (tick" in res.output
+    assert "to run: 1 past(s) and 4 future(s)" in res.output
+    assert "estimate: " in res.output and "on 2 workers" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_replay_runs_resumes_and_writes_its_causal_table(source, tmp_path):
+    """The command on a real Dask cluster: the past once, 2 futures per group, the table; a re-run
+    skips what is finished and remakes a lost future byte for byte."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from evosim.cli.replay import replay as replay_cmd
+
+    p = spec_file(tmp_path, SPEC)
+    out = tmp_path / "out"
+    args = [str(p), "--source", str(source), "--out", str(out), "--workers", "1", "-q"]
+    res = CliRunner().invoke(replay_cmd, args)
+    assert res.exit_code == 0, res.output
+    assert "4 of 4 futures finished (4 ran)" in res.output
+    past = out / "control" / "rep-0" / "past-120"
+    assert _logs_to(past, 120) == _logs_to(source / "control" / "rep-0", 120)
+    futures = pd.read_csv(out / "futures.csv")
+    assert sorted(zip(futures["relief"], futures["future"])) == [
+        ("hands", 1),
+        ("hands", 2),
+        ("none", 1),
+        ("none", 2),
+    ]
+    table = pd.read_csv(out / "causal.csv", keep_default_na=False, na_values=[""])
+    assert list(zip(table["clade"], table["relief"])) == [("control/rep-0/swimmer", "hands")]
+    lost = out / "control" / "rep-0" / "swimmer" / "hands" / "reseed-2"
+    before = {f: (lost / f).read_bytes() for f in ("timeseries.csv", "events.csv", "species.csv")}
+    res = CliRunner().invoke(replay_cmd, args)
+    assert "4 of 4 futures finished (4 skipped)" in res.output, res.output
+    shutil.rmtree(lost)
+    res = CliRunner().invoke(replay_cmd, args)
+    assert "4 of 4 futures finished (1 ran, 3 skipped)" in res.output, res.output
+    assert {f: (lost / f).read_bytes() for f in before} == before
+    other = spec_file(tmp_path, SPEC.replace("horizon: 40", "horizon: 50"), "other.yaml")
+    res = CliRunner().invoke(replay_cmd, [str(other), *args[1:]])
+    assert res.exit_code == 2 and "different horizon" in res.output, res.output

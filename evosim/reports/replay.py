@@ -1,17 +1,17 @@
 """What a replay found: its futures' outcomes, the causal table, its Markdown and plot (docs/replay.md).
 
 A replay folder holds, per branch (:class:`~evosim.experiments.replay_select.Branch`), the
-recreated past and one folder per relief (``none`` for the unrelieved group) of reseeded
-futures: ``<branch>/past`` and ``<branch>/<relief>/reseed-<K>``. :func:`collect` reads each
-finished future's clade (:func:`evosim.analysis.outcomes.clades`) into one observation
+recreated past (``<arm>/rep-<k>/past-<tick>``) and one folder per relief (``none`` for the
+unrelieved group) of reseeded futures (``<arm>/rep-<k>/<clade>/<relief>/reseed-<K>``).
+:func:`collect` reads each finished future's clade (:func:`evosim.analysis.outcomes.clades`) into one observation
 (:func:`evosim.analysis.replay.future_outcome`); :func:`write_report` writes
 
 - ``futures.csv``: one row per future (branch, relief, reseed, outcome, ticks after the branch);
 - ``causal.csv``: :func:`evosim.analysis.replay.causal_table` of those futures, with the
   report's rule-based label of each clade and whether the replay agrees;
-- ``replay.md``: the table, the disagreements, and how to read them;
 - ``causal.png``: per branch and relief, the difference of the share technological within H
-  with its interval.
+  with its interval;
+- ``summary.md``: the table, the disagreements, how to read them, and the plot.
 """
 
 from __future__ import annotations
@@ -34,26 +34,10 @@ from evosim.analysis.replay import (
     futures_frame,
 )
 from evosim.experiments.replay_select import Branch
-from evosim.io.files import atomic_write_text
 from evosim.io.logs import load_run
+from evosim.reports.files import intro, plotter, write_report_files
 
-PAST = "past"
 OUTCOME_NAMES = {EVENT: "technological", EXTINCT: "extinct", CENSORED: "censored"}
-
-
-def branch_folder(b: Branch) -> str:
-    """Relative folder of a branch: ``<arm>/rep-<k>/<clade>`` (``<clade>`` for a run folder)."""
-    return b.key
-
-
-def future_folder(b: Branch, relief: str, k: int) -> str:
-    """Relative folder of future ``k`` of a branch under ``relief`` (``none``: unrelieved)."""
-    return f"{branch_folder(b)}/{relief}/reseed-{k}"
-
-
-def past_folder(b: Branch) -> str:
-    """Relative folder of a branch's recreated past."""
-    return f"{branch_folder(b)}/{PAST}"
 
 
 def future_row(b: Branch, relief: str, k: int, folder: Path, horizon: int,
@@ -78,7 +62,7 @@ def collect(out: Path, branches: Sequence[Branch], reliefs: Sequence[str], futur
     for b in branches:
         for relief in (NONE, *reliefs):
             for k in range(1, futures + 1):
-                folder = out / future_folder(b, relief, k)
+                folder = out / b.future_folder(relief, k)
                 if (folder / "summary.json").is_file():
                     r = future_row(b, relief, k, folder, horizon, min_population)
                     if r is not None:
@@ -93,15 +77,14 @@ def _f(x: float, digits: int = 2) -> str:
 def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures: pd.DataFrame,
              horizon: int) -> str:  # fmt: skip
     """The replay's Markdown section: per branch and relief, the causal table beside the rule-based label."""
-    lines = [
-        f"## Replay {name}: causal bottlenecks",
-        "",
+    lines = intro(
+        f"Replay {name}: causal bottlenecks",
         f"{len(branches)} clade(s) branched at their moment; per relief and unrelieved, reseeded futures of "
         f"{horizon} ticks ({len(futures)} finished). `diff` = P(technological within H | relief) − "
         "P(… | none) with Newcombe's 95 % interval; `HR` = Cox hazard ratio of the time to technology. "
         "*bottleneck*: the relief changes whether (interval above 0); *delay*: only when; the futures share "
         "their past, so the spread is the variance of the future given that past, not of history.",
-        "",
+    ) + [
         "| clade | branch tick | relief | n | p relief | p none | diff [95 %] | HR [95 %] | verdict | "
         "rule label | agrees |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -129,45 +112,14 @@ def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures
     return "\n".join(lines) + "\n"
 
 
-def plot(table: pd.DataFrame, name: str, path: Path) -> Path:
-    """Forest plot: per branch and relief, ``diff`` with its interval, coloured by verdict."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from evosim.analysis.style import save, say
-
-    colors = {"bottleneck": "tab:green", "delay": "tab:blue", "harmful": "tab:red",
-              "no effect detected": "0.5"}  # fmt: skip
-    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.3 * max(1, len(table))))
-    if not len(table):
-        say(ax, "no finished futures yet")
-    for i, (_, r) in enumerate(table.iloc[::-1].iterrows()):
-        c = colors.get(str(r["verdict"]), "0.5")
-        ax.plot([r["diff_low"], r["diff_high"]], [i, i], color=c, lw=2)
-        ax.plot([r["diff"]], [i], "o", color=c)
-    ax.set_yticks(range(len(table)), [f"{c} · {r}" for c, r in
-                                      zip(table["clade"][::-1], table["relief"][::-1])], fontsize=7)  # fmt: skip
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_xlabel("P(technological within H | relief) − P(… | none), Newcombe 95 %")
-    ax.set_title(f"{name}: green bottleneck, blue delay, red harmful, grey no effect", fontsize=9)
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    save(fig, path)
-    plt.close(fig)
-    return path
-
-
 def write_report(out: Path, name: str, branches: Sequence[Branch], futures: pd.DataFrame,
-                 horizon: int) -> pd.DataFrame:  # fmt: skip
-    """Write futures.csv, causal.csv, replay.md and causal.png into ``out``; returns the causal table."""
+                 horizon: int, plots: bool = True) -> pd.DataFrame:  # fmt: skip
+    """Write futures.csv, causal.csv, causal.png and summary.md into ``out``; returns the causal table."""
     labels = {b.key: b.label for b in branches if b.label}
     table = causal_table(futures, labels)
-    f = futures.assign(outcome=futures["event"].map(OUTCOME_NAMES))
-    atomic_write_text(out / "futures.csv", f.to_csv(index=False))
-    atomic_write_text(out / "causal.csv", table.to_csv(index=False))
-    atomic_write_text(out / "replay.md", markdown(name, table, branches, futures, horizon))
-    plot(table, name, out / "causal.png")
+    tables = {"futures.csv": futures.assign(outcome=futures["event"].map(OUTCOME_NAMES)),
+              "causal.csv": table}  # fmt: skip
+    md = markdown(name, table, branches, futures, horizon)
+    plot = plotter("evosim.reports.replay_plots", "plot_causal", (table, name)) if plots else None
+    write_report_files(out, tables, md, plot)
     return table

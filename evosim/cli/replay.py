@@ -1,0 +1,149 @@
+"""``evosim replay`` (a click command of :data:`evosim.cli.main.main`; docs/replay.md).
+
+The command is one flow over the replay design (:mod:`evosim.experiments.replay_design`) on
+the batch pipeline: pick the branches, prepare the folder, then a dry run's listing and cost or
+the run with its progress bar, then the causal report (:mod:`evosim.reports.replay`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evosim.cli import batch
+from evosim.cli.batch import batch_options
+from evosim.cli.common import not_empty, refusals
+from evosim.io.outputs import writing
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@batch_options(
+    "Replay",
+    "futures",
+    "Validate SPEC, pick the clades and print the branches, the runs to make and their estimated cost "
+    "without running.",
+)
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False),
+    callback=not_empty,
+    default=None,
+    help="The finished experiment folder (or run folder) to replay, instead of SPEC's `source`.",
+)
+@refusals
+def replay(spec: str, **options: Any) -> None:
+    """Replay the tape: reseeded futures of each intelligent, not yet technological clade.
+
+    For each clade of SPEC's source (a finished experiment or run folder) at its
+    moment, the run's own config.yaml is run again to that tick
+    (OUT/<arm>/rep-<k>/past-<tick>), then M futures per relief and M unrelieved
+    ones branch from there with --reseed 1..M for `horizon` ticks
+    (OUT/<arm>/rep-<k>/<clade>/<relief>/reseed-<K>). Writes OUT/causal.csv,
+    futures.csv, causal.png and summary.md. Interrupted? Run the same command
+    again: finished futures are skipped, unfinished ones resume.
+    """
+    run_replay(spec, **options)
+
+
+def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str | None,
+               dry_run: bool, quiet: bool, source: str | None) -> None:  # fmt: skip
+    """``evosim replay``: the branches of SPEC, their pasts and futures, the causal report."""
+    from evosim.experiments.replay_design import load_replay
+
+    cluster = batch.cluster_of(workers, scheduler)
+    design = load_replay(spec, source)
+    s = design.spec
+    groups = [g for g, _ in design.groups]
+    head = (f"replay '{s.name}' of {design.source}: {len(design.branches)} clade(s) at their moment "
+            f"({s.moment}) x {len(groups)} group(s) ({', '.join(groups)}) x {s.futures} future(s) of "
+            f"{s.horizon} ticks")  # fmt: skip
+    out_path, prep = batch.prepare(design, out or str(Path("runs") / s.name), head, design.notes)
+    n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
+    cost = replay_cost(prep.plan, n_workers)
+    if dry_run:
+        return replay_plan(design, prep.plan, cost)
+    if not design.branches:
+        click.echo("nothing to replay: no clade of the source is intelligent and not technological "
+                   "at its moment", err=True)  # fmt: skip
+    outcome = execute(design, prep, out_path, bool(out), cluster, quiet, cost, spec)
+    futures = collect_futures(design, out_path)
+    with writing(out_path, "--out" if out else "", folder=True):  # unwritable: one line
+        from evosim.reports.replay import markdown, write_report
+
+        table = write_report(out_path, s.name, design.branches, futures, s.horizon)
+    click.echo(markdown(s.name, table, design.branches, futures, s.horizon))
+    batch.summarise(outcome, "future", f"replay folder: {out_path} (causal.csv, summary.md)")
+
+
+def collect_futures(design: Any, out_path: Path) -> Any:
+    """The observations of the finished futures (:func:`evosim.reports.replay.collect`)."""
+    from evosim.reports.replay import collect
+
+    s = design.spec
+    return collect(out_path.resolve(), design.branches, [r.name for r in s.reliefs], s.futures,
+                   s.horizon, s.min_clade_population)  # fmt: skip
+
+
+def replay_plan(design: Any, p: Any, cost: str) -> None:
+    """``evosim replay --dry-run``: the branches, the pasts and futures to run, the estimate."""
+    for b in design.branches:
+        label = f", rule label {b.label}" if b.label else ""
+        click.echo(f"branch {b.key}: tick {b.tick} ({b.moment}{label}); seed {b.seed}")
+    pasts = {t.base.folder for t in p.todo if t.base is not None}
+    click.echo(f"to run: {len(pasts)} past(s) and {len(p.todo)} future(s)")
+    if p.todo:
+        click.echo(f"estimate: {cost} {batch.cost_source()}")
+
+
+def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any, quiet: bool,
+            cost: str, spec: str) -> Any:  # fmt: skip
+    """Write the manifest and run the pending pasts and futures (progress bar unless ``quiet``).
+
+    Returns the outcome; exits 130 when interrupted.
+    """
+    from evosim.experiments.batch import run_design
+    from evosim.experiments.manifest import save_manifest
+
+    p = prep.plan
+    with writing(out_path, "--out" if out_given else "", folder=True):  # unwritable: one line
+        save_manifest(out_path, prep.manifest)
+    if p.todo:
+        click.echo(f"running {len(p.todo)} future(s) on {cluster.where}", err=True)
+    try:
+        if quiet or not p.todo:
+            return run_design(design, out_path, cluster, prepared=prep)
+        with click.progressbar(
+            length=len(p.finished) + len(p.todo), label=f"futures ({cost.split(': ', 1)[-1]}, estimated)",
+            file=sys.stderr, show_pos=True,
+            item_show_func=lambda r: r and f"{r['arm']} reseed-{r['replicate']} {r['action']}",
+        ) as bar:  # fmt: skip
+            return run_design(design, out_path, cluster, on_done=lambda r, _o: bar.update(1, r),
+                              prepared=prep)  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; finished futures are kept. Continue with the same command "
+                   f"(evosim replay {spec} --out {out_path})", err=True)  # fmt: skip
+        sys.exit(130)
+
+
+def replay_cost(p: Any, workers: int | None) -> str:
+    """Estimated cost of the pending pasts (tick 0 to the branch) and futures (H ticks each)."""
+    from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
+    from evosim.config.schema import World
+    from evosim.experiments.task import finished_summary
+
+    core, pasts = 0.0, set()
+    worlds: dict[str, World] = {}
+    for t in p.todo:
+        past = t.base
+        if past.folder not in worlds:
+            worlds[past.folder] = World.model_validate(t.world)
+        if past.folder not in pasts and finished_summary(past.folder) is None:
+            pasts.add(past.folder)
+            core += run_core_seconds(worlds[past.folder], past.ticks)
+        core += run_core_seconds(worlds[past.folder], t.ticks - past.ticks)
+    return cost_text(core, workers) if workers else core_amount(core)

@@ -1,0 +1,172 @@
+"""The replay design: recreated pasts and their reseeded futures, on the batch pipeline (docs/replay.md).
+
+For each :class:`~evosim.experiments.replay_select.Branch` (a clade of a source run at its
+moment, tick T) the design has
+
+- one *past*: the source run's ``config.yaml`` run again from tick 0 to T into
+  ``OUT/<arm>/rep-<k>/past-<T>`` (shared by the run's clades with the same T). A run is a pure
+  function of its config and seed, so its state at T is the source run's; the source keeps only
+  its newest checkpoints, so the one at T is made again;
+- per relief, and unrelieved (``none``), M *futures*: ``evosim run --from PAST-CKPT --reseed K
+  --ticks T+H`` into ``OUT/<arm>/rep-<k>/<clade>/<relief>/reseed-K``, K = 1..M. The same K in
+  every group, so a relieved future and its unrelieved partner share their random streams until
+  the relief makes them differ.
+
+The past is each future's shared base (:attr:`~evosim.experiments.task.RunTask.base`), so the
+batch pipeline (:mod:`evosim.experiments.batch`: plan, lock, Dask, retry, resume) runs it once
+before its futures, and skips it with them once they are finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evosim.analysis.replay import NONE
+from evosim.config.load import world_to_dict
+from evosim.config.schema import World
+from evosim.errors import ConfigError
+from evosim.experiments.manifest import MANIFEST
+from evosim.experiments.replay_select import Branch
+from evosim.experiments.replay_spec import ReliefConfig, ReplaySpec
+from evosim.experiments.replay_worlds import future_world, past_world, source_world
+from evosim.experiments.task import BASE_DIR, RunTask
+from evosim.version import __version__
+
+#: Manifest keys a re-run into the same folder must keep (only futures and new reliefs may be added).
+KEPT = ("kind", "source", "moment", "horizon")
+
+
+@dataclass
+class Replay:
+    """The replay design of a spec over its branches (module doc).
+
+    Attributes:
+        spec: the replay file.
+        path: the replay file's path.
+        source: the folder replayed.
+        branches: the clades and moments (:func:`evosim.experiments.replay_select.select`).
+        notes: the runs and clades passed over, and why.
+    """
+
+    spec: ReplaySpec
+    path: Path
+    source: Path
+    branches: list[Branch]
+    notes: list[str] = field(default_factory=list)
+    kind = "replay"
+    noun = "future"
+    _worlds: dict[Path, World] = field(default_factory=dict, repr=False)
+
+    @property
+    def groups(self) -> list[tuple[str, ReliefConfig | None]]:
+        """(name, relief) of each group of futures: ``none`` (unrelieved) first, then the reliefs."""
+        return [(NONE, None), *((r.name, r) for r in self.spec.reliefs)]
+
+    def _world(self, run: Path) -> World:
+        if run not in self._worlds:
+            self._worlds[run] = source_world(run)
+        return self._worlds[run]
+
+    def past(self, b: Branch, out: Path) -> RunTask:
+        """The task of a branch's past: the source run's world from tick 0 to the branch tick."""
+        world = world_to_dict(past_world(self._world(b.run), b.tick))
+        return RunTask(str(out / b.past_folder()), world, b.seed, b.tick, b.tick, BASE_DIR,
+                       b.replicate or 0)  # fmt: skip
+
+    def tasks(self, out: Path) -> list[RunTask]:
+        """Per branch, its futures (group-major, then reseed), each with the branch's past as its base."""
+        s, tasks = self.spec, []
+        for b in self.branches:
+            past = self.past(b, out)
+            for name, relief in self.groups:
+                world = world_to_dict(
+                    future_world(self._world(b.run), b.tick, s.horizon, b.clade, relief)
+                )
+                for k in range(1, s.futures + 1):
+                    tasks.append(RunTask(str(out / b.future_folder(name, k)), world, b.seed,
+                                         b.tick + s.horizon, s.every, f"{b.key}/{name}", k,
+                                         reseed=k, base=past))  # fmt: skip
+        return tasks
+
+    def resolve(self, task: RunTask) -> RunTask:
+        """The tasks carry their worlds already."""
+        return task
+
+    def manifest(self, out: str | os.PathLike) -> dict:
+        """The replay's manifest; a folder holding another replay (source, moment, horizon, a relief's
+        effect) or anything else is refused."""
+        out = Path(out)
+        s = self.spec
+        reliefs = {r.name: r.effect.model_dump(mode="json", exclude_none=True) for r in s.reliefs}
+        new: dict[str, Any] = {
+            "evosim_version": __version__,
+            "kind": self.kind,
+            "name": s.name,
+            "spec_file": str(self.path.resolve()),
+            "spec": s.model_dump(mode="json"),
+            "source": str(self.source),
+            "moment": s.moment,
+            "horizon": s.horizon,
+            "futures": s.futures,
+            "reliefs": reliefs,
+            "branches": [
+                {
+                    "key": b.key,
+                    "run": str(b.run),
+                    "seed": b.seed,
+                    "clade": b.clade,
+                    "tick": b.tick,
+                    "moment": b.moment,
+                    "label": b.label,
+                    "past": b.past_folder(),
+                    "config_sha256": fingerprint(b),
+                }
+                for b in self.branches
+            ],  # fmt: skip
+        }
+        path = out / MANIFEST
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out}: exists and is not a folder")
+        if path.is_file():
+            try:
+                old = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"{path}: unreadable manifest ({exc}); choose another --out"
+                ) from None
+            diff = [k for k in KEPT if old.get(k) != new[k]]
+            diff += [f"relief {n}" for n, e in (old.get("reliefs") or {}).items()
+                     if n in reliefs and reliefs[n] != e]  # fmt: skip
+            if diff:
+                raise ConfigError(
+                    f"--out {out}: holds a replay made with a different {', '.join(diff)}; choose another "
+                    "--out (only futures and new reliefs may be added to a replay folder)"
+                )
+        elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+            raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}")
+        return new
+
+
+def fingerprint(b: Branch) -> str:
+    """SHA-256 of a branch's source config.yaml (what its past re-runs)."""
+    return hashlib.sha256((b.run / "config.yaml").read_bytes()).hexdigest()
+
+
+def load_replay(path: str | os.PathLike, source: str | None = None) -> Replay:
+    """Read a replay file and pick its branches from its source folder.
+
+    Raises:
+        ConfigError: a bad replay file, or a source that is not a finished experiment or run folder.
+    """
+    from evosim.experiments.replay_select import select
+    from evosim.experiments.replay_spec import read_replay, source_of
+
+    spec = read_replay(path)
+    src = source_of(spec, path, source)
+    branches, notes = select(spec, src)
+    return Replay(spec, Path(path), src, branches, notes)
