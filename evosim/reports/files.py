@@ -22,6 +22,11 @@ def plotter(module: str, name: str, rep: object) -> Callable[[Path], list[Path]]
     return plot
 
 
+def arm_table_head(arms: list[str]) -> list[str]:
+    """The head of a Markdown table with a column per arm."""
+    return ["| | " + " | ".join(f"`{a}`" for a in arms) + " |", "|---|" + "---|" * len(arms)]
+
+
 def intro(title: str, paragraph: str) -> list[str]:
     """The head of a Markdown summary: ``# title``, then the paragraph that says what was analysed."""
     return [f"# {title}", "", paragraph, ""]

@@ -6,11 +6,10 @@ import math
 
 import pandas as pd
 
-from evosim.analysis.outcomes import CULTURE, GATES
-from evosim.analysis.outcomes import LABELS as STUCK_LABELS
 from evosim.analysis.survival import stat
+from evosim.reports import bottlenecks
 from evosim.reports.arm_metrics import CONDITIONAL, METRICS
-from evosim.reports.files import intro
+from evosim.reports.files import arm_table_head, intro
 from evosim.reports.outcomes_data import Report
 from evosim.reports.survival import fmt, horizon_warning, section
 
@@ -41,10 +40,6 @@ def _cell(value: float, lo: float, hi: float) -> str:
     return fmt(value) if math.isnan(lo) else f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]"
 
 
-def _table(arms: list[str]) -> list[str]:
-    return ["| | " + " | ".join(f"`{a}`" for a in arms) + " |", "|---|" + "---|" * len(arms)]
-
-
 def markdown(rep: Report) -> str:
     """The Markdown summary: the seed's quantity, all outcomes, differences, clades, bottlenecks, notes."""
     out = intro(f"Hard-paths report: {rep.name}", _about(rep))
@@ -73,7 +68,7 @@ def markdown(rep: Report) -> str:
         'agent-ticks (docs/model.md §7.15, "Neural compute"); the ratios of the compute to the first '
         "technological over the first intelligent species are means over the replicates with both.",
         "",
-        *_table(rep.arms),
+        *arm_table_head(rep.arms),
         finished,
     ]
     out += [f"| {LABELS[m]} | " + " | ".join(cell(a, m) for a in rep.arms) + " |" for m in HEADLINE]
@@ -82,7 +77,7 @@ def markdown(rep: Report) -> str:
         + " | ".join(" / ".join(fmt(rep.result(a, m)["value"]) for m in K_ROW) for a in rep.arms)
         + " |"
     )
-    out += ["", "## Outcomes per arm", "", *_table(rep.arms), finished]
+    out += ["", "## Outcomes per arm", "", *arm_table_head(rep.arms), finished]
     out += [f"| {m[1]} | " + " | ".join(cell(a, m[0]) for a in rep.arms) + " |" for m in METRICS]
     others = [a for a in rep.arms if a != rep.control]
     if others:
@@ -90,7 +85,7 @@ def markdown(rep: Report) -> str:
             "",
             f"## Difference from `{rep.control}` (arm − control, paired by replicate)",
             "",
-            *_table(others),
+            *arm_table_head(others),
         ]
         out += [
             f"| {m[1]} | " + " | ".join(cell(a, m[0], diff=True) for a in others) + " |"
@@ -100,7 +95,7 @@ def markdown(rep: Report) -> str:
     out += section(
         rep.survival, rep.clades, rep.arms, rep.control, rep.horizons, rep.th.plateau.describe()
     )
-    out += _clades(rep) + _bottlenecks(rep)
+    out += _clades(rep) + bottlenecks.section(rep)
     if rep.notes:
         out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]
     return "\n".join(out) + "\n"
@@ -182,7 +177,7 @@ def _clades(rep: Report) -> list[str]:
         "Per founding lineage, over the replicates: counted (peak population at least the clade size) / "
         "intelligent / technological / lost (intelligent, extinct, never technological).",
         "",
-        *_table(rep.arms),
+        *arm_table_head(rep.arms),
     ]
     for name in pd.unique(cl["clade"]):
         cells = []
@@ -193,42 +188,4 @@ def _clades(rep: Report) -> list[str]:
                 f"{int((c['technological_species'] > 0).sum())} / {int(c['lost'].astype(bool).sum())}"
             )
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    return out
-
-
-def _bottlenecks(rep: Report) -> list[str]:
-    """Primary bottleneck of every stuck species per arm, grouped by gate and culture."""
-    out = [
-        "",
-        "## What held the intelligent species that never became technological",
-        "",
-        'Primary label of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
-        'report"); in brackets, how many lack it at all (a species can lack several). A species that has not '
-        "settled (plateau detector) is *still climbing*: censored, not a bottleneck, and left out of the "
-        "held-by sums. A label is a hypothesis; the clamp and relief arms are the test.",
-        "",
-        *_table(rep.arms),
-    ]
-    stuck = {a: rep.stuck[rep.stuck["arm"] == a] for a in rep.arms}
-    out.append("| stuck species | " + " | ".join(str(len(stuck[a])) for a in rep.arms) + " |")
-
-    def count(st: pd.DataFrame, group: tuple[str, ...]) -> str:
-        c = int(st["bottleneck"].isin(group).sum())
-        return f"{c} ({c / len(st):.0%})" if len(st) else "0"
-
-    for b in STUCK_LABELS:
-        cells = []
-        for a in rep.arms:
-            st = stuck[a]
-            txt = count(st, (b,))
-            if (b in GATES or b in CULTURE) and len(st):
-                txt += f" [{int(st['lacks'].str.split(';').apply(lambda x, b=b: b in x).sum())}]"
-            cells.append(txt)
-        out.append(f"| {b} | " + " | ".join(cells) + " |")
-    for label, group in (("held by a gate", GATES), ("held by the culture", CULTURE)):
-        out.append(
-            f"| **{label}** ({', '.join(group)}) | "
-            + " | ".join(count(stuck[a], group) for a in rep.arms)
-            + " |"
-        )
     return out
