@@ -25,7 +25,7 @@ from typing import Protocol
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
-from evosim.experiments.manifest import MANIFEST
+from evosim.experiments.manifest import existing
 from evosim.experiments.task import BASE_DIR, RunTask
 from evosim.version import __version__
 
@@ -195,20 +195,12 @@ class BranchedFutures:
             "reseeds": sorted(self.reseeds),
             "runs": [{"reseed": k, "folder": future_folder(k)} for k in sorted(self.reseeds)],
         }
-        path = out / MANIFEST
-        if path.is_file():
-            try:
-                old = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError(
-                    f"{path}: unreadable manifest ({exc}); choose another --out"
-                ) from None
+        old = existing(out)
+        if old is not None:
             diff = [k for k in ("kind", "checkpoint_sha256", "ticks") if old.get(k) != new[k]]
             if diff:
                 raise ConfigError(
                     f"--out {out}: holds runs made with a different {', '.join(diff)}; choose "
                     "another --out (only the reseeds may change between re-runs)"
                 )
-        elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-            raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}")
         return new

@@ -166,6 +166,38 @@ def _extension(exp: Experiment, old: dict, new: dict) -> dict | None:
     }
 
 
+def existing(out: str | os.PathLike) -> dict | None:
+    """The manifest of the batch folder ``out`` (experiment, sweep, replay, futures), None if there is none yet.
+
+    Every design checks its ``--out`` with this before comparing the manifest with its own.
+
+    Raises:
+        ConfigError: ``out`` is a file, its manifest is unreadable, or it is a non-empty folder
+            without one (not a batch folder: nothing there may be overwritten).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    path = out / MANIFEST
+    if path.is_file():
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{path}: unreadable manifest ({exc}); choose another --out"
+            ) from None
+        if not isinstance(found, dict):
+            raise ConfigError(
+                f"{path}: unreadable manifest (not a JSON object); choose another --out"
+            )
+        return found
+    if out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        raise ConfigError(
+            f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out"
+        )
+    return None
+
+
 def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) -> dict:
     """The manifest ``exp`` would write into ``out``, after checking that ``out`` may take it (nothing is written).
 
@@ -179,22 +211,9 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
             experiment, or an experiment whose runs a different spec made.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
-    path = out / MANIFEST
-    old: dict = {}
-    rerun = path.is_file()
-    if rerun:
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(
-                f"{path}: unreadable manifest ({exc}); choose another --out"
-            ) from None
-    elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-        raise ConfigError(
-            f"--out {out}: the folder is not empty and holds no {MANIFEST}; choose another --out"
-        )
+    found = existing(out)
+    rerun = found is not None
+    old: dict = found or {}
     new = new if new is not None else manifest(exp)
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)

@@ -20,7 +20,6 @@ before its futures, and skips it with them once they are finished.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from evosim.analysis.replay import NONE
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
-from evosim.experiments.manifest import MANIFEST
+from evosim.experiments.manifest import existing
 from evosim.experiments.replay_select import Branch
 from evosim.experiments.replay_spec import ReliefConfig, ReplaySpec
 from evosim.experiments.replay_worlds import future_world, past_world, source_world
@@ -129,16 +128,8 @@ class Replay:
                 for b in self.branches
             ],  # fmt: skip
         }
-        path = out / MANIFEST
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"--out {out}: exists and is not a folder")
-        if path.is_file():
-            try:
-                old = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigError(
-                    f"{path}: unreadable manifest ({exc}); choose another --out"
-                ) from None
+        old = existing(out)
+        if old is not None:
             diff = [k for k in KEPT if old.get(k) != new[k]]
             diff += [f"relief {n}" for n, e in (old.get("reliefs") or {}).items()
                      if n in reliefs and reliefs[n] != e]  # fmt: skip
@@ -147,8 +138,6 @@ class Replay:
                     f"--out {out}: holds a replay made with a different {', '.join(diff)}; choose another "
                     "--out (only futures and new reliefs may be added to a replay folder)"
                 )
-        elif out.is_dir() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-            raise ConfigError(f"--out {out}: the folder is not empty and holds no {MANIFEST}")
         return new
 
 
