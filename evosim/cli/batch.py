@@ -77,10 +77,22 @@ def prepare(design: Any, out: str | None, head: str, notes: list[str]) -> tuple[
 
 def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any,
             quiet: bool, label: str, again: str) -> None:  # fmt: skip
-    """Write the manifest, run the pending runs (with a progress bar unless ``quiet``), report.
+    """Write the manifest, run the pending runs (:func:`run_pending`), then the closing lines.
 
-    ``label``: the progress bar's; ``again``: the command that continues (after an interruption).
     Exits 130 when interrupted, 1 when a run failed.
+    """
+    outcome = run_pending(design, prep, out_path, out_given, cluster, quiet, label, again)
+    summarise(outcome, design.noun, f"{design.kind} folder: {out_path}")
+    click.echo(f"next: evosim report {out_path}")
+
+
+def run_pending(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any,
+                quiet: bool, label: str, again: str, show: Any = None) -> Any:  # fmt: skip
+    """Write the manifest and run the pending runs (with a progress bar unless ``quiet``).
+
+    ``label``: the progress bar's; ``show``: its item text of a finished run's record (default:
+    arm and replicate); ``again``: the command that continues (after an interruption).
+    Returns the outcome; exits 130 when interrupted.
     """
     from evosim.experiments.batch import run_design
     from evosim.experiments.task import run_id
@@ -92,22 +104,24 @@ def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: An
         save_manifest(out_path, prep.manifest)
     if p.todo:
         click.echo(f"running {len(p.todo)} {noun}(s) on {cluster.where}", err=True)
+    show = show or (lambda r: f"{run_id(r)} rep-{r['replicate']} {r['action']}")
+
+    def item(r: dict | None) -> str | None:
+        return show(r) if r else None
+
     try:
         if quiet or not p.todo:
-            outcome = run_design(design, out_path, cluster, prepared=prep)
-        else:
-            with click.progressbar(
-                length=len(p.finished) + len(p.todo), label=label, file=sys.stderr, show_pos=True,
-                item_show_func=lambda r: r and f"{run_id(r)} rep-{r['replicate']} {r['action']}",
-            ) as bar:  # fmt: skip
-                outcome = run_design(design, out_path, cluster,
-                                     on_done=lambda r, _o: bar.update(1, r), prepared=prep)  # fmt: skip
+            return run_design(design, out_path, cluster, prepared=prep)
+        with click.progressbar(
+            length=len(p.finished) + len(p.todo), label=label, file=sys.stderr, show_pos=True,
+            item_show_func=item,
+        ) as bar:  # fmt: skip
+            return run_design(design, out_path, cluster,
+                              on_done=lambda r, _o: bar.update(1, r), prepared=prep)  # fmt: skip
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; finished {noun}s are kept. Continue with the same command "
                    f"({again} --out {out_path})", err=True)  # fmt: skip
         sys.exit(130)
-    summarise(outcome, noun, f"{design.kind} folder: {out_path}")
-    click.echo(f"next: evosim report {out_path}")
 
 
 def summarise(outcome: Any, noun: str, where: str) -> None:

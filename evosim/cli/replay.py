@@ -8,7 +8,6 @@ the run with its progress bar, then the causal report (:mod:`evosim.reports.repl
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,13 @@ def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str |
     if not design.branches:
         click.echo("nothing to replay: no clade of the source is intelligent and not technological "
                    "at its moment", err=True)  # fmt: skip
-    outcome = execute(design, prep, out_path, bool(out), cluster, quiet, cost, spec)
+    again = f"evosim replay {spec}" + (f" --source {source}" if source else "")
+    again += f" --scheduler {scheduler}" if scheduler else ""
+    outcome = batch.run_pending(
+        design, prep, out_path, bool(out), cluster, quiet,
+        f"futures ({cost.split(': ', 1)[-1]}, estimated)", again,
+        show=lambda r: f"{r['arm']} reseed-{r['replicate']} {r['action']}",
+    )  # fmt: skip
     futures = collect_futures(design, out_path)
     with writing(out_path, "--out" if out else "", folder=True):  # unwritable: one line
         from evosim.reports.replay import markdown, write_report
@@ -98,36 +103,6 @@ def replay_plan(design: Any, p: Any, cost: str) -> None:
     click.echo(f"to run: {len(pasts)} past(s) and {len(p.todo)} future(s)")
     if p.todo:
         click.echo(f"estimate: {cost} {batch.cost_source()}")
-
-
-def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any, quiet: bool,
-            cost: str, spec: str) -> Any:  # fmt: skip
-    """Write the manifest and run the pending pasts and futures (progress bar unless ``quiet``).
-
-    Returns the outcome; exits 130 when interrupted.
-    """
-    from evosim.experiments.batch import run_design
-    from evosim.experiments.manifest import save_manifest
-
-    p = prep.plan
-    with writing(out_path, "--out" if out_given else "", folder=True):  # unwritable: one line
-        save_manifest(out_path, prep.manifest)
-    if p.todo:
-        click.echo(f"running {len(p.todo)} future(s) on {cluster.where}", err=True)
-    try:
-        if quiet or not p.todo:
-            return run_design(design, out_path, cluster, prepared=prep)
-        with click.progressbar(
-            length=len(p.finished) + len(p.todo), label=f"futures ({cost.split(': ', 1)[-1]}, estimated)",
-            file=sys.stderr, show_pos=True,
-            item_show_func=lambda r: r and f"{r['arm']} reseed-{r['replicate']} {r['action']}",
-        ) as bar:  # fmt: skip
-            return run_design(design, out_path, cluster, on_done=lambda r, _o: bar.update(1, r),
-                              prepared=prep)  # fmt: skip
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; finished futures are kept. Continue with the same command "
-                   f"(evosim replay {spec} --out {out_path})", err=True)  # fmt: skip
-        sys.exit(130)
 
 
 def replay_cost(p: Any, workers: int | None) -> str:
