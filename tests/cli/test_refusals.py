@@ -256,12 +256,12 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
     r = cli("experiment", ROOT / "worlds" / "experiments" / "hard_paths.yaml", "--dry-run",
             "--workers", 2, "--out", tmp_path / "hp")  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "estimate: 168 replicate(s) to run, 1.8 core-hours: about 54 min on 2 workers (from the " \
+    assert "estimate: 168 replicate(s) to run, 5.4 core-hours: about 2.7 h on 2 workers (from the " \
            "earthlike benchmark, 94 runs per core-hour" in r.stdout  # fmt: skip
     r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert (
-        "then evosim report; 168 runs of 10,000 ticks, 1.8 core-hours: about 54 min on 2 workers"
+        "then evosim report; 168 runs of 30,000 ticks, 5.4 core-hours: about 2.7 h on 2 workers"
         in r.stdout
     )
 
