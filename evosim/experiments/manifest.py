@@ -16,6 +16,7 @@ import re
 import time
 from pathlib import Path
 
+from evosim.config import yamlsafe
 from evosim.config.compat import as_older
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
@@ -108,16 +109,48 @@ def _arm_history(m: dict) -> dict[str, str | None]:
     }
 
 
-def _upgraded(exp: Experiment, new: dict, history: dict[str, str | None]) -> dict[str, str | None]:
-    """``history`` with the fingerprint of each arm that an older evosim recorded replaced by the
-    current one, where :func:`older_fingerprint` shows the arm's runs are the same (only keys
-    added since, at their defaults, differ)."""
+def _arm_ticks(out: Path, arm: str) -> set[int]:
+    """The horizons (``sim.ticks``) of the run folders of ``arm`` in ``out``, from their config.yaml."""
+    found: set[int] = set()
+    for cfg in (out / arm).glob("rep-*/config.yaml"):
+        try:
+            data, _ = yamlsafe.parse(cfg.read_text(encoding="utf-8"))
+            t = data["sim"]["ticks"]
+        except Exception:  # noqa: BLE001 - an unreadable config says nothing about the horizon
+            continue
+        if isinstance(t, int) and not isinstance(t, bool):
+            found.add(t)
+    return found
+
+
+def _upgraded(
+    exp: Experiment,
+    out: Path,
+    new: dict,
+    horizon: int,
+    past: set[int],
+    history: dict[str, str | None],
+) -> dict[str, str | None]:
+    """``history`` with the recorded fingerprint of each arm replaced by the current one where the
+    arm's runs are the same, though the fingerprints differ, because:
+
+    - an older evosim recorded it: only keys added since, at their defaults, differ
+      (:func:`older_fingerprint`);
+    - the arm last ran at a shorter horizon than the folder's (it was left out of the part that
+      extended the others): its runs' own ``sim.ticks``, up to ``horizon``, give the match, and
+      the runs are extended like every other finished replicate (``past``: the horizons the
+      folder had before, from its ``extensions``, for an arm recorded but not yet run).
+    """
     out_history = dict(history)
     for a in new["arms"]:
         name = a["name"]
         if name not in history or history[name] == a["fingerprint"] or name not in exp.arms:
             continue
-        if older_fingerprint(exp.arms[name], new["ticks"]) == history[name]:
+        world = exp.arms[name]
+        ticks = sorted(t for t in {new["ticks"], *_arm_ticks(out, name), *past} if t <= horizon)
+        if any(
+            history[name] in (fingerprint(world, t), older_fingerprint(world, t)) for t in ticks
+        ):
             out_history[name] = a["fingerprint"]
     return out_history
 
@@ -220,7 +253,8 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
     extension = _extension(exp, old, new) if rerun else None
     if rerun:  # a folder an older evosim wrote: its fingerprints lack the keys added since
         cand = extension or new
-        history = _upgraded(exp, cand, history)
+        past = {int(e[k]) for e in old.get("extensions", []) for k in ("from_ticks", "to_ticks")}
+        history = _upgraded(exp, out, cand, new["ticks"], past, history)
         tb = exp.spec.branch_tick or cand["ticks"]
         if cand["branch_tick"] is not None and old.get("base_fingerprint") == older_fingerprint(
             exp.base, tb
