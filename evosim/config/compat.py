@@ -29,17 +29,6 @@ LATER_KEYS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def added_keys(new: dict, old: dict, at: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Key paths of ``new`` absent from ``old`` (both resolved worlds as plain data; dicts only)."""
-    out: list[tuple[str, ...]] = []
-    for k, v in new.items():
-        if k not in old:
-            out.append((*at, k))
-        elif isinstance(v, dict) and isinstance(old[k], dict):
-            out += added_keys(v, old[k], (*at, k))
-    return out
-
-
 def _value(data: dict, path: tuple[str, ...]) -> Any:
     for k in path:
         data = data[k]
@@ -76,6 +65,14 @@ def as_older(data: dict) -> dict | None:
     for path in present:
         del _value(out, path[:-1])[path[-1]]
     return out
+
+
+def shapes(data: dict) -> list[dict]:
+    """``data`` (a resolved world) as this evosim writes it, then as an older one wrote it (if an
+    older evosim could have made the run): every hash of a run's world that a folder may hold is
+    the hash of one of these."""
+    older = as_older(data)
+    return [data] if older is None else [data, older]
 
 
 def _has(data: dict, path: tuple[str, ...]) -> bool:

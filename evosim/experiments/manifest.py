@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from evosim.config import yamlsafe
-from evosim.config.compat import as_older
+from evosim.config.compat import shapes
 from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
@@ -34,18 +34,17 @@ SEED_DERIVATION = (
 
 def fingerprint(world: World, ticks: int) -> str:
     """SHA-256 of a world's resolved config with the experiment's tick count (seed excluded)."""
-    data = world_to_dict(world)
-    data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return _digest(world_to_dict(world), ticks)
 
 
-def older_fingerprint(world: World, ticks: int) -> str | None:
-    """:func:`fingerprint` of ``world`` as an older evosim computed it: without the keys added since
-    (:func:`evosim.config.compat.as_older`); None if one of them is not at its default."""
-    data = as_older(world_to_dict(world))
-    if data is None:
-        return None
-    data["sim"] = {**data["sim"], "seed": 0, "ticks": ticks}
+def fingerprints(world: World, ticks: int) -> set[str]:
+    """:func:`fingerprint` of ``world``, and the one an older evosim recorded for the same runs
+    (without the keys added since, :func:`evosim.config.compat.shapes`)."""
+    return {_digest(d, ticks) for d in shapes(world_to_dict(world))}
+
+
+def _digest(data: dict, ticks: int) -> str:
+    data = {**data, "sim": {**data["sim"], "seed": 0, "ticks": ticks}}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -135,7 +134,7 @@ def _upgraded(
     arm's runs are the same, though the fingerprints differ, because:
 
     - an older evosim recorded it: only keys added since, at their defaults, differ
-      (:func:`older_fingerprint`);
+      (:func:`fingerprints`);
     - the arm last ran at a shorter horizon than the folder's (it was left out of the part that
       extended the others): its runs' own ``sim.ticks``, up to ``horizon``, give the match, and
       the runs are extended like every other finished replicate (``past``: the horizons the
@@ -148,9 +147,7 @@ def _upgraded(
             continue
         world = exp.arms[name]
         ticks = sorted(t for t in {new["ticks"], *_arm_ticks(out, name), *past} if t <= horizon)
-        if any(
-            history[name] in (fingerprint(world, t), older_fingerprint(world, t)) for t in ticks
-        ):
+        if any(history[name] in fingerprints(world, t) for t in ticks):
             out_history[name] = a["fingerprint"]
     return out_history
 
@@ -251,12 +248,12 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
     # arms ever run here, so that a removed arm cannot come back with another world over its old folders
     history = _arm_history(old)
     extension = _extension(exp, old, new) if rerun else None
-    if rerun:  # a folder an older evosim wrote: its fingerprints lack the keys added since
+    if rerun:  # recorded by an older evosim, or at another horizon: the same runs all the same
         cand = extension or new
         past = {int(e[k]) for e in old.get("extensions", []) for k in ("from_ticks", "to_ticks")}
         history = _upgraded(exp, out, cand, new["ticks"], past, history)
         tb = exp.spec.branch_tick or cand["ticks"]
-        if cand["branch_tick"] is not None and old.get("base_fingerprint") == older_fingerprint(
+        if cand["branch_tick"] is not None and old.get("base_fingerprint") in fingerprints(
             exp.base, tb
         ):
             old = {**old, "base_fingerprint": cand["base_fingerprint"]}

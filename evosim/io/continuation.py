@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from evosim.config.compat import as_older
+from evosim.config.compat import shapes
 from evosim.config.interventions import never_applies
 from evosim.config.load import load_world, world_to_dict
 from evosim.config.priors import resolve_world
@@ -65,9 +65,8 @@ def _usable(folder: Path, world: World) -> tuple[Path, dict, dict, LogLedger, li
         CheckpointError: no valid checkpoint.
     """
     cfg_sha = ckpt.sha256((folder / "config.yaml").read_bytes())
-    data = world_to_dict(world)
-    # the run's own hash, and the one an older evosim recorded (without the keys added since)
-    own = {world_sha(data), *(world_sha(d) for d in [as_older(data)] if d is not None)}
+    # the run's own hash, or the one an older evosim recorded (without the keys added since)
+    own = {world_sha(d) for d in shapes(world_to_dict(world))}
     notes: list[str] = []
     mismatch: list[tuple[int, str]] = []  # (tick, problem) of checkpoints the logs do not match
     for hp in ckpt.headers(folder / "checkpoints"):
