@@ -91,7 +91,8 @@ def run_pending(design: Any, prep: Any, out_path: Path, out_given: bool, cluster
     """Write the manifest and run the pending runs (with a progress bar unless ``quiet``).
 
     ``label``: the progress bar's; ``show``: its item text of a finished run's record (default:
-    arm and replicate); ``again``: the command that continues (after an interruption).
+    arm and replicate); ``again``: the command that continues (after an interruption; the
+    scheduler and the folder are added).
     Returns the outcome; exits 130 when interrupted.
     """
     from evosim.experiments.batch import run_design
@@ -119,8 +120,9 @@ def run_pending(design: Any, prep: Any, out_path: Path, out_given: bool, cluster
             return run_design(design, out_path, cluster,
                               on_done=lambda r, _o: bar.update(1, r), prepared=prep)  # fmt: skip
     except KeyboardInterrupt:
+        where = f" --scheduler {cluster.scheduler}" if cluster.scheduler else ""
         click.echo(f"\ninterrupted; finished {noun}s are kept. Continue with the same command "
-                   f"({again} --out {out_path})", err=True)  # fmt: skip
+                   f"({again}{where} --out {out_path})", err=True)  # fmt: skip
         sys.exit(130)
 
 
@@ -170,7 +172,6 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
         return experiment_plan(exp, p, cost)
     label = f"replicates ({cost.split(': ', 1)[-1]}, estimated)"
     again = f"evosim experiment {spec}" + (f" --ticks {ticks}" if ticks else "")
-    again += f" --scheduler {scheduler}" if scheduler else ""
     execute(design, prep, out_path, bool(out), cluster, quiet, label, again)
 
 
@@ -231,7 +232,7 @@ def sweep(spec: str, workers: int | None, out: str | None, scheduler: str | None
     out_path, prep = prepare(design, out, head, exp.notes)
     if dry_run:
         return sweep_plan(design, prep, probe_ticks, cluster.workers)
-    again = f"evosim sweep {spec}" + (f" --scheduler {scheduler}" if scheduler else "")
+    again = f"evosim sweep {spec}"
     execute(design, prep, out_path, bool(out), cluster, quiet, "runs", again)
 
 

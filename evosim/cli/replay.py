@@ -70,7 +70,6 @@ def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str |
         click.echo("nothing to replay: no clade of the source is intelligent and not technological "
                    "at its moment", err=True)  # fmt: skip
     again = f"evosim replay {spec}" + (f" --source {source}" if source else "")
-    again += f" --scheduler {scheduler}" if scheduler else ""
     outcome = batch.run_pending(
         design, prep, out_path, bool(out), cluster, quiet,
         f"futures ({cost.split(': ', 1)[-1]}, estimated)", again,
