@@ -61,6 +61,7 @@ RNG_INNOVATE = 8
 RNG_CULL = 9
 RNG_PRIORS = 10  # founders drawn from a prior (evosim.config.priors), not a kernel draw
 RNG_RESEED = 11  # the stream of a reseeded branch (evosim.engine.sim.stream_key), not a kernel draw
+RNG_BOOST = 12  # which members a population boost copies (evosim.engine.interventions)
 
 #: Causes of death (reported in lineage logs); 0 in a cause array means "survives".
 DEATH_STARVATION = 1

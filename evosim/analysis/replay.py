@@ -120,7 +120,8 @@ def verdict(diff_low: float, diff_high: float, logrank_p: float, hr_low: float, 
 
 #: which rule-based label (evosim.analysis.outcomes) names which relief as the bottleneck
 LABEL_OF_RELIEF = {"hands": "dexterity", "fire": "land", "sociality": "sociality",
-                   "childhood": "childhood", "lifespan": "lifespan"}  # fmt: skip
+                   "childhood": "childhood", "lifespan": "lifespan",
+                   "models": "diffusion"}  # fmt: skip
 
 
 def causal_table(

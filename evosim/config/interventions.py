@@ -117,8 +117,11 @@ class RegionConfig(Strict):
 class EffectConfig(Strict):
     """What an intervention does; ``kind`` says which other keys apply."""
 
-    kind: Literal["manipulators", "fire_substitute", "gene_bounds", "food", "cull"] = _f(
-        "manipulators", "manipulators | fire_substitute | gene_bounds | food | cull"
+    kind: Literal[
+        "manipulators", "fire_substitute", "gene_bounds", "food", "cull", "population_boost"
+    ] = _f(
+        "manipulators",
+        "manipulators | fire_substitute | gene_bounds | food | cull | population_boost",
     )
     level: float | None = _f(
         None, "manipulators: effective dexterity granted (max with the gene)", ge=0.0, le=1.0
@@ -140,7 +143,12 @@ class EffectConfig(Strict):
     )
     layer: Literal["easy", "hard"] = _f("easy", "food: which food layer")
     share: float | None = _f(
-        None, "cull: share of the target species' agents removed", ge=0.0, le=1.0
+        None,
+        "cull: share of the target species' agents removed; population_boost: share of its "
+        "independent members (not dependants) copied once, each copy beside its original (1: the "
+        "species doubles, then its numbers fall back to what the world feeds)",
+        ge=0.0,
+        le=1.0,
     )
 
     @model_validator(mode="after")
@@ -150,6 +158,7 @@ class EffectConfig(Strict):
             "gene_bounds": ["gene"],
             "food": ["amount"],
             "cull": ["share"],
+            "population_boost": ["share"],
         }.get(self.kind, [])
         missing = [k for k in need if getattr(self, k) is None]
         if missing:

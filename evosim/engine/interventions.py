@@ -17,7 +17,7 @@ import numpy as np
 
 from evosim.config.interventions import InterventionConfig, TargetConfig
 from evosim.config.schema import World
-from evosim.defaults import DEATH_CULLED, GENES, RNG_CULL
+from evosim.defaults import DEATH_CULLED, GENES, RNG_BOOST, RNG_CULL
 from evosim.engine.detectors import Event
 from evosim.engine.grids import Grids
 from evosim.engine.kernels.rng import uniform_array
@@ -57,6 +57,9 @@ class Interventions:
         events: the list applications are appended to.
         remove: ``remove(mask, cause)`` removes the live agents where ``mask`` is true
             (:meth:`evosim.engine.sim.Simulation.remove`; a cull).
+        copy: ``copy(rows)`` appends copies of the live agents at ``rows``
+            (:meth:`evosim.engine.sim.Simulation.add_copies`; a population boost).
+        room: ``room()``: how many agents the population cap still admits.
 
     Attributes:
         specs: the interventions.
@@ -74,6 +77,8 @@ class Interventions:
         grids: Grids,
         events: list[Event],
         remove: Callable[[np.ndarray, int], None],
+        copy: Callable[[np.ndarray], None],
+        room: Callable[[], int],
     ):
         self.specs: list[InterventionConfig] = list(world.interventions)
         self.fired: list[set[int]] = [set() for _ in self.specs]
@@ -87,6 +92,8 @@ class Interventions:
         self.grids = grids
         self.events = events
         self.remove = remove
+        self.copy = copy
+        self.room = room
 
     def state(self) -> dict[str, Any]:
         """The interventions (as JSON data) and which species each trigger has fired for."""
@@ -239,6 +246,9 @@ class Interventions:
                 rows = np.flatnonzero(p.live("species") == sid)
                 p.genome[rows, g] = np.clip(p.genome[rows, g], s.lo[sid, g], s.hi[sid, g])
                 what = f"{e.gene} bounds [{s.lo[sid, g]:g}, {s.hi[sid, g]:g}]"
+            elif e.kind == "population_boost":
+                assert e.share is not None  # the schema requires a share
+                what = self._boost(t, k, sid, e.share)
             else:  # cull
                 mine = p.live("species") == sid
                 u = uniform_array(self.seed, t, p.live("id"), RNG_CULL, k)
@@ -246,6 +256,25 @@ class Interventions:
                 self.remove(culled, DEATH_CULLED)
                 what = f"culled {int(culled.sum())} of {int(mine.sum())}"
             self.events.append((t, "intervention", sid, f"{iv.name}: {what}"))
+
+    def _boost(self, t: int, k: int, sid: int, share: float) -> str:
+        """Copy a ``share`` of species ``sid``'s independent members (a keyed draw per member).
+
+        Each copy is its original's twin: genome, skill, lessons, energy, age, cell, parent and
+        birth tick, with a new id and no dependants. Beyond the population cap only the members
+        with the lowest draws are copied. Returns the logged description.
+        """
+        p = self.pop
+        mine = (p.live("species") == sid) & (p.live("guardian") < 0)
+        u = uniform_array(self.seed, t, p.live("id"), RNG_BOOST, k)
+        rows = np.flatnonzero(mine & (u < share))
+        room = max(self.room(), 0)
+        capped = len(rows) > room
+        if capped:  # the lowest draws, in row order (as births at the cap)
+            rows = np.sort(rows[np.argsort(u[rows], kind="stable")[:room]])
+        self.copy(rows)
+        what = f"population boost: copied {len(rows)} of {int(mine.sum())} independent members"
+        return what + (" (the population cap allowed no more)" if capped else "")
 
 
 def _food(g: Grids, e: Any) -> None:

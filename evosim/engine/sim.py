@@ -204,7 +204,15 @@ class Simulation:
         self.on_death: DeathHook | None = None
         self.detectors = Detectors(world, species, self.events)
         self.interventions = Interventions(
-            world, seed, species, pop, grids, self.events, self.remove
+            world,
+            seed,
+            species,
+            pop,
+            grids,
+            self.events,
+            self.remove,
+            self.add_copies,
+            lambda: self.cap - self.pop.n,
         )
 
     @property
@@ -431,6 +439,31 @@ class Simulation:
         sc.survivors[: len(keep)] = keep
         self._drop(before, len(keep))
         self._record_extinctions()
+
+    def add_copies(self, rows: np.ndarray) -> None:
+        """Append a copy of each live agent at ``rows`` (a population boost; no cap check here).
+
+        A copy is its original's twin: every field but the id (a new one) is copied, so it
+        stands on the same cell with the same genome, skill, energy, age, parent and birth
+        tick. The originals must be independent (``guardian < 0``): a copy has no dependants.
+        Copies are not births: ``counters.births`` leaves them out; ``species.alive`` counts them.
+        """
+        p, s, k = self.pop, self.species, len(rows)
+        if k == 0:
+            return
+        p.ensure_room(k, self.cap)
+        if p.capacity > self.scratch.capacity:
+            self.scratch.reserve(p.capacity)
+        new = np.arange(p.n, p.n + k)
+        for f in Population.FIELDS:
+            a = getattr(p, f)
+            a[new] = a[rows]
+        p.id[new] = np.arange(p.next_id, p.next_id + k, dtype=p.id.dtype)
+        added = np.bincount(p.species[new], minlength=len(s))
+        s.alive[: len(added)] += added
+        p.n += k
+        p.next_id += k
+        self._record_extinctions()  # (updates the peaks)
 
     def apply_intervention(self, name: str, species_id: int) -> None:
         """Apply the world's intervention ``name`` to one species now (the viewer's hook); logged as usual."""

@@ -26,7 +26,7 @@ from evosim.experiments.spec import NAME_PATTERN
 MAX_FUTURES = 1_000
 MAX_RELIEFS = 32
 #: The effect kinds a relief may have: the ones that act on the target clade alone.
-RELIEF_KINDS = ("manipulators", "fire_substitute", "gene_bounds")
+RELIEF_KINDS = ("manipulators", "fire_substitute", "gene_bounds", "population_boost")
 #: The moments a clade can be branched at, besides a given tick.
 MOMENTS = ("intelligent", "plateau")
 
@@ -37,12 +37,13 @@ class ReliefConfig(Strict):
     name: str = Field(
         ...,
         description="relief name (a column of the causal table; `none` is the unrelieved group); the names hands, "
-        "fire, sociality, childhood, lifespan are compared with the report's rule-based labels",
+        "fire, sociality, childhood, lifespan, models are compared with the report's rule-based labels",
         pattern=NAME_PATTERN,
     )
     effect: EffectConfig = Field(
         ...,
-        description="what the relief does (an intervention's effect; kinds manipulators, fire_substitute, gene_bounds)",
+        description="what the relief does (an intervention's effect; kinds manipulators, fire_substitute, "
+        "gene_bounds, population_boost)",
     )
 
     @model_validator(mode="after")
@@ -59,13 +60,15 @@ class ReliefConfig(Strict):
 
 #: The reliefs of a replay file without ``reliefs`` (docs/replay.md): hands at the hard-paths level
 #: and cost (effective dexterity 0.8, the dexterity upkeep at 0.8), a fire substitute, and the
-#: soft relief of the hard-paths experiment (lower bound 0.5) on each soft gene alone.
+#: soft relief of the hard-paths experiment (lower bound 0.5) on each soft gene alone, and more
+#: models: a one-off population boost that doubles the clade's independent members.
 DEFAULT_RELIEFS: list[dict[str, Any]] = [
     {"name": "hands", "effect": {"kind": "manipulators", "level": 0.8}},
     {"name": "fire", "effect": {"kind": "fire_substitute"}},
     {"name": "sociality", "effect": {"kind": "gene_bounds", "gene": "sociality", "min": 0.5}},
     {"name": "childhood", "effect": {"kind": "gene_bounds", "gene": "childhood", "min": 0.5}},
     {"name": "lifespan", "effect": {"kind": "gene_bounds", "gene": "lifespan", "min": 0.5}},
+    {"name": "models", "effect": {"kind": "population_boost", "share": 1.0}},
 ]
 
 
@@ -111,7 +114,7 @@ class ReplaySpec(Strict):
     horizon: int = _f(..., "ticks each future runs after its branch (H)", ge=1, le=MAX_TICKS)
     reliefs: list[ReliefConfig] = Field(
         default_factory=_default_reliefs,
-        description="the reliefs (default: hands, fire, sociality, childhood, lifespan; docs/replay.md)",
+        description="the reliefs (default: hands, fire, sociality, childhood, lifespan, models; docs/replay.md)",
         min_length=1,
         max_length=MAX_RELIEFS,
     )

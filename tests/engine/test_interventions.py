@@ -140,6 +140,71 @@ def test_cull_removes_the_share_and_records_the_cause():
     assert sim2.species.alive[0] == int((sim2.pop.live("species") == 0).sum())
 
 
+BOOST = {
+    "name": "boost",
+    "when": {"tick": 5},
+    "target": {"species": ["lander"]},
+    "effect": {"kind": "population_boost", "share": 1.0},
+}
+
+
+def test_population_boost_copies_each_independent_member_as_a_twin():
+    before = sim_with(ticks=5)
+    sim = sim_with(BOOST, ticks=5)
+    n0, n = before.pop.n, sim.pop.n
+    lander = before.pop.live("species") == 0
+    independent = lander & (before.pop.live("guardian") < 0)
+    assert n == n0 + int(independent.sum()) and independent.sum() > 100
+    assert logged(sim)[0][3] == (
+        f"boost: population boost: copied {int(independent.sum())} of {int(independent.sum())} "
+        "independent members"
+    )
+    # rows 0..n0-1 are the originals untouched; each new row repeats one of them, in row order
+    for f in (
+        "species",
+        "x",
+        "y",
+        "energy",
+        "age",
+        "birth_tick",
+        "parent_id",
+        "skill",
+        "lessons",
+        "genome",
+    ):
+        old, got = getattr(before.pop, f)[:n0], getattr(sim.pop, f)
+        assert np.array_equal(got[:n0], old), f
+        assert np.array_equal(got[n0:n], old[independent]), f
+    assert (sim.pop.live("guardian")[n0:] == -1).all()
+    ids = sim.pop.live("id")
+    assert len(np.unique(ids)) == n and ids[n0:].min() == before.pop.next_id
+    assert sim.pop.next_id == before.pop.next_id + (n - n0)
+    assert sim.species.alive[0] == int((sim.pop.live("species") == 0).sum())
+    assert sim.species.peak[0] >= sim.species.alive[0]
+    assert sim.counters.births.sum() == before.counters.births.sum()  # copies are not births
+
+
+def test_population_boost_share_and_cap():
+    half = {**BOOST, "effect": {"kind": "population_boost", "share": 0.5}}
+    before, sim = sim_with(ticks=5), sim_with(half, ticks=5)
+    independent = int(((before.pop.live("species") == 0) & (before.pop.live("guardian") < 0)).sum())
+    copied = sim.pop.n - before.pop.n
+    assert 0.35 * independent < copied < 0.65 * independent
+    again = sim_with(half, ticks=5)
+    assert np.array_equal(again.pop.live("id"), sim.pop.live("id"))
+    # at the cap: only what the cap admits, and the event says so
+    room = 40
+    capped = Simulation(
+        load_world(
+            overrides={**BASE, "sim.population_cap": before.pop.n + room, "interventions": [BOOST]}
+        ),
+        seed=1,
+    )
+    capped.advance(5)
+    assert capped.pop.n - before.pop.n <= room and capped.pop.n <= before.pop.n + room
+    assert logged(capped)[0][3].endswith("(the population cap allowed no more)")
+
+
 def test_food_effect_changes_the_region_within_capacity():
     sim = sim_with(
         {
@@ -177,6 +242,8 @@ def test_triggers_fire_once_per_species():
     ({"name": "x", "when": {"tick": 1, "every": 2}, "target": {"all": True}, "effect": {"kind": "fire_substitute"}},
      "exactly one of tick, every, trigger"),
     ({"name": "x", "when": {"tick": 1}, "target": {"all": True}, "effect": {"kind": "cull"}}, "needs share"),
+    ({"name": "x", "when": {"tick": 1}, "target": {"all": True}, "effect": {"kind": "population_boost"}},
+     "needs share"),
 ])  # fmt: skip
 def test_impossible_interventions_are_refused(bad, words):
     with pytest.raises(ConfigError, match=words):

@@ -39,6 +39,19 @@ def test_a_simulation_rebuilt_from_its_state_continues_identically(tiny_world):
     assert_same_state(a, b)
 
 
+def test_a_boosted_simulation_resumes_identically(tiny_world):
+    boost = {"name": "boost", "when": {"every": 9}, "target": {"all": True},
+             "effect": {"kind": "population_boost", "share": 0.3}}  # fmt: skip
+    world = load_world(overrides={**TINY, "interventions": [boost]})
+    a = Simulation(world, seed=2)
+    a.advance(10)  # just after the boost of tick 9
+    b = Simulation.from_state(world, *a.state())
+    a.advance(20)
+    b.advance(20)
+    assert_same_state(a, b)
+    assert sorted({e[0] for e in a.events if "population boost" in e[3]}) == [0, 9, 18, 27]
+
+
 def test_state_shares_no_array_with_the_simulation(tiny_world):
     sim = Simulation(tiny_world, seed=1)
     arrays, _ = sim.state()
