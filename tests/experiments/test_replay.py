@@ -196,6 +196,23 @@ def test_futures_with_the_same_reseed_are_byte_identical_and_differ_between_rese
     assert set(granted["species"]) <= set(load_run(a).species.query("root == 1")["id"])
 
 
+def test_the_models_relief_copies_the_clade_once_after_the_branch(source, tmp_path):
+    src = source / "control" / "rep-0"
+    b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
+    ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
+    spec = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n"))
+    relief = next(r for r in spec.reliefs if r.name == "models")
+    world = future_world(source_world(src), 120, 60, "swimmer", relief)
+    runner.branch(ckpt, world, tmp_path / "m", ticks=130, reseed=1)
+    run = load_run(tmp_path / "m")
+    boost = run.events[run.events["details"].str.startswith("relief-models").fillna(False)]
+    assert list(boost["tick"].unique()) == [121]
+    assert set(boost["species"]) <= set(run.species.query("root == 1")["id"])
+    copied = [int(d.split("copied ")[1].split(" of ")[0]) for d in boost["details"]]
+    members = [int(d.split(" of ")[1].split()[0]) for d in boost["details"]]
+    assert sum(copied) == sum(members) > 0  # share 1: every independent member once
+
+
 # ------------------------------------------------------------------ the table
 def test_causal_csv_is_causal_table_of_the_futures(source, tmp_path):
     src = source / "control" / "rep-0"
