@@ -170,23 +170,31 @@ def run_batch(tasks: list[RunTask], cluster: Cluster, outcome: Outcome,
               on_done: OnDone | None = None) -> None:  # fmt: skip
     """Run ``tasks`` with :func:`ensure_run` on ``cluster``; append results and failures to ``outcome``.
 
-    A task with a ``base`` waits for the base's task, submitted once for all that share it. A
-    failed task (an exception in it) is recorded without stopping the others; ``on_done`` is
-    called after each task with its result (None for a failure).
+    The tasks start in the order of the list (Dask priorities: the first has the highest), so
+    a batch stopped part-way has finished a prefix of it: a design lists its tasks in the order
+    whose prefixes are most useful (replicate-major for an experiment: whole replicates of
+    every arm). A task with a ``base`` waits for the base's task, submitted once for all that
+    share it, ahead of every task. A failed task (an exception in it) is recorded without
+    stopping the others; ``on_done`` is called after each task with its result (None for a
+    failure).
     """
     if not tasks:
         return
     tag = hashlib.sha256(os.path.commonpath([t.folder for t in tasks]).encode()).hexdigest()[:8]
+    n = len(tasks)
     with cluster.client() as client:
         bases: dict[str, Any] = {}
         for t in tasks:
             if t.base is not None and t.base.folder not in bases:
-                bases[t.base.folder] = client.submit(ensure_run, t.base, key=_key(tag, t.base))
+                bases[t.base.folder] = client.submit(
+                    ensure_run, t.base, key=_key(tag, t.base), priority=n + 1
+                )
         futures = [
             client.submit(
-                ensure_run, t, bases.get(t.base.folder) if t.base else None, key=_key(tag, t)
+                ensure_run, t, bases.get(t.base.folder) if t.base else None, key=_key(tag, t),
+                priority=n - i,
             )  # fmt: skip
-            for t in tasks
+            for i, t in enumerate(tasks)
         ]
         collect(futures, tasks, outcome, on_done)
 

@@ -224,7 +224,8 @@ class ArmsReplicates:
     noun = "replicate"
 
     def tasks(self, out: Path) -> list[RunTask]:
-        """Arm-major: every replicate of the first arm, then of the next."""
+        """Replicate-major: replicate 0 of every arm, then replicate 1, ... (the order they run in,
+        so an experiment stopped part-way holds whole replicates: pairs across the arms)."""
         s, exp = self.exp.spec, self.exp
         bases: dict[int, RunTask] = {}
         if s.branch_tick is not None:
@@ -244,8 +245,8 @@ class ArmsReplicates:
                 k,
                 base=bases.get(k),
             )  # fmt: skip
-            for arm, w in exp.arms.items()
             for k, seed in enumerate(exp.seeds)
+            for arm, w in exp.arms.items()
         ]
 
     def resolve(self, task: RunTask) -> RunTask:

@@ -88,6 +88,21 @@ def test_an_extension_carries_an_experiment_to_the_longer_horizon(tmp_path):
     assert fx.run_hashes(out) == (fx.HERE / "extension.sha256").read_text(encoding="utf-8")
 
 
+def test_an_experiment_runs_replicate_major_in_the_order_of_its_tasks(tmp_path):
+    """One worker runs the tasks in list order (Dask priorities), and an experiment lists them
+    replicate-major, so a batch stopped part-way holds whole replicates of every arm."""
+    short = fx.EXPERIMENT.replace("TICKS", str(fx.SHORT)).replace("replicates: 2", "replicates: 3")
+    design = ArmsReplicates(load_experiment(fx.write_spec(tmp_path, "exp.yaml", short)))
+    out = tmp_path / "exp"
+    listed = [(t.arm, t.replicate) for t in design.tasks(out.resolve())]
+    arms = list(dict.fromkeys(a for a, _ in listed))
+    assert len(arms) == 2 and listed == [(a, k) for k in range(3) for a in arms]
+    done: list[tuple[str, int]] = []
+    run_design(design, out, Cluster(workers=1), on_done=lambda r, _: done.append(
+        (r["arm"], r["replicate"])))  # fmt: skip
+    assert done == listed
+
+
 def test_an_extension_keeps_the_shared_bases_at_their_branch_tick(tmp_path):
     exp = load_experiment(fx.write_spec(tmp_path, "b.yaml", fx.BRANCHED))
     tasks = Extension(ArmsReplicates(exp), 90).tasks(tmp_path.resolve())
