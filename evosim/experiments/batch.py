@@ -191,7 +191,10 @@ def run_batch(tasks: list[RunTask], cluster: Cluster, outcome: Outcome,
                 )
         futures = [
             client.submit(
-                ensure_run, t, bases.get(t.base.folder) if t.base else None, key=_key(tag, t),
+                ensure_run,
+                t,
+                bases.get(t.base.folder) if t.base else None,
+                key=_key(tag, t),
                 priority=n - i,
             )  # fmt: skip
             for i, t in enumerate(tasks)
