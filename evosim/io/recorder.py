@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import time
@@ -88,6 +89,12 @@ def _fmt(v: float) -> str:
     if not np.isfinite(v):
         return ""
     return str(v) if isinstance(v, np.float32) else repr(float(v))
+
+
+def _texts(a: np.ndarray) -> list[list[str]]:
+    """:func:`_fmt` of every element of a float64 matrix, row by row (one ``tolist``, no numpy scalars)."""
+    assert a.dtype == np.float64, a.dtype  # (float32 values would need their own digits)
+    return [[repr(v) if math.isfinite(v) else "" for v in row] for row in a.tolist()]
 
 
 def _own_temp(name: str) -> bool:
@@ -343,41 +350,37 @@ class Recorder:
         holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[
             :, ::-1
         ]  # [s, k]: level >= k
-        adults, adults_final = obs.adults, obs.holders
-        for s in range(n_sp):
-            c = count[s]
-            if c == 0 and births[s] == 0 and deaths[s].sum() == 0 and sim.tick > 0:
-                continue
-            row = [
-                sim.tick,
-                s,
-                sim.species.names[s],
-                int(c),
-                int(births[s]),
-                int(deaths[s, DEATH_STARVATION]),
-                int(deaths[s, DEATH_OLD_AGE]),
-                int(deaths[s, DEATH_CULLED]),
-            ]
-            for g in range(len(GENES)):
-                if c:
-                    mean = s1[s, g] / c
-                    var = max(s2[s, g] / c - mean * mean, 0.0)
-                    row += [_fmt(mean), _fmt(np.sqrt(var))]
-                else:
-                    row += ["", ""]
-            row += [_fmt(on_land[s] / c) if c else "", _fmt(e_sum[s] / c) if c else ""]
-            row += [
-                _fmt(z_mean[s]),
-                _fmt(z_p90[s]),
-                _fmt(z_max[s]),
-                int(adults[s]),
-                int(adults_final[s]),
-            ]
-            share = {
-                m: _fmt(holding[s, k] / c) if c else "" for k, m in enumerate(self.milestones, 1)
-            }
-            row += [share.get(m, "") for m in self.share_names]
-            self._csv.writerow(row)
+        # one row per species alive, or born into or dying since the last sample (all at tick 0)
+        idx = np.flatnonzero(
+            (count[:n_sp] > 0) | (births[:n_sp] > 0) | (deaths[:n_sp].sum(axis=1) > 0)
+            | (sim.tick == 0)
+        )  # fmt: skip
+        c = count[idx]
+        cc = np.where(c > 0, c, 1)[:, None]  # an empty species divides nothing ("" below)
+        mean = s1[idx] / cc
+        genes = np.empty((len(idx), 2 * len(GENES)))  # mean and sd of each gene, in turn
+        genes[:, 0::2] = mean
+        genes[:, 1::2] = np.sqrt(np.maximum(s2[idx] / cc - mean * mean, 0.0))
+        land_energy = np.column_stack([on_land[idx] / cc[:, 0], e_sum[idx] / cc[:, 0]])
+        skills = np.column_stack([z_mean[idx], z_p90[idx], z_max[idx]])
+        col = {m: k for k, m in enumerate(self.milestones, 1)}  # a share column's level
+        shares = holding[idx][:, [col.get(m, 0) for m in self.share_names]] / cc
+        known = [m in col for m in self.share_names]  # (a column of another ladder stays "")
+        ints = np.column_stack(
+            [idx, c, births[idx], deaths[idx][:, [DEATH_STARVATION, DEATH_OLD_AGE, DEATH_CULLED]],
+             obs.adults[idx], obs.holders[idx]]
+        )  # fmt: skip
+        assert ints.dtype.kind in "iu", ints.dtype
+        names = sim.species.names
+        rows = []
+        for (s, n, b, d1, d2, d3, a, h), g, le, z, sh in zip(
+            ints.tolist(), _texts(genes), _texts(land_energy), _texts(skills), _texts(shares)
+        ):
+            if n == 0:  # an empty species: no means and no shares
+                g, le, sh = [""] * len(g), ["", ""], [""] * len(sh)
+            sh = [t if ok else "" for t, ok in zip(sh, known)]
+            rows.append([sim.tick, s, names[s], n, b, d1, d2, d3, *g, *le, *z, a, h, *sh])
+        self._csv.writerows(rows)
         self._ts.flush()
 
     def close(self, ended: str) -> dict:
