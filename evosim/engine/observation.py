@@ -14,7 +14,7 @@ from evosim.defaults import G_CHILDHOOD
 from evosim.engine.grids import Grids
 from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import phenotype as k_phenotype
-from evosim.engine.kernels.stats import species_sums
+from evosim.engine.kernels.stats import skill_summary, species_sums
 from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
@@ -35,6 +35,9 @@ class Observation(NamedTuple):
     levels: np.ndarray  # int64 (n,) milestones each live agent holds where it stands
     adults: np.ndarray  # int64 (S,) adults, as the technology detector counted them
     holders: np.ndarray  # int64 (S,) adults holding the final milestone, counted likewise
+    skill_mean: np.ndarray  # float64 (S,) mean skill (NaN: no member)
+    skill_p90: np.ndarray  # float64 (S,) 90th percentile of skill (linear, as numpy's default)
+    skill_max: np.ndarray  # float64 (S,) highest skill
 
 
 def observe(
@@ -60,7 +63,8 @@ def observe(
         final = adult & (levels == m) if m else np.zeros_like(adult)
         adults = np.bincount(sp[adult], minlength=n_sp)
         holders = np.bincount(sp[final], minlength=n_sp)
-    return Observation(count, s1, s2, on_land, e_sum, levels, adults, holders)
+    z = skill_summary(pop.species, pop.skill, pop.n, n_sp)
+    return Observation(count, s1, s2, on_land, e_sum, levels, adults, holders, *z)
 
 
 def milestone_levels(

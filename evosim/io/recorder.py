@@ -57,33 +57,6 @@ RUN_FILES = {
 TICK0_KEYS = ("world.width", "world.height", "world.habitat", "species")
 
 
-def skill_stats(
-    species: np.ndarray, skill: np.ndarray, n_species: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per species: mean, 90th percentile (linear interpolation, as numpy's default) and max skill."""
-    counts = np.bincount(species, minlength=n_species)
-    mean = np.full(n_species, np.nan)
-    p90 = np.full(n_species, np.nan)
-    top = np.full(n_species, np.nan)
-    if len(skill) == 0:
-        return mean, p90, top
-    z = skill.astype(np.float64)
-    sums = np.bincount(species, weights=z, minlength=n_species)
-    order = np.lexsort((z, species))
-    zs = z[order]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    has = counts > 0
-    mean[has] = sums[has] / counts[has]
-    pos = 0.9 * (counts[has] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, counts[has] - 1)
-    frac = pos - lo
-    base = starts[has]
-    p90[has] = zs[base + lo] * (1 - frac) + zs[base + hi] * frac
-    top[has] = zs[base + counts[has] - 1]
-    return mean, p90, top
-
-
 def _fmt(v: float) -> str:
     """Shortest round-trip text of a float (deterministic); float32 values keep their float32 digits."""
     if not np.isfinite(v):
@@ -340,8 +313,8 @@ class Recorder:
             obs.energy_sum,
         )
         births, deaths = sim.take_counts()
-        species, skill = p.live("species"), p.live("skill")
-        z_mean, z_p90, z_max = skill_stats(species, skill, n_sp)
+        species = p.live("species")
+        z_mean, z_p90, z_max = obs.skill_mean, obs.skill_p90, obs.skill_max
         n_ms = len(self.milestones)
         levels = obs.levels
         by_level = np.bincount(

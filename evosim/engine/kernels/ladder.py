@@ -164,8 +164,17 @@ def graded_levels(a, habitat, sa, n, lad, out):
 
 @kernel(parallel=True)
 def held_levels(a, habitat, sa, n, lad):
-    """Level (milestones held where each stands) of the live agents ``a[:n]``, as uint8."""
+    """Level (milestones held where each stands) of the live agents ``a[:n]``, as uint8.
+
+    Two loops: under step gates only (every width 0) the loop calls :func:`step_agent_level`, the
+    same levels without the graded rule's call that passes the grid (see :func:`step_level`: it
+    would cost ~80 ns per agent in reference counts).
+    """
     out = np.empty(n, np.uint8)
-    for i in nb.prange(n):
-        out[i] = agent_level(i, a, habitat, sa, lad)
+    if is_graded(lad):
+        for i in nb.prange(n):
+            out[i] = agent_level(i, a, habitat, sa, lad)
+    else:
+        for i in nb.prange(n):
+            out[i] = step_agent_level(i, a, habitat, sa, lad)
     return out

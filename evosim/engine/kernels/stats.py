@@ -34,6 +34,48 @@ def species_sums(a, habitat, n, n_species):
     return count, s1, s2, on_land, e_sum
 
 
+@kernel
+def skill_summary(species, skill, n, n_species):
+    """Per species, over the live agents ``[:n]``: mean, 90th percentile and maximum skill (NaN if none).
+
+    The percentile interpolates linearly between order statistics, as numpy's default: at
+    position ``0.9 (c - 1)`` of the species' c sorted skills. The mean sums in row order (as
+    ``np.bincount`` with weights). One counting pass groups the skills by species, then each
+    species' run is sorted: O(n log(n / S)), not a sort of all agents by (species, skill).
+    """
+    count = np.zeros(n_species, np.int64)
+    sums = np.zeros(n_species, np.float64)
+    for i in range(n):
+        s = species[i]
+        count[s] += 1
+        sums[s] += np.float64(skill[i])
+    start = np.zeros(n_species + 1, np.int64)
+    for s in range(n_species):
+        start[s + 1] = start[s] + count[s]
+    fill = start[:n_species].copy()
+    grouped = np.empty(n, np.float64)
+    for i in range(n):
+        s = species[i]
+        grouped[fill[s]] = np.float64(skill[i])
+        fill[s] += 1
+    mean = np.full(n_species, np.nan)
+    p90 = np.full(n_species, np.nan)
+    top = np.full(n_species, np.nan)
+    for s in range(n_species):
+        c = count[s]
+        if c == 0:
+            continue
+        run = np.sort(grouped[start[s] : start[s] + c])
+        mean[s] = sums[s] / c
+        pos = 0.9 * (c - 1)
+        lo = np.int64(np.floor(pos))
+        hi = min(lo + 1, c - 1)
+        frac = pos - lo
+        p90[s] = run[lo] * (1 - frac) + run[hi] * frac
+        top[s] = run[c - 1]
+    return mean, p90, top
+
+
 #: Columns of :func:`add_brain_powers`: sums of brain, brain², brain³ and brain**k.
 BRAIN_POWERS = 4
 

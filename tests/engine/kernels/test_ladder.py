@@ -78,8 +78,10 @@ def test_agent_level_reads_the_cell_the_manipulators_and_the_fire_substitute():
     # on land: 4; in water: 1; in water with a fire substitute: 4; clumsy: 0; granted hands: 4 on land,
     # 1 in water
     assert got.tolist() == [4, 1, 4, 0, 4, 1]
-    for i in range(6):
-        assert k_ladder.agent_level(i, a, habitat, sa, lad()) == got[i]
+    # the kernel's two loops (step gates only; a graded rung) agree with the per-agent rule
+    for ladder in (lad(), lad(metal={"dexterity_width": 0.2}), lad(fire={"land_width": 0.3})):
+        got = k_ladder.held_levels(a, habitat, sa, 6, ladder)
+        assert got.tolist() == [k_ladder.agent_level(i, a, habitat, sa, ladder) for i in range(6)]
 
 
 def test_effective_dexterity_is_the_larger_of_gene_and_grant():
