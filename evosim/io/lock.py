@@ -108,8 +108,9 @@ def locked(path: str | os.PathLike, wait: bool = False, what: str | None = None)
                 else "no longer holds it"
             )
             log.warning(
-                "%s: took over the lock left by %s, which %s (it stopped without releasing it)",
+                "%s: took over the lock %s left by %s, which %s (it stopped without releasing it)",
                 what or path.parent,
+                path.name,
                 _describe(left),
                 state,
             )

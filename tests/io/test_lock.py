@@ -109,7 +109,10 @@ def test_second_process_refused_then_stale_lock_taken_over(tmp_path, cli, caplog
     reached = max(int(f.stem.split("-")[1]) for f in out.glob("checkpoints/ckpt-*.json"))
     r = cli("run", "--resume", out, "--ticks", reached + 10, "-q")
     assert r.exit_code == 0, r.output
-    assert f"took over the lock left by pid {proc.pid}, which is no longer running" in r.output
+    assert (
+        f"took over the lock {LOCK_NAME} left by pid {proc.pid}, which is no longer running"
+        in r.output
+    )
     assert read_summary(out)["ticks_run"] == reached + 10 and not (out / LOCK_NAME).exists()
 
 
