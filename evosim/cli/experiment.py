@@ -103,13 +103,16 @@ def report(
     runs.csv, stuck_species.csv, summary.md, PNG plots). A sweep: per-sample
     outcomes (samples.csv) and SALib's sensitivity indices (sensitivity.csv).
     Both: the detections recomputed at other thresholds (thresholds.csv).
-    Prints the Markdown summary.
+    A replay: the causal table of the futures finished so far (causal.csv,
+    futures.csv, summary.md, causal.png). Prints the Markdown summary.
     """
     from evosim.reports import outcomes as rp
     from evosim.reports import sensitivity as sa
     from evosim.reports import thresholds as th
 
     out_path = Path(out) if out else Path(folder) / "report"
+    if _other_folder(folder, out_path, out, no_plots):
+        return
     grids = th.grids(brain_thresholds, tech_shares)
     conventions = rp.Thresholds(min_clade_population=clade_size)
     if sa.is_sweep(folder):
@@ -180,3 +183,23 @@ def hint_cost(command: str) -> str | None:
     todo = ex.ArmsReplicates(exp).tasks(Path("runs") / exp.spec.name)
     cost = batch.experiment_cost(Plan(todo=todo), workers or os.cpu_count() or 1)
     return f"{len(todo)} runs of {exp.spec.ticks:,} ticks, {cost} {batch.cost_source()}"
+
+
+def _other_folder(folder: str, out_path: Path, out: str | None, no_plots: bool) -> bool:
+    """Report a replay folder (True), refuse a folder of reseeded futures, or leave it (False)."""
+    from evosim.reports import replay as rr
+    from evosim.reports.sensitivity import read_manifest
+
+    m = read_manifest(folder)
+    if rr.is_replay(m):
+        with writing(out_path, "--out" if out else "", folder=True):
+            md = rr.report_folder(Path(folder), m, out_path, plots=not no_plots)
+        click.echo(md)
+        return True
+    if m.get("kind") is not None and "arms" not in m:
+        raise ConfigError(
+            f"{folder}: holds a batch of kind '{m['kind']}', which has no report of its own; "
+            "`evosim report` reads experiments, sweeps and replays (load the runs with "
+            "evosim.io.logs.load_run)"
+        )
+    return False

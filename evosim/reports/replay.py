@@ -75,8 +75,11 @@ def _f(x: float, digits: int = 2) -> str:
 
 
 def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures: pd.DataFrame,
-             horizon: int) -> str:  # fmt: skip
-    """The replay's Markdown section: per branch and relief, the causal table beside the rule-based label."""
+             horizon: int, planned: int | None = None) -> str:  # fmt: skip
+    """The replay's Markdown section: per branch and relief, the causal table beside the rule-based label.
+
+    ``planned``: the futures the replay asks for; when fewer have finished, the section says so.
+    """
     lines = intro(
         f"Replay {name}: causal bottlenecks",
         f"{len(branches)} clade(s) branched at their moment; per relief and unrelieved, reseeded futures of "
@@ -85,6 +88,15 @@ def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures
         "*bottleneck*: the relief changes whether (interval above 0); *delay*: only when; the futures share "
         "their past, so the spread is the variance of the future given that past, not of history.",
     ) + [
+        *(
+            [
+                f"**Partial:** {len(futures)} of the {planned} futures have finished; each row counts "
+                "its own (`n`). Run the same `evosim replay` command again to finish the rest.",
+                "",
+            ]
+            if planned is not None and len(futures) < planned
+            else []
+        ),  # fmt: skip
         "| clade | branch tick | relief | n | p relief | p none | diff [95 %] | HR [95 %] | verdict | "
         "rule label | agrees |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -113,13 +125,44 @@ def markdown(name: str, table: pd.DataFrame, branches: Sequence[Branch], futures
 
 
 def write_report(out: Path, name: str, branches: Sequence[Branch], futures: pd.DataFrame,
-                 horizon: int, plots: bool = True) -> pd.DataFrame:  # fmt: skip
+                 horizon: int, plots: bool = True, planned: int | None = None) -> pd.DataFrame:  # fmt: skip
     """Write futures.csv, causal.csv, causal.png and summary.md into ``out``; returns the causal table."""
     labels = {b.key: b.label for b in branches if b.label}
     table = causal_table(futures, labels)
     tables = {"futures.csv": futures.assign(outcome=futures["event"].map(OUTCOME_NAMES)),
               "causal.csv": table}  # fmt: skip
-    md = markdown(name, table, branches, futures, horizon)
+    md = markdown(name, table, branches, futures, horizon, planned)
     plot = plotter("evosim.reports.replay_plots", "plot_causal", (table, name)) if plots else None
     write_report_files(out, tables, md, plot)
     return table
+
+
+def is_replay(manifest: dict) -> bool:
+    """Whether a folder's manifest (``experiment.json``) is a replay's."""
+    return manifest.get("kind") == "replay"
+
+
+def branches_of(manifest: dict) -> list[Branch]:
+    """The branches a replay's manifest records (as :class:`Branch`, for :func:`collect`)."""
+    out = []
+    for b in manifest["branches"]:
+        parts = str(b["key"]).split("/")
+        arm, rep = (
+            (parts[0], int(parts[1].removeprefix("rep-"))) if len(parts) == 3 else (None, None)
+        )
+        out.append(Branch(str(b["key"]), Path(b["run"]), arm, rep, int(b["seed"]), str(b["clade"]),
+                          int(b["tick"]), str(b["moment"]), str(b["label"])))  # fmt: skip
+    return out
+
+
+def report_folder(folder: Path, manifest: dict, out: Path, plots: bool = True) -> str:
+    """``evosim report REPLAY``: the report of a replay folder from the futures finished so far
+    (written into ``out``); returns its Markdown, which says how many futures are missing."""
+    branches = branches_of(manifest)
+    reliefs = list(manifest["reliefs"])
+    n, horizon = int(manifest["futures"]), int(manifest["horizon"])
+    min_pop = (manifest.get("spec") or {}).get("min_clade_population")
+    futures = collect(folder.resolve(), branches, reliefs, n, horizon, min_pop)
+    planned = len(branches) * (len(reliefs) + 1) * n
+    table = write_report(out, str(manifest["name"]), branches, futures, horizon, plots, planned)
+    return markdown(str(manifest["name"]), table, branches, futures, horizon, planned)

@@ -52,6 +52,14 @@ def test_branched_futures_are_the_reseeded_branches_of_the_checkpoint(tmp_path, 
     more = BranchedFutures(checkpoint, reseeds=[1, 2, 3], ticks=TICKS)
     p = prepare(more, out).plan
     assert [t.reseed for t in p.finished] == [1, 2] and [t.reseed for t in p.todo] == [3]
+    # `evosim report` has no report of a batch of futures: one paragraph, exit 2, nothing written
+    from click.testing import CliRunner
+
+    from evosim.cli.experiment import report as report_cmd
+
+    res = CliRunner().invoke(report_cmd, [str(out)])
+    assert res.exit_code == 2 and "kind 'futures', which has no report of its own" in res.output
+    assert not (out / "report").exists()
 
 
 def test_branched_futures_refuse_what_cannot_be_a_future(tmp_path, checkpoint):

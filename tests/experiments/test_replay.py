@@ -324,6 +324,16 @@ def test_a_replay_runs_resumes_and_writes_its_causal_table(source, tmp_path):
     res = CliRunner().invoke(replay_cmd, args)
     assert "4 of 4 futures finished (1 ran, 3 skipped)" in res.output, res.output
     assert {f: (lost / f).read_bytes() for f in before} == before
+    # `evosim report` on the folder: the same table; with a future lost, the finished ones, said so
+    from evosim.cli.experiment import report as report_cmd
+
+    res = CliRunner().invoke(report_cmd, [str(out), "--no-plots"])
+    assert res.exit_code == 0 and "Partial" not in res.output, res.output
+    assert (out / "report" / "causal.csv").read_bytes() == (out / "causal.csv").read_bytes()
+    shutil.rmtree(lost)
+    res = CliRunner().invoke(report_cmd, [str(out), "--out", str(tmp_path / "r2"), "--no-plots"])
+    assert res.exit_code == 0 and "**Partial:** 3 of the 4 futures have finished" in res.output
+    assert len(pd.read_csv(tmp_path / "r2" / "futures.csv")) == 3
     other = spec_file(tmp_path, SPEC.replace("horizon: 40", "horizon: 50"), "other.yaml")
     res = CliRunner().invoke(replay_cmd, [str(other), *args[1:]])
     assert res.exit_code == 2 and "different horizon" in res.output, res.output
