@@ -101,7 +101,7 @@ class Replay:
         effect) or anything else is refused."""
         out = Path(out)
         s = self.spec
-        reliefs = {r.name: r.effect.model_dump(mode="json", exclude_none=True) for r in s.reliefs}
+        reliefs = {r.name: r.effect_data() for r in s.reliefs}
         new: dict[str, Any] = {
             "evosim_version": __version__,
             "kind": self.kind,

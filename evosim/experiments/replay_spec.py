@@ -40,28 +40,42 @@ class ReliefConfig(Strict):
         "fire, sociality, childhood, lifespan, models are compared with the report's rule-based labels",
         pattern=NAME_PATTERN,
     )
-    effect: EffectConfig = Field(
+    effect: EffectConfig | list[EffectConfig] = Field(
         ...,
-        description="what the relief does (an intervention's effect; kinds manipulators, fire_substitute, "
-        "gene_bounds, population_boost)",
+        description="what the relief does: an intervention's effect (kinds manipulators, fire_substitute, "
+        "gene_bounds, population_boost), or a list of them applied together (e.g. hands and a fire "
+        "substitute: a bottleneck that is a conjunction)",
     )
+
+    def effects(self) -> list[EffectConfig]:
+        """The relief's effects (one, or those of its list), in order."""
+        return list(self.effect) if isinstance(self.effect, list) else [self.effect]
+
+    def effect_data(self) -> dict | list[dict]:
+        """The effect as plain data (a list for a list), as the replay's manifest records it."""
+        data = [e.model_dump(mode="json", exclude_none=True) for e in self.effects()]
+        return data if isinstance(self.effect, list) else data[0]
 
     @model_validator(mode="after")
     def _kind(self):
         if self.name == "none":
             raise ValueError("`none` names the unrelieved futures; give the relief another name")
-        if self.effect.kind not in RELIEF_KINDS:
-            raise ValueError(
-                f"effect kind '{self.effect.kind}' acts on the whole world, not on the clade; a relief is "
-                f"one of {', '.join(RELIEF_KINDS)}"
-            )
+        if not self.effects():
+            raise ValueError("a list of effects needs at least one")
+        for e in self.effects():
+            if e.kind not in RELIEF_KINDS:
+                raise ValueError(
+                    f"effect kind '{e.kind}' acts on the whole world, not on the clade; a relief is "
+                    f"one of {', '.join(RELIEF_KINDS)}"
+                )
         return self
 
 
 #: The reliefs of a replay file without ``reliefs`` (docs/replay.md): hands at the hard-paths level
 #: and cost (effective dexterity 0.8, the dexterity upkeep at 0.8), a fire substitute, and the
 #: soft relief of the hard-paths experiment (lower bound 0.5) on each soft gene alone, and more
-#: models: a one-off population boost that doubles the clade's independent members.
+#: models: a one-off population boost that doubles the clade's independent members; and hands and
+#: a fire substitute together (the hard-paths experiment's ``both``).
 DEFAULT_RELIEFS: list[dict[str, Any]] = [
     {"name": "hands", "effect": {"kind": "manipulators", "level": 0.8}},
     {"name": "fire", "effect": {"kind": "fire_substitute"}},
@@ -69,6 +83,10 @@ DEFAULT_RELIEFS: list[dict[str, Any]] = [
     {"name": "childhood", "effect": {"kind": "gene_bounds", "gene": "childhood", "min": 0.5}},
     {"name": "lifespan", "effect": {"kind": "gene_bounds", "gene": "lifespan", "min": 0.5}},
     {"name": "models", "effect": {"kind": "population_boost", "share": 1.0}},
+    {
+        "name": "hands_fire",
+        "effect": [{"kind": "manipulators", "level": 0.8}, {"kind": "fire_substitute"}],
+    },
 ]
 
 
@@ -114,7 +132,8 @@ class ReplaySpec(Strict):
     horizon: int = _f(..., "ticks each future runs after its branch (H)", ge=1, le=MAX_TICKS)
     reliefs: list[ReliefConfig] = Field(
         default_factory=_default_reliefs,
-        description="the reliefs (default: hands, fire, sociality, childhood, lifespan, models; docs/replay.md)",
+        description="the reliefs (default: hands, fire, sociality, childhood, lifespan, models, hands_fire; "
+        "docs/replay.md)",
         min_length=1,
         max_length=MAX_RELIEFS,
     )

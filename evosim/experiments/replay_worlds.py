@@ -7,7 +7,7 @@ checks it). Only the run's length differs, and the interventions timed after
 the branch tick are left out of the past (they would never apply there, and
 ``evosim run`` refuses such a world). A future is the same config from the
 past's final checkpoint with ``--reseed K``: the interventions still due after
-the branch are kept, and a relief adds one intervention, applied at the first
+the branch are kept, and a relief adds one intervention per effect, applied at the first
 tick after the branch to the clade (``target: {founder: CLADE}``: the founding
 species and every species descended from it).
 """
@@ -42,16 +42,20 @@ def past_world(world: World, tick: int) -> World:
     return _with(world, tick, _due(world, 0, tick))
 
 
-def relief_intervention(relief: ReliefConfig, clade: str, tick: int) -> InterventionConfig:
-    """The intervention of a relief: its effect on ``clade`` at the first tick after the branch ``tick``."""
-    return InterventionConfig.model_validate(
-        {
-            "name": f"relief-{relief.name}",
-            "when": {"tick": tick + 1},
-            "target": {"founder": clade},
-            "effect": relief.effect.model_dump(exclude_none=True),
-        }
-    )
+def relief_interventions(relief: ReliefConfig, clade: str, tick: int) -> list[InterventionConfig]:
+    """The interventions of a relief: each of its effects on ``clade`` at the first tick after the
+    branch ``tick`` (in order, all named ``relief-<name>``)."""
+    return [
+        InterventionConfig.model_validate(
+            {
+                "name": f"relief-{relief.name}",
+                "when": {"tick": tick + 1},
+                "target": {"founder": clade},
+                "effect": e.model_dump(exclude_none=True),
+            }
+        )
+        for e in relief.effects()
+    ]
 
 
 def future_world(
@@ -60,5 +64,5 @@ def future_world(
     """A future's world: the source world to ``tick + horizon``, with ``relief`` (None: unrelieved)."""
     ivs = _due(world, tick + 1, tick + horizon)
     if relief is not None:
-        ivs.append(relief_intervention(relief, clade, tick))
+        ivs += relief_interventions(relief, clade, tick)
     return _with(world, tick + horizon, ivs)

@@ -69,6 +69,10 @@ def test_a_minimal_replay_file_gets_the_documented_reliefs(tmp_path):
          "reliefs", "acts on the whole world"),
         ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: none, effect: {kind: fire_substitute}}\n",
          "reliefs", "unrelieved"),
+        ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: a, effect: [{kind: fire_substitute},"
+         " {kind: food, amount: 1}]}\n", "reliefs", "acts on the whole world"),
+        ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: a, effect: []}\n", "reliefs",
+         "at least one"),
         ("name: r\nsource: exp\nhorizon: 9\nreliefs:\n  - {name: a, effect: {kind: fire_substitute}}\n"
          "  - {name: a, effect: {kind: fire_substitute}}\n", "", "unique"),
         ("name: r\nsource: exp\nhorizon: 9\nfuturez: 3\n", "futurez", "unknown key"),
@@ -211,6 +215,23 @@ def test_the_models_relief_copies_the_clade_once_after_the_branch(source, tmp_pa
     copied = [int(d.split("copied ")[1].split(" of ")[0]) for d in boost["details"]]
     members = [int(d.split(" of ")[1].split()[0]) for d in boost["details"]]
     assert sum(copied) == sum(members) > 0  # share 1: every independent member once
+
+
+def test_a_relief_of_several_effects_applies_them_together(source, tmp_path):
+    src = source / "control" / "rep-0"
+    b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
+    ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
+    spec = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n"))
+    relief = next(r for r in spec.reliefs if r.name == "hands_fire")
+    assert [e.kind for e in relief.effects()] == ["manipulators", "fire_substitute"]
+    assert [e["kind"] for e in relief.effect_data()] == ["manipulators", "fire_substitute"]
+    world = future_world(source_world(src), 120, 60, "swimmer", relief)
+    runner.branch(ckpt, world, tmp_path / "hf", ticks=125, reseed=1)
+    ev = load_run(tmp_path / "hf").events
+    got = ev[ev["details"].str.startswith("relief-hands_fire").fillna(False)]
+    assert list(got["tick"].unique()) == [121]
+    assert any("manipulators 0.8" in d for d in got["details"])
+    assert any("fire substitute" in d for d in got["details"])
 
 
 # ------------------------------------------------------------------ the table
