@@ -200,36 +200,34 @@ def test_futures_with_the_same_reseed_are_byte_identical_and_differ_between_rese
     assert set(granted["species"]) <= set(load_run(a).species.query("root == 1")["id"])
 
 
-def test_the_models_relief_copies_the_clade_once_after_the_branch(source, tmp_path):
+def _relieved_future(source: Path, tmp_path: Path, name: str) -> tuple[ReliefConfig, pd.DataFrame]:
+    """The default relief ``name``, and the events it logged in a future of the swimmer branched at
+    tick 120 (10 ticks)."""
     src = source / "control" / "rep-0"
     b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
     ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
     spec = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n"))
-    relief = next(r for r in spec.reliefs if r.name == "models")
+    relief = next(r for r in spec.reliefs if r.name == name)
     world = future_world(source_world(src), 120, 60, "swimmer", relief)
-    runner.branch(ckpt, world, tmp_path / "m", ticks=130, reseed=1)
-    run = load_run(tmp_path / "m")
-    boost = run.events[run.events["details"].str.startswith("relief-models").fillna(False)]
-    assert list(boost["tick"].unique()) == [121]
-    assert set(boost["species"]) <= set(run.species.query("root == 1")["id"])
+    runner.branch(ckpt, world, tmp_path / name, ticks=130, reseed=1)
+    run = load_run(tmp_path / name)
+    logged = run.events[run.events["details"].str.startswith(f"relief-{name}:").fillna(False)]
+    assert list(logged["tick"].unique()) == [121]  # the tick after the branch, to the clade only
+    assert set(logged["species"]) <= set(run.species.query("root == 1")["id"])
+    return relief, logged
+
+
+def test_the_models_relief_copies_the_clade_once_after_the_branch(source, tmp_path):
+    _, boost = _relieved_future(source, tmp_path, "models")
     copied = [int(d.split("copied ")[1].split(" of ")[0]) for d in boost["details"]]
     members = [int(d.split(" of ")[1].split()[0]) for d in boost["details"]]
     assert sum(copied) == sum(members) > 0  # share 1: every independent member once
 
 
 def test_a_relief_of_several_effects_applies_them_together(source, tmp_path):
-    src = source / "control" / "rep-0"
-    b = Branch("k", src, "control", 0, SEED, "swimmer", 120, "tick", "")
-    ckpt = _past(b, tmp_path / "past") / "checkpoints" / "ckpt-0000000120.json"
-    spec = read_replay(spec_file(tmp_path, "name: r\nsource: x\nhorizon: 5\n"))
-    relief = next(r for r in spec.reliefs if r.name == "hands_fire")
+    relief, got = _relieved_future(source, tmp_path, "hands_fire")
     assert [e.kind for e in relief.effects()] == ["manipulators", "fire_substitute"]
     assert [e["kind"] for e in relief.effect_data()] == ["manipulators", "fire_substitute"]
-    world = future_world(source_world(src), 120, 60, "swimmer", relief)
-    runner.branch(ckpt, world, tmp_path / "hf", ticks=125, reseed=1)
-    ev = load_run(tmp_path / "hf").events
-    got = ev[ev["details"].str.startswith("relief-hands_fire").fillna(False)]
-    assert list(got["tick"].unique()) == [121]
     assert any("manipulators 0.8" in d for d in got["details"])
     assert any("fire substitute" in d for d in got["details"])
 
