@@ -34,16 +34,39 @@ def test_a_signal_while_the_folder_is_set_up_removes_it(tmp_path, tiny_world, mo
     assert not (tmp_path / "run").exists()
 
 
+def _wait_for_evosims_handlers(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until the child catches SIGTERM (``evosim.cli`` installs its handlers first thing).
+
+    Before that the interpreter is still starting: Python's own handling would answer a signal
+    (a KeyboardInterrupt traceback, or death by SIGTERM) before any evosim code runs. On an idle
+    machine that is ~50 ms, so this never waits; under load it can outlast the smallest delays,
+    which then land at the first moment evosim can answer instead. Linux (/proc); elsewhere
+    the delay alone.
+    """
+    status = f"/proc/{proc.pid}/status"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            with open(status, encoding="ascii") as f:
+                caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            return
+        if caught >> (signal.SIGTERM - 1) & 1:
+            return
+        time.sleep(0.002)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("delay", [0.3, 0.6, 0.9, 1.3, 1.6, 2.2, 3.0])
 def test_a_signal_at_any_moment(tmp_path, sig, delay):
-    """From 0.3 s: before that the interpreter itself may still be starting (Python's own
-    handling, before any evosim code runs; about 50 ms on an idle machine, more under load)."""
+    """From 0.3 s after the start, or the first moment evosim handles signals if that is later
+    (:func:`_wait_for_evosims_handlers`: under load the interpreter may still be starting)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "evosim", "run", TINY_FILE, "--ticks", 3000, "--out", "r", "-q"]
     proc = subprocess.Popen(list(map(str, cmd)), cwd=tmp_path, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     time.sleep(delay)
+    _wait_for_evosims_handlers(proc)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=300)
     if proc.returncode == 0:  # the run finished before the signal: nothing to check
