@@ -103,12 +103,14 @@ def report(
     runs.csv, stuck_species.csv, summary.md, PNG plots). A sweep: per-sample
     outcomes (samples.csv) and SALib's sensitivity indices (sensitivity.csv).
     Both: the detections recomputed at other thresholds (thresholds.csv).
-    A replay: the causal table of the futures finished so far (causal.csv,
+    On drawn body plans, also which traits predict technology (trait_*.csv,
+    traits.md). A replay: the causal table of the futures finished so far (causal.csv,
     futures.csv, summary.md, causal.png). Prints the Markdown summary.
     """
     from evosim.reports import outcomes as rp
     from evosim.reports import sensitivity as sa
     from evosim.reports import thresholds as th
+    from evosim.reports import traits as tt
 
     out_path = Path(out) if out else Path(folder) / "report"
     if _other_folder(folder, out_path, out, no_plots):
@@ -128,7 +130,9 @@ def report(
         with writing(out_path, "--out" if out else "", folder=True):
             files = rp.write_report(rep, out_path, plots=not no_plots)
             files += th.write_thresholds(table, out_path, plots=not no_plots)
-        click.echo(rep.markdown)
+            more, traits_md = tt.write_traits(folder, out_path, rep.control, plots=not no_plots)
+            files += more
+        click.echo(rep.markdown + (f"\n{traits_md}" if traits_md else ""))
         for note in notes:
             click.echo(f"note: {note}", err=True)
         for note in rep.notes:  # mixed lengths or worlds: on stderr too, not only in summary.md

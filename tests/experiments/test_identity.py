@@ -33,6 +33,8 @@ def same(got: dict[str, str]) -> None:
 
 def test_experiment_run_folders_and_results_are_unchanged(tmp_path):
     same(fx.experiment(tmp_path))
+    # the same founders in every replicate: no traits to regress on, no trait files
+    assert not list((tmp_path / "exp" / "report").glob("trait*"))
 
 
 def test_an_extension_writes_the_run_folders_of_the_longer_experiment(tmp_path):

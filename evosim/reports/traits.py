@@ -1,0 +1,116 @@
+"""Which traits predict technology, in the report of an experiment on drawn body plans.
+
+When the founders' traits vary over an experiment's replicates (a world that
+draws its founders from a prior, ``worlds/tree_of_life.yaml``), ``evosim
+report`` adds :func:`evosim.analysis.traits.analyse_experiment`'s answer:
+
+- ``trait_hazards.csv``: per covariate (each founder gene's drawn mean and upper
+  bound, each gene's mean in the clade when it became intelligent), the Cox
+  hazard ratio of technology per 0.1 of it with its 95 % interval, in the
+  control arm and over every arm (stratified by arm);
+- ``trait_n.csv``: per arm, n = intelligent / technological clades with its
+  bootstrap interval over replicates;
+- ``trait_blocked.csv``: per arm, the intelligent clades a handless or an
+  aquatic founder would have blocked, and how many became technological;
+- ``trait_lineages.csv``: the intelligent clades themselves (the data of the fits);
+- ``trait_hazards.png``: the control arm's hazard ratios (a forest plot);
+- ``traits.md``: those tables in words (also printed by ``evosim report``).
+
+An experiment whose founders are the same in every replicate (earthlike) has
+nothing to regress on: no section, no files.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from evosim.analysis import traits as tr
+from evosim.config.load import load_world
+from evosim.io.files import atomic_write_text
+
+
+def varies(lineages: pd.DataFrame) -> bool:
+    """Whether some founder trait takes more than one value over the intelligent clades."""
+    cols = [c for c in lineages.columns if c.startswith("founder_")]
+    return any(lineages[c].nunique(dropna=True) > 1 for c in cols)
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
+
+
+def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
+    """The section of the report: n per arm, the control's hazard ratios, the blocked lineages."""
+    lines = [
+        "## Which traits predict technology (drawn body plans)",
+        "",
+        f"{len(res['lineages'])} intelligent clade(s) over every arm. Hazard ratio of technology per "
+        "0.1 of each trait, one Cox model per trait (lifelines; time from a clade's first "
+        "intelligence to its first technology, extinction and the run's end censoring); "
+        "`founder_` is the founding species' drawn mean (`_max`: its upper bound, the body "
+        "plan), `evolved_` the clade's mean when it became intelligent.",
+        "",
+        "| arm | replicates | intelligent | technological | n [95 %] |",
+        "|---|---|---|---|---|",
+    ]
+    for _, r in res["n"].iterrows():
+        lines.append(f"| `{r['arm']}` | {r['replicates']} | {r['intelligent']} | "
+                     f"{r['technological']} | {_f(r['n'])} [{_f(r['ci_low'])}, {_f(r['ci_high'])}] |")  # fmt: skip
+    lines += ["", f"Control arm (`{control}`):", "",
+              "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for _, r in res["hazards"].iterrows():
+        lines.append(f"| {r['covariate']} | {_f(r['hazard_ratio'])} [{_f(r['ci_low'])}, "
+                     f"{_f(r['ci_high'])}] | {_f(r['p'])} | {r['lineages']} | {r['events']} |")  # fmt: skip
+    if len(res["blocked"]):
+        lines += ["", "Intelligent clades a founder would have blocked (handless: dexterity bound "
+                  "below the highest gate; aquatic: mean habitat below 0.5), per arm:", "",
+                  "| group | arm | intelligent | technological | share |", "|---|---|---|---|---|"]  # fmt: skip
+        for _, r in res["blocked"].iterrows():
+            lines.append(f"| {r['group']} | `{r['arm']}` | {r['intelligent']} | "
+                         f"{r['technological']} | {_f(r['share'])} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def write_traits(
+    folder: str | Path, out: str | Path, control: str, plots: bool = True
+) -> tuple[list[Path], str]:
+    """Write the files of the module docstring into ``out`` when the founders vary.
+
+    A founder is ``handless`` when its dexterity bound is below the highest ``min_dexterity``
+    of the ladder (read from a run's ``config.yaml``).
+
+    Returns:
+        The files written and the Markdown section ("" and no file when the founders are the
+        same in every replicate, or no clade became intelligent).
+    """
+    res = tr.analyse_experiment(folder, control)
+    df = res["lineages"]
+    if not len(df) or not varies(df):
+        return [], ""
+    runs = tr.experiment_runs(folder)
+    ladder = load_world(Path(runs[0][2]) / "config.yaml").technology.ladder
+    res["blocked"] = tr.blocked_effects(df, max((m.min_dexterity for m in ladder), default=0.0))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    hazards = pd.concat([res["hazards"].assign(arms=control),
+                         res["hazards_all_arms"].assign(arms="all (strata)")], ignore_index=True)  # fmt: skip
+    tables = {"trait_hazards.csv": hazards, "trait_n.csv": res["n"],
+              "trait_blocked.csv": res["blocked"], "trait_lineages.csv": df}  # fmt: skip
+    files = []
+    for name, t in tables.items():
+        atomic_write_text(out / name, t.to_csv(index=False))
+        files.append(out / name)
+    md = markdown(res, control)
+    if plots:
+        from evosim.reports.traits_plots import plot_hazards  # matplotlib only to plot
+
+        png = plot_hazards(res["hazards"], out / "trait_hazards.png", control)
+        files.append(png)
+        md += f"\n![trait hazards]({png.name})\n"
+    atomic_write_text(out / "traits.md", md)
+    files.append(out / "traits.md")
+    return files, md

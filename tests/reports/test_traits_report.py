@@ -1,0 +1,71 @@
+"""``evosim report`` on an experiment of drawn body plans: which traits predict technology."""
+
+from __future__ import annotations
+
+import pandas as pd
+from click.testing import CliRunner
+
+from evosim.analysis import traits
+from evosim.cli.experiment import experiment as experiment_cmd
+from evosim.cli.experiment import report as report_cmd
+
+WORLD = """\
+name: drawn
+world: {width: 32, height: 32}
+species: []
+founders:
+  count: 3
+  prior:
+    name: f
+    count: 60
+    adult: true
+    genes:
+      dexterity: {mean: {uniform: [0.0, 1.0]}, max: {uniform: [0.2, 1.0]}}
+      habitat: {mean: {choice: [0.1, 0.9]}}
+      brain: {mean: 0.5, min: 0.45}
+detectors: {brain_threshold: 0.3, min_population: 5}
+output: {sample_every: 5}
+"""
+SPEC = """\
+name: drawn_exp
+world: drawn.yaml
+ticks: 120
+replicates: 3
+seed: 5
+arms:
+  - name: control
+  - name: hands
+    interventions:
+      - name: grant
+        when: {trigger: intelligent}
+        target: {selector: {dexterity: {max: 0.6}}}
+        effect: {kind: manipulators, level: 0.8}
+"""
+
+
+def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp_path):
+    (tmp_path / "drawn.yaml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "exp.yaml").write_text(SPEC, encoding="utf-8")
+    out = tmp_path / "exp"
+    r = CliRunner().invoke(experiment_cmd, [str(tmp_path / "exp.yaml"), "--out", str(out),
+                                            "--workers", "1", "-q"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(report_cmd, [str(out)])
+    assert r.exit_code == 0, r.output
+    assert "## Which traits predict technology (drawn body plans)" in r.output
+    rep = out / "report"
+    for name in ("trait_hazards.csv", "trait_n.csv", "trait_blocked.csv", "trait_lineages.csv",
+                 "traits.md", "trait_hazards.png"):  # fmt: skip
+        assert (rep / name).is_file(), name
+    # the files are analyse_experiment's tables
+    want = traits.analyse_experiment(out)
+    lineages = pd.read_csv(rep / "trait_lineages.csv")
+    assert len(lineages) == len(want["lineages"]) > 0
+    assert lineages["founder_dexterity"].nunique() > 1  # each replicate drew its own founders
+    n = pd.read_csv(rep / "trait_n.csv")
+    assert list(n["arm"]) == ["control", "hands"] and (n["replicates"] == 3).all()
+    assert n["intelligent"].tolist() == want["n"]["intelligent"].tolist()
+    hz = pd.read_csv(rep / "trait_hazards.csv")
+    assert set(hz["arms"]) == {"control", "all (strata)"}
+    assert set(hz["covariate"]) == set(traits.default_covariates(want["lineages"]))
+    assert (rep / "traits.md").read_text(encoding="utf-8") in r.output
