@@ -33,6 +33,7 @@ from evosim.analysis.outcomes import (
     classify,
 )
 from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, survival_table
+from evosim.analysis.whether import whether_or_when
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import discover
 from evosim.experiments.task import finished_summary
@@ -110,6 +111,7 @@ def build_report(
                  notes, n_boot, seed, th=th)  # fmt: skip
     rep.horizons = default_horizons(float(runs_df["horizon"].max()))
     rep.survival = survival_table(runs_df, clades_df, arms, control, rep.horizons)
+    rep.whether = whether_or_when(clades_df, arms, control)
     horizon = int(runs_df["horizon"].max())
     rep.n_by_tick = n_by_tick(clades_df, arms, horizon, n_boot, seed)
     # a plateau of the counts is no plateau while clades are still climbing (the horizon warning)
@@ -161,11 +163,13 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 #: The tables of the report written as they are, by file (results.csv is written with n(T)).
 TABLES = {"runs.csv": "runs", "stuck_species.csv": "stuck", "clades.csv": "clades",
-          "trajectories.csv": "trajectories", "survival.csv": "survival"}  # fmt: skip
+          "trajectories.csv": "trajectories", "survival.csv": "survival",
+          "whether_when.csv": "whether"}  # fmt: skip
 
 
 def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]:
-    """Write results.csv, runs.csv, stuck_species.csv, clades.csv, trajectories.csv, survival.csv, summary.md, PNGs.
+    """Write results.csv, the :data:`TABLES` (runs, stuck species, clades, trajectories, survival,
+    whether or when), summary.md and the PNGs.
 
     Returns:
         The files written.

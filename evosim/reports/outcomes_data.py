@@ -31,6 +31,8 @@ class Report:
     markdown: str = ""
     #: survival.csv (:func:`evosim.analysis.survival.survival_table`)
     survival: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: whether_when.csv (:func:`evosim.analysis.whether.whether_or_when`)
+    whether: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the tick horizons of its RMST and incidences
     horizons: list[float] = field(default_factory=list)
     #: n(T) per arm (:func:`evosim.analysis.survival.n_by_tick`), and the tick from which it plateaued

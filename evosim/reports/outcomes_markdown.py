@@ -11,7 +11,7 @@ from evosim.reports import bottlenecks
 from evosim.reports.arm_metrics import CONDITIONAL, METRICS
 from evosim.reports.files import arm_table_head, intro
 from evosim.reports.outcomes_data import Report
-from evosim.reports.survival import fmt, horizon_warning, section
+from evosim.reports.survival import fmt, horizon_warning, section, whether_section
 
 #: the metrics the report leads with: the seed's quantity
 HEADLINE = (
@@ -95,6 +95,7 @@ def markdown(rep: Report) -> str:
     out += section(
         rep.survival, rep.clades, rep.arms, rep.control, rep.horizons, rep.th.plateau.describe()
     )
+    out += whether_section(rep.whether, rep.control)
     out += _clades(rep) + bottlenecks.section(rep)
     if rep.notes:
         out += ["", "## Notes", ""] + [f"- {x}" for x in rep.notes]

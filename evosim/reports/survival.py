@@ -174,3 +174,31 @@ def section(table: pd.DataFrame, clades: pd.DataFrame, arms: list[str], control:
                 "n at the horizon are censored values, not outcomes; extend the experiment (a larger `ticks`, "
                 "`evosim experiment`) until the curves plateau.", ""] + [f"- {w}" for w in warn]  # fmt: skip
     return out
+
+
+def whether_section(table: pd.DataFrame, control: str) -> list[str]:
+    """The "Whether or when" section: per intervention and clade, the verdict and its tests."""
+    if not len(table):
+        return []
+    out = [
+        "",
+        "### Whether or when, per intervention and founding clade",
+        "",
+        f"Among the replicates in which the clade became intelligent: the share technological by the "
+        f"end, arm minus `{control}`, with Newcombe's 95 % interval (*whether*), and the log-rank test and "
+        "the Cox hazard ratio of the time from intelligence to technology, stratified by seed "
+        '(*when*; > 1 sooner). "Whether" is read at the horizon: it is the answer only where the '
+        "horizon is at the plateau (see the censoring section). whether_when.csv has every number.",
+        "",
+        "| arm | clade | technological / intelligent | control | difference [95 %] | hazard ratio [95 %] "
+        "| log-rank p | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        out.append(
+            f"| `{r['arm']}` | {r['clade']} | {r['technological']} / {r['intelligent']} | "
+            f"{r['control_technological']} / {r['control_intelligent']} | {r['diff']:+.2f} "
+            f"[{r['diff_low']:+.2f}, {r['diff_high']:+.2f}] | {fmt(r['hr'])} [{fmt(r['hr_low'])}, "
+            f"{fmt(r['hr_high'])}] | {fmt(r['logrank_p'])} | **{r['verdict']}** |"
+        )
+    return out
