@@ -297,10 +297,25 @@ def write_manifest(exp: Experiment, out: str | os.PathLike) -> dict:
     return new
 
 
+def _scan(folder: Path, arm: str, seeds: list[int]) -> list[dict]:
+    """The run folders ``<arm>/rep-<k>/`` of ``folder`` as manifest runs (seed from ``seeds``)."""
+    runs = []
+    for rep in sorted((folder / arm).glob("rep-*")):
+        m = re.fullmatch(r"rep-(\d+)", rep.name)
+        if rep.is_dir() and m:
+            k = int(m.group(1))
+            seed = seeds[k] if k < len(seeds) else None
+            runs.append({"arm": arm, "replicate": k, "seed": seed, "folder": f"{arm}/{rep.name}",
+                         "path": rep})  # fmt: skip
+    return runs
+
+
 def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
     """(name, arms, control, runs) of an experiment folder.
 
-    Read from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``.
+    Read from ``experiment.json`` or by scanning ``<arm>/rep-<k>/``. An arm that an earlier part
+    of the experiment ran but the last part left out (its ``arm_history``) is reported too, after
+    the others, with the run folders it has.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -311,6 +326,11 @@ def discover(folder: str | Path) -> tuple[str, list[str], str, list[dict]]:
             m = json.loads(mpath.read_text(encoding="utf-8"))
             arms = [a["name"] for a in m["arms"]]
             runs = [dict(r, path=folder / r["folder"]) for r in m["runs"]]
+            seeds = m.get("seeds", {}).get("replicates", [])
+            for arm in _arm_history(m):  # arms left out by the last part: their runs are still here
+                if arm not in arms and _scan(folder, arm, seeds):
+                    arms.append(arm)
+                    runs += _scan(folder, arm, seeds)
             return m.get("name", folder.name), arms, control_of(arms, m.get("control")), runs
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ConfigError(f"{mpath}: not a readable experiment manifest ({exc})") from None

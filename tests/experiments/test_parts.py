@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from evosim.cli.experiment import experiment as experiment_cmd
+from evosim.experiments.manifest import discover
 from tests.experiments.identity import regenerate as fx
 
 LOGS = ("timeseries.csv", "species.csv", "events.csv", "config.yaml")
@@ -30,6 +32,13 @@ def test_an_arm_left_out_of_an_extension_is_extended_when_it_comes_back(tmp_path
     out = tmp_path / "exp"
     _run(both, out, 30)  # part 1: both arms to 30
     _run(control, out, 60)  # part 2: the control alone extended to 60
+    # between the parts the report still reads the left-out arm, with its runs as they are
+    name, arms, control_arm, runs = discover(out)
+    assert arms == ["control", "hands"] and control_arm == "control"
+    hands = sorted((r["replicate"], r["folder"]) for r in runs if r["arm"] == "hands")
+    assert hands == [(0, "hands/rep-0"), (1, "hands/rep-1")]
+    seeds = json.loads((out / "experiment.json").read_text(encoding="utf-8"))["seeds"]
+    assert [r["seed"] for r in runs if r["arm"] == "hands"] == seeds["replicates"]
     said = _run(both, out, 60)  # part 3: the arms again, at the folder's horizon
     assert "2 extended" in said and "2 skipped" in said
     fresh = tmp_path / "fresh"
