@@ -22,7 +22,6 @@ nothing to regress on: no section, no files.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -30,16 +29,13 @@ import pandas as pd
 from evosim.analysis import traits as tr
 from evosim.config.load import load_world
 from evosim.io.files import atomic_write_text
+from evosim.reports.survival import fmt
 
 
 def varies(lineages: pd.DataFrame) -> bool:
     """Whether some founder trait takes more than one value over the intelligent clades."""
     cols = [c for c in lineages.columns if c.startswith("founder_")]
     return any(lineages[c].nunique(dropna=True) > 1 for c in cols)
-
-
-def _f(x: float, digits: int = 2) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
 def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
@@ -58,20 +54,20 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
     ]
     for _, r in res["n"].iterrows():
         lines.append(f"| `{r['arm']}` | {r['replicates']} | {r['intelligent']} | "
-                     f"{r['technological']} | {_f(r['n'])} [{_f(r['ci_low'])}, {_f(r['ci_high'])}] |")  # fmt: skip
+                     f"{r['technological']} | {fmt(r['n'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}] |")  # fmt: skip
     lines += ["", f"Control arm (`{control}`):", "",
               "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
               "|---|---|---|---|---|"]  # fmt: skip
     for _, r in res["hazards"].iterrows():
-        lines.append(f"| {r['covariate']} | {_f(r['hazard_ratio'])} [{_f(r['ci_low'])}, "
-                     f"{_f(r['ci_high'])}] | {_f(r['p'])} | {r['lineages']} | {r['events']} |")  # fmt: skip
+        lines.append(f"| {r['covariate']} | {fmt(r['hazard_ratio'])} [{fmt(r['ci_low'])}, "
+                     f"{fmt(r['ci_high'])}] | {fmt(r['p'])} | {r['lineages']} | {r['events']} |")  # fmt: skip
     if len(res["blocked"]):
         lines += ["", "Intelligent clades a founder would have blocked (handless: dexterity bound "
                   "below the highest gate; aquatic: mean habitat below 0.5), per arm:", "",
                   "| group | arm | intelligent | technological | share |", "|---|---|---|---|---|"]  # fmt: skip
         for _, r in res["blocked"].iterrows():
             lines.append(f"| {r['group']} | `{r['arm']}` | {r['intelligent']} | "
-                         f"{r['technological']} | {_f(r['share'])} |")  # fmt: skip
+                         f"{r['technological']} | {fmt(r['share'])} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -336,7 +336,7 @@ def gather_agents(a, rows, m, spare):
     Each one-dimensional field is permuted in place through the bytes of ``spare`` (the
     population's spare genome, same shape as ``a.genome``), then the genome rows are copied
     into ``spare`` itself: the caller swaps ``a.genome`` and ``spare`` afterwards. One call
-    instead of one per field (:func:`gather_rows`, :func:`take_rows`): the same copies.
+    instead of one per field: the same copies.
     """
     raw = spare.reshape(-1).view(np.uint8)
     _permute(a.id, rows, m, raw)  # one field per statement (see sense_and_move)
@@ -355,31 +355,6 @@ def gather_agents(a, rows, m, spare):
         k = ix(rows[j])
         for c in range(N_GENES):
             spare[j, c] = genome[k, c]
-
-
-@kernel(parallel=True)
-def gather_rows(arr, rows, m, buf):
-    """``arr[:m] = arr[rows[:m]]`` through ``buf`` (same dtype, size >= m): no allocation."""
-    for j in nb.prange(m):
-        buf[j] = arr[ix(rows[j])]
-    for j in nb.prange(m):
-        arr[j] = buf[j]
-
-
-@kernel(parallel=True)
-def take_rows(src, rows, m, dst):
-    """``dst[:m] = src[rows[:m]]`` for 2-D arrays (rows of genes)."""
-    g = src.shape[1]
-    if g == N_GENES:  # the genome: a constant trip count, which LLVM unrolls
-        for j in nb.prange(m):
-            k = ix(rows[j])
-            for c in range(N_GENES):
-                dst[j, c] = src[k, c]
-        return
-    for j in nb.prange(m):
-        k = ix(rows[j])
-        for c in range(g):
-            dst[j, c] = src[k, c]
 
 
 @kernel
