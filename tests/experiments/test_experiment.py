@@ -77,20 +77,6 @@ def outputs(folder: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """A loopback LocalCluster of 2 worker processes, shared by this module's tests."""
-    from dask.distributed import LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
 # --------------------------------------------------------------- no cluster
 def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
     seeds = derive_seeds(11, 6)

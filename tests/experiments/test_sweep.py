@@ -70,20 +70,6 @@ def spec_text(sweep: str, ticks: int = 40, extra: str = "") -> str:
     return f"name: tinysweep\nworld: tiny.yaml\nseed: 11\nticks: {ticks}\n{extra}{sweep}"
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """A loopback LocalCluster of 2 worker processes, shared by this module's tests."""
-    from dask.distributed import LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
 def mtimes(folder: Path) -> dict[Path, int]:
     return {
         p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file() and ".lock" not in p.name
