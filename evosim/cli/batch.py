@@ -156,7 +156,7 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     s = exp.spec
     head = (f"experiment '{s.name}': {len(exp.arms)} arm(s) x {len(exp.seeds)} replicate(s) of {s.ticks} ticks "
             f"({', '.join(exp.arms)}; control: {exp.control})"
-            + (f", branching at tick {s.branch_tick}" if s.branch_tick is not None else ""))  # fmt: skip
+            + _branching(s))  # fmt: skip
     out_path, prep = prepare(design, out, head, exp.notes)  # refuses a spec with a sweep block
     p = prep.plan
     n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
@@ -175,6 +175,13 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     execute(design, prep, out_path, bool(out), cluster, quiet, label, again)
 
 
+def _branching(s: Any) -> str:
+    """How the arms share a past, for the experiment's head line."""
+    if s.branch_tick == "auto":
+        return ", sharing each replicate's past until an arm's interventions first apply"
+    return f", branching at tick {s.branch_tick}" if s.branch_tick is not None else ""
+
+
 def experiment_plan(exp: Any, p: Any, cost: str) -> None:
     """``evosim experiment --dry-run``: the seeds, the runs to make or extend, the estimate."""
     for k, seed in enumerate(exp.seeds):
@@ -186,6 +193,11 @@ def experiment_plan(exp: Any, p: Any, cost: str) -> None:
             click.echo(f"to run: {t.folder}")
     if p.todo:
         click.echo(f"estimate: {len(p.todo)} replicate(s) to run, {cost} {cost_source()}")
+        if exp.spec.branch_tick == "auto":
+            click.echo(
+                "(an upper bound: it counts every arm from tick 0, and with branch_tick auto "
+                "the arms compute each replicate's past once, up to where they first fire)"
+            )
 
 
 def experiment_cost(p: Any, workers: int | None) -> str:

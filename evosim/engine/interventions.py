@@ -138,27 +138,58 @@ class Interventions:
                 (:func:`evosim.engine.kernels.life.tally`); None before the first tick.
         """
         for k, iv in enumerate(self.specs):
-            w = iv.when
-            if w.tick is not None or w.every is not None:
-                every = w.every
-                due = (
-                    t == w.tick if every is None else (t >= w.start and (t - w.start) % every == 0)
-                )
-                if due:
-                    self.apply(t, k, select(self.species, iv.target))
+            hits = self._due(t, k, reached_now, adults, gated)
+            if hits is None:
                 continue
-            hits = [
-                sid
-                for sid in self._triggered(t, k, w, reached_now, adults, gated)
-                if not (w.once and sid in self.fired[k])
-            ]
-            if not hits:
-                continue
-            matching = set(select(self.species, iv.target))
-            hits = [sid for sid in hits if sid in matching]
-            if hits:
+            if iv.when.tick is None and iv.when.every is None:  # a trigger: fires once per species
                 self.fired[k].update(hits)
-                self.apply(t, k, hits)
+            self.apply(t, k, hits)
+
+    def due(
+        self,
+        t: int,
+        reached_now: list[tuple[int, str]],
+        adults: np.ndarray | None = None,
+        gated: np.ndarray | None = None,
+    ) -> list[str]:
+        """The interventions that would apply at the end of tick ``t``, applying none of them.
+
+        A shadow of :meth:`update` (arguments as there): it changes nothing, so a run without
+        these interventions can tell where a run with them would first leave its path
+        (``branch_tick: auto``). Not for trigger ``gated``, whose record of runs below the gate
+        changes before it fires (the experiment refuses that pairing).
+        """
+        return [
+            iv.name
+            for k, iv in enumerate(self.specs)
+            if self._due(t, k, reached_now, adults, gated) is not None
+        ]
+
+    def _due(
+        self,
+        t: int,
+        k: int,
+        reached_now: list[tuple[int, str]],
+        adults: np.ndarray | None,
+        gated: np.ndarray | None,
+    ) -> list[int] | None:
+        """Intervention ``k`` at the end of tick ``t``: the species it applies to now (a timed one
+        may apply to none, and logs that), or None if it does not apply."""
+        iv = self.specs[k]
+        w = iv.when
+        if w.tick is not None or w.every is not None:
+            every = w.every
+            due = t == w.tick if every is None else (t >= w.start and (t - w.start) % every == 0)
+            return select(self.species, iv.target) if due else None
+        hits = [
+            sid
+            for sid in self._triggered(t, k, w, reached_now, adults, gated)
+            if not (w.once and sid in self.fired[k])
+        ]
+        if not hits:
+            return None
+        matching = set(select(self.species, iv.target))
+        return [sid for sid in hits if sid in matching] or None
 
     def _gated(
         self, t: int, k: int, w: Any, adults: np.ndarray | None, gated: np.ndarray | None

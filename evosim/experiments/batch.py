@@ -25,6 +25,7 @@ from typing import Any
 from evosim.errors import ConfigError
 from evosim.experiments.design import Design
 from evosim.experiments.manifest import save_manifest
+from evosim.experiments.shared_past import ensure_base
 from evosim.experiments.task import RunTask, ensure_run, finished_summary, needs_extension
 
 OnDone = Callable[[dict | None, "Outcome"], None]
@@ -174,7 +175,7 @@ def run_batch(tasks: list[RunTask], cluster: Cluster, outcome: Outcome,
     a batch stopped part-way has finished a prefix of it: a design lists its tasks in the order
     whose prefixes are most useful (replicate-major for an experiment: whole replicates of
     every arm). A task with a ``base`` waits for the base's task, submitted once for all that
-    share it, ahead of every task. A failed task (an exception in it) is recorded without
+    share it, just ahead of the first of them. A failed task (an exception in it) is recorded without
     stopping the others; ``on_done`` is called after each task with its result (None for a
     failure).
     """
@@ -184,10 +185,11 @@ def run_batch(tasks: list[RunTask], cluster: Cluster, outcome: Outcome,
     n = len(tasks)
     with cluster.client() as client:
         bases: dict[str, Any] = {}
-        for t in tasks:
-            if t.base is not None and t.base.folder not in bases:
+        for i, t in enumerate(tasks):
+            if t.base is not None and t.base.folder not in bases:  # just ahead of its first branch
+                run = ensure_base if t.base.watch is not None else ensure_run
                 bases[t.base.folder] = client.submit(
-                    ensure_run, t.base, key=_key(tag, t.base), priority=n + 1
+                    run, t.base, key=_key(tag, t.base), priority=2 * (n - i) + 1
                 )
         futures = [
             client.submit(
@@ -195,7 +197,7 @@ def run_batch(tasks: list[RunTask], cluster: Cluster, outcome: Outcome,
                 t,
                 bases.get(t.base.folder) if t.base else None,
                 key=_key(tag, t),
-                priority=n - i,
+                priority=2 * (n - i),
             )  # fmt: skip
             for i, t in enumerate(tasks)
         ]

@@ -28,6 +28,7 @@ from evosim.config.load import (
 from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import check_out, run_folder
+from evosim.experiments.shared_past import base_tasks
 from evosim.experiments.spec import Experiment, ExperimentSpec, read_spec
 from evosim.experiments.task import BASE_DIR, RunTask
 
@@ -71,16 +72,13 @@ def _check_interventions(exp_path: Path, node: Any, i: int, spec: ExperimentSpec
                 f"window {iv.when.window} is not shorter than the {spec.ticks} ticks each replicate runs, "
                 f"so trigger {iv.when.trigger} could never fire"
             )
-        if (
-            spec.branch_tick is not None
-            and iv.when.tick is not None
-            and iv.when.tick <= spec.branch_tick
-        ):
+        fixed = spec.fixed_branch
+        if fixed is not None and iv.when.tick is not None and iv.when.tick <= fixed:
             raise ConfigError(
                 f"{locate(exp_path, ('arms', i, 'interventions', j, 'when', 'tick'), node)}: "
-                f"tick {iv.when.tick} is not after branch_tick {spec.branch_tick}, "
+                f"tick {iv.when.tick} is not after branch_tick {fixed}, "
                 f"so it would never apply in the arm (the first tick an arm runs is "
-                f"{spec.branch_tick + 1})"
+                f"{fixed + 1})"
             )
 
 
@@ -147,13 +145,13 @@ def load_experiment(path: str | os.PathLike, ticks: int | None = None) -> Experi
             where = f"{locate(p, ('arms', i, 'interventions'), node)}: arm '{arm.name}'"
             raise ConfigError(validation_message(exc, where, None)) from None
         _check_interventions(p, node, i, spec)
-        if spec.branch_tick is not None:
+        if spec.fixed_branch is not None:
             changed = [k for k in TICK0_KEYS if _get(data, k) != _get(base_data, k)]
             if changed:
                 raise ConfigError(
                     f"{at} changes {', '.join(changed)}, which only act at tick 0, but every arm continues the shared "
-                    f"base from branch_tick {spec.branch_tick}; move these overrides to the common `overrides` or drop "
-                    f"branch_tick"
+                    f"base from branch_tick {spec.fixed_branch}; move these overrides to the common "
+                    f"`overrides` or drop branch_tick"
                 )
         arms[arm.name] = w
     seeds = derive_seeds(spec.seed, spec.replicates)
@@ -164,7 +162,7 @@ def load_experiment(path: str | os.PathLike, ticks: int | None = None) -> Experi
 
 def _notes(spec: ExperimentSpec) -> list[str]:
     """Warnings about triggers that a branch tick makes blind to events before it."""
-    if spec.branch_tick is None:
+    if spec.fixed_branch is None:  # none, or auto: each arm leaves the base before it fires
         return []
     out = []
     for arm in spec.arms:
@@ -177,9 +175,9 @@ def _notes(spec: ExperimentSpec) -> list[str]:
                 )
                 out.append(
                     f"arm '{arm.name}': intervention '{iv.name}' (trigger {iv.when.trigger}) only sees species that "
-                    f"{what} after branch_tick {spec.branch_tick}; those that did "
+                    f"{what} after branch_tick {spec.fixed_branch}; those that did "
                     f"so in the shared base are not targeted "
-                    f"(add a `when: {{tick: {spec.branch_tick + 1}}}` intervention "
+                    f"(add a `when: {{tick: {(spec.fixed_branch or 0) + 1}}}` intervention "
                     f"for them, or drop branch_tick: "
                     f"arms sharing a seed are identical until an intervention first fires)"
                 )
@@ -193,7 +191,7 @@ def _build_once(exp: Experiment) -> None:
     """
     from evosim.engine.sim import Simulation  # numba: loaded by the tasks, not by reading a spec
 
-    starts = {"base": exp.base} if exp.spec.branch_tick is not None else exp.arms
+    starts = {"base": exp.base} if exp.spec.fixed_branch is not None else exp.arms
     seen: set[str] = set()
     for name, w in starts.items():
         key = json.dumps(
@@ -216,7 +214,9 @@ class ArmsReplicates:
 
     Replicate ``k`` of ``arm`` runs in ``OUT/<arm>/rep-<k>`` with the ``k``-th derived seed, the
     same in every arm. With ``branch_tick`` each replicate first runs a shared base
-    ``OUT/_base/rep-<k>`` to that tick, and every arm branches from the base's final checkpoint.
+    ``OUT/_base/rep-<k>`` to that tick, and every arm branches from the base's final checkpoint;
+    with ``branch_tick: auto`` the base runs the horizon and each arm branches where it would
+    first leave it (:mod:`evosim.experiments.shared_past`).
     """
 
     exp: Experiment
@@ -228,12 +228,15 @@ class ArmsReplicates:
         so an experiment stopped part-way holds whole replicates: pairs across the arms)."""
         s, exp = self.exp.spec, self.exp
         bases: dict[int, RunTask] = {}
-        if s.branch_tick is not None:
-            every = min(s.every, s.branch_tick)
+        branching = list(exp.arms)
+        if s.branch_tick == "auto":
+            bases, branching = base_tasks(exp, out)
+        elif s.fixed_branch is not None:
+            every = min(s.every, s.fixed_branch)
             world = world_to_dict(exp.base)
             for k, seed in enumerate(exp.seeds):
                 folder = str(out / run_folder(BASE_DIR, k))
-                bases[k] = RunTask(folder, world, seed, s.branch_tick, every, BASE_DIR, k)
+                bases[k] = RunTask(folder, world, seed, s.fixed_branch, every, BASE_DIR, k)
         return [
             RunTask(
                 str(out / run_folder(arm, k)),
@@ -243,7 +246,7 @@ class ArmsReplicates:
                 s.every,
                 arm,
                 k,
-                base=bases.get(k),
+                base=bases.get(k) if arm in branching else None,
             )  # fmt: skip
             for k, seed in enumerate(exp.seeds)
             for arm, w in exp.arms.items()

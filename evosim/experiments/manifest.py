@@ -68,7 +68,7 @@ def manifest(exp: Experiment) -> dict:
         "branch_tick": s.branch_tick,
         "checkpoint_every": s.every,
         "seeds": {"root": s.seed, "derivation": SEED_DERIVATION, "replicates": exp.seeds},
-        "base_fingerprint": fingerprint(exp.base, s.branch_tick or s.ticks),
+        "base_fingerprint": fingerprint(exp.base, s.fixed_branch or s.ticks),
         "arms": [{"name": a.name, "description": a.description, "fingerprint": fingerprint(exp.arms[a.name], s.ticks),
                   "interventions": [iv.name for iv in exp.arms[a.name].interventions]} for a in s.arms],
         "runs": [{"arm": a.name, "replicate": k, "seed": seed, "folder": run_folder(a.name, k)}
@@ -163,7 +163,12 @@ def _incompatible(old: dict, new: dict, history: dict[str, str | None]) -> list[
     base_changed = (
         new["branch_tick"] is not None and old.get("base_fingerprint") != new["base_fingerprint"]
     )
-    if old.get("branch_tick") != new["branch_tick"] or base_changed:
+    # auto and none make the same runs (an auto arm continues its own past): either may go on
+    same = old.get("branch_tick") == new["branch_tick"] or {
+        old.get("branch_tick"),
+        new["branch_tick"],
+    } <= {None, "auto"}
+    if not same or base_changed:
         diff.append("branch_tick or the base world")
     diff += [
         f"arm '{a['name']}' (its world or interventions)"
@@ -191,7 +196,7 @@ def _extension(exp: Experiment, old: dict, new: dict) -> dict | None:
     return {
         **new,
         "ticks": t0,
-        "base_fingerprint": fingerprint(exp.base, s.branch_tick or t0),
+        "base_fingerprint": fingerprint(exp.base, s.fixed_branch or t0),
         "arms": [{**a, "fingerprint": fingerprint(exp.arms[a["name"]], t0)} for a in new["arms"]],
     }
 
@@ -252,7 +257,7 @@ def check_out(exp: Experiment, out: str | os.PathLike, new: dict | None = None) 
         cand = extension or new
         past = {int(e[k]) for e in old.get("extensions", []) for k in ("from_ticks", "to_ticks")}
         history = _upgraded(exp, out, cand, new["ticks"], past, history)
-        tb = exp.spec.branch_tick or cand["ticks"]
+        tb = exp.spec.fixed_branch or cand["ticks"]
         if cand["branch_tick"] is not None and old.get("base_fingerprint") in fingerprints(
             exp.base, tb
         ):

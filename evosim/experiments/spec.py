@@ -242,12 +242,13 @@ class ExperimentSpec(Strict):
         le=2**63 - 1,
     )
     ticks: int = _f(..., "ticks each replicate runs (from tick 0)", ge=1, le=MAX_TICKS)
-    branch_tick: int | None = _f(
+    branch_tick: Annotated[int, Field(ge=1, le=MAX_TICKS)] | Literal["auto"] | None = _f(
         None,
-        "if given, each replicate first runs the base world (common overrides, no arm settings) to this tick, "
-        "then every arm continues from that shared state",
-        ge=1,
-        le=MAX_TICKS,
+        "if a tick, each replicate first runs the base world (common overrides, no arm settings) to this tick, "
+        "then every arm continues from that shared state; `auto`: the base runs the whole horizon and each arm "
+        "whose world is the base's continues it from the newest base checkpoint before the tick its own "
+        "interventions would first apply, so every arm's run is the one it would make from tick 0, for less "
+        "compute (docs/experiments.md, 'Shared pasts')",
     )
     checkpoint_every: int | None = _f(
         None,
@@ -277,7 +278,7 @@ class ExperimentSpec(Strict):
             raise ValueError(f"arm names must be unique; repeated: {', '.join(dup)}")
         if self.control is not None and self.control not in names:
             raise ValueError(f"control '{self.control}' is not an arm; arms: {', '.join(names)}")
-        if self.branch_tick is not None and self.branch_tick >= self.ticks:
+        if isinstance(self.branch_tick, int) and self.branch_tick >= self.ticks:
             raise ValueError(f"branch_tick ({self.branch_tick}) must be below ticks ({self.ticks})")
         for arm in self.arms:  # (at or before branch_tick: refused when the arms are built)
             late = never_applies(arm.interventions, 0, self.ticks)
@@ -285,6 +286,19 @@ class ExperimentSpec(Strict):
                 raise ValueError(
                     f"arm '{arm.name}': " + "; ".join(late) + ", so it would never apply; change "
                     "its timing or the experiment's `ticks`"
+                )
+        if self.branch_tick == "auto":
+            gated = [
+                f"arm '{arm.name}': intervention '{iv.name}'"
+                for arm in self.arms
+                for iv in arm.interventions
+                if iv.when.trigger == "gated"
+            ]
+            if gated:
+                raise ValueError(
+                    f"{'; '.join(gated)} has trigger gated, whose record of runs below the gate begins "
+                    "before it fires, so branch_tick: auto cannot tell where that arm leaves the shared "
+                    "past; give a tick, or drop branch_tick"
                 )
         if self.sweep is not None:
             if "replicates" in self.model_fields_set:
@@ -303,6 +317,11 @@ class ExperimentSpec(Strict):
     def control_arm(self) -> str:
         """The control arm's name."""
         return control_of([a.name for a in self.arms], self.control)
+
+    @property
+    def fixed_branch(self) -> int | None:
+        """``branch_tick`` when it is a tick (None when it is none or ``auto``)."""
+        return self.branch_tick if isinstance(self.branch_tick, int) else None
 
     @property
     def every(self) -> int:

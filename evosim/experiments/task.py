@@ -48,7 +48,10 @@ class RunTask:
         reseed: with ``checkpoint``: a fresh random stream keyed by (seed, the checkpoint's tick,
             ``reseed``) (``evosim run --from CKPT --reseed K``).
         base: a shared base run this one branches from, at the base's final checkpoint (known only
-            once the base has run; :func:`evosim.experiments.batch.run_batch` runs it first).
+            once the base has run; :func:`evosim.experiments.batch.run_batch` runs it first), or
+            with ``branch_tick: auto`` at the checkpoint the base pinned for this arm.
+        watch: for an ``auto`` shared base: per arm, the interventions (JSON data) whose first
+            application pins that arm's branch point (:mod:`evosim.experiments.shared_past`).
     """
 
     folder: str
@@ -62,6 +65,7 @@ class RunTask:
     checkpoint: str | None = None
     reseed: int | None = None
     base: RunTask | None = None
+    watch: dict[str, list[dict]] | None = None
 
     @property
     def lock(self) -> Path:
@@ -145,6 +149,16 @@ def _start(task: RunTask, folder: Path, checkpoint: str | None) -> dict:
                          checkpoint_every=task.every, reseed=task.reseed)  # fmt: skip
 
 
+def _from(task: RunTask, base: dict | None) -> str | None:
+    """The checkpoint a task starts from: its base's (for its arm, if the base pinned one per arm),
+    else its own; None: tick 0."""
+    if base is None:
+        return task.checkpoint
+    if "checkpoints" in base:
+        return base["checkpoints"].get(task.arm, base["checkpoint"])
+    return base["checkpoint"]
+
+
 def ensure_run(task: RunTask, base: dict | None = None) -> dict:
     """Bring one run folder to a finished state (the Dask task of every design; idempotent).
 
@@ -168,7 +182,7 @@ def ensure_run(task: RunTask, base: dict | None = None) -> dict:
         summary, action = _continue(folder, task.ticks)
         if summary is None:
             action = "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
-            summary = _start(task, folder, base["checkpoint"] if base else task.checkpoint)
+            summary = _start(task, folder, _from(task, base))
         out = task.identity()
         out.update(
             action=action,

@@ -121,6 +121,7 @@ def _loop(
     ticks: int,
     progress: Callable[[Simulation], None] | None,
     starting: Callable[[], None] | None = None,
+    watch: Callable[[Simulation], bool] | None = None,
 ) -> dict:
     if starting is not None:
         starting()
@@ -130,6 +131,9 @@ def _loop(
         while sim.tick < ticks and not sim.extinct:
             sim.step()
             rec.on_tick(sim)
+            # before the checkpoint, so that a resume from it has seen this tick; True: stop here
+            if watch is not None and watch(sim):
+                break
             if every and sim.tick % every == 0 and sim.tick < ticks:
                 rec.checkpoint()
             if progress is not None:
@@ -149,6 +153,7 @@ def run(
     checkpoint_every: int | None = None,
     world_file: str | os.PathLike | None = None,
     starting: Callable[[], None] | None = None,
+    watch: Callable[[Simulation], bool] | None = None,
 ) -> dict:
     """Run ``world`` and write the run folder.
 
@@ -163,6 +168,9 @@ def run(
         world_file: the file ``world`` came from (recorded for ``--resume``).
         starting: called once every check has passed, just before the simulation is built (the
             kernels compile from there on a first run): the CLI's "Compiling..." notice.
+        watch: called with the simulation at tick 0, then after every tick, before that tick's
+            checkpoint (:mod:`evosim.experiments.shared_past` watches where arms would fire);
+            when it returns True the run ends there, ``completed`` short of its horizon.
 
     Returns:
         The summary written to ``summary.json``.
@@ -188,7 +196,8 @@ def run(
                 starting()
             rec = Recorder(folder, Simulation(world), world_file=world_file, checked=True)
             rec.open()
-        return _loop(rec, world.sim.ticks, progress)
+        stop = watch is not None and watch(rec.sim)
+        return _loop(rec, 0 if stop else world.sim.ticks, progress, watch=watch)
 
 
 @contextmanager
@@ -212,6 +221,7 @@ def resume(
     progress: Callable[[Simulation], None] | None = None,
     ticks: int | None = None,
     starting: Callable[[], None] | None = None,
+    watch: Callable[[Simulation], bool] | None = None,
 ) -> tuple[dict, list[str], int]:
     """Continue a run from its newest checkpoint whose logs match (see :mod:`evosim.io.continuation`).
 
@@ -220,6 +230,8 @@ def resume(
         force: resume even if the world file changed since the run started.
         progress, starting: as for :func:`run`.
         ticks: the run's new length (recorded in its config.yaml); default: its own.
+        watch: as for :func:`run`, after every tick (the resumed tick was seen before its
+            checkpoint was written).
 
     Returns:
         (summary, messages about newer checkpoints passed over, tick resumed from).
@@ -233,7 +245,7 @@ def resume(
     with run_folder_lock(folder, create=False):
         rec, refused = continuation.resume(folder, force, ticks)
         start = rec.sim.tick
-        return _loop(rec, rec.sim.world.sim.ticks, progress, starting), refused, start
+        return _loop(rec, rec.sim.world.sim.ticks, progress, starting, watch), refused, start
 
 
 def branch(
