@@ -136,26 +136,43 @@ def _at(frame: pd.DataFrame, t: float) -> pd.Series:
     return frame.iloc[max(i, 0)]
 
 
+def rmst_variance(fit, horizon: float) -> float:
+    """Sampling variance of a Kaplan-Meier fit's restricted mean survival time up to ``horizon``.
+
+    Klein & Moeschberger (2003), eq. 4.4.4, as R's ``survRM2::rmst2``:
+    ``sum over event times t_i <= horizon of A_i^2 d_i / (Y_i (Y_i - d_i))``, with ``A_i`` the
+    area under the curve from ``t_i`` to the horizon, ``d_i`` events of ``Y_i`` at risk (a term
+    with ``Y_i = d_i`` adds nothing). lifelines' ``restricted_mean_survival_time(...,
+    return_variance=True)`` returns the variance of the truncated time itself, not of its
+    estimator (lifelines issue 1682, open), so it cannot give an interval of the RMST.
+    """
+    sf = fit.survival_function_
+    idx, s = sf.index.to_numpy(float), sf.iloc[:, 0].to_numpy(float)
+    keep = idx <= horizon
+    idx, s = idx[keep], s[keep]
+    tail = np.cumsum((s * np.diff(np.append(idx, horizon)))[::-1])[::-1]  # area from idx[j] on
+    et = fit.event_table
+    t, d, y = (et.index.to_numpy(float), et["observed"].to_numpy(float),
+               et["at_risk"].to_numpy(float))  # fmt: skip
+    on = (d > 0) & (t <= horizon) & (y > d)
+    a = tail[np.searchsorted(idx, t[on])]
+    return float(np.sum(a**2 * d[on] / (y[on] * (y[on] - d[on]))))
+
+
 def km_stats(fit, horizons: Sequence[float]) -> list[tuple[str, float, float, float, float]]:
     """(statistic, horizon, value, low, high) of a KM fit: median with its interval, and per horizon the
-    RMST (± 1.96 √variance, clipped to [0, horizon]) and the share that had the event (1 − S) with its
-    interval."""
+    RMST (± 1.96 standard errors, :func:`rmst_variance`, clipped to [0, horizon]) and the share that
+    had the event (1 − S) with its interval."""
     from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
     med = float(fit.median_survival_time_)
     ci = median_survival_times(fit.confidence_interval_)
     out = [("median", math.nan, med, float(ci.iloc[0, 0]), float(ci.iloc[0, 1]))]
     for h in horizons:
-        with (
-            warnings.catch_warnings()
-        ):  # scipy's quad on a step function: "maximum number of subdivisions"
-            warnings.simplefilter("ignore")
-            mean, var = restricted_mean_survival_time(fit, t=h, return_variance=True)
-        half = 1.959963984540054 * math.sqrt(max(float(var), 0.0))
+        mean = float(restricted_mean_survival_time(fit, t=h))  # exact for a KM step function
+        half = 1.959963984540054 * math.sqrt(rmst_variance(fit, h))
         # a normal interval, clipped to [0, h] where the RMST lives
-        out.append(
-            ("rmst", h, float(mean), max(float(mean) - half, 0.0), min(float(mean) + half, h))
-        )
+        out.append(("rmst", h, mean, max(mean - half, 0.0), min(mean + half, h)))
         s = _at(fit.survival_function_, h).iloc[0]
         lo_hi = _at(fit.confidence_interval_, h)
         out.append(
