@@ -134,6 +134,14 @@ def summarise(outcome: Any, noun: str, where: str) -> None:
         + ", ".join(f"{v} {k}" for k, v in ran.items() if v)
         + f"); {where}"
     )
+    made = [r for r in outcome.results if r.get("action") in ("ran", "restarted")]
+    shared = sum(int(r.get("shared_ticks", 0)) for r in made)
+    if shared:
+        total = sum(int(r["ticks_run"]) for r in made)
+        click.echo(
+            f"shared pasts: {shared:,} of the {total:,} ticks of the {noun}s made "
+            f"({shared / total:.0%}) were taken over from their bases, not recomputed"
+        )
     if outcome.failures:
         click.echo(
             f"{len(outcome.failures)} {noun}(s) failed (re-run the same command to retry them):",

@@ -168,8 +168,9 @@ def ensure_run(task: RunTask, base: dict | None = None) -> dict:
 
     Returns:
         Plain data: the task's identity, ``action`` (skipped, extended, resumed, ran,
-        restarted), ``ended``, ``ticks_run``, ``wall_s``, detector counts, the worker and, for a
-        shared base, the ``checkpoint`` its branches start from.
+        restarted), ``ended``, ``ticks_run``, ``wall_s``, detector counts, the worker, for a run
+        made from a shared base the ``shared_ticks`` it took over, and for a shared base the
+        ``checkpoint`` its branches start from.
     """
     from evosim.engine import runtime  # numba: loaded by the tasks, not by reading a spec
 
@@ -180,9 +181,11 @@ def ensure_run(task: RunTask, base: dict | None = None) -> dict:
     # waits for another task of the same run (a Dask retry); removed when this one ends
     with locked(task.lock, wait=True, what=str(folder)):
         summary, action = _continue(folder, task.ticks)
+        start = None
         if summary is None:
             action = "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
-            summary = _start(task, folder, _from(task, base))
+            start = _from(task, base)
+            summary = _start(task, folder, start)
         out = task.identity()
         out.update(
             action=action,
@@ -193,6 +196,8 @@ def ensure_run(task: RunTask, base: dict | None = None) -> dict:
             technological_species=summary.get("technological_species"),
             worker=f"{socket.gethostname()}:{os.getpid()}",
         )
+        if base is not None and start is not None:  # ticks it took over from its shared base
+            out["shared_ticks"] = int(Path(start).stem.split("-")[1])
         if task.arm == BASE_DIR:  # a shared base: its branches start from its checkpoint
             out["checkpoint"] = newest_checkpoint(folder)
         return out

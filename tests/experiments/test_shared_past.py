@@ -208,3 +208,17 @@ def test_the_dry_run_says_how_arms_share_and_that_the_estimate_is_a_bound(tmp_pa
     assert r.exit_code == 0, r.output
     assert "sharing each replicate's past until an arm's interventions first apply" in r.output
     assert "an upper bound" in r.output and not (tmp_path / "o").exists()
+
+
+def test_the_closing_lines_say_how_much_was_taken_over(tmp_path):
+    from click.testing import CliRunner
+
+    from evosim.cli.experiment import experiment as experiment_cmd
+
+    spec = write_spec(tmp_path, spec_text(ticks=80, replicates=1, extra=AUTO, arms=ARMS))
+    r = CliRunner().invoke(
+        experiment_cmd, [str(spec), "--out", str(tmp_path / "o"), "-q", "--workers", "1"]
+    )
+    assert r.exit_code == 0, r.output
+    # control and crowded take over all 80 ticks, hands 40 (its point); at_start and wider none
+    assert "shared pasts: 200 of the 400 ticks of the replicates made (50%)" in r.output
