@@ -186,6 +186,8 @@ def hint_cost(command: str) -> str | None:
 
     todo = ex.ArmsReplicates(exp).tasks(Path("runs") / exp.spec.name)
     cost = batch.experiment_cost(Plan(todo=todo), workers or os.cpu_count() or 1)
+    if exp.spec.branch_tick == "auto":  # the arms share their pasts: the estimate is a bound
+        cost = f"at most {cost}"
     return f"{len(todo)} runs of {exp.spec.ticks:,} ticks, {cost} {batch.cost_source()}"
 
 

@@ -261,7 +261,7 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
     r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert (
-        "then evosim report; 168 runs of 30,000 ticks, 5.4 core-hours: about 2.7 h on 2 workers"
+        "then evosim report; 168 runs of 30,000 ticks, at most 5.4 core-hours: about 2.7 h on 2 workers"
         in r.stdout
     )
 
