@@ -146,13 +146,31 @@ def mixed_runs(runs_df: pd.DataFrame, worlds: dict[str, dict[str, str]]) -> list
             f"WARNING: the replicates differ in length: {detail}; outcomes by a horizon are not "
             "comparable across them"
         )
+    drawn = []
     for arm, reps in worlds.items():
-        if len(set(reps.values())) > 1:
-            out.append(
-                f"WARNING: the replicates of arm '{arm}' differ in their world (other than seed and "
-                f"length): {', '.join(sorted(reps))}; they are not replicates of one condition"
-            )
+        if len(set(reps.values())) < 2:
+            continue
+        if len({_without_species(w) for w in reps.values()}) == 1:
+            drawn.append(arm)  # a tree of life: founders drawn per seed
+            continue
+        out.append(
+            f"WARNING: the replicates of arm '{arm}' differ in their world (other than seed and "
+            f"length): {', '.join(sorted(reps))}; they are not replicates of one condition"
+        )
+    if drawn:
+        out.append(
+            f"note: the replicates of {', '.join(repr(a) for a in drawn)} differ only in their "
+            "founding species, as when the founders are drawn per seed from priors (a tree of "
+            "life); each replicate is then its own set of body plans"
+        )
     return out
+
+
+def _without_species(world: str) -> str:
+    """:func:`_world_of`'s text without the founding species."""
+    return json.dumps(
+        {k: v for k, v in json.loads(world).items() if k != "species"}, sort_keys=True
+    )
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -7,6 +7,7 @@ are in ``tests/io``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import dendropy
+import pandas as pd
 import pytest
 
 from evosim.io.logs import load_run, populations
@@ -225,6 +227,20 @@ def test_report_warns_when_hand_built_replicates_differ_in_length_or_world(cli, 
     assert len(warnings) == 2, r.stderr
     assert "differ in length: 15 ticks (more rep-0), 60 ticks (" in warnings[0]
     assert "arm 'more' differ in their world" in warnings[1]
+    # founders drawn per seed: the worlds differ in their species only, which a note says
+    from evosim.reports.outcomes import mixed_runs
+
+    ws = {
+        "a": {
+            "rep-0": json.dumps({"species": [1], "x": 1}),
+            "rep-1": json.dumps({"species": [2], "x": 1}),
+        }
+    }
+    runs_df = pd.DataFrame({"arm": ["a", "a"], "replicate": [0, 1], "horizon": [60, 60]})
+    (note,) = mixed_runs(runs_df, ws)
+    assert note.startswith("note: the replicates of 'a' differ only in their founding species")
+    ws["a"]["rep-1"] = json.dumps({"species": [2], "x": 2})
+    assert mixed_runs(runs_df, ws)[0].startswith("WARNING: the replicates of arm 'a' differ")
     assert "WARNING: the replicates differ in length" in (exp / "report" / "summary.md").read_text()
     # the same folders at one length and one world per arm: no warning
     shutil.rmtree(exp / "more")
