@@ -42,6 +42,7 @@ ladder's highest ``min_dexterity``: ``handless``; mean habitat below 0.5:
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -120,7 +121,12 @@ def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
         run = cfg.parent
         if run.parent.name.startswith("_"):  # a shared base, not an arm
             continue
-        out.append((run.parent.name, int(run.name.removeprefix("rep-")), run))
+        try:  # an interrupted run has a summary too: not a replicate yet
+            ended = json.loads(cfg.read_text(encoding="utf-8")).get("ended")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if ended in ("completed", "extinct"):
+            out.append((run.parent.name, int(run.name.removeprefix("rep-")), run))
     return out
 
 

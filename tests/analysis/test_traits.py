@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -140,6 +142,12 @@ def test_lineages_of_a_run_carry_the_drawn_founder_traits(tmp_path):
     assert every["lineages"].equals(df)
     assert every["n"].iloc[0]["arm"] == "control" and math.isinf(every["n"].iloc[0]["n"])
     assert every["hazards"]["hazard_ratio"].isna().all()  # no event: no ratio
+    assert traits.experiment_runs(tmp_path / "exp") == [("control", 0, out)]
+    # a run stopped part-way (its summary says interrupted) is not a replicate yet
+    part = tmp_path / "exp" / "control" / "rep-1"
+    shutil.copytree(out, part)
+    summary = json.loads((part / "summary.json").read_text())
+    (part / "summary.json").write_text(json.dumps({**summary, "ended": "interrupted"}))
     assert traits.experiment_runs(tmp_path / "exp") == [("control", 0, out)]
 
 
