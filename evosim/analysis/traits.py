@@ -53,7 +53,7 @@ import pandas as pd
 
 from evosim.analysis.outcomes import clades
 from evosim.defaults import GENES
-from evosim.io.logs import Run, load_run
+from evosim.io.logs import FINISHED, Run, load_run
 
 #: the traits of the seed's question (hands, land, sociality, childhood, lifespan) and the brain
 TRAITS = ("dexterity", "habitat", "sociality", "childhood", "lifespan", "brain")
@@ -125,7 +125,7 @@ def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
             ended = json.loads(cfg.read_text(encoding="utf-8")).get("ended")
         except (OSError, ValueError, AttributeError):
             continue
-        if ended in ("completed", "extinct"):
+        if ended in FINISHED:
             out.append((run.parent.name, int(run.name.removeprefix("rep-")), run))
     return out
 

@@ -32,7 +32,7 @@ from evosim.analysis.outcomes import LABELS, Thresholds, analyse_run, clades
 from evosim.analysis.plateau import PlateauRule, settled, species_series
 from evosim.errors import ConfigError
 from evosim.experiments.replay_spec import ReplaySpec
-from evosim.io.logs import Run, load_run
+from evosim.io.logs import FINISHED, Run, load_run
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def branches_of_run(
     where = folder.name if arm is None else f"{arm}/rep-{replicate}"
     run = load_run(folder)
     s = run.summary or {}
-    if s.get("ended") not in ("completed", "extinct"):
+    if s.get("ended") not in FINISHED:
         return [], [f"{where}: not finished; passed over"]
     ev = run.events
     if len(ev) and (ev["kind"].astype(str) == "branch").any():

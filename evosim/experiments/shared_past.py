@@ -23,9 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,14 @@ from evosim.config.load import world_to_dict
 from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.spec import Experiment
-from evosim.experiments.task import BASE_DIR, RunTask, finished_summary, newest_checkpoint
+from evosim.experiments.task import (
+    BASE_DIR,
+    RunTask,
+    finished_summary,
+    fresh_action,
+    newest_checkpoint,
+    result,
+)
 from evosim.io.files import atomic_write_json
 from evosim.io.lock import locked
 
@@ -147,7 +152,7 @@ class Watch:
         """The branch point of an arm whose interventions ``fires`` would apply at ``tick``."""
         from evosim.io import checkpoint as ckpt
 
-        before = [hp for hp in ckpt.headers(self.folder / "checkpoints") if _tick(hp) < tick]
+        before = [hp for hp in ckpt.headers(self.folder / "checkpoints") if ckpt.tick_of(hp) < tick]
         point: dict[str, Any] = {"fires_at": tick, "interventions": fires, "checkpoint": None}
         if before:
             hp = before[0]  # newest first
@@ -160,11 +165,6 @@ class Watch:
                     os.replace(tmp, dest / src.name)
             point["checkpoint"] = f"{POINTS_DIR}/{hp.name}"
         return point
-
-
-def _tick(header: Path) -> int:
-    """The tick of a checkpoint header, from its name (``ckpt-0000002000.json``)."""
-    return int(header.stem.split("-")[1])
 
 
 def read_record(folder: str | os.PathLike) -> dict[str, Any]:
@@ -199,6 +199,8 @@ def ensure_base(task: RunTask) -> dict:
     world = World.model_validate(task.world)
     with locked(task.lock, wait=True, what=str(folder)):
         watch = Watch(folder, world, task.watch)
+        # not ensure_run's _continue: a base its watch ended (every arm fired) is finished short of
+        # its horizon, and must not be extended
         summary, action = finished_summary(folder), "skipped"
         if summary is None and (folder / "config.yaml").is_file():
             try:
@@ -207,18 +209,12 @@ def ensure_base(task: RunTask) -> dict:
             except ConfigError:  # no valid checkpoint: afresh
                 summary = None
         if summary is None:
-            action = "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
+            action = fresh_action(folder)
             watch.reset(task.watch)
-            summary = _run(runner.run, world, folder, task, watch)
-        out = task.identity()
-        out.update(
-            action=action,
-            ended=summary["ended"],
-            ticks_run=summary["ticks_run"],
-            wall_s=round(time.perf_counter() - t0, 3),
-            worker=f"{socket.gethostname()}:{os.getpid()}",
-            checkpoint=newest_checkpoint(folder),
-        )
+            summary = runner.run(world, folder, ticks=task.ticks, seed=task.seed, force=True,
+                                 checkpoint_every=task.every, watch=watch)  # fmt: skip
+        out = result(task, action, summary, t0)
+        out["checkpoint"] = newest_checkpoint(folder)
         out["checkpoints"] = _starts(folder, summary, task, out["checkpoint"])
         return out
 
@@ -244,8 +240,3 @@ def _starts(folder: Path, summary: dict, task: RunTask, final: str) -> dict[str,
         else:
             out[arm] = None
     return out
-
-
-def _run(run: Callable[..., dict], world: World, folder: Path, task: RunTask, watch: Watch) -> dict:
-    return run(world, folder, ticks=task.ticks, seed=task.seed, force=True,
-               checkpoint_every=task.every, watch=watch)  # fmt: skip

@@ -23,11 +23,10 @@ from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import sample_folder
 from evosim.io.lock import locked
+from evosim.io.logs import FINISHED
 
 #: The folder of the shared bases of a branched experiment (``_base/rep-<k>``).
 BASE_DIR = "_base"
-#: How a finished run ended (its ``summary.json``).
-FINISHED = ("completed", "extinct")
 
 
 @dataclass(frozen=True)
@@ -159,6 +158,26 @@ def _from(task: RunTask, base: dict | None) -> str | None:
     return base["checkpoint"]
 
 
+def fresh_action(folder: Path) -> str:
+    """How a task that starts its run folder from the beginning says so: ``ran`` or ``restarted``."""
+    return "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
+
+
+def result(task: RunTask, action: str, summary: dict, t0: float) -> dict:
+    """A task's result as plain data (:func:`ensure_run`'s return, before its extras)."""
+    out = task.identity()
+    out.update(
+        action=action,
+        ended=summary["ended"],
+        ticks_run=summary["ticks_run"],
+        wall_s=round(time.perf_counter() - t0, 3),
+        intelligent_species=summary.get("intelligent_species"),
+        technological_species=summary.get("technological_species"),
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    return out
+
+
 def ensure_run(task: RunTask, base: dict | None = None) -> dict:
     """Bring one run folder to a finished state (the Dask task of every design; idempotent).
 
@@ -183,21 +202,14 @@ def ensure_run(task: RunTask, base: dict | None = None) -> dict:
         summary, action = _continue(folder, task.ticks)
         start = None
         if summary is None:
-            action = "restarted" if folder.exists() and any(folder.iterdir()) else "ran"
+            action = fresh_action(folder)
             start = _from(task, base)
             summary = _start(task, folder, start)
-        out = task.identity()
-        out.update(
-            action=action,
-            ended=summary["ended"],
-            ticks_run=summary["ticks_run"],
-            wall_s=round(time.perf_counter() - t0, 3),
-            intelligent_species=summary.get("intelligent_species"),
-            technological_species=summary.get("technological_species"),
-            worker=f"{socket.gethostname()}:{os.getpid()}",
-        )
+        out = result(task, action, summary, t0)
         if base is not None and start is not None:  # ticks it took over from its shared base
-            out["shared_ticks"] = int(Path(start).stem.split("-")[1])
+            from evosim.io.checkpoint import tick_of
+
+            out["shared_ticks"] = tick_of(start)
         if task.arm == BASE_DIR:  # a shared base: its branches start from its checkpoint
             out["checkpoint"] = newest_checkpoint(folder)
         return out

@@ -43,6 +43,14 @@ READS_VERSIONS = (2, FORMAT_VERSION)
 _NAME = re.compile(r"^ckpt-(\d{10})\.json$")
 
 
+def tick_of(header: str | os.PathLike) -> int:
+    """The tick of a checkpoint header, from its name (``ckpt-0000002000.json``)."""
+    m = _NAME.match(Path(header).name)
+    if m is None:
+        raise CheckpointError(f"{header}: not a checkpoint header (ckpt-<tick>.json)")
+    return int(m.group(1))
+
+
 def sha256(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()

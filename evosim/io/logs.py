@@ -19,6 +19,9 @@ from evosim.defaults import GENES
 from evosim.errors import RunFolderError
 from evosim.io.columns import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
 
+#: How a finished run ended (``summary.json``'s ``ended``); an interrupted one has a summary too.
+FINISHED = ("completed", "extinct")
+
 
 @dataclass
 class Run:

@@ -34,7 +34,7 @@ from evosim.analysis.replay import (
     futures_frame,
 )
 from evosim.experiments.replay_select import Branch
-from evosim.io.logs import load_run
+from evosim.io.logs import FINISHED, load_run
 from evosim.reports.files import intro, plotter, write_report_files
 
 OUTCOME_NAMES = {EVENT: "technological", EXTINCT: "extinct", CENSORED: "censored"}
@@ -44,7 +44,7 @@ def future_row(b: Branch, relief: str, k: int, folder: Path, horizon: int,
                min_population: int | None = None) -> dict | None:  # fmt: skip
     """One future's observation of its clade (None while the future is unfinished)."""
     run = load_run(folder)
-    if (run.summary or {}).get("ended") not in ("completed", "extinct"):
+    if (run.summary or {}).get("ended") not in FINISHED:
         return None
     min_pop = min_population or int(run.config.get("detectors", {}).get("min_population", 50))
     table = clades(run, min_pop)

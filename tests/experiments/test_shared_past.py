@@ -12,18 +12,15 @@ import pytest
 from evosim.errors import ConfigError
 from evosim.experiments.experiment import ArmsReplicates, load_experiment
 from evosim.experiments.shared_past import POINTS_FILE, branching_arms, read_points
+from evosim.io.checkpoint import tick_of
+from tests.experiments.test_experiment import ARMS as PLAIN_ARMS
 from tests.experiments.test_experiment import run_experiment, spec_text, write_spec
 from tests.helpers import read_summary
 
-ARMS = """\
-arms:
-  - name: control
-  - name: hands
-    interventions:
-      - name: grant
-        when: {tick: 43}
-        target: {species: [swimmer]}
-        effect: {kind: manipulators, level: 0.8}
+# test_experiment's control and hands (granting at tick 43), and three more
+ARMS = (
+    PLAIN_ARMS.replace("tick: 40", "tick: 43")
+    + """\
   - name: crowded
     interventions:
       - name: cull
@@ -39,6 +36,7 @@ arms:
   - name: wider
     overrides: {world.width: 40}
 """
+)
 
 AUTO = "branch_tick: auto\ncheckpoint_every: 20\n"
 LOGS = ("timeseries.csv", "species.csv", "config.yaml")
@@ -170,7 +168,7 @@ def test_a_resumed_base_keeps_its_points(tmp_path):
     # cut the base back to its tick-60 checkpoint, as a kill after it would have left it
     (folder / "summary.json").unlink()
     for hp in sorted((folder / "checkpoints").glob("ckpt-*.json")):
-        if int(hp.stem.split("-")[1]) > 60:
+        if tick_of(hp) > 60:
             hp.unlink()
             hp.with_suffix(".npz").unlink()
     resumed = ensure_base(base)
