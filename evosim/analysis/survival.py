@@ -210,8 +210,12 @@ def compare(
     """Log-rank p and the Cox hazard ratio (stratified by replicate) of ``arm`` against ``control``.
 
     Both frames have ``duration``, ``event`` (1 observed, anything else censors) and ``replicate``.
-    The ratio is NaN (with a note in ``cox_note``) when the model cannot be fitted: no event in
-    either arm, or no replicate with an event in both.
+    The ratio is NaN when the model cannot be fitted (no event in either arm, lifelines fails to
+    converge). When, within every replicate, the arm's events all come before the control's (or
+    the reverse), the partial likelihood rises without bound (monotone likelihood; Heinze &
+    Schemper 2001) and lifelines stops at a huge or tiny ratio with the Wald interval [0, inf]:
+    the ratio is then given as its limit, inf (sooner) or 0 (later), with no interval and no p;
+    the log-rank test is the test there.
     """
     from lifelines import CoxPHFitter
     from lifelines.statistics import logrank_test
@@ -243,6 +247,8 @@ def compare(
             lo, hi = float(row["exp(coef) lower 95%"]), float(row["exp(coef) upper 95%"])
         except Exception:  # noqa: BLE001 - lifelines' ConvergenceError and friends: no estimate
             pass
+        if not math.isnan(hr) and not (lo > 0.0 and math.isfinite(hi)):  # monotone likelihood
+            hr, lo, hi, p = (math.inf if hr > 1.0 else 0.0), math.nan, math.nan, math.nan
     out += [("cox_hr", math.nan, hr, lo, hi), ("cox_p", math.nan, p, math.nan, math.nan)]
     return out
 

@@ -13,7 +13,7 @@ from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from lifelines.utils import restricted_mean_survival_time
 
-from evosim.analysis.survival import AJ_SEED, n_plateau, rmst_variance
+from evosim.analysis.survival import AJ_SEED, compare, n_plateau, rmst_variance
 from evosim.reports.outcomes import build_report, write_report
 from tests.reports.test_outcomes import CETACEAN, PRIMATE, sp, write_run
 
@@ -268,3 +268,19 @@ def test_n_plateau_needs_a_flat_last_quarter():
     assert n_plateau(clades(early + [np.nan]), "a", 1000) == pytest.approx(280)
     assert math.isnan(n_plateau(clades(early + [900.0]), "a", 1000))
     assert n_plateau(clades(early + [700.0]), "a", 1000) == pytest.approx(700)
+
+
+def test_cox_ratio_is_not_estimable_when_every_stratum_orders_the_arms():
+    # within each replicate the arm's event comes first: the partial likelihood rises without
+    # bound, lifelines stops at ~1e7 with a Wald interval [0, inf]; the ratio is its limit, no interval
+    arm = pd.DataFrame({"ticks": [100.0, 200, 300], "event": [1, 1, 1], "replicate": [0, 1, 2]})
+    ctl = pd.DataFrame({"ticks": [150.0, 1000, 1000], "event": [1, 0, 0], "replicate": [0, 1, 2]})
+    stats = {s[0]: s[2:] for s in compare(arm, ctl)}
+    assert stats["cox_hr"][0] == math.inf and math.isnan(stats["cox_p"][0])
+    assert math.isnan(stats["cox_hr"][1]) and math.isnan(stats["cox_hr"][2])
+    assert 0 < stats["logrank_p"][0] < 1  # the log-rank test still answers
+    assert {s[0]: s[2:] for s in compare(ctl, arm)}["cox_hr"][0] == 0.0  # the other way: later
+    # one replicate the other way round: a finite estimate again
+    ctl2 = pd.DataFrame({"ticks": [150.0, 100, 1000], "event": [1, 1, 0], "replicate": [0, 1, 2]})
+    hr, lo, hi = {s[0]: s[2:] for s in compare(arm, ctl2)}["cox_hr"]
+    assert 0 < lo < hr < hi < math.inf
