@@ -338,7 +338,7 @@ def stat(table: pd.DataFrame, analysis: str, arm: str, statistic: str, clade: st
 
 # ------------------------------------------------------------------- n(T)
 #: plateau of n(T): largest change, over the last quarter of the horizon, of any founding clade's share of
-#: replicates in which it is intelligent (technological) by T
+#: replicates in which it is intelligent (technological) by T, and relative change of the arm's totals
 N_PLATEAU_TOLERANCE = 0.05
 N_GRID = 100
 
@@ -402,8 +402,12 @@ def n_plateau(clades: pd.DataFrame, arm: str, horizon: int) -> float:
 
     Plateaued (issue 20's criterion): for every founding clade, the share of replicates in which it is
     intelligent by T, and the share in which it is technological by T, stay within
-    :data:`N_PLATEAU_TOLERANCE` of their values at the horizon from that tick on, and that tick is at
-    or before three quarters of the horizon (the plateau spans at least the last quarter).
+    :data:`N_PLATEAU_TOLERANCE` of their values at the horizon from that tick on; so do the arm's
+    totals (all intelligent clades, all technological clades by T), within that fraction of their
+    values at the horizon; and that tick is at or before three quarters of the horizon (the plateau
+    spans at least the last quarter). The totals matter when the founders are drawn per replicate
+    (a tree of life): each founder name then has few events, and per-name shares of 1/48 would
+    call any count flat.
     """
     c = clades[(clades["arm"] == arm) & clades["counted"].astype(bool)]
     n_reps = clades.loc[clades["arm"] == arm, "replicate"].nunique()
@@ -416,6 +420,10 @@ def n_plateau(clades: pd.DataFrame, arm: str, horizon: int) -> float:
             at = g[col].astype(float).to_numpy()[:, None]
             share = (at <= grid[None, :]).sum(axis=0) / n_reps
             ok &= np.abs(share - share[-1]) < N_PLATEAU_TOLERANCE
+    # the arm's totals, relative to their values at the horizon
+    for col in ("intelligent_at", "technological_at"):
+        total = (c[col].astype(float).to_numpy()[:, None] <= grid[None, :]).sum(axis=0)
+        ok &= np.abs(total - total[-1]) <= N_PLATEAU_TOLERANCE * total[-1]
     # the earliest tick from which every later tick is within the tolerance
     bad = np.nonzero(~ok)[0]
     start = grid[bad[-1] + 1] if len(bad) else grid[0]

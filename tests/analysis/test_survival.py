@@ -270,6 +270,21 @@ def test_n_plateau_needs_a_flat_last_quarter():
     assert n_plateau(clades(early + [700.0]), "a", 1000) == pytest.approx(700)
 
 
+def test_n_plateau_counts_the_arm_totals_when_founders_are_drawn():
+    # a tree of life: 48 replicates, 8 founder names, one technological clade per name at most;
+    # no name's share moves by more than 1/48 after tick 300, but a fifth of the technological
+    # clades arrive at 850: the counts are not flat
+    names = [f"founder{k % 8}" for k in range(48)]
+    tech = [np.nan] * 48
+    for k, t in zip((0, 1, 2, 3, 4), (200.0, 250.0, 300.0, 300.0, 850.0)):
+        tech[k] = t
+    df = pd.DataFrame({"arm": "a", "replicate": range(48), "clade": names, "counted": True,
+                       "intelligent_at": 100.0, "technological_at": tech})  # fmt: skip
+    assert math.isnan(n_plateau(df, "a", 1000))
+    df.loc[4, "technological_at"] = 600.0  # the last one by three quarters of the horizon
+    assert n_plateau(df, "a", 1000) == pytest.approx(600)
+
+
 def test_cox_ratio_is_not_estimable_when_every_stratum_orders_the_arms():
     # within each replicate the arm's event comes first: the partial likelihood rises without
     # bound, lifelines stops at ~1e7 with a Wald interval [0, inf]; the ratio is its limit, no interval
