@@ -22,10 +22,11 @@ Covariates, genes in [0, 1]:
   first intelligence: what evolution had made of the body plan by then).
 
 **Hazard ratios** (:func:`trait_hazards`): for each covariate, lifelines'
-``CoxPHFitter`` with that covariate alone (and ``arm`` as strata when there
-are several arms: the arms share their replicates' trees of life, and an
-intervention changes the baseline hazard), the hazard ratio per 0.1 of the
-trait with its 95 % Wald interval and p-value. One covariate per fit: with
+``CoxPHFitter`` with that covariate alone (and, when there are several arms,
+``arm`` as strata, since an intervention changes the baseline hazard, and the
+variance clustered by replicate, since the arms share their replicates' trees
+of life and so count each lineage once per arm), the hazard ratio per 0.1 of
+the trait with its 95 % Wald interval (robust when clustered) and p-value. One covariate per fit: with
 the few events of an experiment a model of all traits at once is unstable;
 :func:`joint_hazards` fits it anyway (with a small ridge penalty) for the
 reader who has the events.
@@ -132,21 +133,29 @@ def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
 
 # ----------------------------------------------------------------- the model
 def _fit(df: pd.DataFrame, covariates: list[str], penalizer: float = 0.0):
-    """lifelines' CoxPHFitter on ``df`` (``duration``, ``event``, covariates; strata ``arm`` if several)."""
+    """lifelines' CoxPHFitter on ``df`` (``duration``, ``event``, covariates).
+
+    With several arms: strata ``arm``, and the variance clustered by ``replicate`` (lifelines'
+    robust sandwich estimator), because a replicate's arms share one tree of life, so its
+    lineages are counted once per arm and are not independent.
+    """
     from lifelines import CoxPHFitter
 
     cols = ["duration", "event", *covariates]
-    strata = None
+    strata = cluster = None
     if "arm" in df and df["arm"].nunique() > 1:
         cols.append("arm")
         strata = ["arm"]
+        if "replicate" in df:
+            cols.append("replicate")
+            cluster = "replicate"
     data = df[cols].copy()
     for c in covariates:
         data[c] = data[c] / PER
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return CoxPHFitter(penalizer=penalizer).fit(
-            data, duration_col="duration", event_col="event", strata=strata
+            data, duration_col="duration", event_col="event", strata=strata, cluster_col=cluster
         )
 
 

@@ -38,6 +38,12 @@ def varies(lineages: pd.DataFrame) -> bool:
     return any(lineages[c].nunique(dropna=True) > 1 for c in cols)
 
 
+def _hazard_rows(hazards: pd.DataFrame) -> list[str]:
+    return [f"| {r['covariate']} | {fmt(r['hazard_ratio'])} [{fmt(r['ci_low'])}, "
+            f"{fmt(r['ci_high'])}] | {fmt(r['p'])} | {r['lineages']} | {r['events']} |"
+            for _, r in hazards.iterrows()]  # fmt: skip
+
+
 def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
     """The section of the report: n per arm, the control's hazard ratios, the blocked lineages."""
     lines = [
@@ -58,9 +64,14 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
     lines += ["", f"Control arm (`{control}`):", "",
               "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
               "|---|---|---|---|---|"]  # fmt: skip
-    for _, r in res["hazards"].iterrows():
-        lines.append(f"| {r['covariate']} | {fmt(r['hazard_ratio'])} [{fmt(r['ci_low'])}, "
-                     f"{fmt(r['ci_high'])}] | {fmt(r['p'])} | {r['lineages']} | {r['events']} |")  # fmt: skip
+    lines += _hazard_rows(res["hazards"])
+    pooled = res.get("hazards_all_arms")
+    if pooled is not None and len(pooled) and res["n"]["arm"].nunique() > 1:
+        lines += ["", "All arms pooled (arm as strata; the variance clustered by replicate, "
+                  "since a replicate's arms share one tree of life; the interventions change "
+                  "what a trait can do, so read this beside the control's):", "",
+                  "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
+                  "|---|---|---|---|---|", *_hazard_rows(pooled)]  # fmt: skip
     if len(res["blocked"]):
         lines += ["", "Intelligent clades a founder would have blocked (handless: dexterity bound "
                   "below the highest gate; aquatic: mean habitat below 0.5), per arm:", "",

@@ -68,6 +68,30 @@ def test_several_arms_are_strata():
     assert got["hazard_ratio"] != pytest.approx(unstratified, rel=1e-6)
 
 
+def test_arms_sharing_their_replicates_cluster_the_variance():
+    # the same 60 lineages in each of 4 arms (a tree of life's arms share their replicates): a
+    # naive fit counts each lineage 4 times and halves the interval; clustered by replicate, the
+    # interval is that of the 60 lineages once (the robust variance of one copy)
+    one = synthetic(n=60, seed=6).assign(replicate=np.arange(60))
+    four = pd.concat([one.assign(arm=f"a{k}") for k in range(4)], ignore_index=True)
+    got = traits.trait_hazards(four, ["founder_dexterity"]).iloc[0]
+    ref = CoxPHFitter().fit(
+        four[["duration", "event", "arm", "replicate"]].assign(v=four["founder_dexterity"] * 10),
+        "duration", "event", strata=["arm"], cluster_col="replicate",
+    ).summary.loc["v"]  # fmt: skip
+    assert got["ci_low"] == pytest.approx(ref["exp(coef) lower 95%"], rel=1e-9)
+    alone = traits.trait_hazards(one, ["founder_dexterity"]).iloc[0]
+    assert got["hazard_ratio"] == pytest.approx(alone["hazard_ratio"], rel=1e-6)
+    width = math.log(got["ci_high"] / got["ci_low"])
+    naive = CoxPHFitter().fit(
+        four[["duration", "event", "arm"]].assign(v=four["founder_dexterity"] * 10),
+        "duration", "event", strata=["arm"],
+    ).summary.loc["v"]  # fmt: skip
+    naive_width = math.log(naive["exp(coef) upper 95%"] / naive["exp(coef) lower 95%"])
+    assert naive_width == pytest.approx(width / 2, rel=0.3)
+    assert width == pytest.approx(math.log(alone["ci_high"] / alone["ci_low"]), rel=0.3)
+
+
 def test_the_joint_model_is_lifelines_with_its_penalty():
     df = synthetic(seed=2)
     cols = ["founder_dexterity", "evolved_brain"]

@@ -69,3 +69,4 @@ def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp
     assert set(hz["arms"]) == {"control", "all (strata)"}
     assert set(hz["covariate"]) == set(traits.default_covariates(want["lineages"]))
     assert (rep / "traits.md").read_text(encoding="utf-8") in r.output
+    assert "All arms pooled (arm as strata; the variance clustered by replicate" in r.output
