@@ -161,7 +161,9 @@ def mixed_runs(runs_df: pd.DataFrame, worlds: dict[str, dict[str, str]]) -> list
         out.append(
             f"note: the replicates of {', '.join(repr(a) for a in drawn)} differ only in their "
             "founding species, as when the founders are drawn per seed from priors (a tree of "
-            "life); each replicate is then its own set of body plans"
+            "life); each replicate is then its own set of body plans, and the rows per founding "
+            "clade pool different body plans that share a name (the traits section reads them "
+            "by their genes)"
         )
     return out
 
