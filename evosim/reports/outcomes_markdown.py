@@ -139,9 +139,11 @@ def _n_lead(rep: Report) -> list[str]:
                          f"n at the horizon {at_h}")  # fmt: skip
     return [
         "**n = intelligent ÷ technological clades** (n(T) in results.csv and n_by_tick.png; plateau: every "
-        "founding clade's share of replicates intelligent, and technological, by T moves less than 0.05 over "
-        "at least the last quarter of the horizon, and at most 10 % of the intelligent clades are still "
-        "climbing at the horizon): " + "; ".join(cells) + ".",
+        "founding clade's share of replicates intelligent, and technological, by T moves less than 0.05, and "
+        "the arm's intelligent and technological clades by T by at most 5 %, over at least the last quarter "
+        "of the horizon, and at most 10 % of the intelligent clades are still climbing at the horizon): "
+        + "; ".join(cells)
+        + ".",
         "",
     ]
 
