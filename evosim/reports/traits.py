@@ -115,7 +115,9 @@ def write_traits(
     if plots:
         from evosim.reports.traits_plots import plot_hazards  # matplotlib only to plot
 
-        png = plot_hazards(res["hazards"], out / "trait_hazards.png", control)
+        png = plot_hazards(
+            res["hazards"], out / "trait_hazards.png", control, res["hazards_all_arms"]
+        )
         files.append(png)
         md += f"\n![trait hazards]({png.name})\n"
     atomic_write_text(out / "traits.md", md)

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from evosim.analysis.style import save, say  # noqa: E402
 
@@ -18,36 +19,65 @@ from evosim.analysis.style import save, say  # noqa: E402
 TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 5, 10, 20, 50, 100)
 
 
-def plot_hazards(hazards: pd.DataFrame, path: Path, arm: str) -> Path:
+def _ticks(lo: float, hi: float, most: int = 10) -> list[float]:
+    """The :data:`TICKS` within [lo, hi], thinned so neighbours are at least 1/``most`` of the range apart (log)."""
+    span = np.log10(hi) - np.log10(lo)
+    out: list[float] = []
+    for t in sorted(TICKS, key=lambda t: (t != 1, abs(np.log10(t)))):  # 1 first, then outwards
+        if lo <= t <= hi and all(abs(np.log10(t / u)) >= span / most for u in out):
+            out.append(t)
+    return sorted(out)
+
+
+def plot_hazards(
+    hazards: pd.DataFrame, path: Path, arm: str, pooled: pd.DataFrame | None = None
+) -> Path:
     """Per covariate, the hazard ratio of technology per 0.1 with its 95 % interval (log scale);
-    covariates without a fit are listed as such."""
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.3 * max(1, len(hazards))))
+    covariates without a fit are listed as such. ``pooled``: the all-arms fit, drawn below each
+    of the ``arm``'s rows as an open marker."""
+    fig, ax = plt.subplots(
+        figsize=(7, 1.2 + (0.42 if pooled is not None else 0.3) * max(1, len(hazards)))
+    )
     fitted = hazards["hazard_ratio"].notna()
     if not fitted.any():
         say(ax, "no hazard ratio could be fitted (no technological clade, or no variation)")
-    for i, (_, r) in enumerate(hazards.iloc[::-1].iterrows()):
-        if not np.isfinite(r["hazard_ratio"]):
-            ax.text(1, i, "no fit", ha="center", va="center", fontsize=7, color="0.4")
-            continue
-        sig = r["ci_low"] > 1 or r["ci_high"] < 1
-        c = "tab:green" if sig and r["hazard_ratio"] > 1 else ("tab:red" if sig else "0.4")
-        ax.plot([r["ci_low"], r["ci_high"]], [i, i], color=c, lw=2)
-        ax.plot([r["hazard_ratio"]], [i], "o", color=c)
+    sets = [(hazards, 0.0 if pooled is None else 0.15, "o", f"{arm} arm")]
+    if pooled is not None:
+        pooled = pooled.set_index("covariate").reindex(hazards["covariate"]).reset_index()
+        sets.append((pooled, -0.15, "s", "all arms pooled (open)"))
+    ends_all = []
+    for table, dy, marker, _label in sets:
+        for i, (_, r) in enumerate(table.iloc[::-1].iterrows()):
+            if not np.isfinite(r["hazard_ratio"]):
+                if dy >= 0:
+                    ax.text(1, i, "no fit", ha="center", va="center", fontsize=7, color="0.4")
+                continue
+            sig = r["ci_low"] > 1 or r["ci_high"] < 1
+            c = "tab:green" if sig and r["hazard_ratio"] > 1 else ("tab:red" if sig else "0.4")
+            ax.plot(
+                [r["ci_low"], r["ci_high"]], [i + dy, i + dy], color=c, lw=2 if dy >= 0 else 1.2
+            )
+            face = c if dy >= 0 else "white"
+            ax.plot([r["hazard_ratio"]], [i + dy], marker, color=c, mfc=face)
+        ok = table["hazard_ratio"].notna()
+        ends_all.append(table.loc[ok, ["ci_low", "ci_high"]].to_numpy(float).ravel())
     ax.set_yticks(range(len(hazards)), list(hazards["covariate"][::-1]), fontsize=7)
     ax.set_ylim(-0.7, max(1, len(hazards)) - 0.3)
     ax.set_xscale("log")
-    ends = hazards.loc[fitted, ["ci_low", "ci_high"]].to_numpy(float)
+    ends = np.concatenate(ends_all) if ends_all else np.zeros(0)
     ends = ends[np.isfinite(ends) & (ends > 0)]
     lo, hi = (min(ends.min(), 0.8), max(ends.max(), 1.25)) if len(ends) else (0.5, 2.0)
     ax.set_xlim(lo / 1.1, hi * 1.1)
-    ticks = [t for t in TICKS if lo / 1.1 <= t <= hi * 1.1]
+    ticks = _ticks(lo / 1.1, hi * 1.1)
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.axvline(1, color="k", lw=0.8)
     ax.set_xlabel("hazard ratio of technology per 0.1 of the trait (Cox, 95 %; > 1: sooner)")
-    ax.set_title(
-        f"Which traits predict technology ({arm} arm): green sooner, red later", fontsize=9
-    )
+    ax.set_title("Which traits predict technology: green sooner, red later", fontsize=9)
+    if pooled is not None and fitted.any():
+        handles = [Line2D([], [], color="0.4", marker=m, mfc="0.4" if dy >= 0 else "white", label=lab)
+                   for _, dy, m, lab in sets]  # fmt: skip
+        ax.legend(handles=handles, fontsize=7, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     save(fig, path)

@@ -70,3 +70,13 @@ def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp
     assert set(hz["covariate"]) == set(traits.default_covariates(want["lineages"]))
     assert (rep / "traits.md").read_text(encoding="utf-8") in r.output
     assert "All arms pooled (arm as strata; the variance clustered by replicate" in r.output
+
+
+def test_the_log_axis_labels_do_not_crowd():
+    from evosim.reports.traits_plots import _ticks
+
+    # near 1 every candidate fits; over two decades only spaced ones are kept, 1 always
+    assert _ticks(0.7, 1.5) == [0.8, 0.9, 1, 1.1, 1.25, 1.5]
+    wide = _ticks(0.15, 25)
+    assert 1 in wide and 0.9 not in wide and 1.1 not in wide
+    assert all(b / a >= (25 / 0.15) ** 0.1 for a, b in zip(wide, wide[1:]))
