@@ -124,7 +124,20 @@ def build_report(
 
 
 def _world_of(config: dict) -> str:
-    """A run's resolved world without its seed and length, as comparable text."""
+    """A run's resolved world without its seed and length, as comparable text.
+
+    The config is read through the schema first, so a key an older evosim did not write
+    (and a newer one writes with its default when it extends the run) compares equal to
+    its default; a config the schema no longer accepts is compared as written.
+    """
+    from pydantic import ValidationError
+
+    from evosim.config.schema import World
+
+    try:
+        config = World.model_validate(config).model_dump(mode="json")
+    except ValidationError:
+        pass
     sim = {k: v for k, v in config.get("sim", {}).items() if k not in ("seed", "ticks")}
     return json.dumps({**config, "sim": sim}, sort_keys=True, default=str)
 

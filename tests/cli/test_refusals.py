@@ -290,3 +290,17 @@ def test_the_experiment_bar_at_a_terminal_shows_the_estimate(tmp_path):
     r = in_pty("experiment", spec, "--workers", 1, "--out", "out", cwd=tmp_path)
     assert r.exit_code == 0, r.output
     assert "replicates (about 1 s on 1 worker, estimated)" in r.output, r.output
+
+
+def test_a_key_an_older_evosim_did_not_write_is_not_a_different_world():
+    # an extended run's config.yaml gains keys a newer evosim writes with their defaults
+    # (compute.neural_*): its world is still the older replicates' world
+    from evosim.config.load import load_world
+    from evosim.reports.outcomes import _world_of
+
+    new = load_world(TINY_FILE).model_dump(mode="json")
+    old = json.loads(json.dumps(new))
+    del old["compute"]["neural_exponent"]
+    assert _world_of(old) == _world_of(new)
+    old["compute"]["neural_exponent"] = 2.0  # a value that is not the default is a difference
+    assert _world_of(old) != _world_of(new)
