@@ -15,12 +15,17 @@ moment, tick T) the design has
 The past is each future's shared base (:attr:`~evosim.experiments.task.RunTask.base`), so the
 batch pipeline (:mod:`evosim.experiments.batch`: plan, lock, Dask, retry, resume) runs it once
 before its futures, and skips it with them once they are finished.
+
+A longer horizon for an existing replay folder extends its futures: each task's ``ticks`` is the
+absolute end tick T+H, so a finished future that ran to T+H_old is continued from its final
+checkpoint (:func:`evosim.experiments.task.ensure_run`), as an experiment's replicates are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +41,8 @@ from evosim.experiments.replay_worlds import future_world, past_world, source_wo
 from evosim.experiments.task import BASE_DIR, RunTask
 from evosim.version import __version__
 
-#: Manifest keys a re-run into the same folder must keep (only futures and new reliefs may be added).
+#: Manifest keys a re-run into the same folder must keep (only futures and new reliefs may be added,
+#: and the horizon lengthened: :meth:`Replay.check_extension`).
 KEPT = ("kind", "source", "moment", "horizon")
 
 
@@ -97,8 +103,13 @@ class Replay:
         return task
 
     def manifest(self, out: str | os.PathLike) -> dict:
-        """The replay's manifest; a folder holding another replay (source, moment, horizon, a relief's
-        effect) or anything else is refused."""
+        """The replay's manifest; a folder holding another replay (source, moment, a shorter horizon,
+        a relief's effect) or anything else is refused.
+
+        A longer horizon than the folder's is an *extension* (its finished futures continue from
+        their final checkpoints), allowed when :meth:`check_extension` passes and recorded in
+        ``extensions`` (``from_horizon``, ``to_horizon``, ``at``).
+        """
         out = Path(out)
         s = self.spec
         reliefs = {r.name: r.effect_data() for r in s.reliefs}
@@ -130,15 +141,85 @@ class Replay:
         }
         old = existing(out)
         if old is not None:
-            diff = [k for k in KEPT if old.get(k) != new[k]]
+            longer = _longer(old, s.horizon)
+            diff = [k for k in KEPT if old.get(k) != new[k] and not (k == "horizon" and longer)]
             diff += [f"relief {n}" for n, e in (old.get("reliefs") or {}).items()
                      if n in reliefs and reliefs[n] != e]  # fmt: skip
             if diff:
-                raise ConfigError(
-                    f"--out {out}: holds a replay made with a different {', '.join(diff)}; choose another "
-                    "--out (only futures and new reliefs may be added to a replay folder)"
+                shorter = (
+                    f" (its futures run {old.get('horizon')} ticks; a shorter horizon would discard "
+                    "ticks of them)"
+                    if "horizon" in diff and isinstance(old.get("horizon"), int)
+                    else ""
                 )
+                raise ConfigError(
+                    f"--out {out}: holds a replay made with a different {', '.join(diff)}{shorter}; "
+                    "choose another --out (only futures, new reliefs and a longer horizon may be added "
+                    "to a replay folder)"
+                )
+            new["extensions"] = list(old.get("extensions", []))
+            if longer:
+                self.check_extension(out, old)
+                new["extensions"].append(
+                    {
+                        "from_horizon": old["horizon"],
+                        "to_horizon": s.horizon,
+                        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                )
+        else:
+            new["extensions"] = []
         return new
+
+    def check_extension(self, out: Path, old: dict) -> None:
+        """Refuse a longer horizon whose futures would differ from the folder's, other than in length.
+
+        An extended future continues its world (config.yaml) from its final checkpoint, so it is
+        a fresh future at the new horizon only if the world of each of its branch and group is
+        the same at both horizons but for ``sim.ticks``; the source run's interventions due
+        after the old horizon (:func:`~evosim.experiments.replay_worlds.future_world`) make them
+        differ. Only the branches and groups the folder's manifest records are compared.
+
+        Raises:
+            ConfigError: naming the first branch and group that differ, and why.
+        """
+        h0, h1 = int(old["horizon"]), self.spec.horizon
+        keys = {b.get("key") for b in old.get("branches", [])}
+        groups = {NONE, *(old.get("reliefs") or {})}
+        for b in self.branches:
+            if b.key not in keys:
+                continue
+            for name, relief in self.groups:
+                if name not in groups:
+                    continue
+                w0 = future_world(self._world(b.run), b.tick, h0, b.clade, relief)
+                w1 = future_world(self._world(b.run), b.tick, h1, b.clade, relief)
+                if _untimed(w0) != _untimed(w1):
+                    added = [iv.name for iv in w1.interventions if iv not in w0.interventions]
+                    why = (
+                        f"the source run's intervention(s) {', '.join(added)} fall due in ticks "
+                        f"{b.tick + h0 + 1}..{b.tick + h1}"
+                        if added
+                        else "their worlds differ"
+                    )
+                    raise ConfigError(
+                        f"--out {out}: cannot extend the replay from horizon {h0} to {h1}: for "
+                        f"{b.key} ({name}) {why}, which the futures made to tick {b.tick + h0} "
+                        f"lack, so an extended future would not be the one a replay at horizon {h1} "
+                        "makes. Choose another --out for the longer replay"
+                    )
+
+
+def _longer(old: dict, horizon: int) -> bool:
+    """Whether ``horizon`` lengthens the replay an existing manifest records (an extension)."""
+    h0 = old.get("horizon")
+    return isinstance(h0, int) and not isinstance(h0, bool) and horizon > h0
+
+
+def _untimed(world: World) -> dict:
+    """A world as plain data with ``sim.ticks`` left out (the length is what an extension changes)."""
+    data = world_to_dict(world)
+    return {**data, "sim": {k: v for k, v in data["sim"].items() if k != "ticks"}}
 
 
 def fingerprint(b: Branch) -> str:
@@ -146,8 +227,15 @@ def fingerprint(b: Branch) -> str:
     return hashlib.sha256((b.run / "config.yaml").read_bytes()).hexdigest()
 
 
-def load_replay(path: str | os.PathLike, source: str | None = None) -> Replay:
+def load_replay(
+    path: str | os.PathLike, source: str | None = None, horizon: int | None = None
+) -> Replay:
     """Read a replay file and pick its branches from its source folder.
+
+    Args:
+        path: the replay file.
+        source: replaces the file's ``source`` (``--source``, relative to the working folder).
+        horizon: replaces the file's ``horizon`` (``--horizon``).
 
     Raises:
         ConfigError: a bad replay file, or a source that is not a finished experiment or run folder.
@@ -155,7 +243,7 @@ def load_replay(path: str | os.PathLike, source: str | None = None) -> Replay:
     from evosim.experiments.replay_select import select
     from evosim.experiments.replay_spec import read_replay, source_of
 
-    spec = read_replay(path)
+    spec = read_replay(path, horizon)
     src = source_of(spec, path, source)
     branches, notes = select(spec, src)
     return Replay(spec, Path(path), src, branches, notes)

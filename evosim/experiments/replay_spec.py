@@ -129,7 +129,13 @@ class ReplaySpec(Strict):
     )
     futures: int = _f(8, "reseeded futures per group (each relief, and the unrelieved group)", ge=1,
                       le=MAX_FUTURES)  # fmt: skip
-    horizon: int = _f(..., "ticks each future runs after its branch (H)", ge=1, le=MAX_TICKS)
+    horizon: int = _f(
+        ...,
+        "ticks each future runs after its branch (H); a longer one extends an existing replay folder's "
+        "futures from their final checkpoints (`evosim replay --horizon` replaces it)",
+        ge=1,
+        le=MAX_TICKS,
+    )
     reliefs: list[ReliefConfig] = Field(
         default_factory=_default_reliefs,
         description="the reliefs (default: hands, fire, sociality, childhood, lifespan, models, hands_fire; "
@@ -171,14 +177,21 @@ class ReplaySpec(Strict):
         return self.checkpoint_every or max(1, self.horizon // 10)
 
 
-def read_replay(path: str | os.PathLike) -> ReplaySpec:
+def read_replay(path: str | os.PathLike, horizon: int | None = None) -> ReplaySpec:
     """Read and validate a replay file.
+
+    Args:
+        path: the replay file.
+        horizon: replaces the file's ``horizon`` (``evosim replay --horizon``; a longer one extends
+            an existing replay folder's futures).
 
     Raises:
         ConfigError: unreadable file, bad YAML, or a schema violation (one paragraph: file, key path, line).
     """
     p = Path(path)
     data, node = read_world_file(p, kind="replay", keys="name:, source:, horizon:, ...")
+    if horizon is not None and isinstance(data, dict):
+        data = {**data, "horizon": horizon}
     try:
         return ReplaySpec.model_validate(data)
     except ValidationError as exc:

@@ -353,6 +353,9 @@ def test_a_replay_runs_resumes_and_writes_its_causal_table(source, tmp_path):
     res = CliRunner().invoke(report_cmd, [str(out), "--out", str(tmp_path / "r2"), "--no-plots"])
     assert res.exit_code == 0 and "**Partial:** 3 of the 4 futures have finished" in res.output
     assert len(pd.read_csv(tmp_path / "r2" / "futures.csv")) == 3
-    other = spec_file(tmp_path, SPEC.replace("horizon: 40", "horizon: 50"), "other.yaml")
+    # a shorter horizon would discard ticks of the futures (a longer one extends them:
+    # tests/experiments/test_replay_extend.py)
+    other = spec_file(tmp_path, SPEC.replace("horizon: 40", "horizon: 30"), "other.yaml")
     res = CliRunner().invoke(replay_cmd, [str(other), *args[1:]])
     assert res.exit_code == 2 and "different horizon" in res.output, res.output
+    assert "shorter horizon" in res.output, res.output
