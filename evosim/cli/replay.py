@@ -34,6 +34,13 @@ from evosim.io.outputs import writing
     default=None,
     help="The finished experiment folder (or run folder) to replay, instead of SPEC's `source`.",
 )
+@click.option(
+    "--horizon",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Replace SPEC's horizon; a longer one extends an existing replay folder's futures from their "
+    "final checkpoints (recorded in experiment.json; --dry-run gives its cost).",
+)
 @refusals
 def replay(spec: str, **options: Any) -> None:
     """Replay the tape: reseeded futures of each intelligent, not yet technological clade.
@@ -44,18 +51,24 @@ def replay(spec: str, **options: Any) -> None:
     ones branch from there with --reseed 1..M for `horizon` ticks
     (OUT/<arm>/rep-<k>/<clade>/<relief>/reseed-<K>). Writes OUT/causal.csv,
     futures.csv, causal.png and summary.md. Interrupted? Run the same command
-    again: finished futures are skipped, unfinished ones resume.
+    again: finished futures are skipped, unfinished ones resume. A longer
+    horizon (in SPEC or --horizon) extends the finished futures of an
+    existing folder without recomputing them.
     """
     run_replay(spec, **options)
 
 
 def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str | None,
-               dry_run: bool, quiet: bool, source: str | None) -> None:  # fmt: skip
-    """``evosim replay``: the branches of SPEC, their pasts and futures, the causal report."""
+               dry_run: bool, quiet: bool, source: str | None,
+               horizon: int | None = None) -> None:  # fmt: skip
+    """``evosim replay``: the branches of SPEC, their pasts and futures, the causal report.
+
+    ``horizon``: replaces SPEC's (a longer one extends an existing folder's futures).
+    """
     from evosim.experiments.replay_design import load_replay
 
     cluster = batch.cluster_of(workers, scheduler)
-    design = load_replay(spec, source)
+    design = load_replay(spec, source, horizon)
     s = design.spec
     groups = [g for g, _ in design.groups]
     head = (f"replay '{s.name}' of {design.source}: {len(design.branches)} clade(s) at their moment "
@@ -64,12 +77,21 @@ def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str |
     out_path, prep = batch.prepare(design, out or str(Path("runs") / s.name), head, design.notes)
     n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
     cost = replay_cost(prep.plan, n_workers)
+    p = prep.plan
+    if p.extend:
+        click.echo(
+            f"{len(p.extend)} finished future(s) to extend to {s.horizon} ticks after their branch "
+            "from their final checkpoints (their own wall time per tick so far gives about "
+            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
+            err=True,
+        )
     if dry_run:
         return replay_plan(design, prep.plan, cost)
     if not design.branches:
         click.echo("nothing to replay: no clade of the source is intelligent and not technological "
                    "at its moment", err=True)  # fmt: skip
-    again = f"evosim replay {spec}" + (f" --source {source}" if source else "")
+    again = (f"evosim replay {spec}" + (f" --source {source}" if source else "")
+             + (f" --horizon {horizon}" if horizon else ""))  # fmt: skip
     outcome = batch.run_pending(
         design, prep, out_path, bool(out), cluster, quiet,
         f"futures ({cost.split(': ', 1)[-1]}, estimated)", again,
@@ -94,18 +116,28 @@ def collect_futures(design: Any, out_path: Path) -> Any:
 
 
 def replay_plan(design: Any, p: Any, cost: str) -> None:
-    """``evosim replay --dry-run``: the branches, the pasts and futures to run, the estimate."""
+    """``evosim replay --dry-run``: the branches, the futures to extend, the pasts and futures to
+    run, the estimate."""
+    from evosim.experiments.task import finished_summary
+
     for b in design.branches:
         label = f", rule label {b.label}" if b.label else ""
         click.echo(f"branch {b.key}: tick {b.tick} ({b.moment}{label}); seed {b.seed}")
+    for t in p.todo:
+        if t.folder in p.extend:
+            click.echo(f"to extend: {t.folder} (tick {p.extend[t.folder][0]} -> {t.ticks})")
+    fresh = [t for t in p.todo if t.folder not in p.extend]
     pasts = {t.base.folder for t in p.todo if t.base is not None}
-    click.echo(f"to run: {len(pasts)} past(s) and {len(p.todo)} future(s)")
+    pasts = {f for f in pasts if finished_summary(f) is None}
+    extend = f"; to extend: {len(p.extend)} future(s)" if p.extend else ""
+    click.echo(f"to run: {len(pasts)} past(s) and {len(fresh)} future(s){extend}")
     if p.todo:
         click.echo(f"estimate: {cost} {batch.cost_source()}")
 
 
 def replay_cost(p: Any, workers: int | None) -> str:
-    """Estimated cost of the pending pasts (tick 0 to the branch) and futures (H ticks each)."""
+    """Estimated cost of the pending pasts (tick 0 to the branch) and futures (H ticks each; a
+    future to extend only its remaining ticks)."""
     from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
     from evosim.config.schema import World
     from evosim.experiments.task import finished_summary
@@ -119,5 +151,6 @@ def replay_cost(p: Any, workers: int | None) -> str:
         if past.folder not in pasts and finished_summary(past.folder) is None:
             pasts.add(past.folder)
             core += run_core_seconds(worlds[past.folder], past.ticks)
-        core += run_core_seconds(worlds[past.folder], t.ticks - past.ticks)
+        done = p.extend[t.folder][0] if t.folder in p.extend else past.ticks
+        core += run_core_seconds(worlds[past.folder], t.ticks - done)
     return cost_text(core, workers) if workers else core_amount(core)
