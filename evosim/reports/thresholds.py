@@ -116,6 +116,42 @@ def first_held(ticks: np.ndarray, ok: np.ndarray, window: int, step: int) -> np.
     return out
 
 
+def first_held_grouped(
+    ticks: np.ndarray, starts: np.ndarray, ok: np.ndarray, window: int, step: int
+) -> np.ndarray:
+    """:func:`first_held` of many species at once: rows grouped by species, ticks increasing.
+
+    Args:
+        ticks: (R,) sampled ticks, increasing within each group.
+        starts: (G,) the first row of each group (increasing; ``starts[0] == 0``; no group empty).
+        ok: (T, R) whether the condition held at each row, per threshold.
+        window, step: as :func:`first_held`.
+
+    Returns:
+        (G, T) first detection tick per group and threshold (-1: never), equal to
+        :func:`first_held` on each group's rows (a run of held samples starts within its group,
+        since a group's first row breaks any run).
+    """
+    n_groups, r = len(starts), len(ticks)
+    out = np.full((n_groups, ok.shape[0]), -1, np.int64)
+    if r == 0 or n_groups == 0:
+        return out
+    brk = np.ones(r, bool)
+    brk[1:] = np.diff(ticks) > step
+    brk[starts] = True
+    idx = np.arange(r)
+    prev = np.zeros_like(ok)
+    prev[:, 1:] = ok[:, :-1]
+    run_start = ok & (brk[None, :] | ~prev)
+    st = np.maximum.accumulate(np.where(run_start, idx[None, :], -1), axis=1)
+    held = ok & (st >= 0) & (ticks[None, :] - ticks[np.maximum(st, 0)] + 1 >= window)
+    first = np.minimum.reduceat(np.where(held, idx[None, :], r), starts, axis=1)  # (T, G)
+    found = first < r
+    at = ticks[st[np.arange(ok.shape[0])[:, None], np.minimum(first, r - 1)]] + window - 1
+    out[:] = np.where(found, at, -1).T
+    return out
+
+
 def species_ticks(run: Run, detector: str, values: list[float]) -> dict[int, np.ndarray]:
     """Per species id: its re-detected tick (-1: never) at each of ``values`` of ``detector``, from the logs."""
     cfg = run.config.get("detectors", {})
@@ -133,20 +169,25 @@ def species_ticks(run: Run, detector: str, values: list[float]) -> dict[int, np.
     # exact technology: the detector's own counts (adults, adults holding the final milestone)
     counts = detector == "tech_share" and {"adults", "adults_final"} <= set(ts.columns)
     min_pop = int(cfg.get("min_population", 50))
-    out = {}
-    for sid, g in ts.groupby("species", sort=True):
-        big = g["population"].to_numpy(np.float64) >= min_pop
-        with np.errstate(invalid="ignore"):
-            if counts:
-                adults = g["adults"].to_numpy(np.float64)
-                final = g["adults_final"].to_numpy(np.float64)
-                ok = big & (adults > 0) & (final >= th * np.maximum(adults, 1.0))
-            else:
-                v = g[col].to_numpy(np.float64)
-                hit = (v > th) if detector == "brain_threshold" else (v >= th)
-                ok = big & hit & ~np.isnan(v)
-        out[int(sid)] = first_held(g["tick"].to_numpy(np.int64), ok, window, step)
-    return out
+    if not len(ts):
+        return {}
+    # every species at once: rows by species, then tick (a stable sort keeps the logged order)
+    sid = ts["species"].to_numpy(np.int64)
+    order = np.argsort(sid, kind="stable")
+    sid = sid[order]
+    big = ts["population"].to_numpy(np.float64)[order] >= min_pop
+    with np.errstate(invalid="ignore"):
+        if counts:
+            adults = ts["adults"].to_numpy(np.float64)[order]
+            final = ts["adults_final"].to_numpy(np.float64)[order]
+            ok = big & (adults > 0) & (final >= th * np.maximum(adults, 1.0))
+        else:
+            v = ts[col].to_numpy(np.float64)[order]
+            hit = (v > th) if detector == "brain_threshold" else (v >= th)
+            ok = big & hit & ~np.isnan(v)
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    found = first_held_grouped(ts["tick"].to_numpy(np.int64)[order], starts, ok, window, step)
+    return {int(s): found[g] for g, s in enumerate(sid[starts])}
 
 
 def redetect(run: Run, detector: str, values: list[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -53,3 +53,27 @@ def test_adult_columns_are_the_detectors_counts_and_redetection_is_exact(tmp_pat
         run.timeseries = ts.drop(columns=["adults", "adults_final"])
         pooled = species_ticks(run, "tech_share", [0.99])
         assert all(pooled[s][0] > t for s, t in expected.items())
+
+
+def test_the_grouped_detection_is_first_held_per_species():
+    # random species of random lengths, sampled every 5 ticks with gaps (a species missing from
+    # the logs), thresholds held at random: every group's answer is first_held's on its rows
+    import numpy as np
+
+    from evosim.reports.thresholds import first_held, first_held_grouped
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        lengths = rng.integers(1, 40, rng.integers(1, 12))
+        ticks = np.concatenate(
+            [np.cumsum(rng.choice([5, 5, 5, 10, 20], n)) + rng.integers(0, 100) for n in lengths]
+        )
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        ok = rng.random((3, len(ticks))) < rng.uniform(0.3, 0.95)
+        for w in (1, 11, 26):
+            got = first_held_grouped(ticks, starts, ok, window=w, step=5)
+            want = [
+                first_held(ticks[s : s + n], ok[:, s : s + n], w, 5)
+                for s, n in zip(starts, lengths)
+            ]
+            assert got.tolist() == [x.tolist() for x in want]
