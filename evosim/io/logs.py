@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evosim.config.yamlsafe import parse
+from evosim.config.yamlsafe import parse_fast
 from evosim.defaults import GENES
 from evosim.errors import RunFolderError
 from evosim.io.columns import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
@@ -156,7 +156,7 @@ def load_run(folder: str | Path) -> Run:
     cfg_path = folder / "config.yaml"
     if not cfg_path.exists():
         raise FileNotFoundError(f"{folder}: not a run folder (no config.yaml)")
-    config, _ = parse(cfg_path.read_text(encoding="utf-8"))
+    config = parse_fast(cfg_path.read_text(encoding="utf-8"))  # evosim wrote it: libyaml
     summary_path = folder / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     return Run(

@@ -34,12 +34,26 @@ def test_parse_returns_data_and_nodes():
         ("a: !!python/name:os.system\n", ["constructor"]),
     ],
 )
-def test_parse_refuses(text, words):
+@pytest.mark.parametrize("fast", [False, True], ids=["parse", "parse_fast"])
+def test_parse_refuses(text, words, fast):
     with pytest.raises(yaml.YAMLError) as exc:
-        yamlsafe.parse(text)
+        yamlsafe.parse_fast(text) if fast else yamlsafe.parse(text)
     msg = str(exc.value)
     for w in words:
         assert w in msg
+
+
+def test_the_fast_parse_reads_what_the_strict_one_reads():
+    # a run's config.yaml (what load_run reads with libyaml): the same data, and an alias is
+    # refused on the line it is used, before anything is composed
+    from evosim.config.load import load_world
+
+    text = yamlsafe.dump(load_world("worlds/earthlike.yaml").model_dump(mode="json"))
+    assert yamlsafe.parse_fast(text) == yamlsafe.parse(text)[0]
+    assert yamlsafe.parse_fast("") is None
+    with pytest.raises(yaml.YAMLError) as exc:
+        yamlsafe.parse_fast("a: &x 1\nb:\n  c: *x\n")
+    assert exc.value.problem_mark.line + 1 == 3
 
 
 def test_duplicate_key_error_points_at_the_repeat():
