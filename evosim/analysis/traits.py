@@ -111,6 +111,11 @@ def run_lineages(run: Run, arm: str = "", replicate: int = 0) -> pd.DataFrame:
 def lineages(runs: Iterable[tuple[str, int, str | Path]]) -> pd.DataFrame:
     """:func:`run_lineages` of every run folder given as (arm, replicate, folder), concatenated."""
     parts = [run_lineages(load_run(f), arm, int(k)) for arm, k, f in runs]
+    return concat_lineages(parts)
+
+
+def concat_lineages(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`run_lineages` tables of several runs as one (the empty ones left out)."""
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -288,8 +293,13 @@ def blocked_effects(
     return pd.DataFrame(rows, columns=["group", "arm", "intelligent", "technological", "share"])
 
 
-def analyse_experiment(folder: str | Path, control: str = "control") -> dict[str, pd.DataFrame]:
+def analyse_experiment(
+    folder: str | Path, control: str = "control", lineage_table: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """Everything above for an experiment folder (``evosim experiment --out FOLDER``).
+
+    ``lineage_table``: :func:`lineages` of the folder's finished runs when the caller has
+    already built it (from runs it loaded anyway); else the runs are loaded here.
 
     Returns:
         ``lineages`` (:func:`lineages`), ``hazards`` (:func:`trait_hazards` over the ``control``
@@ -297,7 +307,7 @@ def analyse_experiment(folder: str | Path, control: str = "control") -> dict[str
         per arm: :func:`n_ratio`) and ``blocked`` (:func:`blocked_effects`).
     """
     runs = experiment_runs(folder)
-    df = lineages(runs)
+    df = lineages(runs) if lineage_table is None else lineage_table
     counts = clade_counts(df, runs)
     arms = sorted({str(r[0]) for r in runs})
     n = pd.DataFrame([{"arm": a, **n_ratio(counts[counts["arm"] == a])} for a in arms])

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import click
 from evosim.cli import batch
 from evosim.cli.batch import batch_options
 from evosim.cli.common import not_empty, refusals
+from evosim.cli.progress import at_terminal
 from evosim.errors import ConfigError
 from evosim.io.outputs import writing
 
@@ -110,7 +114,6 @@ def report(
     from evosim.reports import outcomes as rp
     from evosim.reports import sensitivity as sa
     from evosim.reports import thresholds as th
-    from evosim.reports import traits as tt
 
     out_path = Path(out) if out else Path(folder) / "report"
     if _other_folder(folder, out_path, out, no_plots):
@@ -125,19 +128,8 @@ def report(
             files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
         click.echo(srep.markdown)
     else:
-        rep = rp.build_report(folder, n_boot=bootstrap, seed=seed, th=conventions)
-        table, notes = th.experiment_thresholds(rep.runs, grids)
-        with writing(out_path, "--out" if out else "", folder=True):
-            files = rp.write_report(rep, out_path, plots=not no_plots)
-            files += th.write_thresholds(table, out_path, plots=not no_plots)
-            more, traits_md = tt.write_traits(folder, out_path, rep.control, plots=not no_plots)
-            files += more
-        click.echo(rep.markdown + (f"\n{traits_md}" if traits_md else ""))
-        for note in notes:
-            click.echo(f"note: {note}", err=True)
-        for note in rep.notes:  # mixed lengths or worlds: on stderr too, not only in summary.md
-            if note.startswith("WARNING: "):
-                click.echo(f"warning: {note.removeprefix('WARNING: ')}", err=True)
+        files = _experiment_report(folder, out_path, out, bootstrap, seed, conventions, grids,
+                                   no_plots)  # fmt: skip
     click.echo(f"wrote {', '.join(str(f) for f in files)}", err=True)
 
 
@@ -189,6 +181,71 @@ def hint_cost(command: str) -> str | None:
     if exp.spec.branch_tick == "auto":  # the arms share their pasts: the estimate is a bound
         cost = f"at most {cost}"
     return f"{len(todo)} runs of {exp.spec.ticks:,} ticks, {cost} {batch.cost_source()}"
+
+
+def _experiment_report(folder: str, out_path: Path, out: str | None, bootstrap: int, seed: int,
+                       conventions: Any, grids: Any, no_plots: bool) -> list[Path]:  # fmt: skip
+    """``evosim report`` of an experiment folder: one pass over its runs (each is tens of
+    megabytes of logs) for the outcomes, the re-detection at other thresholds and the trait
+    lineages; writes the files, prints the summary and the notes, returns the files."""
+    from evosim.analysis.traits import concat_lineages, run_lineages
+    from evosim.reports import outcomes as rp
+    from evosim.reports import thresholds as th
+    from evosim.reports import traits as tt
+
+    found = th.Redetections(grids)
+    parts: list[tuple[str, Any]] = []
+
+    def each(run: Any, arm: str, k: int) -> None:
+        found.add(run, arm, k)
+        parts.append((str(run.folder), run_lineages(run, arm, k)))
+
+    with reading_bar() as progress:
+        rep = rp.build_report(folder, n_boot=bootstrap, seed=seed, th=conventions, on_run=each,
+                              progress=progress)  # fmt: skip
+    table, notes = found.result()
+    lineage_table = concat_lineages(p for _, p in sorted(parts, key=lambda x: x[0]))
+    with writing(out_path, "--out" if out else "", folder=True):
+        files = rp.write_report(rep, out_path, plots=not no_plots)
+        files += th.write_thresholds(table, out_path, plots=not no_plots)
+        more, traits_md = tt.write_traits(
+            folder, out_path, rep.control, plots=not no_plots, lineage_table=lineage_table
+        )
+        files += more
+    click.echo(rep.markdown + (f"\n{traits_md}" if traits_md else ""))
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    for note in rep.notes:  # mixed lengths or worlds: on stderr too, not only in summary.md
+        if note.startswith("WARNING: "):
+            click.echo(f"warning: {note.removeprefix('WARNING: ')}", err=True)
+    return files
+
+
+@contextmanager
+def reading_bar() -> Iterator[Callable[[int, int], None]]:
+    """A progress callback (runs read, runs in all) drawing a bar on a terminal, else silent.
+
+    The bar closes with a line saying the analysis goes on (bootstrap, survival, plots), which
+    takes a while after the last run is read.
+    """
+    if not at_terminal():
+        yield lambda done, total: None
+        return
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label="reading runs", file=sys.stderr)
+            state["bar"].__enter__()
+        bar = state["bar"]
+        bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+            click.echo("analysing (bootstrap, survival, plots)…", err=True)
 
 
 def _other_folder(folder: str, out_path: Path, out: str | None, no_plots: bool) -> bool:

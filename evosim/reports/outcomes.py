@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,7 @@ from evosim.analysis.whether import whether_or_when
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import discover
 from evosim.experiments.task import finished_summary
-from evosim.io.logs import load_run
+from evosim.io.logs import Run, load_run
 from evosim.reports.arm_metrics import METRICS, bootstrap_results
 from evosim.reports.files import plotter, write_report_files
 from evosim.reports.outcomes_data import Report
@@ -50,11 +51,22 @@ __all__ = ["BOTTLENECKS", "METRICS", "Report", "Thresholds", "analyse_run", "boo
 
 # ------------------------------------------------------------------- report
 def build_report(
-    folder: str | Path, n_boot: int = 2000, seed: int = 0, th: Thresholds | None = None
+    folder: str | Path,
+    n_boot: int = 2000,
+    seed: int = 0,
+    th: Thresholds | None = None,
+    on_run: Callable[[Run, str, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Analyse every finished replicate of an experiment folder.
 
-    ``th``: the classification conventions (default :class:`Thresholds`).
+    Args:
+        folder: the experiment folder.
+        n_boot, seed: the bootstrap.
+        th: the classification conventions (default :class:`Thresholds`).
+        on_run: called with each finished run (arm, replicate) once it is loaded, so that other
+            analyses of the same runs need not load them again (each is tens of megabytes).
+        progress: called with (runs looked at, runs in the folder) after each.
 
     Raises:
         ConfigError: not an experiment folder, or no finished replicate in it.
@@ -70,7 +82,9 @@ def build_report(
     config: dict = {}
     unfinished: list[str] = []
     worlds: dict[str, dict[str, str]] = {}  # arm -> replicate -> its world without seed and length
-    for r in runs:
+    for done, r in enumerate(runs, start=1):
+        if progress is not None:
+            progress(done - 1, len(runs))
         path = Path(r["path"])
         try:
             run = (
@@ -84,10 +98,14 @@ def build_report(
         config = config or run.config
         worlds.setdefault(r["arm"], {})[f"rep-{r['replicate']}"] = _world_of(run.config)
         row, st, cl, tr = analyse_run(run, r["arm"], int(r["replicate"]), th)
+        if on_run is not None:
+            on_run(run, r["arm"], int(r["replicate"]))
         rows.append(row)
         stuck += st
         clades.append(cl)
         trajs.append(tr)
+    if progress is not None:
+        progress(len(runs), len(runs))
     if not rows:
         raise ConfigError(
             f"{folder}: no finished replicate (summary.json with ended completed or extinct); "

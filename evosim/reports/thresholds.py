@@ -281,18 +281,34 @@ def aggregate(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
+class Redetections:
+    """The re-detection of an experiment's runs, run by run (:meth:`add` each loaded run once)."""
+
+    def __init__(self, grids: Grids) -> None:
+        self.grids = grids
+        self.rows: list[dict] = []
+        self.agree: list[dict[str, tuple[bool, bool]]] = []
+
+    def add(self, run: Run, arm: str, replicate: int) -> None:
+        """Re-detect one finished run's species (:func:`run_rows`, :func:`agreement`)."""
+        self.rows += run_rows(run, self.grids, {"arm": arm, "replicate": int(replicate)})
+        self.agree.append(agreement(run))
+
+    def result(self) -> tuple[pd.DataFrame, list[str]]:
+        """(thresholds table per arm, detector and value; notes on the agreement with the logs)."""
+        return aggregate(pd.DataFrame(self.rows), ["arm"]), agreement_notes(self.agree)
+
+
 def experiment_thresholds(runs: pd.DataFrame, grids: Grids) -> tuple[pd.DataFrame, list[str]]:
     """Re-detection over the finished runs of an experiment report (``Report.runs``: arm, replicate, folder).
 
     Returns:
         (thresholds table per arm, detector and value; notes on the agreement with the logged detections).
     """
-    rows, agree = [], []
+    found = Redetections(grids)
     for arm, k, folder in zip(runs["arm"], runs["replicate"], runs["folder"]):
-        run = load_run(folder)
-        rows += run_rows(run, grids, {"arm": arm, "replicate": int(k)})
-        agree.append(agreement(run))
-    return aggregate(pd.DataFrame(rows), ["arm"]), agreement_notes(agree)
+        found.add(load_run(folder), arm, int(k))
+    return found.result()
 
 
 def write_thresholds(

@@ -83,7 +83,11 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
 
 
 def write_traits(
-    folder: str | Path, out: str | Path, control: str, plots: bool = True
+    folder: str | Path,
+    out: str | Path,
+    control: str,
+    plots: bool = True,
+    lineage_table: pd.DataFrame | None = None,
 ) -> tuple[list[Path], str]:
     """Write the files of the module docstring into ``out`` when the founders vary.
 
@@ -94,7 +98,7 @@ def write_traits(
         The files written and the Markdown section ("" and no file when the founders are the
         same in every replicate, or no clade became intelligent).
     """
-    res = tr.analyse_experiment(folder, control)
+    res = tr.analyse_experiment(folder, control, lineage_table)
     df = res["lineages"]
     if not len(df) or not varies(df):
         return [], ""

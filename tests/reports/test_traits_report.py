@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from evosim.analysis import traits
@@ -50,8 +51,22 @@ def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp
     r = CliRunner().invoke(experiment_cmd, [str(tmp_path / "exp.yaml"), "--out", str(out),
                                             "--workers", "1", "-q"])  # fmt: skip
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(report_cmd, [str(out)])
+    # one pass: every run's logs are read once, for the outcomes, the thresholds and the traits
+    import evosim.io.logs as logs
+    from evosim.reports import outcomes, thresholds
+
+    loaded: list[str] = []
+
+    def counting(folder):
+        loaded.append(str(folder))
+        return logs.load_run(folder)
+
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (outcomes, thresholds, traits):
+            mp.setattr(module, "load_run", counting)
+        r = CliRunner().invoke(report_cmd, [str(out)])
     assert r.exit_code == 0, r.output
+    assert len(loaded) == 6 and len(set(loaded)) == 6, loaded  # 2 arms x 3 replicates
     assert "## Which traits predict technology (drawn body plans)" in r.output
     rep = out / "report"
     for name in ("trait_hazards.csv", "trait_n.csv", "trait_blocked.csv", "trait_lineages.csv",
