@@ -121,9 +121,9 @@ def report(
     grids = th.grids(brain_thresholds, tech_shares)
     conventions = rp.Thresholds(min_clade_population=clade_size)
     if sa.is_sweep(folder):
-        srep = sa.build_sweep_report(
-            folder, n_boot=bootstrap, seed=seed, grids=grids, th=conventions
-        )
+        with reading_bar() as progress:
+            srep = sa.build_sweep_report(folder, n_boot=bootstrap, seed=seed, grids=grids,
+                                         th=conventions, progress=progress)  # fmt: skip
         with writing(out_path, "--out" if out else "", folder=True):
             files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
         click.echo(srep.markdown)

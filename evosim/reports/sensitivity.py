@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -151,8 +152,11 @@ def build_sweep_report(
     seed: int = 0,
     grids: Grids | None = None,
     th: rp.Thresholds | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SweepReport:
     """Analyse every finished run of a sweep folder.
+
+    ``progress``: called with (runs looked at, runs in the folder) after each.
 
     Raises:
         ConfigError: not a sweep folder, or no finished run in it.
@@ -174,7 +178,9 @@ def build_sweep_report(
     control = control_of(arms, m.get("control"))
     grids = grids or Grids()
     rows, trows, agree, unfinished = [], [], [], []
-    for i, arm, k, path in runs:
+    for done, (i, arm, k, path) in enumerate(runs):
+        if progress is not None:
+            progress(done, len(runs))
         if not finished_summary(path):
             unfinished.append(f"sample-{i:04d}/{arm}/rep-{k}")
             continue
@@ -183,6 +189,8 @@ def build_sweep_report(
         rows.append({"sample": i, **row})
         trows += run_rows(run, grids, {"sample": i, "arm": arm, "replicate": k})
         agree.append(agreement(run))
+    if progress is not None:
+        progress(len(runs), len(runs))
     if not rows:
         raise ConfigError(
             f"{folder}: no finished run (summary.json with ended completed or extinct); run `evosim sweep` first"

@@ -288,8 +288,13 @@ def test_morris_sweep_survives_a_killed_worker_and_matches_salib(tmp_path, sched
     assert np.array_equal(np.array(manifest["sweep"]["matrix"]), x)
     assert manifest["sweep"]["sampler"] == "morris" and manifest["sweep"]["levels"] == 4
 
-    res = CliRunner().invoke(report_cmd, [str(out), "--bootstrap", "200"])
+    import evosim.cli.experiment as cli_experiment
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cli_experiment, "at_terminal", lambda: True)  # as at a terminal: the bar
+        res = CliRunner().invoke(report_cmd, [str(out), "--bootstrap", "200"])
     assert res.exit_code == 0, res.output
+    assert "reading runs" in res.stderr
     rep = out / "report"
     samples = pd.read_csv(rep / "samples.csv").sort_values("sample")
     # samples.csv: the design's values and each sample's outcomes, straight from the run summaries

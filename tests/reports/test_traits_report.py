@@ -61,12 +61,19 @@ def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp
         loaded.append(str(folder))
         return logs.load_run(folder)
 
+    import evosim.cli.experiment as cli_experiment
+
     with pytest.MonkeyPatch.context() as mp:
         for module in (outcomes, thresholds, traits):
             mp.setattr(module, "load_run", counting)
+        mp.setattr(cli_experiment, "at_terminal", lambda: True)  # as at a terminal: the bar
         r = CliRunner().invoke(report_cmd, [str(out)])
     assert r.exit_code == 0, r.output
     assert len(loaded) == 6 and len(set(loaded)) == 6, loaded  # 2 arms x 3 replicates
+    assert "reading runs" in r.stderr and "analysing (bootstrap, survival, plots)" in r.stderr
+    seen: list[tuple[int, int]] = []
+    outcomes.build_report(out, n_boot=10, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 6) for k in range(7)]  # before each run, and once all are read
     assert "## Which traits predict technology (drawn body plans)" in r.output
     rep = out / "report"
     for name in ("trait_hazards.csv", "trait_n.csv", "trait_blocked.csv", "trait_lineages.csv",
