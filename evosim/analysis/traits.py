@@ -269,8 +269,12 @@ def clade_counts(df: pd.DataFrame, runs: Iterable[tuple] = ()) -> pd.DataFrame:
     return out.reindex(every, fill_value=0).astype("int64").reset_index()
 
 
+BLOCKED_COLUMNS = ["group", "arm", "intelligent", "technological", "share", "diff", "diff_low",
+                   "diff_high"]  # fmt: skip
+
+
 def blocked_effects(
-    df: pd.DataFrame, min_dexterity: float = 0.6, aquatic: float = 0.5
+    df: pd.DataFrame, min_dexterity: float = 0.6, aquatic: float = 0.5, control: str = "control"
 ) -> pd.DataFrame:
     """Per arm and blocked group (``handless``, ``aquatic``): intelligent clades and how many got technology.
 
@@ -279,18 +283,30 @@ def blocked_effects(
         min_dexterity: a founder whose dexterity bound is below this is ``handless`` (the
             ladder's highest ``min_dexterity``; earthlike's metallurgy: 0.6).
         aquatic: a founder whose mean habitat is below this is ``aquatic``.
+        control: the control arm: ``diff`` is the arm's share technological minus the control's
+            in the same group, with Newcombe's 95 % interval (``diff_low``, ``diff_high``; the
+            arms as independent samples, which is conservative when they share replicates);
+            NaN for the control and where it has no clade of the group.
     """
+    from evosim.analysis.replay import newcombe
+
     groups = {
         "handless": df["founder_dexterity_max"] < min_dexterity,
         "aquatic": df["founder_habitat"] < aquatic,
     }
     rows = []
     for name, mask in groups.items():
-        for arm, d in df[mask].groupby("arm"):
-            rows.append({"group": name, "arm": arm, "intelligent": len(d),
-                         "technological": int(d["event"].sum()),
-                         "share": float(d["event"].mean())})  # fmt: skip
-    return pd.DataFrame(rows, columns=["group", "arm", "intelligent", "technological", "share"])
+        g = df[mask]
+        base = g[g["arm"] == control]
+        for arm, d in g.groupby("arm"):
+            k, n = int(d["event"].sum()), len(d)
+            diff = (math.nan,) * 3
+            if arm != control and len(base):
+                diff = newcombe(k, n, int(base["event"].sum()), len(base), ALPHA)
+            rows.append({"group": name, "arm": arm, "intelligent": n, "technological": k,
+                         "share": k / n, "diff": diff[0], "diff_low": diff[1],
+                         "diff_high": diff[2]})  # fmt: skip
+    return pd.DataFrame(rows, columns=BLOCKED_COLUMNS)
 
 
 def analyse_experiment(
@@ -320,5 +336,5 @@ def analyse_experiment(
         "hazards": trait_hazards(df[df["arm"] == control]),
         "hazards_all_arms": trait_hazards(df),
         "n": n,
-        "blocked": blocked_effects(df),
+        "blocked": blocked_effects(df, control=control),
     }

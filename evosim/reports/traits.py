@@ -74,11 +74,16 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
                   "|---|---|---|---|---|", *_hazard_rows(pooled)]  # fmt: skip
     if len(res["blocked"]):
         lines += ["", "Intelligent clades a founder would have blocked (handless: dexterity bound "
-                  "below the highest gate; aquatic: mean habitat below 0.5), per arm:", "",
-                  "| group | arm | intelligent | technological | share |", "|---|---|---|---|---|"]  # fmt: skip
+                  "below the highest gate; aquatic: mean habitat below 0.5), per arm; the "
+                  "difference of the share technological from the control's, with Newcombe's 95 % "
+                  "interval:", "",
+                  "| group | arm | intelligent | technological | share | arm − control [95 %] |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
         for _, r in res["blocked"].iterrows():
+            d = "" if pd.isna(r["diff"]) else (f"{r['diff']:+.2f} [{r['diff_low']:+.2f}, "
+                                               f"{r['diff_high']:+.2f}]")  # fmt: skip
             lines.append(f"| {r['group']} | `{r['arm']}` | {r['intelligent']} | "
-                         f"{r['technological']} | {fmt(r['share'])} |")  # fmt: skip
+                         f"{r['technological']} | {fmt(r['share'])} | {d} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -104,7 +109,8 @@ def write_traits(
         return [], ""
     runs = tr.experiment_runs(folder)
     ladder = load_world(Path(runs[0][2]) / "config.yaml").technology.ladder
-    res["blocked"] = tr.blocked_effects(df, max((m.min_dexterity for m in ladder), default=0.0))
+    gate = max((m.min_dexterity for m in ladder), default=0.0)
+    res["blocked"] = tr.blocked_effects(df, gate, control=control)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     hazards = pd.concat([res["hazards"].assign(arms=control),

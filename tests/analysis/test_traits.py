@@ -140,6 +140,13 @@ def test_blocked_effects_count_per_arm_and_group():
     assert got.loc[("handless", "control"), "technological"] == 0
     assert got.loc[("handless", "both"), "share"] == 1.0
     assert got.loc[("aquatic", "both"), "intelligent"] == 2
+    # each arm against the control in the same group: Newcombe's interval of the difference
+    from evosim.analysis.replay import newcombe
+
+    row = got.loc[("handless", "both")]
+    assert (row["diff"], row["diff_low"], row["diff_high"]) == pytest.approx(newcombe(1, 1, 0, 1))
+    assert math.isnan(got.loc[("handless", "control"), "diff"])
+    assert got.loc[("aquatic", "both"), "diff"] == pytest.approx(1.0)  # 2 of 2 against 0 of 1
 
 
 def test_lineages_of_a_run_carry_the_drawn_founder_traits(tmp_path):
