@@ -85,7 +85,7 @@ def plot_clade_incidence(clades: pd.DataFrame, arms: list[str], name: str, path:
         ax.set_xlabel("ticks since the clade became intelligent")
         ax.set_ylim(-0.03, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="best")  # the curves rise early: where they are not
     if not names:
         axes[0, 0].text(0.5, 0.5, "no intelligent clade in any replicate", ha="center",
                         transform=axes[0, 0].transAxes)  # fmt: skip
