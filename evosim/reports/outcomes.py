@@ -128,8 +128,10 @@ def build_report(
     rep = Report(folder, name, arms, control, runs_df, stuck_df, results, traj, config, clades_df,
                  notes, n_boot, seed, th=th)  # fmt: skip
     rep.horizons = default_horizons(float(runs_df["horizon"].max()))
-    rep.survival = survival_table(runs_df, clades_df, arms, control, rep.horizons)
-    rep.whether = whether_or_when(clades_df, arms, control)
+    rep.drawn = drawn_arms(worlds)
+    per_clade = rep.clades_for_analysis()
+    rep.survival = survival_table(runs_df, per_clade, arms, control, rep.horizons)
+    rep.whether = whether_or_when(per_clade, arms, control)
     horizon = int(runs_df["horizon"].max())
     rep.n_by_tick = n_by_tick(clades_df, arms, horizon, n_boot, seed)
     # a plateau of the counts is no plateau while clades are still climbing (the horizon warning)
@@ -177,12 +179,9 @@ def mixed_runs(runs_df: pd.DataFrame, worlds: dict[str, dict[str, str]]) -> list
             f"WARNING: the replicates differ in length: {detail}; outcomes by a horizon are not "
             "comparable across them"
         )
-    drawn = []
+    drawn = drawn_arms(worlds)
     for arm, reps in worlds.items():
-        if len(set(reps.values())) < 2:
-            continue
-        if len({_without_species(w) for w in reps.values()}) == 1:
-            drawn.append(arm)  # a tree of life: founders drawn per seed
+        if len(set(reps.values())) < 2 or arm in drawn:
             continue
         out.append(
             f"WARNING: the replicates of arm '{arm}' differ in their world (other than seed and "
@@ -192,11 +191,17 @@ def mixed_runs(runs_df: pd.DataFrame, worlds: dict[str, dict[str, str]]) -> list
         out.append(
             f"note: the replicates of {', '.join(repr(a) for a in drawn)} differ only in their "
             "founding species, as when the founders are drawn per seed from priors (a tree of "
-            "life); each replicate is then its own set of body plans, and the rows per founding "
-            "clade pool different body plans that share a name (the traits section reads them "
-            "by their genes)"
+            "life); each replicate is then its own set of body plans, so the per-clade sections "
+            "pool every clade as 'all clades' (a founder's name is another body plan in each "
+            "replicate; the traits section reads them by their genes)"
         )
     return out
+
+
+def drawn_arms(worlds: dict[str, dict[str, str]]) -> list[str]:
+    """Arms whose replicates' worlds differ, but only in their founding species (a tree of life)."""
+    return [arm for arm, reps in worlds.items()
+            if len(set(reps.values())) > 1 and len({_without_species(w) for w in reps.values()}) == 1]  # fmt: skip
 
 
 def _without_species(world: str) -> str:

@@ -10,6 +10,9 @@ import pandas as pd
 
 from evosim.analysis.outcomes import CLADE_COLUMNS, LABELS, Thresholds
 
+#: the clade name of the pooled per-clade analyses when the founders are drawn per replicate
+POOLED_CLADE = "all clades"
+
 
 @dataclass
 class Report:
@@ -43,6 +46,14 @@ class Report:
     th: Thresholds = field(default_factory=Thresholds)
     #: the labels of stuck species (bottlenecks and still climbing), in the order tables and plots list them
     bottlenecks: tuple[str, ...] = LABELS
+    #: arms whose replicates differ only in their founding species (drawn per seed: a tree of life);
+    #: the per-clade analyses then pool every clade as :data:`POOLED_CLADE`
+    drawn: list[str] = field(default_factory=list)
+
+    def clades_for_analysis(self) -> pd.DataFrame:
+        """The clades the per-clade analyses read: as they are, or (founders drawn per replicate,
+        so that a founder's name is a different body plan in each) all pooled as one clade."""
+        return self.clades.assign(clade=POOLED_CLADE) if self.drawn else self.clades
 
     def results_with_n_by_tick(self) -> pd.DataFrame:
         """results.csv: :attr:`results`, then one row per arm, tick and n(T) quantity (column ``tick``)."""

@@ -180,6 +180,8 @@ def plot_all(rep: Report, out: Path) -> list[Path]:
         plot_bottlenecks(rep, out / "bottlenecks.png"),
         plot_trajectories(rep, out / "trajectories.png"),
         plot_survival(rep.runs, rep.arms, rep.name, out / "survival.png"),
-        plot_clade_incidence(rep.clades, rep.arms, rep.name, out / "clade_incidence.png"),
+        plot_clade_incidence(
+            rep.clades_for_analysis(), rep.arms, rep.name, out / "clade_incidence.png"
+        ),
         plot_n_by_tick(rep.n_by_tick, rep.arms, rep.name, out / "n_by_tick.png", rep.n_plateau),
     ]

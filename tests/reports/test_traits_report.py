@@ -76,6 +76,13 @@ def test_the_report_of_drawn_body_plans_says_which_traits_predict_technology(tmp
     assert seen == [(k, 6) for k in range(7)]  # before each run, and once all are read
     assert "## Which traits predict technology (drawn body plans)" in r.output
     rep = out / "report"
+    # founders drawn per replicate: a founder's name is another body plan in each, so the
+    # per-clade analyses pool every clade; clades.csv keeps the names
+    clade_rows = pd.read_csv(rep / "survival.csv")
+    per_clade = clade_rows[clade_rows["analysis"] == "clade_intelligent_to_technological"]
+    assert set(per_clade["clade"]) == {"all clades"}
+    assert set(pd.read_csv(rep / "whether_when.csv")["clade"]) <= {"all clades"}
+    assert pd.read_csv(rep / "clades.csv")["clade"].str.startswith("f").all()
     for name in ("trait_hazards.csv", "trait_n.csv", "trait_blocked.csv", "trait_lineages.csv",
                  "traits.md", "trait_hazards.png"):  # fmt: skip
         assert (rep / name).is_file(), name
