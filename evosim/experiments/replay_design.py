@@ -145,6 +145,7 @@ class Replay:
             diff = [k for k in KEPT if old.get(k) != new[k] and not (k == "horizon" and longer)]
             diff += [f"relief {n}" for n, e in (old.get("reliefs") or {}).items()
                      if n in reliefs and reliefs[n] != e]  # fmt: skip
+            diff += _changed_branches(old, new)
             if diff:
                 shorter = (
                     f" (its futures run {old.get('horizon')} ticks; a shorter horizon would discard "
@@ -208,6 +209,23 @@ class Replay:
                         f"lack, so an extended future would not be the one a replay at horizon {h1} "
                         "makes. Choose another --out for the longer replay"
                     )
+
+
+def _changed_branches(old: dict, new: dict) -> list[str]:
+    """Branches of both manifests whose source run (its config.yaml's SHA-256) or tick changed.
+
+    The folder's futures continue pasts made from the recorded source; a source edited or
+    re-run since would make new futures of another past.
+    """
+    before = {b.get("key"): b for b in old.get("branches", []) if isinstance(b, dict)}
+    out = []
+    for b in new["branches"]:
+        o = before.get(b["key"])
+        if o is None or "config_sha256" not in o:
+            continue
+        if (o["config_sha256"], o.get("tick")) != (b["config_sha256"], b["tick"]):
+            out.append(f"source run for {b['key']} (its config.yaml or branch tick changed since)")
+    return out
 
 
 def _longer(old: dict, horizon: int) -> bool:

@@ -184,3 +184,16 @@ def test_an_extension_short_of_the_intervention_is_allowed_and_recorded(tmp_path
     m = design.manifest(out)
     assert m["horizon"] == 50
     assert [(e["from_horizon"], e["to_horizon"]) for e in m["extensions"]] == [(H0, 50)]
+
+
+def test_a_source_run_changed_since_the_replay_began_is_refused(tmp_path):
+    # the folder's futures continue pasts made from the recorded source config; an edited
+    # source (another SHA-256) would branch new futures from another past
+    design, out = _design(tmp_path, H0)
+    assert design.manifest(out)["horizon"] == H0  # the same source: allowed
+    cfg = tmp_path / "run" / "config.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        design.manifest(out)
+    msg = str(e.value)
+    assert "source run for control/rep-0/swimmer" in msg and "changed since" in msg, msg
