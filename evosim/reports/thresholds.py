@@ -99,27 +99,18 @@ def first_held(ticks: np.ndarray, ok: np.ndarray, window: int, step: int) -> np.
         window: ticks the condition must hold.
         step: ticks between samples; a larger gap (the species missing from the logs) breaks a run.
     """
-    r = len(ticks)
-    out = np.full(ok.shape[0], -1, np.int64)
-    if r == 0:
-        return out
-    brk = np.ones(r, bool)
-    brk[1:] = np.diff(ticks) > step
-    idx = np.arange(r)
-    for j in range(ok.shape[0]):
-        o = ok[j]
-        starts = o & (brk | ~np.r_[False, o[:-1]])
-        st = np.maximum.accumulate(np.where(starts, idx, -1))
-        held = o & (st >= 0) & (ticks - ticks[np.maximum(st, 0)] + 1 >= window)
-        if held.any():
-            out[j] = ticks[st[int(np.argmax(held))]] + window - 1
-    return out
+    return first_held_grouped(ticks, np.zeros(1, np.int64), ok, window, step)[0]
 
 
 def first_held_grouped(
     ticks: np.ndarray, starts: np.ndarray, ok: np.ndarray, window: int, step: int
 ) -> np.ndarray:
-    """:func:`first_held` of many species at once: rows grouped by species, ticks increasing.
+    """First detection tick per group and threshold: many species at once, rows grouped by
+    species, ticks increasing (:func:`first_held` is the one-group case).
+
+    A run of samples where the condition holds starts at a sample where it holds and either the
+    one before did not, or the gap to it exceeds ``step``, or a group begins; the detection is
+    at the run's start + ``window`` - 1 once the run spans ``window`` ticks.
 
     Args:
         ticks: (R,) sampled ticks, increasing within each group.
@@ -128,9 +119,8 @@ def first_held_grouped(
         window, step: as :func:`first_held`.
 
     Returns:
-        (G, T) first detection tick per group and threshold (-1: never), equal to
-        :func:`first_held` on each group's rows (a run of held samples starts within its group,
-        since a group's first row breaks any run).
+        (G, T) first detection tick per group and threshold (-1: never), the same as each
+        group's rows alone would give (a group's first row breaks any run).
     """
     n_groups, r = len(starts), len(ticks)
     out = np.full((n_groups, ok.shape[0]), -1, np.int64)
