@@ -43,7 +43,6 @@ ladder's highest ``min_dexterity``: ``handless``; mean habitat below 0.5:
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
@@ -54,7 +53,7 @@ import pandas as pd
 
 from evosim.analysis.outcomes import clades
 from evosim.defaults import GENES
-from evosim.io.logs import FINISHED, Run, load_run
+from evosim.io.logs import Run, finished_summary, load_run
 
 #: the traits of the seed's question (hands, land, sociality, childhood, lifespan) and the brain
 TRAITS = ("dexterity", "habitat", "sociality", "childhood", "lifespan", "brain")
@@ -127,11 +126,7 @@ def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
         run = cfg.parent
         if run.parent.name.startswith("_"):  # a shared base, not an arm
             continue
-        try:  # an interrupted run has a summary too: not a replicate yet
-            ended = json.loads(cfg.read_text(encoding="utf-8")).get("ended")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if ended in FINISHED:
+        if finished_summary(run):  # an interrupted run has a summary too: not a replicate yet
             out.append((run.parent.name, int(run.name.removeprefix("rep-")), run))
     return out
 

@@ -118,7 +118,7 @@ def collect_futures(design: Any, out_path: Path) -> Any:
 def replay_plan(design: Any, p: Any, cost: str) -> None:
     """``evosim replay --dry-run``: the branches, the futures to extend, the pasts and futures to
     run, the estimate."""
-    from evosim.experiments.task import finished_summary
+    from evosim.io.logs import finished_summary
 
     for b in design.branches:
         label = f", rule label {b.label}" if b.label else ""
@@ -140,7 +140,7 @@ def replay_cost(p: Any, workers: int | None) -> str:
     future to extend only its remaining ticks)."""
     from evosim.analysis.cost import core_amount, cost_text, run_core_seconds
     from evosim.config.schema import World
-    from evosim.experiments.task import finished_summary
+    from evosim.io.logs import finished_summary
 
     core, pasts = 0.0, set()
     worlds: dict[str, World] = {}

@@ -26,7 +26,8 @@ from evosim.errors import ConfigError
 from evosim.experiments.design import Design
 from evosim.experiments.manifest import save_manifest
 from evosim.experiments.shared_past import ensure_base
-from evosim.experiments.task import RunTask, ensure_run, finished_summary, needs_extension
+from evosim.experiments.task import RunTask, ensure_run, needs_extension
+from evosim.io.logs import finished_summary
 
 OnDone = Callable[[dict | None, "Outcome"], None]
 

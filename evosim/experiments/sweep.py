@@ -29,7 +29,8 @@ from evosim.experiments.experiment import TICK0_KEYS, Experiment, derive_seeds, 
 from evosim.experiments.manifest import check_out, run_folder, sample_folder, sweep_manifest
 from evosim.experiments.samples import Samples, make_design, normalise_key
 from evosim.experiments.spec import read_spec
-from evosim.experiments.task import RunTask, finished_summary
+from evosim.experiments.task import RunTask
+from evosim.io.logs import finished_summary
 
 
 @dataclass

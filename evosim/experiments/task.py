@@ -11,7 +11,6 @@ nor duplicates a result.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -23,7 +22,7 @@ from evosim.config.schema import World
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import sample_folder
 from evosim.io.lock import locked
-from evosim.io.logs import FINISHED
+from evosim.io.logs import finished_summary
 
 #: The folder of the shared bases of a branched experiment (``_base/rep-<k>``).
 BASE_DIR = "_base"
@@ -87,15 +86,6 @@ def run_id(result: dict) -> str:
     """``control`` or ``sample-0003/control``: the arm of a result (:meth:`RunTask.label`)."""
     sample = result.get("sample")
     return result["arm"] if sample is None else f"{sample_folder(sample)}/{result['arm']}"
-
-
-def finished_summary(folder: str | os.PathLike) -> dict | None:
-    """The run's summary if it ended ``completed`` or ``extinct``, else None."""
-    try:
-        s = json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return s if isinstance(s, dict) and s.get("ended") in FINISHED else None
 
 
 def needs_extension(summary: dict, ticks: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,15 @@ from evosim.io.columns import BASE_TIMESERIES_COLUMNS, SPECIES_COLUMNS
 
 #: How a finished run ended (``summary.json``'s ``ended``); an interrupted one has a summary too.
 FINISHED = ("completed", "extinct")
+
+
+def finished_summary(folder: str | os.PathLike) -> dict | None:
+    """The run's ``summary.json`` if it ended :data:`FINISHED`, else None (unfinished, absent, unreadable)."""
+    try:
+        s = json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return s if isinstance(s, dict) and s.get("ended") in FINISHED else None
 
 
 @dataclass

@@ -37,8 +37,7 @@ from evosim.analysis.survival import default_horizons, n_by_tick, n_plateau, sur
 from evosim.analysis.whether import whether_or_when
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import discover
-from evosim.experiments.task import finished_summary
-from evosim.io.logs import Run, load_run
+from evosim.io.logs import Run, finished_summary, load_run
 from evosim.reports.arm_metrics import METRICS, bootstrap_results
 from evosim.reports.files import plotter, write_report_files
 from evosim.reports.outcomes_data import Report

@@ -23,8 +23,7 @@ import pandas as pd
 from evosim.errors import ConfigError
 from evosim.experiments.manifest import MANIFEST
 from evosim.experiments.spec import control_of
-from evosim.experiments.task import finished_summary
-from evosim.io.logs import load_run
+from evosim.io.logs import finished_summary, load_run
 from evosim.reports import outcomes as rp
 from evosim.reports.files import intro, plotter, write_report_files
 from evosim.reports.sensitivity_data import SweepReport
