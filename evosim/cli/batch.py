@@ -169,18 +169,31 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     p = prep.plan
     n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
     cost = experiment_cost(p, n_workers)
-    if p.extend:
-        click.echo(
-            f"{len(p.extend)} finished replicate(s) to extend to {s.ticks} ticks from their final "
-            f"checkpoints (their own wall time per tick so far gives about "
-            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
-            err=True,
-        )
+    say_extensions(p, "replicate", f"{s.ticks} ticks")
     if dry_run:
         return experiment_plan(exp, p, cost)
     label = f"replicates ({cost.split(': ', 1)[-1]}, estimated)"
     again = f"evosim experiment {spec}" + (f" --ticks {ticks}" if ticks else "")
     execute(design, prep, out_path, bool(out), cluster, quiet, label, again)
+
+
+def say_extensions(p: Any, noun: str, to: str) -> None:
+    """On stderr: how many finished runs of plan ``p`` a longer horizon extends (to ``to``), and
+    what that costs by their own wall time per tick so far (nothing when there are none)."""
+    if p.extend:
+        click.echo(
+            f"{len(p.extend)} finished {noun}(s) to extend to {to} from their final checkpoints "
+            f"(their own wall time per tick so far gives about "
+            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
+            err=True,
+        )
+
+
+def extension_lines(p: Any) -> None:
+    """``--dry-run``: a ``to extend: FOLDER (tick A -> B)`` line per finished run plan ``p`` extends."""
+    for t in p.todo:
+        if t.folder in p.extend:
+            click.echo(f"to extend: {t.folder} (tick {p.extend[t.folder][0]} -> {t.ticks})")
 
 
 def _branching(s: Any) -> str:
@@ -194,10 +207,9 @@ def experiment_plan(exp: Any, p: Any, cost: str) -> None:
     """``evosim experiment --dry-run``: the seeds, the runs to make or extend, the estimate."""
     for k, seed in enumerate(exp.seeds):
         click.echo(f"replicate {k}: seed {seed}")
+    extension_lines(p)
     for t in p.todo:
-        if t.folder in p.extend:
-            click.echo(f"to extend: {t.folder} (tick {p.extend[t.folder][0]} -> {t.ticks})")
-        else:
+        if t.folder not in p.extend:
             click.echo(f"to run: {t.folder}")
     if p.todo:
         click.echo(f"estimate: {len(p.todo)} replicate(s) to run, {cost} {cost_source()}")

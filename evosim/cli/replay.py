@@ -77,14 +77,7 @@ def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str |
     out_path, prep = batch.prepare(design, out or str(Path("runs") / s.name), head, design.notes)
     n_workers = None if cluster.scheduler else cluster.workers or os.cpu_count() or 1
     cost = replay_cost(prep.plan, n_workers)
-    p = prep.plan
-    if p.extend:
-        click.echo(
-            f"{len(p.extend)} finished future(s) to extend to {s.horizon} ticks after their branch "
-            "from their final checkpoints (their own wall time per tick so far gives about "
-            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
-            err=True,
-        )
+    batch.say_extensions(prep.plan, "future", f"{s.horizon} ticks after their branch")
     if dry_run:
         return replay_plan(design, prep.plan, cost)
     if not design.branches:
@@ -123,9 +116,7 @@ def replay_plan(design: Any, p: Any, cost: str) -> None:
     for b in design.branches:
         label = f", rule label {b.label}" if b.label else ""
         click.echo(f"branch {b.key}: tick {b.tick} ({b.moment}{label}); seed {b.seed}")
-    for t in p.todo:
-        if t.folder in p.extend:
-            click.echo(f"to extend: {t.folder} (tick {p.extend[t.folder][0]} -> {t.ticks})")
+    batch.extension_lines(p)
     fresh = [t for t in p.todo if t.folder not in p.extend]
     pasts = {t.base.folder for t in p.todo if t.base is not None}
     pasts = {f for f in pasts if finished_summary(f) is None}
