@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from evosim.analysis.outcomes import clades
+from evosim.analysis.replay import newcombe
 from evosim.defaults import GENES
 from evosim.io.logs import Run, finished_summary, load_run
 
@@ -283,8 +284,6 @@ def blocked_effects(
             arms as independent samples, which is conservative when they share replicates);
             NaN for the control and where it has no clade of the group.
     """
-    from evosim.analysis.replay import newcombe
-
     groups = {
         "handless": df["founder_dexterity_max"] < min_dexterity,
         "aquatic": df["founder_habitat"] < aquatic,

@@ -16,6 +16,8 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 #: Refuse documents larger than this (a world file is a few kilobytes).
 MAX_YAML_BYTES = 1_000_000
+#: What a refused alias is told.
+NO_ALIASES = "YAML aliases (*name) are not allowed in evosim files"
 
 
 class _NoDuplicates(SafeConstructor):
@@ -53,9 +55,7 @@ class StrictLoader(_NoDuplicates, yaml.SafeLoader):
     def compose_node(self, parent, index):  # noqa: D102
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in evosim files", event.start_mark
-            )
+            raise ComposerError(None, None, NO_ALIASES, event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -104,9 +104,7 @@ def parse_fast(text: str) -> Any:
         return parse(text)[0]
     for token in yaml.scan(text, Loader=_CLoader):
         if isinstance(token, yaml.AliasToken):
-            raise ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in evosim files", token.start_mark
-            )
+            raise ComposerError(None, None, NO_ALIASES, token.start_mark)
     loader = _StrictCLoader(text)
     try:
         return loader.get_single_data()
