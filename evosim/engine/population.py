@@ -13,8 +13,11 @@ from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 from evosim.engine.kernels.life import gather_agents
 from evosim.engine.state import Agents, reuse
 
-# gather() uses the spare genome's bytes as scratch for the other fields, one row at a time
-assert N_GENES * GENOME_DTYPE.itemsize >= max(dt.itemsize for dt in AGENT_FIELDS.values())
+# gather() uses the spare genome's bytes as scratch for the other fields, in two groups
+_GROUPS = (("id", "parent_id", "species", "x"), tuple(AGENT_FIELDS)[4:])
+assert all(
+    sum(AGENT_FIELDS[f].itemsize for f in g) <= N_GENES * GENOME_DTYPE.itemsize for g in _GROUPS
+), "kernels.life.gather_agents: a group of fields no longer fits the spare genome's bytes per row"
 assert tuple(AGENT_FIELDS) == (
     "id", "parent_id", "species", "x", "y", "energy", "age", "birth_tick", "guardian", "skill",
     "lessons",

@@ -319,37 +319,80 @@ def cell_ordered_survivors(order, n_indexed, n, buf, split=False):
     return start[n_blocks]
 
 
-@nb.njit(inline="always", **JIT)
-def _permute(arr, rows, m, raw):
-    """``arr[:m] = arr[rows[:m]]`` through the bytes ``raw`` (at least ``m * arr.itemsize``)."""
-    buf = raw[: m * arr.itemsize].view(arr.dtype)
-    for j in nb.prange(m):
-        buf[j] = arr[ix(rows[j])]
-    for j in nb.prange(m):
-        arr[j] = buf[j]
-
-
 @kernel(parallel=True)
 def gather_agents(a, rows, m, spare):
     """Make rows ``rows[:m]`` (any order) the first m of every field of the agents ``a``.
 
-    Each one-dimensional field is permuted in place through the bytes of ``spare`` (the
-    population's spare genome, same shape as ``a.genome``), then the genome rows are copied
-    into ``spare`` itself: the caller swaps ``a.genome`` and ``spare`` afterwards. One call
-    instead of one per field: the same copies.
+    The one-dimensional fields are permuted in place through the bytes of ``spare`` (the
+    population's spare genome, same shape as ``a.genome``: 4 x N_GENES = 28 bytes per row) in
+    two groups that each fit those bytes (``id``, ``parent_id``, ``species``, ``x``: 24;
+    the other seven: 26): each group is gathered into ``spare``'s bytes in one loop and copied
+    back in another. Then the genome rows are copied into ``spare`` itself: the caller swaps
+    ``a.genome`` and ``spare`` afterwards. Five loops in all (one per field used to make 23, each
+    a start and a stop of the threads in the parallel build); the same copies.
     """
     raw = spare.reshape(-1).view(np.uint8)
-    _permute(a.id, rows, m, raw)  # one field per statement (see sense_and_move)
-    _permute(a.parent_id, rows, m, raw)
-    _permute(a.species, rows, m, raw)
-    _permute(a.x, rows, m, raw)
-    _permute(a.y, rows, m, raw)
-    _permute(a.energy, rows, m, raw)
-    _permute(a.age, rows, m, raw)
-    _permute(a.birth_tick, rows, m, raw)
-    _permute(a.guardian, rows, m, raw)
-    _permute(a.skill, rows, m, raw)
-    _permute(a.lessons, rows, m, raw)
+    id_ = a.id  # one field per statement (see sense_and_move)
+    parent_id = a.parent_id
+    species = a.species
+    x = a.x
+    o = 0
+    b_id = raw[o : o + m * id_.itemsize].view(id_.dtype)
+    o += m * id_.itemsize
+    b_parent = raw[o : o + m * parent_id.itemsize].view(parent_id.dtype)
+    o += m * parent_id.itemsize
+    b_species = raw[o : o + m * species.itemsize].view(species.dtype)
+    o += m * species.itemsize
+    b_x = raw[o : o + m * x.itemsize].view(x.dtype)
+    for j in nb.prange(m):
+        k = ix(rows[j])
+        b_id[j] = id_[k]
+        b_parent[j] = parent_id[k]
+        b_species[j] = species[k]
+        b_x[j] = x[k]
+    for j in nb.prange(m):
+        id_[j] = b_id[j]
+        parent_id[j] = b_parent[j]
+        species[j] = b_species[j]
+        x[j] = b_x[j]
+    y = a.y
+    energy = a.energy
+    age = a.age
+    birth_tick = a.birth_tick
+    guardian = a.guardian
+    skill = a.skill
+    lessons = a.lessons
+    o = 0
+    b_y = raw[o : o + m * y.itemsize].view(y.dtype)
+    o += m * y.itemsize
+    b_energy = raw[o : o + m * energy.itemsize].view(energy.dtype)
+    o += m * energy.itemsize
+    b_age = raw[o : o + m * age.itemsize].view(age.dtype)
+    o += m * age.itemsize
+    b_birth = raw[o : o + m * birth_tick.itemsize].view(birth_tick.dtype)
+    o += m * birth_tick.itemsize
+    b_guardian = raw[o : o + m * guardian.itemsize].view(guardian.dtype)
+    o += m * guardian.itemsize
+    b_skill = raw[o : o + m * skill.itemsize].view(skill.dtype)
+    o += m * skill.itemsize
+    b_lessons = raw[o : o + m * lessons.itemsize].view(lessons.dtype)
+    for j in nb.prange(m):
+        k = ix(rows[j])
+        b_y[j] = y[k]
+        b_energy[j] = energy[k]
+        b_age[j] = age[k]
+        b_birth[j] = birth_tick[k]
+        b_guardian[j] = guardian[k]
+        b_skill[j] = skill[k]
+        b_lessons[j] = lessons[k]
+    for j in nb.prange(m):
+        y[j] = b_y[j]
+        energy[j] = b_energy[j]
+        age[j] = b_age[j]
+        birth_tick[j] = b_birth[j]
+        guardian[j] = b_guardian[j]
+        skill[j] = b_skill[j]
+        lessons[j] = b_lessons[j]
     genome = a.genome
     for j in nb.prange(m):
         k = ix(rows[j])
