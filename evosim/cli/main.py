@@ -207,7 +207,7 @@ def init(output: str | None, parameters: bool) -> None:
     "--threads",
     type=click.IntRange(1, 4096),
     help="Threads for the simulation kernels (default: all cores). The run folder is byte for byte "
-    "the same at any count; below 20,000 agents a tick runs on one thread.",
+    "the same at any count; threads are used only while they measure faster (from 4,000 agents).",
 )
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar and no story: only the result lines."

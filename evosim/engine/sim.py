@@ -20,6 +20,7 @@ from evosim.defaults import G_BRAIN, GENES, LAND, RNG_CAP, RNG_RESEED
 from evosim.engine import observation
 from evosim.engine.counters import Counters
 from evosim.engine.detectors import Detectors, Event
+from evosim.engine.flavour import FlavourChooser
 from evosim.engine.founders import place_founders
 from evosim.engine.grids import Grids
 from evosim.engine.interventions import Interventions
@@ -71,6 +72,8 @@ class Simulation:
         counters: the :class:`~evosim.engine.counters.Counters` (``births`` and ``deaths``
             are per species since the last :meth:`take_counts`).
         scratch: the :class:`~evosim.engine.scratch.Scratch` buffers of a tick.
+        flavours: the :class:`~evosim.engine.flavour.FlavourChooser` that picks each tick's
+            build of the kernels (serial or parallel) by measured speed.
         detectors, interventions: checked at the end of every tick.
         events: ``(tick, kind, species, details)`` tuples not yet taken by a recorder.
         on_death: optional :data:`DeathHook` called with the agents about to be removed
@@ -202,6 +205,7 @@ class Simulation:
         self.scratch = Scratch(grids.habitat.size, pop.capacity, len(self.ladder.threshold))
         self.events: list[Event] = []
         self.on_death: DeathHook | None = None
+        self.flavours = FlavourChooser(conf.PARALLEL_MIN_AGENTS)
         self.detectors = Detectors(world, species, self.events)
         self.interventions = Interventions(
             world,
@@ -224,9 +228,9 @@ class Simulation:
     def step(self) -> None:
         """Advance one tick (docs/model.md, "Process overview and scheduling")."""
         self.counters.agent_steps += self.pop.n
+        # serial or parallel kernels, whichever measures faster here (the same result either way)
+        conf.use_parallel(self.flavours.choose(self.pop.n, conf.threads()))
         self.count_brains()
-        # threads pay only on big populations (the flavours give the same result)
-        conf.use_parallel(self.pop.n >= conf.PARALLEL_MIN_AGENTS)
         self.regrow_food()
         self.sense_and_move()
         self.index_cells()
@@ -243,6 +247,7 @@ class Simulation:
             self.scratch.tech_counts[0],
             self.scratch.gated_counts,
         )
+        self.flavours.done()
 
     def advance(self, ticks: int, on_tick: Callable[[Simulation], None] | None = None) -> None:
         """Run ``ticks`` ticks (stopping early at extinction), calling ``on_tick`` after each."""
@@ -277,7 +282,6 @@ class Simulation:
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(g.census_pad, g.halo)
         a, cells = p.agents(), g.cells()
-        conf.use_parallel_heavy(p.n)  # (movement and learning pay threads from fewer agents)
         k_move.sense_and_move(a, p.n, cells, Clock(self.stream, self.tick), self.params)
         k_move.follow_guardians(a, p.n, cells, self.params)
 

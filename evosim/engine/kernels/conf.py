@@ -30,12 +30,11 @@ imported.
 **Threads.** :func:`set_threads` picks the thread count (``evosim run
 --threads``, default all cores; experiment and sweep workers use 1, their
 replicates already fill the cores). The parallel flavour runs when more than
-one thread is set and the population is large enough for the threads to pay
-(:data:`PARALLEL_MIN_AGENTS`; :meth:`evosim.Simulation.step` decides each tick). The heavy
-kernels (movement and learning, ``@kernel(parallel=True, heavy=True)``) run theirs from
-:data:`PARALLEL_MIN_AGENTS_HEAVY` agents on (:func:`use_parallel_heavy`, called by the movement
-step), a switch of its own so that their threshold can be set below the others' (for now the
-same: lower ones did not measurably pay on the earthlike world).
+one thread is set and the caller asks for it (:func:`use_parallel`):
+:meth:`evosim.Simulation.step` asks each tick as its
+:class:`~evosim.engine.flavour.FlavourChooser` says, from
+:data:`PARALLEL_MIN_AGENTS` agents on, by measured speed (threads pay on free
+cores and cost several times over on busy ones).
 ``EVOSIM_PARALLEL=1`` forces the parallel flavour (at any thread count, e.g.
 to compare it with the serial one at 1 thread), ``EVOSIM_PARALLEL=0`` forces the
 serial one. Without ``EVOSIM_PARALLEL`` a library user runs on one thread until
@@ -76,23 +75,22 @@ def ix(i: int) -> np.uint64:
     return np.uint64(i)
 
 
-#: Below this many agents a tick runs the serial flavour even with several threads: starting
-#: the threads of each parallel loop costs more than the work it shares (measured in
-#: ``benchmarks/bench.py --threads``).
-PARALLEL_MIN_AGENTS = 20_000
-#: From this many agents the *heavy* kernels (``@kernel(parallel=True, heavy=True)``: movement and
-#: learning, ~50-80 ns per agent each) run their parallel build when more than one thread is set.
-#: At 4,000 the earthlike world's 2-thread runs measured 0.95x and 1.12x the wall time of 1 thread
-#: on a loaded machine (docs/benchmarks.md): not shown to pay, so it stays at
-#: :data:`PARALLEL_MIN_AGENTS` until measured on an idle machine (``bench.py --baseline``).
-PARALLEL_MIN_AGENTS_HEAVY = PARALLEL_MIN_AGENTS
+#: Below this many agents a tick runs the serial flavour even with several threads: too little work
+#: to share (on the earthlike world 2,000 and 4,000 measured alike on an idle machine). From it on
+#: the simulation's :class:`~evosim.engine.flavour.FlavourChooser` picks the faster flavour by time.
+PARALLEL_MIN_AGENTS = 4_000
 
-# Threads that wait at the end of a parallel loop sleep instead of spinning (OpenMP, numba's
-# default threading layer here): spinning costs ~2 us less per loop on an idle machine, but on a
-# loaded one a spinning thread takes the core from the thread it waits for, and a tick on two
-# threads ran 7x slower than on one (benchmarks/bench.py; docs/benchmarks.md). A user's own
-# setting wins. Set before numba loads its OpenMP pool (at the first parallel call).
+# Threads that wait at the end of a parallel loop spin for a bounded time, then sleep (OpenMP,
+# numba's default threading layer here, GNU libgomp: GOMP_SPINCOUNT spins of about 10 ns, so
+# ~0.1 ms). A tick runs ~20-45 parallel loops: sleeping at once (OMP_WAIT_POLICY=PASSIVE alone)
+# made every loop wake its threads, and 2 threads ran the earthlike world 1.5x *slower* than one
+# on an idle machine; spinning without bound (ACTIVE) takes the core from the thread waited for
+# on a busy one (7x slower). With the bounded spin 2 threads ran 1.3x faster idle; on a busy
+# machine the simulation's FlavourChooser measures that threads lose and stops using them
+# (docs/benchmarks.md, "Threads that measure themselves"). A user's own settings win. Set before
+# numba loads its OpenMP pool (at the first parallel call).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 _FORCED = os.environ.get("EVOSIM_PARALLEL", "").strip().lower()
 #: ``EVOSIM_PARALLEL``: True / False forces the parallel / serial flavour; None lets the thread count decide.
@@ -150,7 +148,6 @@ class _Threads:
 
     count = nb.get_num_threads() if FORCED else 1
     parallel_now = bool(FORCED)
-    heavy_now = bool(FORCED)
 
 
 def set_threads(threads: int | None = None) -> int:
@@ -175,15 +172,6 @@ def set_threads(threads: int | None = None) -> int:
 def threads() -> int:
     """The thread count set by :func:`set_threads` (1 unless set, or ``EVOSIM_PARALLEL=1``)."""
     return _Threads.count
-
-
-def use_parallel_heavy(n: int) -> bool:
-    """Run the heavy kernels' parallel build from now on if ``n`` >= :data:`PARALLEL_MIN_AGENTS_HEAVY`
-    agents and more than one thread is set (``EVOSIM_PARALLEL`` overrides). Returns the choice."""
-    _Threads.heavy_now = (
-        FORCED if FORCED is not None else (n >= PARALLEL_MIN_AGENTS_HEAVY and _Threads.count > 1)
-    )
-    return _Threads.heavy_now
 
 
 def use_parallel(wanted: bool) -> bool:
@@ -278,11 +266,10 @@ class Kernel:
     dispatcher. The machine code run is the same either way.
     """
 
-    def __init__(self, fn: Callable[..., Any], has_prange: bool, heavy: bool = False):
+    def __init__(self, fn: Callable[..., Any], has_prange: bool):
         functools.update_wrapper(self, fn)
         self.py_func = fn
         self.has_prange = has_prange
-        self.heavy = heavy
         self.serial = _build(fn, "serial", parallel=False)
         self._parallel: Any = None
         self._n_params = fn.__code__.co_argcount
@@ -298,7 +285,7 @@ class Kernel:
         return self._parallel
 
     def __call__(self, *args: Any) -> Any:
-        par = self.has_prange and (_Threads.parallel_now or (self.heavy and _Threads.heavy_now))
+        par = self.has_prange and _Threads.parallel_now
         dispatcher = self.parallel if par else self.serial
         if len(args) != self._n_params:  # defaults filled in by numba: no fast path
             return dispatcher(*args)
@@ -320,12 +307,9 @@ class Kernel:
         return f"<evosim kernel {self.py_func.__module__}.{self.py_func.__qualname__}>"
 
 
-def kernel(
-    fn: Callable[..., Any] | None = None, *, parallel: bool = False, heavy: bool = False
-) -> Any:
+def kernel(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
     """Decorator of a kernel called from Python: ``@kernel``, or ``@kernel(parallel=True)`` for a
-    kernel whose outer loop is a ``prange`` (see the module docstring); ``heavy=True`` also runs
-    its parallel build from :data:`PARALLEL_MIN_AGENTS_HEAVY` agents (:func:`use_parallel_heavy`)."""
+    kernel whose outer loop is a ``prange`` (see the module docstring)."""
     if fn is None:
-        return lambda f: Kernel(f, parallel, heavy)
-    return Kernel(fn, parallel, heavy)
+        return lambda f: Kernel(f, parallel)
+    return Kernel(fn, parallel)

@@ -199,7 +199,7 @@ def _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt):
     return -np.inf
 
 
-@kernel(parallel=True, heavy=True)
+@kernel(parallel=True)
 def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     """One tick of learning and innovation for every agent (see the module docstring).
 

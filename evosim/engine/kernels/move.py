@@ -130,7 +130,7 @@ def _better(seen, e_first, noise, kin, best, best_d, d):
     return best, best_d
 
 
-@kernel(parallel=True, heavy=True)
+@kernel(parallel=True)
 def sense_and_move(a, n, cells, clock, p):
     """Move every agent one step (or not), in place; charge the move cost.
 

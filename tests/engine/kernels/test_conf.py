@@ -81,33 +81,3 @@ def test_an_argument_without_a_key_goes_through_numba():
     else:
         raise AssertionError("a list must have no key")
     assert _weighted_sum(np.asarray(a), pair, 0) == 4.0
-
-
-def test_heavy_kernels_have_a_threshold_of_their_own(monkeypatch):
-    """With 2 threads set, a heavy kernel's parallel build runs from PARALLEL_MIN_AGENTS_HEAVY agents."""
-    monkeypatch.setattr(conf, "FORCED", None)
-    monkeypatch.setattr(conf._Threads, "count", 2)
-    monkeypatch.setattr(conf._Threads, "parallel_now", False)
-    monkeypatch.setattr(conf._Threads, "heavy_now", False)
-    assert conf.use_parallel_heavy(conf.PARALLEL_MIN_AGENTS_HEAVY)
-    assert not conf.use_parallel_heavy(conf.PARALLEL_MIN_AGENTS_HEAVY - 1)
-    monkeypatch.setattr(conf._Threads, "count", 1)
-    assert not conf.use_parallel_heavy(10**9)  # one thread: never
-    monkeypatch.setattr(conf, "FORCED", True)
-    assert conf.use_parallel_heavy(0)  # EVOSIM_PARALLEL=1 forces it
-
-
-def test_a_heavy_kernel_picks_its_build_by_the_heavy_switch(monkeypatch):
-    seen = []
-    k = conf.Kernel(_weighted_sum.py_func, has_prange=True, heavy=True)
-    monkeypatch.setattr(
-        conf.Kernel, "parallel", property(lambda self: seen.append("p") or self.serial)
-    )
-    a, pair = np.ones(3), _Pair(np.ones(1), 1.0)
-    monkeypatch.setattr(conf._Threads, "parallel_now", False)
-    monkeypatch.setattr(conf._Threads, "heavy_now", True)
-    assert k(a, pair, 0) == 4.0 and seen == ["p"]
-    monkeypatch.setattr(conf._Threads, "heavy_now", False)
-    assert k(a, pair, 0) == 4.0 and seen == [
-        "p"
-    ]  # the serial build, not asked for the parallel one
