@@ -78,6 +78,8 @@ class FlavourChooser:
         self._probe_done = 0  # ticks of the probe so far
         self._probe_costs: list[float] = []
         self._tick: tuple[_Band, bool, int, float] | None = None  # (band, build, agents, start)
+        #: ticks run on the parallel build so far (of this process)
+        self.parallel_ticks = 0
 
     def choose(self, n: int, threads: int) -> bool:
         """The build for a tick of ``n`` agents on ``threads`` threads (True: parallel; with one
@@ -94,6 +96,7 @@ class FlavourChooser:
         if self._probing is None and band.wait <= 0:
             self._probing, self._probe_done, self._probe_costs = key, 0, []
         build = (not band.incumbent) if self._probing == key else band.incumbent
+        self.parallel_ticks += build
         self._tick = (band, build, n, self.clock())
         return build
 

@@ -23,6 +23,7 @@ import numpy as np
 from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
+from evosim.engine import runtime
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
@@ -416,6 +417,8 @@ class Recorder:
                 "agent_steps_per_s": round((c.agent_steps - self._steps_at_start) / wall, 1)
                 if wall > 0
                 else None,
+                "threads": runtime.threads(),
+                "parallel_ticks": int(sim.flavours.parallel_ticks),
             },
         }
         atomic_write_json(self.folder / "summary.json", summary)

@@ -41,6 +41,7 @@ def test_the_faster_build_is_kept_and_the_slower_tried_less_and_less_often():
     builds = _run(clock, ch, 10_000, 2000)
     assert builds[:RECENT] == [False] * RECENT  # a new band first times the serial build
     assert ch.summary() == {8192: "parallel"}
+    assert ch.parallel_ticks == sum(builds)
     tail = builds[1000:]
     assert sum(not b for b in tail) <= 3 * (len(tail) // 128 + 1)  # probes back off to max_every
     # the machine gets busy: threads now lose; the next probe of serial finds it and switches

@@ -106,6 +106,7 @@ def test_summary(folder):
     )
     t = summary["timing"]
     assert t["wall_time_s"] >= 0 and (t["agent_steps_per_s"] is None or t["agent_steps_per_s"] > 0)
+    assert t["threads"] == 1 and t["parallel_ticks"] == 0  # one thread: never the parallel build
     assert all(isinstance(v, int) for v in summary["final_populations"].values())
 
 
