@@ -4,7 +4,9 @@ The first tick of a process compiles (or loads) the numba kernels, which can
 take far longer than the ticks after it; a rate averaged from the start
 predicted hours for a 48 s run. :class:`TickRate` measures the rate and the
 time left only from the ticks after the first one, and says "compiling the
-kernels…" (or "starting…" when they are cached) until that tick is done.
+kernels…" (or "starting…" when they are cached) until that tick is done. A
+compile later in the run (the parallel build, when threads are first tried)
+is left out of the rate too (``paused``).
 
 The bar is drawn only when standard error is a terminal: elsewhere click
 would print just its label, a stray line before the result.
@@ -35,29 +37,37 @@ class TickRate:
         ticks: the tick the run ends at.
         compiling: the kernels are not cached (the first tick compiles them).
         clock: seconds, monotonic (a parameter for tests).
+        paused: seconds the run has spent compiling so far (left out of the rate).
     """
 
     def __init__(
-        self, ticks: int, compiling: bool, clock: Callable[[], float] = time.perf_counter
+        self,
+        ticks: int,
+        compiling: bool,
+        clock: Callable[[], float] = time.perf_counter,
+        paused: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.ticks = ticks
         self.compiling = compiling
         self.clock = clock
-        self.first: tuple[int, float] | None = None  # (tick, time) when the first tick ended
+        self.paused = paused
+        self.first: tuple[int, float] | None = (
+            None  # (tick, time - paused) when the first tick ended
+        )
         self.tick = 0
         self.population = 0
 
     def update(self, tick: int, population: int) -> None:
         """The run has finished ``tick`` with ``population`` agents."""
         if self.first is None:
-            self.first = (tick, self.clock())
+            self.first = (tick, self.clock() - self.paused())
         self.tick, self.population = tick, population
 
     def rate(self) -> float | None:
-        """Ticks per second since the first tick (None until a second tick is done)."""
+        """Ticks per second since the first tick, compiling left out (None until a second tick is done)."""
         if self.first is None:
             return None
-        done, dt = self.tick - self.first[0], self.clock() - self.first[1]
+        done, dt = self.tick - self.first[0], self.clock() - self.paused() - self.first[1]
         return done / dt if done > 0 and dt > 0 else None
 
     def text(self) -> str:
@@ -81,7 +91,9 @@ def at_terminal() -> bool:
 
 def with_bar(job: Callable[[Any], Any], label: str, ticks: int, compiling: bool) -> Any:
     """Run ``job(progress)`` under a progress bar of ``ticks`` ticks (see :class:`TickRate`)."""
-    rate = TickRate(ticks, compiling)
+    from evosim.engine import runtime  # (here: importing it loads numba)
+
+    rate = TickRate(ticks, compiling, paused=runtime.first_calls_seconds)
     # the bar must exist before `show` can run: click renders it (calling
     # `show`) as the `with` block is entered, before `as bar` would bind it
     bar: Any = click.progressbar(

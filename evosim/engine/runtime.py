@@ -30,3 +30,8 @@ def threads() -> int:
 def kernels_cached() -> bool:
     """True if numba's on-disk cache holds the kernels of the flavour in use (no compile pause expected)."""
     return conf.cached()
+
+
+def first_calls_seconds() -> float:
+    """Seconds spent so far compiling (or loading) kernels for new argument types, mid-run too."""
+    return conf.first_calls_seconds()

@@ -42,6 +42,17 @@ def test_a_resumed_run_counts_from_its_first_tick_not_from_zero():
     assert r.rate() == 100.0 and "ETA 0:40" in r.text()
 
 
+def test_a_compile_mid_run_is_left_out_of_the_rate():
+    """The parallel build compiles when threads are first tried, mid-run: not a slow rate."""
+    clock, paused = Clock(), [0.0]
+    r = TickRate(10_000, compiling=False, clock=clock, paused=lambda: paused[0])
+    clock.t = 1.0
+    r.update(1, 10)
+    clock.t, paused[0] = 51.0, 40.0  # 1,000 ticks in 10 s, and a 40 s compile
+    r.update(1001, 10)
+    assert r.rate() == 100.0 and "ETA 1:30" in r.text()
+
+
 def test_hms():
     assert [hms(0), hms(59.6), hms(75), hms(3700)] == ["0:00", "1:00", "1:15", "1:01:40"]
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import time
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -148,6 +149,7 @@ class _Threads:
 
     count = nb.get_num_threads() if FORCED else 1
     parallel_now = bool(FORCED)
+    first_calls_s = 0.0  # seconds in kernels' first calls per argument types (compiling or loading)
 
 
 def set_threads(threads: int | None = None) -> int:
@@ -181,6 +183,13 @@ def use_parallel(wanted: bool) -> bool:
     """
     _Threads.parallel_now = FORCED if FORCED is not None else (wanted and _Threads.count > 1)
     return _Threads.parallel_now
+
+
+def first_calls_seconds() -> float:
+    """Seconds this process has spent in kernels' first calls for their argument types: compiling
+    them, or loading them from the disk cache (and running that one call). A progress bar leaves
+    them out of a run's rate: the parallel build compiles mid-run, when threads are first tried."""
+    return _Threads.first_calls_s
 
 
 def parallel_now() -> bool:
@@ -297,7 +306,9 @@ class Kernel:
         entry = table.get(key)
         if entry is not None:
             return entry(*args)
+        t0 = time.perf_counter()
         out = dispatcher(*args)  # compiles or loads the overload if needed
+        _Threads.first_calls_s += time.perf_counter() - t0
         entry = _entry_point(dispatcher, args)
         if entry is not None:
             table[key] = entry
