@@ -17,6 +17,12 @@ median of the band's last ticks on the incumbent. The faster one becomes the inc
 probe that loses doubles the wait before the band's next probe (up to
 :attr:`FlavourChooser.max_every` ticks), so on a busy machine probing costs about 1 % of a
 run; a probe that wins resets it.
+
+Compiling the parallel build costs ~40 s once per install, which a short run cannot win back
+(threads save ~20 % of a tick on 2 idle cores: a run must last ~3 minutes to repay it). So
+while that build is not in the disk cache (``compiled``) it is first tried only after the
+run's ticks have taken :attr:`FlavourChooser.compile_after` seconds; the README's first run
+(~15 s of ticks) never compiles it.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ class FlavourChooser:
         probe: ticks of a probe (the first is a warm-up, not counted).
         max_every: the longest wait between two probes of a band.
         clock: seconds, monotonic (tests pass a fake one).
+        compiled: whether the parallel build is cached (trying it compiles nothing).
+        compile_after: while it is not, seconds of timed ticks before it is first tried.
 
     Use: ``parallel = chooser.choose(n, threads)`` before a tick of ``n`` agents on ``threads``
     threads, ``chooser.done()`` after it.
@@ -65,6 +73,8 @@ class FlavourChooser:
         probe: int = 5,
         max_every: int = 4096,
         clock: Callable[[], float] = perf_counter,
+        compiled: Callable[[], bool] = lambda: True,
+        compile_after: float = 60.0,
     ):
         if probe < 2:
             raise ValueError("a probe needs at least 2 ticks (the first is not counted)")
@@ -73,6 +83,10 @@ class FlavourChooser:
         self.probe = probe
         self.max_every = max_every
         self.clock = clock
+        self.compiled = compiled
+        self.compile_after = compile_after
+        self._compiled = False  # known to be cached (asked until it is)
+        self.timed_s = 0.0  # seconds of the ticks timed so far
         self.bands: dict[int, _Band] = {}
         self._probing: int | None = None  # the band being probed
         self._probe_done = 0  # ticks of the probe so far
@@ -94,11 +108,20 @@ class FlavourChooser:
         if self._probing is not None and self._probing != key:
             self._end_probe(None)  # the population left the band: the probe is void
         if self._probing is None and band.wait <= 0:
-            self._probing, self._probe_done, self._probe_costs = key, 0, []
+            if not band.incumbent and not self._may_compile():
+                band.wait = self.explore_every  # ask again later
+            else:
+                self._probing, self._probe_done, self._probe_costs = key, 0, []
         build = (not band.incumbent) if self._probing == key else band.incumbent
         self.parallel_ticks += build
         self._tick = (band, build, n, self.clock())
         return build
+
+    def _may_compile(self) -> bool:
+        """Whether the parallel build may be tried now: cached, or the run is long enough to repay it."""
+        if not self._compiled:
+            self._compiled = self.compiled()
+        return self._compiled or self.timed_s >= self.compile_after
 
     def done(self) -> None:
         """The tick chosen by the last :meth:`choose` has ended: record its time."""
@@ -106,7 +129,9 @@ class FlavourChooser:
             return
         band, build, n, start = self._tick
         self._tick = None
-        cost = (self.clock() - start) / n
+        seconds = self.clock() - start
+        self.timed_s += seconds
+        cost = seconds / n
         if self._probing is not None and self.bands.get(self._probing) is band:
             self._probe_done += 1
             if self._probe_done > 1:  # the first tick of a probe wakes threads or compiles

@@ -100,6 +100,25 @@ def test_a_probe_that_leaves_its_band_is_void():
     assert ch.summary() == {4096: "serial", 32768: "serial"}
 
 
+def test_an_uncompiled_parallel_build_waits_until_the_run_can_repay_it():
+    """Not cached: tried only after compile_after seconds of ticks (a short run never compiles it)."""
+    clock = FakeClock({False: 3e-7, True: 2e-7})
+    cached = [False]
+    ch = FlavourChooser(
+        min_agents=1000, explore_every=16, probe=3, clock=clock,
+        compiled=lambda: cached[0], compile_after=1.0,
+    )  # fmt: skip
+    builds = _run(clock, ch, 10_000, 300)  # 3 ms a tick: 0.9 s
+    assert not any(builds)
+    builds = _run(clock, ch, 10_000, 100)  # past 1 s: tried, and kept
+    assert any(builds) and ch.summary() == {8192: "parallel"}
+    cached[0] = True  # cached: tried from the first probe
+    ch2 = FlavourChooser(
+        min_agents=1000, explore_every=16, probe=3, clock=clock, compiled=lambda: cached[0]
+    )
+    assert any(_run(clock, ch2, 10_000, RECENT + 3))
+
+
 def test_a_probe_needs_a_counted_tick():
     with pytest.raises(ValueError, match="at least 2"):
         FlavourChooser(min_agents=1, probe=1)

@@ -141,7 +141,16 @@ def cached() -> bool:
     flavours = [] if FORCED else ["serial"]
     if FORCED or (FORCED is None and _Threads.count > 1):
         flavours.append("parallel")
-    return all(any(_cache_dir().glob(f"*__{f}_{DIGEST}-*.nbi")) for f in flavours)
+    return all(_flavour_cached(f) for f in flavours)
+
+
+def _flavour_cached(flavour: str) -> bool:
+    return any(_cache_dir().glob(f"*__{flavour}_{DIGEST}-*.nbi"))
+
+
+def parallel_cached() -> bool:
+    """True if the parallel flavour has cache files for this source (trying it compiles nothing)."""
+    return _flavour_cached("parallel")
 
 
 class _Threads:
