@@ -61,6 +61,8 @@ class FlavourChooser:
         clock: seconds, monotonic (tests pass a fake one).
         compiled: whether the parallel build is cached (trying it compiles nothing).
         compile_after: while it is not, seconds of timed ticks before it is first tried.
+        paused: seconds spent compiling so far (left out of every tick's time: a kernel first
+            called mid-run compiles inside a tick, which says nothing of either build's speed).
 
     Use: ``parallel = chooser.choose(n, threads)`` before a tick of ``n`` agents on ``threads``
     threads, ``chooser.done()`` after it.
@@ -75,6 +77,7 @@ class FlavourChooser:
         clock: Callable[[], float] = perf_counter,
         compiled: Callable[[], bool] = lambda: True,
         compile_after: float = 60.0,
+        paused: Callable[[], float] = lambda: 0.0,
     ):
         if probe < 2:
             raise ValueError("a probe needs at least 2 ticks (the first is not counted)")
@@ -85,6 +88,7 @@ class FlavourChooser:
         self.clock = clock
         self.compiled = compiled
         self.compile_after = compile_after
+        self.paused = paused
         self._compiled = False  # known to be cached (asked until it is)
         self.timed_s = 0.0  # seconds of the ticks timed so far
         self.bands: dict[int, _Band] = {}
@@ -92,6 +96,7 @@ class FlavourChooser:
         self._probe_done = 0  # ticks of the probe so far
         self._probe_costs: list[float] = []
         self._tick: tuple[_Band, bool, int, float] | None = None  # (band, build, agents, start)
+        self._paused_at = 0.0
         #: ticks run on the parallel build so far (of this process)
         self.parallel_ticks = 0
 
@@ -114,6 +119,7 @@ class FlavourChooser:
                 self._probing, self._probe_done, self._probe_costs = key, 0, []
         build = (not band.incumbent) if self._probing == key else band.incumbent
         self.parallel_ticks += build
+        self._paused_at = self.paused()
         self._tick = (band, build, n, self.clock())
         return build
 
@@ -129,7 +135,7 @@ class FlavourChooser:
             return
         band, build, n, start = self._tick
         self._tick = None
-        seconds = self.clock() - start
+        seconds = self.clock() - start - (self.paused() - self._paused_at)
         self.timed_s += seconds
         cost = seconds / n
         if self._probing is not None and self.bands.get(self._probing) is band:

@@ -205,7 +205,11 @@ class Simulation:
         self.scratch = Scratch(grids.habitat.size, pop.capacity, len(self.ladder.threshold))
         self.events: list[Event] = []
         self.on_death: DeathHook | None = None
-        self.flavours = FlavourChooser(conf.PARALLEL_MIN_AGENTS, compiled=conf.parallel_cached)
+        self.flavours = FlavourChooser(
+            conf.PARALLEL_MIN_AGENTS,
+            compiled=conf.parallel_cached,
+            paused=conf.first_calls_seconds,
+        )
         self.detectors = Detectors(world, species, self.events)
         self.interventions = Interventions(
             world,

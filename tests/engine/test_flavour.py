@@ -119,6 +119,22 @@ def test_an_uncompiled_parallel_build_waits_until_the_run_can_repay_it():
     assert any(_run(clock, ch2, 10_000, RECENT + 3))
 
 
+def test_a_compile_inside_a_tick_is_not_its_time():
+    """A kernel first called mid-run compiles inside a tick: neither the cost nor the run's time."""
+    clock = FakeClock({False: 3e-7, True: 2e-7})
+    compiled_s = [0.0]
+    ch = FlavourChooser(
+        min_agents=1000, clock=clock, compiled=lambda: False, compile_after=1.0,
+        paused=lambda: compiled_s[0],
+    )  # fmt: skip
+    ch.choose(10_000, threads=2)
+    clock.now += 30.0  # a 30 s compile of the serial build
+    compiled_s[0] += 30.0
+    ch.done()
+    assert ch.timed_s == 0.0  # the run has not earned the parallel compile with it
+    assert not any(_run(clock, ch, 10_000, 200))
+
+
 def test_a_probe_needs_a_counted_tick():
     with pytest.raises(ValueError, match="at least 2"):
         FlavourChooser(min_agents=1, probe=1)

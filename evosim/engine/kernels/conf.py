@@ -164,6 +164,10 @@ class _Threads:
 def set_threads(threads: int | None = None) -> int:
     """Run the kernels on ``threads`` threads (None: every core numba may use); returns the count set.
 
+    The serial flavour runs until :func:`use_parallel` asks for the parallel one (a simulation's
+    tick does, when threads measure faster): work between ticks, such as a recorder's first
+    sample, must not compile the parallel build before any tick has tried it.
+
     Raises:
         ValueError: ``threads`` < 1 or more than numba may use (``NUMBA_NUM_THREADS``, by default
             the number of cores).
@@ -176,7 +180,7 @@ def set_threads(threads: int | None = None) -> int:
         )
     nb.set_num_threads(n)
     _Threads.count = n
-    use_parallel(n > 1)
+    use_parallel(False)
     return n
 
 
