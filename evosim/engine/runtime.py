@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from evosim.engine.kernels import conf
 
-#: Below this many agents a tick runs the serial flavour even with several threads.
-PARALLEL_MIN_AGENTS = conf.PARALLEL_MIN_AGENTS
-
 
 def set_threads(threads: int | None = None) -> int:
     """Run the simulation kernels on ``threads`` threads (None: every core); returns the count set.
@@ -28,7 +25,7 @@ def threads() -> int:
 
 
 def kernels_cached() -> bool:
-    """True if numba's on-disk cache holds the kernels of the flavour in use (no compile pause expected)."""
+    """True if numba's on-disk cache holds the kernels a run starts on (no compile pause expected)."""
     return conf.cached()
 
 

@@ -133,24 +133,21 @@ _remove_stale_caches()
 
 
 def cached() -> bool:
-    """True if every flavour the thread setting may run has cache files for this source.
+    """True if the flavour a run starts on has cache files for this source (no long compile expected).
 
-    (No long compile expected: the serial flavour unless ``EVOSIM_PARALLEL=1``, the parallel one too
-    with more than one thread.)
+    That is the serial flavour, or the parallel one under ``EVOSIM_PARALLEL=1``; with several
+    threads the parallel build is compiled later, if ever (:func:`parallel_cached`).
     """
-    flavours = [] if FORCED else ["serial"]
-    if FORCED or (FORCED is None and _Threads.count > 1):
-        flavours.append("parallel")
-    return all(_flavour_cached(f) for f in flavours)
-
-
-def _flavour_cached(flavour: str) -> bool:
-    return any(_cache_dir().glob(f"*__{flavour}_{DIGEST}-*.nbi"))
+    return _flavour_cached("parallel" if FORCED else "serial")
 
 
 def parallel_cached() -> bool:
     """True if the parallel flavour has cache files for this source (trying it compiles nothing)."""
     return _flavour_cached("parallel")
+
+
+def _flavour_cached(flavour: str) -> bool:
+    return any(_cache_dir().glob(f"*__{flavour}_{DIGEST}-*.nbi"))
 
 
 class _Threads:

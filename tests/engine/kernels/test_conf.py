@@ -81,3 +81,17 @@ def test_an_argument_without_a_key_goes_through_numba():
     else:
         raise AssertionError("a list must have no key")
     assert _weighted_sum(np.asarray(a), pair, 0) == 4.0
+
+
+def test_a_run_starts_on_the_serial_flavour_so_only_it_need_be_cached(monkeypatch, tmp_path):
+    """With several threads the parallel build compiles later, if ever: not cached is no "compiling…"."""
+    monkeypatch.setattr(conf, "_cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(conf._Threads, "count", 2)
+    monkeypatch.setattr(conf, "FORCED", None)
+    assert not conf.cached()
+    (tmp_path / f"move.sense_and_move__serial_{conf.DIGEST}-1.py311.nbi").touch()
+    assert conf.cached() and not conf.parallel_cached()
+    monkeypatch.setattr(conf, "FORCED", True)  # EVOSIM_PARALLEL=1: a run starts on the parallel one
+    assert not conf.cached()
+    (tmp_path / f"move.sense_and_move__parallel_{conf.DIGEST}-1.py311.nbi").touch()
+    assert conf.cached() and conf.parallel_cached()
