@@ -13,11 +13,11 @@ from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 from evosim.engine.kernels.life import gather_agents
 from evosim.engine.state import Agents, reuse
 
-# gather() uses the spare genome's bytes as scratch for the other fields, in two groups
-_GROUPS = (("id", "parent_id", "species", "x"), tuple(AGENT_FIELDS)[4:])
-assert all(
-    sum(AGENT_FIELDS[f].itemsize for f in g) <= N_GENES * GENOME_DTYPE.itemsize for g in _GROUPS
-), "kernels.life.gather_agents: a group of fields no longer fits the spare genome's bytes per row"
+# gather() lays the other fields over the spare genome's bytes (28 per row) at fixed offsets, in two
+# groups: id, parent_id, species, x (24 bytes), then the other seven (26)
+assert N_GENES * GENOME_DTYPE.itemsize == 28 and tuple(
+    dt.itemsize for dt in AGENT_FIELDS.values()
+) == (8, 8, 4, 4, 4, 4, 4, 4, 4, 4, 2), "kernels.life.gather_agents: update its byte offsets"
 assert tuple(AGENT_FIELDS) == (
     "id", "parent_id", "species", "x", "y", "energy", "age", "birth_tick", "guardian", "skill",
     "lessons",

@@ -319,6 +319,12 @@ def cell_ordered_survivors(order, n_indexed, n, buf, split=False):
     return start[n_blocks]
 
 
+@nb.njit(inline="always", **JIT)
+def _view(raw, start, m, arr):
+    """``m`` elements of ``arr``'s dtype laid over the bytes ``raw`` from byte ``start``."""
+    return raw[start : start + m * arr.itemsize].view(arr.dtype)
+
+
 @kernel(parallel=True)
 def gather_agents(a, rows, m, spare):
     """Make rows ``rows[:m]`` (any order) the first m of every field of the agents ``a``.
@@ -336,14 +342,10 @@ def gather_agents(a, rows, m, spare):
     parent_id = a.parent_id
     species = a.species
     x = a.x
-    o = 0
-    b_id = raw[o : o + m * id_.itemsize].view(id_.dtype)
-    o += m * id_.itemsize
-    b_parent = raw[o : o + m * parent_id.itemsize].view(parent_id.dtype)
-    o += m * parent_id.itemsize
-    b_species = raw[o : o + m * species.itemsize].view(species.dtype)
-    o += m * species.itemsize
-    b_x = raw[o : o + m * x.itemsize].view(x.dtype)
+    b_id = _view(raw, 0, m, id_)
+    b_parent = _view(raw, m * 8, m, parent_id)
+    b_species = _view(raw, m * 16, m, species)
+    b_x = _view(raw, m * 20, m, x)  # 24 bytes per row
     for j in nb.prange(m):
         k = ix(rows[j])
         b_id[j] = id_[k]
@@ -362,20 +364,13 @@ def gather_agents(a, rows, m, spare):
     guardian = a.guardian
     skill = a.skill
     lessons = a.lessons
-    o = 0
-    b_y = raw[o : o + m * y.itemsize].view(y.dtype)
-    o += m * y.itemsize
-    b_energy = raw[o : o + m * energy.itemsize].view(energy.dtype)
-    o += m * energy.itemsize
-    b_age = raw[o : o + m * age.itemsize].view(age.dtype)
-    o += m * age.itemsize
-    b_birth = raw[o : o + m * birth_tick.itemsize].view(birth_tick.dtype)
-    o += m * birth_tick.itemsize
-    b_guardian = raw[o : o + m * guardian.itemsize].view(guardian.dtype)
-    o += m * guardian.itemsize
-    b_skill = raw[o : o + m * skill.itemsize].view(skill.dtype)
-    o += m * skill.itemsize
-    b_lessons = raw[o : o + m * lessons.itemsize].view(lessons.dtype)
+    b_y = _view(raw, 0, m, y)
+    b_energy = _view(raw, m * 4, m, energy)
+    b_age = _view(raw, m * 8, m, age)
+    b_birth = _view(raw, m * 12, m, birth_tick)
+    b_guardian = _view(raw, m * 16, m, guardian)
+    b_skill = _view(raw, m * 20, m, skill)
+    b_lessons = _view(raw, m * 24, m, lessons)  # 26 bytes per row
     for j in nb.prange(m):
         k = ix(rows[j])
         b_y[j] = y[k]
