@@ -292,7 +292,7 @@ class Simulation:
     def index_cells(self) -> None:
         """Group agents by cell; census of the majority species per cell (read by the next move)."""
         p, g, sc = self.pop, self.grids, self.scratch
-        stripes = 4 * conf.threads() if conf.parallel_now() else 1
+        stripes = 4 * conf.threads() if conf.split_now() else 1
         tmp = sc.arena(p).sort_tmp
         sc.n_groups = k_spatial.cell_index(p.x, p.y, p.n, g.shape[1], sc.index(), tmp, stripes)
         sc.n_indexed = p.n
@@ -372,7 +372,7 @@ class Simulation:
     def reproduce(self) -> None:
         """Adults with enough energy give birth (refused beyond the cap); distant children found species."""
         p, sc, c = self.pop, self.scratch, self.counters
-        k = k_life.find_parents(p.agents(), p.n, self.params, sc.parents, conf.parallel_now())
+        k = k_life.find_parents(p.agents(), p.n, self.params, sc.parents, conf.split_now())
         parents = sc.parents[:k]
         room = self.cap - p.n
         if k > room:
@@ -412,7 +412,7 @@ class Simulation:
         k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally)
         s.update_centroids(sc.tally.gene_sum)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
-        m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, buf, conf.parallel_now())
+        m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, buf, conf.split_now())
         sc.n_indexed = 0  # the index is spent
         self._drop(before, m)
         self._record_extinctions()  # stamped like the deaths that caused them (the tick of this step)

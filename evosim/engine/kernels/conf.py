@@ -207,6 +207,15 @@ def parallel_now() -> bool:
     return _Threads.parallel_now
 
 
+def split_now() -> bool:
+    """True while the parallel flavour runs on more than two threads: then the two-pass
+    compactions (count per block, then write from each block's offset: ``find_parents``,
+    ``cell_ordered_survivors``, the striped ``cell_index``) split their rows among the threads.
+    They read every row twice, so two threads do not gain on them: on 2 threads the earthlike
+    world's ticks ran 1-4 % faster with the one pass (docs/benchmarks.md, fifth round)."""
+    return _Threads.parallel_now and _Threads.count > 2
+
+
 def _build(fn: Callable[..., Any], flavour: str, parallel: bool) -> Any:
     """A numba dispatcher of a copy of ``fn`` named for ``flavour`` and :data:`DIGEST` (its own cache)."""
     copy = types.FunctionType(
