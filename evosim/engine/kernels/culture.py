@@ -57,6 +57,10 @@ from evosim.engine.kernels.rng import gumbel, uniform
 MAX_MODELS = 64
 #: Agents per block of the parallel learning loop (each block owns one rank buffer).
 BLOCK = 512
+#: The learning loop takes the blocks 0, SPREAD, 2 SPREAD, ..., then 1, SPREAD + 1, ...: a thread's
+#: contiguous share of that order holds blocks from the whole grid (rows are in cell order, and
+#: the learners, mostly juveniles, gather where their species lives), not one band of it.
+SPREAD = 8
 
 
 class Models(NamedTuple):
@@ -249,7 +253,11 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
-    for b in nb.prange(n_blocks):
+    per = (n_blocks + SPREAD - 1) // SPREAD
+    for j in nb.prange(per * SPREAD):
+        b = (j % per) * SPREAD + j // per  # block j of the SPREAD-strided order
+        if b >= n_blocks:
+            continue
         buf = np.empty(MAX_MODELS)
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             sp = species[i]
