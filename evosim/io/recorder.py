@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import shutil
 import time
@@ -65,10 +64,29 @@ def _fmt(v: float) -> str:
     return str(v) if isinstance(v, np.float32) else repr(float(v))
 
 
-def _texts(a: np.ndarray) -> list[list[str]]:
-    """:func:`_fmt` of every element of a float64 matrix, row by row (one ``tolist``, no numpy scalars)."""
+def _texts(a: np.ndarray) -> list[str]:
+    """Each row of a float64 matrix as CSV text: :func:`_fmt` of its elements joined by commas.
+
+    One ``repr`` of the whole matrix as nested lists formats every element in C (the float's
+    shortest round-trip text, as :func:`_fmt`); the rows are cut from it, and only a row holding
+    a non-finite value (``nan``, ``inf``: a finite float's text has no ``n``) is split to blank it.
+    """
     assert a.dtype == np.float64, a.dtype  # (float32 values would need their own digits)
-    return [[repr(v) if math.isfinite(v) else "" for v in row] for row in a.tolist()]
+    if a.shape[0] == 0:
+        return []
+    rows = repr(a.tolist())[2:-2].replace(", ", ",").split("],[")
+    return [r if "n" not in r else ",".join(_BLANK.get(t, t) for t in r.split(",")) for r in rows]
+
+
+#: The texts of non-finite floats, and what the logs write for them.
+_BLANK = {"nan": "", "inf": "", "-inf": ""}
+
+
+def _csv_text(field: str) -> str:
+    """``field`` as the csv module writes it in a row of several fields (quoted where needed)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([field, ""])
+    return buf.getvalue()[:-2]
 
 
 def _own_temp(name: str) -> bool:
@@ -166,6 +184,7 @@ class Recorder:
         self.world_file = str(Path(world_file).resolve()) if world_file else None
         self.world_file_sha = file_sha(world_file)
         self.config_sha = ""
+        self._names_csv: list[str] = []  # each species' name as timeseries.csv writes it
 
     def config_text(self) -> str:
         """The resolved config as YAML, with the evosim version and source in comments."""
@@ -346,15 +365,23 @@ class Recorder:
         )  # fmt: skip
         assert ints.dtype.kind in "iu", ints.dtype
         names = sim.species.names
-        rows = []
+        quoted = self._names_csv
+        for k in range(len(quoted), len(names)):
+            quoted.append(_csv_text(names[k]))
+        shares[:, ~np.array(known, bool)] = np.nan  # (written blank)
+        sh_texts = ["," + t for t in _texts(shares)] if self.share_names else [""] * len(idx)
+        # an empty species: no means and no shares (blank fields)
+        no_g, no_le, no_sh = "," * (2 * len(GENES) - 1), ",", "," * len(self.share_names)
+        lines = []
         for (s, n, b, d1, d2, d3, a, h), g, le, z, sh in zip(
-            ints.tolist(), _texts(genes), _texts(land_energy), _texts(skills), _texts(shares)
+            ints.tolist(), _texts(genes), _texts(land_energy), _texts(skills), sh_texts
         ):
-            if n == 0:  # an empty species: no means and no shares
-                g, le, sh = [""] * len(g), ["", ""], [""] * len(sh)
-            sh = [t if ok else "" for t, ok in zip(sh, known)]
-            rows.append([sim.tick, s, names[s], n, b, d1, d2, d3, *g, *le, *z, a, h, *sh])
-        self._csv.writerows(rows)
+            if n == 0:
+                g, le, sh = no_g, no_le, no_sh
+            lines.append(
+                f"{sim.tick},{s},{quoted[s]},{n},{b},{d1},{d2},{d3},{g},{le},{z},{a},{h}{sh}\n"
+            )
+        self._ts.write("".join(lines))
         self._ts.flush()
 
     def close(self, ended: str) -> dict:

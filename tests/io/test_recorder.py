@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -184,3 +186,26 @@ def test_recorder_final_sample_and_extinct_sample(tmp_path):
     assert sorted({int(r["tick"]) for r in rows}) == [0, 10, 15]
     assert s["ticks_run"] == 15
     assert not math.isnan(float(rows[-1]["mean_brain"]))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (4, 0), (1, 1), (5, 1), (30, 14)])
+def test_texts_are_the_fmt_of_each_value_joined(shape):
+    """timeseries.csv's float fields: one repr of the matrix, cut into rows, equals _fmt per value."""
+    from evosim.io.recorder import _fmt, _texts
+
+    rng = np.random.default_rng(shape[0] * 31 + shape[1])
+    a = rng.normal(0.0, 1.0, shape) * 10.0 ** rng.integers(-300, 300, shape)
+    specials = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e16, 1e-5, 5e-324, 0.1, 1.0]
+    mask = rng.random(shape) < 0.3
+    a[mask] = rng.choice(specials, int(mask.sum()))
+    expected = [",".join(_fmt(v) for v in row) for row in a]
+    assert _texts(a) == expected
+
+
+def test_csv_text_quotes_a_name_as_the_csv_module_does():
+    from evosim.io.recorder import _csv_text
+
+    for name in ["primate", "primate.12", 'say "hi"', "a,b", "line\nbreak", " spaced "]:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(["1", name, "2"])
+        assert buf.getvalue() == f"1,{_csv_text(name)},2\n"
