@@ -41,7 +41,8 @@ def skill_summary(species, skill, n, n_species):
     The percentile interpolates linearly between order statistics, as numpy's default: at
     position ``0.9 (c - 1)`` of the species' c sorted skills. The mean sums in row order (as
     ``np.bincount`` with weights). One counting pass groups the skills by species, then each
-    species' run is sorted: O(n log(n / S)), not a sort of all agents by (species, skill).
+    species' run is partitioned at the percentile's lower order statistic (the next one and
+    the maximum are the smallest and largest of the part above it): O(n), no sort.
     """
     count = np.zeros(n_species, np.int64)
     sums = np.zeros(n_species, np.float64)
@@ -65,14 +66,21 @@ def skill_summary(species, skill, n, n_species):
         c = count[s]
         if c == 0:
             continue
-        run = np.sort(grouped[start[s] : start[s] + c])
         mean[s] = sums[s] / c
         pos = 0.9 * (c - 1)
         lo = np.int64(np.floor(pos))
-        hi = min(lo + 1, c - 1)
         frac = pos - lo
-        p90[s] = run[lo] * (1 - frac) + run[hi] * frac
-        top[s] = run[c - 1]
+        # the order statistics lo and lo + 1 and the largest: a selection, not a sort of the run
+        run = np.partition(grouped[start[s] : start[s] + c], lo)
+        v_lo = run[lo]
+        v_hi = v_lo
+        big = v_lo
+        if lo + 1 < c:
+            above = run[lo + 1 :]  # (all >= run[lo])
+            v_hi = above.min()
+            big = above.max()
+        p90[s] = v_lo * (1 - frac) + v_hi * frac
+        top[s] = big
     return mean, p90, top
 
 
