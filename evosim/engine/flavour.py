@@ -14,9 +14,11 @@ How it tries: a *probe* runs the other build for :attr:`FlavourChooser.probe` ti
 first of them is not counted (it wakes the sleeping threads, or compiles the parallel
 build on its first use); the median time per agent-step of the rest is compared with the
 median of the band's last ticks on the incumbent. The faster one becomes the incumbent. A
-probe that loses doubles the wait before the band's next probe (up to
-:attr:`FlavourChooser.max_every` ticks), so on a busy machine probing costs about 1 % of a
-run; a probe that wins resets it.
+counted probe tick more than :attr:`FlavourChooser.abort` times the incumbent's median ends
+the probe at once, lost; :data:`SLOW_RUN` ticks in a row of the incumbent more than that
+times the other build's median hand the band to the other build at once. A probe that
+loses doubles the wait before the band's next probe (up to :attr:`FlavourChooser.max_every`
+ticks), so on a busy machine probing costs little of a run; a probe that wins resets it.
 
 Compiling the parallel build costs ~40 s once per install, which a short run cannot win back
 (threads save ~20 % of a tick on 2 idle cores: a run must last ~3 minutes to repay it). So
@@ -36,6 +38,9 @@ from time import perf_counter
 #: Ticks of a build remembered per band (the incumbent's median is over these); a new band runs
 #: the serial build this many ticks before its first probe.
 RECENT = 8
+#: Ticks in a row of the incumbent far slower than the other build (see ``abort``) that hand a
+#: band over to the other build before its next probe (one slow tick is often only noise).
+SLOW_RUN = 3
 
 
 @dataclass
@@ -48,6 +53,7 @@ class _Band:
     )
     wait: int = 0  # ticks on the incumbent until the next probe
     every: int = 0  # the current wait between probes
+    slow: int = 0  # the incumbent's last ticks in a row far slower than the other build
 
 
 class FlavourChooser:
@@ -63,6 +69,9 @@ class FlavourChooser:
         compile_after: while it is not, seconds of timed ticks before it is first tried.
         paused: seconds spent compiling so far (left out of every tick's time: a kernel first
             called mid-run compiles inside a tick, which says nothing of either build's speed).
+        abort: a counted probe tick costing more than this many times the incumbent's median
+            ends the probe at once, lost (on a busy machine a tick on threads can cost 10x one
+            on a single thread: the probe's remaining ticks would only repeat it).
 
     Use: ``parallel = chooser.choose(n, threads)`` before a tick of ``n`` agents on ``threads``
     threads, ``chooser.done()`` after it.
@@ -78,6 +87,7 @@ class FlavourChooser:
         compiled: Callable[[], bool] = lambda: True,
         compile_after: float = 60.0,
         paused: Callable[[], float] = lambda: 0.0,
+        abort: float = 2.0,
     ):
         if probe < 2:
             raise ValueError("a probe needs at least 2 ticks (the first is not counted)")
@@ -89,6 +99,7 @@ class FlavourChooser:
         self.compiled = compiled
         self.compile_after = compile_after
         self.paused = paused
+        self.abort = abort
         self._compiled = False  # known to be cached (asked until it is)
         self.timed_s = 0.0  # seconds of the ticks timed so far
         self.bands: dict[int, _Band] = {}
@@ -142,11 +153,23 @@ class FlavourChooser:
             self._probe_done += 1
             if self._probe_done > 1:  # the first tick of a probe wakes threads or compiles
                 self._probe_costs.append(cost)
-            if self._probe_done >= self.probe:
-                self._end_probe(band)
+            mine = band.recent[band.incumbent]
+            if self._probe_done >= self.probe or (
+                self._probe_costs and mine and cost > self.abort * statistics.median(mine)
+            ):
+                self._end_probe(band)  # (a counted tick far slower than the incumbent: lost now)
             return
         band.recent[build].append(cost)
         band.wait -= 1
+        other = band.recent[not build]
+        slow = bool(other) and cost > self.abort * statistics.median(other)
+        band.slow = band.slow + 1 if slow else 0
+        if band.slow >= SLOW_RUN:
+            # far slower than the other build measured, tick after tick: the machine changed (or
+            # a probe won by luck); hand the band over now rather than at the next probe
+            band.incumbent, band.slow = not build, 0
+            band.every = min(2 * band.every, self.max_every)
+            band.wait = band.every
 
     def _end_probe(self, band: _Band | None) -> None:
         """Close the probe: the faster build becomes ``band``'s incumbent (None: the probe is void)."""

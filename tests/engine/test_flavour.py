@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from evosim import Simulation, load_world
-from evosim.engine.flavour import RECENT, FlavourChooser
+from evosim.engine.flavour import RECENT, SLOW_RUN, FlavourChooser
 from evosim.engine.kernels import conf
 
 
@@ -176,3 +176,32 @@ def test_a_run_that_switches_builds_tick_by_tick_is_byte_identical(monkeypatch):
     mixed.advance(60, on_tick=lambda s: seen.append(conf.parallel_now()))
     assert any(seen) and not all(seen)
     assert _state_hash(mixed) == _state_hash(serial)
+
+
+def test_a_probe_far_slower_than_the_incumbent_ends_at_its_first_counted_tick():
+    clock = FakeClock({False: 3e-7, True: 3e-6})  # threads 10x slower: a busy machine
+    ch = FlavourChooser(min_agents=4000, explore_every=16, probe=5, max_every=64, clock=clock)
+    builds = _run(clock, ch, 10_000, RECENT + 2 + 30)  # (the next probe: 32 ticks on)
+    assert builds[RECENT : RECENT + 2] == [True, True]  # warm-up, one counted tick: lost
+    assert builds[RECENT + 2 :] == [False] * 30 and ch.summary() == {8192: "serial"}
+    # a probe only somewhat slower (under abort x) runs its whole length
+    clock = FakeClock({False: 3e-7, True: 5e-7})
+    ch = FlavourChooser(min_agents=4000, explore_every=16, probe=5, max_every=64, clock=clock)
+    builds = _run(clock, ch, 10_000, RECENT + 5 + 10)
+    assert builds[RECENT : RECENT + 5] == [True] * 5 and not any(builds[RECENT + 5 :])
+
+
+def test_an_incumbent_far_slower_than_the_other_build_hands_over_at_once():
+    clock = FakeClock({False: 3e-7, True: 2e-7})  # idle: threads win
+    ch = FlavourChooser(min_agents=4000, explore_every=16, probe=3, max_every=1024, clock=clock)
+    _run(clock, ch, 10_000, 300)
+    assert ch.summary() == {8192: "parallel"}
+    for _ in range(SLOW_RUN - 1):  # a few slow ticks (noise) hand nothing over
+        clock.cost = {False: 3e-7, True: 3e-6}
+        _run(clock, ch, 10_000, SLOW_RUN - 1)
+        clock.cost = {False: 3e-7, True: 2e-7}
+        assert _run(clock, ch, 10_000, 1) == [True]
+    clock.cost = {False: 3e-7, True: 3e-6}  # the machine gets busy: threads 10x slower
+    builds = _run(clock, ch, 10_000, 50)
+    assert builds[:SLOW_RUN] == [True] * SLOW_RUN and not any(builds[SLOW_RUN:])  # no wait
+    assert ch.summary() == {8192: "serial"}
