@@ -83,15 +83,17 @@ PARALLEL_MIN_AGENTS = 4_000
 
 # Threads that wait at the end of a parallel loop spin for a bounded time, then sleep (OpenMP,
 # numba's default threading layer here, GNU libgomp: GOMP_SPINCOUNT spins of about 10 ns, so
-# ~0.1 ms). A tick runs ~20-45 parallel loops: sleeping at once (OMP_WAIT_POLICY=PASSIVE alone)
-# made every loop wake its threads, and 2 threads ran the earthlike world 1.5x *slower* than one
-# on an idle machine; spinning without bound (ACTIVE) takes the core from the thread waited for
-# on a busy one (7x slower). With the bounded spin 2 threads ran 1.3x faster idle; on a busy
-# machine the simulation's FlavourChooser measures that threads lose and stops using them
-# (docs/benchmarks.md, "Threads that measure themselves"). A user's own settings win. Set before
-# numba loads its OpenMP pool (at the first parallel call).
+# ~1 ms). A tick runs ~20-45 parallel loops with serial kernels and Python between them:
+# sleeping at once (OMP_WAIT_POLICY=PASSIVE alone) made every loop wake its threads, and 2
+# threads ran the earthlike world 1.5x *slower* than one on an idle machine; a spin of ~0.1 ms
+# (10,000) still let them fall asleep in the longer gaps (2 threads 1.27x one in-tick, median of
+# 4 runs) where ~1 ms (100,000) keeps them awake through a tick (1.39x). Spinning without
+# bound (ACTIVE) takes the core from the thread waited for on a busy machine (7x slower); with
+# the bounded spin the simulation's FlavourChooser measures there that threads lose and stops
+# using them (docs/benchmarks.md, "Threads that measure themselves"). A user's own settings win.
+# Set before numba loads its OpenMP pool (at the first parallel call).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+os.environ.setdefault("GOMP_SPINCOUNT", "100000")
 
 _FORCED = os.environ.get("EVOSIM_PARALLEL", "").strip().lower()
 #: ``EVOSIM_PARALLEL``: True / False forces the parallel / serial flavour; None lets the thread count decide.
