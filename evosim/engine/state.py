@@ -39,6 +39,7 @@ The dtype of every field is fixed here (:data:`DTYPES`), from :mod:`evosim.defau
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, NamedTuple
 
 import numpy as np
@@ -285,8 +286,11 @@ def reuse(cached: Any, kind: type, *values: Any) -> Any:
     same objects: the kernels' dispatch cache keys a tuple once per tuple object
     (:class:`evosim.engine.kernels.conf.Kernel`).
     """
-    if cached is not None and all(
-        a is b or (type(b) is int and type(a) is int and a == b) for a, b in zip(cached, values)
+    if cached is not None and (
+        all(map(operator.is_, cached, values))  # (the common case, in C)
+        or all(
+            a is b or (type(b) is int and type(a) is int and a == b) for a, b in zip(cached, values)
+        )
     ):
         return cached
     return kind(*values)

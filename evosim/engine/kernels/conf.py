@@ -242,6 +242,8 @@ _SCALARS = frozenset(
 #: cannot be reused while it is here); emptied when it reaches :data:`_TUPLE_KEYS_MAX` entries.
 _TUPLE_KEYS: dict[int, tuple[Any, Any]] = {}
 _TUPLE_KEYS_MAX = 256
+#: Each distinct tuple key (its type and its items' keys) numbered once: what a call's key holds.
+_INTERNED: dict[Any, int] = {}
 
 
 def _arg_key(a: Any) -> Any:
@@ -261,7 +263,8 @@ def _arg_key(a: Any) -> Any:
         hit = _TUPLE_KEYS.get(id(a))
         if hit is not None and hit[0] is a:
             return hit[1]
-        key = (t, tuple(map(_arg_key, a)))
+        # one small int per distinct key: a call's key then hashes in constant time
+        key = _INTERNED.setdefault((t, tuple(map(_arg_key, a))), len(_INTERNED))
         if len(_TUPLE_KEYS) >= _TUPLE_KEYS_MAX:
             _TUPLE_KEYS.clear()
         _TUPLE_KEYS[id(a)] = (a, key)
