@@ -418,16 +418,22 @@ def _what_is_kept(out: Path) -> str:
     )
 
 
+def _story_tools() -> tuple[Any, Any, Any, Any]:
+    """``story``, ``next_text``, ``story_text`` and ``load_run``: pandas, loaded only for a story
+    (a quiet run's result lines need none of it: ~0.7 s less at its end)."""
+    with signals_held():
+        from evosim.analysis.story import next_text, story, story_text
+        from evosim.io.logs import load_run
+    return story, next_text, story_text, load_run
+
+
 def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False) -> None:
     """The result lines; unless ``quiet``, the story of the run and what to try next.
 
     With ``as_json`` stdout gets only the story and the summary, as one JSON document.
     """
-    with signals_held():  # pandas: loaded once a run has ended
-        from evosim.analysis.story import next_text, story, story_text
-        from evosim.io.logs import load_run
-
     if as_json:
+        story, _next_text, _story_text, load_run = _story_tools()
         doc = {**story(load_run(out)), "summary": summary}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
@@ -461,6 +467,7 @@ def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False
                 click.echo(f"no species became {kind}")
         click.echo(f"run folder: {out}")
         return
+    story, next_text, story_text, load_run = _story_tools()
     st = story(load_run(out))
     for hint in st["next"]:
         cost = hint_cost(hint["command"])

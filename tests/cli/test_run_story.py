@@ -44,3 +44,21 @@ def test_json_is_all_of_stdout(cli, tmp_path):
     r = cli("run", "--resume", out, "--ticks", 40, "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["ticks_run"] == 40 and "resumed from tick 30" in r.stderr
+
+
+def test_quiet_run_does_not_load_the_story_tools(tmp_path):
+    """-q prints result lines only: pandas and the story are not loaded (~0.7 s less at the end)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from evosim.cli.main import main\n"
+        "try:\n"
+        f"    main(['run', '--out', {str(tmp_path / 'q')!r}, '--ticks', '5', '-q', *{SETS!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code in (0, None), e.code\n"
+        "print(sorted(m for m in ('pandas', 'evosim.analysis.story') if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr
+    assert "run folder:" in r.stdout
