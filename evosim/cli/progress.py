@@ -51,9 +51,8 @@ class TickRate:
         self.compiling = compiling
         self.clock = clock
         self.paused = paused
-        self.first: tuple[int, float] | None = (
-            None  # (tick, time - paused) when the first tick ended
-        )
+        # (tick, clock - paused) when the first tick ended
+        self.first: tuple[int, float] | None = None
         self.tick = 0
         self.population = 0
 

@@ -168,8 +168,7 @@ class FlavourChooser:
             # far slower than the other build measured, tick after tick: the machine changed (or
             # a probe won by luck); hand the band over now rather than at the next probe
             band.incumbent, band.slow = not build, 0
-            band.every = min(2 * band.every, self.max_every)
-            band.wait = band.every
+            self._back_off(band)
 
     def _end_probe(self, band: _Band | None) -> None:
         """Close the probe: the faster build becomes ``band``'s incumbent (None: the probe is void)."""
@@ -182,10 +181,14 @@ class FlavourChooser:
         mine = band.recent[band.incumbent]
         if not mine or statistics.median(self._probe_costs) < statistics.median(mine):
             band.incumbent = other  # the probe won (or the incumbent has no time yet)
-            band.every = self.explore_every
+            band.every = band.wait = self.explore_every
         else:
-            band.every = min(2 * band.every, self.max_every)
-        band.wait = band.every
+            self._back_off(band)
+
+    def _back_off(self, band: _Band) -> None:
+        """The other build lost: double the wait before ``band``'s next probe of it (at most
+        :attr:`max_every` ticks)."""
+        band.every = band.wait = min(2 * band.every, self.max_every)
 
     def summary(self) -> dict[int, str]:
         """Per band (its lowest agent count), the build it runs now: ``"parallel"`` or ``"serial"``."""
