@@ -37,22 +37,21 @@ def _cell_index_serial(x, y, n, width, counts, order, group_start):
     counts[:] = 0
     for i in range(n):
         counts[ix(y[i] * width + x[i] + 1)] += 1
+    # counts[c + 1] holds cell c's count: make counts[c] its start, and list the starts of the
+    # occupied cells (in cell order: the order of the groups in ``order``) as it goes
+    g = 0
+    run = 0  # (a running sum in a register: no store-to-load wait on counts[c - 1])
     for c in range(1, counts.shape[0]):
-        counts[c] += counts[c - 1]
+        k = counts[c]
+        group_start[g] = run
+        g += k > 0  # (branch-free: which cells are occupied is unpredictable)
+        run += k
+        counts[c] = run
+    group_start[g] = n
     for i in range(n):
         c = ix(y[i] * width + x[i])
         order[ix(counts[c])] = i
         counts[c] += 1
-    g = 0
-    prev = -1
-    for j in range(n):
-        i = ix(order[j])
-        c = y[i] * width + x[i]
-        if c != prev:
-            group_start[g] = j
-            g += 1
-            prev = c
-    group_start[g] = n
     return g
 
 
