@@ -409,8 +409,7 @@ class Simulation:
         a, buf = p.agents(), sc.arena(p)
         self._graded_levels(buf.status)
         k_life.judge(a, p.n, self.params, self.grids.habitat, s.arrays(), self.ladder, buf)
-        k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally)
-        s.update_centroids(sc.tally.gene_sum)
+        k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally, s.centroid)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, buf, conf.split_now())
         sc.n_indexed = 0  # the index is spent
@@ -489,10 +488,7 @@ class Simulation:
     def _record_extinctions(self) -> None:
         """Update peaks; stamp species left without members extinct at the current tick (once)."""
         s = self.species
-        alive = s.view("alive")
-        np.maximum(s.view("peak"), alive, out=s.view("peak"))
-        for sid in np.flatnonzero((alive == 0) & (s.view("destruction") < 0)):
-            s.destruction[sid] = self.tick
+        for sid in k_stats.peaks_and_extinctions(s.alive, s.peak, s.destruction, len(s), self.tick):
             self.events.append((self.tick, "extinction", int(sid), f"{s.names[sid]} went extinct"))
 
     def flop(self) -> float:

@@ -171,12 +171,6 @@ class SpeciesRegistry:
         self.root[sid] = root
         return sid
 
-    def update_centroids(self, gene_sum: np.ndarray) -> None:
-        """Centroids from per-species gene sums of the live members (extinct species keep theirs)."""
-        alive = self.alive[: self.n]
-        has = alive > 0
-        self.centroid[: self.n][has] = gene_sum[: self.n][has] / alive[has, None]
-
     def arrays(self) -> SpeciesArrays:
         """The per-species arrays the kernels read (all capacity rows; rebuild after a growth)."""
         self._arrays: SpeciesArrays | None = reuse(

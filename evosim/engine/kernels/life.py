@@ -224,11 +224,13 @@ def judge(a, n, p, habitat, sa, lad, buf):
 
 
 @kernel
-def tally(a, n, lad, buf, deaths, alive, sums):
+def tally(a, n, lad, buf, deaths, alive, sums, centroid):
     """Count the deaths of :func:`judge` (``buf.cause``) and sum the survivors per species.
 
     Adds deaths per species and cause to ``deaths`` (n_species x 4: unused, starvation, old age,
-    culled) and subtracts them from ``alive``. Over the survivors, per species, fills ``sums``
+    culled) and subtracts them from ``alive``. Sets ``centroid`` (n_species x G) of each species
+    with survivors to their mean genome (``gene_sum / alive``); an extinct species keeps its
+    last. Over the survivors, per species, fills ``sums``
     (:class:`~evosim.engine.state.Tally`, zeroed here) from ``buf.status``: ``gene_sum`` sums
     the genomes (for the species centroids); ``adults`` counts adults, ``holders`` the adults
     holding the final milestone, and ``top`` is the highest milestone level anyone holds;
@@ -276,6 +278,10 @@ def tally(a, n, lad, buf, deaths, alive, sums):
                 holders[s] += 1
             elif lv < final and np.float64(skill[i]) >= lad.threshold[ix(lv)]:
                 gated[s, ix(lv)] += 1  # has the next milestone's skill: its requirement is unmet
+    for s in range(min(alive.shape[0], centroid.shape[0], gene_sum.shape[0])):
+        if alive[s] > 0:
+            for g in range(N_GENES):
+                centroid[s, g] = gene_sum[s, g] / alive[s]
     return m
 
 

@@ -8,6 +8,26 @@ from evosim.engine.kernels.conf import kernel
 
 
 @kernel
+def peaks_and_extinctions(alive, peak, destruction, n_species, tick):
+    """Raise each species' ``peak`` to its ``alive`` count; stamp ``destruction`` = ``tick`` on
+    the species left without members that have none yet. Returns the ids stamped now, ascending."""
+    k = 0
+    for s in range(n_species):
+        if alive[s] > peak[s]:
+            peak[s] = alive[s]
+        k += (alive[s] == 0) & (destruction[s] < 0)
+    out = np.empty(k, np.int64)
+    k = 0
+    if out.shape[0] > 0:
+        for s in range(n_species):
+            if alive[s] == 0 and destruction[s] < 0:
+                destruction[s] = tick
+                out[k] = s
+                k += 1
+    return out
+
+
+@kernel
 def species_sums(a, habitat, n, n_species):
     """Per species, over the live agents ``a[:n]``: count, gene sums and sums of squares, agents
     on land (``habitat``), energy sum."""

@@ -236,7 +236,7 @@ def test_distant_children_are_flagged_for_speciation():
 
 
 def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habitat=None,
-              manipulators=None, fire_substitute=None, counts=None):  # fmt: skip
+              manipulators=None, fire_substitute=None, counts=None, centroid=None):  # fmt: skip
     """The deaths (``judge``, then ``tally``) on ``ag`` (default: land everywhere, empty ladder, no
     grants); returns m."""
     n_sp = len(alive)
@@ -257,6 +257,8 @@ def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habita
                   np.zeros((n_sp, len(lad.threshold)), np.int64))  # fmt: skip
     kw = kargs(ag, p=p, habitat=habitat, manipulators=grants, fire_substitute=fire, lad=lad,
                cause=cause, deaths=deaths, alive=alive, sums=Tally(gene_sum, *counts))  # fmt: skip
+    if centroid is not None:
+        kw["centroid"] = centroid
     kw["buf"] = named(Arena, kw)  # one arena: judge writes the status tally reads
     call(life.judge, **kw)
     return call(life.tally, **kw)
@@ -275,7 +277,9 @@ def test_select_survivors_hand_checked():
     deaths = np.zeros((2, 3), np.int64)
     alive = np.array([3, 3], np.int64)
     gene_sum = np.full((2, N_GENES), 99.0)
-    m = survivors(ag, p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum)
+    centroid = np.full((2, N_GENES), 7.0)
+    m = survivors(ag, p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum,
+                  centroid=centroid)  # fmt: skip
     assert m == 2 and np.flatnonzero(cause == 0).tolist() == [0, 5]
     # starvation (energy <= 0) comes before old age (age >= max age)
     assert cause.tolist() == [
@@ -289,6 +293,8 @@ def test_select_survivors_hand_checked():
     assert deaths.tolist() == [[0, 1, 0], [0, 2, 1]]
     assert alive.tolist() == [2, 0]
     np.testing.assert_allclose(gene_sum, [[1.0] * N_GENES, [0.0] * N_GENES])
+    # the survivors' mean genome; a species left without members keeps its last centroid
+    assert centroid.tolist() == [[0.5] * N_GENES, [7.0] * N_GENES]
 
 
 def test_lifespan_gene_sets_the_age_of_death():

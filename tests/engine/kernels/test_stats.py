@@ -56,3 +56,25 @@ def test_skill_summary_reads_only_the_live_rows():
     mean, p90, top = skill_summary(species, skill, 3, 2)  # row 3 is not live
     assert mean.tolist() == [2.0, 5.0] and top.tolist() == [3.0, 5.0]
     assert p90[0] == pytest.approx(1.0 + 0.9 * 2.0)
+
+
+def test_peaks_and_extinctions_against_numpy():
+    """Peaks raised and new extinctions stamped as the former numpy code did, ids ascending;
+    a species already stamped and one never alive beyond ``n_species`` are left alone."""
+    from evosim.engine.kernels.stats import peaks_and_extinctions
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        cap = int(rng.integers(1, 40))
+        n = int(rng.integers(0, cap + 1))
+        alive = rng.integers(0, 3, cap).astype(np.int64) * rng.integers(0, 2, cap)
+        peak = rng.integers(0, 4, cap).astype(np.int64)
+        destruction = np.where(rng.random(cap) < 0.3, 7, -1).astype(np.int64)
+        want_peak, want_dest = peak.copy(), destruction.copy()
+        np.maximum(want_peak[:n], alive[:n], out=want_peak[:n])
+        want_ids = np.flatnonzero((alive[:n] == 0) & (want_dest[:n] < 0))
+        want_dest[want_ids] = 12
+        got = peaks_and_extinctions(alive, peak, destruction, n, 12)
+        assert got.tolist() == want_ids.tolist()
+        assert peak.tolist() == want_peak.tolist()
+        assert destruction.tolist() == want_dest.tolist()
