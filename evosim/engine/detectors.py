@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from evosim.config.schema import World
-from evosim.defaults import G_BRAIN
+from evosim.engine.kernels import detect as k_detect
 from evosim.engine.species import SpeciesRegistry
+from evosim.engine.state import Detection, DetectorSettings, Tally, reuse
 
 #: An event: ``(tick, kind, species id or -1, details)``.
 Event = tuple[int, str, int, str]
@@ -37,6 +38,8 @@ class Detectors:
     Attributes:
         names: the milestones' names, in ladder order (level ``k`` is ``names[k - 1]``).
         reached_now: ``(species, milestone)`` pairs first reached this tick.
+        marks: the registry's arrays the detectors read and mark, as the kernel takes them
+            (:class:`~evosim.engine.state.Detection`; None before the first update).
     """
 
     def __init__(self, world: World, species: SpeciesRegistry, events: list[Event]):
@@ -45,6 +48,12 @@ class Detectors:
         self.species = species
         self.events = events
         self.reached_now: list[tuple[int, str]] = []
+        c = self.cfg
+        self._settings = DetectorSettings(
+            float(c.brain_threshold), int(c.intelligence_window), int(c.min_population),
+            float(c.tech_share), int(c.tech_window),
+        )  # fmt: skip
+        self.marks: Detection | None = None
 
     @property
     def first_intelligent(self) -> tuple[int, float, int] | None:
@@ -66,57 +75,40 @@ class Detectors:
         sid = int(hit[np.argmin(at[hit])])
         return int(at[sid]), float(s.view(f"{kind}_flop")[sid]), sid
 
-    def update(
-        self, tick: int, tech_counts: tuple[np.ndarray, np.ndarray, np.ndarray], flop: float
-    ) -> None:
+    def update(self, tick: int, counts: Tally, flop: float) -> None:
         """Run after tick ``tick``'s deaths (species centroids are current).
 
         Args:
             tick: the tick just completed.
-            tech_counts: per species, over this tick's survivors: adults, adults holding
-                the final milestone, highest milestone level held.
+            counts: per species, over this tick's survivors (:class:`~evosim.engine.state.Tally`):
+                ``adults``, ``holders`` of the final milestone, ``top`` milestone level held.
             flop: compute spent so far (recorded with each detection).
-        """
-        s, c, t = self.species, self.cfg, tick
-        n_sp = len(s)
-        alive = s.view("alive")
-        big = alive >= c.min_population
-        # intelligence: centroid brain is the live members' mean
-        ok = big & (s.view("centroid")[:, G_BRAIN] > c.brain_threshold)
-        self._windows(t, flop, ok, s.view("brain_since"), c.intelligence_window, "intelligent")
-        # technology and milestones
-        adults, holders, top = (a[:n_sp] for a in tech_counts)
-        ok = (
-            big
-            & (holders >= c.tech_share * np.maximum(adults, 1))
-            & (adults > 0)
-            & (len(self.names) > 0)
-        )
-        self._windows(t, flop, ok, s.view("tech_since"), c.tech_window, "technological")
-        max_level = s.view("max_level")
-        self.reached_now = []
-        for sid in np.flatnonzero(top > max_level):
-            for lv in range(max_level[sid] + 1, top[sid] + 1):
-                self.events.append(
-                    (t, "milestone", int(sid), f"{s.names[sid]} first reached {self.names[lv - 1]}")
-                )
-                self.reached_now.append((int(sid), self.names[lv - 1]))
-            max_level[sid] = top[sid]
 
-    def _windows(
-        self, t: int, flop: float, ok: np.ndarray, since: np.ndarray, window: int, kind: str
-    ) -> None:
-        """Detect ``kind`` where ``ok`` has held ``window`` consecutive ticks; record tick and compute."""
-        s = self.species
-        at, flops = s.view(f"{kind}_at"), s.view(f"{kind}_flop")
-        since[~ok] = -1
-        since[ok & (since < 0)] = t
-        fired = np.flatnonzero(
-            ok & (at < 0) & (t - since + 1 >= window)
-        )  # held at `window` consecutive ticks
-        for sid in fired:
-            at[sid] = t
-            flops[sid] = flop
+        The windows and milestones are one kernel pass (:func:`evosim.engine.kernels.detect.detect`);
+        the events are written here, intelligence first, then technology, then milestones.
+        """
+        s, t = self.species, tick
+        self.marks = reuse(
+            self.marks, Detection, s.alive, s.centroid, s.brain_since, s.intelligent_at,
+            s.intelligent_flop, s.tech_since, s.technological_at, s.technological_flop,
+            s.max_level,
+        )  # fmt: skip
+        intel, tech, ms_species, ms_level = k_detect.detect(
+            self.marks, counts, self._settings, len(s), t, flop, len(self.names) > 0
+        )
+        for kind, fired in (("intelligent", intel), ("technological", tech)):
+            for sid in fired:
+                self.events.append(
+                    (
+                        t,
+                        kind,
+                        int(sid),
+                        f"{s.names[sid]} became {kind}; compute so far {flop:.4g} FLOP",
+                    )
+                )
+        self.reached_now = []
+        for sid, lv in zip(ms_species.tolist(), ms_level.tolist()):
             self.events.append(
-                (t, kind, int(sid), f"{s.names[sid]} became {kind}; compute so far {flop:.4g} FLOP")
+                (t, "milestone", sid, f"{s.names[sid]} first reached {self.names[lv - 1]}")
             )
+            self.reached_now.append((sid, self.names[lv - 1]))

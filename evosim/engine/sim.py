@@ -481,7 +481,7 @@ class Simulation:
 
     def update_species(self) -> None:
         """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
-        self.detectors.update(self.tick, self.scratch.tech_counts, self.flop())
+        self.detectors.update(self.tick, self.scratch.tally, self.flop())
         s = self.species
         self.counters.capture_neural(s.view("intelligent_at"), s.view("technological_at"))
 

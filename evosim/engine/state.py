@@ -93,6 +93,30 @@ class SpeciesArrays(NamedTuple):
     centroid: np.ndarray  # float64 (S, G) mean genome of the live members
 
 
+class Detection(NamedTuple):
+    """Per-species arrays the detectors read and mark (:mod:`evosim.engine.kernels.detect`)."""
+
+    alive: np.ndarray  # int64 live members
+    centroid: np.ndarray  # float64 (S, G) mean genome of the live members
+    brain_since: np.ndarray  # int64 first tick of the current run of "intelligent" ticks, or -1
+    intelligent_at: np.ndarray  # int64 tick of the intelligence detection, or -1
+    intelligent_flop: np.ndarray  # float64 compute spent by then
+    tech_since: np.ndarray  # int64 first tick of the current run of "technological" ticks, or -1
+    technological_at: np.ndarray  # int64 tick of the technology detection, or -1
+    technological_flop: np.ndarray  # float64 compute spent by then
+    max_level: np.ndarray  # int64 highest milestone level any member has held
+
+
+class DetectorSettings(NamedTuple):
+    """The world's ``detectors`` settings (:class:`evosim.config.culture.DetectorsConfig`)."""
+
+    brain_threshold: float
+    intelligence_window: int
+    min_population: int
+    tech_share: float
+    tech_window: int
+
+
 class Index(NamedTuple):
     """This tick's spatial index: live agents grouped by cell (built by ``index_cells``, spent by ``die``)."""
 
@@ -261,6 +285,11 @@ DTYPES: dict[type, dict[str, np.dtype]] = {
         "manipulators": np.dtype(np.float32), "fire_substitute": _U8,
         "upkeep_extra": np.dtype(np.float32), "lo": GENOME_DTYPE, "hi": GENOME_DTYPE,
         "mutation": GENOME_DTYPE, "centroid": _F64,
+    },
+    Detection: {
+        "alive": _I64, "centroid": _F64, "brain_since": _I64, "intelligent_at": _I64,
+        "intelligent_flop": _F64, "tech_since": _I64, "technological_at": _I64,
+        "technological_flop": _F64, "max_level": _I64,
     },
     Index: {"order": ROW_DTYPE, "group_start": ROW_DTYPE, "cell_end": ROW_DTYPE},
     Tally: {"gene_sum": _F64, "adults": _I64, "holders": _I64, "top": _I64, "gated": _I64},

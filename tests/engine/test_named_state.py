@@ -27,6 +27,7 @@ def test_a_simulations_named_tuples_have_the_fixed_dtypes(tiny_world):
         sim.scratch.tally,
         sim.scratch.arena(sim.pop),
         sim.ladder,
+        sim.detectors.marks,
     ]
     for t in named:
         st.check(t)
