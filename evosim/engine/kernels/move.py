@@ -26,6 +26,7 @@ import numpy as np
 from evosim.defaults import G_HABITAT, G_SOCIALITY, RNG_MOVE
 from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.phenotype import habitat_efficiency, radius
+from evosim.engine.kernels.rays import rays8
 from evosim.engine.kernels.rng import hash64
 from evosim.engine.kernels.spatial import census_count, census_species
 
@@ -108,18 +109,6 @@ def _kin(code, sp, self_count, half):
 
 
 @nb.njit(inline="always", **JIT)
-def _seen(sp, idx, e_water, e_land):
-    """Food of cell ``idx`` weighted by the agent's efficiency on that cell's habitat.
-
-    ``sp`` holds the food signed by habitat (+F on land, -F on water; see
-    :func:`evosim.engine.kernels.food.regrow_layers`): one load instead of two. An
-    empty water cell (-0.0) counts as land, which is harmless: it is worth 0 either way.
-    """
-    v = sp[ix(idx)]
-    return abs(v) * (e_land if v >= 0.0 else e_water)
-
-
-@nb.njit(inline="always", **JIT)
 def _better(seen, e_first, noise, kin, best, best_d, d):
     """Score of direction d; (score, d) if it beats ``best`` (a direction whose first cell is barred never does)."""
     if e_first <= 0.0:
@@ -149,8 +138,8 @@ def sense_and_move(a, n, cells, clock, p):
 
     One 64-bit hash per agent and tick gives nine 7-bit noise draws, one per
     option (stay + 8 directions). The 8 rays are walked together, one distance at
-    a time (8 independent running maxima instead of 8 loops in a row: about 1.7x
-    faster); directions 1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
+    a time, as the 8 lanes of one vector (:func:`~evosim.engine.kernels.rays.rays8`);
+    directions 1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
     """
     x = a.x  # one field per statement: a tuple assignment here miscompiles the parallel build
     y = a.y
@@ -174,6 +163,7 @@ def sense_and_move(a, n, cells, clock, p):
     sd = p.sight_discount
     amp = p.move_noise
     half = p.attraction_half
+    offs = (1, S + 1, S, S - 1, -1, -S - 1, -S, -S + 1)  # one step along each ray, flat
     for i in nb.prange(n):
         if guardian[i] >= 0:
             continue
@@ -204,18 +194,10 @@ def sense_and_move(a, n, cells, clock, p):
         s6 = abs(fp[ix(b - S - 1)]) * e6
         s7 = abs(fp[ix(b - S)]) * e7
         s8 = abs(fp[ix(b - S + 1)]) * e8
-        disc = sd
-        for k in range(2, r + 1):  # cells k steps away count sight_discount**(k-1)
-            ks = k * S
-            s1 = max(s1, _seen(fp, b + k, e_water, e_land) * disc)
-            s2 = max(s2, _seen(fp, b + ks + k, e_water, e_land) * disc)
-            s3 = max(s3, _seen(fp, b + ks, e_water, e_land) * disc)
-            s4 = max(s4, _seen(fp, b + ks - k, e_water, e_land) * disc)
-            s5 = max(s5, _seen(fp, b - k, e_water, e_land) * disc)
-            s6 = max(s6, _seen(fp, b - ks - k, e_water, e_land) * disc)
-            s7 = max(s7, _seen(fp, b - ks, e_water, e_land) * disc)
-            s8 = max(s8, _seen(fp, b - ks + k, e_water, e_land) * disc)
-            disc *= sd
+        # cells k steps away count sight_discount**(k-1): the 8 rays as one vector, per distance
+        s1, s2, s3, s4, s5, s6, s7, s8 = rays8(
+            fp, b, offs, r, e_water, e_land, sd, (s1, s2, s3, s4, s5, s6, s7, s8)
+        )
         best = (abs(fp[ix(b)]) + amp * _u7(word, 0)) * (e_water + e_gain * hp[ix(b)])
         k1 = k2 = k3 = k4 = k5 = k6 = k7 = k8 = 0.0
         if social > 0.0:
