@@ -6,10 +6,30 @@ over them every tick). Events are written by the caller, in the order returned h
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from evosim.defaults import G_BRAIN
-from evosim.engine.kernels.conf import kernel
+from evosim.engine.kernels.conf import JIT, kernel
+
+
+@nb.njit(inline="always", **JIT)
+def _window(ok, s, since, at, flops, window, tick, flop, fired, k):
+    """Species ``s``'s run of ticks meeting a condition (``ok`` now): ``since[s]`` is its first
+    tick (-1 when the condition fails); once the run reaches ``window`` ticks and ``s`` has no
+    detection yet, it is detected now (``at[s]``, ``flops[s]``) and appended to ``fired`` at
+    ``k``. Returns the new count of ``fired``."""
+    if not ok:
+        since[s] = -1
+        return k
+    if since[s] < 0:
+        since[s] = tick
+    if at[s] < 0 and tick - since[s] + 1 >= window:
+        at[s] = tick
+        flops[s] = flop
+        fired[k] = s
+        return k + 1
+    return k
 
 
 @kernel
@@ -53,27 +73,17 @@ def detect(sp, counts, cfg, n_species, tick, flop, has_ladder):
     k_ms = 0
     for s in range(n_species):
         big = alive[s] >= cfg.min_population
-        if big and centroid[s, G_BRAIN] > cfg.brain_threshold:
-            if brain_since[s] < 0:
-                brain_since[s] = tick
-            if i_at[s] < 0 and tick - brain_since[s] + 1 >= cfg.intelligence_window:
-                i_at[s] = tick
-                sp.intelligent_flop[s] = flop
-                intelligent[ki] = s
-                ki += 1
-        else:
-            brain_since[s] = -1
-        ok = big and holders[s] >= cfg.tech_share * max(adults[s], 1) and adults[s] > 0
-        if ok and has_ladder:
-            if tech_since[s] < 0:
-                tech_since[s] = tick
-            if t_at[s] < 0 and tick - tech_since[s] + 1 >= cfg.tech_window:
-                t_at[s] = tick
-                sp.technological_flop[s] = flop
-                technological[kt] = s
-                kt += 1
-        else:
-            tech_since[s] = -1
+        intelligent_now = big and centroid[s, G_BRAIN] > cfg.brain_threshold
+        ki = _window(intelligent_now, s, brain_since, i_at, sp.intelligent_flop,
+                     cfg.intelligence_window, tick, flop, intelligent, ki)  # fmt: skip
+        tech_now = (
+            big
+            and has_ladder
+            and adults[s] > 0
+            and holders[s] >= cfg.tech_share * max(adults[s], 1)
+        )
+        kt = _window(tech_now, s, tech_since, t_at, sp.technological_flop, cfg.tech_window,
+                     tick, flop, technological, kt)  # fmt: skip
         if top[s] > max_level[s]:
             k_ms += top[s] - max_level[s]
     ms_species = np.empty(k_ms, np.int64)
