@@ -138,7 +138,7 @@ def sense_and_move(a, n, cells, clock, p):
 
     One 64-bit hash per agent and tick gives nine 7-bit noise draws, one per
     option (stay + 8 directions). The 8 rays are walked together, one distance at
-    a time, as the 8 lanes of one vector (:func:`~evosim.engine.kernels.rays.rays8`);
+    a time, as two 4-lane vectors (:func:`~evosim.engine.kernels.rays.rays8`);
     directions 1..8 are those of ``DX``/``DY``: E, SE, S, SW, W, NW, N, NE.
     """
     x = a.x  # one field per statement: a tuple assignment here miscompiles the parallel build
@@ -194,7 +194,7 @@ def sense_and_move(a, n, cells, clock, p):
         s6 = abs(fp[ix(b - S - 1)]) * e6
         s7 = abs(fp[ix(b - S)]) * e7
         s8 = abs(fp[ix(b - S + 1)]) * e8
-        # cells k steps away count sight_discount**(k-1): the 8 rays as one vector, per distance
+        # cells k steps away count sight_discount**(k-1): the 8 rays as vectors, per distance
         s1, s2, s3, s4, s5, s6, s7, s8 = rays8(
             fp, b, offs, r, e_water, e_land, sd, (s1, s2, s3, s4, s5, s6, s7, s8)
         )

@@ -25,10 +25,10 @@ _W = 4  # lanes per vector (two vectors of 4: 256-bit registers, no 512-bit ones
 _I1 = ir.IntType(1)
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
-_V8D = ir.VectorType(ir.DoubleType(), _W)
-_V8F = ir.VectorType(ir.FloatType(), _W)
-_V8I = ir.VectorType(_I64, _W)
-_V8P = ir.VectorType(ir.PointerType(ir.FloatType()), _W)
+_VD = ir.VectorType(ir.DoubleType(), _W)
+_VF = ir.VectorType(ir.FloatType(), _W)
+_VI = ir.VectorType(_I64, _W)
+_VP = ir.VectorType(ir.PointerType(ir.FloatType()), _W)
 
 
 def _splat(builder: ir.IRBuilder, value: ir.Value, vty: ir.VectorType) -> ir.Value:
@@ -83,23 +83,23 @@ def rays8(typingctx, fp, b, offs, r, e_water, e_land, sd, seen):  # noqa: ARG001
     def codegen(context, builder, signature, args):
         fp_v, b_v, offs_v, r_v, ew_v, el_v, sd_v, seen_v = args
         data = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=fp_v).data
-        base = _splat(builder, builder.ptrtoint(data, _I64), _V8I)
+        base = _splat(builder, builder.ptrtoint(data, _I64), _VI)
         halves = range(0, _LANES, _W)
-        offv = [_pack(builder, offs_v, _V8I, h) for h in halves]
-        seen0 = [_pack(builder, seen_v, _V8D, h) for h in halves]
-        ew = _splat(builder, ew_v, _V8D)
-        el = _splat(builder, el_v, _V8D)
-        bv = _splat(builder, b_v, _V8I)
-        zero = ir.Constant(_V8D, [0.0] * _W)
-        four = ir.Constant(_V8I, [4] * _W)  # bytes per float32
+        offv = [_pack(builder, offs_v, _VI, h) for h in halves]
+        seen0 = [_pack(builder, seen_v, _VD, h) for h in halves]
+        ew = _splat(builder, ew_v, _VD)
+        el = _splat(builder, el_v, _VD)
+        bv = _splat(builder, b_v, _VI)
+        zero = ir.Constant(_VD, [0.0] * _W)
+        four = ir.Constant(_VI, [4] * _W)  # bytes per float32
         all_lanes = ir.Constant(ir.VectorType(_I1, _W), [1] * _W)
         mod = builder.module
         gather = cgutils.get_or_insert_function(
-            mod, ir.FunctionType(_V8F, [_V8P, _I32, ir.VectorType(_I1, _W), _V8F]),
+            mod, ir.FunctionType(_VF, [_VP, _I32, ir.VectorType(_I1, _W), _VF]),
             f"llvm.masked.gather.v{_W}f32.v{_W}p0",
         )  # fmt: skip
         fabs = cgutils.get_or_insert_function(
-            mod, ir.FunctionType(_V8D, [_V8D]), f"llvm.fabs.v{_W}f64"
+            mod, ir.FunctionType(_VD, [_VD]), f"llvm.fabs.v{_W}f64"
         )
         entry = builder.basic_block
         loop = builder.append_basic_block("rays.loop")
@@ -109,17 +109,17 @@ def rays8(typingctx, fp, b, offs, r, e_water, e_land, sd, seen):  # noqa: ARG001
         builder.position_at_end(loop)
         k = builder.phi(_I64)
         disc = builder.phi(ir.DoubleType())
-        acc = [builder.phi(_V8D) for _ in halves]
-        kv = _splat(builder, k, _V8I)
-        dv = _splat(builder, disc, _V8D)
+        acc = [builder.phi(_VD) for _ in halves]
+        kv = _splat(builder, k, _VI)
+        dv = _splat(builder, disc, _VD)
         nxt = []
         for h in range(len(acc)):
             idx = builder.add(bv, builder.mul(kv, offv[h]))
-            ptrs = builder.inttoptr(builder.add(base, builder.mul(idx, four)), _V8P)
+            ptrs = builder.inttoptr(builder.add(base, builder.mul(idx, four)), _VP)
             v = builder.call(
-                gather, [ptrs, ir.Constant(_I32, 4), all_lanes, ir.Constant(_V8F, ir.Undefined)]
+                gather, [ptrs, ir.Constant(_I32, 4), all_lanes, ir.Constant(_VF, ir.Undefined)]
             )
-            vd = builder.fpext(v, _V8D)
+            vd = builder.fpext(v, _VD)
             e = builder.select(builder.fcmp_ordered(">=", vd, zero), el, ew)
             w = builder.fmul(builder.fmul(builder.call(fabs, [vd]), e), dv)
             nxt.append(builder.select(builder.fcmp_ordered(">", w, acc[h]), w, acc[h]))
@@ -134,7 +134,7 @@ def rays8(typingctx, fp, b, offs, r, e_water, e_land, sd, seen):  # noqa: ARG001
             acc[h].add_incoming(nxt[h], loop)
         builder.cbranch(builder.icmp_signed("<=", k_next, r_v), loop, done)
         builder.position_at_end(done)
-        res = [builder.phi(_V8D) for _ in halves]  # (phi nodes first in their block)
+        res = [builder.phi(_VD) for _ in halves]  # (phi nodes first in their block)
         for h in range(len(acc)):
             res[h].add_incoming(seen0[h], entry)
             res[h].add_incoming(nxt[h], loop)
