@@ -51,7 +51,7 @@ class Detectors:
         c = self.cfg
         self._settings = DetectorSettings(
             float(c.brain_threshold), int(c.intelligence_window), int(c.min_population),
-            float(c.tech_share), int(c.tech_window),
+            float(c.tech_share), int(c.tech_window), len(self.names) > 0,
         )  # fmt: skip
         self.marks: Detection | None = None
 
@@ -94,7 +94,7 @@ class Detectors:
             s.max_level,
         )  # fmt: skip
         intel, tech, ms_species, ms_level = k_detect.detect(
-            self.marks, counts, self._settings, len(s), t, flop, len(self.names) > 0
+            self.marks, counts, self._settings, len(s), t, flop
         )
         for kind, fired in (("intelligent", intel), ("technological", tech)):
             for sid in fired:

@@ -108,13 +108,15 @@ class Detection(NamedTuple):
 
 
 class DetectorSettings(NamedTuple):
-    """The world's ``detectors`` settings (:class:`evosim.config.culture.DetectorsConfig`)."""
+    """The world's ``detectors`` settings (:class:`evosim.config.culture.DetectorsConfig`), and
+    whether its technology ladder has a milestone (without one nothing is technological)."""
 
     brain_threshold: float
     intelligence_window: int
     min_population: int
     tech_share: float
     tech_window: int
+    has_ladder: bool
 
 
 class Index(NamedTuple):

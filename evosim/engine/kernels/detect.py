@@ -33,18 +33,18 @@ def _window(ok, s, since, at, flops, window, tick, flop, fired, k):
 
 
 @kernel
-def detect(sp, counts, cfg, n_species, tick, flop, has_ladder):
+def detect(sp, counts, cfg, n_species, tick, flop):
     """Advance the detection windows of tick ``tick`` and mark what they detect.
 
     Args:
         sp: the species arrays (:class:`~evosim.engine.state.Detection`), read and marked.
         counts: this tick's survivors per species (:class:`~evosim.engine.state.Tally`: ``adults``,
             ``holders`` of the final milestone, ``top`` level held).
-        cfg: the settings (:class:`~evosim.engine.state.DetectorSettings`).
+        cfg: the settings (:class:`~evosim.engine.state.DetectorSettings`; without a milestone
+            in the ladder, ``has_ladder`` false, nothing is technological).
         n_species: species formed so far.
         tick: the tick just completed.
         flop: compute spent so far (recorded with each detection).
-        has_ladder: whether the technology ladder has any milestone (else nothing is technological).
 
     A species counts toward intelligence while it has ``min_population`` members and its centroid's
     brain is above ``brain_threshold``, toward technology while it has them and ``holders >=
@@ -78,7 +78,7 @@ def detect(sp, counts, cfg, n_species, tick, flop, has_ladder):
                      cfg.intelligence_window, tick, flop, intelligent, ki)  # fmt: skip
         tech_now = (
             big
-            and has_ladder
+            and cfg.has_ladder
             and adults[s] > 0
             and holders[s] >= cfg.tech_share * max(adults[s], 1)
         )

@@ -43,7 +43,7 @@ def numpy_detect(m: dict, counts: dict, cfg: DetectorSettings, n: int, t: int, f
 def test_detect_matches_the_numpy_detectors(has_ladder):
     rng = np.random.default_rng(11)
     cap, n = 40, 33  # rows beyond the species formed are never touched
-    cfg = DetectorSettings(0.5, 3, 4, 0.5, 2)
+    cfg = DetectorSettings(0.5, 3, 4, 0.5, 2, has_ladder)
     mine = {
         "alive": np.zeros(cap, np.int64),
         "centroid": np.zeros((cap, N_GENES)),
@@ -73,7 +73,7 @@ def test_detect_matches_the_numpy_detectors(has_ladder):
                       np.zeros((cap, 4), np.int64))  # fmt: skip
         flop = 1e9 * t
         want = numpy_detect(ref, counts, cfg, n, t, flop, has_ladder)
-        intel, tech, ms_sp, ms_lv = detect(Detection(**mine), tally, cfg, n, t, flop, has_ladder)
+        intel, tech, ms_sp, ms_lv = detect(Detection(**mine), tally, cfg, n, t, flop)
         got = (intel.tolist(), tech.tolist(), list(zip(ms_sp.tolist(), ms_lv.tolist())))
         assert got == want, t
         for k in mine:
