@@ -65,21 +65,11 @@ def _fmt(v: float) -> str:
 
 
 def _texts(a: np.ndarray) -> list[str]:
-    """Each row of a float64 matrix as CSV text: :func:`_fmt` of its elements joined by commas.
-
-    One ``repr`` of the whole matrix as nested lists formats every element in C (the float's
-    shortest round-trip text, as :func:`_fmt`); the rows are cut from it, and only a row holding
-    a non-finite value (``nan``, ``inf``: a finite float's text has no ``n``) is split to blank it.
-    """
+    """Each row of a float64 matrix as CSV text: :func:`_fmt` of its elements joined by commas
+    (a non-finite value blank), formatted by a kernel (:func:`evosim.engine.runtime.float_texts`:
+    the same bytes as ``repr``, ~7x faster)."""
     assert a.dtype == np.float64, a.dtype  # (float32 values would need their own digits)
-    if a.shape[0] == 0:
-        return []
-    rows = repr(a.tolist())[2:-2].replace(", ", ",").split("],[")
-    return [r if "n" not in r else ",".join(_BLANK.get(t, t) for t in r.split(",")) for r in rows]
-
-
-#: The texts of non-finite floats, and what the logs write for them.
-_BLANK = {"nan": "", "inf": "", "-inf": ""}
+    return runtime.float_texts(a)
 
 
 def _csv_text(field: str) -> str:
