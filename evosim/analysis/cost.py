@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 38.5 s per run on
-#: an idle machine (docs/benchmarks.md, "Re-measured on a nearly idle machine", 4.17 M
-#: agent-steps/s; the loaded-machine table's 104 per core-hour by CPU time agrees).
-EARTHLIKE_RUNS_PER_CORE_HOUR = 94.0
+#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 29.6 CPU-s per run
+#: on an idle machine (docs/benchmarks.md, issue 21's seventh round: bench.py's recorded
+#: in-process run, seed 1, 5.01 M agent-steps per CPU-s; 30.0 s for `evosim run` in a new process).
+EARTHLIKE_RUNS_PER_CORE_HOUR = 122.0
 #: Ticks of the benchmarked earthlike run.
 EARTHLIKE_TICKS = 10_000
-#: Mean agents per tick of that run (160.5 M agent-steps / 10,000 ticks).
-EARTHLIKE_POPULATION = 16_000
+#: Mean agents per tick of that run (148.3 M agent-steps / 10,000 ticks).
+EARTHLIKE_POPULATION = 14_800
 #: Cells of the earthlike grid (256 x 256).
 EARTHLIKE_CELLS = 256 * 256
 

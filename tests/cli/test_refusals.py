@@ -252,7 +252,12 @@ def test_report_warns_when_hand_built_replicates_differ_in_length_or_world(cli, 
 
 # ------------------------------------------------------------------ newcomer: the cost of an experiment
 def test_the_cost_of_one_earthlike_run_is_the_benchmark():
-    from evosim.analysis.cost import EARTHLIKE_RUNS_PER_CORE_HOUR, cost_text, run_core_seconds
+    from evosim.analysis.cost import (
+        EARTHLIKE_POPULATION,
+        EARTHLIKE_RUNS_PER_CORE_HOUR,
+        cost_text,
+        run_core_seconds,
+    )
     from evosim.config.load import load_world
 
     earth = load_world(ROOT / "worlds" / "earthlike.yaml")
@@ -261,9 +266,10 @@ def test_the_cost_of_one_earthlike_run_is_the_benchmark():
     quarter = load_world(
         ROOT / "worlds" / "earthlike.yaml", ["world.width=128", "world.height=128"]
     )
-    # a quarter of the cells carries 4,000 agents at the earthlike density, fewer than its 6,000 founders
+    # a quarter of the cells carries 3,700 agents at the earthlike density, fewer than its 6,000 founders
+    assert EARTHLIKE_POPULATION / 4 < 6000
     assert run_core_seconds(quarter, 10_000) == pytest.approx(
-        3600 / EARTHLIKE_RUNS_PER_CORE_HOUR * 6000 / 16000
+        3600 / EARTHLIKE_RUNS_PER_CORE_HOUR * 6000 / EARTHLIKE_POPULATION
     )
     assert cost_text(168 * 3600 / 94, 2) == "1.8 core-hours: about 54 min on 2 workers"
 
@@ -272,12 +278,12 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
     r = cli("experiment", ROOT / "worlds" / "experiments" / "hard_paths.yaml", "--dry-run",
             "--workers", 2, "--out", tmp_path / "hp")  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "estimate: 168 replicate(s) to run, 5.4 core-hours: about 2.7 h on 2 workers (from the " \
-           "earthlike benchmark, 94 runs per core-hour" in r.stdout  # fmt: skip
+    assert "estimate: 168 replicate(s) to run, 4.1 core-hours: about 2.1 h on 2 workers (from the " \
+           "earthlike benchmark, 122 runs per core-hour" in r.stdout  # fmt: skip
     r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert (
-        "then evosim report; 168 runs of 30,000 ticks, at most 5.4 core-hours: about 2.7 h on 2 workers"
+        "then evosim report; 168 runs of 30,000 ticks, at most 4.1 core-hours: about 2.1 h on 2 workers"
         in r.stdout
     )
 
