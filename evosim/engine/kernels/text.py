@@ -117,18 +117,26 @@ def _shortest(bits):
     accept_bounds = (m2 & _U1) == _U0
     mv = _U4 * m2
     mm_shift = _U1 if (mantissa != _U0 or ieee_exp <= 1) else _U0
-    vm_trailing_zeros = False
-    vr_trailing_zeros = False
+    # the interval's bounds and the value, times 4, scaled by 10**-e10 (Ryu's mulShiftAll64)
     if e2 >= 0:
         q = ((e2 * 78913) >> 18) - (1 if e2 > 3 else 0)  # log10(2**e2), less one past 3
         e10 = q
-        k = _POW5_INV_BITCOUNT + _pow5bits(q) - 1
-        j = -e2 + q + k
         lo = POW5_INV_SPLIT[q, 0]
         hi = POW5_INV_SPLIT[q, 1]
-        vr = _mul_shift(_U4 * m2, lo, hi, j)
-        vp = _mul_shift(_U4 * m2 + _U2, lo, hi, j)
-        vm = _mul_shift(_U4 * m2 - _U1 - mm_shift, lo, hi, j)
+        j = -e2 + q + _POW5_INV_BITCOUNT + _pow5bits(q) - 1
+    else:
+        q = (((-e2) * 732923) >> 20) - (1 if -e2 > 1 else 0)  # log10(5**-e2), less one past 1
+        e10 = q + e2
+        lo = POW5_SPLIT[-e2 - q, 0]
+        hi = POW5_SPLIT[-e2 - q, 1]
+        j = q - (_pow5bits(-e2 - q) - _POW5_BITCOUNT)
+    vr = _mul_shift(mv, lo, hi, j)
+    vp = _mul_shift(mv + _U2, lo, hi, j)
+    vm = _mul_shift(mv - _U1 - mm_shift, lo, hi, j)
+    # whether the digits dropped below are all zeros (exact values: ties and the lower bound)
+    vm_trailing_zeros = False
+    vr_trailing_zeros = False
+    if e2 >= 0:
         if q <= 21:
             if mv % _U5 == _U0:
                 vr_trailing_zeros = _multiple_of_pow5(mv, q)
@@ -136,25 +144,14 @@ def _shortest(bits):
                 vm_trailing_zeros = _multiple_of_pow5(mv - _U1 - mm_shift, q)
             elif _multiple_of_pow5(mv + _U2, q):
                 vp -= _U1
-    else:
-        q = (((-e2) * 732923) >> 20) - (1 if -e2 > 1 else 0)  # log10(5**-e2), less one past 1
-        e10 = q + e2
-        i = -e2 - q
-        k = _pow5bits(i) - _POW5_BITCOUNT
-        j = q - k
-        lo = POW5_SPLIT[i, 0]
-        hi = POW5_SPLIT[i, 1]
-        vr = _mul_shift(_U4 * m2, lo, hi, j)
-        vp = _mul_shift(_U4 * m2 + _U2, lo, hi, j)
-        vm = _mul_shift(_U4 * m2 - _U1 - mm_shift, lo, hi, j)
-        if q <= 1:
-            vr_trailing_zeros = True
-            if accept_bounds:
-                vm_trailing_zeros = mm_shift == _U1
-            else:
-                vp -= _U1
-        elif q < 63:
-            vr_trailing_zeros = (mv & ((_U1 << np.uint64(q)) - _U1)) == _U0
+    elif q <= 1:
+        vr_trailing_zeros = True
+        if accept_bounds:
+            vm_trailing_zeros = mm_shift == _U1
+        else:
+            vp -= _U1
+    elif q < 63:
+        vr_trailing_zeros = (mv & ((_U1 << np.uint64(q)) - _U1)) == _U0
     removed = 0
     last = _U0
     if vm_trailing_zeros or vr_trailing_zeros:  # the general case (rare)
