@@ -155,7 +155,9 @@ def _shortest(bits):
     removed = 0
     last = _U0
     if vm_trailing_zeros or vr_trailing_zeros:  # the general case (rare)
-        while vp // _U10 > vm // _U10:
+        # drop digits while the interval holds two candidates, then (Ryu's second loop) while the
+        # exact lower bound ends in zeros; the first condition, once false, stays false
+        while vp // _U10 > vm // _U10 or (vm_trailing_zeros and vm % _U10 == _U0):
             vm_trailing_zeros = vm_trailing_zeros and vm % _U10 == _U0
             vr_trailing_zeros = vr_trailing_zeros and last == _U0
             last = vr % _U10
@@ -163,14 +165,6 @@ def _shortest(bits):
             vp //= _U10
             vm //= _U10
             removed += 1
-        if vm_trailing_zeros:
-            while vm % _U10 == _U0:
-                vr_trailing_zeros = vr_trailing_zeros and last == _U0
-                last = vr % _U10
-                vr //= _U10
-                vp //= _U10
-                vm //= _U10
-                removed += 1
         if vr_trailing_zeros and last == _U5 and vr % _U2 == _U0:
             last = _U4  # round to even: the exact value ends in 5 followed by zeros
         up = (vr == vm and (not accept_bounds or not vm_trailing_zeros)) or last >= _U5
