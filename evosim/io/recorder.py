@@ -23,6 +23,7 @@ from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 from evosim.engine import runtime
+from evosim.engine.runtime import float_texts
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
@@ -62,14 +63,6 @@ def _fmt(v: float) -> str:
     if not np.isfinite(v):
         return ""
     return str(v) if isinstance(v, np.float32) else repr(float(v))
-
-
-def _texts(a: np.ndarray) -> list[str]:
-    """Each row of a float64 matrix as CSV text: :func:`_fmt` of its elements joined by commas
-    (a non-finite value blank), formatted by a kernel (:func:`evosim.engine.runtime.float_texts`:
-    the same bytes as ``repr``, ~7x faster)."""
-    assert a.dtype == np.float64, a.dtype  # (float32 values would need their own digits)
-    return runtime.float_texts(a)
 
 
 def _csv_text(field: str) -> str:
@@ -359,12 +352,16 @@ class Recorder:
         for k in range(len(quoted), len(names)):
             quoted.append(_csv_text(names[k]))
         shares[:, ~np.array(known, bool)] = np.nan  # (written blank)
-        sh_texts = ["," + t for t in _texts(shares)] if self.share_names else [""] * len(idx)
+        sh_texts = ["," + t for t in float_texts(shares)] if self.share_names else [""] * len(idx)
         # an empty species: no means and no shares (blank fields)
         no_g, no_le, no_sh = "," * (2 * len(GENES) - 1), ",", "," * len(self.share_names)
         lines = []
         for (s, n, b, d1, d2, d3, a, h), g, le, z, sh in zip(
-            ints.tolist(), _texts(genes), _texts(land_energy), _texts(skills), sh_texts
+            ints.tolist(),
+            float_texts(genes),
+            float_texts(land_energy),
+            float_texts(skills),
+            sh_texts,
         ):
             if n == 0:
                 g, le, sh = no_g, no_le, no_sh
