@@ -64,17 +64,6 @@ class Scratch:
         """Rows the per-agent buffers hold."""
         return len(self.survivors)
 
-    @property
-    def tech_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per species, over the survivors: adults, adults holding the final milestone, highest level held."""
-        t = self.tally
-        return t.adults, t.holders, t.top
-
-    @property
-    def gated_counts(self) -> np.ndarray:
-        """(S, M): per species and milestone m, adults held below m by m's own requirement."""
-        return self.tally.gated
-
     def reserve(self, capacity: int) -> None:
         """Per-agent buffers for ``capacity`` rows; the spatial index survives (growth within a tick)."""
         old_order = self.order

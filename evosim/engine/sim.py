@@ -248,8 +248,8 @@ class Simulation:
         self.interventions.update(
             self.tick,
             self.detectors.reached_now,
-            self.scratch.tech_counts[0],
-            self.scratch.gated_counts,
+            self.scratch.tally.adults,
+            self.scratch.tally.gated,
         )
         self.flavours.done()
 

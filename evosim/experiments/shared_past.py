@@ -110,7 +110,7 @@ class Watch:
         reached = sim.detectors.reached_now
         first = sim.tick == 0
         adults, gated = (
-            (None, None) if first else (sim.scratch.tech_counts[0], sim.scratch.gated_counts)
+            (None, None) if first else (sim.scratch.tally.adults, sim.scratch.tally.gated)
         )
         pinned = False
         for arm, shadow in self._shadows.items():

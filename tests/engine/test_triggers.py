@@ -101,8 +101,8 @@ def test_gated_counts_are_the_adults_stopped_by_the_next_milestones_own_requirem
         for s in range(3):
             for m in range(3):
                 want = int((adult & (sp == s) & (lv == m) & (z >= thr[m])).sum())
-                assert sim.scratch.gated_counts[s, m] == want, (sim.tick, s, m)
-        seen += sim.scratch.gated_counts[:3]
+                assert sim.scratch.tally.gated[s, m] == want, (sim.tick, s, m)
+        seen += sim.scratch.tally.gated[:3]
     # handy swimmers are held below fire (land), handless ones below tools (dexterity); landers below writing
     assert (
         seen[0, 1] > 0
