@@ -100,7 +100,7 @@ class Counters:
 
     def capture_neural(self, intelligent_at: np.ndarray, technological_at: np.ndarray) -> None:
         """Copy :attr:`neural` at the first detection of each kind (the detection ticks per
-        species; called after the detectors, every tick)."""
+        species; called after the detectors, at every tick they mark a species)."""
         if len(self.neural_intelligent) == 0 and (intelligent_at >= 0).any():
             self.neural_intelligent = self.neural.copy()
         if len(self.neural_technological) == 0 and (technological_at >= 0).any():

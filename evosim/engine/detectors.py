@@ -75,8 +75,9 @@ class Detectors:
         sid = int(hit[np.argmin(at[hit])])
         return int(at[sid]), float(s.view(f"{kind}_flop")[sid]), sid
 
-    def update(self, tick: int, counts: Tally, flop: float) -> None:
-        """Run after tick ``tick``'s deaths (species centroids are current).
+    def update(self, tick: int, counts: Tally, flop: float) -> bool:
+        """Run after tick ``tick``'s deaths (species centroids are current); True if a species
+        became intelligent or technological at this tick.
 
         Args:
             tick: the tick just completed.
@@ -112,3 +113,4 @@ class Detectors:
                 (t, "milestone", sid, f"{s.names[sid]} first reached {self.names[lv - 1]}")
             )
             self.reached_now.append((sid, self.names[lv - 1]))
+        return len(intel) + len(tech) > 0

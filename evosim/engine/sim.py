@@ -481,9 +481,10 @@ class Simulation:
 
     def update_species(self) -> None:
         """Detectors and milestones (logged as events); extinctions were recorded by :meth:`die`."""
-        self.detectors.update(self.tick, self.scratch.tally, self.flop())
-        s = self.species
-        self.counters.capture_neural(s.view("intelligent_at"), s.view("technological_at"))
+        if self.detectors.update(self.tick, self.scratch.tally, self.flop()):
+            # (only the detectors mark species: the first marks of each kind come with a firing)
+            s = self.species
+            self.counters.capture_neural(s.view("intelligent_at"), s.view("technological_at"))
 
     def _record_extinctions(self) -> None:
         """Update peaks; stamp species left without members extinct at the current tick (once)."""
