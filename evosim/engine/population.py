@@ -11,7 +11,7 @@ import numpy as np
 
 from evosim.defaults import AGENT_FIELDS, GENOME_DTYPE, N_GENES
 from evosim.engine.kernels.life import gather_agents
-from evosim.engine.state import Agents, reuse
+from evosim.engine.state import Agents, reuse_per
 
 # gather() lays the other fields over the spare genome's bytes (28 per row) at fixed offsets, in two
 # groups: id, parent_id, species, x (24 bytes), then the other seven (26)
@@ -111,12 +111,12 @@ class Population:
 
     def agents(self) -> Agents:
         """The agent arrays as the kernels take them (all capacity rows; rebuild after a growth or gather)."""
-        self._agents: Agents | None = reuse(
-            getattr(self, "_agents", None), Agents, self.id, self.parent_id, self.species, self.x,
-            self.y, self.energy, self.age, self.birth_tick, self.guardian, self.skill, self.lessons,
+        memo = self.__dict__.setdefault("_agents", {})  # one per genome array (see reuse_per)
+        return reuse_per(  # type: ignore[no-any-return]
+            memo, self.genome, Agents, self.id, self.parent_id, self.species, self.x, self.y,
+            self.energy, self.age, self.birth_tick, self.guardian, self.skill, self.lessons,
             self.genome,
         )  # fmt: skip
-        return self._agents
 
     def spare_id(self) -> object:
         """The spare genome's array object: :meth:`spare_views` are valid while it is the same."""

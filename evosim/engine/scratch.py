@@ -11,6 +11,7 @@ says which buffers share memory and why that is safe) and :attr:`Scratch.tally`.
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,9 +97,10 @@ class Scratch:
         Take it anew after a growth or a gather (see :class:`~evosim.engine.state.Arena`).
         """
         spare = (pop.spare_id(), self.survivors, self.cause, self.parents, self.new_row, self.level)
-        cached = getattr(self, "_arena", None)
-        if cached is not None and all(a is b for a, b in zip(cached[0], spare)):
-            return cached[1]
+        memo = self.__dict__.setdefault("_arena", {})  # one per spare genome (see reuse_per)
+        cached = memo.get(id(spare[0]))
+        if cached is not None and all(map(operator.is_, cached[0], spare)):
+            return cached[1]  # type: ignore[no-any-return]
         want, gain, model_z = pop.spare_views()
         arena = Arena(
             sort_tmp=self.survivors,
@@ -114,5 +116,7 @@ class Scratch:
             offer=want,
             model_z=model_z,
         )
-        self._arena = (spare, arena)
+        if len(memo) >= 4:
+            memo.clear()
+        memo[id(spare[0])] = (spare, arena)
         return arena

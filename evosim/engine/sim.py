@@ -38,8 +38,8 @@ from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
-from evosim.engine.state import Clock
-from evosim.engine.world import regrowth_rate
+from evosim.engine.state import Clock, reuse, reuse_per
+from evosim.engine.world import food_arrays, regrowth_rate
 
 #: Called with ``(pop, rows, cause, tick)`` for the agents about to be removed: their rows of
 #: ``pop``, their causes of death (``evosim.defaults.DEATH_*``) and the tick they die at.
@@ -193,6 +193,9 @@ class Simulation:
         self.params = params
         self.ladder = ladder_from_world(world)
         self._graded: tuple[object, bool] = (None, False)  # (ladder, graded?), see _graded_levels
+        self._models: dict[int, k_culture.Models] = {}  # learning's models, per buffer (reuse_per)
+        self._clock: Clock | None = None  # the tick's clock (see clock)
+        self._food_rate: tuple[object, np.ndarray] = (None, np.zeros(2))  # see regrow_food
         # learners whose social radius covers the grid draw their models from their whole species
         soc = world.traits.sociality
         r_max = int(max(soc.radius_min, soc.radius_max) + 0.5)
@@ -227,6 +230,11 @@ class Simulation:
     def tick(self) -> int:
         """Ticks completed."""
         return self.counters.tick
+
+    def clock(self) -> Clock:
+        """The random streams' key and the tick, as the kernels take them (one tuple per tick)."""
+        self._clock = reuse(self._clock, Clock, self.stream, self.tick)
+        return self._clock
 
     # ------------------------------------------------------------ the schedule
     def step(self) -> None:
@@ -274,7 +282,9 @@ class Simulation:
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
-        rate = regrowth_rate(food, self.tick)
+        if self._food_rate[0] is not food:  # (the base rates: once per food config)
+            self._food_rate = (food, food_arrays(food)[1])
+        rate = regrowth_rate(food, self.tick, self._food_rate[1])
         k_food.regrow_layers(self.grids.cells(), rate, food.regrowth_floor, hard.regrowth_floor)
 
     def sense_and_move(self) -> None:
@@ -286,7 +296,7 @@ class Simulation:
         if self.params.social_attraction > 0.0:
             k_move.refresh_halo(g.census_pad, g.halo)
         a, cells = p.agents(), g.cells()
-        k_move.sense_and_move(a, p.n, cells, Clock(self.stream, self.tick), self.params)
+        k_move.sense_and_move(a, p.n, cells, self.clock(), self.params)
         k_move.follow_guardians(a, p.n, cells, self.params)
 
     def index_cells(self) -> None:
@@ -359,11 +369,11 @@ class Simulation:
         attempts, innovations = k_culture.learn_and_innovate(
             a,
             n,
-            k_culture.Models(model_z, *top),
+            reuse_per(self._models, model_z, k_culture.Models, model_z, *top),
             self.grids.cells(),
             sc.index(),
             s.arrays(),
-            Clock(self.stream, self.tick),
+            self.clock(),
             self.params,
         )
         self.counters.learning_attempts += attempts
@@ -385,14 +395,13 @@ class Simulation:
             sc.reserve(p.capacity)
         s = self.species
         distant = np.zeros(k, np.uint8)
-        clock = Clock(self.stream, self.tick)
+        clock = self.clock()
         k_life.give_birth(
             p.agents(), s.arrays(), parents, p.n, p.next_id, clock, self.params, distant
         )
-        children = np.arange(p.n, p.n + k)
-        for child in children[distant.astype(bool)]:
-            self._speciate(int(child))
-        born = np.bincount(p.species[children], minlength=len(s))
+        for child in np.flatnonzero(distant).tolist():
+            self._speciate(p.n + child)
+        born = np.bincount(p.species[p.n : p.n + k], minlength=len(s))
         c.grow(len(s))
         c.births[: len(born)] += born
         s.alive[: len(born)] += born

@@ -327,6 +327,21 @@ def reuse(cached: Any, kind: type, *values: Any) -> Any:
     return kind(*values)
 
 
+def reuse_per(memo: dict[int, Any], key: object, kind: type, *values: Any) -> Any:
+    """:func:`reuse` keeping one named tuple per ``key`` object in ``memo`` (at most 4 keys).
+
+    For tuples whose arrays alternate between two sets: the population's genome and its spare
+    swap at every gather, so its :class:`Agents` (and the :class:`Arena` over the spare) come
+    back every other tick, and each of the two is built, and keyed by the dispatch cache, once.
+    """
+    k = id(key)
+    got = reuse(memo.get(k), kind, *values)
+    if k not in memo and len(memo) >= 4:
+        memo.clear()
+    memo[k] = got
+    return got
+
+
 def check(state: Any) -> None:
     """Raise ``TypeError`` unless every array field of the named tuple ``state`` has its :data:`DTYPES` dtype."""
     for name, dt in DTYPES[type(state)].items():

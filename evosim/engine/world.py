@@ -81,9 +81,12 @@ def initial_food(habitat: np.ndarray, cfg: FoodConfig | HardFoodConfig) -> np.nd
     return start[habitat].astype(FOOD_DTYPE)
 
 
-def regrowth_rate(cfg: FoodConfig, tick: int) -> np.ndarray:
-    """Regrowth rate per habitat at ``tick``: ``r * (1 + A sin(2 pi t / P))``, at least 0."""
-    _, rate = food_arrays(cfg)
+def regrowth_rate(cfg: FoodConfig, tick: int, base: np.ndarray | None = None) -> np.ndarray:
+    """Regrowth rate per habitat at ``tick``: ``r * (1 + A sin(2 pi t / P))``, at least 0.
+
+    ``base``: the rates r per habitat if already at hand (``food_arrays(cfg)[1]``).
+    """
+    rate = food_arrays(cfg)[1] if base is None else base
     s = cfg.season
     factor = 1.0 + s.amplitude * math.sin(2.0 * math.pi * tick / s.period) if s.amplitude else 1.0
     return np.maximum(rate * factor, 0.0)

@@ -113,3 +113,19 @@ def test_spare_views_lie_over_the_spare_genome_and_leave_the_live_rows_alone():
         assert np.array_equal(a, before[f]), f
     p.gather(np.arange(9, -1, -1), 10)  # the gather writes the spare genome: fresh views after it
     assert p.live("id").tolist() == before["id"][::-1].tolist()
+
+
+def test_agents_tuple_is_made_once_per_genome_buffer_and_anew_after_growth():
+    """A gather swaps the genome with its spare: the two named tuples come back in turn (the
+    kernels' dispatch cache keys each once); a growth replaces the arrays, and the tuple."""
+    p = filled(6)
+    first = p.agents()
+    assert p.agents() is first
+    p.gather(np.arange(6), 6)
+    second = p.agents()
+    assert second is not first and second.genome is p.genome and second.genome is not first.genome
+    p.gather(np.arange(6), 6)
+    assert p.agents() is first and first.genome is p.genome
+    p.reserve(64)
+    grown = p.agents()
+    assert grown is not first and grown is not second and len(grown.id) == 64 and grown.id is p.id
