@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
-from evosim.engine.kernels.conf import kernel
+from evosim.engine.kernels.conf import JIT, kernel
 
 
 @kernel
@@ -54,6 +55,35 @@ def species_sums(a, habitat, n, n_species):
     return count, s1, s2, on_land, e_sum
 
 
+@nb.njit(inline="always", **JIT)
+def _select(v, lo, hi, k):
+    """Reorder ``v[lo:hi]`` so that ``v[k]`` holds its order statistic ``k - lo``, nothing larger
+    before it and nothing smaller after it (Hoare's quickselect, median-of-three pivot; in place)."""
+    while hi - lo > 1:
+        a, b, c = v[lo], v[(lo + hi) >> 1], v[hi - 1]
+        if a > b:
+            a, b = b, a
+        if b > c:
+            b = c
+        pivot = max(a, b)  # the median of the three: a stop for both scans below
+        i, j = lo, hi - 1
+        while i <= j:
+            while v[i] < pivot:
+                i += 1
+            while v[j] > pivot:
+                j -= 1
+            if i <= j:
+                v[i], v[j] = v[j], v[i]
+                i += 1
+                j -= 1
+        if k <= j:  # v[lo:j+1] <= pivot <= v[i:hi], and v[j+1:i] == pivot
+            hi = j + 1
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
 @kernel
 def skill_summary(species, skill, n, n_species):
     """Per species, over the live agents ``[:n]``: mean, 90th percentile and maximum skill (NaN if none).
@@ -61,8 +91,9 @@ def skill_summary(species, skill, n, n_species):
     The percentile interpolates linearly between order statistics, as numpy's default: at
     position ``0.9 (c - 1)`` of the species' c sorted skills. The mean sums in row order (as
     ``np.bincount`` with weights). One counting pass groups the skills by species, then each
-    species' run is partitioned at the percentile's lower order statistic (the next one and
-    the maximum are the smallest and largest of the part above it): O(n), no sort.
+    species' run is reordered in place around the percentile's lower order statistic
+    (:func:`_select`); the next one and the maximum are the smallest and largest of the part
+    above it: O(n), no sort.
     """
     count = np.zeros(n_species, np.int64)
     sums = np.zeros(n_species, np.float64)
@@ -90,15 +121,18 @@ def skill_summary(species, skill, n, n_species):
         pos = 0.9 * (c - 1)
         lo = np.int64(np.floor(pos))
         frac = pos - lo
-        # the order statistics lo and lo + 1 and the largest: a selection, not a sort of the run
-        run = np.partition(grouped[start[s] : start[s] + c], lo)
-        v_lo = run[lo]
+        k = start[s] + lo
+        _select(grouped, start[s], start[s] + c, k)
+        v_lo = grouped[k]
         v_hi = v_lo
         big = v_lo
-        if lo + 1 < c:
-            above = run[lo + 1 :]  # (all >= run[lo])
-            v_hi = above.min()
-            big = above.max()
+        if lo + 1 < c:  # the rest of the run, all >= v_lo: its smallest and its largest
+            v_hi = grouped[k + 1]
+            big = v_hi
+            for j in range(k + 2, start[s] + c):
+                x = grouped[j]
+                v_hi = min(v_hi, x)
+                big = max(big, x)
         p90[s] = v_lo * (1 - frac) + v_hi * frac
         top[s] = big
     return mean, p90, top

@@ -78,3 +78,21 @@ def test_peaks_and_extinctions_against_numpy():
         assert got.tolist() == want_ids.tolist()
         assert peak.tolist() == want_peak.tolist()
         assert destruction.tolist() == want_dest.tolist()
+
+
+def test_skill_summary_on_short_runs_and_many_ties():
+    """The in-place selection on runs of 1 to ~40 skills, sorted, reversed, few distinct values."""
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        n_species = int(rng.integers(1, 6))
+        n = int(rng.integers(0, 200))
+        species = rng.integers(0, n_species, n).astype(np.int32)
+        skill = rng.integers(0, 3 if trial % 2 else 1000, n).astype(np.float32)
+        if trial % 3 == 1:
+            skill = np.sort(skill)
+        elif trial % 3 == 2:
+            skill = np.sort(skill)[::-1].copy()
+        got = skill_summary(species, skill, n, n_species)
+        want = numpy_summary(species, skill, n_species)
+        for g, w in zip(got, want):
+            assert np.array_equal(g, w, equal_nan=True), trial
