@@ -142,16 +142,20 @@ def _list_models(order, n, model_z, species, mz, msp, mrow, before):
 
 
 @nb.njit(inline="always", **JIT)
-def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, cell_end, mz, msp, mrow, before):
+def _rank_nearby(
+    i, sp, depth, buf, runs, xi, yi, r, width, height, cell_end, mz, msp, mrow, before
+):
     """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
 
     Agents are sorted by cell (row-major), so the cells of one row segment hold one
     contiguous run of the index (two runs where the segment wraps around the torus), and
     the models of that run are one contiguous run of ``mz``, ``msp`` and ``mrow``
-    (:func:`_list_models`, which also fills ``before``).
-    ``buf`` keeps the ``depth`` best skills seen, largest first. Requires 2 r < width and
-    2 r < height. Written without helper calls and with loops of one exit: numba would
-    otherwise reference-count ``buf`` and the index arrays at every call.
+    (:func:`_list_models`, which also fills ``before``). The bounds of every run are looked up
+    first (into ``runs``, 4 r + 2 pairs), then the runs are read: the lookups, independent
+    of each other, are in flight together instead of each waiting behind the previous run's
+    unpredictable branches. ``buf`` keeps the ``depth`` best skills seen, largest first.
+    Requires 2 r < width and 2 r < height. Written without helper calls and with loops of one
+    exit: numba would otherwise reference-count ``buf`` and the index arrays at every call.
     """
     cnt = 0
     x0 = xi - r
@@ -165,6 +169,7 @@ def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, cell_end, mz, msp,
     cy = yi - r
     if cy < 0:
         cy += height
+    n_runs = 0
     for _dy in range(2 * r + 1):
         base = cy * width
         for part in range(2):
@@ -172,21 +177,25 @@ def _rank_nearby(i, sp, depth, buf, xi, yi, r, width, height, cell_end, mz, msp,
             c1 = base + (a1 if part == 0 else b1)
             start = 0 if c1 < c0 or c0 == 0 else np.int64(cell_end[ix(c0 - 1)])
             stop = 0 if c1 < c0 else np.int64(cell_end[ix(c1)])
-            for k in range(np.int64(before[ix(start)]), np.int64(before[ix(stop)])):
-                v = mz[ix(k)]
-                if msp[ix(k)] == sp and mrow[ix(k)] != i:
-                    # insert v into buf[:cnt] (largest first), keeping at most depth values
-                    if cnt < depth or v > buf[depth - 1]:
-                        kk = cnt if cnt < depth else depth - 1
-                        if cnt < depth:
-                            cnt += 1
-                        while kk > 0 and buf[kk - 1] < v:
-                            buf[kk] = buf[kk - 1]
-                            kk -= 1
-                        buf[kk] = v
+            runs[ix(n_runs)] = before[ix(start)]
+            runs[ix(n_runs + 1)] = before[ix(stop)]
+            n_runs += 2
         cy += 1
         if cy == height:
             cy = 0
+    for q in range(0, n_runs, 2):
+        for k in range(runs[ix(q)], runs[ix(q + 1)]):
+            v = mz[ix(k)]
+            if msp[ix(k)] == sp and mrow[ix(k)] != i:
+                # insert v into buf[:cnt] (largest first), keeping at most depth values
+                if cnt < depth or v > buf[depth - 1]:
+                    kk = cnt if cnt < depth else depth - 1
+                    if cnt < depth:
+                        cnt += 1
+                    while kk > 0 and buf[kk - 1] < v:
+                        buf[kk] = buf[kk - 1]
+                        kk -= 1
+                    buf[kk] = v
     return buf[depth - 1] if cnt == depth else -np.inf
 
 
@@ -250,6 +259,8 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     before = np.empty(n + 1, np.int64)
     if p.juvenile_rate > 0.0 or p.adult_rate > 0.0:
         _list_models(order, n, model_z, species, mz, msp, mrow, before)
+    # (start, stop) of two runs per row of a window: 2 r + 1 <= min(width, height) rows
+    n_runs = 4 * min(width, height)
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
@@ -259,6 +270,7 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
         if b >= n_blocks:
             continue
         buf = np.empty(MAX_MODELS)
+        runs = np.empty(n_runs, np.int64)
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             sp = species[i]
             brain = np.float64(genome[i, G_BRAIN])
@@ -278,8 +290,8 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
                 if 2 * r >= width or 2 * r >= height:
                     zm = _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt)
                 else:
-                    zm = _rank_nearby(i, sp, depth, buf, np.int64(x[i]), np.int64(y[i]), r, width,
-                                      height, cell_end, mz, msp, mrow, before)  # fmt: skip
+                    zm = _rank_nearby(i, sp, depth, buf, runs, np.int64(x[i]), np.int64(y[i]), r,
+                                      width, height, cell_end, mz, msp, mrow, before)  # fmt: skip
                 if zm > -np.inf:
                     attempts += 1
                     lessons[i] += 1
