@@ -53,8 +53,11 @@ from evosim.engine.kernels.ladder import effective_dexterity
 from evosim.engine.kernels.phenotype import lerp, maturity, power
 from evosim.engine.kernels.rng import gumbel, uniform
 
-#: The most models a learner can take in (size of the rank buffer; ``culture.max_models`` <= this).
+#: The most models a learner can take in (``culture.max_models`` <= this; the rank buffer keeps as many).
 MAX_MODELS = 64
+#: Size of each block's rank buffer: a lesson gathers the skills of up to RANK_BUF - MAX_MODELS - 4
+#: models of its window there (a window with more is ranked by insertion: `_rank_inserted`).
+RANK_BUF = 1024
 #: Agents per block of the parallel learning loop (each block owns one rank buffer).
 BLOCK = 512
 #: The learning loop takes the blocks 0, SPREAD, 2 SPREAD, ..., then 1, SPREAD + 1, ...: a thread's
@@ -125,7 +128,7 @@ def _list_models(order, n, model_z, species, mz, msp, mrow, before):
     position ``j`` = 0..n of ``order``, ``before[j]``: how many models come before it. A lesson
     then reads the models of a run ``order[s:e]`` of cells as the contiguous entries
     ``before[s] .. before[e] - 1``: no juvenile is visited and no row is read through ``order``
-    (:func:`_rank_nearby`). Returns the number of models.
+    (:func:`_window_runs`). Returns the number of models.
     """
     k = 0
     for j in range(n):
@@ -142,22 +145,17 @@ def _list_models(order, n, model_z, species, mz, msp, mrow, before):
 
 
 @nb.njit(inline="always", **JIT)
-def _rank_nearby(
-    i, sp, depth, buf, runs, xi, yi, r, width, height, cell_end, mz, msp, mrow, before
-):
-    """Skill of the model of prestige rank ``depth`` within Chebyshev radius r (-inf if fewer models).
+def _window_runs(runs, xi, yi, r, width, height, cell_end, before):
+    """The models within Chebyshev radius r of cell (xi, yi) as runs of the models list.
 
-    Agents are sorted by cell (row-major), so the cells of one row segment hold one
-    contiguous run of the index (two runs where the segment wraps around the torus), and
-    the models of that run are one contiguous run of ``mz``, ``msp`` and ``mrow``
-    (:func:`_list_models`, which also fills ``before``). The bounds of every run are looked up
-    first (into ``runs``, 4 r + 2 pairs), then the runs are read: the lookups, independent
-    of each other, are in flight together instead of each waiting behind the previous run's
-    unpredictable branches. ``buf`` keeps the ``depth`` best skills seen, largest first.
-    Requires 2 r < width and 2 r < height. Written without helper calls and with loops of one
-    exit: numba would otherwise reference-count ``buf`` and the index arrays at every call.
+    Agents are sorted by cell (row-major), so the cells of one row segment of the window hold
+    one contiguous run of the index (two where the segment wraps around the torus), and the
+    models of that run are one contiguous run of ``mz``, ``msp`` and ``mrow``
+    (:func:`_list_models`, which also fills ``before``). Writes each run's bounds to ``runs``
+    (start, stop, start, stop, ...; all looked up before any is read, so the lookups,
+    independent of each other, are in flight together). Returns (2 x the runs, the models in
+    them). Requires 2 r < width and 2 r < height.
     """
-    cnt = 0
     x0 = xi - r
     x1 = xi + r
     # the row segment x0..x1 as one or two runs of cells: [a0, a1] and [b0, b1] (b1 < b0: none)
@@ -170,24 +168,79 @@ def _rank_nearby(
     if cy < 0:
         cy += height
     n_runs = 0
+    total = 0
     for _dy in range(2 * r + 1):
         base = cy * width
-        for part in range(2):
+        for part in range(1 if b1 < b0 else 2):
             c0 = base + (a0 if part == 0 else b0)
             c1 = base + (a1 if part == 0 else b1)
             start = 0 if c1 < c0 or c0 == 0 else np.int64(cell_end[ix(c0 - 1)])
             stop = 0 if c1 < c0 else np.int64(cell_end[ix(c1)])
-            runs[ix(n_runs)] = before[ix(start)]
-            runs[ix(n_runs + 1)] = before[ix(stop)]
+            k0 = np.int64(before[ix(start)])
+            k1 = np.int64(before[ix(stop)])
+            runs[ix(n_runs)] = k0
+            runs[ix(n_runs + 1)] = k1
+            total += k1 - k0
             n_runs += 2
         cy += 1
         if cy == height:
             cy = 0
+    return n_runs, total
+
+
+@nb.njit(inline="always", **JIT)
+def _rank_gathered(i, sp, depth, buf, runs, n_runs, mz, msp, mrow):
+    """Skill of the model of prestige rank ``depth`` among the learner's fellow models (its
+    species, not itself) in the runs of :func:`_window_runs` (-inf if fewer), without a branch.
+
+    The fellows' skills are gathered into ``buf``: every model's skill is written at the next
+    free place, which moves on only for a fellow; a run's first 4 places are read whether in it
+    or not (a run holds ~1 model: a loop over each ended in a mispredicted branch), so ``mz``,
+    ``msp`` and ``mrow`` must be 4 places longer than the models, and ``buf`` hold the window's
+    models + 4 + :data:`MAX_MODELS`. Of c fellows the rank-``depth`` skill is the (c - depth
+    + 1)-th smallest: the smaller side is kept in ``buf``'s last places (the ``depth`` largest,
+    or the c - depth + 1 smallest by their negations, exact), each skill sinking through the
+    kept ones by max and min. Equal skills count apart, as in :func:`_rank_inserted`.
+    """
+    cnt = 0
+    for q in range(0, n_runs, 2):
+        k0 = runs[ix(q)]
+        m = runs[ix(q + 1)] - k0
+        for t in range(4):
+            k = k0 + t
+            buf[ix(cnt)] = mz[ix(k)]
+            cnt += (t < m) & (msp[ix(k)] == sp) & (mrow[ix(k)] != i)
+        for k in range(k0 + 4, k0 + m):
+            buf[ix(cnt)] = mz[ix(k)]
+            cnt += (msp[ix(k)] == sp) & (mrow[ix(k)] != i)
+    res = -np.inf
+    if cnt >= depth:
+        j = cnt - depth + 1
+        sign = 1.0 if depth <= j else -1.0
+        kk = depth if depth <= j else j
+        top = buf.shape[0] - MAX_MODELS
+        for w in range(kk):
+            buf[ix(top + w)] = -np.inf
+        for q in range(cnt):
+            v = sign * buf[ix(q)]
+            for w in range(kk):  # kept largest first
+                u = buf[ix(top + w)]
+                buf[ix(top + w)] = max(u, v)
+                v = min(u, v)
+        res = sign * buf[ix(top + kk - 1)]
+    return res
+
+
+@nb.njit(**JIT)
+def _rank_inserted(i, sp, depth, buf, runs, n_runs, mz, msp, mrow):
+    """:func:`_rank_gathered` for a window of more models than ``buf`` holds: each fellow's
+    skill is inserted into ``buf[:depth]`` (largest first, at most ``depth`` kept). Not inlined
+    (rare): the kernel's two inlined paths made numba reference-count five arrays per lesson."""
+    cnt = 0
     for q in range(0, n_runs, 2):
         for k in range(runs[ix(q)], runs[ix(q + 1)]):
             v = mz[ix(k)]
             if msp[ix(k)] == sp and mrow[ix(k)] != i:
-                # insert v into buf[:cnt] (largest first), keeping at most depth values
                 if cnt < depth or v > buf[depth - 1]:
                     kk = cnt if cnt < depth else depth - 1
                     if cnt < depth:
@@ -253,14 +306,14 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     height = cells.habitat.shape[0]
     width = cells.habitat.shape[1]
     depth_max = min(int(p.max_models), MAX_MODELS)
-    mz = np.empty(n)
-    msp = np.empty(n, species.dtype)
-    mrow = np.empty(n, np.int64)
+    mz = np.empty(n + 4)  # (+ 4: a lesson reads a run's first 4 places, in it or not)
+    msp = np.empty(n + 4, species.dtype)
+    mrow = np.empty(n + 4, np.int64)
     before = np.empty(n + 1, np.int64)
     if p.juvenile_rate > 0.0 or p.adult_rate > 0.0:
         _list_models(order, n, model_z, species, mz, msp, mrow, before)
     # (start, stop) of two runs per row of a window: 2 r + 1 <= min(width, height) rows
-    n_runs = 4 * min(width, height)
+    runs_len = 4 * min(width, height)
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
@@ -269,8 +322,8 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
         b = (j % per) * SPREAD + j // per  # block j of the SPREAD-strided order
         if b >= n_blocks:
             continue
-        buf = np.empty(MAX_MODELS)
-        runs = np.empty(n_runs, np.int64)
+        buf = np.empty(RANK_BUF)
+        runs = np.empty(runs_len, np.int64)
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             sp = species[i]
             brain = np.float64(genome[i, G_BRAIN])
@@ -290,8 +343,12 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
                 if 2 * r >= width or 2 * r >= height:
                     zm = _rank_mixed(i, sp, depth, top_vals, top_rows, top_cnt)
                 else:
-                    zm = _rank_nearby(i, sp, depth, buf, runs, np.int64(x[i]), np.int64(y[i]), r,
-                                      width, height, cell_end, mz, msp, mrow, before)  # fmt: skip
+                    n_runs, total = _window_runs(runs, np.int64(x[i]), np.int64(y[i]), r, width,
+                                                 height, cell_end, before)  # fmt: skip
+                    if total + 4 + MAX_MODELS <= buf.shape[0]:
+                        zm = _rank_gathered(i, sp, depth, buf, runs, n_runs, mz, msp, mrow)
+                    else:
+                        zm = _rank_inserted(i, sp, depth, buf, runs, n_runs, mz, msp, mrow)
                 if zm > -np.inf:
                     attempts += 1
                     lessons[i] += 1

@@ -379,6 +379,30 @@ def test_kernel_matches_the_rule_on_random_populations(r):
     assert innovations > 0
 
 
+def test_kernel_matches_the_rule_in_crowded_windows():
+    """Windows of more models than a lesson's gathering buffer holds (culture.RANK_BUF) are ranked
+    by the other path (insertion): the same rule, on both sides of the limit."""
+    rng = np.random.default_rng(11)
+    width, height, n = 11, 9, 2400
+    p = cparams(juvenile_rate=0.9, adult_rate=0.5, beta0=0.5, learning_rate=0.3, max_models=60,
+                social_radius_min=2, social_radius_max=2, maturity_min=5, maturity_max=5)  # fmt: skip
+    ag = Agents(n, genome=0.5)
+    crowd = rng.random(n) < 0.75  # three quarters on 2 x 2 cells: > RANK_BUF models in a window
+    ag.x[:n] = np.where(crowd, rng.integers(4, 6, n), rng.integers(0, width, n))
+    ag.y[:n] = np.where(crowd, rng.integers(3, 5, n), rng.integers(0, height, n))
+    ag.species[:n] = rng.integers(0, 2, n)
+    ag.age[:n] = np.where(rng.random(n) < 0.9, 10, 1)  # 90 % adults (models)
+    ag.skill[:n] = rng.integers(0, 50, n)  # many equal skills
+    ag.lessons[:n] = rng.integers(0, 60, n)
+    ag.id[:n] = rng.permutation(10 * n)[:n]
+    assert (crowd & (ag.age[:n] >= 5)).sum() > culture.RANK_BUF
+    want_z, want_lessons = reference(ag, (height, width), p, np.zeros(2), 7, 3)
+    attempts, _ = learn(ag, (height, width), p, seed=7, tick=3)
+    np.testing.assert_allclose(ag.skill[:n], want_z.astype(np.float32), rtol=1e-6)
+    np.testing.assert_array_equal(ag.lessons[:n], want_lessons)
+    assert attempts > n // 4
+
+
 def test_result_does_not_depend_on_row_order():
     rng = np.random.default_rng(5)
     width, height, n = 16, 12, 600

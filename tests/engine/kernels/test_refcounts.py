@@ -23,7 +23,7 @@ from tests.helpers import TINY
 
 #: Known reference counting in a loop, per kernel: (increments, decrements) allowed in loop
 #: blocks. Learning's serial build counts its rank buffer once per lesson (the inlined
-#: ``_rank_nearby`` takes it; ~1 % of the kernel), and its well-mixed branch the species tables;
+#: ``_rank_gathered`` takes it; ~1 % of the kernel), and its well-mixed branch the species tables;
 #: the end of each 512-row block frees the block's two buffers (the rank buffer and the runs).
 KNOWN = {"learn_and_innovate": (3, 7)}
 
