@@ -219,13 +219,15 @@ def sense_and_move(a, n, cells, clock, p):
         best, best_d = _better(s6, e6, amp * _u7(word, 6), k6, best, best_d, 6)
         best, best_d = _better(s7, e7, amp * _u7(word, 7), k7, best, best_d, 7)
         best, best_d = _better(s8, e8, amp * _u7(word, 8), k8, best, best_d, 8)
-        if best_d != 0:
-            tx = wrap(np.int64(x[i]) + DX[best_d], width)
-            ty = wrap(np.int64(y[i]) + DY[best_d], height)
-            x[i] = tx
-            y[i] = ty
-            land = hp[ix(b + DY[best_d] * S + DX[best_d])]
-            energy[i] -= p.move_cost * (1.0 + p.habitat_move_cost * abs(h - land))
+        # the move, written whether or not the agent moves (staying: DX[0] = DY[0] = 0, no
+        # cost): which agents move is unpredictable
+        tx = wrap(np.int64(x[i]) + DX[best_d], width)
+        ty = wrap(np.int64(y[i]) + DY[best_d], height)
+        x[i] = tx
+        y[i] = ty
+        land = hp[ix(b + DY[best_d] * S + DX[best_d])]
+        cost = p.move_cost * (1.0 + p.habitat_move_cost * abs(h - land))
+        energy[i] -= cost if best_d != 0 else 0.0
 
 
 @nb.njit(inline="always", **JIT)
