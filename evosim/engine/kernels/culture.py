@@ -128,18 +128,19 @@ def _list_models(order, n, model_z, species, mz, msp, mrow, before):
     position ``j`` = 0..n of ``order``, ``before[j]``: how many models come before it. A lesson
     then reads the models of a run ``order[s:e]`` of cells as the contiguous entries
     ``before[s] .. before[e] - 1``: no juvenile is visited and no row is read through ``order``
-    (:func:`_window_runs`). Returns the number of models.
+    (:func:`_window_runs`). Each row is written at the next free place, which moves on only
+    for a model (which rows are adults is unpredictable: no branch). Returns the number of
+    models.
     """
     k = 0
     for j in range(n):
         before[j] = k
         a = np.int64(order[ix(j)])
         v = np.float64(model_z[ix(a)])
-        if v > -np.inf:
-            mz[k] = v
-            msp[k] = species[ix(a)]
-            mrow[k] = a
-            k += 1
+        mz[k] = v
+        msp[k] = species[ix(a)]
+        mrow[k] = a
+        k += v > -np.inf
     before[n] = k
     return k
 
