@@ -2,7 +2,7 @@
 
 The one place the benchmark figure lives. ``benchmarks/bench.py`` measures
 how many whole earthlike runs (``worlds/earthlike.yaml``: 256x256 cells,
-10,000 ticks, about 16,000 agents on average) one core does per hour;
+10,000 ticks, about 14,800 agents on average) one core does per hour;
 docs/benchmarks.md records the measurement this module uses. A run of
 another world is scaled by its ticks and its expected population:
 
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 29.6 CPU-s per run
-#: on an idle machine (docs/benchmarks.md, issue 21's seventh round: bench.py's recorded
-#: in-process run, seed 1, 5.01 M agent-steps per CPU-s; 30.0 s for `evosim run` in a new process).
-EARTHLIKE_RUNS_PER_CORE_HOUR = 122.0
+#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 26.5 CPU-s per run
+#: on an idle machine (docs/benchmarks.md, issue 21's eighth round: bench.py's recorded
+#: in-process run, seed 1, 5.59 M agent-steps per CPU-s; 26.6 s for `evosim run` in a new process).
+EARTHLIKE_RUNS_PER_CORE_HOUR = 136.0
 #: Ticks of the benchmarked earthlike run.
 EARTHLIKE_TICKS = 10_000
 #: Mean agents per tick of that run (148.3 M agent-steps / 10,000 ticks).
