@@ -36,7 +36,8 @@ class Grids:
         farmed: (H, W) float32 easy-food regrowth bonus left by farmers this tick
             (read and cleared by the next regrowth).
         capacity, hard_capacity: float64[2] food capacity per habitat (0 water, 1 land).
-        hard_rate: float64[2] hard-food regrowth rate per habitat.
+        rate, hard_rate: float64[2] easy- and hard-food regrowth rate per habitat (the easy
+            food's before the season: :func:`evosim.engine.world.regrowth_rate`).
         halo: width of the padding.
         habitat_pad: the habitat with its wrapped halo.
         sight_pad: +food on land, -food on water, with its halo (what perception reads).
@@ -50,7 +51,7 @@ class Grids:
     def __init__(self, world: World, habitat: np.ndarray, richness: np.ndarray, halo: int):
         self.habitat = np.array(habitat)
         self.richness = np.array(richness)
-        self.capacity, _ = food_arrays(world.world.food)
+        self.capacity, self.rate = food_arrays(world.world.food)
         self.hard = initial_food(self.habitat, world.world.hard_food)
         self.hard_capacity, self.hard_rate = food_arrays(world.world.hard_food)
         self.farmed = np.zeros(self.habitat.shape, np.float32)

@@ -39,7 +39,7 @@ from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
 from evosim.engine.state import Clock, reuse, reuse_per
-from evosim.engine.world import food_arrays, regrowth_rate
+from evosim.engine.world import regrowth_rate
 
 #: Called with ``(pop, rows, cause, tick)`` for the agents about to be removed: their rows of
 #: ``pop``, their causes of death (``evosim.defaults.DEATH_*``) and the tick they die at.
@@ -195,7 +195,6 @@ class Simulation:
         self._graded: tuple[object, bool] = (None, False)  # (ladder, graded?), see _graded_levels
         self._models: dict[int, k_culture.Models] = {}  # learning's models, per buffer (reuse_per)
         self._clock: Clock | None = None  # the tick's clock (see clock)
-        self._food_rate: tuple[object, np.ndarray] = (None, np.zeros(2))  # see regrow_food
         # learners whose social radius covers the grid draw their models from their whole species
         soc = world.traits.sociality
         r_max = int(max(soc.radius_min, soc.radius_max) + 0.5)
@@ -282,9 +281,7 @@ class Simulation:
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
-        if self._food_rate[0] is not food:  # (the base rates: once per food config)
-            self._food_rate = (food, food_arrays(food)[1])
-        rate = regrowth_rate(food, self.tick, self._food_rate[1])
+        rate = regrowth_rate(food, self.tick, self.grids.rate)
         k_food.regrow_layers(self.grids.cells(), rate, food.regrowth_floor, hard.regrowth_floor)
 
     def sense_and_move(self) -> None:
