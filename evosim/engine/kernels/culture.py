@@ -55,8 +55,10 @@ from evosim.engine.kernels.rng import gumbel, uniform
 
 #: The most models a learner can take in (``culture.max_models`` <= this; the rank buffer keeps as many).
 MAX_MODELS = 64
-#: Size of each block's rank buffer: a lesson gathers the skills of up to RANK_BUF - MAX_MODELS - 4
-#: models of its window there (a window with more is ranked by insertion: `_rank_inserted`).
+#: Places of a run of models a lesson reads whether they are in it or not (`_rank_gathered`).
+PEEK = 4
+#: Size of each block's rank buffer: a lesson gathers the skills of up to RANK_BUF - MAX_MODELS -
+#: PEEK models of its window there (a window with more is ranked by insertion: `_rank_inserted`).
 RANK_BUF = 1024
 #: Agents per block of the parallel learning loop (each block owns one rank buffer).
 BLOCK = 512
@@ -195,23 +197,24 @@ def _rank_gathered(i, sp, depth, buf, runs, n_runs, mz, msp, mrow):
     species, not itself) in the runs of :func:`_window_runs` (-inf if fewer), without a branch.
 
     The fellows' skills are gathered into ``buf``: every model's skill is written at the next
-    free place, which moves on only for a fellow; a run's first 4 places are read whether in it
-    or not (a run holds ~1 model: a loop over each ended in a mispredicted branch), so ``mz``,
-    ``msp`` and ``mrow`` must be 4 places longer than the models, and ``buf`` hold the window's
-    models + 4 + :data:`MAX_MODELS`. Of c fellows the rank-``depth`` skill is the (c - depth
-    + 1)-th smallest: the smaller side is kept in ``buf``'s last places (the ``depth`` largest,
-    or the c - depth + 1 smallest by their negations, exact), each skill sinking through the
-    kept ones by max and min. Equal skills count apart, as in :func:`_rank_inserted`.
+    free place, which moves on only for a fellow; a run's first :data:`PEEK` places are read
+    whether in it or not (a run holds ~1 model: a loop over each ended in a mispredicted
+    branch), so ``mz``, ``msp`` and ``mrow`` must be ``PEEK`` places longer than the models,
+    and ``buf`` hold the window's models + ``PEEK`` + :data:`MAX_MODELS`. Of c fellows the
+    rank-``depth`` skill is the (c - depth + 1)-th smallest: the smaller side is kept in
+    ``buf``'s last places (the ``depth`` largest, or the c - depth + 1 smallest by their
+    negations, exact), each skill sinking through the kept ones by max and min. Equal skills
+    count apart, as in :func:`_rank_inserted`.
     """
     cnt = 0
     for q in range(0, n_runs, 2):
         k0 = runs[ix(q)]
         m = runs[ix(q + 1)] - k0
-        for t in range(4):
+        for t in range(PEEK):
             k = k0 + t
             buf[ix(cnt)] = mz[ix(k)]
             cnt += (t < m) & (msp[ix(k)] == sp) & (mrow[ix(k)] != i)
-        for k in range(k0 + 4, k0 + m):
+        for k in range(k0 + PEEK, k0 + m):
             buf[ix(cnt)] = mz[ix(k)]
             cnt += (msp[ix(k)] == sp) & (mrow[ix(k)] != i)
     res = -np.inf
@@ -307,9 +310,9 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     height = cells.habitat.shape[0]
     width = cells.habitat.shape[1]
     depth_max = min(int(p.max_models), MAX_MODELS)
-    mz = np.empty(n + 4)  # (+ 4: a lesson reads a run's first 4 places, in it or not)
-    msp = np.empty(n + 4, species.dtype)
-    mrow = np.empty(n + 4, np.int64)
+    mz = np.empty(n + PEEK)  # (see _rank_gathered)
+    msp = np.empty(n + PEEK, species.dtype)
+    mrow = np.empty(n + PEEK, np.int64)
     before = np.empty(n + 1, np.int64)
     if p.juvenile_rate > 0.0 or p.adult_rate > 0.0:
         _list_models(order, n, model_z, species, mz, msp, mrow, before)
@@ -346,7 +349,7 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
                 else:
                     n_runs, total = _window_runs(runs, np.int64(x[i]), np.int64(y[i]), r, width,
                                                  height, cell_end, before)  # fmt: skip
-                    if total + 4 + MAX_MODELS <= buf.shape[0]:
+                    if total + PEEK + MAX_MODELS <= buf.shape[0]:
                         zm = _rank_gathered(i, sp, depth, buf, runs, n_runs, mz, msp, mrow)
                     else:
                         zm = _rank_inserted(i, sp, depth, buf, runs, n_runs, mz, msp, mrow)
