@@ -23,7 +23,6 @@ from evosim.config.load import world_to_dict
 from evosim.config.yamlsafe import dump
 from evosim.defaults import DEATH_CULLED, DEATH_OLD_AGE, DEATH_STARVATION, GENES
 from evosim.engine import runtime
-from evosim.engine.runtime import float_texts
 from evosim.engine.sim import Simulation
 from evosim.errors import ConfigError
 from evosim.io import checkpoint as ckpt
@@ -352,15 +351,17 @@ class Recorder:
         for k in range(len(quoted), len(names)):
             quoted.append(_csv_text(names[k]))
         shares[:, ~np.array(known, bool)] = np.nan  # (written blank)
-        sh_texts = ["," + t for t in float_texts(shares)] if self.share_names else [""] * len(idx)
+        sh_texts = (
+            ["," + t for t in runtime.float_texts(shares)] if self.share_names else [""] * len(idx)
+        )
         # an empty species: no means and no shares (blank fields)
         no_g, no_le, no_sh = "," * (2 * len(GENES) - 1), ",", "," * len(self.share_names)
         lines = []
         for (s, n, b, d1, d2, d3, a, h), g, le, z, sh in zip(
             ints.tolist(),
-            float_texts(genes),
-            float_texts(land_energy),
-            float_texts(skills),
+            runtime.float_texts(genes),
+            runtime.float_texts(land_energy),
+            runtime.float_texts(skills),
             sh_texts,
         ):
             if n == 0:
