@@ -62,10 +62,29 @@ PEEK = 4
 RANK_BUF = 1024
 #: Agents per block of the parallel learning loop (each block owns one rank buffer).
 BLOCK = 512
-#: The learning loop takes the blocks 0, SPREAD, 2 SPREAD, ..., then 1, SPREAD + 1, ...: a thread's
-#: contiguous share of that order holds blocks from the whole grid (rows are in cell order, and
-#: the learners, mostly juveniles, gather where their species lives), not one band of it.
+#: The learning loop takes the blocks 0, SPREAD, 2 SPREAD, ..., then 1, SPREAD + 1, ... (see
+#: :func:`_spread`): a thread's contiguous share of that order holds blocks from the whole grid (rows
+#: are in cell order, and the learners, mostly juveniles, gather where their species lives), not one
+#: band of it.
 SPREAD = 8
+
+
+@nb.njit(inline="always", **JIT)
+def _spread(j, n_blocks):
+    """The ``j``-th of ``n_blocks`` blocks in the SPREAD-strided order: the blocks laid out in rows
+    of SPREAD, read column by column (0, SPREAD, 2 SPREAD, ..., 1, SPREAD + 1, ...). A bijection of
+    ``range(n_blocks)``, so threads that split the order into contiguous shares get as many blocks
+    each (a padded layout gave the last columns' missing blocks to the last thread)."""
+    q = n_blocks // SPREAD  # rows of full length; the first `rem` columns hold one block more
+    rem = n_blocks - q * SPREAD
+    long = rem * (q + 1)  # blocks in the longer columns
+    if j < long:
+        c = j // (q + 1)
+        r = j - c * (q + 1)
+    else:
+        c = rem + (j - long) // q
+        r = (j - long) - (c - rem) * q
+    return r * SPREAD + c
 
 
 class Models(NamedTuple):
@@ -321,11 +340,8 @@ def learn_and_innovate(a, n, models, cells, index, sa, clock, p):
     n_blocks = (n + BLOCK - 1) // BLOCK
     attempts = 0
     innovations = 0
-    per = (n_blocks + SPREAD - 1) // SPREAD
-    for j in nb.prange(per * SPREAD):
-        b = (j % per) * SPREAD + j // per  # block j of the SPREAD-strided order
-        if b >= n_blocks:
-            continue
+    for j in nb.prange(n_blocks):
+        b = _spread(j, n_blocks)
         buf = np.empty(RANK_BUF)
         runs = np.empty(runs_len, np.int64)
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):

@@ -436,3 +436,17 @@ def test_gumbel_draws_have_the_moments_the_theory_uses():
     se = math.pi / math.sqrt(6) / math.sqrt(len(g))
     assert abs(g.mean() - 0.5772156649) < 4 * se
     assert g.std() == pytest.approx(math.pi / math.sqrt(6), rel=0.02)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 7, 8, 9, 18, 28, 31, 32, 33, 100])
+def test_the_strided_block_order_is_a_permutation_that_halves_evenly(n_blocks):
+    order = [culture._spread.py_func(j, n_blocks) for j in range(n_blocks)]
+    assert sorted(order) == list(range(n_blocks))
+    # column by column: 0, SPREAD, 2 SPREAD, ... then 1, SPREAD + 1, ...
+    assert order == sorted(range(n_blocks), key=lambda b: (b % culture.SPREAD, b))
+    # two threads split the order in contiguous halves: each holds blocks from across the grid
+    if n_blocks >= 2 * culture.SPREAD:
+        half = n_blocks // 2
+        first, second = order[:half], order[half:]
+        assert min(first) == 0 and max(first) >= n_blocks - culture.SPREAD
+        assert min(second) < culture.SPREAD and max(second) >= n_blocks - culture.SPREAD
