@@ -5,6 +5,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from evosim.defaults import N_GENES
 from evosim.engine.kernels.conf import JIT, kernel
 
 
@@ -37,7 +38,7 @@ def species_sums(a, habitat, n, n_species):
     energy = a.energy
     x = a.x
     y = a.y
-    n_genes = genome.shape[1]
+    n_genes = N_GENES  # (the genome's columns, as a constant: LLVM unrolls the gene loop)
     count = np.zeros(n_species, np.int64)
     s1 = np.zeros((n_species, n_genes), np.float64)
     s2 = np.zeros((n_species, n_genes), np.float64)
