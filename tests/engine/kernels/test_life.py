@@ -236,9 +236,10 @@ def test_distant_children_are_flagged_for_speciation():
 
 
 def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habitat=None,
-              manipulators=None, fire_substitute=None, counts=None, centroid=None):  # fmt: skip
+              manipulators=None, fire_substitute=None, counts=None, centroid=None,
+              tally=life.tally):  # fmt: skip
     """The deaths (``judge``, then ``tally``) on ``ag`` (default: land everywhere, empty ladder, no
-    grants); returns m."""
+    grants); returns m. ``tally`` may be another build or :func:`life.tally_split`."""
     n_sp = len(alive)
     lad = (
         ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
@@ -261,7 +262,7 @@ def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habita
         kw["centroid"] = centroid
     kw["buf"] = named(Arena, kw)  # one arena: judge writes the status tally reads
     call(life.judge, **kw)
-    return call(life.tally, **kw)
+    return call(tally, **kw)
 
 
 def test_select_survivors_hand_checked():
@@ -387,3 +388,43 @@ def test_remap_guardians_after_compaction():
     life.compact(guardian, keep, 4)
     call(life.remap_guardians, **kargs(ag, keep=keep, m=4, n_old=6, new_row=np.zeros(6, np.int64)))
     assert guardian[:4].tolist() == [-1, 0, -1, 0]  # row 3 (now 2) is orphaned
+
+
+TALLIES = {
+    "tally": life.tally.serial,
+    "split, serial": life.tally_split.serial,
+    "split, 2 threads": life.tally_split.parallel,
+}
+
+
+@pytest.mark.parametrize("build", list(TALLIES))
+def test_the_two_task_tally_gives_the_one_pass_bits(build):
+    """Random deaths, genomes, skills and milestones: every output of ``tally_split`` (both builds;
+    the parallel one runs its tasks on numba's threads) equals ``tally``'s byte for byte."""
+    rng = np.random.default_rng(11)
+    n, n_sp = 4000, 5
+    lad = ladder_from_world(
+        World.model_validate(
+            {"technology": {"ladder": [{"name": "a", "threshold": 1.0},
+                                       {"name": "b", "threshold": 2.0, "min_dexterity": 0.5}]}}
+        )
+    )  # fmt: skip
+    p = params(max_age_min=50, max_age_max=150)
+    ag = Agents(n, species=rng.integers(0, n_sp, n), energy=rng.normal(3.0, 3.0, n),
+                age=rng.integers(0, 200, n))  # fmt: skip
+    ag.genome[:n] = rng.random((n, N_GENES)).astype(ag.genome.dtype)
+    ag.skill[:n] = rng.random(n) * 3.0
+    out = {}
+    for name in ("tally", build):
+        alive = np.bincount(ag.species[:n], minlength=n_sp).astype(np.int64)
+        cause = np.full(n, -1, np.int8)
+        deaths = np.zeros((n_sp, 4), np.int64)
+        gene_sum = np.full((n_sp, N_GENES), 99.0)
+        counts = (np.full(n_sp, 7, np.int64), np.full(n_sp, 7, np.int64),
+                  np.full(n_sp, 7, np.int64), np.full((n_sp, 2), 7, np.int64))  # fmt: skip
+        centroid = np.full((n_sp, N_GENES), 3.0)
+        m = survivors(ag, p, cause=cause, deaths=deaths, alive=alive, gene_sum=gene_sum, lad=lad,
+                      counts=counts, centroid=centroid, tally=TALLIES[name])  # fmt: skip
+        out[name] = [m, *(x.tobytes() for x in (cause, deaths, alive, gene_sum, *counts, centroid))]
+    assert 0 < out["tally"][0] < n and out["tally"][2] != np.zeros((n_sp, 4), np.int64).tobytes()
+    assert out[build] == out["tally"]

@@ -163,3 +163,13 @@ def test_no_kernel_reference_counts_inside_a_loop(called_kernels):
         if inc > allowed[0] or dec > allowed[1]:
             found[name] = (inc, dec)
     assert not found, f"reference counting inside loops (increments, decrements): {found}"
+
+
+def test_the_two_thread_tally_reference_counts_outside_its_loops(called_kernels):
+    """``tally_split`` runs only on parallel ticks (which the ticks above are not): checked with
+    ``tally``'s argument types."""
+    from evosim.engine.kernels import life
+
+    sig = called_kernels["tally"].serial.signatures[0]
+    ir = nb.njit(sig, **conf.JIT)(life.tally_split.py_func).inspect_llvm(sig)
+    assert refcounts_in_loops(ir) == (0, 0)
