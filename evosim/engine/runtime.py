@@ -52,3 +52,30 @@ def float_texts(a: np.ndarray) -> list[str]:
     out = np.empty(25 * a.size + a.shape[0], np.uint8)  # <= 24 bytes a value, + separators
     k = k_text.float_rows(a.view(np.uint64), out)
     return out[:k].tobytes().decode("ascii").split("\n")[:-1]
+
+
+def csv_lines(
+    tick: int, species: np.ndarray, names: np.ndarray, name_end: np.ndarray,
+    values: np.ndarray, is_int: np.ndarray,
+) -> str:  # fmt: skip
+    """The time series' CSV lines of one sample: per row r, ``tick``, ``species[r]``, its name's
+    CSV text (UTF-8 bytes ``names[name_end[s - 1]:name_end[s]]``), then row r of the float64
+    matrix ``values``: integers (columns where ``is_int``) as digits, other values as their
+    ``repr``, a non-finite value blank; each line ended by a newline.
+
+    The same text as an f-string of those fields with :func:`float_texts`'s floats, written by
+    one kernel call (:func:`evosim.engine.kernels.text.csv_lines`).
+    """
+    if values.dtype != np.float64 or values.ndim != 2 or len(values) != len(species):
+        raise TypeError(f"csv_lines takes one float64 row per species, not {values.shape}")
+    if len(species) == 0:
+        return ""
+    values = np.ascontiguousarray(values)
+    species = np.ascontiguousarray(species, np.int64)
+    longest = int(np.max(np.diff(name_end, prepend=0)[species]))
+    out = np.empty(len(species) * (44 + longest + 25 * values.shape[1]), np.uint8)
+    k = k_text.csv_lines(
+        np.int64(tick), species, names, name_end, values.view(np.uint64),
+        np.ascontiguousarray(is_int, np.uint8), out,
+    )  # fmt: skip
+    return out[:k].tobytes().decode("utf-8")

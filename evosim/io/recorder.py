@@ -166,7 +166,9 @@ class Recorder:
         self.world_file = str(Path(world_file).resolve()) if world_file else None
         self.world_file_sha = file_sha(world_file)
         self.config_sha = ""
-        self._names_csv: list[str] = []  # each species' name as timeseries.csv writes it
+        # each species' name as timeseries.csv writes it (UTF-8, end to end), and where each ends
+        self._names_utf8 = np.zeros(0, np.uint8)
+        self._name_end = np.zeros(0, np.int64)
 
     def config_text(self) -> str:
         """The resolved config as YAML, with the evosim version and source in comments."""
@@ -331,7 +333,8 @@ class Recorder:
             | (sim.tick == 0)
         )  # fmt: skip
         c = count[idx]
-        cc = np.where(c > 0, c, 1)[:, None]  # an empty species divides nothing ("" below)
+        cc = np.where(c > 0, c, 1)[:, None]  # an empty species divides nothing (blank below)
+        empty = c == 0
         mean = s1[idx] / cc
         genes = np.empty((len(idx), 2 * len(GENES)))  # mean and sd of each gene, in turn
         genes[:, 0::2] = mean
@@ -340,37 +343,37 @@ class Recorder:
         skills = np.column_stack([z_mean[idx], z_p90[idx], z_max[idx]])
         col = {m: k for k, m in enumerate(self.milestones, 1)}  # a share column's level
         shares = holding[idx][:, [col.get(m, 0) for m in self.share_names]] / cc
-        known = [m in col for m in self.share_names]  # (a column of another ladder stays "")
+        known = np.array([m in col for m in self.share_names], bool)
+        shares[:, ~known] = np.nan  # a column of another ladder stays blank
+        for part in (genes, land_energy, shares):
+            part[empty] = np.nan  # an empty species: no means and no shares (blank fields)
         ints = np.column_stack(
-            [idx, c, births[idx], deaths[idx][:, [DEATH_STARVATION, DEATH_OLD_AGE, DEATH_CULLED]],
-             obs.adults[idx], obs.holders[idx]]
-        )  # fmt: skip
-        assert ints.dtype.kind in "iu", ints.dtype
-        names = sim.species.names
-        quoted = self._names_csv
-        for k in range(len(quoted), len(names)):
-            quoted.append(_csv_text(names[k]))
-        shares[:, ~np.array(known, bool)] = np.nan  # (written blank)
-        sh_texts = (
-            ["," + t for t in runtime.float_texts(shares)] if self.share_names else [""] * len(idx)
+            [c, births[idx], deaths[idx][:, [DEATH_STARVATION, DEATH_OLD_AGE, DEATH_CULLED]]]
         )
-        # an empty species: no means and no shares (blank fields)
-        no_g, no_le, no_sh = "," * (2 * len(GENES) - 1), ",", "," * len(self.share_names)
-        lines = []
-        for (s, n, b, d1, d2, d3, a, h), g, le, z, sh in zip(
-            ints.tolist(),
-            runtime.float_texts(genes),
-            runtime.float_texts(land_energy),
-            runtime.float_texts(skills),
-            sh_texts,
-        ):
-            if n == 0:
-                g, le, sh = no_g, no_le, no_sh
-            lines.append(
-                f"{sim.tick},{s},{quoted[s]},{n},{b},{d1},{d2},{d3},{g},{le},{z},{a},{h}{sh}\n"
-            )
-        self._ts.write("".join(lines))
+        assert ints.dtype.kind in "iu", ints.dtype
+        values = np.column_stack(
+            [ints, genes, land_energy, skills, obs.adults[idx], obs.holders[idx], shares]
+        ).astype(np.float64)  # (counts are far below 2**53: exact)
+        is_int = np.zeros(values.shape[1], np.uint8)
+        is_int[: ints.shape[1]] = 1
+        adults_col = ints.shape[1] + genes.shape[1] + land_energy.shape[1] + skills.shape[1]
+        is_int[adults_col : adults_col + 2] = 1
+        self._name_texts(sim.species.names)
+        text = runtime.csv_lines(sim.tick, idx, self._names_utf8, self._name_end, values, is_int)
+        self._ts.write(text)
         self._ts.flush()
+
+    def _name_texts(self, names: list[str]) -> None:
+        """Append the CSV texts of the species named since the last call to ``_names_utf8``."""
+        known = len(self._name_end)
+        if known == len(names):
+            return
+        encoded = [_csv_text(name).encode("utf-8") for name in names[known:]]
+        start = self._name_end[-1] if known else 0
+        ends = start + np.cumsum([len(e) for e in encoded], dtype=np.int64)
+        new = np.frombuffer(b"".join(encoded), np.uint8)
+        self._names_utf8 = np.concatenate([self._names_utf8, new])
+        self._name_end = np.concatenate([self._name_end, ends])
 
     def close(self, ended: str) -> dict:
         """Write ``summary.json``; returns it. ``ended``: completed, extinct or interrupted.

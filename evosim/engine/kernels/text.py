@@ -268,3 +268,54 @@ def float_rows(bits, out):
         out[k] = 10
         k += 1
     return k
+
+
+@nb.njit(inline="always", **JIT)
+def _write_int(out, k, v):
+    """The decimal text of the integer ``v`` (int64, ``-`` first if negative) at ``out[k:]``;
+    returns the new end."""
+    if v < 0:
+        out[k] = 45  # -
+        k += 1
+    u = np.uint64(-v) if v < 0 else np.uint64(v)  # (|v| as unsigned: no overflow at the minimum)
+    n = 1
+    t = u
+    while t >= _U10:
+        t //= _U10
+        n += 1
+    return _put_digits(out, k, u, n)
+
+
+@kernel
+def csv_lines(tick, species, names, name_end, bits, is_int, out):
+    """CSV lines of the time series into ``out`` (uint8); returns the number of bytes written.
+
+    Line r is ``tick``, ``species[r]``, that species' name as CSV text (bytes
+    ``names[name_end[s - 1]:name_end[s]]``, from 0 for s = 0), then the values of row r of a
+    float64 matrix (``bits``, viewed as uint64): an integer's digits where ``is_int`` is set
+    (the value is a whole number), else its ``repr`` (nothing for a non-finite value); fields
+    separated by commas, the line ended by a newline. ``out`` needs at most 21 bytes for each
+    integer, 25 for each value with its comma, and the names' bytes.
+    """
+    values = bits.view(np.float64)
+    k = 0
+    for r in range(bits.shape[0]):
+        k = _write_int(out, k, np.int64(tick))
+        out[k] = 44  # ,
+        s = np.int64(species[r])
+        k = _write_int(out, k + 1, s)
+        out[k] = 44
+        k += 1
+        for j in range(name_end[s - 1] if s > 0 else 0, name_end[s]):
+            out[k] = names[j]
+            k += 1
+        for c in range(bits.shape[1]):
+            out[k] = 44
+            k += 1
+            if is_int[c]:
+                k = _write_int(out, k, np.int64(values[r, c]))
+            else:
+                k = write_float(out, k, bits[r, c])
+        out[k] = 10
+        k += 1
+    return k

@@ -1,11 +1,15 @@
-"""The float-text kernel against Python's ``repr``, byte for byte."""
+"""The float-text kernel against Python's ``repr``, byte for byte; the time series' CSV lines
+against the f-string the recorder wrote before."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 import numpy as np
 import pytest
 
-from evosim.engine.runtime import float_texts
+from evosim.engine.runtime import csv_lines, float_texts
 
 
 def reference(a: np.ndarray) -> list[str]:
@@ -68,3 +72,37 @@ def test_shapes_and_refusals():
         float_texts(np.zeros((2, 2), np.float32))
     with pytest.raises(TypeError):
         float_texts(np.zeros(3))
+
+
+def test_csv_lines_equal_the_former_f_string_rows():
+    """Ticks, species ids, quoted names (commas, quotes, non-ASCII), integer columns (zero,
+    large, negative) and float columns (non-finite blank): the bytes the recorder's f-string of
+    ``repr`` texts wrote, and rows a csv reader splits into the same fields."""
+    rng = np.random.default_rng(3)
+    names = ["primate", 'say "hi"', "a,b", "Ünïcode", "", "x" * 40]
+    quoted = []
+    for name in names:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([name, ""])
+        quoted.append(buf.getvalue()[:-2])
+    encoded = [q.encode("utf-8") for q in quoted]
+    blob = np.frombuffer(b"".join(encoded), np.uint8)
+    ends = np.cumsum([len(e) for e in encoded]).astype(np.int64)
+    rows = 50
+    species = rng.integers(0, len(names), rows)
+    ints = rng.integers(-5, 10**12, (rows, 3))
+    ints[0] = [0, -(10**15), 2**52]
+    floats = rng.normal(0.0, 1e3, (rows, 4)) * 10.0 ** rng.integers(-8, 8, (rows, 4))
+    floats[1] = [np.nan, np.inf, -0.0, 1e-5]
+    values = np.column_stack([ints[:, :2], floats, ints[:, 2:]]).astype(np.float64)
+    is_int = np.array([1, 1, 0, 0, 0, 0, 1], np.uint8)
+    got = csv_lines(1234, species, blob, ends, values, is_int)
+    want = "".join(
+        f"1234,{s},{quoted[s]},{a},{b},{f},{c}\n"
+        for s, (a, b, c), f in zip(species.tolist(), ints.tolist(), float_texts(floats))
+    )
+    assert got == want
+    parsed = list(csv.reader(io.StringIO(got)))
+    assert [r[2] for r in parsed] == [names[s] for s in species]
+    assert parsed[1][5:8] == ["", "", "-0.0"] and parsed[0][3:5] == ["0", str(-(10**15))]
+    assert csv_lines(7, species[:0], blob, ends, values[:0], is_int) == ""
