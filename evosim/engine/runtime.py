@@ -72,8 +72,8 @@ def csv_lines(
         return ""
     values = np.ascontiguousarray(values)
     species = np.ascontiguousarray(species, np.int64)
-    longest = int(np.max(np.diff(name_end, prepend=0)[species]))
-    out = np.empty(len(species) * (44 + longest + 25 * values.shape[1]), np.uint8)
+    name_bytes = int((name_end[species] - np.where(species > 0, name_end[species - 1], 0)).sum())
+    out = np.empty(len(species) * (44 + 25 * values.shape[1]) + name_bytes, np.uint8)
     k = k_text.csv_lines(
         np.int64(tick), species, names, name_end, values.view(np.uint64),
         np.ascontiguousarray(is_int, np.uint8), out,

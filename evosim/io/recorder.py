@@ -324,14 +324,13 @@ class Recorder:
         by_level = np.bincount(
             species.astype(np.int64) * (n_ms + 1) + levels, minlength=n_sp * (n_ms + 1)
         )
-        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[:, ::-1], axis=1)[
-            :, ::-1
-        ]  # [s, k]: level >= k
         # one row per species alive, or born into or dying since the last sample (all at tick 0)
         idx = np.flatnonzero(
             (count[:n_sp] > 0) | (births[:n_sp] > 0) | (deaths[:n_sp].sum(axis=1) > 0)
             | (sim.tick == 0)
         )  # fmt: skip
+        # [row, k]: the row's species' agents at level >= k (the rows' counts only)
+        holding = np.cumsum(by_level.reshape(n_sp, n_ms + 1)[idx, ::-1], axis=1)[:, ::-1]
         c = count[idx]
         cc = np.where(c > 0, c, 1)[:, None]  # an empty species divides nothing (blank below)
         empty = c == 0
@@ -340,24 +339,25 @@ class Recorder:
         genes[:, 0::2] = mean
         genes[:, 1::2] = np.sqrt(np.maximum(s2[idx] / cc - mean * mean, 0.0))
         land_energy = np.column_stack([on_land[idx] / cc[:, 0], e_sum[idx] / cc[:, 0]])
-        skills = np.column_stack([z_mean[idx], z_p90[idx], z_max[idx]])
         col = {m: k for k, m in enumerate(self.milestones, 1)}  # a share column's level
-        shares = holding[idx][:, [col.get(m, 0) for m in self.share_names]] / cc
+        shares = holding[:, [col.get(m, 0) for m in self.share_names]] / cc
         known = np.array([m in col for m in self.share_names], bool)
         shares[:, ~known] = np.nan  # a column of another ladder stays blank
         for part in (genes, land_energy, shares):
             part[empty] = np.nan  # an empty species: no means and no shares (blank fields)
-        ints = np.column_stack(
-            [c, births[idx], deaths[idx][:, [DEATH_STARVATION, DEATH_OLD_AGE, DEATH_CULLED]]]
-        )
-        assert ints.dtype.kind in "iu", ints.dtype
-        values = np.column_stack(
-            [ints, genes, land_energy, skills, obs.adults[idx], obs.holders[idx], shares]
-        ).astype(np.float64)  # (counts are far below 2**53: exact)
+        # the row's fields after its name: counts, gene means and sds, land share and energy,
+        # skills, adults and holders, shares (integers written as such; counts are far below 2**53)
+        parts = [c, births[idx], deaths[idx][:, [DEATH_STARVATION, DEATH_OLD_AGE, DEATH_CULLED]],
+                 genes, land_energy, z_mean[idx], z_p90[idx], z_max[idx], obs.adults[idx],
+                 obs.holders[idx], shares]  # fmt: skip
+        widths = [1 if q.ndim == 1 else q.shape[1] for q in parts]
+        values = np.empty((len(idx), sum(widths)))
         is_int = np.zeros(values.shape[1], np.uint8)
-        is_int[: ints.shape[1]] = 1
-        adults_col = ints.shape[1] + genes.shape[1] + land_energy.shape[1] + skills.shape[1]
-        is_int[adults_col : adults_col + 2] = 1
+        at = 0
+        for part, w in zip(parts, widths):
+            values[:, at : at + w] = part.reshape(len(idx), w)
+            is_int[at : at + w] = part.dtype.kind in "iu"
+            at += w
         self._name_texts(sim.species.names)
         text = runtime.csv_lines(sim.tick, idx, self._names_utf8, self._name_end, values, is_int)
         self._ts.write(text)
