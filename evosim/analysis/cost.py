@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 26.5 CPU-s per run
-#: on an idle machine (docs/benchmarks.md, issue 21's eighth round: bench.py's recorded
-#: in-process run, seed 1, 5.59 M agent-steps per CPU-s; 26.6 s for `evosim run` in a new process).
-EARTHLIKE_RUNS_PER_CORE_HOUR = 136.0
+#: Whole earthlike runs (10,000 ticks, recorded, one thread) per core-hour: 25.5 CPU-s per run
+#: on an idle machine (docs/benchmarks.md, issue 21's ninth round: bench.py's recorded
+#: in-process run, seed 1, 5.81 M agent-steps per CPU-s; 26.6 s for `evosim run` in a new process).
+EARTHLIKE_RUNS_PER_CORE_HOUR = 141.0
 #: Ticks of the benchmarked earthlike run.
 EARTHLIKE_TICKS = 10_000
 #: Mean agents per tick of that run (148.3 M agent-steps / 10,000 ticks).

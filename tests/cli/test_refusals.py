@@ -278,12 +278,12 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
     r = cli("experiment", ROOT / "worlds" / "experiments" / "hard_paths.yaml", "--dry-run",
             "--workers", 2, "--out", tmp_path / "hp")  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "estimate: 168 replicate(s) to run, 3.7 core-hours: about 1.9 h on 2 workers (from the " \
-           "earthlike benchmark, 136 runs per core-hour" in r.stdout  # fmt: skip
+    assert "estimate: 168 replicate(s) to run, 3.6 core-hours: about 1.8 h on 2 workers (from the " \
+           "earthlike benchmark, 141 runs per core-hour" in r.stdout  # fmt: skip
     r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert (
-        "then evosim report; 168 runs of 30,000 ticks, at most 3.7 core-hours: about 1.9 h on 2 workers"
+        "then evosim report; 168 runs of 30,000 ticks, at most 3.6 core-hours: about 1.8 h on 2 workers"
         in r.stdout
     )
 
