@@ -273,9 +273,8 @@ def _tally_pass(genes: bool, counts: bool):
                     if lv == final and final > 0:
                         holders[s] += 1
                     elif lv < final and np.float64(skill[i]) >= threshold[ix(lv)]:
-                        gated[s, ix(lv)] += (
-                            1  # has the next milestone's skill: its requirement is unmet
-                        )
+                        # has the next milestone's skill: its requirement is unmet
+                        gated[s, ix(lv)] += 1
         return m
 
     return rows
