@@ -25,6 +25,7 @@ import yaml
 from evosim.config.load import load_world
 from evosim.config.schema import HardFoodConfig, World
 from evosim.defaults import AGENT_FIELDS, GENES, GENOME_DTYPE, N_GENES, ROW_DTYPE
+from evosim.engine import runtime
 from evosim.engine import state as st
 from evosim.engine.kernels import spatial
 from evosim.engine.params import Params, ladder_from_world, params_from_world
@@ -405,3 +406,15 @@ def csv_text(rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
+
+
+def float_texts(a: np.ndarray) -> list[str]:
+    """Each row of the float64 matrix ``a`` as the recorder's lines write floats (the ``repr`` of
+    each value joined by commas, a non-finite value blank): :func:`evosim.engine.runtime.csv_lines`
+    for a species with an empty name, its tick, id and name cut off (its refusals are csv_lines')."""
+    cols = a.shape[1] if a.ndim == 2 else 0
+    rows = len(a)
+    text = runtime.csv_lines(0, np.zeros(rows, np.int64), np.zeros(0, np.uint8),
+                             np.zeros(1, np.int64), a, np.zeros(cols, np.uint8))  # fmt: skip
+    lead = "0,0,," if cols else "0,0,"  # tick, id, the empty name (and the first value's comma)
+    return [line[len(lead) :] for line in text.split("\n")[:-1]]

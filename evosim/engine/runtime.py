@@ -1,8 +1,8 @@
-"""The engine's thread setting and compile cache, and its float texts, for callers outside the engine.
+"""The engine's thread setting and compile cache, and the time series' text, for callers outside the engine.
 
 Only :mod:`evosim.engine` imports its numba kernels (an import contract); the CLI, the run
 loop and the experiment tasks set threads and ask about the cache here, and the recorder
-formats its floats here. Importing this module loads numba.
+writes its time-series lines here. Importing this module loads numba.
 """
 
 from __future__ import annotations
@@ -37,23 +37,6 @@ def first_calls_seconds() -> float:
     return conf.first_calls_seconds()
 
 
-def float_texts(a: np.ndarray) -> list[str]:
-    """Each row of the float64 matrix ``a`` as CSV text: the ``repr`` of its values joined by
-    commas, a non-finite value (``nan``, ``inf``) left blank.
-
-    The same bytes as ``",".join(repr(v) for v in row)`` (shortest round-trip texts), written
-    by a kernel (:mod:`evosim.engine.kernels.text`) about seven times faster.
-    """
-    if a.dtype != np.float64 or a.ndim != 2:
-        raise TypeError(f"float_texts takes a 2-d float64 matrix, not {a.dtype} {a.shape}")
-    if a.shape[0] == 0:
-        return []
-    a = np.ascontiguousarray(a)
-    out = np.empty(25 * a.size + a.shape[0], np.uint8)  # <= 24 bytes a value, + separators
-    k = k_text.float_rows(a.view(np.uint64), out)
-    return out[:k].tobytes().decode("ascii").split("\n")[:-1]
-
-
 def csv_lines(
     tick: int, species: np.ndarray, names: np.ndarray, name_end: np.ndarray,
     values: np.ndarray, is_int: np.ndarray,
@@ -63,8 +46,8 @@ def csv_lines(
     matrix ``values``: integers (columns where ``is_int``) as digits, other values as their
     ``repr``, a non-finite value blank; each line ended by a newline.
 
-    The same text as an f-string of those fields with :func:`float_texts`'s floats, written by
-    one kernel call (:func:`evosim.engine.kernels.text.csv_lines`).
+    One kernel call writes them all (:func:`evosim.engine.kernels.text.csv_lines`); the
+    floats are the bytes of Python's ``repr``.
     """
     if values.dtype != np.float64 or values.ndim != 2 or len(values) != len(species):
         raise TypeError(f"csv_lines takes one float64 row per species, not {values.shape}")

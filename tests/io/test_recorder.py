@@ -191,8 +191,8 @@ def test_recorder_final_sample_and_extinct_sample(tmp_path):
 @pytest.mark.parametrize("shape", [(0, 3), (4, 0), (1, 1), (5, 1), (30, 14)])
 def test_texts_are_the_fmt_of_each_value_joined(shape):
     """timeseries.csv's float fields: the float-text kernel's rows equal _fmt per value."""
-    from evosim.engine.runtime import float_texts as _texts
     from evosim.io.recorder import _fmt
+    from tests.helpers import float_texts as _texts
 
     rng = np.random.default_rng(shape[0] * 31 + shape[1])
     a = rng.normal(0.0, 1.0, shape) * 10.0 ** rng.integers(-300, 300, shape)

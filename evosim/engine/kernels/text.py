@@ -1,4 +1,4 @@
-"""Floats as text, byte for byte as Python's ``repr`` writes them, for the recorder's CSV rows.
+"""The recorder's CSV lines (:func:`csv_lines`), floats byte for byte as Python's ``repr`` writes them.
 
 Python's ``repr`` of a float is its shortest round-trip text (``_Py_dg_dtoa`` in mode 0: the
 fewest significant digits that read back to the same double, the closest such digits to its
@@ -180,6 +180,16 @@ def _shortest(bits):
 
 
 @nb.njit(inline="always", **JIT)
+def _n_digits(u):
+    """How many decimal digits the unsigned integer ``u`` has (1 for 0)."""
+    n = 1
+    while u >= _U10:
+        u //= _U10
+        n += 1
+    return n
+
+
+@nb.njit(inline="always", **JIT)
 def _put_digits(out, k, digits, n_digits):
     """Write the ``n_digits`` decimal digits of ``digits`` at ``out[k:]``; returns the new end."""
     for t in range(n_digits - 1, -1, -1):
@@ -204,11 +214,7 @@ def write_float(out, k, bits):
         out[k + 2] = 48
         return k + 3
     digits, exp = _shortest(bits)
-    n = 1
-    t = digits
-    while t >= _U10:
-        t //= _U10
-        n += 1
+    n = _n_digits(digits)
     decpt = exp + n  # the decimal point's place, counted from the first digit
     if decpt <= -4 or decpt > 16:  # d.ddde-XX
         _put_digits(out, k + 1, digits, n)
@@ -252,24 +258,6 @@ def write_float(out, k, bits):
     return k + n + 1
 
 
-@kernel
-def float_rows(bits, out):
-    """Each row of a float64 matrix as CSV text into ``out`` (uint8, at least ``25 * bits.size +
-    bits.shape[0]`` bytes): the ``repr`` of its values joined by commas (nothing for a non-finite
-    value), rows ended by newlines. ``bits`` is the matrix viewed as uint64 (``a.view(np.uint64)``).
-    Returns the number of bytes written."""
-    k = 0
-    for r in range(bits.shape[0]):
-        for c in range(bits.shape[1]):
-            if c > 0:
-                out[k] = 44  # ,
-                k += 1
-            k = write_float(out, k, bits[r, c])
-        out[k] = 10
-        k += 1
-    return k
-
-
 @nb.njit(inline="always", **JIT)
 def _write_int(out, k, v):
     """The decimal text of the integer ``v`` (int64, ``-`` first if negative) at ``out[k:]``;
@@ -278,12 +266,7 @@ def _write_int(out, k, v):
         out[k] = 45  # -
         k += 1
     u = np.uint64(-v) if v < 0 else np.uint64(v)  # (|v| as unsigned: no overflow at the minimum)
-    n = 1
-    t = u
-    while t >= _U10:
-        t //= _U10
-        n += 1
-    return _put_digits(out, k, u, n)
+    return _put_digits(out, k, u, _n_digits(u))
 
 
 @kernel

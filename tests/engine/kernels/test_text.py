@@ -1,5 +1,5 @@
-"""The float-text kernel against Python's ``repr``, byte for byte; the time series' CSV lines
-against the f-string the recorder wrote before."""
+"""The time series' CSV lines: their floats against Python's ``repr``, byte for byte (through
+:func:`tests.helpers.float_texts`), and whole lines against the f-string the recorder wrote before."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import io
 import numpy as np
 import pytest
 
-from evosim.engine.runtime import csv_lines, float_texts
+from evosim.engine.runtime import csv_lines
+from tests.helpers import float_texts
 
 
 def reference(a: np.ndarray) -> list[str]:
@@ -99,7 +100,7 @@ def test_csv_lines_equal_the_former_f_string_rows():
     got = csv_lines(1234, species, blob, ends, values, is_int)
     want = "".join(
         f"1234,{s},{quoted[s]},{a},{b},{f},{c}\n"
-        for s, (a, b, c), f in zip(species.tolist(), ints.tolist(), float_texts(floats))
+        for s, (a, b, c), f in zip(species.tolist(), ints.tolist(), reference(floats))
     )
     assert got == want
     parsed = list(csv.reader(io.StringIO(got)))
