@@ -415,8 +415,7 @@ class Simulation:
         a, buf = p.agents(), sc.arena(p)
         self._graded_levels(buf.status)
         k_life.judge(a, p.n, self.params, self.grids.habitat, s.arrays(), self.ladder, buf)
-        tally = k_life.tally_split if conf.parallel_now() else k_life.tally  # (the same results)
-        tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally, s.centroid)
+        k_life.tally(a, p.n, self.ladder, buf, self.counters.deaths, s.alive, sc.tally, s.centroid)
         # survivors are stored in the cell order of this tick's index (cache-friendly next tick)
         m = k_life.cell_ordered_survivors(sc.order, sc.n_indexed, before, buf, conf.split_now())
         sc.n_indexed = 0  # the index is spent

@@ -9,7 +9,10 @@ byte-identical because every loop iteration touches only its own agent or
 cell, reductions are integer counts, and random numbers are keyed by agent id,
 never by iteration order (``tests/test_determinism.py`` checks every ready
 world at 1 and 2 threads). Other kernels (``@kernel``) have the serial flavour
-only.
+only. A kernel may build its serial flavour from another function with the same arguments and
+results (``@kernel(parallel=True, one_thread=f)``), where the threaded form does more work in
+all than one thread needs: ``life.tally`` splits its rows' work into two tasks that each read
+every row, which on one thread would read them twice, so its serial flavour is one pass.
 
 **One cache per flavour.** numba names a function's cache files after its
 qualified name and line (``<module>.<qualname>-<line>.py311.nbi``) and keys
@@ -299,11 +302,13 @@ class Kernel:
     dispatcher. The machine code run is the same either way.
     """
 
-    def __init__(self, fn: Callable[..., Any], has_prange: bool):
+    def __init__(
+        self, fn: Callable[..., Any], has_prange: bool, one_thread: Callable[..., Any] | None = None
+    ):
         functools.update_wrapper(self, fn)
         self.py_func = fn
         self.has_prange = has_prange
-        self.serial = _build(fn, "serial", parallel=False)
+        self.serial = _build(one_thread or fn, "serial", parallel=False)
         self._parallel: Any = None
         self._n_params = fn.__code__.co_argcount
         self._fast: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
@@ -342,9 +347,15 @@ class Kernel:
         return f"<evosim kernel {self.py_func.__module__}.{self.py_func.__qualname__}>"
 
 
-def kernel(fn: Callable[..., Any] | None = None, *, parallel: bool = False) -> Any:
+def kernel(
+    fn: Callable[..., Any] | None = None,
+    *,
+    parallel: bool = False,
+    one_thread: Callable[..., Any] | None = None,
+) -> Any:
     """Decorator of a kernel called from Python: ``@kernel``, or ``@kernel(parallel=True)`` for a
-    kernel whose outer loop is a ``prange`` (see the module docstring)."""
+    kernel whose outer loop is a ``prange``; ``one_thread``: the function its serial flavour is
+    built from instead (same arguments and results; see the module docstring)."""
     if fn is None:
-        return lambda f: Kernel(f, parallel)
-    return Kernel(fn, parallel)
+        return lambda f: Kernel(f, parallel, one_thread)
+    return Kernel(fn, parallel, one_thread)

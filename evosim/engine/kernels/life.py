@@ -294,7 +294,14 @@ def _centroids(alive, gene_sum, centroid):
                 centroid[s, g] = gene_sum[s, g] / alive[s]
 
 
-@kernel
+def _tally_one_pass(a, n, lad, buf, deaths, alive, sums, centroid):
+    """:func:`tally` on one thread (its serial flavour): the sums and the counts in one pass."""
+    m = _tally_all(a, n, lad, buf, deaths, alive, sums)
+    _centroids(alive, sums.gene_sum, centroid)
+    return m
+
+
+@kernel(parallel=True, one_thread=_tally_one_pass)
 def tally(a, n, lad, buf, deaths, alive, sums, centroid):
     """Count the deaths of :func:`judge` (``buf.cause``) and sum the survivors per species.
 
@@ -309,22 +316,12 @@ def tally(a, n, lad, buf, deaths, alive, sums, centroid):
     they hold every milestone before m and have m's skill, but not m (for the ``gated``
     trigger). Returns the number of survivors.
 
-    One pass in row order: the genome sums are float sums, whose rounding depends on the
-    order of the terms. :func:`tally_split` gives the same results on two threads.
-    """
-    m = _tally_all(a, n, lad, buf, deaths, alive, sums)
-    _centroids(alive, sums.gene_sum, centroid)
-    return m
-
-
-@kernel(parallel=True)
-def tally_split(a, n, lad, buf, deaths, alive, sums, centroid):
-    """:func:`tally` as two tasks for two threads: the genome sums, and the deaths and counts.
-
-    Each task reads every row in order, so each species' sum of a gene adds the same terms in
-    the same order as :func:`tally`'s one pass (the same bits), and the tasks write disjoint
-    arrays. Reading the rows twice costs one thread ~1 ns per agent-step more than
-    :func:`tally`, so the simulation calls this only while the parallel build runs.
+    The genome sums are float sums, whose rounding depends on the order of the terms: each
+    species' sum of a gene adds the survivors in row order. On threads (the parallel flavour)
+    the genome sums and the deaths and counts are two tasks, each reading every row in order:
+    the same terms in the same order (the same bits), the tasks writing disjoint arrays. On one
+    thread two passes would cost ~1 ns per agent-step more than one, so the serial flavour is
+    :func:`_tally_one_pass`.
     """
     survivors = np.zeros(1, np.int64)
     for task in nb.prange(2):

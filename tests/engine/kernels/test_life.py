@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pytest
 
@@ -17,6 +18,7 @@ from evosim.defaults import (
     RNG_MUTATE,
 )
 from evosim.engine.kernels import life
+from evosim.engine.kernels.conf import JIT
 from evosim.engine.kernels.ladder import held_level
 from evosim.engine.kernels.phenotype import maturity
 from evosim.engine.kernels.rng import normal_array
@@ -239,7 +241,7 @@ def survivors(ag: Agents, p, *, cause, deaths, alive, gene_sum, lad=None, habita
               manipulators=None, fire_substitute=None, counts=None, centroid=None,
               tally=life.tally):  # fmt: skip
     """The deaths (``judge``, then ``tally``) on ``ag`` (default: land everywhere, empty ladder, no
-    grants); returns m. ``tally`` may be another build or :func:`life.tally_split`."""
+    grants); returns m. ``tally`` may be one of its builds."""
     n_sp = len(alive)
     lad = (
         ladder_from_world(World.model_validate({"technology": {"ladder": []}}))
@@ -391,16 +393,17 @@ def test_remap_guardians_after_compaction():
 
 
 TALLIES = {
-    "tally": life.tally.serial,
-    "split, serial": life.tally_split.serial,
-    "split, 2 threads": life.tally_split.parallel,
+    "tally": life.tally.serial,  # the one-thread flavour: one pass
+    "split, serial": nb.njit(**JIT)(life.tally.py_func),  # the two tasks, one after the other
+    "split, 2 threads": life.tally.parallel,  # the two tasks on numba's threads
 }
 
 
 @pytest.mark.parametrize("build", list(TALLIES))
 def test_the_two_task_tally_gives_the_one_pass_bits(build):
-    """Random deaths, genomes, skills and milestones: every output of ``tally_split`` (both builds;
-    the parallel one runs its tasks on numba's threads) equals ``tally``'s byte for byte."""
+    """Random deaths, genomes, skills and milestones: every output of ``tally``'s two-task form
+    (compiled serially, and its parallel flavour on numba's threads) equals its one-thread
+    flavour's one pass byte for byte."""
     rng = np.random.default_rng(11)
     n, n_sp = 4000, 5
     lad = ladder_from_world(

@@ -157,7 +157,7 @@ def test_no_kernel_reference_counts_inside_a_loop(called_kernels):
     found = {}
     for name, k in sorted(called_kernels.items()):
         sig = k.serial.signatures[0]
-        ir = nb.njit(sig, **conf.JIT)(k.py_func).inspect_llvm(sig)
+        ir = nb.njit(sig, **conf.JIT)(k.serial.py_func).inspect_llvm(sig)  # (the flavour run)
         inc, dec = refcounts_in_loops(ir)
         allowed = KNOWN.get(name, (0, 0))
         if inc > allowed[0] or dec > allowed[1]:
@@ -166,10 +166,8 @@ def test_no_kernel_reference_counts_inside_a_loop(called_kernels):
 
 
 def test_the_two_thread_tally_reference_counts_outside_its_loops(called_kernels):
-    """``tally_split`` runs only on parallel ticks (which the ticks above are not): checked with
-    ``tally``'s argument types."""
-    from evosim.engine.kernels import life
-
+    """``tally``'s threaded form (its ``py_func``; the ticks above ran its one-thread flavour,
+    another function): checked with the same argument types."""
     sig = called_kernels["tally"].serial.signatures[0]
-    ir = nb.njit(sig, **conf.JIT)(life.tally_split.py_func).inspect_llvm(sig)
+    ir = nb.njit(sig, **conf.JIT)(called_kernels["tally"].py_func).inspect_llvm(sig)
     assert refcounts_in_loops(ir) == (0, 0)
