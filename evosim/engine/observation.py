@@ -14,7 +14,7 @@ from evosim.defaults import G_CHILDHOOD
 from evosim.engine.grids import Grids
 from evosim.engine.kernels import ladder as k_ladder
 from evosim.engine.kernels import phenotype as k_phenotype
-from evosim.engine.kernels.stats import skill_summary, species_sums
+from evosim.engine.kernels.stats import species_summaries
 from evosim.engine.population import Population
 from evosim.engine.scratch import Scratch
 from evosim.engine.species import SpeciesRegistry
@@ -50,7 +50,9 @@ def observe(
 ) -> Observation:
     """The :class:`Observation` of a simulation's parts (see :meth:`Simulation.observe`)."""
     n_sp = len(species)
-    count, s1, s2, on_land, e_sum = species_sums(pop.agents(), grids.habitat, pop.n, n_sp)
+    count, s1, s2, on_land, e_sum, *skills = species_summaries(
+        pop.agents(), grids.habitat, pop.n, n_sp
+    )
     levels = milestone_levels(pop, species, grids, ladder).astype(np.int64)
     t = scratch.tally
     if len(t.adults) >= n_sp:
@@ -63,8 +65,7 @@ def observe(
         final = adult & (levels == m) if m else np.zeros_like(adult)
         adults = np.bincount(sp[adult], minlength=n_sp)
         holders = np.bincount(sp[final], minlength=n_sp)
-    z = skill_summary(pop.species, pop.skill, pop.n, n_sp)
-    return Observation(count, s1, s2, on_land, e_sum, levels, adults, holders, *z)
+    return Observation(count, s1, s2, on_land, e_sum, levels, adults, holders, *skills)
 
 
 def milestone_levels(

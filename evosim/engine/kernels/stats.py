@@ -29,21 +29,16 @@ def peaks_and_extinctions(alive, peak, destruction, n_species, tick):
     return out
 
 
-@kernel
-def species_sums(a, habitat, n, n_species):
-    """Per species, over the live agents ``a[:n]``: count, gene sums and sums of squares, agents
-    on land (``habitat``), energy sum."""
+@nb.njit(**JIT)
+def _species_sums(a, habitat, n, count, s1, s2, on_land, e_sum):
+    """Per species, over the live agents ``a[:n]``, into the zeroed arrays: count, gene sums and
+    sums of squares, agents on land (``habitat``), energy sum; each sum in row order."""
     species = a.species
     genome = a.genome
     energy = a.energy
     x = a.x
     y = a.y
     n_genes = N_GENES  # (the genome's columns, as a constant: LLVM unrolls the gene loop)
-    count = np.zeros(n_species, np.int64)
-    s1 = np.zeros((n_species, n_genes), np.float64)
-    s2 = np.zeros((n_species, n_genes), np.float64)
-    on_land = np.zeros(n_species, np.int64)
-    e_sum = np.zeros(n_species, np.float64)
     for i in range(n):
         s = species[i]
         count[s] += 1
@@ -53,7 +48,6 @@ def species_sums(a, habitat, n, n_species):
             s2[s, g] += v * v
         on_land[s] += habitat[y[i], x[i]]
         e_sum[s] += energy[i]
-    return count, s1, s2, on_land, e_sum
 
 
 @nb.njit(inline="always", **JIT)
@@ -85,9 +79,10 @@ def _select(v, lo, hi, k):
             return
 
 
-@kernel
-def skill_summary(species, skill, n, n_species):
-    """Per species, over the live agents ``[:n]``: mean, 90th percentile and maximum skill (NaN if none).
+@nb.njit(**JIT)
+def _skill_summary(species, skill, n, mean, p90, top):
+    """Per species, over the live agents ``[:n]``, into ``mean``, ``p90`` and ``top`` (NaN-filled):
+    mean, 90th percentile and maximum skill (left NaN for a species without members).
 
     The percentile interpolates linearly between order statistics, as numpy's default: at
     position ``0.9 (c - 1)`` of the species' c sorted skills. The mean sums in row order (as
@@ -96,6 +91,7 @@ def skill_summary(species, skill, n, n_species):
     (:func:`_select`); the next one and the maximum are the smallest and largest of the part
     above it: O(n), no sort.
     """
+    n_species = mean.shape[0]
     count = np.zeros(n_species, np.int64)
     sums = np.zeros(n_species, np.float64)
     for i in range(n):
@@ -111,9 +107,6 @@ def skill_summary(species, skill, n, n_species):
         s = species[i]
         grouped[fill[s]] = np.float64(skill[i])
         fill[s] += 1
-    mean = np.full(n_species, np.nan)
-    p90 = np.full(n_species, np.nan)
-    top = np.full(n_species, np.nan)
     for s in range(n_species):
         c = count[s]
         if c == 0:
@@ -136,7 +129,53 @@ def skill_summary(species, skill, n, n_species):
                 big = max(big, x)
         p90[s] = v_lo * (1 - frac) + v_hi * frac
         top[s] = big
-    return mean, p90, top
+
+
+@nb.njit(inline="always", **JIT)
+def _summary_arrays(n_species):
+    """The outputs of :func:`species_summaries`, zeroed (the sums) or NaN (the skills)."""
+    return (
+        np.zeros(n_species, np.int64),
+        np.zeros((n_species, N_GENES), np.float64),
+        np.zeros((n_species, N_GENES), np.float64),
+        np.zeros(n_species, np.int64),
+        np.zeros(n_species, np.float64),
+        np.full(n_species, np.nan),
+        np.full(n_species, np.nan),
+        np.full(n_species, np.nan),
+    )
+
+
+def _summaries_one_pass(a, habitat, n, n_species):
+    """:func:`species_summaries` on one thread (its serial flavour): the two parts in turn."""
+    out = _summary_arrays(n_species)
+    count, s1, s2, on_land, e_sum, mean, p90, top = out
+    _species_sums(a, habitat, n, count, s1, s2, on_land, e_sum)
+    _skill_summary(a.species, a.skill, n, mean, p90, top)
+    return out
+
+
+@kernel(parallel=True, one_thread=_summaries_one_pass)
+def species_summaries(a, habitat, n, n_species):
+    """Per species, over the live agents ``a[:n]`` (what a recorder's sample reads).
+
+    Returns ``(count, gene_sum, gene_sq, on_land, energy_sum, skill_mean, skill_p90,
+    skill_max)``: members (int64), sums of each gene and of its squares (n_species x G), agents
+    standing on land (``habitat``), the energy sum, and the mean, 90th percentile and maximum of
+    skill (NaN for a species without members; see :func:`_skill_summary`). The sums add the
+    rows in row order (float sums depend on the order of their terms).
+
+    The two parts read disjoint fields and write disjoint arrays: on threads (the parallel
+    flavour) they are two tasks, one per thread; on one thread they run in turn.
+    """
+    out = _summary_arrays(n_species)
+    count, s1, s2, on_land, e_sum, mean, p90, top = out
+    for task in nb.prange(2):
+        if task == 0:
+            _skill_summary(a.species, a.skill, n, mean, p90, top)
+        else:
+            _species_sums(a, habitat, n, count, s1, s2, on_land, e_sum)
+    return out
 
 
 #: Columns of :func:`add_brain_powers`: sums of brain, brain², brain³ and brain**k.

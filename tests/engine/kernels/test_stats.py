@@ -1,15 +1,23 @@
 """Per-species summaries: the skill summary against the recorder's former numpy code, bit for bit;
-the species sums against a plain loop over the rows."""
+the species sums against a plain loop over the rows; the kernel's flavours alike."""
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import pytest
 
 from evosim.defaults import N_GENES
 from evosim.engine import state as st
-from evosim.engine.kernels.stats import skill_summary, species_sums
+from evosim.engine.kernels.conf import JIT
+from evosim.engine.kernels.stats import species_summaries
 from tests.helpers import Agents, named
+
+
+def skill_summary(species, skill, n, n_species, build=species_summaries):
+    """The skill part of :func:`species_summaries` (mean, p90, max) for these rows."""
+    a = named(st.Agents, {"species": species, "skill": skill})
+    return build(a, np.zeros((1, 1), np.uint8), n, n_species)[5:]
 
 
 def numpy_summary(species: np.ndarray, skill: np.ndarray, n_species: int):
@@ -114,7 +122,8 @@ def test_species_sums_add_each_gene_in_row_order():
     ag.x[:n] = rng.integers(0, side, n)
     ag.y[:n] = rng.integers(0, side, n)
     habitat = rng.integers(0, 2, (side, side)).astype(np.uint8)
-    count, s1, s2, on_land, e_sum = species_sums(named(st.Agents, ag.kw()), habitat, n, n_species)
+    got = species_summaries(named(st.Agents, ag.kw()), habitat, n, n_species)
+    count, s1, s2, on_land, e_sum = got[:5]
     want = [np.zeros(n_species, np.int64), np.zeros((n_species, N_GENES)),
             np.zeros((n_species, N_GENES)), np.zeros(n_species, np.int64), np.zeros(n_species)]  # fmt: skip
     for i in range(n):
@@ -129,3 +138,33 @@ def test_species_sums_add_each_gene_in_row_order():
     for got, w in zip((count, s1, s2, on_land, e_sum), want, strict=True):
         assert got.dtype == w.dtype and got.tobytes() == w.tobytes()
     assert count[-1] == 0 and count.sum() == n
+
+
+@pytest.mark.parametrize("build", ["serial", "two tasks in turn", "two tasks on threads"])
+def test_species_summaries_flavours_are_byte_identical(build):
+    """The one-thread flavour (the parts in turn), the two-task form run serially and on
+    numba's threads: the same bytes (each task writes its own arrays)."""
+    fn = {
+        "serial": species_summaries.serial,
+        "two tasks in turn": nb.njit(**JIT)(species_summaries.py_func),
+        "two tasks on threads": species_summaries.parallel,
+    }[build]
+    rng = np.random.default_rng(11)
+    n, n_species, side = 4000, 9, 8
+    ag = Agents(n, capacity=n + 5)
+    ag.species[:n] = rng.integers(0, n_species - 2, n)
+    ag.genome[:n] = rng.random((n, N_GENES)).astype(ag.genome.dtype)
+    ag.skill[:n] = rng.gamma(2.0, 3.0, n).astype(ag.skill.dtype)
+    ag.energy[:n] = rng.random(n) * 40
+    ag.x[:n] = rng.integers(0, side, n)
+    ag.y[:n] = rng.integers(0, side, n)
+    habitat = rng.integers(0, 2, (side, side)).astype(np.uint8)
+    a = named(st.Agents, ag.kw())
+    want = species_summaries.serial(a, habitat, n, n_species)
+    skill_before = ag.skill.copy()
+    got = fn(a, habitat, n, n_species)
+    assert len(got) == 8
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert ag.skill.tobytes() == skill_before.tobytes()  # the selection works on a copy
+    assert np.isnan(got[5][-1]) and got[0][-1] == 0 and got[0].sum() == n
