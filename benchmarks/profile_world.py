@@ -3,7 +3,7 @@
 For the default world (:class:`evosim.Simulation`, sized like
 ``benchmarks/bench.py`` sizes it), every method that
 :meth:`evosim.Simulation.step` calls (``regrow_food``, ``sense_and_move``,
-``index_cells``, ``forage``, ``metabolise``, ``reproduce``, ``die``, ...; read
+``index_cells_and_count_brains``, ``forage``, ``metabolise``, ``reproduce``, ``die``, ...; read
 from the source of ``step``, so new processes show up by themselves) is wrapped
 with a CPU-time (``time.process_time``) timer; ``(rest of step)`` is what ``step`` spends
 outside them. With ``--forager`` the phases of the minimal forager

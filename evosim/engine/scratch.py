@@ -84,7 +84,7 @@ class Scratch:
             self.tally = _tally(capacity, self.n_milestones)
 
     def index(self) -> Index:
-        """The spatial index as the kernels take it (valid from ``index_cells`` to ``die``)."""
+        """The spatial index as the kernels take it (valid from ``index_cells_and_count_brains`` to ``die``)."""
         self._index: Index | None = reuse(
             getattr(self, "_index", None), Index, self.order, self.group_start, self.cell_end,
             int(self.n_groups),

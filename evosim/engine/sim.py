@@ -33,6 +33,7 @@ from evosim.engine.kernels import life as k_life
 from evosim.engine.kernels import move as k_move
 from evosim.engine.kernels import spatial as k_spatial
 from evosim.engine.kernels import stats as k_stats
+from evosim.engine.kernels import tasks as k_tasks
 from evosim.engine.kernels.rng import uniform_array
 from evosim.engine.params import Params, ladder_from_world, params_from_world
 from evosim.engine.population import Population
@@ -241,10 +242,9 @@ class Simulation:
         self.counters.agent_steps += self.pop.n
         # serial or parallel kernels, whichever measures faster here (the same result either way)
         conf.use_parallel(self.flavours.choose(self.pop.n, conf.threads()))
-        self.count_brains()
         self.regrow_food()
         self.sense_and_move()
-        self.index_cells()
+        self.index_cells_and_count_brains()
         self.forage()
         self.metabolise()
         self.learn()
@@ -270,14 +270,6 @@ class Simulation:
                 on_tick(self)
 
     # ------------------------------------------------------------ the processes
-    def count_brains(self) -> None:
-        """Neural compute: per species, the powers of the brain gene summed over the live agents
-        (``counters.neural``; docs/model.md, "Neural compute")."""
-        c, p = self.counters, self.pop
-        c.grow(len(self.species))
-        k = float(self.world.compute.neural_exponent)
-        k_stats.add_brain_powers(p.species, p.genome, p.n, G_BRAIN, k, c.neural)
-
     def regrow_food(self) -> None:
         """Easy food regrows (faster where farmers stood last tick); hard food regrows."""
         food, hard = self.world.world.food, self.world.world.hard_food
@@ -296,12 +288,25 @@ class Simulation:
         k_move.sense_and_move(a, p.n, cells, self.clock(), self.params)
         k_move.follow_guardians(a, p.n, cells, self.params)
 
-    def index_cells(self) -> None:
-        """Group agents by cell; census of the majority species per cell (read by the next move)."""
-        p, g, sc = self.pop, self.grids, self.scratch
-        stripes = 4 * conf.threads() if conf.split_now() else 1
-        tmp = sc.arena(p).sort_tmp
-        sc.n_groups = k_spatial.cell_index(p.x, p.y, p.n, g.shape[1], sc.index(), tmp, stripes)
+    def index_cells_and_count_brains(self) -> None:
+        """Group agents by cell; census of the majority species per cell (read by the next move).
+
+        Neural compute: per species, the powers of the brain gene summed over the live agents
+        (``counters.neural``; docs/model.md, "Neural compute"). Moving changed no genome,
+        species or row, so these are the brains of the tick's start; on 2 threads the sums run
+        beside the one-pass sort (:func:`~evosim.engine.kernels.tasks.index_and_count_brains`).
+        """
+        p, g, sc, c = self.pop, self.grids, self.scratch, self.counters
+        c.grow(len(self.species))
+        k = float(self.world.compute.neural_exponent)
+        if conf.split_now():  # more than 2 threads: the grid sorted in stripes, in parallel
+            k_stats.add_brain_powers(p.species, p.genome, p.n, G_BRAIN, k, c.neural)
+            stripes, tmp = 4 * conf.threads(), sc.arena(p).sort_tmp
+            sc.n_groups = k_spatial.cell_index(p.x, p.y, p.n, g.shape[1], sc.index(), tmp, stripes)
+        else:
+            sc.n_groups = k_tasks.index_and_count_brains(
+                p.agents(), p.n, g.shape[1], sc.index(), G_BRAIN, k, c.neural
+            )
         sc.n_indexed = p.n
         if self.params.social_attraction > 0.0:
             if len(g.census_cells) < sc.n_groups:  # grow, keeping the cells to clear

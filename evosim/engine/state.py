@@ -120,7 +120,8 @@ class DetectorSettings(NamedTuple):
 
 
 class Index(NamedTuple):
-    """This tick's spatial index: live agents grouped by cell (built by ``index_cells``, spent by ``die``)."""
+    """This tick's spatial index: live agents grouped by cell (built by
+    ``index_cells_and_count_brains``, spent by ``die``)."""
 
     order: np.ndarray  # ROW_DTYPE: rows sorted by cell (stable)
     group_start: (

@@ -114,7 +114,7 @@ def test_food_is_conserved_in_the_first_tick_process_by_process():
     sim.regrow_food()
     regrown = sim.grids.food.astype(np.float64).sum() - before
     sim.sense_and_move()
-    sim.index_cells()
+    sim.index_cells_and_count_brains()
     e0 = sim.pop.live("energy").astype(np.float64)
     sim.forage()
     e1 = sim.pop.live("energy").astype(np.float64)

@@ -146,7 +146,7 @@ def test_food_sharing_moves_energy_to_hungry_conspecifics():
     p.x[:2], p.y[:2] = 5, 5
     p.energy[:2] = [50.0, 2.0]
     p.genome[:2, GENES.index("sociality")] = 1.0
-    sim.index_cells()
+    sim.index_cells_and_count_brains()
     before = p.energy[:2].copy()
     total = p.energy[: p.n].astype(np.float64).sum()
     from evosim.engine.kernels.forage import share_food
@@ -172,7 +172,7 @@ def test_orphaned_juveniles_starve_more_often():
             for process in (
                 sim.regrow_food,
                 sim.sense_and_move,
-                sim.index_cells,
+                sim.index_cells_and_count_brains,
                 sim.forage,
                 sim.metabolise,
                 sim.reproduce,

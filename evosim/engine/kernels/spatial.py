@@ -32,8 +32,9 @@ def census_count(code):
 
 
 @nb.njit(**JIT)
-def _cell_index_serial(x, y, n, width, counts, order, group_start):
-    """:func:`cell_index` on one thread: one counting sort over the whole grid."""
+def sort_by_cell(x, y, n, width, counts, order, group_start):
+    """:func:`cell_index` on one thread: one counting sort over the whole grid (a pass also run
+    beside another by :mod:`evosim.engine.kernels.tasks`)."""
     counts[:] = 0
     for i in range(n):
         counts[ix(y[i] * width + x[i] + 1)] += 1
@@ -83,12 +84,12 @@ def cell_index(x, y, n, width, index, tmp=None, stripes=1):
     order = index.order
     group_start = index.group_start
     if tmp is None:
-        return _cell_index_serial(x, y, n, width, counts, order, group_start)
+        return sort_by_cell(x, y, n, width, counts, order, group_start)
     n_cells = counts.shape[0] - 1
     height = n_cells // width
     t = min(stripes, height)
     if t <= 1 or n == 0:
-        return _cell_index_serial(x, y, n, width, counts, order, group_start)
+        return sort_by_cell(x, y, n, width, counts, order, group_start)
     rows_per = (height + t - 1) // t
     t = (height + rows_per - 1) // rows_per
     band = np.empty(height, np.int64)  # band of each grid row (no division per agent)

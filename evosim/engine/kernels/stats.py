@@ -182,12 +182,14 @@ def species_summaries(a, habitat, n, n_species):
 BRAIN_POWERS = 4
 
 
-@kernel
-def add_brain_powers(species, genome, n, gene, k, out):
+@nb.njit(**JIT)
+def brain_powers(species, genome, n, gene, k, out):
     """Add, per species, over the live agents ``[:n]``, the sums of ``b``, ``b**2``, ``b**3`` and
     ``b**k`` (``b = genome[i, gene]``) to the columns of ``out`` (n_species x 4, float64).
 
     One serial pass in row order: float sums, whose rounding depends on the order of the terms.
+    (A pass called by kernels: on its own by :func:`add_brain_powers`, beside the spatial sort by
+    :func:`evosim.engine.kernels.tasks.index_and_count_brains`.)
     """
     for i in range(n):
         s = species[i]
@@ -206,3 +208,9 @@ def add_brain_powers(species, genome, n, gene, k, out):
         out[s, 1] += b2
         out[s, 2] += b3
         out[s, 3] += bk
+
+
+@kernel
+def add_brain_powers(species, genome, n, gene, k, out):
+    """:func:`brain_powers` called from Python."""
+    brain_powers(species, genome, n, gene, k, out)

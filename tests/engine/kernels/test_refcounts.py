@@ -165,9 +165,17 @@ def test_no_kernel_reference_counts_inside_a_loop(called_kernels):
     assert not found, f"reference counting inside loops (increments, decrements): {found}"
 
 
-def test_the_two_thread_tally_reference_counts_outside_its_loops(called_kernels):
-    """``tally``'s threaded form (its ``py_func``; the ticks above ran its one-thread flavour,
-    another function): checked with the same argument types."""
-    sig = called_kernels["tally"].serial.signatures[0]
-    ir = nb.njit(sig, **conf.JIT)(called_kernels["tally"].py_func).inspect_llvm(sig)
-    assert refcounts_in_loops(ir) == (0, 0)
+def test_the_two_task_forms_reference_count_outside_their_loops(called_kernels):
+    """The threaded form (``py_func``) of each kernel whose one-thread flavour is built from
+    another function (``tally``, ``index_and_count_brains``): the ticks above ran the one-thread
+    flavour, so the two-task form is checked here, with the same argument types."""
+    two_task = {
+        name: k
+        for name, k in called_kernels.items()
+        if k.serial.py_func.__code__ is not k.py_func.__code__
+    }
+    assert {"tally", "index_and_count_brains"} <= set(two_task)
+    for name, k in sorted(two_task.items()):
+        sig = k.serial.signatures[0]
+        ir = nb.njit(sig, **conf.JIT)(k.py_func).inspect_llvm(sig)
+        assert refcounts_in_loops(ir) == (0, 0), name
