@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -218,6 +219,14 @@ def _evosim_run(
     return wall, cpu
 
 
+def _parallel_ticks(out: Path) -> int | None:
+    """Ticks a finished run folder's run spent on the parallel build (its summary's timing), or
+    None (a tree whose summary does not say)."""
+    timing = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("timing", {})
+    got = timing.get("parallel_ticks")
+    return None if got is None else int(got)
+
+
 def earthlike_pairs(
     baseline: Path | None, ticks: int, seed: int, pairs: int, folder: Path
 ) -> dict[str, Any]:
@@ -230,9 +239,12 @@ def earthlike_pairs(
     for k, (tree, th) in runs.items():
         _evosim_run(tree, 2, seed, th, folder / f"warm-{k}", warm=True)
     got: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    parallel_ticks: list[int | None] = []  # of each 2-thread run
     for _ in range(pairs):
         for k, (tree, th) in runs.items():
             got[k].append(_evosim_run(tree, ticks, seed, th, folder / k))
+            if th > 1:
+                parallel_ticks.append(_parallel_ticks(folder / k))
     med = statistics.median
     return {
         "ticks": ticks,
@@ -244,6 +256,9 @@ def earthlike_pairs(
         "b_cpu": med(c for _, c in got["b"]),
         "wall_ratio": med(b[0] / a[0] for a, b in zip(got["a"], got["b"])),
         "cpu_ratio": med(b[1] / a[1] for a, b in zip(got["a"], got["b"])),
+        "b_walls": [w for w, _ in got["b"]],
+        "a_walls": [w for w, _ in got["a"]],
+        "parallel_ticks": parallel_ticks,
     }
 
 
@@ -261,7 +276,8 @@ def pairs_markdown(vs: dict[str, Any], threads: dict[str, Any] | None) -> str:
         lines.append(
             f"| {threads['ticks']:,} ticks, 2 threads against 1 | **{threads['b_wall']:.1f} s** "
             f"against {threads['a_wall']:.1f} s wall: **{1 / threads['wall_ratio']:.2f}x** "
-            f"(median of {threads['pairs']} pairs) |"
+            f"(median of {threads['pairs']} pairs; ticks on threads in each 2-thread run: "
+            f"{_ticks_text(threads['parallel_ticks'])} of {threads['ticks']:,}) |"
         )
     return "\n".join(lines)
 
@@ -298,3 +314,8 @@ def markdown(runs: dict[str, Any]) -> str:
         f"machine hurts wall times, and the {sc.threads}-thread rate most."
     )
     return "\n".join(lines)
+
+
+def _ticks_text(counts: list[int | None]) -> str:
+    """``9,890, 8,479`` (``?`` where a run's summary did not say)."""
+    return ", ".join("?" if c is None else f"{c:,}" for c in counts)
