@@ -146,16 +146,7 @@ def _summary_arrays(n_species):
     )
 
 
-def _summaries_one_pass(a, habitat, n, n_species):
-    """:func:`species_summaries` on one thread (its serial flavour): the two parts in turn."""
-    out = _summary_arrays(n_species)
-    count, s1, s2, on_land, e_sum, mean, p90, top = out
-    _species_sums(a, habitat, n, count, s1, s2, on_land, e_sum)
-    _skill_summary(a.species, a.skill, n, mean, p90, top)
-    return out
-
-
-@kernel(parallel=True, one_thread=_summaries_one_pass)
+@kernel(parallel=True)
 def species_summaries(a, habitat, n, n_species):
     """Per species, over the live agents ``a[:n]`` (what a recorder's sample reads).
 
@@ -166,7 +157,8 @@ def species_summaries(a, habitat, n, n_species):
     rows in row order (float sums depend on the order of their terms).
 
     The two parts read disjoint fields and write disjoint arrays: on threads (the parallel
-    flavour) they are two tasks, one per thread; on one thread they run in turn.
+    flavour) they are two tasks, one per thread; in the serial flavour the ``prange`` of 2 is a
+    loop, so they run in turn.
     """
     out = _summary_arrays(n_species)
     count, s1, s2, on_land, e_sum, mean, p90, top = out

@@ -2,10 +2,12 @@
 
 Some passes of a tick cannot be split among threads without changing their result: a counting
 sort, float sums in row order. When two such passes read and write disjoint fields and nothing
-between them in the schedule changes what they read, one kernel runs them: in its parallel
-flavour as two tasks (a ``prange`` of 2, one per thread, so on 2 threads the shorter one costs
-no time), in its serial flavour one after the other. Each pass is the same function either
-way, so the bytes are the same.
+between them in the schedule changes what they read, one kernel runs them as the two
+iterations of a ``prange`` of 2: in its parallel flavour one per thread (so on 2 threads the
+shorter one costs no time), in its serial flavour one after the other. Each pass is the same
+function either way, so the bytes are the same. (``life.tally`` splits one pass into two
+tasks that each read every row, so its serial flavour is built from the one pass instead:
+``@kernel(one_thread=...)``; here the two passes are all the work either way.)
 """
 
 from __future__ import annotations
@@ -18,13 +20,7 @@ from evosim.engine.kernels.spatial import sort_by_cell
 from evosim.engine.kernels.stats import brain_powers
 
 
-def _index_then_count(a, n, width, index, gene, k, neural):
-    """:func:`index_and_count_brains` on one thread (its serial flavour): the two passes in turn."""
-    brain_powers(a.species, a.genome, n, gene, k, neural)
-    return sort_by_cell(a.x, a.y, n, width, index.cell_end, index.order, index.group_start)
-
-
-@kernel(parallel=True, one_thread=_index_then_count)
+@kernel(parallel=True)
 def index_and_count_brains(a, n, width, index, gene, k, neural):
     """The agents sorted by cell (:func:`~evosim.engine.kernels.spatial.sort_by_cell` into
     ``index``) and the powers of their brain gene summed per species into ``neural``
@@ -33,8 +29,8 @@ def index_and_count_brains(a, n, width, index, gene, k, neural):
     Both are serial passes over the rows (a counting sort; float sums in row order), and they
     read and write disjoint fields: the sort reads ``x`` and ``y`` and writes ``index``; the
     sums read ``species`` and ``genome`` and write ``neural``. On threads (the parallel flavour)
-    they are two tasks, one per thread, so the shorter one costs no time; on one thread they run
-    in turn. Returns the number of occupied cells.
+    they are two tasks, one per thread, so the shorter one costs no time; in the serial flavour
+    they run in turn. Returns the number of occupied cells.
     """
     groups = np.zeros(1, np.int64)
     for task in nb.prange(2):

@@ -3,19 +3,16 @@ of the passes called one after the other."""
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 import pytest
 
 from evosim.defaults import G_BRAIN, N_GENES
 from evosim.engine import state as st
 from evosim.engine.kernels import spatial, stats, tasks
-from evosim.engine.kernels.conf import JIT
 from tests.helpers import Agents, named
 
 BUILDS = {
-    "one thread": tasks.index_and_count_brains.serial,
-    "two tasks in turn": nb.njit(**JIT)(tasks.index_and_count_brains.py_func),
+    "two tasks in turn": tasks.index_and_count_brains.serial,  # the serial flavour
     "two tasks on threads": tasks.index_and_count_brains.parallel,
 }
 
