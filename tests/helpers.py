@@ -237,6 +237,7 @@ ALIASES = {
     "survivors": ("keep",),
     "sort_tmp": ("tmp",),
     "census_pad": ("code",),
+    "census_cells": ("written",),
     "farmed": ("bonus",),
 }
 #: Rows of the arena buffers :func:`named` makes up (tests use far fewer agents).
@@ -268,6 +269,10 @@ def named(kind: type, available: Mapping[str, Any]) -> Any:
             values[f] = 0
         elif kind is st.Cells and f in ("capacity", "hard_capacity", "hard_rate"):
             values[f] = np.zeros(2, dtypes[f])
+        elif kind is st.Cells and f == "census_cells":
+            values[f] = np.zeros(ARENA_ROWS, dtypes[f])
+        elif kind is st.Cells and f == "census_n":
+            values[f] = np.full(1, -1, dtypes[f])  # unknown: a census clears the whole grid
         elif kind is st.Cells:
             shape = np.shape(available.get("habitat", np.zeros((1, 1))))
             if f.endswith("_pad"):

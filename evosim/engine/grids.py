@@ -41,10 +41,11 @@ class Grids:
         halo: width of the padding.
         habitat_pad: the habitat with its wrapped halo.
         sight_pad: +food on land, -food on water, with its halo (what perception reads).
-        census_pad: int64 census codes (:func:`evosim.engine.kernels.spatial.census`), -1 empty.
+        census_pad: int64 census codes (taken by :func:`evosim.engine.kernels.forage.forage`), -1 empty.
         census: the interior of ``census_pad`` (a view).
-        census_cells: flat indices into ``census_pad`` written by the last census.
-        n_census_cells: how many of ``census_cells`` are set (< 0: unknown, the next
+        census_cells: flat indices into ``census_pad`` written by the last census
+            (grown by :meth:`census_room`).
+        census_n: int64[1], how many of ``census_cells`` are set (< 0: unknown, the next
             census clears the whole grid).
     """
 
@@ -65,7 +66,7 @@ class Grids:
         self.census_pad = np.full(padded, -1, np.int64)
         self.census = self.census_pad[inner]
         self.census_cells = np.zeros(0, np.int64)
-        self.n_census_cells = -1
+        self.census_n = np.full(1, -1, np.int64)
 
     @classmethod
     def new(cls, world: World, seed: int, halo: int) -> Grids:
@@ -91,9 +92,15 @@ class Grids:
         self._cells: Cells | None = reuse(
             getattr(self, "_cells", None), Cells, self.habitat, self.richness, self.food,
             self.hard, self.farmed, self.capacity, self.hard_capacity, self.hard_rate,
-            self.habitat_pad, self.sight_pad, self.census_pad, int(self.halo),
+            self.habitat_pad, self.sight_pad, self.census_pad, self.census_cells, self.census_n,
+            int(self.halo),
         )  # fmt: skip
         return self._cells
+
+    def census_room(self, n_groups: int) -> None:
+        """Make ``census_cells`` hold at least ``n_groups`` cells, keeping the ones to clear."""
+        if len(self.census_cells) < n_groups:
+            self.census_cells = np.concatenate([self.census_cells, np.zeros(n_groups, np.int64)])
 
     def state(self) -> dict[str, np.ndarray]:
         """Copies of the layers that make up the state (:data:`STATE_LAYERS`)."""

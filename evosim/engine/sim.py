@@ -289,7 +289,7 @@ class Simulation:
         k_move.follow_guardians(a, p.n, cells, self.params)
 
     def index_cells_and_count_brains(self) -> None:
-        """Group agents by cell; census of the majority species per cell (read by the next move).
+        """Group agents by cell (read by foraging, learning and the deaths' row order).
 
         Neural compute: per species, the powers of the brain gene summed over the live agents
         (``counters.neural``; docs/model.md, "Neural compute"). Moving changed no genome,
@@ -308,17 +308,18 @@ class Simulation:
                 p.agents(), p.n, g.shape[1], sc.index(), G_BRAIN, k, c.neural
             )
         sc.n_indexed = p.n
-        if self.params.social_attraction > 0.0:
-            if len(g.census_cells) < sc.n_groups:  # grow, keeping the cells to clear
-                g.census_cells = np.concatenate([g.census_cells, np.zeros(sc.n_groups, np.int64)])
-            g.n_census_cells = k_spatial.census(
-                sc.index(), p.agents(), g.cells(), g.census_cells, g.n_census_cells
-            )
 
     def forage(self) -> None:
-        """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on)."""
+        """Share each cell's easy and hard food among its agents; then food sharing among conspecifics (if on).
+
+        Walking the occupied cells, foraging also takes the census of the majority species per
+        cell that the next tick's movement reads (if aggregation is on; no agent has moved since
+        the index).
+        """
         # (`farmed` was cleared by regrow_food, which read it)
         a, index = self.pop.agents(), self.scratch.index()
+        if self.params.social_attraction > 0.0:
+            self.grids.census_room(self.scratch.n_groups)
         self._graded_levels(self.scratch.arena(self.pop).level)
         k_forage.forage(
             a,

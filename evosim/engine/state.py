@@ -78,6 +78,8 @@ class Cells(NamedTuple):
     habitat_pad: np.ndarray  # uint8 (H + 2 halo, W + 2 halo)
     sight_pad: np.ndarray  # float32 padded +food on land, -food on water
     census_pad: np.ndarray  # int64 padded census codes, -1 empty
+    census_cells: np.ndarray  # int64 flat indices into census_pad written by the last census
+    census_n: np.ndarray  # int64[1] how many census_cells are set (< 0: unknown, clear the grid)
     halo: int  # width of the padding
 
 
@@ -283,6 +285,7 @@ DTYPES: dict[type, dict[str, np.dtype]] = {
         "habitat": HABITAT_DTYPE, "richness": FOOD_DTYPE, "food": FOOD_DTYPE, "hard": FOOD_DTYPE,
         "farmed": FOOD_DTYPE, "capacity": _F64, "hard_capacity": _F64, "hard_rate": _F64,
         "habitat_pad": HABITAT_DTYPE, "sight_pad": FOOD_DTYPE, "census_pad": _I64,
+        "census_cells": _I64, "census_n": _I64,
     },
     SpeciesArrays: {
         "manipulators": np.dtype(np.float32), "fire_substitute": _U8,

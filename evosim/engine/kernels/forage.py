@@ -25,6 +25,7 @@ from evosim.defaults import G_HABITAT, G_SOCIALITY, LAND
 from evosim.engine.kernels.conf import JIT, ix, kernel
 from evosim.engine.kernels.ladder import effective_dexterity, is_graded, skill_payoff, step_level
 from evosim.engine.kernels.phenotype import habitat_efficiency, maturity
+from evosim.engine.kernels.spatial import census_code, clear_census, majority
 
 
 @nb.njit(inline="always", **JIT)
@@ -77,7 +78,8 @@ def forage(a, cells, sa, index, lad, p, buf):
     Args:
         a: the agents (:class:`~evosim.engine.state.Agents`); their ``energy`` grows.
         cells: the grids (:class:`~evosim.engine.state.Cells`): ``food`` and ``hard`` are eaten,
-            ``farmed`` gets each occupied cell's regrowth bonus.
+            ``farmed`` gets each occupied cell's regrowth bonus; with aggregation on
+            (``p.social_attraction > 0``) the census is taken into ``census_pad`` (below).
         sa: per-species ``manipulators`` and ``fire_substitute`` (:class:`~evosim.engine.state.SpeciesArrays`).
         index: agents grouped by cell (:class:`~evosim.engine.state.Index`).
         lad: the ladder (:class:`~evosim.engine.state.Ladder`).
@@ -91,6 +93,15 @@ def forage(a, cells, sa, index, lad, p, buf):
     or ``hard_food.energy`` (hard), times the product of the held milestones'
     energy multipliers. ``farmed`` gets each occupied cell's largest regrowth
     bonus among its agents (agriculture), read by the next regrowth.
+
+    **Census.** With aggregation on, the walk over the occupied cells also takes the census
+    the next tick's movement reads: per cell, the :func:`~evosim.engine.kernels.spatial.census_code`
+    of its majority species (ties to the lowest id), -1 where empty, in the interior of
+    ``cells.census_pad`` (its halo is left to :func:`evosim.engine.kernels.move.refresh_halo`).
+    Only the cells the last census wrote are cleared first (``cells.census_cells[:n]``, n =
+    ``cells.census_n[0]``; n < 0 clears the whole grid); the cells written now are stored there
+    (``census_cells`` must hold ``index.n_groups``). Foraging moves no agent, so this is the
+    census of the positions the index grouped.
     """
     order = index.order
     group_start = index.group_start
@@ -112,6 +123,14 @@ def forage(a, cells, sa, index, lad, p, buf):
     gain = buf.gain
     level = buf.level
     graded = is_graded(lad)  # then buf.level holds the graded levels already
+    census = cells.census_pad.ravel()
+    written = cells.census_cells
+    n_written = cells.census_n
+    halo = cells.halo
+    stride = cells.census_pad.shape[1]
+    take_census = p.social_attraction > 0.0
+    if take_census:
+        clear_census(census, written, n_written[0])
     for g in nb.prange(n_groups):
         s = group_start[g]
         e = group_start[g + 1]
@@ -119,6 +138,11 @@ def forage(a, cells, sa, index, lad, p, buf):
         cy = ix(y[i0])
         cx = ix(x[i0])
         land = habitat[cy, cx]
+        if take_census:
+            best_sp, best_c = majority(order, s, e, species)
+            cell = (np.int64(cy) + halo) * stride + np.int64(cx) + halo
+            census[ix(cell)] = census_code(best_sp, best_c)
+            written[g] = cell
         # easy food
         total = 0.0
         bonus = 0.0
@@ -163,6 +187,8 @@ def forage(a, cells, sa, index, lad, p, buf):
         take = _share(order, s, e, h, total, want, gain, energy)
         if take > 0.0:
             hard[cy, cx] = np.float32(h - take)
+    if take_census:
+        n_written[0] = n_groups
 
 
 @kernel(parallel=True)

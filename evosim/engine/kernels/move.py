@@ -130,7 +130,7 @@ def sense_and_move(a, n, cells, clock, p):
         cells: the grids (:class:`~evosim.engine.state.Cells`): perception reads
             ``sight_pad`` (easy food signed by habitat: +F on land, -F on water, as
             :func:`evosim.engine.kernels.food.regrow_layers` writes it), ``habitat_pad`` and
-            ``census_pad`` (see :func:`evosim.engine.kernels.spatial.census`), grids padded
+            ``census_pad`` (taken by :func:`evosim.engine.kernels.forage.forage`), grids padded
             by :func:`pad_torus` / :func:`refresh_halo` with ``halo`` >= the largest
             perception radius.
         clock: the seed and tick keying the draws.

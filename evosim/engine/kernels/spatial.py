@@ -1,4 +1,5 @@
-"""Spatial index: agents grouped by cell with a counting sort."""
+"""Spatial index: agents grouped by cell with a counting sort; the census's helpers (the census
+itself is taken by :func:`evosim.engine.kernels.forage.forage` as it walks the occupied cells)."""
 
 from __future__ import annotations
 
@@ -158,52 +159,35 @@ def cell_index(x, y, n, width, index, tmp=None, stripes=1):
     return groups[t]
 
 
-@kernel(parallel=True)
-def census(index, a, cells, written, n_written):
-    """Per cell: the :func:`census_code` of its majority species (ties: lowest id), -1 where empty.
+@nb.njit(inline="always", **JIT)
+def majority(order, s, e, species):
+    """(species, count) of the majority species of the agents ``order[s:e]`` (one cell's group of
+    the index; ties to the lowest species id)."""
+    i0 = ix(order[ix(s)])
+    best_sp = species[i0]  # a lone agent (most cells) is its cell's majority
+    best_c = 1
+    if e - s > 1:
+        best_sp = -1
+        best_c = 0
+        for j in range(s, e):
+            sp = species[ix(order[ix(j)])]
+            c = 0
+            for jj in range(s, e):
+                c += species[ix(order[ix(jj)])] == sp
+            if c > best_c or (c == best_c and sp < best_sp):
+                best_c = c
+                best_sp = sp
+    return best_sp, best_c
 
-    ``index`` groups the agents ``a`` by cell; the census is written to ``cells.census_pad``, a
-    padded grid (shape (H + 2 halo, W + 2 halo)) whose interior
-    is the census; its halo is left to :func:`evosim.engine.kernels.move.refresh_halo`.
-    Only the cells written by the previous call are cleared: ``written[:n_written]``
-    holds their flat indices into ``code`` (``n_written < 0`` clears the whole
-    grid, e.g. after a restore); the cells written now are stored there.
-    Counts saturate at :data:`CENSUS_MAX_COUNT`. Read by the next tick's movement (aggregation
-    toward conspecifics). Returns the number of cells written.
-    """
-    order = index.order
-    group_start = index.group_start
-    n_groups = index.n_groups
-    species = a.species
-    x = a.x
-    y = a.y
-    code = cells.census_pad
-    halo = cells.halo
-    flat = code.ravel()
+
+@nb.njit(inline="always", **JIT)
+def clear_census(flat, written, n_written):
+    """Set the census cells a census wrote (``written[:n_written]``, flat indices into the padded
+    census ``flat``) back to -1 (empty); ``n_written < 0`` clears the whole grid (e.g. after a
+    restore). The census of a tick (taken by :func:`evosim.engine.kernels.forage.forage` as it
+    walks the occupied cells) first clears the last one: only the cells it wrote, not the grid."""
     if n_written < 0:
         flat[:] = -1
     else:
         for k in nb.prange(n_written):
             flat[ix(written[k])] = -1
-    stride = code.shape[1]
-    for g in nb.prange(n_groups):
-        s = group_start[g]
-        e = group_start[g + 1]
-        i0 = ix(order[ix(s)])
-        best_sp = species[i0]  # a lone agent (most cells) is its cell's majority
-        best_c = 1
-        if e - s > 1:
-            best_sp = -1
-            best_c = 0
-            for j in range(s, e):
-                sp = species[ix(order[ix(j)])]
-                c = 0
-                for jj in range(s, e):
-                    c += species[ix(order[ix(jj)])] == sp
-                if c > best_c or (c == best_c and sp < best_sp):
-                    best_c = c
-                    best_sp = sp
-        cell = (np.int64(y[i0]) + halo) * stride + np.int64(x[i0]) + halo
-        flat[ix(cell)] = census_code(best_sp, best_c)
-        written[g] = cell
-    return n_groups

@@ -71,7 +71,7 @@ def learn(ag: Agents, shape, p, *, manipulators=None, seed=3, tick=5, n_species=
         a,
         n,
         culture.Models(model_z, *top),
-        st.Cells(np.zeros((height, width), np.uint8), *([None] * 10), 0),
+        st.Cells(np.zeros((height, width), np.uint8), *([None] * 12), 0),
         st.Index(index["order"], index["group_start"], index["cell_end"], index["n_groups"]),
         sa,
         st.Clock(seed, tick),

@@ -293,3 +293,72 @@ def test_on_water_skill_pays_as_foraging_skill_but_land_milestones_do_not():
         assert level[0] == lv
         assert ag.energy[0] == pytest.approx(2.0 * mult * skill_payoff(12.0, p), rel=1e-6)
         assert skill_payoff(12.0, p) == pytest.approx(1.75)
+
+
+def census(x, y, species, width, height, *, halo=0, code=None, written=None, n_written=-1):
+    """One call of ``forage`` with aggregation on, on empty cells: returns (census_pad, census_cells,
+    how many it set). ``code``, ``written``: the census grid and cells of the last census (-1 of
+    them: unknown, so the whole grid is cleared)."""
+    h, w = height + 2 * halo, width + 2 * halo
+    code = np.full((h, w), 5, np.int64) if code is None else code
+    written = np.zeros(16, np.int64) if written is None else written
+    n = np.array([n_written], np.int64)
+    ag = Agents(len(x), x=x, y=y, species=np.asarray(species, np.int32))
+    food, hab = cell(0.0, shape=(height, width))
+    call(
+        k_forage.forage,
+        **kargs(ag, (height, width)),
+        **cell_groups(ag.x, ag.y, width, height, ag.n),
+        food=food,
+        habitat=hab,
+        code=code,
+        written=written,
+        census_n=n,
+        halo=halo,
+        p=params(social_attraction=1.0),
+    )
+    return code, written, int(n[0])
+
+
+def test_census_majority_species_ties_to_lowest_id():
+    """Census code per cell: species * 65536 + count of its majority species (ties: lowest id); -1 where empty."""
+    # cell (0,0): species 2,1,2,1 (tie -> 1); cell (1,0): 0,3,3 (-> 3); cell (2,1): one of species 4
+    x = [0, 0, 0, 0, 1, 1, 1, 2]
+    y = [0, 0, 0, 0, 0, 0, 0, 1]
+    code, written, k = census(x, y, [2, 1, 2, 1, 0, 3, 3, 4], width=3, height=2)
+    assert code.tolist() == [[1 * 65536 + 2, 3 * 65536 + 2, -1], [-1, -1, 4 * 65536 + 1]]
+    assert k == 3 and sorted(written[:k].tolist()) == [0, 1, 5]
+
+
+def test_census_clears_only_what_it_wrote_and_writes_the_interior_of_a_padded_grid():
+    halo = 2
+    code = np.full((2 + 2 * halo, 3 + 2 * halo), -1, np.int64)
+    code, written, k = census([0, 2], [0, 1], [1, 2], width=3, height=2, halo=halo, code=code)
+    inner = code[halo:-halo, halo:-halo]
+    assert inner.tolist() == [[65537, -1, -1], [-1, -1, 2 * 65536 + 1]]
+    code[0, 0] = 99  # a halo cell: not the census's business
+    census([1], [1], [1], width=3, height=2, halo=halo, code=code, written=written, n_written=k)
+    assert inner.tolist() == [[-1, -1, -1], [-1, 65537, -1]]
+    assert code[0, 0] == 99
+    code[halo, halo + 2] = 77  # an interior cell the last census did not write: left alone
+    census([0], [1], [1], width=3, height=2, halo=halo, code=code, written=written, n_written=1)
+    assert inner.tolist() == [[-1, -1, 77], [65537, -1, -1]]
+
+
+def test_no_census_without_aggregation():
+    """With ``social_attraction`` 0 foraging leaves the census grid and its record alone."""
+    code = np.full((2, 3), 5, np.int64)
+    n = np.array([-1], np.int64)
+    ag = Agents(2, x=[0, 2], y=[0, 1])
+    food, hab = cell(1.0, shape=(2, 3))
+    call(
+        k_forage.forage,
+        **kargs(ag, (2, 3)),
+        **cell_groups(ag.x, ag.y, 3, 2, ag.n),
+        food=food,
+        habitat=hab,
+        code=code,
+        census_n=n,
+        p=params(),
+    )
+    assert (code == 5).all() and n[0] == -1

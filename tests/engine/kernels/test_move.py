@@ -37,7 +37,10 @@ def grids(habitat, **pads) -> st.Cells:
     """Cells of which the kernels here read ``habitat`` and the given padded grids."""
     f32 = np.zeros(habitat.shape, np.float32)
     none = np.zeros(2)
-    return st.Cells(habitat, f32, f32, f32, f32, none, none, none, **pads, census_pad=None, halo=0)
+    return st.Cells(
+        habitat, f32, f32, f32, f32, none, none, none, **pads,
+        census_pad=None, census_cells=None, census_n=None, halo=0,
+    )  # fmt: skip
 
 
 def land(h, w):
