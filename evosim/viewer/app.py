@@ -4,7 +4,8 @@
 speed, history — and turns pygame events into changes of them; drawing is
 delegated to the pure :func:`evosim.viewer.render.render`. The headless
 methods (:meth:`Viewer.screenshot`, :meth:`Viewer.save_frames`) draw onto an
-off-screen surface and never open a window.
+off-screen surface and never open a window; their images are figures, without
+the window's key help and run state.
 
 Sources live in :mod:`evosim.viewer.sources`. Interventions are the
 engine's: ``sim.interventions.names`` are offered, ``sim.apply_intervention``
@@ -22,6 +23,7 @@ import io
 import os
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,15 +146,23 @@ class Viewer:
         pending.clear()
         return new
 
-    def draw(self, surface: pygame.Surface) -> RenderInfo:
-        """Render the current state onto ``surface`` (and add it to the plot's history)."""
+    def draw(self, surface: pygame.Surface, figure: bool = False) -> RenderInfo:
+        """Render the current state onto ``surface`` (and add it to the plot's history).
+
+        Args:
+            surface: the window or an off-screen surface.
+            figure: draw a saved figure (``--screenshot``, ``--frames``): without
+                the key help, run state, speed, message and intervention line
+                of the window (:attr:`Hud.interactive` false).
+        """
         self.drain_events()
         state = self.source.state()
         self.history.add(state)
         self.hud.speed = self.speed
         self.hud.position = self.source.position
+        hud = replace(self.hud, interactive=False) if figure else self.hud
         self.info = render(
-            state, surface, self.layer, self.camera, self.selected, self.history, self.hud
+            state, surface, self.layer, self.camera, self.selected, self.history, hud
         )
         self.camera = self.info.camera
         return self.info
@@ -376,7 +386,12 @@ class Viewer:
 
     def screenshot(self, path: str | os.PathLike, ticks: int | None = None) -> Path:
         """Headless: advance ``ticks`` ticks (live) or show that tick (replay: the nearest recorded frame;
-        default: the last), save a PNG."""
+        default: the last), save a PNG.
+
+        The image is a figure: the panel keeps the title, tick, population,
+        layer and legend, species list and plots, and leaves out the window's
+        key help, run state and speed (see :meth:`draw`).
+        """
         pygame.font.init()
         if self.source.mode == "live":
             span = int(ticks or 0)
@@ -392,7 +407,7 @@ class Viewer:
             src.seek(target)
         self.hud.paused = False
         surface = pygame.Surface(self.size)
-        self.draw(surface)
+        self.draw(surface, figure=True)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         _save_png(surface, path)
@@ -414,7 +429,7 @@ class Viewer:
         every = max(1, int(every))
 
         def snap() -> None:
-            self.draw(surface)
+            self.draw(surface, figure=True)
             p = folder / f"frame-{self.source.tick:08d}.png"
             _save_png(surface, p)
             written.append(p)

@@ -25,8 +25,10 @@ ACCENT = (255, 210, 90)
 SEL = (60, 66, 86)
 GENE_ABBR = {"lifespan": "ls", "childhood": "ch", "sociality": "so", "dexterity": "dx", "habitat": "hb",
              "brain": "br", "fecundity": "fe"}  # fmt: skip
+#: Font size of the gene summary under each species name (see :func:`gene_summary`).
+GENE_ROW_SIZE = 10
 
-#: Short key help, always shown at the bottom of the panel.
+#: Short key help, shown at the bottom of the panel in the window (not in saved figures).
 KEY_HELP = (
     "space pause  . → step  +/- speed",
     "1-9,0 layer  wheel z x zoom  r reset",
@@ -129,6 +131,33 @@ def _gene_bars(surf: pygame.Surface, x: int, y: int, w: int, values: np.ndarray)
     return len(GENES) * 14
 
 
+def _short(v: float) -> str:
+    """A value in three characters (below 1000) for the species rows: .05, .50, 1.0, 2.5, 14."""
+    if v < 0.995:
+        return f"{v:.2f}".removeprefix("0")
+    if v < 9.95:
+        return f"{v:.1f}"
+    return f"{v:.0f}"
+
+
+def gene_summary(mean_genes: np.ndarray, mean_skill: float) -> str:
+    """The second line of a species row: mean genes and mean skill, e.g. ``ls.50 ch.49 … fe.49 z14``.
+
+    Args:
+        mean_genes: the species' mean of each gene of :data:`GENES` (in [0, 1]).
+        mean_skill: its mean skill (NaN: no skill data, left out).
+
+    Returns:
+        ``<abbr><value>`` per gene (:data:`GENE_ABBR`), then ``z<skill>``; a
+        value takes three characters (a skill of 1000 or more, four), so at
+        :data:`GENE_ROW_SIZE` the line fits the panel of a 1200 px wide window.
+    """
+    parts = [f"{GENE_ABBR.get(g, g[:2])}{_short(float(v))}" for g, v in zip(GENES, mean_genes)]
+    if np.isfinite(mean_skill):
+        parts.append(f"z{_short(mean_skill)}")
+    return " ".join(parts)
+
+
 def _marks(state: ViewState, s: int, top_milestone: int) -> str:
     out = [
         letter
@@ -165,13 +194,8 @@ def _species_list(surf, rect, state, selected, pal, max_rows) -> list[tuple[pyga
         text(surf, _fit(state.species_name(s), 13, w - 170), (x + 18, y), 13, FG, bold=True)
         text(surf, f"{int(st.count[s]):,}", (0, y), 13, FG, right=x + w - 96)
         text(surf, _fit(marks, 12, 92), (0, y + 1), 12, ACCENT, right=x + w)
-        genes = " ".join(
-            f"{GENE_ABBR.get(g, g[:2])}{st.mean_genes[s, j]:.2f}".replace("0.", ".")
-            for j, g in enumerate(GENES)
-        )
-        if np.isfinite(st.mean_skill[s]):
-            genes += f" z{st.mean_skill[s]:.2g}"
-        text(surf, _fit(genes, 11, w - 8), (x + 18, y + 15), 11, DIM)
+        genes = gene_summary(st.mean_genes[s], float(st.mean_skill[s]))
+        text(surf, _fit(genes, GENE_ROW_SIZE, w - 18), (x + 18, y + 15), GENE_ROW_SIZE, DIM)
         rows.append((r, s))
         y += 31
     rest = len(order) - len([s for s in shown if st.count[s] > 0])
@@ -342,7 +366,9 @@ def draw_panel(
         legend: the layer's legend (from drawing the map).
         selected: a :class:`~evosim.viewer.render.Selection` or ``None``.
         history: the plot's history.
-        hud: a :class:`~evosim.viewer.render.Hud` (mode, pause, speed, message).
+        hud: a :class:`~evosim.viewer.render.Hud` (mode, pause, speed, message); with
+            ``hud.interactive`` false (a saved figure) the run state, message,
+            intervention line and key help are left out.
     """
     surf = surface.subsurface(rect)
     surf.fill(BG)
@@ -361,37 +387,41 @@ def draw_panel(
     y += 22
     text(surf, f"tick {state.tick:,}   population {state.n:,}", (x, y), 13)
     y += 17
-    run = "PAUSED" if hud.paused else f"running ×{hud.speed:g}"
-    text(
-        surf,
-        f"{hud.mode} · {run}" + (f" · {hud.position}" if hud.position else ""),
-        (x, y),
-        12,
-        ACCENT if hud.paused else DIM,
-    )
-    y += 17
+    if hud.interactive:  # the run state means nothing in a saved figure
+        run = "PAUSED" if hud.paused else f"running ×{hud.speed:g}"
+        text(
+            surf,
+            f"{hud.mode} · {run}" + (f" · {hud.position}" if hud.position else ""),
+            (x, y),
+            12,
+            ACCENT if hud.paused else DIM,
+        )
+        y += 17
     key = layer_by_name(layer).key
     text(surf, f"layer [{key}] {layer}", (x, y), 13, FG, bold=True)
     y += 16
     y = _legend(surf, x, y, inner_w, legend)
     pygame.draw.line(surf, (60, 64, 76), (x, y), (w - x, y))
     y += 6
-    # bottom-up layout: help, message, intervention, plots, inspector; the species list gets the rest
-    bottom = h - 8 - len(KEY_HELP) * 14
-    for i, line in enumerate(KEY_HELP):
-        text(surf, _fit(line, 11, inner_w), (x, bottom + i * 14), 11, DIM)
-    bottom -= 18
-    if hud.message:
-        text(surf, _fit(hud.message, 12, inner_w), (x, bottom), 12, ACCENT)
-    bottom -= 16
-    if hud.mode == "live":
-        iv = (
-            f"intervention: {hud.intervention}  [n] next  [i] apply"
-            if hud.intervention
-            else "no interventions in this world"
-        )
-        text(surf, _fit(iv, 11, inner_w), (x, bottom), 11, DIM)
-        bottom -= 6
+    # bottom-up layout: help, message, intervention (the window only), plots, inspector;
+    # the species list gets the rest
+    bottom = h - 8
+    if hud.interactive:
+        bottom -= len(KEY_HELP) * 14
+        for i, line in enumerate(KEY_HELP):
+            text(surf, _fit(line, 11, inner_w), (x, bottom + i * 14), 11, DIM)
+        bottom -= 18
+        if hud.message:
+            text(surf, _fit(hud.message, 12, inner_w), (x, bottom), 12, ACCENT)
+        bottom -= 16
+        if hud.mode == "live":
+            iv = (
+                f"intervention: {hud.intervention}  [n] next  [i] apply"
+                if hud.intervention
+                else "no interventions in this world"
+            )
+            text(surf, _fit(iv, 11, inner_w), (x, bottom), 11, DIM)
+            bottom -= 6
     plot_h = 64 if h >= 760 else 44
     bottom -= 2 * plot_h + 6
     _plot(surf, pygame.Rect(x, bottom, inner_w, plot_h), history, "pop", pal, "population")

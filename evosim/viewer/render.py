@@ -58,6 +58,10 @@ class Hud:
         intervention: the intervention chosen for the keyboard (``None``: none available).
         show_help: the full key help overlay.
         position: replay position text (e.g. ``"frame 3/40"``).
+        interactive: ``True`` for the live window; ``False`` for a saved figure
+            (``--screenshot``, ``--frames``), which leaves out what only means
+            something in the window: the key help (and its overlay), the run
+            state and speed, the message and the intervention line.
     """
 
     mode: str = "live"
@@ -67,6 +71,7 @@ class Hud:
     intervention: str | None = None
     show_help: bool = False
     position: str = ""
+    interactive: bool = True
 
 
 @dataclass
@@ -388,7 +393,8 @@ def render(
         camera: the visible part of the map; ``None`` shows the whole world.
         selected: the selected agent or species (highlighted, shown in the panel).
         history: population / skill history for the panel's plot.
-        hud: status (mode, pause, speed, message, help overlay).
+        hud: status (mode, pause, speed, message, help overlay); with
+            ``hud.interactive`` false (a saved figure) none of it is drawn.
 
     Returns:
         Where the map and the species rows are (to resolve clicks).
@@ -402,7 +408,7 @@ def render(
         cam.resize(map_rect.size)
     map_surf = pygame.Surface(map_rect.size)
     legend = draw_map(state, map_surf, cam, layer, selected)
-    if hud.show_help:
+    if hud.show_help and hud.interactive:
         draw_help(map_surf)
     surface.blit(map_surf, map_rect.topleft)
     info = RenderInfo(map_rect=map_rect, camera=cam, legend=legend)

@@ -108,3 +108,31 @@ def hand_state(**kw) -> ViewState:
 def make_state():
     """The :func:`hand_state` builder (keyword arguments override fields)."""
     return hand_state
+
+
+def find_text(
+    image: pygame.Surface, s: str, x: int, size: int = 11, color=None, bold: bool = False, bg=None
+) -> list[int]:
+    """Rows y at which the panel's ``text(s)`` starts at column ``x`` of ``image`` (pixel for pixel).
+
+    The line is drawn as the panel draws it (same font, size, colour and
+    background, default the panel's dim text on its background) and its
+    glyph pixels are looked for at column ``x`` of ``image`` (e.g. a saved PNG
+    loaded back); ``[]``: not drawn there, or drawn cut off.
+    """
+    from evosim.viewer import panel
+
+    bg = panel.BG if bg is None else bg
+    tile = pygame.Surface((1000, 40))
+    tile.fill(bg)
+    r = panel.text(tile, s, (0, 0), size, panel.DIM if color is None else color, bold)
+    want = pygame.surfarray.array3d(tile)[: r.w, : r.h]
+    ink = (want != np.asarray(bg, np.uint8)).any(axis=2)  # the glyphs' pixels (lines may overlap
+    got = pygame.surfarray.array3d(image)[x : x + r.w]  # a descender above in the empty ones)
+    if got.shape[0] < r.w:
+        return []
+    return [
+        y
+        for y in range(got.shape[1] - r.h + 1)
+        if np.array_equal(got[:, y : y + r.h][ink], want[ink])
+    ]

@@ -8,11 +8,12 @@ import pytest
 
 from evosim import Simulation, load_world
 from evosim.io.frames import FrameReader
+from evosim.viewer import panel
 from evosim.viewer.app import Viewer
 from evosim.viewer.render import agent_pixels
 from evosim.viewer.sources import LiveSource, ReplaySource
 
-from .conftest import SMALL, record
+from .conftest import SMALL, find_text, record
 
 SIZE = (800, 600)
 
@@ -208,6 +209,42 @@ def test_headless_screenshot_and_frames(small_sim, tmp_path):
         "frame-00000012.png",
     ]
     assert not pygame.display.get_init()  # nothing opened a window
+
+
+def test_headless_screenshot_is_a_figure_the_window_keeps_its_help(small_sim, tmp_path):
+    """--screenshot and --frames images leave out the key help and run state; the window keeps them."""
+    viewer = Viewer(LiveSource(small_sim), size=(1200, 800))
+    shot = pygame.image.load(str(viewer.screenshot(tmp_path / "shot.png", ticks=4)))
+    frame_png = viewer.save_frames(tmp_path / "frames", every=1, ticks=0)[0]
+    state = viewer.source.state()
+    window = pygame.Surface(viewer.size)
+    viewer.draw(window)  # what the window shows (run() draws with the same call)
+    pygame.image.save(window, str(tmp_path / "window.png"))
+    window = pygame.image.load(str(tmp_path / "window.png"))
+    x = viewer.info.map_rect.right + 12
+    window_only = [
+        *((line, 11) for line in panel.KEY_HELP),
+        ("live · running ×1", 12),
+        ("no interventions in this world", 11),
+    ]
+    for image in (shot, pygame.image.load(str(frame_png))):
+        assert [line for line, size in window_only if find_text(image, line, x, size)] == []
+    assert [line for line, size in window_only if not find_text(window, line, x, size)] == []
+    assert (
+        not viewer.hud.show_help and viewer.hud.interactive
+    )  # the figure did not change the window's
+    for image in (shot, window):  # title, tick and population, species rows in full, plots
+        assert find_text(image, f"evosim · {state.world_name}", x, 16, panel.FG, bold=True)
+        assert find_text(image, f"tick 4   population {state.n:,}", x, 13, panel.FG)
+        assert len(viewer.info.species_rows) == 2
+        for _, s in viewer.info.species_rows:
+            name_y = find_text(image, state.species_name(s), x + 18, 13, panel.FG, bold=True)
+            assert len(name_y) == 1, state.species_name(s)
+            line = panel.gene_summary(state.stats.mean_genes[s], float(state.stats.mean_skill[s]))
+            assert [y + 15 for y in name_y] == find_text(image, line, x + 18, panel.GENE_ROW_SIZE)
+        plot_bg = (30, 33, 42)
+        for title in ("population", "mean skill"):
+            assert find_text(image, title, x + 4, 11, bg=plot_bg), title
 
 
 def test_engine_intervention_from_the_keyboard():

@@ -10,6 +10,8 @@ from evosim import Simulation, load_world
 from evosim.defaults import GENES
 from evosim.io.snapshot import History, TimeSeries, ViewState
 from evosim.viewer import colors as C
+from evosim.viewer import panel
+from evosim.viewer.panel import GENE_ROW_SIZE, KEY_HELP, gene_summary
 from evosim.viewer.render import (
     LAYER_NAMES,
     Camera,
@@ -20,7 +22,7 @@ from evosim.viewer.render import (
     render,
 )
 
-from .conftest import SMALL
+from .conftest import SMALL, find_text
 
 SIZE = (800, 600)  # panel 300 px, map 500x600: an 8x8 world at 62.5 px per cell
 
@@ -120,6 +122,76 @@ def test_selected_agent_and_panel_inspector(make_state):
     assert state.ancestry(2) == [(101, 1), (100, 0)]
     render(state, surf, selected=Selection(agent_id=999))  # not alive: still draws
     render(state, surf, selected=Selection(species=1), hud=Hud(show_help=True, message="hello"))
+
+
+def saved(surface, path):
+    """``surface`` written as PNG and read back (what a user gets on disk)."""
+    pygame.image.save(surface, str(path))
+    return pygame.image.load(str(path))
+
+
+def test_a_figure_leaves_out_the_window_only_text(make_state, tmp_path):
+    """Key help, run state, message, intervention line and help overlay: in the window, not in a figure."""
+    state = make_state(skill=np.array([0.5, 1.5, 2.5], np.float32))
+    status = dict(mode="live", show_help=True, message="hello")
+    surf = pygame.Surface(SIZE)
+    info = render(state, surf, hud=Hud(**status))
+    window = saved(surf, tmp_path / "window.png")
+    render(state, surf, hud=Hud(**status, interactive=False))
+    figure = saved(surf, tmp_path / "figure.png")
+    render(state, surf, hud=Hud(mode="live"))
+    no_overlay = saved(surf, tmp_path / "no_overlay.png")
+    x = info.map_rect.right + 12  # the panel's left margin
+    window_only = [
+        *((line, 11, panel.DIM) for line in KEY_HELP),
+        ("live · running ×1", 12, panel.DIM),
+        ("hello", 12, panel.ACCENT),
+        ("no interventions in this world", 11, panel.DIM),
+    ]
+    for line, size, color in window_only:
+        assert len(find_text(window, line, x, size, color)) == 1, line
+        assert find_text(figure, line, x, size, color) == [], line
+    # both keep the title, the tick and population, the layer and the species rows
+    for image in (window, figure):
+        assert find_text(image, "evosim · hand", x, 16, panel.FG, bold=True)
+        assert find_text(image, "tick 7   population 3", x, 13, panel.FG)
+        assert find_text(image, "layer [1] species", x, 13, panel.FG, bold=True)
+        for name in ("alpha", "beta"):
+            assert find_text(image, name, x + 18, 13, panel.FG, bold=True), name
+    # the help overlay covers the window's map only: the figure's map is the one without it
+    m = info.map_rect
+    pixels = {k: pygame.surfarray.array3d(v)[: m.w] for k, v in
+              (("window", window), ("figure", figure), ("plain", no_overlay))}  # fmt: skip
+    assert np.array_equal(pixels["figure"], pixels["plain"])
+    assert not np.array_equal(pixels["window"], pixels["plain"])
+
+
+def test_gene_summary_format():
+    half = np.full(len(GENES), 0.5)
+    assert gene_summary(half, 14.3) == "ls.50 ch.50 so.50 dx.50 hb.50 br.50 fe.50 z14"
+    genes = np.array([0.049, 0.123, 0.996, 1.0, 0.0, 0.5, 0.994])
+    assert gene_summary(genes, 0.123) == "ls.05 ch.12 so1.0 dx1.0 hb.00 br.50 fe.99 z.12"
+    assert gene_summary(half, 2.46).endswith(" z2.5")
+    assert gene_summary(half, 9.96).endswith(" z10")
+    assert gene_summary(half, float("nan")) == "ls.50 ch.50 so.50 dx.50 hb.50 br.50 fe.50"
+
+
+def test_species_rows_show_the_whole_gene_summary_at_the_default_size(make_state, tmp_path):
+    """At 1200x800 the gene line of each species row is drawn in full (it was cut off as "z0.…")."""
+    state = make_state(skill=np.array([0.5, 1.5, 2.5], np.float32))
+    surf = pygame.Surface((1200, 800))
+    info = render(state, surf, hud=Hud(interactive=False))
+    image = saved(surf, tmp_path / "rows.png")
+    st = state.stats
+    x = info.map_rect.right + 12 + 18  # under the species name, right of the colour swatch
+    for rect, s in info.species_rows:
+        line = gene_summary(st.mean_genes[s], float(st.mean_skill[s]))
+        assert line.endswith(" z.50" if s == 0 else " z2.0")  # agent 0; agents 1 and 2
+        assert find_text(image, line, x, GENE_ROW_SIZE) == [rect.y + 16], line
+    # the widest line (three characters per value) fits the row, right of the swatch
+    widest = gene_summary(np.full(len(GENES), 0.55), 0.55)
+    row_w = info.species_rows[0][0].w - 8  # the rows' rect is 4 px wider each side
+    assert panel.font(GENE_ROW_SIZE).size(widest)[0] <= row_w - 18
 
 
 def test_zoom_and_pan_move_agents(make_state):
