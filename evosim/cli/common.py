@@ -25,22 +25,54 @@ set_option = click.option(
     "overrides",
     multiple=True,
     metavar="KEY.PATH=VALUE",
-    help="Override one key of the world, e.g. --set world.width=128 or --set species.primate.count=50 (repeatable).",
+    help="Override one key of the world, e.g. --set world.width=128 (repeatable). A list entry is "
+    "selected by index or name, in either form: species.0.count, species[0].count, "
+    "species.primate.count or species[primate].count.",
 )
 
 
 def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ConfigError into the one-paragraph message and its exit code (2; 1 for a RunFolderError)."""
+    """Turn a ConfigError into the one-paragraph message and its exit code (2; 1 for a RunFolderError).
+
+    A refusal found once the world was loaded (a :class:`~evosim.config.base.ConfigProblem`: the
+    founders' start habitat, a map file read again) is named in the world file of a command that
+    takes one (``world_file`` and ``overrides``), as any bad key is: file, key path, line, or
+    the ``--set`` that set it.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:
+            exc = _in_world_file(exc, kwargs)
             click.echo(f"evosim: error: {exc}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper
+
+
+def _in_world_file(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
+    """``exc`` named in the world the command loaded, if it is a key path's problem found after loading.
+
+    Only for a world loaded from ``world_file`` (or the default world) with ``overrides``: a
+    ``--resume`` or ``--from`` run without a world file takes its world from a run folder.
+    """
+    from evosim.config.base import ConfigProblem
+
+    if (
+        not isinstance(exc, ConfigProblem)
+        or "world_file" not in options
+        or "overrides" not in options
+        or (
+            not options["world_file"]
+            and (options.get("resume_folder") or options.get("from_checkpoint"))
+        )
+    ):
+        return exc
+    from evosim.config.load import locate_problem
+
+    return locate_problem(exc, options["world_file"], options["overrides"])
 
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

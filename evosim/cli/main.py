@@ -114,8 +114,16 @@ class _EchoHandler(logging.Handler):
 @set_option
 @refusals
 def validate(world_file: str | None, overrides: tuple[str, ...]) -> None:
-    """Check WORLD_FILE (and any --set) without running it."""
+    """Check WORLD_FILE (and any --set) without running it.
+
+    It refuses what `evosim run` would refuse of the world: its keys, its map file, and each
+    founding species' start habitat on the habitat map a run builds (founders drawn from a
+    prior: as drawn for sim.seed).
+    """
     w = load_world_file(world_file, overrides)
+    with signals_held():  # numba: as for a run, a signal inside the import would break it
+        from evosim.engine.founders import check_founders
+    check_founders(w)  # a ConfigProblem: `refusals` names it in the world file
     click.echo(
         f"{world_file or 'embedded default world'}: OK — world '{w.name}', "
         f"{w.world.width}x{w.world.height}, species: {', '.join(w.founder_names())}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from evosim.errors import ConfigError
 
 #: Hard limits shared by the schema modules.
 MAX_GRID_SIDE = 4096
@@ -56,3 +59,42 @@ class Located(ValueError):
         super().__init__(msg)
         self.loc = tuple(loc)
         self.msg = msg
+
+
+def format_path(loc: Iterable[Any]) -> str:
+    """``('species', 0, 'genes')`` -> ``species[0].genes``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+class ConfigProblem(ConfigError):
+    """A refusal at a key path of a world, found without the world file at hand.
+
+    Raised where the file is not known: reading a habitat map, placing the founders
+    of a run. ``str()`` names the key path only; :func:`evosim.config.load.locate_problem`
+    turns it into the usual message naming the world file, the key's line (or the
+    ``--set`` that set it) and, for ``detail``, where ``cause`` was set.
+
+    Args:
+        loc: key path of the world, e.g. ``("species", 0, "start")``.
+        reason: the problem.
+        detail: what caused it, shown in parentheses, e.g. ``"world.habitat.land_fraction 0.0"``.
+        cause: key path of the value ``detail`` names, if it is one.
+    """
+
+    def __init__(
+        self, loc: tuple, reason: str, detail: str | None = None, cause: tuple | None = None
+    ):
+        self.loc = tuple(loc)
+        self.reason = reason
+        self.detail = detail
+        self.cause = None if cause is None else tuple(cause)
+        super().__init__(f"{format_path(self.loc)}: {reason}" + (f" ({detail})" if detail else ""))
+
+    def __reduce__(self) -> tuple:  # pickled by its arguments, e.g. from a worker process
+        return (type(self), (self.loc, self.reason, self.detail, self.cause))

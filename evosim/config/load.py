@@ -21,23 +21,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from evosim.config import yamlsafe
-from evosim.config.base import Located, model_of
+from evosim.config.base import ConfigProblem, Located, format_path, model_of
 from evosim.config.maps import load_map
 from evosim.config.schema import World
 from evosim.errors import ConfigError
 
 EMBEDDED = "<embedded default world>"
-
-
-def format_path(loc: Iterable[Any]) -> str:
-    """``('species', 0, 'genes')`` -> ``species[0].genes``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def locate(source: str | os.PathLike, loc: tuple, node: Any = None) -> str:
@@ -48,8 +37,18 @@ def locate(source: str | os.PathLike, loc: tuple, node: Any = None) -> str:
 
 def _where(loc: tuple, source: str, node: Any, set_paths: Mapping[tuple, str] | None) -> str:
     """:func:`locate` of ``loc``, named after the ``--set`` override that set it (or a key above it), if one did."""
-    origin = next((s for p, s in (set_paths or {}).items() if loc[: len(p)] == p), None)
+    origin = _set_by(loc, set_paths)
     return locate(f"--set {origin}", loc) if origin else locate(source, loc, node)
+
+
+def _set_by(loc: tuple, set_paths: Mapping[tuple, str] | None) -> str | None:
+    """The text of the ``--set`` override that set ``loc`` or a key above it, if one did.
+
+    ``set_paths`` is in the order the overrides applied: the last one covering ``loc`` gave its value.
+    """
+    return next(
+        (s for p, s in reversed(list((set_paths or {}).items())) if loc[: len(p)] == p), None
+    )
 
 
 def _model_at(
@@ -202,12 +201,43 @@ def _check_finite(data: Any, loc: tuple = ()) -> None:
 
 _NO_VALUE = object()
 
+_KEY_PIECE = re.compile(r"\s*([^\[\]]*?)\s*((?:\[[^\[\]]*\]\s*)*)")
+
+
+def split_key(key: str) -> list[str]:
+    """The parts of a ``--set`` key path: ``"species[0].genes.brain"`` -> ``["species", "0", "genes", "brain"]``.
+
+    A list entry is selected by index or name either way: ``species.0`` and
+    ``species[0]`` (the form of the key paths in messages) are the same key, as are
+    ``species.primate`` and ``species[primate]``.
+
+    Raises:
+        ValueError: an empty part (``a..b``, ``a[]``) or an unmatched bracket; the
+            text says which.
+    """
+    parts: list[str] = []
+    for piece in key.split("."):
+        m = _KEY_PIECE.fullmatch(piece)
+        if m is None:
+            raise ValueError(
+                "has an unmatched '[' or ']' (a list entry is written species[0] or species.0)"
+            )
+        name, brackets = m.groups()
+        subs = [b.strip() for b in re.findall(r"\[([^\[\]]*)\]", brackets)]
+        if (not name and not subs) or any(not b for b in subs):
+            raise ValueError("has an empty part")
+        parts += ([name] if name else []) + subs
+    return parts
+
 
 def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tuple, str]:
-    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (loc, assignment).
+    """Apply one ``a.b.c=VALUE`` to ``data`` in place; return (where, assignment).
 
     ``value``: a Python value for the key path ``assignment`` (the mapping
     form of overrides); by default VALUE is read from the assignment as YAML.
+    ``where`` is the key path set, or the first key on it that ``data`` did not
+    have: a problem at or below it comes from this override (an unknown key it
+    adds is named after it, not after the world file).
     """
     if value is _NO_VALUE:
         if "=" not in assignment:
@@ -226,10 +256,12 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
     else:
         key = assignment
         assignment = f"{key}={_safe_repr(value)}"
-    parts = [p.strip() for p in key.strip().split(".")]
-    if not key.strip() or any(not p for p in parts):
-        raise ConfigError(f"--set {assignment}: the key path '{key}' has an empty part")
+    try:
+        parts = split_key(key)
+    except ValueError as exc:
+        raise ConfigError(f"--set {assignment}: the key path '{key.strip()}' {exc}") from None
     loc: list[Any] = []
+    added: int | None = None  # length of loc at the first key data did not have
     node: Any = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -262,6 +294,8 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
                 node = node[idx]
         elif isinstance(node, dict):
             loc.append(part)
+            if added is None and part not in node:
+                added = len(loc)
             if last:
                 node[part] = value
             else:
@@ -270,7 +304,7 @@ def _apply_set(data: dict, assignment: str, value: Any = _NO_VALUE) -> tuple[tup
             raise ConfigError(
                 f"--set {assignment}: {format_path(loc)} is a single value, it has no key '{part}'"
             )
-    return tuple(loc), assignment
+    return tuple(loc[:added]), assignment
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
@@ -384,14 +418,7 @@ def world_from_data(
     Raises:
         ConfigError: with a one-paragraph message naming file, key path, line.
     """
-    data = copy.deepcopy(data)
-    if "founders" in data and "species" not in data:  # drawn founders only
-        data["species"] = []
-    data = _merge(World().model_dump(mode="json"), data)
-    set_paths: dict[tuple, str] = {}
-    for key, value in _override_items(overrides):
-        loc, text = _apply_set(data, key, value)
-        set_paths[loc] = text
+    data, set_paths = _with_overrides(data, overrides)
     try:
         _check_finite(data)
     except ValueError as exc:
@@ -401,14 +428,99 @@ def world_from_data(
         world = World.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(validation_message(exc, source, node, set_paths)) from None
-    if world.world.habitat.file and folder is not None:
-        world.world.habitat.file = str((folder / world.world.habitat.file).resolve())
-    if world.world.habitat.source == "file":
-        assert world.world.habitat.file is not None  # the schema requires a file for `source: file`
-        load_map(
-            world.world.habitat.file, world.world.width, world.world.height
-        )  # ConfigError if unusable
+    habitat = world.world.habitat
+    given = habitat.file
+    if habitat.file and folder is not None:
+        habitat.file = str((folder / habitat.file).resolve())
+    if habitat.source == "file":
+        assert given is not None  # the schema requires a file for `source: file`
+        resolved = str(Path(habitat.file or given).resolve())
+        name = given if given == resolved else f"{given} (resolved to {resolved})"
+        try:
+            load_map(resolved, world.world.width, world.world.height, name)
+        except ConfigProblem as exc:
+            raise _placed(exc, source, node, set_paths, data) from None
     return world
+
+
+def _with_overrides(data: dict, overrides: Overrides) -> tuple[dict, dict[tuple, str]]:
+    """A copy of a world file's ``data`` with the defaults filled in and ``overrides`` applied.
+
+    Returns:
+        The data, and the key paths the overrides set (see :func:`_apply_set`) -> their
+        ``--set`` text, in the order they applied.
+
+    Raises:
+        ConfigError: an override that cannot be applied.
+    """
+    data = copy.deepcopy(data)
+    if "founders" in data and "species" not in data:  # drawn founders only
+        data["species"] = []
+    data = _merge(World().model_dump(mode="json"), data)
+    set_paths: dict[tuple, str] = {}
+    for key, value in _override_items(overrides):
+        loc, text = _apply_set(data, key, value)
+        set_paths.pop(loc, None)  # re-inserted: the order is the order applied
+        set_paths[loc] = text
+    return data, set_paths
+
+
+def _placed(
+    problem: ConfigProblem, source: str, node: Any, set_paths: Mapping[tuple, str], data: dict
+) -> ConfigError:
+    """``problem`` as the one-paragraph message: ``FILE: key.path (line N): reason (detail, line M)``.
+
+    ``data`` is the world's data with the overrides applied (:func:`_with_overrides`): a
+    species of a run past those of ``species`` was drawn from ``founders.prior``, and is
+    named there.
+    """
+    loc = problem.loc
+    species = data.get("species")
+    n_listed = len(species) if isinstance(species, list) else 0
+    if loc[:1] == ("species",) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] >= n_listed:
+        if data.get("founders"):
+            loc = ("founders", "prior", *loc[2:])
+    text = f"{_where(loc, source, node, set_paths)}: {problem.reason}"
+    if problem.detail:
+        at = ""
+        if problem.cause is not None:  # where the value that caused it was given, if it was
+            origin = _set_by(problem.cause, set_paths)
+            line = yamlsafe.line_of(node, problem.cause, exact=True)
+            at = f", from --set {origin}" if origin else f", line {line}" if line else ""
+        text += f" ({problem.detail}{at})"
+    return ConfigError(text)
+
+
+def locate_problem(
+    problem: ConfigProblem, path: str | Path | None = None, overrides: Overrides = ()
+) -> ConfigError:
+    """A refusal found once the world was loaded (e.g. by the engine), named where it is in that world.
+
+    The world file ``path`` is read again for the lines, and ``overrides`` applied again to
+    tell which ``--set`` set a key.
+
+    Args:
+        problem: the refusal, at a key path of the world.
+        path: the world file the world was loaded from; None for the embedded default world.
+        overrides: the overrides it was loaded with, as for :func:`load_world`.
+
+    Returns:
+        The error to raise, its message as that of any other bad key:
+        ``FILE: key.path (line N): reason (detail, line M)``, or ``--set KEY=VALUE: key.path: ...``
+        for a key that an override set.
+    """
+    data: dict = {}
+    node: Any = None
+    if path is not None:
+        try:
+            data, node = read_world_file(path)
+        except ConfigError:  # no longer readable: no lines to give
+            pass
+    try:
+        data, set_paths = _with_overrides(data, overrides)
+    except ConfigError:
+        set_paths = {}
+    return _placed(problem, EMBEDDED if path is None else str(path), node, set_paths, data)
 
 
 def world_to_dict(world: World) -> dict:

@@ -59,6 +59,17 @@ class StrictLoader(_NoDuplicates, yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: What PyYAML's constructors raise for a value they cannot read (``!!int`` with no digits: IndexError).
+_UNREADABLE = (ValueError, TypeError, AttributeError, OverflowError, IndexError, KeyError)
+
+
+def _unreadable(exc: Exception) -> str:
+    """The problem of a value a constructor could not read (``exc``, one of :data:`_UNREADABLE`)."""
+    if isinstance(exc, (IndexError, KeyError)):  # e.g. `!!int` or `!!bool` with nothing after it
+        return "cannot read a value (a tag such as !!int or !!bool with no value after it)"
+    return f"cannot read a value ({exc})"
+
+
 def parse(text: str) -> tuple[Any, Node | None]:
     """Parse one YAML document into (plain data, node tree).
 
@@ -71,11 +82,9 @@ def parse(text: str) -> tuple[Any, Node | None]:
         node = loader.get_single_node()
         try:
             data = loader.construct_document(node) if node is not None else None
-        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
-            # e.g. `!!int word`, `!!timestamp x`, or an integer of > 4300 digits
-            raise ConstructorError(
-                None, None, f"cannot read a value ({exc})", node.start_mark
-            ) from None
+        except _UNREADABLE as exc:
+            # e.g. `!!int word`, `!!timestamp x`, an empty `!!int` or `!!bool`, or an integer of > 4300 digits
+            raise ConstructorError(None, None, _unreadable(exc), node.start_mark) from None
     finally:
         loader.dispose()
     return data, node
@@ -108,14 +117,17 @@ def parse_fast(text: str) -> Any:
     loader = _StrictCLoader(text)
     try:
         return loader.get_single_data()
-    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # as parse() says it
-        raise ConstructorError(None, None, f"cannot read a value ({exc})", None) from None
+    except _UNREADABLE as exc:  # as parse() says it
+        raise ConstructorError(None, None, _unreadable(exc), None) from None
     finally:
         loader.dispose()
 
 
-def line_of(node: Node | None, loc: tuple) -> int | None:
-    """1-based line of the deepest node along ``loc`` (keys and list indices)."""
+def line_of(node: Node | None, loc: tuple, exact: bool = False) -> int | None:
+    """1-based line of the deepest node along ``loc`` (keys and list indices).
+
+    With ``exact``, None unless the tree has all of ``loc`` (the key itself is in the file).
+    """
     line = None
     for part in loc:
         if isinstance(node, MappingNode):
@@ -125,14 +137,14 @@ def line_of(node: Node | None, loc: tuple) -> int | None:
                     node = v
                     break
             else:
-                return line
+                return None if exact else line
         elif (
             isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
         ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:
-            return line
+            return None if exact else line
     return line
 
 

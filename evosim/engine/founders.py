@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from evosim.config.base import ConfigProblem
+from evosim.config.maps import MAP_KEY
+from evosim.config.priors import resolve_world
 from evosim.config.schema import World
 from evosim.defaults import (
     G_CHILDHOOD,
@@ -17,7 +20,72 @@ from evosim.defaults import (
 from evosim.engine.kernels.rng import normal_array, uniform_array
 from evosim.engine.population import Population
 from evosim.engine.species import SpeciesRegistry
-from evosim.errors import ConfigError
+from evosim.engine.world import make_habitat
+
+
+def check_founders(world: World, seed: int | None = None) -> None:
+    """Refuse a world whose founders a new run could not place, as :class:`Simulation` would.
+
+    Builds the habitat map of a run with ``seed`` (default ``world.sim.seed``) and checks
+    each species' start habitat on it (:func:`start_cells`), without the rest of a run.
+    Founders drawn from a prior are drawn from ``seed`` first, as a run draws them.
+
+    Raises:
+        ConfigProblem: at ``species[k].start``: a species starts on a habitat the map does
+            not have.
+    """
+    seed = int(world.sim.seed if seed is None else seed)
+    start_cells(resolve_world(world, seed), make_habitat(world.world, seed))
+
+
+def start_cells(world: World, habitat: np.ndarray) -> list[np.ndarray]:
+    """The cells each species of ``world`` may start on: flat indices into ``habitat``.
+
+    Args:
+        world: a world with its priors drawn (:func:`evosim.config.priors.resolve_world`).
+        habitat: its habitat map (``make_habitat``).
+
+    Raises:
+        ConfigProblem: at ``species[k].start``: a species starts on a habitat the map does
+            not have (the message names the habitat setting that left none).
+    """
+    flat = habitat.ravel()
+    out = []
+    for s_id, spec in enumerate(world.species):
+        start = spec.start
+        why = ""
+        if start == "match":
+            mean = spec.genes.habitat.values()["mean"]
+            start = "land" if mean >= 0.5 else "water"
+            why = f" (start: match, and genes.habitat.mean is {mean:.3g})"
+        cells = (
+            np.flatnonzero(flat == {"land": LAND, "water": WATER}[start])
+            if start != "any"
+            else np.arange(flat.size)
+        )
+        if cells.size == 0:
+            detail, cause = _habitat_setting(world, start)
+            raise ConfigProblem(
+                ("species", s_id, "start"),
+                f"species '{spec.name}' starts on {start}{why} but the map has no {start} cells",
+                detail,
+                cause,
+            )
+        out.append(cells)
+    return out
+
+
+def _habitat_setting(world: World, start: str) -> tuple[str, tuple]:
+    """(what left the map without ``start`` cells, its key path) for a refusal's message."""
+    g = world.world
+    h = g.habitat
+    if h.source == "file":
+        return f"world.habitat.file {h.file}", MAP_KEY
+    lf = h.land_fraction
+    detail = f"world.habitat.land_fraction {lf}"
+    if 0.0 < lf < 1.0:  # the generator makes round(land_fraction * cells) cells land
+        detail += f" of the {g.width}x{g.height} cells rounds to {'no' if start == 'land' else 'all'} land"
+    return detail, ("world", "habitat", "land_fraction")
 
 
 def place_founders(
@@ -30,23 +98,10 @@ def place_founders(
     the age of maturity their childhood gene sets if the species starts ``adult``.
 
     Raises:
-        ConfigError: a species starts on a habitat the map does not have.
+        ConfigProblem: a species starts on a habitat the map does not have (:func:`start_cells`).
     """
-    flat = habitat.ravel()
     width = habitat.shape[1]
-    for s_id, spec in enumerate(world.species):
-        start = spec.start
-        if start == "match":
-            start = "land" if spec.genes.habitat.values()["mean"] >= 0.5 else "water"
-        cells = (
-            np.flatnonzero(flat == {"land": LAND, "water": WATER}[start])
-            if start != "any"
-            else np.arange(flat.size)
-        )
-        if cells.size == 0:
-            raise ConfigError(
-                f"species '{spec.name}' starts on {start} (species[{s_id}].start) but the map has no {start} cells"
-            )
+    for s_id, (spec, cells) in enumerate(zip(world.species, start_cells(world, habitat))):
         ids = np.arange(p.n, p.n + spec.count, dtype=np.int64)
         rows = slice(p.n, p.n + spec.count)
         pick = (uniform_array(seed, 0, ids, RNG_INIT_POSITION, 0) * cells.size).astype(np.int64)
