@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import shlex
+import shutil
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -225,8 +227,24 @@ def story(run: Run, th: Thresholds | None = None) -> dict[str, Any]:
     }
 
 
-def next_steps(folder: str | Path, recorded: bool) -> list[dict[str, str]]:
-    """Commands to try after a run in ``folder`` (``command``, ``what``); ``recorded``: it has replay frames."""
+#: The hard-paths experiment of the repository evosim runs from (absent from an installed wheel).
+HARD_PATHS = Path(__file__).resolve().parents[2] / "worlds" / "experiments" / "hard_paths.yaml"
+
+
+def _from_here(path: Path, cwd: Path | None = None) -> str:
+    """``path`` as a user types it in ``cwd`` (default: the current folder): relative to it if
+    it is inside it, else absolute; quoted for a shell."""
+    here = (cwd or Path.cwd()).resolve()
+    return shlex.quote(str(path.relative_to(here) if path.is_relative_to(here) else path))
+
+
+def next_steps(folder: str | Path, recorded: bool, cwd: Path | None = None) -> list[dict[str, str]]:
+    """Commands to try after a run in ``folder`` (``command``, ``what``), to type in ``cwd``
+    (default: the current folder); ``recorded``: it has replay frames.
+
+    The hard-paths experiment is hinted only where its file is (:data:`HARD_PATHS`), by a
+    path that works from ``cwd``.
+    """
     f = Path(folder)
     view = (
         {"command": f"evosim view {shlex.quote(str(f))}", "what": "replay it in a window"}
@@ -236,18 +254,25 @@ def next_steps(folder: str | Path, recorded: bool) -> list[dict[str, str]]:
             "what": "watch this run again, live in a window (same world and seed)",
         }
     )
-    return [
+    hints = [
         {
             "command": f"evosim plot {shlex.quote(str(f))}",
             "what": f"plots of this run, written to {f / 'plots'}",
         },
         view,
-        {
-            "command": "evosim experiment worlds/experiments/hard_paths.yaml --workers 2",
-            "what": "the hard-paths experiment: interventions x seeds, then evosim report",
-        },
     ]
+    if HARD_PATHS.is_file():
+        hints.append(
+            {
+                "command": f"evosim experiment {_from_here(HARD_PATHS, cwd)} --workers 2",
+                "what": "the hard-paths experiment: interventions x seeds, then evosim report",
+            }
+        )
+    return hints
 
+
+#: Widest and narrowest text of the story and the hints at a terminal, and its width elsewhere.
+MAX_WIDTH, MIN_WIDTH, PLAIN_WIDTH = 100, 40, 88
 
 #: Where the bottleneck labels ("diffusion", "dexterity", ...) are defined, said after a "held by".
 BOTTLENECK_DOCS = 'what the labels mean: docs/experiments.md, "Bottlenecks"'
@@ -264,7 +289,30 @@ def _ticks(n: int) -> str:
 
 
 def _pct(v: float | None) -> str:
-    return "?" if v is None else f"{100 * v:.0f}%"
+    """A measured share in whole percent: "<1%" if it is above 0 but rounds to 0, ">99%" if it is
+    below 1 but rounds to 100 (a milestone held is never "held by 0%")."""
+    if v is None:
+        return "?"
+    whole = f"{100 * v:.0f}"
+    if whole == "0" and v > 0:
+        return "<1%"
+    if whole == "100" and v < 1:
+        return ">99%"
+    return f"{whole}%"
+
+
+def _pct_set(v: float | None) -> str:
+    """A share set in the world file (``tech_share``), as set: 0.05 -> "5%", 0.005 -> "0.5%"."""
+    return "?" if v is None else f"{100 * v:.3g}%"
+
+
+def sig(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits, trailing zeros kept so that figures side by side
+    read alike: ``2e27`` -> ``"2.00e+27"`` (next to ``"1.37e+27"``), ``1.5`` -> ``"1.50"``, ``0`` -> ``"0"``."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    mantissa, e, exponent = f"{x:#.{digits}g}".partition("e")
+    return mantissa.rstrip(".") + e + exponent
 
 
 def _held_by(c: dict[str, Any], st: dict[str, Any]) -> str:
@@ -282,7 +330,7 @@ def _held_by(c: dict[str, Any], st: dict[str, Any]) -> str:
         "dex": max(genes.get("dexterity", 0.0), c["bottleneck_manipulators"] or 0.0),
         "skill": c["max_skill"] if c["max_skill"] is not None else math.nan,
         "adult_share": _pct(c["final_adult_share_peak"]),
-        "tech_share": _pct(st["tech_share"]),
+        "tech_share": _pct_set(st["tech_share"]),
         "tech_window": st["tech_window"],
     }
     return HELD_BY[b].format(**fields) if b in HELD_BY else b
@@ -346,19 +394,34 @@ def _clade_lines(c: dict[str, Any], st: dict[str, Any]) -> list[str]:
 
 def _flop(first: dict | None, kind: str) -> str:
     if first:
-        return f"{first['flop']:.3g} FLOP to the first {kind} species ({first['species']}, tick {first['tick']})"
+        return f"{sig(first['flop'])} FLOP to the first {kind} species ({first['species']}, tick {first['tick']})"
     return f"no {kind} species"
 
 
-def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str:
+def text_width() -> int:
+    """Columns to wrap the story and the hints to: at a terminal (standard output), its width
+    (``COLUMNS`` if set) up to :data:`MAX_WIDTH`, at least :data:`MIN_WIDTH`; elsewhere
+    :data:`PLAIN_WIDTH`."""
+    try:
+        tty = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return PLAIN_WIDTH
+    cols = shutil.get_terminal_size((PLAIN_WIDTH, 24)).columns
+    return min(MAX_WIDTH, max(MIN_WIDTH, cols - 1))  # the last column free: no wrap at its edge
+
+
+def story_text(st: dict[str, Any], width: int | None = None, max_clades: int = 8) -> str:
     """The story of :func:`story` as terminal text (wrapped to ``width`` columns, no colour).
 
     Args:
         st: what :func:`story` returned.
-        width: column width of the text.
+        width: column width of the text (default: :func:`text_width`).
         max_clades: founding lineages told in full (technological, then intelligent ones first,
             then by peak mean brain); the others are named, with their outcome, in one line.
     """
+    width = width or text_width()
 
     def wrap(text: str, first: str = "", rest: str = "") -> list[str]:
         return textwrap.wrap(
@@ -366,7 +429,7 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
         )
 
     tech = (
-        f"technological once {_pct(st['tech_share'])} of its adults hold {st['final_milestone']} for "
+        f"technological once {_pct_set(st['tech_share'])} of its adults hold {st['final_milestone']} for "
         f"{st['tech_window']} ticks"
         if st["final_milestone"]
         else "none can become technological (the technology ladder is empty)"
@@ -389,7 +452,7 @@ def story_text(st: dict[str, Any], width: int = 100, max_clades: int = 8) -> str
     if others:
         more = "founding lineage" if len(others) == 1 else "founding lineages"
         lines += wrap(f"{len(others)} more {more}: {', '.join(others)}", "- ", "  ")
-    total = f" ({st['flop_total']:.3g} FLOP in all)" if st["flop_total"] is not None else ""
+    total = f" ({sig(st['flop_total'])} FLOP in all)" if st["flop_total"] is not None else ""
     lines += wrap(
         f"Compute: {_flop(st['first_intelligent'], 'intelligent')}; "
         f"{_flop(st['first_technological'], 'technological')}{total}. {FLOP_MEANS}."
@@ -405,7 +468,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _times(r: float | None) -> str:
-    return "n/a" if r is None else f"{r:.3g}x"
+    return "n/a" if r is None else f"{sig(r)}x"
 
 
 def neural_text(st: dict[str, Any]) -> str:
@@ -414,10 +477,10 @@ def neural_text(st: dict[str, Any]) -> str:
     intel, tech = nc.get("to_first_intelligent"), nc.get("to_first_technological")
     k = f"{nc['exponent']:g}"
     head = (
-        f"Neural compute ({nc['flop_per_agent_tick']:.3g} FLOP x brain^{k} per agent per tick): "
-        + (f"{intel['flop']:.3g} FLOP to the first intelligent species" if intel else "no intelligent species")
-        + (f", {tech['flop']:.3g} to the first technological" if tech else ", no technological species")
-        + f" ({nc['flop']:.3g} in all)."
+        f"Neural compute ({sig(nc['flop_per_agent_tick'])} FLOP x brain^{k} per agent per tick): "
+        + (f"{sig(intel['flop'])} FLOP to the first intelligent species" if intel else "no intelligent species")
+        + (f", {sig(tech['flop'])} to the first technological" if tech else ", no technological species")
+        + f" ({sig(nc['flop'])} in all)."
     )  # fmt: skip
     if intel and tech:
         fi, ft = st["first_intelligent"], st["first_technological"]
@@ -441,12 +504,19 @@ def neural_text(st: dict[str, Any]) -> str:
     ]
     cols = " / ".join(what for what, _ in parts)
     per = "; ".join(
-        f"{name} " + " / ".join(f"{part['flop_by_clade'].get(name, 0.0):.3g}" for _, part in parts)
+        f"{name} " + " / ".join(sig(part["flop_by_clade"].get(name, 0.0)) for _, part in parts)
         for name in nc["flop_by_clade"]
     )
     return f"{head} Per founding lineage ({cols}): {per}. {NEURAL_MEANS}."
 
 
-def next_text(st: dict[str, Any]) -> str:
-    """The "Next:" hints of :func:`story` as terminal text: a comment, then the command (pasteable)."""
-    return "Next:\n" + "".join(f"  # {h['what']}\n  {h['command']}\n" for h in st["next"])
+def next_text(st: dict[str, Any], width: int | None = None) -> str:
+    """The "Next:" hints of :func:`story` as terminal text: a comment wrapped to ``width`` columns
+    (default: :func:`text_width`), then the command on one line (pasteable)."""
+    width = width or text_width()
+    lines = ["Next:"]
+    for h in st["next"]:
+        lines += textwrap.wrap(h["what"], width, initial_indent="  # ", subsequent_indent="  # ",
+                               break_on_hyphens=False, break_long_words=False)  # fmt: skip
+        lines.append(f"  {h['command']}")
+    return "\n".join(lines) + "\n"

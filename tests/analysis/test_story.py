@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 
 from evosim import load_run, load_world
+from evosim.analysis import story as story_module
 from evosim.analysis.outcomes import analyse_run
-from evosim.analysis.story import next_text, story, story_text
+from evosim.analysis.story import HARD_PATHS, next_steps, next_text, sig, story, story_text
 from evosim.io.runner import run
 from tests.helpers import TINY
 
@@ -108,11 +112,11 @@ def test_the_story_is_json_and_text(two_fates):
         text.split()
     )
     assert "FLOP to the first intelligent species" in text
-    assert max(len(line) for line in text.splitlines()) <= 100
+    assert max(len(line) for line in text.splitlines()) <= 88  # not a terminal: 88 columns
     hints = next_text(st)
     assert f"evosim plot {two_fates.folder}" in hints
     assert f"evosim view {two_fates.folder / 'config.yaml'}" in hints  # no frames: watch it live
-    assert "evosim experiment worlds/experiments/hard_paths.yaml" in hints
+    assert "evosim experiment " in hints and "hard_paths.yaml --workers 2" in hints
 
 
 def test_many_species_run(four_founders_run):
@@ -204,11 +208,93 @@ def test_the_story_tells_neural_compute_with_both_ratios_and_the_k_row(two_fates
     text = " ".join(story_text(st, width=10_000).split())
     act = st["first_technological"]["flop"] / st["first_intelligent"]["flop"]
     assert (
-        f"First technological / first intelligent: {tech['flop'] / intel['flop']:.3g}x by neural "
-        f"compute, {act:.3g}x by the activity count" in text
+        f"First technological / first intelligent: {sig(tech['flop'] / intel['flop'])}x by neural "
+        f"compute, {sig(act)}x by the activity count" in text
     )
     k3 = tech["flop_k"]["k3"] / intel["flop_k"]["k3"]
-    assert f"{k3:.3g}x (k = 3)" in text
+    assert f"{sig(k3)}x (k = 3)" in text
     for clade in ("grazer", "swimmer"):
-        figures = " / ".join(f"{p['flop_by_clade'][clade]:.3g}" for p in (intel, tech, nc))
+        figures = " / ".join(sig(p["flop_by_clade"][clade]) for p in (intel, tech, nc))
         assert f"{clade} {figures}" in text
+    # every figure of the paragraph has 3 significant digits (QA: "2e+27" next to "1.37e+27")
+    paragraph = text[text.index("Neural compute") :]
+    figures = re.findall(r"(?<![\w.])\d[\d.]*e[+-]\d+", paragraph)
+    assert figures and all(re.fullmatch(r"\d\.\d\de[+-]\d+", f) for f in figures), figures
+
+
+# ------------------------------------------------------------------ QA: the story's cosmetics
+def test_sig_keeps_three_significant_digits():
+    assert [sig(2e27), sig(1.37e27), sig(1.5), sig(12.0), sig(100.0), sig(0.0)] == [
+        "2.00e+27", "1.37e+27", "1.50", "12.0", "100", "0"
+    ]  # fmt: skip
+    assert sig(123456.0) == "1.23e+05" and sig(float("nan")) == "nan"
+
+
+def test_a_milestone_held_by_a_few_is_not_held_by_0_percent(two_fates):
+    """QA (earthlike, 500 ticks): a milestone reached was "held by 0% ..., 0% at most"."""
+    st = story(two_fates)
+    s = by_clade(st)["swimmer"]
+    cases = [((0.001, 0.004), "held by <1% of its members at its last sample, <1% at most"),
+             ((0.0, 0.005), "held by 0% of its members at its last sample, <1% at most"),
+             ((0.006, 0.9951), "held by 1% of its members at its last sample, >99% at most"),
+             ((0.25, 1.0), "held by 25% of its members at its last sample, 100% at most")]  # fmt: skip
+    for (end, peak), words in cases:
+        s["milestone_share_end"], s["milestone_share_peak"] = end, peak
+        assert words in " ".join(story_text(st).split())
+    # a share set in the world file is said as set, not rounded to a whole percent
+    st["tech_share"] = 0.005
+    assert "technological once 0.5% of its adults hold wheels" in " ".join(story_text(st).split())
+
+
+def test_the_experiment_hint_works_from_the_users_folder(two_fates, tmp_path, monkeypatch):
+    """QA: `evosim experiment worlds/experiments/hard_paths.yaml` failed outside the repository."""
+    assert HARD_PATHS.is_file()
+    root = HARD_PATHS.parents[2]
+
+    def experiment(cwd: Path) -> str:
+        (hint,) = [
+            h for h in next_steps(two_fates.folder, False, cwd=cwd) if "experiment" in h["command"]
+        ]
+        assert hint["command"].endswith(" --workers 2")
+        return shlex.split(hint["command"])[2]
+
+    assert (
+        experiment(root) == "worlds/experiments/hard_paths.yaml"
+    )  # inside it: as the README has it
+    assert experiment(root / "worlds") == "experiments/hard_paths.yaml"
+    assert experiment(tmp_path) == str(HARD_PATHS)  # elsewhere: absolute
+    for cwd in (root, root / "worlds", tmp_path):
+        assert (cwd / experiment(cwd)).is_file()
+    monkeypatch.chdir(tmp_path)
+    assert f"evosim experiment {HARD_PATHS} --workers 2" in next_text(story(two_fates))
+    # an installed evosim without the repository's worlds/: no experiment to hint
+    monkeypatch.setattr(story_module, "HARD_PATHS", tmp_path / "missing.yaml")
+    assert [h["command"].split()[1] for h in next_steps(two_fates.folder, True)] == ["plot", "view"]
+
+
+def test_hints_are_wrapped_and_commands_kept_whole(two_fates):
+    """QA: a 235-column hint line. The comment wraps to the width; the command stays one line."""
+    st = story(two_fates)
+    long_command = f"evosim experiment {'/very/long/folder' * 6}/hard_paths.yaml --workers 2"
+    st["next"] = [{"command": long_command, "what": "the hard-paths experiment: " + "words " * 40}]
+    for width in (60, 88):
+        lines = next_text(st, width=width).splitlines()
+        assert lines[0] == "Next:" and lines[-1] == f"  {long_command}"
+        comment = lines[1:-1]
+        assert len(comment) > 1 and all(x.startswith("  # ") and len(x) <= width for x in comment)
+        assert " ".join(x[4:] for x in comment) == st["next"][0]["what"].strip()
+
+
+def test_the_width_is_the_terminals_up_to_100_columns_and_88_elsewhere(monkeypatch):
+    import sys
+
+    assert story_module.text_width() == 88  # pytest captures stdout: not a terminal
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Tty())
+    for cols, width in ((60, 59), (81, 80), (200, 100), (20, 40)):
+        monkeypatch.setenv("COLUMNS", str(cols))
+        assert story_module.text_width() == width

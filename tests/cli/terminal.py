@@ -8,12 +8,15 @@ real command under :mod:`pty`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,11 @@ class TtyResult:
 
 
 def in_pty(
-    *args: object, cwd: str | Path, timeout: float = 300, env: dict | None = None
+    *args: object,
+    cwd: str | Path,
+    timeout: float = 300,
+    env: dict | None = None,
+    cols: int | None = None,
 ) -> TtyResult:
     """Run ``python -m evosim ARGS`` with stdin, stdout and stderr on a new pseudo-terminal.
 
@@ -39,18 +46,25 @@ def in_pty(
         cwd: working folder.
         timeout: seconds before the process is killed (the test then fails).
         env: extra environment variables.
+        cols: the terminal's width, set as a resized terminal has it (its window size, as
+            ``stty cols N``; no ``COLUMNS`` variable). Default: ``COLUMNS=120`` and no size.
 
     Returns:
         The exit code and the terminal's text.
     """
     master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    if cols is None:
+        base["COLUMNS"] = "120"
+    else:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "evosim", *map(str, args)],
         stdin=slave,
         stdout=slave,
         stderr=slave,
         cwd=cwd,
-        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", **(env or {})},
+        env={**base, "TERM": "xterm", **(env or {})},
         close_fds=True,
     )
     os.close(slave)

@@ -282,10 +282,13 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
            "earthlike benchmark, 141 runs per core-hour" in r.stdout  # fmt: skip
     r = evosim("run", "--ticks", 3, "--out", tmp_path / "x", *set_args(TINY), cwd=ROOT)
     assert r.returncode == 0, r.stderr
+    hint = r.stdout[r.stdout.index("Next:") :]  # its comment wrapped to 88 columns (not a terminal)
     assert (
         "then evosim report; 168 runs of 30,000 ticks, at most 3.6 core-hours: about 1.8 h on 2 workers"
-        in r.stdout
+        in " ".join(x.removeprefix("  # ") for x in hint.splitlines())
     )
+    comment = hint[hint.index("  # the hard-paths") : hint.index("  evosim experiment")]
+    assert len(comment.splitlines()) > 1 and all(len(x) <= 88 for x in comment.splitlines()), hint
 
 
 def test_the_experiment_bar_at_a_terminal_shows_the_estimate(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from evosim.analysis.story import HARD_PATHS
 from tests.helpers import TINY, set_args
 
 #: the tiny world with a low intelligence threshold, so the story has an intelligent lineage to tell
@@ -18,7 +19,7 @@ def test_run_prints_the_story_then_the_folder_then_what_next(cli, tmp_path):
     for words in ("completed after 30 ticks", "The story of tiny seed 0", "- grazer (", "- swimmer (",
                   "intelligent at tick", "peak mean brain", "Compute:", f"run folder: {out}", "Next:",
                   f"evosim plot {out}", f"evosim view {out / 'config.yaml'}",
-                  "evosim experiment worlds/experiments/hard_paths.yaml"):  # fmt: skip
+                  f"evosim experiment {HARD_PATHS} --workers 2"):  # fmt: skip
         assert words in text, f"{words!r} missing from:\n{text}"
     assert text.index("The story") < text.index("run folder:") < text.index("Next:")
     assert "species became intelligent" not in text  # the story tells it per lineage instead
