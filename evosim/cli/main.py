@@ -435,6 +435,23 @@ def _story_tools() -> tuple[Any, Any, Any, Any]:
     return story, next_text, story_text, load_run
 
 
+def _speed(summary: dict) -> str:
+    """The agent-steps this process simulated, in its time, at its rate.
+
+    ``timing`` in summary.json is of this process only, ``agent_steps`` of the whole run from
+    tick 0: after ``--resume`` or ``--from`` they differ, and the line gives the process's own
+    count, then the run's. (A folder written before ``timing.agent_steps`` existed: the run's.)
+    """
+    total = summary["agent_steps"]
+    timing = summary["timing"]
+    here = timing.get("agent_steps", total)
+    rate = timing["agent_steps_per_s"]
+    line = f"{here:,} agent-steps in {timing['wall_time_s'] or 0.0:.1f} s" + (
+        f" ({rate / 1e6:.2f} M/s)" if rate else ""
+    )
+    return line if here == total else f"{line}, of {total:,} since tick 0"
+
+
 def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False) -> None:
     """The result lines; unless ``quiet``, the story of the run and what to try next.
 
@@ -451,13 +468,9 @@ def _report(summary: dict, out: Path, quiet: bool = False, as_json: bool = False
     )
     if not any(v for _k, v in top):
         pops = "no species is left"
-    rate = summary["timing"]["agent_steps_per_s"]
     n = summary["ticks_run"]
-    click.echo(
-        f"{summary['ended']} after {n} tick{'' if n == 1 else 's'}: {pops}; "
-        f"{summary['agent_steps']:,} agent-steps in {summary['timing']['wall_time_s']:.1f} s"
-        + (f" ({rate / 1e6:.2f} M/s)" if rate else "")
-    )
+    ticks = f"{n} tick{'' if n == 1 else 's'}"
+    click.echo(f"{summary['ended']} after {ticks}: {pops}; {_speed(summary)}")
     if summary["cap_reached_at"] is not None:
         click.echo(
             f"note: the population cap ({summary['population_cap']:,}) was reached at tick "

@@ -432,6 +432,7 @@ class Recorder:
             "births_refused_at_cap": int(c.cap_refused),
             "timing": {
                 "wall_time_s": round(wall, 3),
+                "agent_steps": int(c.agent_steps - self._steps_at_start),
                 "agent_steps_per_s": round((c.agent_steps - self._steps_at_start) / wall, 1)
                 if wall > 0
                 else None,
