@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,7 +167,10 @@ def hint_cost(command: str) -> str | None:
     """
     from evosim.experiments import experiment as ex
 
-    words = command.split()
+    try:
+        words = shlex.split(command)  # the hint's paths are quoted for a shell
+    except ValueError:
+        return None
     if words[:2] != ["evosim", "experiment"] or len(words) < 3:
         return None
     workers = int(words[words.index("--workers") + 1]) if "--workers" in words[:-1] else None
