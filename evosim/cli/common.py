@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,24 +56,27 @@ def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _in_world_file(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
     """``exc`` named in the world the command loaded, if it is a key path's problem found after loading.
 
-    Only for a world loaded from ``world_file`` (or the default world) with ``overrides``: a
-    ``--resume`` or ``--from`` run without a world file takes its world from a run folder.
+    Only for a world loaded from ``world_file`` (``evosim view``: its ``source``, unless that
+    is a run folder; or the default world) with ``overrides``: a ``--resume`` or ``--from`` run
+    without a world file takes its world from a run folder.
     """
     from evosim.config.base import ConfigProblem
 
-    if (
-        not isinstance(exc, ConfigProblem)
-        or "world_file" not in options
-        or "overrides" not in options
-        or (
-            not options["world_file"]
-            and (options.get("resume_folder") or options.get("from_checkpoint"))
-        )
-    ):
+    if not isinstance(exc, ConfigProblem) or "overrides" not in options:
+        return exc
+    if "world_file" in options:
+        path = options["world_file"]
+        if not path and (options.get("resume_folder") or options.get("from_checkpoint")):
+            return exc
+    elif "source" in options:  # evosim view: a world file, or a run folder (replayed)
+        path = options["source"]
+        if path and Path(path).is_dir():
+            return exc
+    else:
         return exc
     from evosim.config.load import locate_problem
 
-    return locate_problem(exc, options["world_file"], options["overrides"])
+    return locate_problem(exc, path, options["overrides"])
 
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

@@ -170,3 +170,13 @@ def test_a_bad_bracketed_set_names_the_set_not_the_file(cli, tmp_path, world_fil
     assert v.startswith(
         "--set specie[0].count=5: specie: unknown key 'specie' (did you mean 'species'?)"
     )
+
+
+def test_view_names_the_world_file_too(cli, tmp_path, world_file):
+    """`evosim view WORLD --screenshot` refuses a world as `run` does (its argument is `source`)."""
+    w = world_file(NO_LAND, "57_noland.yaml")
+    shot = tmp_path / "x.png"
+    v = _error(cli("view", w, "--screenshot", shot))
+    r = _error(cli("run", w, "--ticks", 2, "-q", "--out", tmp_path / "runs" / "X"))
+    assert v == r and v.startswith(f"{w}: species[0].start: ")
+    assert not shot.exists()
