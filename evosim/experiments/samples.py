@@ -16,13 +16,20 @@ from typing import Any
 
 import numpy as np
 
+from evosim.config.load import split_key
 from evosim.errors import ConfigError
 from evosim.experiments.spec import MAX_SWEEP_RUNS, SweepConfig
 
 
 def normalise_key(key: str) -> str:
-    """``" traits . brain.upkeep"`` -> ``"traits.brain.upkeep"`` (as ``--set`` reads a key path)."""
-    return ".".join(p.strip() for p in str(key).split("."))
+    """``" traits . brain.upkeep"`` -> ``"traits.brain.upkeep"``, ``"species[0].count"`` ->
+    ``"species.0.count"``: a key path as ``--set`` reads it (:func:`evosim.config.load.split_key`),
+    so the two forms of one key are one key. A malformed path is only stripped (applying it
+    refuses it)."""
+    try:
+        return ".".join(split_key(str(key)))
+    except ValueError:
+        return ".".join(p.strip() for p in str(key).split("."))
 
 
 def salib_version() -> str:

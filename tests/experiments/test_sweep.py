@@ -128,6 +128,8 @@ def test_designs_are_salibs_samples(tmp_path):
         ("replicates: 2\nsweep:\n  parameters:\n    culture.alpha: {range: [0.5, 1]}\n", ["`sweep.replicates`"]),
         ("overrides: {culture.alpha: 1.5}\nsweep:\n  parameters:\n    culture.alpha: {range: [0.5, 1]}\n",
          ["sweep.parameters.culture.alpha (line 8): the common overrides also sets 'culture.alpha'"]),
+        ("overrides:\n  species[0].count: 5\nsweep:\n  parameters:\n    species.0.count: {values: [10, 20]}\n",
+         ["the common overrides also sets 'species[0].count'"]),  # one key in two forms
         ("sweep:\n  parameters:\n    sim.ticks: {range: [5, 10]}\n", ["set by the experiment"]),
         ("sweep:\n  colour: red\n  parameters:\n    culture.alpha: {range: [0.5, 1]}\n",
          ["sweep.colour (line 6): unknown key 'colour'", "allowed here: parameters"]),
