@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
-from evosim.config.base import Strict, _f
+from evosim.config.base import Located, Strict, _f
 from evosim.config.interventions import InterventionConfig, never_applies
 from evosim.config.load import read_world_file, validation_message
 from evosim.config.schema import MAX_TICKS, World
@@ -274,12 +274,20 @@ class ExperimentSpec(Strict):
     def _consistent(self):
         names = [a.name for a in self.arms]
         dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"arm names must be unique; repeated: {', '.join(dup)}")
+        if dup:  # named at the second arm of a repeated name
+            second = next(i for i, n in enumerate(names) if n in dup and names.index(n) < i)
+            raise Located(
+                ("arms", second, "name"), f"arm names must be unique; repeated: {', '.join(dup)}"
+            )
         if self.control is not None and self.control not in names:
-            raise ValueError(f"control '{self.control}' is not an arm; arms: {', '.join(names)}")
+            raise Located(
+                ("control",), f"control '{self.control}' is not an arm; arms: {', '.join(names)}"
+            )
         if isinstance(self.branch_tick, int) and self.branch_tick >= self.ticks:
-            raise ValueError(f"branch_tick ({self.branch_tick}) must be below ticks ({self.ticks})")
+            raise Located(
+                ("branch_tick",),
+                f"branch_tick ({self.branch_tick}) must be below ticks ({self.ticks})",
+            )
         for arm in self.arms:  # (at or before branch_tick: refused when the arms are built)
             late = never_applies(arm.interventions, 0, self.ticks)
             if late:

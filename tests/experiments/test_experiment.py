@@ -115,7 +115,10 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
             spec_text(extra="overrides: {sim.seed: 3}\n"),
             ["overrides", "use the experiment's `seed` and `ticks`"],
         ),
-        (spec_text(extra="branch_tick: 60\n"), ["branch_tick (60) must be below ticks (60)"]),
+        (
+            spec_text(extra="branch_tick: 60\n"),
+            ["exp.yaml: branch_tick (line ", "branch_tick (60) must be below ticks (60)"],
+        ),
         (
             spec_text(
                 extra="branch_tick: 30\n",
@@ -143,8 +146,14 @@ def test_seeds_are_derived_with_seedsequence_distinct_and_stable():
             spec_text(arms=ARMS.replace("tick: 40", "trigger: gated, milestone: cooking")),
             ["trigger gated on 'cooking' can never fire: that milestone has no requirement"],
         ),
-        (spec_text(extra="control: nobody\n"), ["control 'nobody' is not an arm"]),
-        (spec_text(arms="arms:\n  - name: a\n  - name: a\n"), ["arm names must be unique"]),
+        (
+            spec_text(extra="control: nobody\n"),
+            ["exp.yaml: control (line ", "control 'nobody' is not an arm"],
+        ),
+        (
+            spec_text(arms="arms:\n  - name: a\n  - name: a\n"),
+            ["exp.yaml: arms[1].name (line ", "arm names must be unique"],
+        ),
         (
             "name: x\nworld: missing.yaml\nticks: 5\narms: [{name: a}]\n",
             ["exp.yaml: world (line 2):", "missing.yaml: no such file"],
