@@ -31,6 +31,31 @@ the few events of an experiment a model of all traits at once is unstable;
 :func:`joint_hazards` fits it anyway (with a small ridge penalty) for the
 reader who has the events.
 
+**Not estimable** (``note``; the ratio, interval and p are then NaN): a
+covariate without variation, a sample without an event, fewer than
+:data:`MIN_EVENTS` events (one covariate per fit, so this is the rule of events
+per variable; Vittinghoff & McCulloch 2007, "Relaxing the rule of ten events
+per variable in logistic and Cox regression", Am. J. Epidemiol. 165:710, find
+the Cox model's intervals and bias acceptable from 5), or a fit lifelines
+flags with a ``ConvergenceWarning`` (its checks for complete separation --
+the trait orders the events perfectly, so the partial likelihood rises
+without bound and the ratio runs to 0 or infinity with an interval of
+hundreds of decades -- for a trait that hardly varies, and its Newton-Raphson
+convergence diagnostics) or that gives an infinite interval; and a fit pooled
+over arms from fewer than :data:`MIN_CLUSTERS` replicates, whose robust
+(clustered) variance is then no estimate at all (with two replicates it gives
+p = 1e-180 from four events; Cameron & Miller 2015, "A practitioner's guide to
+cluster-robust inference", J. Human Resources 50:317, on how it understates
+the variance with few clusters: five is a floor, not a guarantee).
+
+**Drawn body plans** (:func:`founders_drawn`): whether an experiment's
+founders are drawn per replicate from a prior, so that a regression over
+their traits means anything: a founding species of the same name has other
+genes in two replicates of one arm (each run's ``config.yaml`` records the
+drawn values). Founders chosen by hand (earthlike: a primate and a cetacean)
+differ from one another in every replicate, but those two body plans are two
+observations, not a sample of body plans.
+
 **n** (:func:`n_ratio`): intelligent clades / technological clades over all
 replicates, with a percentile interval from resampling replicates
 (2000 draws, seeded).
@@ -43,16 +68,19 @@ ladder's highest ``min_dexterity``: ``handless``; mean habitat below 0.5:
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evosim.analysis.outcomes import clades
 from evosim.analysis.replay import newcombe
+from evosim.config.yamlsafe import parse_fast
 from evosim.defaults import GENES
 from evosim.io.logs import Run, finished_summary, load_run
 
@@ -63,7 +91,12 @@ PER = 0.1
 ALPHA = 0.05
 BOOT_DRAWS = 2000
 BOOT_SEED = 0
-HAZARD_COLUMNS = ["covariate", "hazard_ratio", "ci_low", "ci_high", "p", "lineages", "events"]
+#: fewest events for a hazard ratio to be reported (one covariate per fit: events per variable)
+MIN_EVENTS = 5
+#: fewest replicates (clusters) for the robust variance of a fit pooled over arms
+MIN_CLUSTERS = 5
+HAZARD_COLUMNS = ["covariate", "hazard_ratio", "ci_low", "ci_high", "p", "lineages", "events",
+                  "note"]  # fmt: skip
 
 
 # ------------------------------------------------------------------ the data
@@ -132,48 +165,100 @@ def experiment_runs(folder: str | Path) -> list[tuple[str, int, Path]]:
     return out
 
 
+def founders_drawn(runs: Iterable[tuple[str, int, str | Path]]) -> bool:
+    """Whether the founders' body plans were drawn per replicate from a prior (module doc).
+
+    Args:
+        runs: (arm, replicate, run folder) of the runs, as :func:`experiment_runs` gives them.
+
+    Returns:
+        True when a founding species of the same name has other genes in two replicates of one
+        arm (read from each run's ``config.yaml``). With one replicate per arm nothing tells a
+        drawn body plan from a chosen one: False.
+    """
+    seen: dict[tuple[str, str], str] = {}
+    for arm, _k, folder in runs:
+        config = parse_fast((Path(folder) / "config.yaml").read_text(encoding="utf-8")) or {}
+        for s in config.get("species") or []:
+            genes = json.dumps(s.get("genes"), sort_keys=True, default=str)
+            if seen.setdefault((str(arm), str(s.get("name"))), genes) != genes:
+                return True
+    return False
+
+
 # ----------------------------------------------------------------- the model
-def _fit(df: pd.DataFrame, covariates: list[str], penalizer: float = 0.0):
+def _fit(df: pd.DataFrame, covariates: list[str], penalizer: float = 0.0) -> tuple[Any, str]:
     """lifelines' CoxPHFitter on ``df`` (``duration``, ``event``, covariates).
 
     With several arms: strata ``arm``, and the variance clustered by ``replicate`` (lifelines'
     robust sandwich estimator), because a replicate's arms share one tree of life, so its
     lineages are counted once per arm and are not independent.
+
+    Returns:
+        (the fit, or None when lifelines could not fit; "" or why the fit is not estimable: the
+        first ``ConvergenceWarning`` lifelines gave, in a few words).
     """
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
     cols = ["duration", "event", *covariates]
     strata = cluster = None
     if "arm" in df and df["arm"].nunique() > 1:
         cols.append("arm")
         strata = ["arm"]
-        if "replicate" in df:
-            cols.append("replicate")
-            cluster = "replicate"
+    if _clustered(df):
+        cols.append("replicate")
+        cluster = "replicate"
     data = df[cols].copy()
     for c in covariates:
         data[c] = data[c] / PER
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CoxPHFitter(penalizer=penalizer).fit(
-            data, duration_col="duration", event_col="event", strata=strata, cluster_col=cluster
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = CoxPHFitter(penalizer=penalizer).fit(
+                data, duration_col="duration", event_col="event", strata=strata,
+                cluster_col=cluster,
+            )  # fmt: skip
+        except ConvergenceError:
+            return None, "lifelines could not fit it (singular information matrix)"
+    flagged = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    return fit, _why(flagged[0]) if flagged else ""
+
+
+def _clustered(df: pd.DataFrame) -> bool:
+    """Whether :func:`_fit` clusters the variance of ``df`` by replicate (several arms)."""
+    return "arm" in df and df["arm"].nunique() > 1 and "replicate" in df
+
+
+def _why(message: str) -> str:
+    """A lifelines ``ConvergenceWarning`` in a few words."""
+    if "separation" in message and "variance when conditioned" in message:
+        return (
+            "complete separation (the trait alone tells the lineages with technology from the rest)"
         )
+    if "separation" in message or "non-unique" in message:
+        return (
+            "complete separation (the trait orders the events perfectly; the ratio runs to 0 or ∞)"
+        )
+    if "low variance" in message:
+        return "the trait hardly varies"
+    return "the fit did not converge (lifelines)"
 
 
-def _rows(fit, covariates: list[str], n: int, events: int) -> list[dict]:
-    s = fit.summary
-    return [
-        {
-            "covariate": c,
-            "hazard_ratio": float(s.at[c, "exp(coef)"]),
-            "ci_low": float(s.at[c, "exp(coef) lower 95%"]),
-            "ci_high": float(s.at[c, "exp(coef) upper 95%"]),
-            "p": float(s.at[c, "p"]),
-            "lineages": n,
-            "events": events,
-        }
-        for c in covariates
-    ]
+def _rows(fit: Any, covariates: list[str], n: int, events: int, note: str = "") -> list[dict]:
+    """One :data:`HAZARD_COLUMNS` row per covariate of ``fit``; NaN numbers when ``note`` says
+    why it is not estimable."""
+    s = fit.summary if fit is not None else None
+    out = []
+    for c in covariates:
+        nums = [math.nan] * 4
+        if s is not None and not note:
+            nums = [float(s.at[c, k]) for k in
+                    ("exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p")]  # fmt: skip
+            if not all(math.isfinite(v) for v in nums[:3]):
+                nums, note = [math.nan] * 4, "an infinite interval"
+        out.append(dict(zip(HAZARD_COLUMNS, [c, *nums, n, events, note])))
+    return out
 
 
 def default_covariates(df: pd.DataFrame, traits: Sequence[str] = TRAITS) -> list[str]:
@@ -183,34 +268,47 @@ def default_covariates(df: pd.DataFrame, traits: Sequence[str] = TRAITS) -> list
     return [c for c in want if c in df]
 
 
-def trait_hazards(df: pd.DataFrame, covariates: Sequence[str] | None = None) -> pd.DataFrame:
+def trait_hazards(
+    df: pd.DataFrame, covariates: Sequence[str] | None = None, min_events: int = MIN_EVENTS
+) -> pd.DataFrame:
     """Hazard ratio of technology per 0.1 of each covariate, one Cox fit per covariate (module doc).
 
-    A covariate that does not vary over the lineages with a value, or a sample
-    without an event, gets NaN (no fit is possible).
+    A covariate is not estimable (NaN, and ``note`` says why) without variation over the
+    lineages with a value, with fewer than ``min_events`` events among them, or when lifelines
+    flags its fit (complete separation, no convergence; module doc).
     """
     covariates = list(covariates) if covariates is not None else default_covariates(df)
     out = []
     for c in covariates:
         d = df[df[c].notna()] if c in df else df.iloc[0:0]
         n, events = len(d), int(d["event"].sum()) if len(d) else 0
-        if n < 2 or events == 0 or d[c].nunique() < 2:
-            out.append(dict(zip(HAZARD_COLUMNS, [c, *[math.nan] * 4, n, events])))
+        why = ""
+        if n < 2 or d[c].nunique() < 2:
+            why = "no variation" if n else "no lineage with a value"
+        elif events < max(min_events, 1):
+            why = "no event" if events == 0 else f"too few events ({events} < {min_events})"
+        elif _clustered(d) and (k := d["replicate"].nunique()) < MIN_CLUSTERS:
+            why = f"too few replicates for the clustered variance ({k} < {MIN_CLUSTERS})"
+        if why:
+            out.append(dict(zip(HAZARD_COLUMNS, [c, *[math.nan] * 4, n, events, why])))
             continue
-        out += _rows(_fit(d, [c]), [c], n, events)
+        fit, why = _fit(d, [c])
+        out += _rows(fit, [c], n, events, why)
     return pd.DataFrame(out, columns=HAZARD_COLUMNS)
 
 
 def joint_hazards(
     df: pd.DataFrame, covariates: Sequence[str], penalizer: float = 0.01
 ) -> pd.DataFrame:
-    """All ``covariates`` in one Cox model (ridge ``penalizer``): hazard ratios per 0.1, adjusted."""
+    """All ``covariates`` in one Cox model (ridge ``penalizer``): hazard ratios per 0.1, adjusted.
+
+    ``note`` on every row when lifelines flags the fit (module doc); no events-per-variable rule:
+    the caller who fits it decides whether the events carry that many traits.
+    """
     d = df.dropna(subset=list(covariates))
+    fit, why = _fit(d, list(covariates), penalizer)
     return pd.DataFrame(
-        _rows(
-            _fit(d, list(covariates), penalizer), list(covariates), len(d), int(d["event"].sum())
-        ),
-        columns=HAZARD_COLUMNS,
+        _rows(fit, list(covariates), len(d), int(d["event"].sum()), why), columns=HAZARD_COLUMNS
     )
 
 

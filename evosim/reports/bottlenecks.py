@@ -19,9 +19,10 @@ def section(rep: Report) -> list[str]:
         "## What held the intelligent species that never became technological",
         "",
         'Primary label of each such species, all replicates pooled (rule: docs/experiments.md, "Reading the '
-        'report"); in brackets, how many lack it at all (a species can lack several). A species that has not '
-        "settled (plateau detector) is *still climbing*: censored, not a bottleneck, and left out of the "
-        "held-by sums. A label is a hypothesis; the clamp and relief arms are the test.",
+        'report"); in brackets, how many lack it at all (a species can lack several). Gates come first: a '
+        "species that fails a gate is labelled by it even if its skill still moves. A species that no gate "
+        "holds and that has not settled (plateau detector) is *still climbing*: censored, not a bottleneck, "
+        "and left out of the held-by sums. A label is a hypothesis; the clamp and relief arms are the test.",
         "",
         *arm_table_head(rep.arms),
     ]

@@ -10,6 +10,14 @@ its bootstrap 95% interval over replicates and the difference of every arm
 from the control, paired by replicate (arms share their replicate seeds); and
 what held each intelligent species that never became technological.
 
+**Held by a gate** (:func:`held_by_gate`; clades.csv ``held_by``): an
+intelligent, not technological clade whose every intelligent species alive at
+the end fails a gate (the bottleneck rule's first step). The plateau detector
+may find it unsettled (its skill still moves), but it is not *still climbing*:
+the horizon warning, the plateau of n(T) and the censoring section's count of
+clades still climbing leave it out, as the bottleneck table leaves its species
+out of ``still climbing`` (:func:`evosim.reports.outcomes_markdown.censoring_view`).
+
 Per-run outcomes, clades and the bottleneck rule: :mod:`evosim.analysis.outcomes`;
 metrics and the bootstrap: :mod:`evosim.reports.arm_metrics`; the Markdown
 summary: :mod:`evosim.reports.outcomes_markdown`.
@@ -27,6 +35,7 @@ import pandas as pd
 from evosim.analysis.outcomes import (
     BOTTLENECKS,
     CLADE_COLUMNS,
+    GATES,
     STUCK_COLUMNS,
     TRAJECTORY_COLUMNS,
     Thresholds,
@@ -41,7 +50,7 @@ from evosim.io.logs import Run, finished_summary, load_run
 from evosim.reports.arm_metrics import METRICS, bootstrap_results
 from evosim.reports.files import plotter, write_report_files
 from evosim.reports.outcomes_data import Report
-from evosim.reports.outcomes_markdown import fmt, markdown
+from evosim.reports.outcomes_markdown import censoring_view, fmt, markdown
 from evosim.reports.survival import horizon_warning
 
 __all__ = ["BOTTLENECKS", "METRICS", "Report", "Thresholds", "analyse_run", "bootstrap_results",
@@ -97,6 +106,7 @@ def build_report(
         config = config or run.config
         worlds.setdefault(r["arm"], {})[f"rep-{r['replicate']}"] = _world_of(run.config)
         row, st, cl, tr = analyse_run(run, r["arm"], int(r["replicate"]), th)
+        cl["held_by"] = held_by_gate(run, st, cl)
         if on_run is not None:
             on_run(run, r["arm"], int(r["replicate"]))
         rows.append(row)
@@ -119,7 +129,7 @@ def build_report(
     runs_df = pd.DataFrame(rows)
     stuck_df = pd.DataFrame(stuck, columns=STUCK_COLUMNS)
     traj = _concat(trajs, TRAJECTORY_COLUMNS)
-    clades_df = _concat(clades, CLADE_COLUMNS)
+    clades_df = _concat(clades, [*CLADE_COLUMNS, "held_by"])
     if runs_df.groupby("arm").size().max() < 2:
         notes.append("fewer than 2 replicates per arm: the intervals are degenerate")
     notes += mixed_runs(runs_df, worlds)
@@ -133,13 +143,48 @@ def build_report(
     rep.whether = whether_or_when(per_clade, arms, control)
     horizon = int(runs_df["horizon"].max())
     rep.n_by_tick = n_by_tick(clades_df, arms, horizon, n_boot, seed)
-    # a plateau of the counts is no plateau while clades are still climbing (the horizon warning)
+    # a plateau of the counts is no plateau while clades are still climbing (the horizon warning;
+    # a clade held by a gate is not climbing: the bottleneck rule)
+    climbing = censoring_view(clades_df)
     rep.n_plateau = {
-        a: math.nan if horizon_warning(clades_df, [a]) else n_plateau(clades_df, a, horizon)
+        a: math.nan if horizon_warning(climbing, [a]) else n_plateau(clades_df, a, horizon)
         for a in arms
     }
     rep.markdown = markdown(rep)
     return rep
+
+
+def held_by_gate(run: Run, stuck: list[dict], clades: pd.DataFrame) -> list[str]:
+    """Per row of ``clades`` (one run's): the gates that hold it, or "".
+
+    An intelligent clade without a technological species is *held by a gate* when every one of
+    its species alive at the end that is intelligent is labelled by a gate (``dexterity``,
+    ``land``: the first step of the bottleneck rule, :mod:`evosim.analysis.outcomes`); the value
+    is those labels, ``;``-joined in :data:`~evosim.analysis.outcomes.GATES` order. Such a clade
+    is not *still climbing* however its skill moves: the gate, not the horizon, stops it (more
+    ticks free it only if evolution carries its genes past the gate).
+
+    Args:
+        run: the run (its species.csv: ``root`` and ``alive``).
+        stuck: its stuck species, as :func:`evosim.analysis.outcomes.analyse_run` gives them.
+        clades: its clades, as :func:`evosim.analysis.outcomes.analyse_run` gives them.
+    """
+    sp = run.species
+    if not len(sp) or not len(clades):
+        return [""] * len(clades)
+    root = sp.set_index("id")["root"]
+    alive = set(int(i) for i in sp.loc[sp["alive"].astype(bool), "id"])
+    labels: dict[int, set[str]] = {}
+    for r in stuck:
+        sid = int(r["species_id"])
+        if sid in alive:
+            labels.setdefault(int(root[sid]), set()).add(str(r["bottleneck"]))
+    out = []
+    for rid, tech in zip(clades["root_id"], clades["technological_species"]):
+        held = labels.get(int(rid), set())
+        out.append(";".join(g for g in GATES if g in held) if held and held <= set(GATES)
+                   and not tech else "")  # fmt: skip
+    return out
 
 
 def _world_of(config: dict) -> str:
@@ -222,14 +267,37 @@ TABLES = {"runs.csv": "runs", "stuck_species.csv": "stuck", "clades.csv": "clade
           "whether_when.csv": "whether"}  # fmt: skip
 
 
-def write_report(rep: Report, out: str | Path, plots: bool = True) -> list[Path]:
+def write_report(
+    rep: Report, out: str | Path, plots: bool = True, thresholds: pd.DataFrame | None = None
+) -> list[Path]:
     """Write results.csv, the :data:`TABLES` (runs, stuck species, clades, trajectories, survival,
     whether or when), summary.md and the PNGs.
+
+    Args:
+        rep: the report (:func:`build_report`).
+        out: the folder.
+        plots: whether to draw the PNGs.
+        thresholds: the re-detection at other thresholds
+            (:meth:`evosim.reports.thresholds.Redetections.result`), if made: written as
+            thresholds.csv, and thresholds.png among the plots summary.md links.
 
     Returns:
         The files written.
     """
     tables = {"results.csv": rep.results_with_n_by_tick()}
     tables.update({name: getattr(rep, attr) for name, attr in TABLES.items()})
-    plot = plotter("evosim.reports.outcomes_plots", "plot_all", rep) if plots else None
+    if thresholds is not None:
+        tables["thresholds.csv"] = thresholds
+    plot = None
+    if plots:
+        outcome_plots = plotter("evosim.reports.outcomes_plots", "plot_all", rep)
+
+        def plot(folder: Path) -> list[Path]:
+            pngs = outcome_plots(folder)
+            if thresholds is not None and len(thresholds):
+                from evosim.reports.sensitivity_plots import plot_thresholds  # matplotlib
+
+                pngs.append(plot_thresholds(thresholds, folder / "thresholds.png", "arm"))
+            return pngs
+
     return write_report_files(out, tables, rep.markdown, plot)

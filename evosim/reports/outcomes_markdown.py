@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -36,8 +37,30 @@ K_ROW = ("tech_vs_intel_neural_k1", "tech_vs_intel_neural_k2", "tech_vs_intel_ne
 LABELS = {m[0]: m[1] for m in METRICS}
 
 
-def _cell(value: float, lo: float, hi: float) -> str:
-    return fmt(value) if math.isnan(lo) else f"{fmt(value)} [{fmt(lo)}, {fmt(hi)}]"
+#: a clade that the plateau detector finds unsettled but a gate holds, in :func:`censoring_view`
+HELD = "held by a gate"
+
+
+def censoring_view(clades: pd.DataFrame) -> pd.DataFrame:
+    """``clades`` as the horizon warning reads them: a clade held by a gate (``held_by``,
+    :func:`evosim.reports.outcomes.held_by_gate`) is not still climbing, whatever the plateau
+    detector says of its skill (the bottleneck rule: gates first). Its ``plateau`` is
+    :data:`HELD` here; clades.csv keeps the detector's verdict."""
+    if "held_by" not in clades or not len(clades):
+        return clades
+    held = clades["held_by"].fillna("").astype(str) != ""
+    return clades.assign(
+        plateau=clades["plateau"].mask(held & clades["plateau"].isin(["climbing", "short"]), HELD)
+    )
+
+
+def ticks(v: float) -> str:
+    """A tick count (or a difference of them): whole, with thousands separators ('∞', '—')."""
+    return fmt(v) if math.isnan(v) or math.isinf(v) else f"{v:,.0f}"
+
+
+def _cell(value: float, lo: float, hi: float, f: Callable[[float], str] = fmt) -> str:
+    return f(value) if math.isnan(lo) else f"{f(value)} [{f(lo)}, {f(hi)}]"
 
 
 def markdown(rep: Report) -> str:
@@ -47,9 +70,10 @@ def markdown(rep: Report) -> str:
 
     def cell(arm: str, metric: str, diff: bool = False) -> str:
         r = rep.result(arm, metric)
+        f = ticks if metric.startswith("ticks_") else fmt
         if diff:
-            return _cell(r["diff"], r["diff_low"], r["diff_high"])
-        c = _cell(r["value"], r["ci_low"], r["ci_high"])
+            return _cell(r["diff"], r["diff_low"], r["diff_high"], f)
+        c = _cell(r["value"], r["ci_low"], r["ci_high"], f)
         return c + (f" (in {r['replicates_defined']})" if metric in CONDITIONAL else "")
 
     n_reps = rep.runs.groupby("arm").size()
@@ -93,7 +117,12 @@ def markdown(rep: Report) -> str:
             if m[2] != "saving"
         ]
     out += section(
-        rep.survival, rep.clades, rep.arms, rep.control, rep.horizons, rep.th.plateau.describe()
+        rep.survival,
+        censoring_view(rep.clades),
+        rep.arms,
+        rep.control,
+        rep.horizons,
+        rep.th.plateau.describe(),
     )
     out += whether_section(rep.whether, rep.control)
     out += _clades(rep) + bottlenecks.section(rep)
@@ -105,7 +134,8 @@ def markdown(rep: Report) -> str:
 def _about(rep: Report) -> str:
     """What the report analysed and how its intervals were made."""
     return (
-        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to {rep.runs['ticks_run'].max()} ticks; "
+        f"{len(rep.arms)} arm(s), {len(rep.runs)} finished replicate(s), up to "
+        f"{ticks(rep.runs['ticks_run'].max())} ticks; "
         f"control arm: `{rep.control}`. Values are over replicates with 95% bootstrap percentile intervals "
         f"({rep.n_boot} resamples, seed {rep.seed}); differences are paired by replicate (arms share replicate "
         "seeds). n is inf when no species became technological, and — when none became intelligent either."
@@ -125,7 +155,7 @@ def _n_lead(rep: Report) -> list[str]:
         r = last.iloc[-1]
         at_h = f"{fmt(r['n'])} [{fmt(r['n_low'])}, {fmt(r['n_high'])}]"
         start = rep.n_plateau.get(a, math.nan)
-        climbing = horizon_warning(rep.clades, [a])
+        climbing = horizon_warning(censoring_view(rep.clades), [a])
         if math.isnan(start) or climbing:
             why = (
                 "over 10 % of its intelligent clades still climbing"
@@ -135,7 +165,7 @@ def _n_lead(rep: Report) -> list[str]:
             cells.append(f"`{a}`: no plateau within the horizon ({why}); n at the horizon {at_h} (a censored "
                          "value)")  # fmt: skip
         else:
-            cells.append(f"`{a}`: **n at the plateau {fmt(r['n'])}** (settled from tick {start:.0f}); "
+            cells.append(f"`{a}`: **n at the plateau {fmt(r['n'])}** (settled from tick {ticks(start)}); "
                          f"n at the horizon {at_h}")  # fmt: skip
     return [
         "**n = intelligent ÷ technological clades** (n(T) in results.csv and n_by_tick.png; plateau: every "
@@ -159,11 +189,38 @@ def _censoring(rep: Report) -> list[str]:
     out = _n_lead(rep)
     out += ["**Censored share** (replicates without a technological species at their end: not yet there, "
            "not failed; read the survival section): " + ", ".join(cens) + ".", ""]  # fmt: skip
-    warn = horizon_warning(rep.clades, rep.arms)
+    warn = horizon_warning(censoring_view(rep.clades), rep.arms)
     if warn:
         out += ["**Warning: the horizon cuts the climb** (more than 10 % of the intelligent clades are still "
-                "alive at the horizon, neither technological nor settled): " + "; ".join(warn) + ". Counts, "
-                "P(technological) and n at the horizon are censored values, not outcomes.", ""]  # fmt: skip
+                "alive at the horizon, neither technological nor settled, nor held by a gate): "
+                + "; ".join(warn) + ". Counts, P(technological) and n at the horizon are censored values, "
+                "not outcomes.", ""]  # fmt: skip
+    held = _held(rep)
+    if held:
+        out += ["**Held by a gate, not by the horizon**: " + "; ".join(held) + ". They are alive at the "
+                "horizon and the plateau detector finds them unsettled, but by the bottleneck rule (gates "
+                "first) they are not *still climbing*: every intelligent species of theirs alive at the end "
+                "fails a gate of the ladder, which stops it short of the last rung; a longer run frees them "
+                "only if evolution carries their genes past it. The horizon warning and the clades still "
+                "climbing in the censoring section leave them out.", ""]  # fmt: skip
+    return out
+
+
+def _held(rep: Report) -> list[str]:
+    """Per arm: the intelligent clades alive at the horizon, neither technological nor settled, that a
+    gate holds (:func:`censoring_view`), by gate."""
+    cl = rep.clades
+    if "held_by" not in cl or not len(cl):
+        return []
+    view = censoring_view(cl)
+    mine = cl[cl["counted"].astype(bool) & (cl["intelligent_species"] > 0)]
+    held = mine[(view.loc[mine.index, "plateau"] == HELD) & ~mine["extinct"].astype(bool)]
+    out = []
+    for a in rep.arms:
+        h, n = held[held["arm"] == a], int((mine["arm"] == a).sum())
+        if len(h):
+            gates = ", ".join(f"{g} ({k})" for g, k in h["held_by"].value_counts().items())
+            out.append(f"`{a}`: {len(h)} of {n} intelligent clades, held by {gates}")
     return out
 
 

@@ -1,13 +1,18 @@
 """Which traits predict technology, in the report of an experiment on drawn body plans.
 
-When the founders' traits vary over an experiment's replicates (a world that
-draws its founders from a prior, ``worlds/tree_of_life.yaml``), ``evosim
-report`` adds :func:`evosim.analysis.traits.analyse_experiment`'s answer:
+When the founders' body plans are drawn per replicate from a prior (a world
+with ``founders.prior`` or gene distributions, ``worlds/tree_of_life.yaml``:
+a founder of the same name has other genes in another replicate,
+:func:`evosim.analysis.traits.founders_drawn`), ``evosim report`` adds
+:func:`evosim.analysis.traits.analyse_experiment`'s answer:
 
 - ``trait_hazards.csv``: per covariate (each founder gene's drawn mean and upper
   bound, each gene's mean in the clade when it became intelligent), the Cox
   hazard ratio of technology per 0.1 of it with its 95 % interval, in the
-  control arm and over every arm (stratified by arm);
+  control arm and over every arm (stratified by arm); a covariate that is not
+  estimable (too few events, complete separation, ...: the rule in
+  :mod:`evosim.analysis.traits`) has no numbers but its reason (``note``), and
+  the section says so instead of printing a ratio;
 - ``trait_n.csv``: per arm, n = intelligent / technological clades with its
   bootstrap interval over replicates;
 - ``trait_blocked.csv``: per arm, the intelligent clades a handless or an
@@ -17,7 +22,9 @@ report`` adds :func:`evosim.analysis.traits.analyse_experiment`'s answer:
 - ``traits.md``: those tables in words (also printed by ``evosim report``).
 
 An experiment whose founders are the same in every replicate (earthlike) has
-nothing to regress on: no section, no files.
+nothing to regress on: no section, no files, however different its founders
+are from one another (a primate and a cetacean are two body plans, not a
+sample of them).
 """
 
 from __future__ import annotations
@@ -32,16 +39,32 @@ from evosim.io.files import atomic_write_text
 from evosim.reports.survival import fmt
 
 
-def varies(lineages: pd.DataFrame) -> bool:
-    """Whether some founder trait takes more than one value over the intelligent clades."""
-    cols = [c for c in lineages.columns if c.startswith("founder_")]
-    return any(lineages[c].nunique(dropna=True) > 1 for c in cols)
-
-
 def _hazard_rows(hazards: pd.DataFrame) -> list[str]:
-    return [f"| {r['covariate']} | {fmt(r['hazard_ratio'])} [{fmt(r['ci_low'])}, "
-            f"{fmt(r['ci_high'])}] | {fmt(r['p'])} | {r['lineages']} | {r['events']} |"
-            for _, r in hazards.iterrows()]  # fmt: skip
+    """Table rows: the ratio with its interval and p, or *not estimable* and why."""
+    out = []
+    for _, r in hazards.iterrows():
+        if pd.isna(r["hazard_ratio"]):
+            note = r.get("note")
+            why = note if isinstance(note, str) else ""
+            cells = f"not estimable{f': {why}' if why else ''} | —"
+        else:
+            cells = (f"{fmt(r['hazard_ratio'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}] | "
+                     f"{fmt(r['p'])}")  # fmt: skip
+        out.append(f"| {r['covariate']} | {cells} | {r['lineages']} | {r['events']} |")
+    return out
+
+
+def _hazard_table(hazards: pd.DataFrame) -> list[str]:
+    """The hazard table, or one sentence when no covariate is estimable."""
+    if not len(hazards) or hazards["hazard_ratio"].isna().all():
+        events = int(hazards["events"].max()) if len(hazards) else 0
+        reasons = sorted({str(x) for x in hazards.get("note", pd.Series(dtype=str)).dropna() if x})
+        return [f"**No hazard ratio is estimable** ({events} event(s) at most; "
+                f"{'; '.join(reasons) or 'no lineage'}): these lineages say nothing yet about "
+                "which traits predict technology. trait_hazards.csv lists every covariate with "
+                "its reason (`note`)."]  # fmt: skip
+    return ["| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
+            "|---|---|---|---|---|", *_hazard_rows(hazards)]  # fmt: skip
 
 
 def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
@@ -53,7 +76,10 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
         "0.1 of each trait, one Cox model per trait (lifelines; time from a clade's first "
         "intelligence to its first technology, extinction and the run's end censoring); "
         "`founder_` is the founding species' drawn mean (`_max`: its upper bound, the body "
-        "plan), `evolved_` the clade's mean when it became intelligent.",
+        "plan), `evolved_` the clade's mean when it became intelligent. *Not estimable*: "
+        f"fewer than {tr.MIN_EVENTS} events (events per variable), complete separation or no "
+        "convergence (lifelines' diagnostics), or, pooled over arms, fewer than "
+        f"{tr.MIN_CLUSTERS} replicates for the clustered variance (evosim.analysis.traits).",
         "",
         "| arm | replicates | intelligent | technological | n [95 %] |",
         "|---|---|---|---|---|",
@@ -61,17 +87,13 @@ def markdown(res: dict[str, pd.DataFrame], control: str) -> str:
     for _, r in res["n"].iterrows():
         lines.append(f"| `{r['arm']}` | {r['replicates']} | {r['intelligent']} | "
                      f"{r['technological']} | {fmt(r['n'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}] |")  # fmt: skip
-    lines += ["", f"Control arm (`{control}`):", "",
-              "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
-              "|---|---|---|---|---|"]  # fmt: skip
-    lines += _hazard_rows(res["hazards"])
+    lines += ["", f"Control arm (`{control}`):", "", *_hazard_table(res["hazards"])]
     pooled = res.get("hazards_all_arms")
     if pooled is not None and len(pooled) and res["n"]["arm"].nunique() > 1:
         lines += ["", "All arms pooled (arm as strata; the variance clustered by replicate, "
                   "since a replicate's arms share one tree of life; the interventions change "
                   "what a trait can do, so read this beside the control's):", "",
-                  "| covariate | hazard ratio per 0.1 [95 %] | p | lineages | events |",
-                  "|---|---|---|---|---|", *_hazard_rows(pooled)]  # fmt: skip
+                  *_hazard_table(pooled)]  # fmt: skip
     if len(res["blocked"]):
         lines += ["", "Intelligent clades a founder would have blocked (handless: dexterity bound "
                   "below the highest gate; aquatic: mean habitat below 0.5), per arm; the "
@@ -94,20 +116,23 @@ def write_traits(
     plots: bool = True,
     lineage_table: pd.DataFrame | None = None,
 ) -> tuple[list[Path], str]:
-    """Write the files of the module docstring into ``out`` when the founders vary.
+    """Write the files of the module docstring into ``out`` when the founders are drawn.
 
     A founder is ``handless`` when its dexterity bound is below the highest ``min_dexterity``
     of the ladder (read from a run's ``config.yaml``).
 
     Returns:
         The files written and the Markdown section ("" and no file when the founders are the
-        same in every replicate, or no clade became intelligent).
+        same in every replicate, :func:`evosim.analysis.traits.founders_drawn`, or no clade
+        became intelligent).
     """
+    runs = tr.experiment_runs(folder)
+    if not runs or not tr.founders_drawn(runs):
+        return [], ""
     res = tr.analyse_experiment(folder, control, lineage_table)
     df = res["lineages"]
-    if not len(df) or not varies(df):
+    if not len(df):
         return [], ""
-    runs = tr.experiment_runs(folder)
     ladder = load_world(Path(runs[0][2]) / "config.yaml").technology.ladder
     gate = max((m.min_dexterity for m in ladder), default=0.0)
     res["blocked"] = tr.blocked_effects(df, gate, control=control)

@@ -188,3 +188,43 @@ def test_replicates_without_an_intelligent_clade_count_as_worlds_with_none():
     got = traits.clade_counts(df, runs)
     assert got.values.tolist() == [["c", 0, 2, 1], ["c", 1, 0, 0], ["d", 0, 0, 0]]
     assert traits.clade_counts(df.iloc[0:0], runs)["intelligent"].tolist() == [0, 0, 0]
+
+
+def test_degenerate_fits_are_not_estimable_and_say_why():
+    # complete separation with plenty of events: the larger the trait, the sooner, without
+    # exception; lifelines' diagnostics flag it, and the ratio is not given as a number
+    x = np.linspace(0.05, 0.95, 30)
+    ordered = pd.DataFrame({"arm": "c", "replicate": np.arange(30), "duration": 3000 - 2000 * x,
+                            "event": 1, "founder_dexterity": x})  # fmt: skip
+    row = traits.trait_hazards(ordered, ["founder_dexterity"]).iloc[0]
+    assert math.isnan(row["hazard_ratio"]) and math.isnan(row["p"]) and row["events"] == 30
+    assert row["note"].startswith("complete separation")
+    # the same lineages with a little noise in the times: estimable, no note
+    noisy = ordered.assign(
+        duration=ordered["duration"] + np.random.default_rng(0).normal(0, 600, 30)
+    )
+    fine = traits.trait_hazards(noisy, ["founder_dexterity"]).iloc[0]
+    assert fine["note"] == "" and 1 < fine["hazard_ratio"] < 10 and fine["ci_high"] < math.inf
+    # too few events (the events-per-variable rule), and no event
+    df = synthetic(n=60, seed=3)
+    few = df.assign(event=0)
+    few.loc[few.index[:4], "event"] = 1
+    row = traits.trait_hazards(few, ["founder_dexterity"]).iloc[0]
+    assert (
+        math.isnan(row["hazard_ratio"])
+        and row["note"] == f"too few events (4 < {traits.MIN_EVENTS})"
+    )
+    assert traits.trait_hazards(few, ["founder_dexterity"], min_events=4).iloc[0]["note"] == ""
+    assert (
+        traits.trait_hazards(df.assign(event=0), ["founder_dexterity"]).iloc[0]["note"]
+        == "no event"
+    )
+    assert traits.trait_hazards(df.assign(founder_dexterity=0.4), ["founder_dexterity"]).iloc[0][
+        "note"] == "no variation"  # fmt: skip
+    # pooled over arms from 3 replicates: the clustered variance is no estimate
+    three = pd.concat([df.assign(arm=a, replicate=df["replicate"] % 3) for a in ("a", "b")])
+    row = traits.trait_hazards(three, ["founder_dexterity"]).iloc[0]
+    assert math.isnan(row["hazard_ratio"])
+    assert (
+        row["note"] == f"too few replicates for the clustered variance (3 < {traits.MIN_CLUSTERS})"
+    )

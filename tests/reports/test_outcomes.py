@@ -727,3 +727,64 @@ def test_the_land_gate_reads_where_the_members_stood():
     assert (
         classify(CETACEAN, 1, LADDER, 0.8, False, Thresholds(), 3.0)[0] == "land"
     )  # unknown: the gene
+
+
+def test_a_clade_held_by_a_gate_is_not_still_climbing(tmp_path):
+    """Gates first: an alive, unsettled clade that fails a gate is held, and the horizon warning
+    counts only the clades no gate holds (two samples per species: none is judged settled)."""
+    # the ape: a primate's body plan, no gate fails, so alive and unsettled is still climbing
+    reps = [
+        [sp("primate", PRIMATE, 100, 1250, 5), sp("cetacean", CETACEAN, 150)],
+        [
+            sp("primate", PRIMATE, 100, 1400, 5),
+            sp("cetacean", CETACEAN, 150),
+            sp("ape", PRIMATE, 200),
+        ],
+    ]
+    for k, species in enumerate(reps):
+        write_run(tmp_path / "exp" / "control" / f"rep-{k}", species, seed=100 + k, ticks=2000)
+    rep = build_report(tmp_path / "exp", n_boot=200)
+    cl = rep.clades.set_index(["replicate", "clade"])
+    assert cl.loc[(0, "cetacean"), "plateau"] == "short"  # the detector cannot call it settled
+    assert cl.loc[(0, "cetacean"), "held_by"] == cl.loc[(1, "cetacean"), "held_by"] == "dexterity"
+    assert cl.loc[(1, "ape"), "held_by"] == "" and cl.loc[(0, "primate"), "held_by"] == ""
+    md = rep.markdown
+    # 1 of 5 intelligent clades climbs (the ape), not 3 of 5: still over 10 %, so still a warning
+    assert "`control`: 1 of 5 intelligent clades (20%) are still alive at the horizon" in md
+    assert "3 of 5" not in md
+    held = "**Held by a gate, not by the horizon**: `control`: 2 of 5 intelligent clades, held by "
+    assert held + "dexterity (2)" in md
+    climbing = "| intelligent clades still climbing at the horizon (alive, not technological, not settled) |"
+    assert climbing + " 1 of 5 |" in md
+    # the bottleneck table by the same rule
+    assert "| still climbing | 1 (33%) |" in md and "| dexterity | 2 (67%) [2] |" in md
+    # without the ape, no clade climbs: no warning, no advice to extend the run
+    (tmp_path / "two").mkdir()
+    for k, species in enumerate(reps):
+        write_run(tmp_path / "two" / "control" / f"rep-{k}", species[:2], seed=100 + k, ticks=2000)
+    md = build_report(tmp_path / "two", n_boot=200).markdown
+    assert "the horizon cuts the climb" not in md and "extend the experiment" not in md
+    assert "held by dexterity (2)" in md
+    # tick counts are whole, with thousands separators, in every table
+    assert "| ticks to first technological | 1,325 [1,250, 1,400] (in 2) |" in md
+    assert "up to 2,000 ticks" in md and "e+03" not in md
+
+
+def test_the_summary_links_the_thresholds_plot(synthetic, tmp_path):
+    from evosim.reports.thresholds import Grids, experiment_thresholds
+
+    rep = build_report(synthetic, n_boot=100)
+    table, _notes = experiment_thresholds(
+        rep.runs, Grids(brain_threshold=[0.5, 0.7], tech_share=[0.5])
+    )
+    assert len(table)
+    files = write_report(rep, tmp_path / "report", thresholds=table)
+    names = [f.name for f in files]
+    assert "thresholds.csv" in names and "thresholds.png" in names
+    md = (tmp_path / "report" / "summary.md").read_text(encoding="utf-8")
+    assert "![thresholds](thresholds.png)" in md
+    assert pd.read_csv(tmp_path / "report" / "thresholds.csv").shape == table.shape
+    # without plots: the table, no link to a plot that was not drawn
+    write_report(rep, tmp_path / "bare", plots=False, thresholds=table)
+    assert (tmp_path / "bare" / "thresholds.csv").is_file()
+    assert "thresholds.png" not in (tmp_path / "bare" / "summary.md").read_text(encoding="utf-8")

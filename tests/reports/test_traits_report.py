@@ -109,3 +109,72 @@ def test_the_log_axis_labels_do_not_crowd():
     wide = _ticks(0.15, 25)
     assert 1 in wide and 0.9 not in wide and 1.1 not in wide
     assert all(b / a >= (25 / 0.15) ** 0.1 for a, b in zip(wide, wide[1:]))
+
+
+def _experiment(root, drawn: bool, replicates: int = 2, arms=("control", "hands")):
+    """Synthetic runs (tests.reports.test_outcomes.write_run) of a primate that becomes
+    technological and a cetacean that does not, in every replicate; ``drawn``: the founders'
+    genes in config.yaml differ by replicate, as a prior draws them."""
+    from evosim.config.yamlsafe import dump, parse_fast
+    from tests.reports.test_outcomes import CETACEAN, PRIMATE, sp, write_run
+
+    for arm in arms:
+        for k in range(replicates):
+            folder = root / arm / f"rep-{k}"
+            write_run(folder, [sp("primate", PRIMATE, 100, 300 + 50 * k, 5),
+                               sp("cetacean", CETACEAN, 150)], seed=100 + k)  # fmt: skip
+            if drawn:
+                cfg = parse_fast((folder / "config.yaml").read_text(encoding="utf-8"))
+                for s in cfg["species"]:
+                    s["genes"]["dexterity"]["mean"] = round(
+                        s["genes"]["dexterity"]["mean"] - 0.01 * k, 3
+                    )
+                (folder / "config.yaml").write_text(dump(cfg), encoding="utf-8")
+    return root
+
+
+def test_an_ordinary_experiment_has_no_traits_section(tmp_path):
+    """Hand-made founders, the same in every replicate: a primate and a cetacean differ in every
+    trait, but two body plans are no sample of body plans: no section, no files."""
+    from evosim.reports import traits as tt
+
+    exp = _experiment(tmp_path / "exp", drawn=False)
+    runs = traits.experiment_runs(exp)
+    df = traits.lineages(runs)
+    assert set(df["clade"]) == {"primate", "cetacean"} and df["founder_dexterity"].nunique() == 2
+    assert tt.write_traits(exp, tmp_path / "out", "control") == ([], "")
+    assert not traits.founders_drawn(runs)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("trait*"))
+    r = CliRunner().invoke(report_cmd, [str(exp), "--no-plots", "--bootstrap", "100"])
+    assert r.exit_code == 0, r.output
+    assert "Which traits predict technology" not in r.output
+    assert not list((exp / "report").glob("trait*")) and not (exp / "report" / "traits.md").exists()
+
+
+def test_founders_drawn_reads_the_configs_per_arm(tmp_path):
+    drawn = _experiment(tmp_path / "d", drawn=True)
+    assert traits.founders_drawn(traits.experiment_runs(drawn))
+    one = _experiment(tmp_path / "one", drawn=True, replicates=1)  # nothing to compare with
+    assert not traits.founders_drawn(traits.experiment_runs(one))
+
+
+def test_a_degenerate_drawn_experiment_says_not_estimable(tmp_path):
+    """Drawn founders, but 2 replicates x 2 arms: 4 events in 8 clade-arms, and the dexterity
+    separates the technological primates from the cetaceans: no ratio, the reason instead."""
+    from evosim.reports import traits as tt
+
+    exp = _experiment(tmp_path / "exp", drawn=True)
+    files, md = tt.write_traits(exp, tmp_path / "out", "control", plots=True)
+    assert "## Which traits predict technology (drawn body plans)" in md
+    assert md.count("**No hazard ratio is estimable**") == 2  # the control, and pooled
+    assert "too few events (2 < 5)" in md and "too few events (4 < 5)" in md
+    assert "∞" not in md.split("Control arm")[1] and "e+" not in md and "e-" not in md
+    hz = pd.read_csv(tmp_path / "out" / "trait_hazards.csv")
+    assert hz["hazard_ratio"].isna().all() and hz["p"].isna().all() and hz["note"].notna().all()
+    assert (tmp_path / "out" / "trait_hazards.png").is_file()
+    # with the events rule lowered, lifelines' own diagnostics still refuse the separated traits
+    control = traits.lineages(traits.experiment_runs(exp))
+    control = control[control["arm"] == "control"]
+    got = traits.trait_hazards(control, ["founder_dexterity", "founder_habitat"], min_events=1)
+    assert got["hazard_ratio"].isna().all()
+    assert got["note"].str.startswith("complete separation").all(), got["note"].tolist()
