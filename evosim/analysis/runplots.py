@@ -251,13 +251,16 @@ def brain_skill_figure(view: RunView) -> Figure:
         skill.axhline(m["threshold"], color="0.45", ls=":", lw=1)
     if ladder:  # the milestones' names on a right-hand axis, at their thresholds
         extra.append(Line2D([], [], color="0.45", ls=":", lw=1, label="milestone thresholds"))
-        skill.set_ylim(0, max(m["threshold"] for m in ladder) * 1.08)
         names = skill.secondary_yaxis("right")
         names.set_yticks([m["threshold"] for m in ladder],
                          labels=[f"{m['name']} ({m['threshold']:g})" for m in ladder], fontsize=8)  # fmt: skip
     if _mark(skill, view, "mean_skill", "technological", "*", 160):
         extra.append(Line2D([], [], marker="*", ls="", color="white", markeredgecolor="black",
                             markersize=12, label="detected technological"))  # fmt: skip
+    # from 0 to above the highest of the skill lines, the markers and the thresholds (a species
+    # goes on learning past the last milestone)
+    top = max([m["threshold"] * 1.08 for m in ladder] + [skill.get_ylim()[1]])
+    skill.set_ylim(0, top)
     skill.set_ylabel("mean skill")
     skill.set_title(
         "Skill: a member holds a milestone once its skill reaches the threshold; technological: "

@@ -11,13 +11,18 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from evosim.analysis.style import legend_in_headroom, save, say, wrap  # noqa: E402
 from evosim.reports.outcomes_data import Report  # noqa: E402
 
 
-def plot_bottlenecks(rep: Report, path: Path) -> Path:
-    """Stacked bars: primary bottleneck of the intelligent species that never became technological."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def bottlenecks_figure(rep: Report) -> Figure:
+    """Stacked bars: primary bottleneck of the intelligent species that never became technological.
+
+    The legend sits above the highest bar (the y range raised to make room), covering none.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     bottom = np.zeros(len(rep.arms))
     for b in rep.bottlenecks:
         counts = np.array(
@@ -36,21 +41,23 @@ def plot_bottlenecks(rep: Report, path: Path) -> Path:
             bottom += counts
     ax.set_xticks(np.arange(len(rep.arms)), rep.arms, rotation=20, ha="right")  # long arm names
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_ylabel("intelligent species never technological (all replicates)")
+    ax.set_ylabel("intelligent species never technological\n(all replicates)")
     ax.set_title(
-        "What held them (primary label; hatched: still climbing at the horizon)", fontsize=10
+        wrap("What held them (primary label; hatched: still climbing at the horizon)", 6.0, 10),
+        fontsize=10,
     )
     if bottom.any():
-        ax.legend(fontsize=8)
+        fig.draw_without_rendering()  # the layout, for the legend's room
+        legend_in_headroom(ax, float(bottom.max()), fontsize=8)
     else:
-        ax.text(
-            0.5,
-            0.5,
-            "no intelligent species stuck below technology",
-            ha="center",
-            transform=ax.transAxes,
-        )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        say(ax, "no intelligent species stuck below technology")
+        ax.set_yticks([])
+    return fig
+
+
+def plot_bottlenecks(rep: Report, path: Path) -> Path:
+    """Write :func:`bottlenecks_figure` to ``path``."""
+    fig = bottlenecks_figure(rep)
+    save(fig, path)
     plt.close(fig)
     return path

@@ -11,15 +11,20 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from evosim.analysis.style import legend_in_headroom, save, suptitle, wrap  # noqa: E402
 from evosim.reports.bottlenecks_plots import plot_bottlenecks  # noqa: E402
 from evosim.reports.outcomes_data import Report  # noqa: E402
 
 
-def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> None:
+def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: str) -> float:
     """Grouped bars (one group per arm, one bar per metric) with 95% interval error bars.
 
     '∞'/'n/a' is written where a value is undefined.
+
+    Returns:
+        The top of the highest bar or interval (0 when none is finite), for the legend's headroom.
     """
     arms = rep.arms
     width = 0.8 / len(metrics)
@@ -45,84 +50,64 @@ def _bars(ax, rep: Report, metrics: list[tuple[str, str]], title: str, ylabel: s
                     m, (p, 0), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9
                 )
     ax.set_xticks(x, arms, rotation=20, ha="right")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(wrap(title, 4.6, 10), fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
     if finite_top == 0:
         ax.set_ylim(0, 1)
-    if len(metrics) > 1:
-        ax.legend(fontsize=8)
+    return finite_top
+
+
+def outcomes_figure(rep: Report) -> Figure:
+    """Per-arm outcome bars with 95% intervals: clades, n, P(technological), compute and ticks, saving factor.
+
+    A panel with more than one metric has its legend above its bars (the y range is raised to make
+    room), so it covers none of them.
+    """
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.4), layout="constrained")
+    panels = [
+        (axes[0, 0], [("intelligent_clades", "intelligent"), ("technological_clades", "technological"),
+                      ("lost_clades", "lost (extinct, never tech.)")],
+         "clades per replicate", "clades"),
+        (axes[0, 1], [("n_clades", "clades"), ("n", "species")],
+         "n = intelligent / technological (∞: none technological)", "n"),
+        (axes[0, 2], [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
+         "P(a technological species); stuck share", "probability / share"),
+        (axes[1, 0], [("flop_to_first_intelligent_rmean", "first intelligent"),
+                      ("flop_to_first_technological_rmean", "first technological")],
+         "FLOP to the first intelligent / technological species (restricted means)", "FLOP"),
+        (axes[1, 1], [("ticks_to_first_technological_rmean", "restricted mean"),
+                      ("ticks_to_first_technological", "conditional mean")],
+         "ticks to the first technological species", "ticks"),
+        (axes[1, 2], [("compute_saving", "saving factor")],
+         "compute saving factor (control ÷ arm; > 1: less compute)", "factor"),
+    ]  # fmt: skip
+    tops = [(ax, metrics, _bars(ax, rep, metrics, title, ylabel))
+            for ax, metrics, title, ylabel in panels]  # fmt: skip
+    axes[1, 2].axhline(1.0, color="grey", ls="--", lw=0.8)
+    suptitle(fig, f"{rep.name}: outcomes per arm (95% bootstrap intervals over replicates)",
+             fontsize=11)  # fmt: skip
+    fig.draw_without_rendering()  # the layout, for the legends' room
+    for ax, metrics, top in tops:
+        if len(metrics) > 1:
+            legend_in_headroom(ax, top, fontsize=8)
+    return fig
 
 
 def plot_outcomes(rep: Report, path: Path) -> Path:
-    """Per-arm outcome bars with 95% intervals: clades, n, P(technological), compute and ticks, saving factor."""
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
-    _bars(
-        axes[0, 0],
-        rep,
-        [
-            ("intelligent_clades", "intelligent"),
-            ("technological_clades", "technological"),
-            ("lost_clades", "lost (extinct, never tech.)"),
-        ],
-        "clades per replicate",
-        "clades",
-    )
-    _bars(
-        axes[0, 1],
-        rep,
-        [("n_clades", "clades"), ("n", "species")],
-        "n = intelligent / technological (∞: none technological)",
-        "n",
-    )
-    _bars(
-        axes[0, 2],
-        rep,
-        [("p_technological", "P(tech)"), ("stuck_share", "stuck share")],
-        "P(a technological species); stuck share",
-        "probability / share",
-    )
-    _bars(
-        axes[1, 0],
-        rep,
-        [
-            ("flop_to_first_intelligent_rmean", "first intelligent"),
-            ("flop_to_first_technological_rmean", "first technological"),
-        ],
-        "FLOP to the first intelligent / technological species (restricted means)",
-        "FLOP",
-    )
-    _bars(
-        axes[1, 1],
-        rep,
-        [
-            ("ticks_to_first_technological_rmean", "restricted mean"),
-            ("ticks_to_first_technological", "conditional mean"),
-        ],
-        "ticks to the first technological species",
-        "ticks",
-    )
-    _bars(
-        axes[1, 2],
-        rep,
-        [("compute_saving", "saving factor")],
-        "compute saving factor (control ÷ arm; > 1: less compute)",
-        "factor",
-    )
-    axes[1, 2].axhline(1.0, color="grey", ls="--", lw=0.8)
-    fig.suptitle(f"{rep.name}: outcomes per arm (95% bootstrap intervals over replicates)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    """Write :func:`outcomes_figure` to ``path``."""
+    fig = outcomes_figure(rep)
+    save(fig, path)
     plt.close(fig)
     return path
 
 
-def plot_trajectories(rep: Report, path: Path) -> Path:
+def trajectories_figure(rep: Report) -> Figure:
     """Mean brain and mean skill of every intelligent species over time, one column per arm."""
     from matplotlib.lines import Line2D
 
     n = len(rep.arms)
     fig, axes = plt.subplots(
-        2, n, figsize=(3.6 * n + 1, 7), sharex=True, sharey="row", squeeze=False,
+        2, n, figsize=(max(3.6 * n + 1, 6.4), 7), sharex=True, sharey="row", squeeze=False,
         layout="constrained",
     )  # fmt: skip
     tr = rep.trajectories
@@ -159,10 +144,17 @@ def plot_trajectories(rep: Report, path: Path) -> Path:
                               label=f"intelligence threshold ({det['brain_threshold']:g})"))  # fmt: skip
     if ladder:
         handles.append(Line2D([], [], color="grey", ls=":", lw=0.8, label="milestone thresholds"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
-    fig.suptitle("Intelligent species of every replicate: mean brain and mean skill over time",
-                 fontsize=10)  # fmt: skip
-    fig.savefig(path, dpi=110)
+    ncol = len(handles) if fig.get_figwidth() >= 8 else 2
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=8)
+    suptitle(fig, "Intelligent species of every replicate: mean brain and mean skill over time",
+             fontsize=10)  # fmt: skip
+    return fig
+
+
+def plot_trajectories(rep: Report, path: Path) -> Path:
+    """Write :func:`trajectories_figure` to ``path``."""
+    fig = trajectories_figure(rep)
+    save(fig, path)
     plt.close(fig)
     return path
 

@@ -45,6 +45,60 @@ KEY_OUTCOMES = (
     "technological_share_settled",
 )
 
+#: Per sampler, what its main index is: a y-axis label, a line under the plot's title, and the
+#: sentence of the Markdown summary.
+INDEX_MEANING = {
+    "grid": (
+        "main effect\n(share of variance, 0–1)",
+        "main effect = variance of the mean outcome at each level of the parameter ÷ the outcome's "
+        "variance (0: no effect, 1: all of it); over a bar: the largest minus the smallest of those "
+        "means, in the outcome's units",
+        "`main_effect` is the share of the outcome's variance over the grid that the parameter's "
+        "levels explain on their own: the variance of the mean outcome at each of its levels (the "
+        "other parameters averaged over) ÷ the outcome's variance; 0: the outcome does not move "
+        "with it, 1: it moves with nothing else. `effect_range` (sensitivity.csv) is the largest "
+        "minus the smallest of those level means, in the outcome's own units.",
+    ),
+    "morris": (
+        "μ* (outcome units\nper parameter range)",
+        "μ* = mean |elementary effect|: the change of the outcome per the parameter's whole range, "
+        "in the outcome's units (larger: more influential; ± its 95% interval); σ: the spread of "
+        "those effects (large: interactions, non-linearity or noise)",
+        "`mu_star` (μ*) is the mean absolute elementary effect: the change of the outcome when the "
+        "parameter moves one step of the Morris grid, divided by that step as a fraction of the "
+        "parameter's range (of its log range for a log parameter), so in the outcome's own units "
+        "per whole range; it ranks the parameters (larger: more influential) and is not a variance "
+        "share. ± `mu_star_conf`: half-width of its bootstrap 95% interval. `sigma` "
+        "(sensitivity.csv, and beside μ* in sensitivity.png), the spread of those effects, large "
+        "next to μ* means interactions, non-linearity or replicate noise.",
+    ),
+    "sobol": (
+        "ST (share of variance\nwith interactions, 0–1)",
+        "ST = share of the outcome's variance due to the parameter, with its interactions (± its "
+        "95% interval); S1: due to the parameter alone",
+        "`ST` is Sobol's total-order index: the share of the outcome's variance due to the "
+        "parameter, alone or in interaction with the others (0–1); ± `ST_conf`: half-width of its "
+        "95% interval. `S1` (sensitivity.csv, and beside ST in sensitivity.png), the first-order "
+        "index, counts the parameter alone.",
+    ),
+    "latin": (
+        "S1 (share of\nvariance, 0–1)",
+        "S1 = share of the outcome's variance due to the parameter alone (RBD-FAST; ± its 95% "
+        "interval)",
+        "`S1` (RBD-FAST) is the first-order index: the share of the outcome's variance due to the "
+        "parameter alone (0–1); ± `S1_conf`: half-width of its 95% interval.",
+    ),
+}
+
+#: The outcomes of the grid's outcome table: (column of samples.csv, heading).
+LEVEL_OUTCOMES = (
+    ("p_technological", "P(a technological species)"),
+    ("intelligent", "intelligent species / replicate"),
+    ("technological", "technological species / replicate"),
+    ("km_median_ticks_to_technological", "median ticks to technology (Kaplan–Meier)"),
+    ("technological_share_settled", "share technological at the plateau"),
+)
+
 
 def read_manifest(folder: str | Path) -> dict:
     """The folder's ``experiment.json`` ({} if there is none). Raises ConfigError if it is unreadable."""
@@ -350,6 +404,87 @@ def grid_tables(rep: SweepReport) -> list[str]:
     return out
 
 
+def _with_interval(row: pd.Series, col: str) -> str:
+    """``value [low, high]`` of a samples.csv row (the value alone when it has no interval)."""
+    v = row.get(col, np.nan)
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "—"
+    lo, hi = row.get(f"{col}_low", np.nan), row.get(f"{col}_high", np.nan)
+    if np.isinf(v) or pd.isna(lo) or pd.isna(hi):
+        return rp.fmt(float(v))
+    return f"{rp.fmt(float(v))} [{rp.fmt(float(lo))}, {rp.fmt(float(hi))}]"
+
+
+def level_tables(rep: SweepReport) -> list[str]:
+    """For a grid: per arm, the key outcomes at each level of each parameter (Markdown lines).
+
+    With one parameter, each row is a sample: its mean over the replicates with its 95% bootstrap
+    interval. With more, each row is a level of one parameter: the mean over the samples at that
+    level (the other parameters averaged over, the numbers the main effect is computed from). A
+    median not reached by the horizon reads "not reached".
+    """
+    d = rep.design
+    names = list(d["problem"]["names"])
+    s = rep.samples
+    if d["sampler"] != "grid" or not len(s) or "replicates" not in s:
+        return []
+    shown = [(c, h) for c, h in LEVEL_OUTCOMES if c in s]
+    if not shown:
+        return []
+    one = len(names) == 1
+    runs = rep.runs
+    horizon = (
+        runs.groupby(["sample", "arm"])["horizon"].max().astype(float).to_dict()
+        if len(runs) and {"sample", "arm", "horizon"} <= set(runs)
+        else {}
+    )
+    out = [
+        "",
+        "## The outcome at each grid value",
+        "",
+        "Per arm: the mean over each sample's replicates with its 95% bootstrap interval "
+        '(samples.csv); a Kaplan–Meier median is "not reached" when over half of the replicates '
+        "had no technological species by the horizon."
+        if one
+        else "Per arm and parameter: at each of its levels, the mean over the samples at that level "
+        "(the other parameters averaged over; the level means the main effect compares). A "
+        "Kaplan–Meier median not reached at some sample is counted, not averaged.",
+    ]
+    for arm in rep.arms:
+        a = s[(s["arm"] == arm) & (s["replicates"] > 0)]
+        for name in names:
+            out += ["", f"`{arm}`, by `{name}`:" if len(rep.arms) > 1 or not one else f"By `{name}`:", "",
+                    f"| `{name}` | replicates | " + " | ".join(h for _, h in shown) + " |",
+                    "|---|---|" + "---|" * len(shown)]  # fmt: skip
+            for level, g in a.groupby(name, sort=True):
+                if one:
+                    r = g.iloc[0]
+                    cells = [_with_interval(r, c) for c, _ in shown]
+                    if "km_median_ticks_to_technological" in r:
+                        k = [c for c, _ in shown].index("km_median_ticks_to_technological")
+                        v = float(r["km_median_ticks_to_technological"])
+                        h = horizon.get((int(r["sample"]), arm), np.nan)
+                        cells[k] = (
+                            (f"not reached (> {h:.0f})" if np.isfinite(h) else "not reached")
+                            if np.isposinf(v)
+                            else ("—" if np.isnan(v) else f"{v:.0f}")
+                        )
+                else:
+                    cells = []
+                    for c, _ in shown:
+                        v = g[c].to_numpy(np.float64)
+                        inf = int(np.isposinf(v).sum())
+                        cells.append(
+                            f"not reached at {inf} of {len(v)}"
+                            if inf
+                            else rp.fmt(float(np.nanmean(v)) if np.isfinite(v).any() else np.nan)
+                        )
+                out.append(
+                    f"| {level:.4g} | {int(g['replicates'].sum())} | " + " | ".join(cells) + " |"
+                )
+    return out
+
+
 def markdown(rep: SweepReport) -> str:
     """The Markdown summary: design, share of the swept space, key sensitivity indices, notes."""
     d = rep.design
@@ -371,7 +506,8 @@ def markdown(rep: SweepReport) -> str:
         out.append(
             f"| `{name}` | [{lo:.6g}, {hi:.6g}] | {'log' if dist == 'logunif' else 'linear'} |"
         )
-    out += ["", "## Share of the swept space", ""] + space_table(rep) + grid_tables(rep)
+    out += ["", "## Share of the swept space", ""] + space_table(rep) + level_tables(rep)
+    out += grid_tables(rep)
     cols = INDICES[d["sampler"]]
     main, conf = cols[0], (cols[1] if cols[1].endswith("_conf") else None)
     sens = rep.sensitivity
@@ -391,6 +527,17 @@ def markdown(rep: SweepReport) -> str:
         out += [
             "",
             f"## Sensitivity ({METHOD[d['sampler']]}: {main}{f' ± {conf}' if conf else ''})",
+            "",
+            INDEX_MEANING[d["sampler"]][2]
+            + (
+                " With a single parameter it is 1 whenever the outcome varies over the grid and 0 "
+                "when it is constant: it says only whether the parameter moved the outcome; the "
+                "table of the outcome at each grid value above says how."
+                if d["sampler"] == "grid" and len(p["names"]) == 1
+                else ""
+            )
+            + ' All indices describe the swept box only (docs/experiments.md, "Reading the '
+            'indices").',
             "",
             "| parameter | " + " | ".join(head) + " |",
             "|---|" + "---|" * len(shown),

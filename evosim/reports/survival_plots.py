@@ -6,6 +6,7 @@ Drawn from the same per-run and per-clade times as survival.csv
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +14,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
+from evosim.analysis.style import legend_in_headroom, save, say, suptitle  # noqa: E402
 from evosim.analysis.survival import aj, clade_times, km, run_times  # noqa: E402
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -56,13 +60,14 @@ def plot_survival(runs: pd.DataFrame, arms: list[str], name: str, path: Path) ->
     return path
 
 
-def plot_clade_incidence(clades: pd.DataFrame, arms: list[str], name: str, path: Path) -> Path:
+def clade_incidence_figure(clades: pd.DataFrame, arms: list[str], name: str) -> Figure:
     """Per founding clade (one panel each), per arm: Aalen-Johansen cumulative incidence of technology
     (solid) and of extinction first (dashed) against ticks since the clade became intelligent."""
     ct = clade_times(clades)
     names = [str(c) for c in pd.unique(ct["clade"])] if len(ct) else []
     n = max(len(names), 1)
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n + 0.5, 4.6), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, n, figsize=(max(4.6 * n + 0.5, 7.0), 4.8), squeeze=False,
+                             sharey=True, layout="constrained")  # fmt: skip
     for j, cname in enumerate(names):
         ax = axes[0, j]
         for i, arm in enumerate(arms):
@@ -86,58 +91,95 @@ def plot_clade_incidence(clades: pd.DataFrame, arms: list[str], name: str, path:
         ax.set_ylim(-0.03, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")  # the curves rise early: where they are not
-    if not names:
-        axes[0, 0].text(0.5, 0.5, "no intelligent clade in any replicate", ha="center",
-                        transform=axes[0, 0].transAxes)  # fmt: skip
-    axes[0, 0].set_ylabel("cumulative incidence")
-    fig.suptitle(f"{name}: technology per founding clade (Aalen–Johansen; solid: technological, dashed: "
-                 "extinct first; | at the bottom: censored clades)", fontsize=10)  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if names:
+        axes[0, 0].set_ylabel("cumulative incidence")
+    else:  # words, not an empty 0-1 frame
+        say(axes[0, 0], "no intelligent clade in any replicate:\nno clade to follow to technology")
+        axes[0, 0].set_xticks([])
+        axes[0, 0].set_yticks([])
+    suptitle(fig, f"{name}: technology per founding clade (Aalen–Johansen; solid: technological, "
+                  "dashed: extinct first; | at the bottom: censored clades)", fontsize=10)  # fmt: skip
+    return fig
+
+
+def plot_clade_incidence(clades: pd.DataFrame, arms: list[str], name: str, path: Path) -> Path:
+    """Write :func:`clade_incidence_figure` to ``path``."""
+    fig = clade_incidence_figure(clades, arms, name)
+    save(fig, path)
     plt.close(fig)
     return path
 
 
-def plot_n_by_tick(
-    nt: pd.DataFrame, arms: list[str], name: str, path: Path, plateau: dict[str, float]
-) -> Path:
+def n_by_tick_figure(
+    nt: pd.DataFrame, arms: list[str], name: str, plateau: dict[str, float]
+) -> Figure:
     """Per arm: n(T) = intelligent ÷ technological clades by tick T with its 95% interval (top), and the
     intelligent (solid) and technological (dashed) clades per replicate by T (bottom); a dotted line marks
-    where n(T) plateaued."""
-    import math
+    where n(T) plateaued.
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True)
+    An arm with no technological clade has no n to draw (n = ∞) and no plateau of it to mark; when no
+    arm has one, the top panel says so instead of an empty axis.
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, layout="constrained")
+    handles: list[Line2D] = []
+    drew_n = drew_counts = False
+    most = 0.0
     for i, arm in enumerate(arms):
         d = nt[nt["arm"] == arm] if len(nt) else nt
         if not len(d):
             continue
         color = COLORS[i % len(COLORS)]
         finite = d[d["n"].apply(math.isfinite)]
-        top.step(finite["tick"], finite["n"], where="post", color=color, label=arm)
-        hi = d["n_high"].where(d["n_high"].apply(math.isfinite))
-        top.fill_between(d["tick"], d["n_low"].where(d["n_low"].apply(math.isfinite)), hi, step="post",
-                         color=color, alpha=0.15)  # fmt: skip
         bottom.step(
             d["tick"], d["intelligent"], where="post", color=color, label=f"{arm}: intelligent"
         )
         bottom.step(d["tick"], d["technological"], where="post", color=color, ls="--",
                     label=f"{arm}: technological")  # fmt: skip
+        drew_counts = True
+        most = max(most, float(d[["intelligent", "technological"]].max().max()))
+        if not len(finite):  # n = ∞ throughout: nothing to draw, nothing settled
+            handles.append(Line2D([], [], color=color, alpha=0.4,
+                                  label=f"{arm}: no technological clade (n = ∞ throughout)"))  # fmt: skip
+            continue
+        top.step(finite["tick"], finite["n"], where="post", color=color)
+        hi = d["n_high"].where(d["n_high"].apply(math.isfinite))
+        top.fill_between(d["tick"], d["n_low"].where(d["n_low"].apply(math.isfinite)), hi, step="post",
+                         color=color, alpha=0.15)  # fmt: skip
+        handles.append(Line2D([], [], color=color, label=arm))
+        drew_n = True
         start = plateau.get(arm, math.nan)
         if not math.isnan(start):
             top.axvline(start, color=color, ls=":", lw=0.9)
     top.set_ylabel("n(T) = intelligent ÷ technological clades")
-    top.set_title("n by tick T (not drawn while no clade is technological: n = ∞); dotted: start of its plateau",
-                  fontsize=9)  # fmt: skip
-    top.legend(fontsize=8)
+    if drew_n:
+        top.set_title("n by tick T (not drawn while no clade is technological: n = ∞); dotted: "
+                      "start of its plateau", fontsize=9)  # fmt: skip
+        top.legend(handles=handles, fontsize=8)
+    else:
+        top.set_title("n by tick T", fontsize=9)
+        say(top, "no technological clade in this experiment:\nn(T) = intelligent ÷ technological "
+                 "clades is ∞ at every tick, so there is no n to draw")  # fmt: skip
+        top.set_yticks([])
     top.grid(alpha=0.3)
     bottom.set_ylabel("clades per replicate by T")
     bottom.set_xlabel("tick T")
-    bottom.legend(fontsize=7, ncol=2)
+    bottom.set_ylim(-0.05 * max(most, 1.0), max(most, 1.0) * 1.08)
+    if not most:
+        say(bottom, "no intelligent clade in any replicate")
     bottom.grid(alpha=0.3)
-    fig.suptitle(
-        f"{name}: n as a function of time (95% bootstrap intervals over replicates)", fontsize=10
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    suptitle(fig, f"{name}: n as a function of time (95% bootstrap intervals over replicates)",
+             fontsize=10)  # fmt: skip
+    if drew_counts:  # above the counts, once the layout is known
+        fig.draw_without_rendering()
+        legend_in_headroom(bottom, max(most, 1.0), fontsize=7)
+    return fig
+
+
+def plot_n_by_tick(
+    nt: pd.DataFrame, arms: list[str], name: str, path: Path, plateau: dict[str, float]
+) -> Path:
+    """Write :func:`n_by_tick_figure` to ``path``."""
+    fig = n_by_tick_figure(nt, arms, name, plateau)
+    save(fig, path)
     plt.close(fig)
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import shutil
 import struct
 
@@ -13,6 +15,7 @@ from evosim.analysis import groups as G
 from evosim.analysis.runplots import (
     PLOTS,
     RunView,
+    brain_skill_figure,
     genes_figure,
     milestones_figure,
     not_drawn,
@@ -145,3 +148,32 @@ def test_an_unfinished_run_plots_what_its_logs_allow(four_founders_run, tmp_path
     assert len(said) == 2 and said[0].startswith("phylogeny.png: no species.csv")
     assert "--resume" in said[0]
     assert not_drawn(load_run(four_founders_run)) == []
+
+
+def test_the_skill_axis_holds_every_line_and_marker(run):
+    """A species learns on past the last milestone: its skill line and its ★ stay inside the axes
+    (QA: the axis stopped at 1.08 x the last threshold, so the technological primate's line left
+    the frame and its star sat on the edge)."""
+    top_skill = float(run.timeseries["mean_skill"].max())
+    assert top_skill > 0
+    cfg = copy.deepcopy(run.config)
+    cfg["technology"]["ladder"] = [{**m, "threshold": top_skill * (i + 1) / 10}
+                                   for i, m in enumerate(cfg["technology"]["ladder"][:3])]  # fmt: skip
+    sp = run.species.copy()
+    best = run.timeseries.loc[run.timeseries["mean_skill"].idxmax()]  # technological at its peak
+    sp.loc[sp["name"] == best["name"], "technological_at"] = int(best["tick"])
+    view = RunView(dataclasses.replace(run, config=cfg, species=sp))
+    assert any(g.key == best["name"] and not g.pooled for g in view.groups)
+    fig = brain_skill_figure(view)
+    fig.draw_without_rendering()
+    skill = fig.axes[1]
+    lo, hi = skill.get_ylim()
+    ys = np.concatenate([np.asarray(ln.get_ydata(), float) for ln in skill.lines])
+    assert lo <= np.nanmin(ys) and np.nanmax(ys) < hi
+    assert np.nanmax(ys) >= top_skill * 0.99  # the species' own line is among them
+    stars = [c for c in skill.collections if len(c.get_offsets())]
+    assert stars, "the detection is marked"
+    box = skill.get_window_extent()
+    for c in stars:  # the whole marker, not just its centre, inside the frame
+        ext = c.get_window_extent()
+        assert box.y0 <= ext.y0 and ext.y1 <= box.y1, (ext, box)
