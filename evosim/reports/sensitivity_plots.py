@@ -19,8 +19,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from evosim.analysis.style import say, suptitle, wrap  # noqa: E402
 from evosim.io.files import atomic_write_bytes  # noqa: E402
-from evosim.reports.sensitivity import INDEX_MEANING  # noqa: E402
-from evosim.reports.sensitivity_data import SweepReport  # noqa: E402
+from evosim.reports.sensitivity_data import INDEX_MEANING, SweepReport  # noqa: E402
 from evosim.reports.sensitivity_indices import INDICES, METHOD  # noqa: E402
 
 KEY = (
