@@ -14,7 +14,7 @@ density (agents per cell; a world carries what its food grows, and its food
 grows with its area), or the founders if there are more of them. It is a
 rough figure — worlds with richer or poorer food, other costs of living, or
 culture that takes off run faster or slower — used where a probe run would
-cost too much: ``evosim experiment --dry-run``, its progress bar, and the
+cost too much: ``evosim experiment --dry-run``, the line before its runs, and the
 hint after ``evosim run``. (``evosim sweep --dry-run`` measures a probe run
 instead.)
 """
@@ -49,22 +49,43 @@ def run_core_seconds(world: Any, ticks: int) -> float:
 
 
 def duration(seconds: float) -> str:
-    """``"about 45 min"``, ``"about 2.4 h"``, ``"about 40 s"``."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
-    return f"about {seconds / 3600:.1f} h"
+    """A wall time as said to a person: ``"under a minute"``, ``"about 45 min"``,
+    ``"about 2.4 h"``, ``"about 15 h"``, ``"about 3.5 days"``."""
+    minutes = seconds / 60
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return f"about {round(minutes)} min"
+    hours = minutes / 60
+    if hours < 10:
+        return f"about {hours:.1f} h"
+    if hours < 48:
+        return f"about {round(hours)} h"
+    return f"about {_sig(hours / 24)} days"
 
 
 def cost_text(core_seconds: float, workers: int) -> str:
-    """``"1.8 core-hours: about 54 min on 2 workers"``."""
+    """``"1.8 core-hours: about 54 min on 2 workers"``, ``"under a core-minute: under a minute
+    on 1 worker"``."""
     wall = core_seconds / max(1, workers)
     return f"{core_amount(core_seconds)}: {duration(wall)} on {workers} worker{'' if workers == 1 else 's'}"
 
 
 def core_amount(core_seconds: float) -> str:
-    """``"1.8 core-hours"``, or ``"40 core-seconds"`` below six minutes."""
-    if core_seconds < 360:
-        return f"{max(1, round(core_seconds))} core-seconds"
-    return f"{core_seconds / 3600:.2g} core-hours"
+    """Core time as said to a person: ``"under a core-minute"``, ``"12 core-minutes"`` (below 90),
+    ``"1.8 core-hours"``, ``"36 core-hours"``, ``"1,200 core-hours"``."""
+    minutes = core_seconds / 60
+    if minutes < 1:
+        return "under a core-minute"
+    if minutes < 90:
+        n = round(minutes)
+        return f"{n} core-minute{'' if n == 1 else 's'}"
+    return f"{_sig(minutes / 60)} core-hours"
+
+
+def _sig(x: float) -> str:
+    """``x`` to two significant figures, without an exponent: 1.8, 36, 1,200."""
+    if x < 10:
+        return f"{x:.1f}"
+    digits = len(str(int(x)))
+    return f"{round(x, 2 - digits):,.0f}"

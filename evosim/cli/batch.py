@@ -4,23 +4,83 @@ Both are one flow over a design (:mod:`evosim.experiments.design`): load the spe
 the folder, say what is there, then a dry run's listing or the run itself with its progress
 bar, interruption and summary (:func:`execute`). Their shared options are declared once, in
 :func:`batch_options`.
+
+Ctrl-C (SIGINT to the process group) or SIGTERM: before anything is written, one line; while
+the runs run, the cluster is closed (a local cluster's workers ignore the signal and are stopped
+with it; the locks they leave are removed), then one message counts what the folder holds (runs
+finished, partly run with the checkpoint they resume from, not begun) and repeats the whole
+command that continues (:func:`run_pending`). Exit 130 (143).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shlex
+import signal
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
-from evosim.cli.common import not_empty
-from evosim.errors import ConfigError
+from evosim.cli.common import SIGNAL_EXIT, not_empty, signals_held
+from evosim.cli.progress import SEP, Bar, at_terminal, hms
+from evosim.errors import ConfigError, Stopped
 from evosim.io.outputs import writing
 
 ACTIONS = ("ran", "resumed", "restarted", "extended", "skipped")
+
+
+#: Seconds after a first SIGINT or SIGTERM in which the same signal again is the same request
+#: (:func:`stopping`).
+GRACE = 1.0
+
+
+@contextmanager
+def stopping(grace: float = GRACE) -> Iterator[None]:
+    """SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped` (as
+    :func:`~evosim.cli.common.stop_on_signals`); the command then cleans up and says what it kept.
+
+    A signal again within ``grace`` seconds of the first is the same request, ignored: ``timeout``
+    signals the command and then its whole process group, so it gets the signal twice. A later
+    one exits at once with the same code (what is left half-done then is what a killed process
+    leaves: run locks that the next run takes over). Installed in the main thread only.
+    """
+    first: list[float] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        code = SIGNAL_EXIT.get(signal.Signals(signum), 130)
+        if first:
+            if time.monotonic() - first[0] < grace:
+                return
+            os._exit(code)
+        first.append(time.monotonic())
+        raise Stopped(signum, code)
+
+    old = {}
+    for sig in SIGNAL_EXIT:
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
+@contextmanager
+def held_then(mark: Callable[[], None]) -> Iterator[None]:
+    """:func:`~evosim.cli.common.signals_held` around a block, with ``mark()`` called when the block
+    ends normally, before a signal held meanwhile arrives (what a report calls once moved in)."""
+    with signals_held():
+        yield
+        mark()
 
 
 def batch_options(folder: str, runs: str, dry_run: str) -> Callable[[Callable], Callable]:
@@ -76,54 +136,222 @@ def prepare(design: Any, out: str | None, head: str, notes: list[str]) -> tuple[
 
 
 def execute(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any,
-            quiet: bool, label: str, again: str) -> None:  # fmt: skip
+            quiet: bool, again: list[str], estimate: str | None = None) -> None:  # fmt: skip
     """Write the manifest, run the pending runs (:func:`run_pending`), then the closing lines.
 
-    Exits 130 when interrupted, 1 when a run failed.
+    Exits 130 (143 for SIGTERM) when interrupted, 1 when a run failed.
     """
-    outcome = run_pending(design, prep, out_path, out_given, cluster, quiet, label, again)
-    summarise(outcome, design.noun, f"{design.kind} folder: {out_path}")
-    click.echo(f"next: evosim report {out_path}")
+    outcome = run_pending(design, prep, out_path, out_given, cluster, quiet, again,
+                          estimate=estimate)  # fmt: skip
+    with interruptible(f"after the {design.noun}s ended; {out_path} is as they left it"):
+        summarise(outcome, design.noun, f"{design.kind} folder: {out_path}")
+        click.echo(f"next: evosim report {out_path}")
+
+
+def command(*words: object, **options: object) -> list[str]:
+    """A command line as words: ``words``, then each option given (not None, not False) as
+    ``--name VALUE`` (``--name`` alone for True; ``_`` in a name becomes ``-``)."""
+    out = [str(w) for w in words]
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        out.append(f"--{name.replace('_', '-')}")
+        if value is not True:
+            out.append(str(value))
+    return out
 
 
 def run_pending(design: Any, prep: Any, out_path: Path, out_given: bool, cluster: Any,
-                quiet: bool, label: str, again: str, show: Any = None) -> Any:  # fmt: skip
-    """Write the manifest and run the pending runs (with a progress bar unless ``quiet``).
+                quiet: bool, again: list[str], show: Any = None,
+                estimate: str | None = None) -> Any:  # fmt: skip
+    """Connect to the cluster, write the manifest and run the pending runs (with a progress bar
+    at a terminal unless ``quiet``).
 
-    ``label``: the progress bar's; ``show``: its item text of a finished run's record (default:
-    arm and replicate); ``again``: the command that continues (after an interruption; the
-    scheduler and the folder are added).
-    Returns the outcome; exits 130 when interrupted.
+    ``again``: the command line that continues, without ``--out`` (after an interruption; the
+    folder is added); ``show``: the bar's text of a finished run's record (default: arm and
+    replicate); ``estimate``: their estimated cost, said before they run.
+    Returns the outcome. SIGINT or SIGTERM stop the workers (a local cluster's are closed, the
+    locks they leave removed), and the command exits 130 or 143 saying what was kept and how to
+    continue (:func:`interrupted`); a second signal, past :data:`GRACE`, exits at once.
     """
-    from evosim.experiments.batch import run_design
-    from evosim.experiments.task import run_id
+    from evosim.experiments.batch import connected, run_design
+    from evosim.experiments.manifest import save_manifest
 
     p, noun = prep.plan, design.noun
-    with writing(out_path, "--out" if out_given else "", folder=True):  # unwritable: one line
-        from evosim.experiments.manifest import save_manifest
+    created = not out_path.exists()
+    option = "--out" if out_given else ""
+    said = False  # "interrupted; stopping the workers…", at once
+    with stopping():
+        try:
+            # connected first: an unreachable scheduler is refused with nothing written
+            with connected(cluster, p.todo) as client:
+                bar: RunsBar | None = None
+                try:
+                    with writing(out_path, option, folder=True):  # unwritable: one line
+                        save_manifest(out_path, prep.manifest)
+                    if p.todo:
+                        cost = f"; estimated {estimate}" if estimate else ""
+                        click.echo(f"running {len(p.todo)} {noun}(s) on {cluster.where}{cost}",
+                                   err=True)  # fmt: skip
+                    if not quiet and p.todo and at_terminal():
+                        bar = RunsBar(f"{noun}s", len(p.finished) + len(p.todo), show or _run_text)
+                    try:
+                        return run_design(design, out_path, cluster, prepared=prep, client=client,
+                                          on_done=bar.done if bar else None)  # fmt: skip
+                    finally:
+                        if bar is not None:
+                            bar.close()  # ends its line
+                except (Stopped, KeyboardInterrupt):
+                    if p.todo:  # said now: closing the cluster takes seconds
+                        what = (
+                            "leaving the scheduler" if cluster.scheduler else "stopping the workers"
+                        )
+                        start = "" if bar else "\n"  # a bar ended its line
+                        click.echo(f"{start}interrupted; {what}…", err=True)
+                        said = True
+                    raise
+        except (Stopped, KeyboardInterrupt) as exc:  # the cluster is closed, its locks released
+            text = interrupted(design, prep, out_path, created, again)
+            click.echo(text if said else f"\ninterrupted: {text}", err=True)
+            sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
 
-        save_manifest(out_path, prep.manifest)
-    if p.todo:
-        click.echo(f"running {len(p.todo)} {noun}(s) on {cluster.where}", err=True)
-    show = show or (lambda r: f"{run_id(r)} rep-{r['replicate']} {r['action']}")
 
-    def item(r: dict | None) -> str | None:
-        return show(r) if r else None
+@contextmanager
+def interruptible(said: str = "before any run began; nothing was written") -> Iterator[None]:
+    """SIGINT or SIGTERM in the block: ``interrupted`` and what is ``said``, exit 130 or 143.
 
+    The default is for a batch command before it runs anything (reading the spec, planning, a dry
+    run); the blocks nested in it that write say what they kept (:func:`run_pending`).
+    """
+    with stopping():
+        try:
+            yield
+        except (Stopped, KeyboardInterrupt) as exc:
+            click.echo(f"\ninterrupted {said}", err=True)
+            sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
+
+
+def _run_text(r: dict) -> str:
+    """A finished run on the bar: ``control rep-0 ran``."""
+    from evosim.experiments.task import run_id
+
+    return f"{run_id(r)} rep-{r['replicate']} {r['action']}"
+
+
+class RunsBar:
+    """The progress bar of a batch: runs finished of all, the time left, the last one finished.
+
+    The fitted one-line bar of ``evosim run`` (:class:`~evosim.cli.progress.Bar`). The time left
+    counts from the runs this command made (the skipped ones cost nothing); it shows once one
+    has finished.
+
+    Args:
+        label: what is counted (``replicates``).
+        length: the runs in all, finished ones included.
+        show: the text of a finished run's record.
+        file: the terminal.
+        clock: seconds, monotonic (a parameter for tests).
+    """
+
+    def __init__(self, label: str, length: int, show: Callable[[dict], str],
+                 file: TextIO | None = None, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.show, self.clock = show, clock
+        self.start = clock()
+        self.made = 0  # runs finished (or failed) by this command
+        self.last = ""
+        self.bar = Bar(label, length, self.variants, file or sys.stderr, clock=clock, every=0.0)
+        self.bar.draw()
+
+    def done(self, result: dict | None, _outcome: object = None) -> None:
+        """A run finished (``result``; None: it failed): one more on the bar."""
+        if result is None:
+            self.made, self.last = self.made + 1, "a run failed"
+        else:
+            self.made += result.get("action") != "skipped"
+            self.last = self.show(result)
+        self.bar.update(self.bar.pos + 1)
+
+    def variants(self) -> list[str]:
+        """What follows the counter, fullest first (:func:`~evosim.cli.progress.fit`)."""
+        left, spent = self.bar.length - self.bar.pos, self.clock() - self.start
+        if left <= 0:
+            time_ = f"took {hms(spent)}"
+        elif self.made:
+            time_ = f"ETA {hms(spent / self.made * left)}"
+        else:
+            time_ = ""
+        full = SEP.join(x for x in (time_, self.last) if x)
+        return list(dict.fromkeys([full, time_, ""]))
+
+    def close(self) -> None:
+        """End the bar's line."""
+        self.bar.close()
+
+
+def interrupted(design: Any, prep: Any, out_path: Path, created: bool, again: list[str]) -> str:
+    """What an interrupted batch kept, once its workers stopped, and the command that continues.
+
+    ``created``: this command created the folder; holding nothing but the manifest, it is removed.
+    """
+    from evosim.experiments.batch import left_by
+    from evosim.experiments.manifest import MANIFEST
+
+    noun = design.noun
+    todo = prep.plan.todo
+    left = left_by(todo)
+    if len(left.untouched) == len(todo) and created and _remove_unused(out_path, MANIFEST):
+        return f"no {noun} began; nothing was written"
+    done = len(prep.plan.finished) + len(left.finished)
+    total = len(prep.plan.finished) + len(todo)
+    parts = [f"{done} of {total} {noun}s finished and kept in {out_path}"]
+    if left.partial:
+        n = len(left.partial)
+        first = [f"{_rel(f, prep.out)} at tick {t}" for f, t in list(left.partial.items())[:3]]
+        more = ", …" if n > 3 else ""
+        parts.append(f"{n} partly run, which {'resumes from its' if n == 1 else 'resume from their'} "
+                     f"newest checkpoint{'' if n == 1 else 's'} ({', '.join(first)}{more})")  # fmt: skip
+    if left.restart:
+        n = len(left.restart)
+        parts.append(
+            f"{n} begun without a checkpoint yet, which start{'s' if n == 1 else ''} again"
+        )
+    if left.running:
+        n = len(left.running)
+        parts.append(f"{n} still running on the scheduler's workers, which go{'es' if n == 1 else ''} "
+                     "on to the end (a re-run waits for them)")  # fmt: skip
+    if left.untouched:
+        parts.append(f"{len(left.untouched)} not begun")
+    pasts = left_by(list({t.base.folder: t.base for t in todo if t.base is not None}.values()))
+    if pasts.partial:
+        n = len(pasts.partial)
+        parts.append(f"{n} shared past{'' if n == 1 else 's'} partly run, which "
+                     f"{'resumes from its' if n == 1 else 'resume from their'} newest "
+                     f"checkpoint{'' if n == 1 else 's'}")  # fmt: skip
+    cmd = shlex.join([*again, "--out", str(out_path)])
+    return f"{'; '.join(parts)}. Continue with: {cmd}"
+
+
+def _rel(folder: str, out: Path) -> str:
+    """A run folder relative to its batch folder, for messages."""
     try:
-        if quiet or not p.todo:
-            return run_design(design, out_path, cluster, prepared=prep)
-        with click.progressbar(
-            length=len(p.finished) + len(p.todo), label=label, file=sys.stderr, show_pos=True,
-            item_show_func=item,
-        ) as bar:  # fmt: skip
-            return run_design(design, out_path, cluster,
-                              on_done=lambda r, _o: bar.update(1, r), prepared=prep)  # fmt: skip
-    except KeyboardInterrupt:
-        where = f" --scheduler {cluster.scheduler}" if cluster.scheduler else ""
-        click.echo(f"\ninterrupted; finished {noun}s are kept. Continue with the same command "
-                   f"({again}{where} --out {out_path})", err=True)  # fmt: skip
-        sys.exit(130)
+        return str(Path(folder).relative_to(out))
+    except ValueError:
+        return folder
+
+
+def _remove_unused(out: Path, manifest: str) -> bool:
+    """Remove batch folder ``out`` if it holds nothing but its manifest and empty folders; True if
+    so (or if it is missing)."""
+    if not out.is_dir():
+        return True
+    entries = list(out.rglob("*"))
+    if any(e.is_file() and e != out / manifest for e in entries):
+        return False
+    (out / manifest).unlink(missing_ok=True)
+    for d in sorted((e for e in entries if e.is_dir()), reverse=True):
+        d.rmdir()
+    out.rmdir()
+    return True
 
 
 def summarise(outcome: Any, noun: str, where: str) -> None:
@@ -172,19 +400,27 @@ def experiment(spec: str, workers: int | None, out: str | None, scheduler: str |
     say_extensions(p, "replicate", f"{s.ticks} ticks")
     if dry_run:
         return experiment_plan(exp, p, cost)
-    label = f"replicates ({cost.split(': ', 1)[-1]}, estimated)"
-    again = f"evosim experiment {spec}" + (f" --ticks {ticks}" if ticks else "")
-    execute(design, prep, out_path, bool(out), cluster, quiet, label, again)
+    again = command("evosim", "experiment", spec, ticks=ticks, workers=workers,
+                    scheduler=scheduler, quiet=quiet)  # fmt: skip
+    estimate = at_most(cost) if s.branch_tick == "auto" else cost
+    execute(design, prep, out_path, bool(out), cluster, quiet, again, estimate=estimate)
+
+
+def at_most(cost: str) -> str:
+    """``cost`` as an upper bound: ``at most 3.6 core-hours: …`` (``under …`` says it already)."""
+    return cost if cost.startswith("under") else f"at most {cost}"
 
 
 def say_extensions(p: Any, noun: str, to: str) -> None:
     """On stderr: how many finished runs of plan ``p`` a longer horizon extends (to ``to``), and
     what that costs by their own wall time per tick so far (nothing when there are none)."""
     if p.extend:
+        from evosim.analysis.cost import core_amount
+
         click.echo(
             f"{len(p.extend)} finished {noun}(s) to extend to {to} from their final checkpoints "
-            f"(their own wall time per tick so far gives about "
-            f"{p.extension_core_seconds() / 60:.1f} core-minutes)",
+            f"(their own wall time per tick so far gives "
+            f"{core_amount(p.extension_core_seconds())})",
             err=True,
         )
 
@@ -264,8 +500,8 @@ def sweep(spec: str, workers: int | None, out: str | None, scheduler: str | None
     out_path, prep = prepare(design, out, head, exp.notes)
     if dry_run:
         return sweep_plan(design, prep, probe_ticks, cluster.workers)
-    again = f"evosim sweep {spec}"
-    execute(design, prep, out_path, bool(out), cluster, quiet, "runs", again)
+    again = command("evosim", "sweep", spec, workers=workers, scheduler=scheduler, quiet=quiet)
+    execute(design, prep, out_path, bool(out), cluster, quiet, again)
 
 
 def sweep_plan(sw: Any, prep: Any, probe_ticks: int, workers: int | None) -> None:
@@ -282,4 +518,23 @@ def sweep_plan(sw: Any, prep: Any, probe_ticks: int, workers: int | None) -> Non
         click.echo(f"replicate {k}: seed {seed}")
     click.echo(f"{len(p.todo)} run(s) to run")
     if p.todo and (probe_ticks or p.finished):
-        click.echo(estimate(sw, prep, probe_ticks).text(workers))
+        click.echo(sweep_estimate(estimate(sw, prep, probe_ticks), workers))
+
+
+def sweep_estimate(e: Any, workers: int | None) -> str:
+    """The paragraph of a sweep's :class:`~evosim.experiments.sweep.Estimate`: the sum, its core
+    time and its wall time on ``workers`` (default: the CPU count), said as a person would
+    (:mod:`evosim.analysis.cost`), and how it was made."""
+    from evosim.analysis.cost import cost_text
+
+    w = workers or os.cpu_count() or 1
+    hours = e.core_hours
+    cost = (
+        f"{cost_text(hours * 3600, w)} if the runs spread evenly"
+        if math.isfinite(hours)
+        else "an unknown time (no agent-steps were measured)"
+    )
+    return (
+        f"estimate: {e.runs} run(s) x {e.ticks} ticks x {e.agents:,.0f} agents / {e.rate:,.0f} "
+        f"agent-steps/s = {cost}; {e.source}"
+    )

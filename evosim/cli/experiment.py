@@ -15,8 +15,8 @@ import click
 from evosim.cli import batch
 from evosim.cli.batch import batch_options
 from evosim.cli.common import not_empty, refusals
-from evosim.cli.progress import at_terminal
-from evosim.errors import ConfigError
+from evosim.cli.progress import Bar, at_terminal
+from evosim.errors import ConfigError, Stopped
 from evosim.io.outputs import writing
 
 
@@ -44,7 +44,8 @@ def experiment(spec: str, **options: Any) -> None:
     from their newest checkpoint. A larger ticks (in SPEC or --ticks) extends
     the finished replicates of an existing folder without recomputing them.
     """
-    batch.experiment(spec, **options)
+    with batch.interruptible():
+        batch.experiment(spec, **options)
 
 
 @click.command()
@@ -117,21 +118,50 @@ def report(
     from evosim.reports import thresholds as th
 
     out_path = Path(out) if out else Path(folder) / "report"
-    if _other_folder(folder, out_path, out, no_plots):
-        return
-    grids = th.grids(brain_thresholds, tech_shares)
-    conventions = rp.Thresholds(min_clade_population=clade_size)
-    if sa.is_sweep(folder):
-        with reading_bar() as progress:
-            srep = sa.build_sweep_report(folder, n_boot=bootstrap, seed=seed, grids=grids,
-                                         th=conventions, progress=progress)  # fmt: skip
-        with writing(out_path, "--out" if out else "", folder=True):
-            files = sa.write_sweep_report(srep, out_path, plots=not no_plots)
-        click.echo(srep.markdown)
-    else:
-        files = _experiment_report(folder, out_path, out, bootstrap, seed, conventions, grids,
-                                   no_plots)  # fmt: skip
-    click.echo(f"wrote {', '.join(str(f) for f in files)}", err=True)
+    existed = out_path.exists()
+    written: list[Path] = []  # the report folder, once complete
+    with batch.stopping():  # a later second signal exits at once
+        try:
+            if _other_folder(folder, out_path, out, no_plots, written):
+                return
+            grids = th.grids(brain_thresholds, tech_shares)
+            conventions = rp.Thresholds(min_clade_population=clade_size)
+            if sa.is_sweep(folder):
+                with reading_bar() as progress:
+                    srep = sa.build_sweep_report(folder, n_boot=bootstrap, seed=seed, grids=grids,
+                                                 th=conventions, progress=progress)  # fmt: skip
+                with report_folder(out_path, out, written) as tmp:
+                    files = sa.write_sweep_report(srep, tmp, plots=not no_plots)
+                click.echo(srep.markdown)
+            else:
+                files = _experiment_report(folder, out_path, out, bootstrap, seed, conventions,
+                                           grids, no_plots, written)  # fmt: skip
+        except (Stopped, KeyboardInterrupt) as exc:
+            click.echo(f"\n{_report_interrupted(out_path, existed, bool(written))}", err=True)
+            sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
+    click.echo(f"wrote {', '.join(str(out_path / f.name) for f in files)}", err=True)
+
+
+@contextmanager
+def report_folder(out_path: Path, out: str | None, written: list[Path]) -> Iterator[Path]:
+    """The folder to write a report into: staged beside ``out_path`` and moved into it at the end
+    (:func:`~evosim.reports.files.staged`: an interruption leaves ``out_path`` as it was), an
+    unwritable one refused in one line. ``written`` gets ``out_path`` once it is complete."""
+    from evosim.reports.files import staged
+
+    with (
+        writing(out_path, "--out" if out else "", folder=True),
+        staged(out_path, lambda: batch.held_then(lambda: written.append(out_path))) as tmp,
+    ):
+        yield tmp
+
+
+def _report_interrupted(out_path: Path, existed: bool, written: bool) -> str:
+    """What an interrupted ``evosim report`` left in ``out_path`` (``written``: complete)."""
+    if written:
+        return f"interrupted after the report was written; {out_path} is complete"
+    kept = f"{out_path} is as it was" if existed else "nothing was written"
+    return f"interrupted; {kept} (a report is moved in whole once done). Run the same command again"
 
 
 @click.command()
@@ -157,7 +187,8 @@ def sweep(spec: str, **options: Any) -> None:
     seed, ranges, the sample matrix). Interrupted? Run the same command again.
     Then: evosim report OUT.
     """
-    batch.sweep(spec, **options)
+    with batch.interruptible():
+        batch.sweep(spec, **options)
 
 
 def hint_cost(command: str) -> str | None:
@@ -183,12 +214,13 @@ def hint_cost(command: str) -> str | None:
     todo = ex.ArmsReplicates(exp).tasks(Path("runs") / exp.spec.name)
     cost = batch.experiment_cost(Plan(todo=todo), workers or os.cpu_count() or 1)
     if exp.spec.branch_tick == "auto":  # the arms share their pasts: the estimate is a bound
-        cost = f"at most {cost}"
+        cost = batch.at_most(cost)
     return f"{len(todo)} runs of {exp.spec.ticks:,} ticks, {cost} {batch.cost_source()}"
 
 
 def _experiment_report(folder: str, out_path: Path, out: str | None, bootstrap: int, seed: int,
-                       conventions: Any, grids: Any, no_plots: bool) -> list[Path]:  # fmt: skip
+                       conventions: Any, grids: Any, no_plots: bool,
+                       written: list[Path]) -> list[Path]:  # fmt: skip
     """``evosim report`` of an experiment folder: one pass over its runs (each is tens of
     megabytes of logs) for the outcomes, the re-detection at other thresholds and the trait
     lineages; writes the files, prints the summary and the notes, returns the files."""
@@ -209,11 +241,10 @@ def _experiment_report(folder: str, out_path: Path, out: str | None, bootstrap: 
                               progress=progress)  # fmt: skip
     table, notes = found.result()
     lineage_table = concat_lineages(p for _, p in sorted(parts, key=lambda x: x[0]))
-    with writing(out_path, "--out" if out else "", folder=True):
-        files = rp.write_report(rep, out_path, plots=not no_plots)
-        files += th.write_thresholds(table, out_path, plots=not no_plots)
+    with report_folder(out_path, out, written) as tmp:
+        files = rp.write_report(rep, tmp, plots=not no_plots, thresholds=table)
         more, traits_md = tt.write_traits(
-            folder, out_path, rep.control, plots=not no_plots, lineage_table=lineage_table
+            folder, tmp, rep.control, plots=not no_plots, lineage_table=lineage_table
         )
         files += more
     click.echo(rep.markdown + (f"\n{traits_md}" if traits_md else ""))
@@ -229,38 +260,44 @@ def _experiment_report(folder: str, out_path: Path, out: str | None, bootstrap: 
 def reading_bar() -> Iterator[Callable[[int, int], None]]:
     """A progress callback (runs read, runs in all) drawing a bar on a terminal, else silent.
 
-    The bar closes with a line saying the analysis goes on (bootstrap, survival, plots), which
-    takes a while after the last run is read.
+    The bar (:class:`~evosim.cli.progress.Bar`, fitted to the terminal) closes with a line saying
+    the analysis goes on (bootstrap, survival, plots), which takes a while after the last run is
+    read.
     """
     if not at_terminal():
         yield lambda done, total: None
         return
-    state: dict[str, Any] = {}
+    bars: list[Bar] = []
 
     def progress(done: int, total: int) -> None:
-        if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label="reading runs", file=sys.stderr)
-            state["bar"].__enter__()
-        bar = state["bar"]
-        bar.update(done - bar.pos)
+        if not bars:
+            bars.append(Bar("reading runs", total, lambda: [""], sys.stderr))
+        bars[0].update(done)
 
+    stopped = False
     try:
         yield progress
+    except (Stopped, KeyboardInterrupt):
+        stopped = True  # its message starts on a new line
+        raise
     finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
-            click.echo("analysing (bootstrap, survival, plots)…", err=True)
+        if bars and not stopped:
+            bars[0].close()
+    if bars:
+        click.echo("analysing (bootstrap, survival, plots)…", err=True)
 
 
-def _other_folder(folder: str, out_path: Path, out: str | None, no_plots: bool) -> bool:
+def _other_folder(
+    folder: str, out_path: Path, out: str | None, no_plots: bool, written: list[Path]
+) -> bool:
     """Report a replay folder (True), refuse a folder of reseeded futures, or leave it (False)."""
     from evosim.reports import replay as rr
     from evosim.reports.sensitivity import read_manifest
 
     m = read_manifest(folder)
     if rr.is_replay(m):
-        with writing(out_path, "--out" if out else "", folder=True):
-            md = rr.report_folder(Path(folder), m, out_path, plots=not no_plots)
+        with report_folder(out_path, out, written) as tmp:
+            md = rr.report_folder(Path(folder), m, tmp, plots=not no_plots)
         click.echo(md)
         return True
     if m.get("kind") is not None and "arms" not in m:

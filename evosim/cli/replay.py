@@ -8,6 +8,8 @@ the run with its progress bar, then the causal report (:mod:`evosim.reports.repl
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import click
 from evosim.cli import batch
 from evosim.cli.batch import batch_options
 from evosim.cli.common import not_empty, refusals
+from evosim.errors import Stopped
 from evosim.io.outputs import writing
 
 
@@ -55,7 +58,8 @@ def replay(spec: str, **options: Any) -> None:
     horizon (in SPEC or --horizon) extends the finished futures of an
     existing folder without recomputing them.
     """
-    run_replay(spec, **options)
+    with batch.interruptible():
+        run_replay(spec, **options)
 
 
 def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str | None,
@@ -83,20 +87,47 @@ def run_replay(spec: str, workers: int | None, out: str | None, scheduler: str |
     if not design.branches:
         click.echo("nothing to replay: no clade of the source is intelligent and not technological "
                    "at its moment", err=True)  # fmt: skip
-    again = (f"evosim replay {spec}" + (f" --source {source}" if source else "")
-             + (f" --horizon {horizon}" if horizon else ""))  # fmt: skip
+    again = batch.command("evosim", "replay", spec, source=source, horizon=horizon,
+                          workers=workers, scheduler=scheduler, quiet=quiet)  # fmt: skip
     outcome = batch.run_pending(
-        design, prep, out_path, bool(out), cluster, quiet,
-        f"futures ({cost.split(': ', 1)[-1]}, estimated)", again,
-        show=lambda r: f"{r['arm']} reseed-{r['replicate']} {r['action']}",
+        design, prep, out_path, bool(out), cluster, quiet, again,
+        show=lambda r: f"{r['arm']} reseed-{r['replicate']} {r['action']}", estimate=cost,
     )  # fmt: skip
-    futures = collect_futures(design, out_path)
-    with writing(out_path, "--out" if out else "", folder=True):  # unwritable: one line
-        from evosim.reports.replay import markdown, write_report
+    write_causal_report(design, out_path, bool(out), again)
+    with batch.interruptible(f"after the report was written; {out_path} is complete"):
+        batch.summarise(outcome, "future", f"replay folder: {out_path} (causal.csv, summary.md)")
 
-        table = write_report(out_path, s.name, design.branches, futures, s.horizon)
-    click.echo(markdown(s.name, table, design.branches, futures, s.horizon))
-    batch.summarise(outcome, "future", f"replay folder: {out_path} (causal.csv, summary.md)")
+
+def write_causal_report(design: Any, out_path: Path, out_given: bool, again: list[str]) -> None:
+    """The causal report of the futures finished in ``out_path``, written into it whole or not at
+    all (:func:`~evosim.reports.files.staged`); prints its Markdown.
+
+    SIGINT or SIGTERM leave the folder's report files as they were (the futures are kept) and
+    exit 130 or 143 naming the command that writes them (``again``, which skips the finished
+    futures).
+    """
+    from evosim.reports.files import staged
+    from evosim.reports.replay import markdown, write_report
+
+    s = design.spec
+    option = "--out" if out_given else ""
+    written: list[bool] = []
+    with batch.stopping():
+        try:
+            futures = collect_futures(design, out_path)
+            # unwritable: one line; interrupted: nothing of the report moved in, and no signal
+            # cuts the move
+            hold = lambda: batch.held_then(lambda: written.append(True))  # noqa: E731
+            with writing(out_path, option, folder=True), staged(out_path, hold) as tmp:
+                table = write_report(tmp, s.name, design.branches, futures, s.horizon)
+            click.echo(markdown(s.name, table, design.branches, futures, s.horizon))
+        except (Stopped, KeyboardInterrupt) as exc:
+            cmd = shlex.join([*again, "--out", str(out_path)])
+            kept = ("the report is written" if written else
+                    f"the report files of {out_path} are as they were. Write them with: {cmd}")  # fmt: skip
+            click.echo(f"\ninterrupted while writing the report: the futures are kept and {kept}",
+                       err=True)  # fmt: skip
+            sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
 
 
 def collect_futures(design: Any, out_path: Path) -> Any:

@@ -147,3 +147,24 @@ def run_folder_lock(folder: str | os.PathLike, create: bool = True) -> Iterator[
                 folder.rmdir()  # only if empty
             except OSError:
                 pass
+
+
+def clear_stale(path: str | os.PathLike) -> bool:
+    """Remove the lock file ``path`` if no live process holds its lock; True if there was one.
+
+    A holder that was killed (a worker of a cluster closed on Ctrl-C) leaves its lock file
+    behind, with its pid; the next writer would take it over with a warning. This releases it
+    as its holder would have: the lock taken (without waiting: a live holder keeps it), the file
+    removed while holding it. A missing file is left missing.
+    """
+    path = Path(path)
+    if not path.exists():
+        return False
+    fd = _open_locked(path, wait=False)
+    if fd is None:  # held by a live process
+        return False
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return True

@@ -1,8 +1,15 @@
-"""Writing a report's files, the same for every report: its tables, its plots, its Markdown summary."""
+"""Writing a report's files, the same for every report: its tables, its plots, its Markdown summary.
+
+A report takes a while (bootstrap, plots); :func:`staged` has it written beside its folder and
+moved in at the end, so that an interruption never leaves half of one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -58,3 +65,47 @@ def write_report_files(
     atomic_write_text(out / "summary.md", markdown)
     files.append(out / "summary.md")
     return files
+
+
+@contextmanager
+def staged(
+    out: str | Path, hold: Callable[[], AbstractContextManager[object]] = nullcontext
+) -> Iterator[Path]:
+    """A new folder beside ``out`` to write a report into, moved into ``out`` when the block ends.
+
+    The block's files reach ``out`` only if it ends normally: a missing ``out`` is the folder
+    renamed; an existing one (an earlier report, or a replay folder with its runs) gets each file,
+    each by one rename, replacing its namesake and leaving its other files. Left by an exception
+    (Ctrl-C included), the folder is removed and ``out`` is as it was.
+
+    Args:
+        out: the report's folder (its parent is created if missing).
+        hold: a context manager around the move (the CLI's holds SIGINT and SIGTERM until it is
+            done, so that a signal cannot cut it half-way).
+
+    Yields:
+        The folder to write into (``.<name>.<random>.partial`` beside ``out``).
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.{os.urandom(4).hex()}.partial"
+    tmp.mkdir()  # the umask's mode, as the renamed report's folder should have
+    try:
+        yield tmp
+        with hold():
+            _move_into(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_into(src: Path, out: Path) -> None:
+    """Rename folder ``src`` to ``out``, or, if ``out`` exists, each file of ``src`` into it."""
+    if not out.exists():
+        os.replace(src, out)
+        return
+    for entry in sorted(src.rglob("*")):
+        target = out / entry.relative_to(src)
+        if entry.is_dir():
+            target.mkdir(exist_ok=True)
+        else:
+            os.replace(entry, target)

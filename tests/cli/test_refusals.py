@@ -291,14 +291,21 @@ def test_dry_run_hint_and_bar_give_the_experiments_estimate(cli, tmp_path):
     assert len(comment.splitlines()) > 1 and all(len(x) <= 88 for x in comment.splitlines()), hint
 
 
-def test_the_experiment_bar_at_a_terminal_shows_the_estimate(tmp_path):
+def test_the_experiment_at_a_terminal_says_the_estimate_before_its_bar(tmp_path):
     from tests.cli.terminal import in_pty
 
     spec = tmp_path / "late.yaml"
     spec.write_text(LATE_SPEC.format(world=TINY_FILE, tick=10).replace("ticks: 300", "ticks: 20"))
-    r = in_pty("experiment", spec, "--workers", 1, "--out", "out", cwd=tmp_path)
+    r = in_pty("experiment", spec, "--workers", 1, "--out", "out", cwd=tmp_path, cols=80)
     assert r.exit_code == 0, r.output
-    assert "replicates (about 1 s on 1 worker, estimated)" in r.output, r.output
+    assert (
+        "running 4 replicate(s) on a local cluster of 1 worker process(es); estimated under a "
+        "core-minute: under a minute on 1 worker\n" in r.output
+    ), r.output
+    # the bar: no estimate beside its own times, and within the 80 columns
+    bars = [x for x in r.output.replace("\n", "\r").split("\r") if x.startswith("replicates")]
+    assert bars and all(len(x) <= 79 and "estimated" not in x for x in bars), bars
+    assert bars[-1].startswith("replicates  [####") and " 4/4  took 0:" in bars[-1], bars
 
 
 def test_a_key_an_older_evosim_did_not_write_is_not_a_different_world():

@@ -31,7 +31,7 @@ def test_extension_equals_a_run_to_the_new_horizon_from_tick_0(tmp_path):
     before = folder_bytes(ext)
     dry = run(spec, ext, "--ticks", T2, "--dry-run")
     assert f"to extend: {ext / 'control' / 'rep-0'} (tick {T1} -> {T2})" in dry.output
-    assert "4 finished replicate(s) to extend" in dry.output and "core-minutes" in dry.output
+    assert "4 finished replicate(s) to extend" in dry.output and "core-minute" in dry.output
     assert folder_bytes(ext) == before
     out = run(spec, ext, "--ticks", T2)
     assert "4 extended" in out.output

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from evosim.analysis.cost import core_amount
 from evosim.analysis.replay import NONE
 from evosim.errors import ConfigError
 from evosim.experiments.replay_design import Replay
@@ -138,8 +139,8 @@ def test_the_dry_run_lists_the_futures_to_extend_and_their_cost_and_writes_nothi
         assert f"to extend: {ext.resolve() / f} (tick {TICK + H0} -> {TICK + H1})" in res.output
     assert "to run: 0 past(s) and 0 future(s); to extend: 4 future(s)" in res.output
     # the past is there and each future has H1 - H0 ticks to go
-    assert f"estimate: {4 * (H1 - H0)} core-seconds" in res.output, res.output
-    assert "4 finished future(s) to extend" in res.output and "core-minutes" in res.output
+    assert f"estimate: {core_amount(4 * (H1 - H0))}: " in res.output, res.output
+    assert "4 finished future(s) to extend" in res.output and "core-minute" in res.output
     assert folder_bytes(ext) == before
 
 
