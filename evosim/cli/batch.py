@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import click
 
-from evosim.cli.common import SIGNAL_EXIT, not_empty, signals_held
+from evosim.cli.common import SIGNAL_EXIT, handling_signals, not_empty, signals_held
 from evosim.cli.progress import SEP, Bar, at_terminal, hms
 from evosim.errors import ConfigError, Stopped
 from evosim.io.outputs import writing
@@ -61,17 +61,8 @@ def stopping(grace: float = GRACE) -> Iterator[None]:
         first.append(time.monotonic())
         raise Stopped(signum, code)
 
-    old = {}
-    for sig in SIGNAL_EXIT:
-        try:
-            old[sig] = signal.signal(sig, handler)
-        except ValueError:  # not the main thread
-            pass
-    try:
+    with handling_signals(handler):
         yield
-    finally:
-        for sig, h in old.items():
-            signal.signal(sig, h)
 
 
 @contextmanager

@@ -149,7 +149,7 @@ def signals_held() -> Iterator[None]:
         caught.append(signum)
 
     try:
-        with _handling(hold):
+        with handling_signals(hold):
             yield
     finally:
         if caught:  # the handlers in force before the block are back
@@ -157,7 +157,7 @@ def signals_held() -> Iterator[None]:
 
 
 @contextmanager
-def _handling(handler: Callable[[int, Any], None]) -> Iterator[None]:
+def handling_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
     """``handler`` for SIGINT and SIGTERM in the block, the previous handlers after it (main thread
     only: elsewhere nothing is installed)."""
     old = {}
@@ -191,5 +191,5 @@ def stop_on_signals() -> Iterator[None]:
         stopping.append(signum)
         raise Stopped(signum, code)
 
-    with _handling(handler):
+    with handling_signals(handler):
         yield
