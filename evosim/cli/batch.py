@@ -17,17 +17,16 @@ from __future__ import annotations
 import math
 import os
 import shlex
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
-from evosim.cli.common import SIGNAL_EXIT, handling_signals, not_empty, signals_held
+from evosim.cli.common import not_empty, signals_held, stop_on_signals
 from evosim.cli.progress import SEP, Bar, at_terminal, hms
 from evosim.errors import ConfigError, Stopped
 from evosim.io.outputs import writing
@@ -40,29 +39,16 @@ ACTIONS = ("ran", "resumed", "restarted", "extended", "skipped")
 GRACE = 1.0
 
 
-@contextmanager
-def stopping(grace: float = GRACE) -> Iterator[None]:
-    """SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped` (as
-    :func:`~evosim.cli.common.stop_on_signals`); the command then cleans up and says what it kept.
+def stopping(grace: float = GRACE) -> AbstractContextManager[None]:
+    """SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped`
+    (:func:`~evosim.cli.common.stop_on_signals`); the command then cleans up and says what it kept.
 
     A signal again within ``grace`` seconds of the first is the same request, ignored: ``timeout``
     signals the command and then its whole process group, so it gets the signal twice. A later
     one exits at once with the same code (what is left half-done then is what a killed process
     leaves: run locks that the next run takes over). Installed in the main thread only.
     """
-    first: list[float] = []
-
-    def handler(signum: int, _frame: Any) -> None:
-        code = SIGNAL_EXIT.get(signal.Signals(signum), 130)
-        if first:
-            if time.monotonic() - first[0] < grace:
-                return
-            os._exit(code)
-        first.append(time.monotonic())
-        raise Stopped(signum, code)
-
-    with handling_signals(handler):
-        yield
+    return stop_on_signals(grace)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import functools
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -174,21 +175,25 @@ def handling_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(grace: float = 0.0) -> Iterator[None]:
     """While setting a run up: SIGINT or SIGTERM raise :class:`~evosim.errors.Stopped` at once.
 
     (The tick loop installs its own handlers, which finish the tick and write a
     checkpoint, and restores these after.) A second signal while the first is
-    handled exits at once with the same code. In a thread other than the main
-    one nothing is installed.
+    handled exits at once with the same code, unless it comes within ``grace``
+    seconds of the first: then it is the same request, ignored (``timeout`` signals a
+    command and then its whole process group; the batch commands pass a grace). In a
+    thread other than the main one nothing is installed.
     """
-    stopping: list[int] = []
+    first: list[float] = []
 
     def handler(signum: int, _frame: Any) -> None:
         code = SIGNAL_EXIT.get(signal.Signals(signum), 130)
-        if stopping:
+        if first:
+            if time.monotonic() - first[0] < grace:
+                return
             os._exit(code)
-        stopping.append(signum)
+        first.append(time.monotonic())
         raise Stopped(signum, code)
 
     with handling_signals(handler):
